@@ -1,0 +1,129 @@
+"""The status catalog: every case status the system knows, by stable code and official title.
+
+Titles are the official English wording (the admin tools match them); what a status means for a
+person, in their language, is the chat layer's to say, keyed by ``code``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from core.errors import UnknownStatus
+
+__all__ = ["STATUSES", "Category", "Status", "get_status"]
+
+
+class Category(enum.StrEnum):
+    INTAKE = "intake"
+    REJECTED = "rejected"
+    BIOMETRICS = "biometrics"
+    INTERVIEW = "interview"
+    EVIDENCE = "evidence"
+    REVIEW = "review"
+    DECISION = "decision"
+    CARD = "card"
+    EXPEDITE = "expedite"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """One status.
+
+    Attributes:
+        code: stable identifier (snake case), used in storage, payloads and message ids.
+        title: the official English title.
+        category: the stage it belongs to.
+        allows_biometrics: a biometrics appointment can be booked while the case has it.
+        final: the case is decided or closed; no further step is expected.
+    """
+
+    code: str
+    title: str
+    category: Category
+    allows_biometrics: bool = False
+    final: bool = False
+
+
+_C = Category
+STATUSES: Final[tuple[Status, ...]] = (
+    Status("case_received", "Case Was Received", _C.INTAKE),
+    Status("case_received_notice_emailed",
+           "Case Was Received and A Receipt Notice Was Emailed", _C.INTAKE),
+    Status("accepted_by_lockbox", "Case Accepted By The USCIS Lockbox", _C.INTAKE),
+    Status("fingerprint_fee_received", "Fingerprint Fee Was Received", _C.INTAKE,
+           allows_biometrics=True),
+    Status("fees_waived", "Fees Were Waived", _C.INTAKE),
+    Status("rejected_incorrect_fee", "Case Rejected Because I Sent An Incorrect Fee",
+           _C.REJECTED, final=True),
+    Status("rejected_not_signed", "Case Was Rejected Because I Did Not Sign My Form",
+           _C.REJECTED, final=True),
+    Status("rejected_form_version",
+           "Case Rejected Because The Version Of The Form I Sent Is No Longer Accepted",
+           _C.REJECTED, final=True),
+    Status("biometrics_scheduled", "Biometrics Appointment Was Scheduled", _C.BIOMETRICS,
+           allows_biometrics=True),
+    Status("reschedule_request_received", "Request To Reschedule My Appointment Was Received",
+           _C.BIOMETRICS, allows_biometrics=True),
+    Status("fingerprints_taken", "Case Was Updated To Show Fingerprints Were Taken",
+           _C.BIOMETRICS),
+    Status("ready_for_interview", "Case is Ready to Be Scheduled for An Interview",
+           _C.INTERVIEW),
+    Status("interview_scheduled", "Interview Was Scheduled", _C.INTERVIEW),
+    Status("interview_rescheduled", "Interview Was Rescheduled", _C.INTERVIEW),
+    Status("interview_completed", "Interview Was Completed And My Case Must Be Reviewed",
+           _C.INTERVIEW),
+    Status("rfe_sent", "Request for Evidence Was Sent", _C.EVIDENCE),
+    Status("initial_evidence_requested", "Request for Initial Evidence Was Sent", _C.EVIDENCE),
+    Status("rfe_response_received", "Response To USCIS' Request For Evidence Was Received",
+           _C.EVIDENCE),
+    Status("noid_sent", "Notice Of Intent To Deny Was Sent", _C.EVIDENCE),
+    Status("actively_reviewed", "Case Is Being Actively Reviewed By USCIS", _C.REVIEW),
+    Status("transferred", "Case Was Transferred And A New Office Has Jurisdiction", _C.REVIEW),
+    Status("sent_to_dos", "Case Was Sent To The Department of State", _C.REVIEW),
+    Status("approved", "Case Was Approved", _C.DECISION, final=True),
+    Status("approved_decision_emailed", "Case Was Approved And My Decision Was Emailed",
+           _C.DECISION, final=True),
+    Status("denied", "Case Was Denied", _C.DECISION, final=True),
+    Status("reopened", "Case Was Reopened", _C.DECISION),
+    Status("approval_revoked", "Case Approval Was Revoked", _C.DECISION, final=True),
+    Status("closed_other_means", "Case Closed Benefit Received By Other Means", _C.DECISION,
+           final=True),
+    Status("card_being_produced", "New Card Is Being Produced", _C.CARD),
+    Status("card_mailed", "Card Was Mailed To Me", _C.CARD),
+    Status("card_picked_up_by_usps",
+           "Card Was Picked Up By The United States Postal Service", _C.CARD),
+    Status("card_delivered", "Card Was Delivered To Me By The Post Office", _C.CARD, final=True),
+    Status("card_returned", "Card Was Returned To USCIS", _C.CARD),
+    Status("document_mailed", "Document Was Mailed To Me", _C.CARD),
+    Status("travel_document_mailed", "Travel Document Was Mailed", _C.CARD),
+    Status("expedite_received", "Expedite Request Received", _C.EXPEDITE),
+    Status("expedite_approved", "Expedite Request Approved", _C.EXPEDITE),
+    Status("expedite_denied", "Expedite Request Denied", _C.EXPEDITE),
+    Status("premium_processing_received",
+           "Request For Premium Processing Services Was Received", _C.EXPEDITE),
+)
+
+
+def _key(text: str) -> str:
+    """Compare titles ignoring case, punctuation and spacing ("case was approved." matches)."""
+    return re.sub(r"[^a-z0-9]+", " ", text.casefold()).strip()
+
+
+_BY_CODE: Final = {status.code: status for status in STATUSES}
+_BY_TITLE: Final = {_key(status.title): status for status in STATUSES}
+
+
+def get_status(code_or_title: str) -> Status:
+    """Find a status by its code or its official English title.
+
+    Raises:
+        UnknownStatus: no status has that code or title.
+    """
+    text = code_or_title.strip()
+    found = _BY_CODE.get(text.lower()) or _BY_TITLE.get(_key(text))
+    if found is None:
+        raise UnknownStatus(status=code_or_title)
+    return found

@@ -1,0 +1,165 @@
+"""The database: engine, the declarative base, and the SQLite settings that make it safe.
+
+SQLite is the embedded default. Every transaction on it starts with ``BEGIN IMMEDIATE``, so a
+transaction takes the write lock when it starts, not half-way through when it first writes; two
+transactions can then never deadlock on a lock upgrade, which is what makes "database is locked"
+escape under concurrent turns. Inside one process the transactions also queue on an asyncio lock,
+so they wait in order instead of spinning on SQLite's busy handler; the busy timeout remains for
+other processes on the same file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import enum
+
+from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["DEFAULT_DATABASE_URL", "Base", "Database", "UTCDateTime", "str_enum"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///var/casebot.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+
+# Stable constraint names, so Alembic migrations can name what they alter on every backend.
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend.
+
+    SQLite keeps no time zone, so values are stored as naive UTC and handed back aware; a naive
+    value given to it is a bug and is refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def str_enum(enum_class: type[enum.StrEnum]) -> Enum:
+    """A column type that stores a StrEnum by its value, as a plain string with no DB enum type."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Database:
+    """One engine, its session factory, and what a backend needs to be used safely.
+
+    Args:
+        url: a SQLAlchemy URL; ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``.
+            A plain ``postgresql://`` or ``sqlite://`` is given its async driver.
+        echo: log every SQL statement (never in production: parameters may be personal data).
+
+    Raises:
+        ValueError: the URL names a backend other than SQLite or PostgreSQL.
+    """
+
+    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        engine_args: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            _ensure_sqlite_folder(self.url)
+            engine_args["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        else:
+            engine_args.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **engine_args)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=True
+        )
+        # In-process queue for SQLite's single writer (see the module docstring).
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def normalize_url(url: str) -> str:
+    """Give a plain database URL its async driver.
+
+    Raises:
+        ValueError: the backend is neither SQLite nor PostgreSQL.
+    """
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ValueError(
+        f"CASEBOT_DATABASE_URL must be a sqlite:// or postgresql:// URL, not {url.split(':')[0]!r}"
+    )
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for every transaction."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,289 @@
+"""The domain's errors: one hierarchy, carrying data, never prose.
+
+The chat layer maps each type to a localized message; nothing here is shown to a user as is.
+
+    DomainError
+    ├── InvalidInput
+    │   ├── InvalidEmail
+    │   ├── WeakPassword(reason)
+    │   ├── InvalidReceiptNumber(reason, looks_like)
+    │   ├── UnknownStatus(status)
+    │   └── UnknownResetQuestion(question_id)
+    ├── NotFound
+    │   ├── AccountNotFound
+    │   ├── CaseNotFound(receipt_number)
+    │   ├── OfficeNotFound(office)
+    │   └── AppointmentNotFound(code)
+    ├── Conflict
+    │   ├── EmailTaken
+    │   ├── CaseAlreadyLinked(receipt_number)
+    │   ├── AccessCodeAlreadyUsed(receipt_number)
+    │   ├── SlotTaken(office_id, starts_at)
+    │   └── AlreadyBooked(existing_code)
+    ├── AuthError
+    │   ├── InvalidCredentials
+    │   ├── AccountLocked(until)
+    │   ├── InvalidCode(attempts_left)
+    │   ├── CodeExpired
+    │   ├── TooManyAttempts(until)
+    │   └── CodeReused
+    ├── NotAllowed
+    │   ├── NotAuthorized
+    │   ├── NotBookable(reason)
+    │   ├── RescheduleNotAllowed(reason)
+    │   └── CancelNotAllowed(reason)
+    └── RateLimited(retry_after_seconds)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = [
+    "AccessCodeAlreadyUsed",
+    "AccountLocked",
+    "AccountNotFound",
+    "AlreadyBooked",
+    "AppointmentNotFound",
+    "AuthError",
+    "CancelNotAllowed",
+    "CaseAlreadyLinked",
+    "CaseNotFound",
+    "CodeExpired",
+    "CodeReused",
+    "Conflict",
+    "DomainError",
+    "EmailTaken",
+    "InvalidCode",
+    "InvalidCredentials",
+    "InvalidEmail",
+    "InvalidInput",
+    "InvalidReceiptNumber",
+    "NotAllowed",
+    "NotAuthorized",
+    "NotBookable",
+    "NotFound",
+    "OfficeNotFound",
+    "RateLimited",
+    "RescheduleNotAllowed",
+    "SlotTaken",
+    "TooManyAttempts",
+    "UnknownResetQuestion",
+    "UnknownStatus",
+    "WeakPassword",
+]
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+class InvalidInput(DomainError, ValueError):
+    """The value cannot be used; a ValueError too, so parsers may raise it directly."""
+
+
+class InvalidEmail(InvalidInput):
+    """Not an email address."""
+
+
+@dataclass(eq=False)
+class WeakPassword(InvalidInput):
+    """The password breaks the policy.
+
+    Attributes:
+        reason: one of ``too_short``, ``too_long``, ``common``, ``contains_email``, ``repetitive``.
+        min_length: the policy's minimum, for the message.
+    """
+
+    reason: str
+    min_length: int = 8
+
+
+@dataclass(eq=False)
+class InvalidReceiptNumber(InvalidInput):
+    """Not a receipt number.
+
+    Attributes:
+        reason: ``empty``, ``length``, ``shape`` or ``prefix``.
+        looks_like: what the text is instead, when recognisable: ``a_number``,
+            ``online_account_number`` or ``access_code``; else None.
+    """
+
+    reason: str
+    looks_like: str | None = None
+
+
+@dataclass(eq=False)
+class UnknownStatus(InvalidInput):
+    """No status in the catalog has this code or title."""
+
+    status: str
+
+
+@dataclass(eq=False)
+class UnknownResetQuestion(InvalidInput):
+    """The question id is not in the fixed list."""
+
+    question_id: str
+
+
+# --- not found -------------------------------------------------------------------------------
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or is not visible to the asker)."""
+
+
+class AccountNotFound(NotFound):
+    """No such account."""
+
+
+@dataclass(eq=False)
+class CaseNotFound(NotFound):
+    """No case with this receipt number."""
+
+    receipt_number: str
+
+
+@dataclass(eq=False)
+class OfficeNotFound(NotFound):
+    """No such office."""
+
+    office: str
+
+
+@dataclass(eq=False)
+class AppointmentNotFound(NotFound):
+    """No such appointment for this account."""
+
+    code: str
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+class Conflict(DomainError):
+    """The change clashes with the current state."""
+
+
+class EmailTaken(Conflict):
+    """An account with this email exists already."""
+
+
+@dataclass(eq=False)
+class CaseAlreadyLinked(Conflict):
+    """The case belongs to an account already (this one or another)."""
+
+    receipt_number: str
+    to_this_account: bool = False
+
+
+@dataclass(eq=False)
+class AccessCodeAlreadyUsed(Conflict):
+    """The Online Access Code was used already (for example by a representative)."""
+
+    receipt_number: str
+
+
+@dataclass(eq=False)
+class SlotTaken(Conflict):
+    """The slot is full."""
+
+    office_id: int
+    starts_at: datetime
+
+
+@dataclass(eq=False)
+class AlreadyBooked(Conflict):
+    """The case (or account) has an active appointment of this type already."""
+
+    existing_code: str
+
+
+# --- authentication --------------------------------------------------------------------------
+
+
+class AuthError(DomainError):
+    """Signing in or proving a code failed."""
+
+
+class InvalidCredentials(AuthError):
+    """Wrong email or password; deliberately says not which."""
+
+
+@dataclass(eq=False)
+class AccountLocked(AuthError):
+    """Too many failures: the account is locked until ``until`` (UTC)."""
+
+    until: datetime
+
+
+@dataclass(eq=False)
+class InvalidCode(AuthError):
+    """The one-time code, backup code, answer or access code is wrong."""
+
+    attempts_left: int | None = None
+
+
+class CodeExpired(AuthError):
+    """The code is too old; ask for a new one."""
+
+
+@dataclass(eq=False)
+class TooManyAttempts(AuthError):
+    """The code or access code has had too many tries."""
+
+    until: datetime | None = None
+
+
+class CodeReused(AuthError):
+    """This one-time code was accepted once already."""
+
+
+# --- not allowed -----------------------------------------------------------------------------
+
+
+class NotAllowed(DomainError):
+    """The rules forbid this."""
+
+
+class NotAuthorized(NotAllowed):
+    """The asker may not see or change this."""
+
+
+@dataclass(eq=False)
+class NotBookable(NotAllowed):
+    """The slot or appointment type cannot be booked.
+
+    Attributes:
+        reason: ``past``, ``closed``, ``not_a_slot``, ``service_not_offered``,
+            ``case_required``, ``biometrics_not_ready``, ``too_far``.
+    """
+
+    reason: str
+
+
+@dataclass(eq=False)
+class RescheduleNotAllowed(NotAllowed):
+    """Rescheduling is refused: ``reason`` is ``within_12_hours``, ``passed``, ``limit_reached``,
+    ``cancelled`` or ``same_slot``."""
+
+    reason: str
+
+
+@dataclass(eq=False)
+class CancelNotAllowed(NotAllowed):
+    """Cancelling is refused: ``reason`` is ``passed`` or ``cancelled``."""
+
+    reason: str
+
+
+@dataclass(eq=False)
+class RateLimited(DomainError):
+    """Too many requests; try again after ``retry_after_seconds``."""
+
+    retry_after_seconds: int

@@ -1,0 +1,51 @@
+"""Every table, imported in one place so the metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+from core.accounts.models import (
+    Account,
+    AccountKind,
+    ChannelLink,
+    CodePurpose,
+    EmailCode,
+    OtpMethod,
+    RepresentativeGrant,
+    ResetAnswer,
+)
+from core.appointments.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Office,
+    OfficeClosure,
+    OfficeHours,
+    SlotUsage,
+)
+from core.cases.models import Case, CaseEvent, Subscription
+from core.db import Base
+from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentStatus",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "ChannelLink",
+    "CodePurpose",
+    "EmailCode",
+    "Office",
+    "OfficeClosure",
+    "OfficeHours",
+    "OtpMethod",
+    "OutboxMessage",
+    "OutboxStatus",
+    "RateLimitWindow",
+    "RepresentativeGrant",
+    "ResetAnswer",
+    "SlotUsage",
+    "Subscription",
+]

@@ -1,0 +1,148 @@
+"""Shared fixtures: a fake clock, and a migrated database on SQLite and on PostgreSQL.
+
+PostgreSQL tests run against ``CASEBOT_TEST_POSTGRES_URL`` (default: the local server, database
+``test``). Outside CI they are skipped with a message when no server answers; on CI (``CI=true``)
+a missing server fails the run instead, because those tests are required there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import text
+
+import core.models  # noqa: F401
+from core.db import Base, Database
+from core.schema import upgrade
+from core.uow import UnitOfWorkFactory
+from tests.fakes import FakeClock
+
+POSTGRES_URL = os.environ.get(
+    "CASEBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+T = TypeVar("T")
+ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a fresh loop in a thread (session fixtures are set up
+    from inside a test's running loop, where asyncio.run() is not allowed)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+# --- SQLite: migrate once, copy the file for each test ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+
+    async def _make() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await upgrade(db)
+        await db.dispose()
+
+    run_in_own_loop(_make())
+    return path
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    path = tmp_path / "casebot.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    yield db
+    await db.dispose()
+
+
+# --- PostgreSQL: one scratch database per test session, emptied between tests ----------------
+
+
+def _admin_url() -> str:
+    return POSTGRES_URL
+
+
+async def _pg_reachable() -> str | None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(dsn), timeout=5)
+    except Exception as exc:  # any failure to connect means "no server here"
+        return f"{type(exc).__name__}: {exc}"
+    await conn.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    problem = run_in_own_loop(_pg_reachable())
+    if problem is not None:
+        message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem})"
+        if ON_CI:
+            pytest.fail(message + "; it is required on CI", pytrace=False)
+        pytest.skip(message + "; set CASEBOT_TEST_POSTGRES_URL to run these tests")
+    name = f"casebot_test_{uuid.uuid4().hex[:10]}"
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    url = f"{base}/{name}"
+
+    async def _create() -> None:
+        admin = Database(POSTGRES_URL)
+        async with admin.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await admin.dispose()
+        db = Database(url)
+        await upgrade(db)
+        await db.dispose()
+
+    async def _drop() -> None:
+        admin = Database(POSTGRES_URL)
+        async with admin.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    run_in_own_loop(_create())
+    yield url
+    run_in_own_loop(_drop())
+
+
+@pytest.fixture
+async def postgres_db(postgres_url: str) -> AsyncIterator[Database]:
+    db = Database(postgres_url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield db
+    await db.dispose()
+
+
+# --- either backend --------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> Database:
+    """A migrated, empty database: each test using it runs on SQLite and on PostgreSQL."""
+    name = "sqlite_db" if request.param == "sqlite" else "postgres_db"
+    database: Database = request.getfixturevalue(name)
+    return database
+
+
+@pytest.fixture
+def uow_factory(db: Database, clock: FakeClock) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(db, clock)
