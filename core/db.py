@@ -11,16 +11,20 @@ other processes on the same file.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-import enum
-
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 

@@ -47,9 +47,7 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # normalised, lower case
     password_hash: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[AccountKind] = mapped_column(
-        str_enum(AccountKind), default=AccountKind.APPLICANT
-    )
+    kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind), default=AccountKind.APPLICANT)
     otp_method: Mapped[OtpMethod] = mapped_column(
         str_enum(OtpMethod), default=OtpMethod.AUTHENTICATOR
     )

@@ -107,9 +107,7 @@ class SlotUsage(Base):
     """How many people a slot holds already; never more than its capacity."""
 
     __tablename__ = "slot_usage"
-    __table_args__ = (
-        CheckConstraint("taken >= 0 AND taken <= capacity", name="within_capacity"),
-    )
+    __table_args__ = (CheckConstraint("taken >= 0 AND taken <= capacity", name="within_capacity"),)
 
     office_id: Mapped[int] = mapped_column(
         ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True
@@ -131,9 +129,7 @@ class Appointment(Base):
         ForeignKey("cases.id", ondelete="SET NULL"), default=None
     )
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
-    kind: Mapped[AppointmentKind] = mapped_column(
-        str_enum(AppointmentKind)
-    )
+    kind: Mapped[AppointmentKind] = mapped_column(str_enum(AppointmentKind))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[AppointmentStatus] = mapped_column(
