@@ -1,0 +1,32 @@
+# casebot: `make run` starts the assistant on SQLite with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run chat demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the assistant on its embedded default: SQLite under ./var, demo data, http://127.0.0.1:8080
+	$(BIN)/casebot serve
+
+demo: $(STAMP)
+	$(BIN)/casebot demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck  ## every check: lint, types, and the whole test suite
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,1 @@
+"""casebot's conversation layer, channels and command line, on top of ``core``."""

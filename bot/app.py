@@ -1,0 +1,51 @@
+"""The composition root: settings -> database -> services -> channels. Nothing runs at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from core.demo import load_demo
+
+from bot.settings import Settings
+from core.clock import Clock, SystemClock
+from core.db import Database
+from core.schema import upgrade
+from core.uow import UnitOfWorkFactory
+
+__all__ = ["App", "build_app"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """What every channel and command shares."""
+
+    settings: Settings
+    db: Database
+    uow_factory: UnitOfWorkFactory
+    clock: Clock = field(default_factory=SystemClock)
+
+    async def prepare_database(self, *, demo_if_empty: bool) -> bool:
+        """Bring the database to the latest schema; load the demo data into an empty one.
+
+        Returns:
+            True when the demo data was loaded.
+        """
+        was_empty = await upgrade(self.db)
+        if was_empty and demo_if_empty:
+            await load_demo(self.uow_factory)
+            logger.info("empty database: demo data loaded")
+            return True
+        return False
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    """Wire the application for these settings (no I/O happens until it is used)."""
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    return App(settings=settings, db=db, uow_factory=UnitOfWorkFactory(db, clock), clock=clock)

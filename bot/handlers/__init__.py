@@ -1,0 +1,1 @@
+"""Channels: they translate between a transport and the engine, nothing more."""

@@ -1,0 +1,111 @@
+"""Configuration from the environment (and a ``.env`` file), checked when it is read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from dotenv import dotenv_values
+
+from core.db import DEFAULT_DATABASE_URL, normalize_url
+
+__all__ = ["ConfigError", "Settings"]
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8080
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything casebot reads from its environment.
+
+    Attributes:
+        database_url: ``CASEBOT_DATABASE_URL``; a SQLite file under ``./var/`` by default.
+        secret_key: ``CASEBOT_SECRET_KEY``; None means a development key (refused in webhook mode).
+        telegram_token: ``TELEGRAM_BOT_TOKEN``; None means no Telegram.
+        telegram_api_url: ``CASEBOT_TELEGRAM_API_URL``, for a local Bot API server.
+        webhook_url: ``CASEBOT_WEBHOOK_URL``; webhook mode instead of polling.
+        smtp_url: ``CASEBOT_SMTP_URL``; None means mail goes to ``./var/mail/``.
+        admin_token: ``CASEBOT_ADMIN_TOKEN``; None disables the admin HTTP API.
+        var_dir: where the default database and mail folder live.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = None
+    telegram_token: str | None = None
+    telegram_api_url: str | None = None
+    webhook_url: str | None = None
+    smtp_url: str | None = None
+    admin_token: str | None = None
+    var_dir: Path = Path("var")
+
+    @property
+    def uses_default_database(self) -> bool:
+        return self.database_url == DEFAULT_DATABASE_URL
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, env_file: str | Path = ".env"
+    ) -> Settings:
+        """Read the settings; the process environment wins over the ``.env`` file.
+
+        Raises:
+            ConfigError: a variable holds a value casebot cannot use.
+        """
+        values: dict[str, str] = {}
+        if environ is None:
+            path = Path(env_file)
+            if path.is_file():
+                values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+            environ = os.environ
+        values.update(environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        database_url = get("CASEBOT_DATABASE_URL") or DEFAULT_DATABASE_URL
+        try:
+            database_url = normalize_url(database_url)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{exc}. Fix CASEBOT_DATABASE_URL, e.g. "
+                "sqlite:///var/casebot.sqlite3 or postgresql://user@host:5432/casebot"
+            ) from None
+        for name in ("CASEBOT_TELEGRAM_API_URL", "CASEBOT_WEBHOOK_URL"):
+            url = get(name)
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{name} must be an http(s):// URL, got {url!r}")
+        webhook_url = get("CASEBOT_WEBHOOK_URL")
+        if webhook_url is not None and not webhook_url.startswith("https://"):
+            raise ConfigError("CASEBOT_WEBHOOK_URL must be https:// (Telegram refuses plain http)")
+        smtp_url = get("CASEBOT_SMTP_URL")
+        if smtp_url is not None and not smtp_url.startswith(("smtp://", "smtps://")):
+            raise ConfigError(
+                "CASEBOT_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+            )
+        secret_key = get("CASEBOT_SECRET_KEY")
+        if secret_key is not None and len(secret_key) < 32:
+            raise ConfigError(
+                "CASEBOT_SECRET_KEY must be at least 32 characters; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        admin_token = get("CASEBOT_ADMIN_TOKEN")
+        if admin_token is not None and len(admin_token) < 16:
+            raise ConfigError("CASEBOT_ADMIN_TOKEN must be at least 16 characters")
+        return cls(
+            database_url=database_url,
+            secret_key=secret_key,
+            telegram_token=get("TELEGRAM_BOT_TOKEN"),
+            telegram_api_url=get("CASEBOT_TELEGRAM_API_URL"),
+            webhook_url=webhook_url,
+            smtp_url=smtp_url,
+            admin_token=admin_token,
+        )
