@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, Settings
+from core.db import DEFAULT_DATABASE_URL
+
+
+def test_defaults_to_a_sqlite_file_under_var() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.uses_default_database
+    assert settings.telegram_token is None
+
+
+def test_a_plain_postgresql_url_gets_the_async_driver() -> None:
+    settings = Settings.from_env({"CASEBOT_DATABASE_URL": "postgresql://u@h:5432/d"})
+    assert settings.database_url == "postgresql+asyncpg://u@h:5432/d"
+    assert not settings.uses_default_database
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CASEBOT_DATABASE_URL", "mysql://root@localhost/x"),
+        ("CASEBOT_WEBHOOK_URL", "http://example.com/hook"),
+        ("CASEBOT_TELEGRAM_API_URL", "localhost:8081"),
+        ("CASEBOT_SMTP_URL", "mail.example.com"),
+        ("CASEBOT_SECRET_KEY", "short"),
+        ("CASEBOT_ADMIN_TOKEN", "abc"),
+    ],
+)
+def test_a_bad_value_fails_at_start_up_naming_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env({variable: value})
+
+
+def test_the_environment_wins_over_the_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("CASEBOT_ADMIN_TOKEN=from-the-file-0123456789\nTELEGRAM_BOT_TOKEN=file\n")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "environment")
+    monkeypatch.delenv("CASEBOT_ADMIN_TOKEN", raising=False)
+    settings = Settings.from_env(env_file=env_file)
+    assert settings.admin_token == "from-the-file-0123456789"
+    assert settings.telegram_token == "environment"
