@@ -16,6 +16,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   └── AppointmentNotFound(code)
     ├── Conflict
     │   ├── EmailTaken
+    │   ├── CaseExists(receipt_number)
     │   ├── CaseAlreadyLinked(receipt_number)
     │   ├── AccessCodeAlreadyUsed(receipt_number)
     │   ├── SlotTaken(office_id, starts_at)
@@ -49,6 +50,7 @@ __all__ = [
     "AuthError",
     "CancelNotAllowed",
     "CaseAlreadyLinked",
+    "CaseExists",
     "CaseNotFound",
     "CodeExpired",
     "CodeReused",
@@ -172,6 +174,13 @@ class Conflict(DomainError):
 
 class EmailTaken(Conflict):
     """An account with this email exists already."""
+
+
+@dataclass(eq=False)
+class CaseExists(Conflict):
+    """A case with this receipt number exists already."""
+
+    receipt_number: str
 
 
 @dataclass(eq=False)
