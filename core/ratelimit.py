@@ -1,0 +1,152 @@
+"""Fixed-window rate limits shared by every process, stored in the ``rate_limits`` table.
+
+Each key has one row: the start of its current window and the count within it. Windows are
+aligned on the Unix epoch (a one-minute window runs from :00 to :59), so every process agrees on
+them without coordination. A hit is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the
+database serialises concurrent hits of one key on its row, so no two processes can both read
+"9 of 10" and both pass (PostgreSQL takes the row lock; SQLite has a single writer).
+
+The hit is written in the caller's unit of work: it counts once the caller commits, which the
+caller does even when a service raises (a refused or failed attempt must count).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.errors import RateLimited
+from core.outbox.models import RateLimitWindow
+from core.uow import UnitOfWork
+
+__all__ = [
+    "Usage",
+    "hit",
+    "increment",
+    "purge_expired",
+    "reset",
+    "retry_after_seconds",
+    "usage",
+    "window_start",
+]
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_KEY_LENGTH: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """How often a key was hit in its current window, and when that window ends."""
+
+    count: int
+    resets_at: datetime
+
+
+def window_start(now: datetime, window: timedelta) -> datetime:
+    """The start of the fixed window that holds ``now`` (windows are aligned on the epoch).
+
+    Raises:
+        ValueError: the window is not positive, or ``now`` is naive.
+    """
+    if window <= timedelta(0):
+        raise ValueError("the window must be positive")
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return EPOCH + ((now - EPOCH) // window) * window
+
+
+def retry_after_seconds(now: datetime, resets_at: datetime) -> int:
+    """Whole seconds until ``resets_at``, at least 1 (a client told 0 would retry at once)."""
+    return max(1, math.ceil((resets_at - now).total_seconds()))
+
+
+def _bounded(key: str) -> str:
+    """Keys are built from requester ids of any length; a long one is shortened by a digest."""
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: MAX_KEY_LENGTH - len(digest) - 1]}#{digest}"
+
+
+def _insert(uow: UnitOfWork) -> Any:
+    if uow.dialect == "postgresql":
+        return postgresql.insert
+    if uow.dialect == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"no rate limit support for {uow.dialect}")
+
+
+async def increment(uow: UnitOfWork, key: str, *, window: timedelta) -> Usage:
+    """Count one hit of ``key`` in its current window, atomically, and return the new usage."""
+    now = uow.clock.now()
+    start = window_start(now, window)
+    table = RateLimitWindow.__table__
+    stmt = _insert(uow)(table).values(key=_bounded(key), window_start=start, count=1)
+    # A row from an earlier window starts over at 1. A row from a later window (another
+    # process whose clock runs a little ahead) is kept, and this hit counts in it.
+    current = table.c.window_start >= stmt.excluded.window_start
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "count": case((current, table.c.count + 1), else_=1),
+            "window_start": case((current, table.c.window_start), else_=stmt.excluded.window_start),
+        },
+    ).returning(table.c.count, table.c.window_start)
+    row = (await uow.session.execute(stmt)).one()
+    count: int = row[0]
+    started: datetime = row[1]
+    return Usage(count=count, resets_at=started + window)
+
+
+async def hit(uow: UnitOfWork, key: str, *, limit: int, window: timedelta) -> None:
+    """Count one request of ``key`` and refuse it when the window holds more than ``limit``.
+
+    A refused request counts too, so hammering does not shorten the wait.
+
+    Raises:
+        RateLimited: this is request ``limit + 1`` or later in the current window;
+            ``retry_after_seconds`` is the time until the window ends.
+    """
+    used = await increment(uow, key, window=window)
+    if used.count > limit:
+        raise RateLimited(retry_after_seconds=retry_after_seconds(uow.clock.now(), used.resets_at))
+
+
+async def usage(uow: UnitOfWork, key: str, *, window: timedelta) -> Usage:
+    """How often ``key`` was hit in the current window, without counting a hit."""
+    now = uow.clock.now()
+    start = window_start(now, window)
+    row = (
+        await uow.session.execute(
+            select(RateLimitWindow.count, RateLimitWindow.window_start).where(
+                RateLimitWindow.key == _bounded(key)
+            )
+        )
+    ).one_or_none()
+    if row is None or row[1] < start:
+        return Usage(count=0, resets_at=start + window)
+    count: int = row[0]
+    started: datetime = row[1]
+    return Usage(count=count, resets_at=started + window)
+
+
+async def reset(uow: UnitOfWork, key: str) -> None:
+    """Forget every hit of ``key`` (for example after a success that clears a failure budget)."""
+    await uow.session.execute(delete(RateLimitWindow).where(RateLimitWindow.key == _bounded(key)))
+
+
+async def purge_expired(uow: UnitOfWork, *, before: datetime) -> int:
+    """Delete the rows whose window started before ``before``; returns how many (housekeeping).
+
+    Pass a time at least one longest window ago, or a live window would start over.
+    """
+    result = await uow.session.execute(
+        delete(RateLimitWindow).where(RateLimitWindow.window_start < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
