@@ -8,7 +8,8 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── WeakPassword(reason)
     │   ├── InvalidReceiptNumber(reason, looks_like)
     │   ├── UnknownStatus(status)
-    │   └── UnknownResetQuestion(question_id)
+    │   ├── UnknownResetQuestion(question_id)
+    │   └── InvalidResetAnswer(question_id, reason)
     ├── NotFound
     │   ├── AccountNotFound
     │   ├── CaseNotFound(receipt_number)
@@ -62,6 +63,7 @@ __all__ = [
     "InvalidEmail",
     "InvalidInput",
     "InvalidReceiptNumber",
+    "InvalidResetAnswer",
     "NotAllowed",
     "NotAuthorized",
     "NotBookable",
@@ -131,6 +133,19 @@ class UnknownResetQuestion(InvalidInput):
     """The question id is not in the fixed list."""
 
     question_id: str
+
+
+@dataclass(eq=False)
+class InvalidResetAnswer(InvalidInput):
+    """A password-reset answer given at registration cannot be used.
+
+    Attributes:
+        question_id: the question, or None when no answer was given at all.
+        reason: ``missing`` (no answer), ``empty`` or ``too_long``.
+    """
+
+    question_id: str | None
+    reason: str
 
 
 # --- not found -------------------------------------------------------------------------------

@@ -1,0 +1,286 @@
+"""Signing in, in two steps: the password, then a second factor.
+
+``start_sign_in`` checks the password and opens a challenge; ``complete_sign_in`` takes the
+authenticator code, the email code (for accounts that receive codes by email) or the backup
+code, and on success signs the chat in as the account.
+
+Each step reads in one short unit of work, runs Argon2 outside any unit of work, and records the
+outcome in a second short unit of work that locks the account row (``FOR UPDATE`` on PostgreSQL;
+on SQLite the unit of work is the only writer) and re-reads it, so concurrent attempts cannot
+lose a failure or use one backup code twice.
+
+The challenge is an ``email_codes`` row of purpose ``sign_in`` for the account's email: for the
+email method it holds the mailed code, for the authenticator method it is an unusable row that
+only marks "the password was right, less than 10 minutes ago". ``complete_sign_in`` refuses an
+account with no open challenge, so the second step can never stand in for both.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from core.accounts.backup_codes import (
+    generate_backup_code,
+    looks_like_backup_code,
+    normalize_backup_code,
+)
+from core.accounts.email_codes import (
+    IssuedCode,
+    check_code,
+    is_mailed,
+    is_pending,
+    issue_email_code,
+    latest_email_code,
+    resend_wait_seconds,
+)
+from core.accounts.links import get_account, link_chat
+from core.accounts.lockout import attempts_left, ensure_not_locked, record_failure, record_success
+from core.accounts.models import Account, CodePurpose, OtpMethod
+from core.accounts.otp import normalize_digits, verify_totp
+from core.accounts.passwords import (
+    DUMMY_HASH,
+    hash_password_async,
+    needs_rehash,
+    verify_password_async,
+)
+from core.accounts.policy import normalize_password, validate_email
+from core.errors import (
+    AccountLocked,
+    AccountNotFound,
+    CodeExpired,
+    CodeReused,
+    InvalidCode,
+    InvalidCredentials,
+    InvalidEmail,
+)
+from core.uow import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["SecondFactor", "SignInChallenge", "SignInResult", "complete_sign_in", "start_sign_in"]
+
+logger = logging.getLogger(__name__)
+
+
+class SecondFactor(enum.StrEnum):
+    """What proved the sign-in besides the password."""
+
+    AUTHENTICATOR = "authenticator"
+    EMAIL = "email"
+    BACKUP_CODE = "backup_code"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInChallenge:
+    """The password was right; now ask for the second factor.
+
+    Attributes:
+        account_id: pass it to ``complete_sign_in``.
+        method: how the account receives its one-time code.
+        email_code: for the email method, the code to mail now; None for the authenticator
+            method, and also when a code was mailed less than 60 seconds ago (it still works).
+    """
+
+    account_id: int
+    method: OtpMethod
+    email_code: IssuedCode | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    """A complete sign-in. ``new_backup_code`` is set when the backup code was used up: show it
+    once, it replaces the old one."""
+
+    account_id: int
+    factor: SecondFactor
+    new_backup_code: str | None = field(default=None, repr=False)
+
+
+async def start_sign_in(
+    uow_factory: UnitOfWorkFactory, email: str, password: str
+) -> SignInChallenge:
+    """Check the email and password, and open a second-factor challenge.
+
+    An unknown email costs the same Argon2 verification as a wrong password and raises the same
+    error, so neither the answer nor its timing tells whether an account exists.
+
+    Raises:
+        InvalidCredentials: unknown email or wrong password.
+        AccountLocked: the account is locked (even when the password is right), or this wrong
+            password was the fifth failure in a row.
+    """
+    try:
+        normalized_email: str | None = validate_email(email)
+    except InvalidEmail:
+        normalized_email = None
+    secret = normalize_password(password)
+
+    async with uow_factory() as uow:
+        account = await _account_by_email(uow, normalized_email)
+        if account is not None:
+            ensure_not_locked(account, uow.clock.now())
+        stored_hash = account.password_hash if account is not None else DUMMY_HASH
+        account_id = account.id if account is not None else None
+
+    matches = await verify_password_async(stored_hash, secret)
+    if account_id is None:
+        raise InvalidCredentials()
+    new_hash = await hash_password_async(secret) if matches and needs_rehash(stored_hash) else None
+
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        account = await _lock_account(uow, account_id)
+        if account is None:
+            raise InvalidCredentials()
+        ensure_not_locked(account, now)
+        if account.password_hash != stored_hash:
+            # Changed by a reset between the two units of work: the check above is stale.
+            raise InvalidCredentials()
+        if not matches:
+            locked_until = record_failure(account, now)
+            await uow.commit()
+            logger.info("wrong password for account %s", account_id)
+            if locked_until is not None:
+                raise AccountLocked(until=locked_until)
+            raise InvalidCredentials()
+        if new_hash is not None:
+            account.password_hash = new_hash
+        email_code = await _open_challenge(uow, account)
+        method = account.otp_method
+        await uow.commit()
+    return SignInChallenge(account_id=account_id, method=method, email_code=email_code)
+
+
+async def complete_sign_in(
+    uow_factory: UnitOfWorkFactory, account_id: int, code: str, channel: str, chat_id: str
+) -> SignInResult:
+    """Check the second factor and sign the chat in as the account.
+
+    ``code`` may be the authenticator code (authenticator method), the mailed code (email
+    method) or the backup code (either method). On success the failure counters start again,
+    the chat is linked to the account (replacing any account it was signed in as) and, when the
+    backup code was used, a new one is made and returned.
+
+    Raises:
+        AccountLocked: the account is locked, or this wrong code was the fifth failure in a row.
+        InvalidCode: the code is wrong (``attempts_left``: failures left before the lock).
+        CodeReused: the authenticator code was accepted once already (counts as a failure).
+        CodeExpired: no challenge is open (none started, more than 10 minutes old, or used):
+            sign in again from the password.
+        TooManyAttempts: the mailed code's tries are spent: sign in again for a new code.
+        AccountNotFound: no such account.
+    """
+    compact = normalize_digits(code)
+    is_short_code = len(compact) == 6 and compact.isascii() and compact.isdigit()
+
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        account = await get_account(uow, account_id)
+        ensure_not_locked(account, now)
+        challenge = await latest_email_code(uow, account.email, CodePurpose.SIGN_IN)
+        # Before any Argon2 work: without a challenge (that is, without the password) a
+        # backup code is not even looked at, so its timing cannot be probed either.
+        if challenge is None or challenge.used_at is not None or now >= challenge.expires_at:
+            raise CodeExpired()
+        method = account.otp_method
+        backup_hash = account.backup_code_hash
+
+    factor: SecondFactor | None = None
+    new_backup: str | None = None
+    new_backup_hash: str | None = None
+    if is_short_code:
+        factor = SecondFactor.EMAIL if method is OtpMethod.EMAIL else SecondFactor.AUTHENTICATOR
+    elif (
+        backup_hash is not None
+        and looks_like_backup_code(code)
+        and await verify_password_async(backup_hash, normalize_backup_code(code))
+    ):
+        factor = SecondFactor.BACKUP_CODE
+        new_backup = generate_backup_code()
+        new_backup_hash = await hash_password_async(normalize_backup_code(new_backup))
+
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        locked_account = await _lock_account(uow, account_id)
+        if locked_account is None:
+            raise AccountNotFound()
+        account = locked_account
+        ensure_not_locked(account, now)
+        challenge = await latest_email_code(
+            uow, account.email, CodePurpose.SIGN_IN, for_update=True
+        )
+        if factor is not SecondFactor.EMAIL and not is_pending(challenge, now):
+            raise CodeExpired()
+        try:
+            if factor is SecondFactor.AUTHENTICATOR:
+                if account.totp_secret is None:
+                    raise InvalidCode()
+                account.totp_last_step = verify_totp(
+                    account.totp_secret, compact, now, account.totp_last_step
+                )
+            elif factor is SecondFactor.EMAIL:
+                check_code(challenge, compact, now)
+            elif factor is SecondFactor.BACKUP_CODE:
+                if account.backup_code_hash != backup_hash:
+                    raise InvalidCode()  # used (and replaced) by a concurrent sign-in
+                account.backup_code_hash = new_backup_hash
+            else:
+                raise InvalidCode()
+        except (InvalidCode, CodeReused) as error:
+            locked_until = record_failure(account, now)
+            await uow.commit()
+            logger.info("wrong second factor for account %s", account_id)
+            if locked_until is not None:
+                raise AccountLocked(until=locked_until) from error
+            if isinstance(error, InvalidCode):
+                left = attempts_left(account)
+                if error.attempts_left is not None:
+                    left = min(left, error.attempts_left)
+                raise InvalidCode(attempts_left=left) from error
+            raise
+        assert challenge is not None
+        assert factor is not None
+        challenge.used_at = now
+        record_success(account)
+        await link_chat(uow, account.id, channel, chat_id)
+        await uow.commit()
+    logger.info("account %s signed in on %s with %s", account_id, channel, factor.value)
+    return SignInResult(account_id=account_id, factor=factor, new_backup_code=new_backup)
+
+
+async def _account_by_email(uow: UnitOfWork, email: str | None) -> Account | None:
+    if email is None:
+        return None
+    account: Account | None = await uow.session.scalar(
+        select(Account).where(Account.email == email)
+    )
+    return account
+
+
+async def _lock_account(uow: UnitOfWork, account_id: int) -> Account | None:
+    """Re-read the account row and hold it until the end of the unit of work."""
+    account: Account | None = await uow.session.scalar(
+        select(Account).where(Account.id == account_id).with_for_update()
+    )
+    return account
+
+
+async def _open_challenge(uow: UnitOfWork, account: Account) -> IssuedCode | None:
+    """Open the second-factor challenge; return the code to mail, if one is to be mailed."""
+    if account.otp_method is not OtpMethod.EMAIL:
+        await issue_email_code(
+            uow, account.email, CodePurpose.SIGN_IN, usable=False, respect_cooldown=False
+        )
+        return None
+    latest = await latest_email_code(uow, account.email, CodePurpose.SIGN_IN, for_update=True)
+    now = uow.clock.now()
+    if (
+        is_pending(latest, now)
+        and latest is not None
+        and is_mailed(latest)
+        and resend_wait_seconds(latest, now) > 0
+    ):
+        return None  # mailed less than a minute ago and still good: no second mail
+    return await issue_email_code(uow, account.email, CodePurpose.SIGN_IN, respect_cooldown=False)
