@@ -9,7 +9,11 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── InvalidReceiptNumber(reason, looks_like)
     │   ├── UnknownStatus(status)
     │   ├── UnknownResetQuestion(question_id)
-    │   └── InvalidResetAnswer(question_id, reason)
+    │   ├── InvalidResetAnswer(question_id, reason)
+    │   ├── InvalidOfficeData(field)
+    │   ├── UnknownState(state)
+    │   ├── InvalidZipCode(zip_code)
+    │   └── InvalidDateRange(first_day, last_day)
     ├── NotFound
     │   ├── AccountNotFound
     │   ├── CaseNotFound(receipt_number)
@@ -21,7 +25,8 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── CaseAlreadyLinked(receipt_number)
     │   ├── AccessCodeAlreadyUsed(receipt_number)
     │   ├── SlotTaken(office_id, starts_at)
-    │   └── AlreadyBooked(existing_code)
+    │   ├── AlreadyBooked(existing_code)
+    │   └── OfficeCodeTaken(code)
     ├── AuthError
     │   ├── InvalidCredentials
     │   ├── AccountLocked(until)
@@ -40,7 +45,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 __all__ = [
     "AccessCodeAlreadyUsed",
@@ -60,20 +65,25 @@ __all__ = [
     "EmailTaken",
     "InvalidCode",
     "InvalidCredentials",
+    "InvalidDateRange",
     "InvalidEmail",
     "InvalidInput",
+    "InvalidOfficeData",
     "InvalidReceiptNumber",
     "InvalidResetAnswer",
+    "InvalidZipCode",
     "NotAllowed",
     "NotAuthorized",
     "NotBookable",
     "NotFound",
+    "OfficeCodeTaken",
     "OfficeNotFound",
     "RateLimited",
     "RescheduleNotAllowed",
     "SlotTaken",
     "TooManyAttempts",
     "UnknownResetQuestion",
+    "UnknownState",
     "UnknownStatus",
     "WeakPassword",
 ]
@@ -146,6 +156,40 @@ class InvalidResetAnswer(InvalidInput):
 
     question_id: str | None
     reason: str
+
+
+@dataclass(eq=False)
+class InvalidOfficeData(InvalidInput):
+    """An office's settings are unusable.
+
+    Attributes:
+        field: ``code``, ``state``, ``zip_code``, ``timezone``, ``services``, ``hours``,
+            ``slot_minutes`` or ``capacity``.
+    """
+
+    field: str
+
+
+@dataclass(eq=False)
+class UnknownState(InvalidInput):
+    """Neither a US state's (or territory's) two-letter code nor its name."""
+
+    state: str
+
+
+@dataclass(eq=False)
+class InvalidZipCode(InvalidInput):
+    """Not a US ZIP code (five digits, optionally +4), or a prefix no state uses."""
+
+    zip_code: str
+
+
+@dataclass(eq=False)
+class InvalidDateRange(InvalidInput):
+    """The last day comes before the first."""
+
+    first_day: date
+    last_day: date
 
 
 # --- not found -------------------------------------------------------------------------------
@@ -228,6 +272,13 @@ class AlreadyBooked(Conflict):
     existing_code: str
 
 
+@dataclass(eq=False)
+class OfficeCodeTaken(Conflict):
+    """Another office has this code already."""
+
+    code: str
+
+
 # --- authentication --------------------------------------------------------------------------
 
 
@@ -284,8 +335,9 @@ class NotBookable(NotAllowed):
     """The slot or appointment type cannot be booked.
 
     Attributes:
-        reason: ``past``, ``closed``, ``not_a_slot``, ``service_not_offered``,
-            ``case_required``, ``biometrics_not_ready``, ``too_far``.
+        reason: ``past``, ``too_soon`` (within the minimum lead time), ``closed``,
+            ``not_a_slot``, ``service_not_offered``, ``case_required``,
+            ``biometrics_not_ready``, ``too_far``.
     """
 
     reason: str
