@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from core.demo import load_demo
-
 from bot.settings import Settings
 from core.clock import Clock, SystemClock
 from core.db import Database
+from core.demo import load_demo
 from core.schema import upgrade
 from core.uow import UnitOfWorkFactory
 
