@@ -75,9 +75,7 @@ def normalize_digits(typed: str) -> str:
     """Drop spaces and dashes, and read any script's decimal digits (Arabic-Indic, full-width,
     ...) as ASCII digits, as a phone keyboard in another language may type them."""
     chars = [char for char in typed.strip() if char not in " -"]
-    return "".join(
-        str(unicodedata.decimal(char)) if char.isdecimal() else char for char in chars
-    )
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in chars)
 
 
 def is_valid_secret(secret: str) -> bool:
