@@ -52,7 +52,8 @@ class RowProblem:
         column: the column at fault, or None for the row or the file as a whole.
         reason: a code: ``missing_columns``, ``unknown_columns``, ``empty``, ``receipt_number``,
             ``form_type``, ``status``, ``received_date``, ``owner_email``, ``unknown_owner``,
-            ``access_code``, ``duplicate``, ``not_utf8``, ``no_rows``, ``conflict``.
+            ``access_code``, ``duplicate``, ``too_many_values``, ``not_utf8``, ``no_rows``,
+            ``conflict``.
         detail: data for the message (the bad value, the other line, ...).
     """
 
@@ -84,6 +85,7 @@ _REASONS: Final = {
     "not_utf8": "the file is not UTF-8 text",
     "no_rows": "the file has no rows",
     "conflict": "the row clashes with the database",
+    "too_many_values": "the row has more values than the header has columns",
 }
 
 
@@ -120,8 +122,8 @@ def parse_cases_csv(text: str) -> tuple[list[CaseRow], list[RowProblem]]:
     Returns:
         The good rows and the problems, in file order.
     """
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in next(reader, [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     problems: list[RowProblem] = []
@@ -131,14 +133,18 @@ def parse_cases_csv(text: str) -> tuple[list[CaseRow], list[RowProblem]]:
         problems.append(RowProblem(1, None, "unknown_columns", ", ".join(unknown)))
     if problems:
         return [], problems
-    reader.fieldnames = header
     rows: list[CaseRow] = []
     seen: dict[str, int] = {}
-    for raw in reader:
-        line = reader.line_num  # the file's line, even when a quoted value spans lines
-        values = {k: (v or "").strip() for k, v in raw.items() if k is not None}
-        if not any(values.values()):
+    end_of_previous = reader.line_num
+    for record in reader:
+        # The line the row starts on, even when a quoted value spans several lines.
+        line, end_of_previous = end_of_previous + 1, reader.line_num
+        if not any(value.strip() for value in record):
             continue  # a blank line
+        if len(record) > len(header):
+            problems.append(RowProblem(line, None, "too_many_values", str(len(record))))
+            continue
+        values = {column: value.strip() for column, value in zip(header, record, strict=False)}
         row, row_problems = _check_row(line, values)
         problems += row_problems
         if row is None:
@@ -244,7 +250,7 @@ async def _owner_ids(session: AsyncSession, emails: Iterable[str]) -> dict[str, 
     if not wanted:
         return {}
     rows = await session.execute(select(Account.email, Account.id).where(Account.email.in_(wanted)))
-    return {email: account_id for email, account_id in rows.tuples()}
+    return {email: account_id for email, account_id in rows}
 
 
 async def import_cases_file(uow_factory: UnitOfWorkFactory, path: Path) -> ImportResult:

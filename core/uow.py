@@ -55,8 +55,8 @@ class UnitOfWork:
     ) -> None:
         try:
             if self._session is not None:
-                if not self._committed:
-                    await self._session.rollback()
+                # close() rolls back whatever was not committed, like rollback(), but leaves
+                # the objects read in this unit of work usable (detached, not expired).
                 await self._session.close()
         finally:
             self._session = None
