@@ -22,9 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Account
+from core.accounts.policy import validate_email
+from core.cases.access_code import normalize_access_code
 from core.cases.receipt import ReceiptNumber
+from core.cases.service import normalize_form_type, upsert_case
 from core.cases.statuses import Status, get_status
-from core.errors import DomainError, InvalidReceiptNumber, UnknownStatus
+from core.errors import DomainError, InvalidEmail, InvalidReceiptNumber, UnknownStatus
 from core.uow import UnitOfWorkFactory
 
 __all__ = [
@@ -39,7 +42,6 @@ __all__ = [
 
 REQUIRED_COLUMNS: Final = ("receipt_number", "form_type", "status")
 OPTIONAL_COLUMNS: Final = ("received_date", "owner_email", "access_code")
-_FORM_TYPE: Final = re.compile(r"^[A-Z]{1,3}-?\d{1,4}[A-Z]{0,2}$")
 _ACCESS_CODE: Final = re.compile(r"^[A-Z0-9]{12}$")
 
 
@@ -173,8 +175,10 @@ def _check_row(line: int, values: dict[str, str]) -> tuple[CaseRow | None, list[
         receipt = ReceiptNumber.parse(values["receipt_number"])
     except InvalidReceiptNumber:
         problems.append(RowProblem(line, "receipt_number", "receipt_number"))
-    form_type = values["form_type"].upper().replace(" ", "")
-    if not _FORM_TYPE.match(form_type):
+    form_type = values["form_type"]
+    try:
+        form_type = normalize_form_type(form_type)
+    except ValueError:
         problems.append(RowProblem(line, "form_type", "form_type", values["form_type"]))
     try:
         status = get_status(values["status"])
@@ -190,10 +194,11 @@ def _check_row(line: int, values: dict[str, str]) -> tuple[CaseRow | None, list[
             )
     email = values.get("owner_email") or None
     if email is not None:
-        email = email.lower()
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        try:
+            email = validate_email(email)
+        except InvalidEmail:
             problems.append(RowProblem(line, "owner_email", "owner_email"))
-    access_code = re.sub(r"[\s-]", "", values.get("access_code", "")).upper() or None
+    access_code = normalize_access_code(values.get("access_code", "")) or None
     if access_code is not None and not _ACCESS_CODE.match(access_code):
         problems.append(RowProblem(line, "access_code", "access_code"))
     if problems or receipt is None or status is None:
@@ -207,8 +212,6 @@ async def import_cases(uow_factory: UnitOfWorkFactory, rows: Sequence[CaseRow]) 
     Raises:
         ImportFailed: an owner email names no account, or a row clashes with the database.
     """
-    from core.cases.service import upsert_case
-
     created = updated = unchanged = 0
     async with uow_factory() as uow:
         owners = await _owner_ids(uow.session, {r.owner_email for r in rows if r.owner_email})

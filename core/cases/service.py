@@ -11,6 +11,7 @@ that rolls back forgets the failure, so only trusted code (tests, operators) sho
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Final
@@ -52,6 +53,7 @@ __all__ = [
     "list_cases",
     "list_client_cases",
     "lookup_case",
+    "normalize_form_type",
     "reset_access_code_attempts",
     "subscribe",
     "subscriptions_for_chat",
@@ -64,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 STATUS_CHANGED: Final = "case_status_changed"  # the outbox kind
 FORM_TYPE_MAX_LENGTH: Final = 20
+_FORM_TYPE_RE: Final = re.compile(r"(?P<letters>[A-Z]{1,3})-?(?P<rest>\d{1,4}[A-Z]{0,2})")
 
 StatusRef = str | Status
 
@@ -78,11 +81,18 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def _form_type(text: str) -> str:
-    form = text.strip().upper()
-    if not form or len(form) > FORM_TYPE_MAX_LENGTH:
-        raise ValueError("a form type is 1 to 20 characters, like I-765")
-    return form
+def normalize_form_type(text: str) -> str:
+    """A form type as stored: upper case, no spaces, with its dash ("i 765" -> "I-765").
+
+    Raises:
+        ValueError: not the shape of a form type (1 to 3 letters, a dash, 1 to 4 digits and up
+            to 2 letters: I-765, N-400, AR-11, I-821D).
+    """
+    form = re.sub(r"\s+", "", text).upper()
+    match = _FORM_TYPE_RE.fullmatch(form)
+    if match is None or len(form) > FORM_TYPE_MAX_LENGTH:
+        raise ValueError("a form type looks like I-765")
+    return f"{match['letters']}-{match['rest']}"
 
 
 def _history(history: Sequence[tuple[StatusRef, datetime]] | None) -> list[tuple[Status, datetime]]:
@@ -119,7 +129,7 @@ async def create_case(
     receipt = ReceiptNumber.parse(receipt_number)
     current = _status(status)
     entries = _history(history)
-    form = _form_type(form_type)
+    form = normalize_form_type(form_type)
     code_hash = hash_access_code(access_code) if access_code is not None else None
     if await find_case(uow, receipt) is not None:
         raise CaseExists(receipt_number=str(receipt))
@@ -172,7 +182,7 @@ async def upsert_case(
     receipt = ReceiptNumber.parse(receipt_number)
     current = _status(status)
     entries = _history(history)
-    form = _form_type(form_type)
+    form = normalize_form_type(form_type)
     case = await find_case(uow, receipt, for_update=True, with_events=True)
     if case is None:
         created = await create_case(
