@@ -28,5 +28,8 @@ typecheck: $(STAMP)
 test: lint typecheck  ## every check: lint, types, and the whole test suite
 	$(BIN)/pytest
 
+bench: $(STAMP)  ## benchmarks of the core on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
+	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,1 @@
+"""Benchmarks of casebot (run them with ``make bench``; figures go to benchmarks/RESULTS.md)."""
