@@ -1,33 +1,46 @@
-"""The unit of work: one transaction per operation, rolled back unless committed."""
+"""The unit of work: one transaction per operation, rolled back unless committed.
+
+A unit of work opened while another is open in the same task (a service that manages its own
+units of work, called from inside a chat turn) joins the outer one as a SAVEPOINT: its commit
+releases the savepoint, its rollback undoes only its own part, and the outer unit of work decides
+whether the whole turn is committed. That keeps a turn atomic, and on SQLite it avoids waiting on
+the process's write queue that the outer unit of work already holds.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from core.clock import Clock, SystemClock
 from core.db import Database
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
+_open_unit: ContextVar[UnitOfWork | None] = ContextVar("casebot_open_unit_of_work", default=None)
+
 
 class UnitOfWork:
     """A transaction, the session that runs it, and the clock its rules read.
 
     Use it as ``async with uow_factory() as uow: ...; await uow.commit()``. Leaving the block
-    without ``commit()`` (or through an exception) rolls everything back. On SQLite the unit of
-    work holds the process's write queue for its whole life, so never open one inside another,
-    and keep slow work (password hashing) outside it.
+    without ``commit()`` (or through an exception) rolls everything back. On SQLite the outermost
+    unit of work holds the process's write queue for its whole life, so keep slow work outside
+    one where the operation allows it. Never share a unit of work between concurrent tasks.
     """
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self.clock = clock
         self._session: AsyncSession | None = None
+        self._savepoint: AsyncSessionTransaction | None = None
+        self._outer: UnitOfWork | None = None
         self._committed = False
         self._holds_lock = False
+        self._token: object | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -39,12 +52,25 @@ class UnitOfWork:
     def dialect(self) -> str:
         return self._db.dialect
 
+    @property
+    def nested(self) -> bool:
+        """True when this unit of work is a savepoint inside another one."""
+        return self._outer is not None
+
     async def __aenter__(self) -> Self:
-        if self._db.write_lock is not None:
-            await self._db.write_lock.acquire()
-            self._holds_lock = True
-        self._session = self._db.sessionmaker()
+        outer = _open_unit.get()
         self._committed = False
+        if outer is not None and outer._db is self._db and outer._session is not None:
+            self._outer = outer
+            self._session = outer._session
+            self._savepoint = await self._session.begin_nested()
+        else:
+            self._outer = None
+            if self._db.write_lock is not None:
+                await self._db.write_lock.acquire()
+                self._holds_lock = True
+            self._session = self._db.sessionmaker()
+        self._token = _open_unit.set(self)
         return self
 
     async def __aexit__(
@@ -54,23 +80,40 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self._session is not None:
+            if self._outer is not None:
+                if self._savepoint is not None and self._savepoint.is_active:
+                    await self._savepoint.rollback()
+            elif self._session is not None:
                 # close() rolls back whatever was not committed, like rollback(), but leaves
                 # the objects read in this unit of work usable (detached, not expired).
                 await self._session.close()
         finally:
+            if self._token is not None:
+                _open_unit.reset(self._token)  # type: ignore[arg-type]
+                self._token = None
             self._session = None
+            self._savepoint = None
+            self._outer = None
             if self._holds_lock and self._db.write_lock is not None:
                 self._db.write_lock.release()
                 self._holds_lock = False
 
     async def commit(self) -> None:
-        """Commit the transaction; the unit of work may go on with a new one."""
+        """Commit (or, nested, release the savepoint into the outer unit of work)."""
+        if self._outer is not None:
+            if self._savepoint is not None and self._savepoint.is_active:
+                await self._savepoint.commit()
+            self._committed = True
+            return
         await self.session.commit()
         self._committed = True
 
     async def rollback(self) -> None:
-        await self.session.rollback()
+        if self._outer is not None:
+            if self._savepoint is not None and self._savepoint.is_active:
+                await self._savepoint.rollback()
+        else:
+            await self.session.rollback()
         self._committed = False
 
     async def flush(self) -> None:

@@ -84,3 +84,32 @@ async def test_read_then_write_turns_from_two_processes_never_see_database_is_lo
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_unit_of_work_opened_inside_another_joins_it_as_a_savepoint(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as outer:
+        async with uow_factory() as inner:
+            assert inner.nested
+            inner.session.add(RateLimitWindow(key="kept", window_start=now, count=1))
+            await inner.commit()
+        async with uow_factory() as undone:
+            undone.session.add(RateLimitWindow(key="undone", window_start=now, count=1))
+            await undone.flush()
+        assert not outer.nested
+        # Nothing is durable until the outer unit of work commits.
+    assert await _count(uow_factory) == 0
+
+    async with uow_factory() as outer:
+        async with uow_factory() as inner:
+            inner.session.add(RateLimitWindow(key="kept", window_start=now, count=1))
+            await inner.commit()
+        async with uow_factory() as undone:
+            undone.session.add(RateLimitWindow(key="undone", window_start=now, count=1))
+            await undone.flush()
+        await outer.commit()
+    async with uow_factory() as uow:
+        keys = set(await uow.session.scalars(select(RateLimitWindow.key)))
+    assert keys == {"kept"}
