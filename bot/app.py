@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.context import Services
+from bot.dialogs.registry import all_dialogs
+from bot.engine import Engine, EngineConfig
+from bot.mail import mailer_from_settings
 from bot.settings import Settings
 from core.clock import Clock, SystemClock
 from core.db import Database
@@ -38,6 +42,15 @@ class App:
             logger.info("empty database: demo data loaded")
             return True
         return False
+
+    def build_engine(self, config: EngineConfig | None = None) -> Engine:
+        """The dialog engine with every dialog, on this app's database, mailer and clock."""
+        services = Services(
+            uow_factory=self.uow_factory,
+            mailer=mailer_from_settings(self.settings.smtp_url, self.settings.var_dir),
+            clock=self.clock,
+        )
+        return Engine(services, all_dialogs(), config)
 
     async def close(self) -> None:
         await self.db.dispose()

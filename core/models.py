@@ -22,6 +22,7 @@ from core.appointments.models import (
     SlotUsage,
 )
 from core.cases.models import Case, CaseEvent, Subscription
+from core.conversations import Conversation
 from core.db import Base
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
 
@@ -35,6 +36,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "ChannelLink",
+    "Conversation",
     "CodePurpose",
     "EmailCode",
     "Office",

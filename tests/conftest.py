@@ -20,10 +20,15 @@ import pytest
 from sqlalchemy import text
 
 import core.models  # noqa: F401
+from bot.context import Services
+from bot.dialogs.registry import all_dialogs
+from bot.engine import Engine
 from core.db import Base, Database
+from core.demo import load_demo
 from core.schema import upgrade
 from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock
+from tests.chat import FakeChat
+from tests.fakes import FakeClock, FakeMailer
 
 POSTGRES_URL = os.environ.get(
     "CASEBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -146,3 +151,29 @@ def db(request: pytest.FixtureRequest) -> Database:
 @pytest.fixture
 def uow_factory(db: Database, clock: FakeClock) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(db, clock)
+
+
+# --- the conversation layer ------------------------------------------------------------------
+
+
+@pytest.fixture
+def mailer() -> FakeMailer:
+    return FakeMailer()
+
+
+@pytest.fixture
+def engine(uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock) -> Engine:
+    """The engine with every dialog, on the `db` fixture (SQLite and PostgreSQL)."""
+    services = Services(uow_factory=uow_factory, mailer=mailer, clock=clock)
+    return Engine(services, all_dialogs())
+
+
+@pytest.fixture
+async def demo(uow_factory: UnitOfWorkFactory) -> None:
+    """The demo data of the contract (Ana, her cases, the offices)."""
+    await load_demo(uow_factory)
+
+
+@pytest.fixture
+def chat(engine: Engine) -> FakeChat:
+    return FakeChat(engine)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["FakeClock"]
+from core.ports import OutgoingMail
+
+__all__ = ["FakeClock", "FakeMailer"]
 
 
 class FakeClock:
@@ -24,3 +26,31 @@ class FakeClock:
         if moment.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = moment
+
+
+class FakeMailer:
+    """Records every email instead of sending it; ``fail`` makes the next sends raise."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMail] = []
+        self.fail = False
+
+    async def send(self, mail: OutgoingMail) -> None:
+        if self.fail:
+            raise ConnectionRefusedError("the fake mail server is down")
+        self.sent.append(mail)
+
+    def last_to(self, address: str) -> OutgoingMail:
+        for mail in reversed(self.sent):
+            if mail.to == address:
+                return mail
+        raise AssertionError(f"no mail to {address}; sent: {[m.to for m in self.sent]}")
+
+    def last_code(self, address: str) -> str:
+        """The last 6-digit code mailed to an address."""
+        import re
+
+        found = re.findall(r"\b\d{6}\b", self.last_to(address).body)
+        if not found:
+            raise AssertionError("the last mail holds no 6-digit code")
+        return str(found[-1])

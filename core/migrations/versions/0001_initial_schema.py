@@ -39,6 +39,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('email', name=op.f('uq_accounts_email'))
     )
+    op.create_table('conversations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('chat_id', sa.String(length=64), nullable=False),
+    sa.Column('locale', sa.String(length=10), nullable=True),
+    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('prompt_seq', sa.Integer(), nullable=False),
+    sa.Column('last_update_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations')),
+    sa.UniqueConstraint('channel', 'chat_id', name=op.f('uq_conversations_channel'))
+    )
     op.create_table('email_codes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -270,5 +283,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_email_codes_email'))
 
     op.drop_table('email_codes')
+    op.drop_table('conversations')
     op.drop_table('accounts')
     # ### end Alembic commands ###

@@ -1,0 +1,108 @@
+"""What a dialog's prompts, parsers and handlers can use during one turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.dialogs.base import Choice
+from bot.i18n import Translator
+from bot.model import Attachment, Reply
+from core.accounts.links import account_for_chat
+from core.clock import Clock
+from core.ports import Mailer, OutgoingMail
+from core.uow import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["Context", "Services"]
+
+
+@dataclass
+class Services:
+    """What the dialogs need from the outside world, built by the composition root."""
+
+    uow_factory: UnitOfWorkFactory
+    mailer: Mailer
+    clock: Clock
+    contact_phone: str = "1-800-375-5283"
+    contact_tty: str = "1-800-767-1833"
+
+
+@dataclass
+class Context:
+    """One turn of one conversation, seen from a dialog.
+
+    Attributes:
+        data: the running dialog's own data (JSON values only; kept between turns; never a
+            password).
+        uow: the turn's unit of work: everything done through it is committed with the turn.
+    """
+
+    services: Services
+    uow: UnitOfWork
+    translator: Translator
+    channel: str
+    chat_id: str
+    data: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    outbox_mail: list[OutgoingMail] = field(default_factory=list)
+    _account_id: int | None = None
+    _account_known: bool = False
+
+    # --- language ---------------------------------------------------------------------------
+
+    def _(self, message: str) -> str:
+        """Translate a msgid into the conversation's language."""
+        return self.translator._(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translator.ngettext(singular, plural, n)
+
+    @property
+    def locale(self) -> str:
+        return self.translator.locale
+
+    @property
+    def t(self) -> Translator:
+        return self.translator
+
+    # --- the world --------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.uow.clock.now()
+
+    async def account_id(self) -> int | None:
+        """The account this chat is signed in as, or None."""
+        if not self._account_known:
+            account = await account_for_chat(self.uow, self.channel, self.chat_id)
+            self._account_id = account.id if account is not None else None
+            self._account_known = True
+        return self._account_id
+
+    def forget_account(self) -> None:
+        """Call after signing in or out, so the next ``account_id()`` asks again."""
+        self._account_known = False
+
+    # --- output -----------------------------------------------------------------------------
+
+    def say(
+        self,
+        text: str,
+        choices: Sequence[Choice] = (),
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
+        """Add a message before the next prompt. Its buttons go to the current step."""
+        from bot.model import Button
+
+        self.replies.append(
+            Reply(
+                text=text,
+                buttons=tuple(Button(c.label, c.value) for c in choices),
+                attachments=tuple(attachments),
+            )
+        )
+
+    def send_mail(self, mail: OutgoingMail) -> None:
+        """Send an email once the turn is committed (never before: a rollback would lie)."""
+        self.outbox_mail.append(mail)

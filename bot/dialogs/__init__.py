@@ -1,0 +1,1 @@
+"""Dialogs: declared state machines, one module per flow (see registry.py for the list)."""

@@ -1,0 +1,205 @@
+"""How a dialog is declared: states, and for each a prompt, a parser and a handler.
+
+A dialog is data. Each state's :class:`Step` says what to show (``prompt``), how typed text
+becomes a value (``parse``, which raises ``ValueError`` or a domain error on bad input), and
+what happens with the value (``handle``, which returns a :class:`Transition`). ``goes_to`` and
+``starts`` declare the edges, so the graph is checked when the dialog is built (and can be
+drawn) and every transition is checked against it when it happens.
+
+Prompts and handlers receive a :class:`Context`; they never see a channel.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+__all__ = [
+    "Choice",
+    "Dialog",
+    "DialogError",
+    "End",
+    "Next",
+    "Prompt",
+    "Replace",
+    "Start",
+    "Stay",
+    "Step",
+    "Transition",
+]
+
+S = TypeVar("S", bound=enum.Enum)
+
+
+class DialogError(Exception):
+    """A dialog is declared wrongly (found when it is built, or when a transition breaks it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button: ``label`` is shown (already translated), ``value`` comes back to the handler.
+
+    Typing the label (in any case) or its number is the same as pressing it.
+    """
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What a step shows: text, buttons, files."""
+
+    text: str
+    choices: Sequence[Choice] = ()
+    attachments: Sequence[Any] = ()  # bot.model.Attachment
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """Go to another state of the same dialog and show its prompt."""
+
+    state: enum.Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """Stay at this step and show its prompt again (after whatever was said)."""
+
+    prompt: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """Finish the dialog; the one below it resumes (with ``result``), or the menu shows."""
+
+    result: Any = None
+    show_menu: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Start another dialog on top of this one (``args`` become its data); when it ends, this
+    dialog resumes at ``then`` (or stays where it is) and its ``resume`` hook gets the result."""
+
+    dialog: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    then: enum.Enum | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """End this dialog and start another in its place (switching flows)."""
+
+    dialog: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+Transition = Next | Stay | End | Start | Replace
+
+PromptFn = Callable[["Context"], Awaitable[Prompt | str] | Prompt | str]
+ParseFn = Callable[["Context", str], Any]
+HandleFn = Callable[["Context", Any], Awaitable[Transition]]
+ResumeFn = Callable[["Context", Any], Awaitable[Transition]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One state of a dialog.
+
+    Attributes:
+        prompt: what to show on entering the state (and on re-prompting).
+        handle: what to do with the value; None for a step that only shows (it takes no input:
+            anything typed re-shows it).
+        parse: turns typed text into the value; raises ``ValueError`` (its message is a
+            translated reason) or a domain error. None means only the choices are accepted.
+        example: a msgid showing a valid answer, added to the reason on bad input.
+        secret: the input is a secret: masked by channels, deleted from Telegram, never logged
+            and never analysed for another intent.
+        goes_to: the states ``Next`` may go to from here.
+        starts: the dialogs ``Start``/``Replace`` may open from here.
+        resume: called with a started dialog's result when it ends (default: show the prompt).
+        help: a msgid explaining this step, shown on "help".
+    """
+
+    prompt: PromptFn
+    handle: HandleFn | None = None
+    parse: ParseFn | None = None
+    example: str | None = None
+    secret: bool = False
+    goes_to: tuple[enum.Enum, ...] = ()
+    starts: tuple[str, ...] = ()
+    resume: ResumeFn | None = None
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class Dialog(Generic[S]):
+    """A dialog: its states, the first one, and a step for each.
+
+    Attributes:
+        name: stable id (persisted in conversations: never rename without a migration).
+        sensitive: holds secrets or needs a signed-in user: it expires sooner when idle.
+        intent: the free-text intent that leads here (for "did you mean ...?" offers).
+
+    Raises:
+        DialogError: a state without a step, a step of another enum, an edge to a state
+            outside the dialog, or a state that cannot be reached from ``initial``.
+    """
+
+    name: str
+    states: type[S]
+    initial: S
+    steps: Mapping[S, Step]
+    sensitive: bool = False
+    intent: str | None = None
+
+    def __post_init__(self) -> None:
+        missing = [s.name for s in self.states if s not in self.steps]
+        if missing:
+            raise DialogError(f"{self.name}: no step for {missing}")
+        foreign = [s for s in self.steps if not isinstance(s, self.states)]
+        if foreign or not isinstance(self.initial, self.states):
+            raise DialogError(f"{self.name}: states of another enum: {foreign or [self.initial]}")
+        for state, step in self.steps.items():
+            bad = [t for t in step.goes_to if not isinstance(t, self.states)]
+            if bad:
+                raise DialogError(f"{self.name}.{state.name}: goes to foreign states {bad}")
+        reachable = {self.initial}
+        frontier = [self.initial]
+        while frontier:
+            for target in self.steps[frontier.pop()].goes_to:
+                if target not in reachable:
+                    reachable.add(target)  # type: ignore[arg-type]
+                    frontier.append(target)  # type: ignore[arg-type]
+        unreachable = [s.name for s in self.states if s not in reachable]
+        if unreachable:
+            raise DialogError(f"{self.name}: unreachable states {unreachable}")
+
+    def step(self, state_value: str) -> tuple[S, Step]:
+        """The state with this stored value and its step.
+
+        Raises:
+            DialogError: no such state (stored state from an older version).
+        """
+        try:
+            state = self.states(state_value)
+        except ValueError:
+            raise DialogError(f"{self.name}: unknown state {state_value!r}") from None
+        return state, self.steps[state]
+
+    def edges(self) -> list[tuple[str, str]]:
+        """Every declared edge as (from, to) names; dialogs started appear as ``dialog:name``."""
+        out = []
+        for state, step in self.steps.items():
+            out += [(state.name, target.name) for target in step.goes_to]
+            out += [(state.name, f"dialog:{name}") for name in step.starts]
+        return out

@@ -1,0 +1,28 @@
+"""Choosing the language: the engine applies the choice and shows the step again in it."""
+
+from __future__ import annotations
+
+import enum
+
+from bot.context import Context
+from bot.dialogs.base import Choice, Dialog, Prompt, Step
+from bot.i18n import LANGUAGE_NAMES, LOCALES
+
+__all__ = ["language_dialog"]
+
+
+class Language(enum.Enum):
+    CHOOSE = "choose"
+
+
+def _prompt(ctx: Context) -> Prompt:
+    choices = [Choice(LANGUAGE_NAMES[code], f"g:setlang:{code}") for code in LOCALES]
+    return Prompt(ctx._("Choose your language:"), choices)
+
+
+language_dialog: Dialog[Language] = Dialog(
+    name="language",
+    states=Language,
+    initial=Language.CHOOSE,
+    steps={Language.CHOOSE: Step(prompt=_prompt)},
+)

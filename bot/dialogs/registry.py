@@ -1,0 +1,28 @@
+"""Every dialog, by name. Each flow lives in its own module; this registry puts them together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dialogs.base import Dialog
+from bot.dialogs.language import language_dialog
+from bot.dialogs.menu import menu_dialog
+
+__all__ = ["all_dialogs"]
+
+
+def _flows() -> list[Dialog[Any]]:
+    flows: list[Dialog[Any]] = []
+    # flow: case_status, my_cases
+    # flow: link_account
+    # flow: account_help
+    # flow: appointments
+    return flows
+
+
+def all_dialogs() -> dict[str, Dialog[Any]]:
+    """The menu, the language picker and every flow."""
+    flows = {dialog.name: dialog for dialog in _flows()}
+    dialogs: dict[str, Dialog[Any]] = {"menu": menu_dialog(flows), "language": language_dialog}
+    dialogs.update(flows)
+    return dialogs

@@ -1,0 +1,621 @@
+"""The dialog engine: one turn at a time per conversation, state persisted with the turn.
+
+A turn runs inside one unit of work: the conversation row (locked for the turn), any domain
+change the dialogs make, and any notification they queue are committed together, before
+anything is sent. The engine, not the dialogs, handles what every step shares: the menu, help,
+back, language and start-over interrupts; re-prompting on bad input with a reason and an
+example; escalation after three failed tries; typed labels and numbers as button presses;
+expired buttons; idle expiry; and offering another flow when free text clearly asks for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from bot.context import Context, Services
+from bot.dialogs.base import (
+    Choice,
+    Dialog,
+    DialogError,
+    End,
+    Next,
+    Prompt,
+    Replace,
+    Start,
+    Stay,
+    Step,
+    Transition,
+)
+from bot.errors import describe_error
+from bot.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, LOCALES, normalize_locale, translator
+from bot.model import Button, Incoming, Reply, Turn
+from bot.understanding import Understanding, understand
+from core.accounts.links import unlink_chat
+from core.conversations import Conversation, open_conversation
+from core.errors import DomainError, InvalidInput
+
+__all__ = ["Engine", "EngineConfig"]
+
+logger = logging.getLogger(__name__)
+
+ROOT: Final = "menu"
+MAX_FAILURES: Final = 3
+MAX_TEXT_LENGTH: Final = 2000
+# Global actions travel as button values with this prefix.
+G_MENU: Final = "g:menu"
+G_HELP: Final = "g:help"
+G_BACK: Final = "g:back"
+G_LANG: Final = "g:lang"
+G_RESTART: Final = "g:restart"
+G_SWITCH: Final = "g:switch"
+G_STAY: Final = "g:stay"
+G_SETLANG: Final = "g:setlang:"
+
+INTENT_DIALOGS: Final = {
+    "case_status": "case_status",
+    "link_account": "link_account",
+    "appointment": "appointments",
+    "password_reset": "account_help",
+}
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Timeouts of idle conversations.
+
+    Attributes:
+        idle_timeout: an ordinary flow left alone this long starts again from the menu.
+        sensitive_idle_timeout: the same for a flow that holds secrets or needs a signed-in
+            user.
+        signed_in_idle_timeout: a signed-in chat left alone this long is signed out, per
+            channel; None keeps the link (Telegram: a private chat on the person's own phone,
+            and the link is what carries their notifications).
+    """
+
+    idle_timeout: timedelta = timedelta(minutes=60)
+    sensitive_idle_timeout: timedelta = timedelta(minutes=15)
+    signed_in_idle_timeout: Mapping[str, timedelta | None] | None = None
+
+    def link_timeout(self, channel: str) -> timedelta | None:
+        table = self.signed_in_idle_timeout or {"telegram": None}
+        return table.get(channel, self.sensitive_idle_timeout)
+
+
+class _Frame:
+    """One running dialog on a conversation's stack (stored as JSON)."""
+
+    __slots__ = ("back", "data", "dialog", "failures", "state", "then")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.dialog: str = raw["d"]
+        self.state: str = raw["s"]
+        self.data: dict[str, Any] = dict(raw.get("data", {}))
+        self.back: list[str] = list(raw.get("back", []))
+        self.failures: int = int(raw.get("fails", 0))
+        self.then: str | None = raw.get("then")
+
+    @classmethod
+    def new(cls, dialog: Dialog[Any], args: Mapping[str, Any] | None = None) -> _Frame:
+        return cls({"d": dialog.name, "s": dialog.initial.value, "data": dict(args or {})})
+
+    def dump(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {"d": self.dialog, "s": self.state}
+        if self.data:
+            raw["data"] = self.data
+        if self.back:
+            raw["back"] = self.back[-10:]
+        if self.failures:
+            raw["fails"] = self.failures
+        if self.then is not None:
+            raw["then"] = self.then
+        return raw
+
+
+class _TurnState:
+    """Everything one turn works on."""
+
+    def __init__(self, conversation: Conversation, ctx: Context) -> None:
+        self.conversation = conversation
+        self.ctx = ctx
+        raw = conversation.state or {}
+        self.stack = [_Frame(f) for f in raw.get("stack", [])]
+        self.offer: dict[str, Any] | None = raw.get("offer")
+        self.secret_input = False
+        self.prompted = False
+
+    def dump(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {"stack": [f.dump() for f in self.stack]}
+        if self.offer:
+            raw["offer"] = self.offer
+        return raw
+
+
+class Engine:
+    """Runs conversations.
+
+    Args:
+        services: what dialogs use (units of work, mailer, clock).
+        dialogs: every dialog by name; must include ``menu`` (the root) and ``language``.
+
+    Raises:
+        DialogError: a dialog starts one that does not exist, or the root is missing.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        dialogs: Mapping[str, Dialog[Any]],
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.services = services
+        self.dialogs = dict(dialogs)
+        self.config = config or EngineConfig()
+        if ROOT not in self.dialogs:
+            raise DialogError("the dialogs have no 'menu'")
+        for dialog in self.dialogs.values():
+            for state, step in dialog.steps.items():
+                unknown = [name for name in step.starts if name not in self.dialogs]
+                if unknown:
+                    raise DialogError(f"{dialog.name}.{state.name} starts unknown {unknown}")
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._waiters: dict[tuple[str, str], int] = {}
+
+    # --- the turn ---------------------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> Turn:
+        """Handle one message or button press and answer it. Never raises for bad input."""
+        key = (incoming.channel, incoming.chat_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        try:
+            async with lock:
+                return await self._turn(incoming)
+        finally:
+            self._waiters[key] -= 1
+            if self._waiters[key] == 0:
+                del self._waiters[key]
+                del self._locks[key]
+
+    async def _turn(self, incoming: Incoming) -> Turn:
+        mail: list[Any] = []
+        try:
+            async with self.services.uow_factory() as uow:
+                conversation = await open_conversation(uow, incoming.channel, incoming.chat_id)
+                last = conversation.last_update_id
+                if (
+                    incoming.update_id is not None
+                    and last is not None
+                    and incoming.update_id <= last
+                ):
+                    return Turn(replies=[], duplicate=True, locale=conversation.locale or "en")
+                if incoming.update_id is not None:
+                    conversation.last_update_id = incoming.update_id
+                locale = self._resolve_locale(conversation, incoming)
+                ctx = Context(
+                    services=self.services,
+                    uow=uow,
+                    translator=translator(locale),
+                    channel=incoming.channel,
+                    chat_id=incoming.chat_id,
+                    data={},
+                )
+                turn = _TurnState(conversation, ctx)
+                await self._expire_if_idle(turn)
+                await self._dispatch(turn, incoming)
+                replies = self._finish_replies(turn)
+                conversation.state = turn.dump()
+                conversation.updated_at = ctx.now()
+                await uow.commit()
+                mail = ctx.outbox_mail
+                result = Turn(
+                    replies=replies,
+                    input_was_secret=turn.secret_input,
+                    locale=ctx.locale,
+                )
+        except Exception:
+            # Never a crash in a conversation: the turn is rolled back, the person is told.
+            logger.exception("turn failed on %s", incoming.channel)
+            t = translator(normalize_locale(incoming.locale_hint) or DEFAULT_LOCALE)
+            return Turn(
+                replies=[
+                    Reply(
+                        t._("Sorry, something went wrong on our side. Please try again."),
+                        buttons=(),
+                    )
+                ],
+                input_was_secret=False,
+            )
+        for message in mail:
+            try:
+                await self.services.mailer.send(message)
+            except OSError:
+                logger.warning("could not send an email to a %s address", message.to.split("@")[-1])
+        return result
+
+    def _resolve_locale(self, conversation: Conversation, incoming: Incoming) -> str:
+        if conversation.locale:
+            return conversation.locale
+        found = normalize_locale(incoming.locale_hint)
+        if found is None and incoming.text:
+            found = normalize_locale(understand(incoming.text).language)
+        conversation.locale = found or DEFAULT_LOCALE
+        return conversation.locale
+
+    async def _expire_if_idle(self, turn: _TurnState) -> None:
+        conversation, ctx = turn.conversation, turn.ctx
+        idle = ctx.now() - conversation.updated_at
+        link_timeout = self.config.link_timeout(ctx.channel)
+        if link_timeout is not None and idle > link_timeout and await ctx.account_id() is not None:
+            await unlink_chat(ctx.uow, ctx.channel, ctx.chat_id)
+            ctx.forget_account()
+            ctx.say(ctx._("You were signed out after a while without activity, to keep your "
+                          "account safe."))  # fmt: skip
+        flows = [f for f in turn.stack if f.dialog != ROOT]
+        if not flows:
+            return
+        sensitive = any(self.dialogs[f.dialog].sensitive for f in flows if f.dialog in self.dialogs)
+        limit = self.config.sensitive_idle_timeout if sensitive else self.config.idle_timeout
+        if idle > limit:
+            turn.stack = []
+            turn.offer = None
+            ctx.say(ctx._("That conversation timed out, so we are starting again."))
+
+    # --- input ------------------------------------------------------------------------------
+
+    async def _dispatch(self, turn: _TurnState, incoming: Incoming) -> None:
+        ctx = turn.ctx
+        if not turn.stack:
+            turn.stack.append(_Frame.new(self.dialogs[ROOT]))
+        frame = turn.stack[-1]
+        dialog, (state, step) = self._frame_step(turn, frame)
+        if incoming.payload is not None:
+            value = self._open_payload(turn, incoming.payload)
+            if value is None:
+                ctx.say(ctx._("This menu has expired. Here is where we are now:"))
+                await self._prompt(turn)
+                return
+            await self._value(turn, value, pressed=True)
+            return
+        text = (incoming.text or "").strip()
+        turn.secret_input = step.secret
+        if not text:
+            await self._prompt(turn)
+            return
+        if len(text) > MAX_TEXT_LENGTH:
+            ctx.say(ctx._("That message is too long. Please send a shorter one."))
+            await self._prompt(turn)
+            return
+        command = self._command(ctx, text)
+        if command is not None and not (step.secret and command not in (G_MENU, G_RESTART)):
+            turn.secret_input = False
+            await self._global(turn, command)
+            return
+        choices = (await self._render(turn, step)).choices
+        chosen = _match_choice(text, choices)
+        if chosen is not None:
+            await self._value(turn, chosen, pressed=True)
+            return
+        await self._typed(turn, dialog, state, step, text)
+
+    def _open_payload(self, turn: _TurnState, payload: str) -> str | None:
+        seq, _, value = payload.partition(":")
+        if not value or not seq.isdigit() or int(seq) != turn.conversation.prompt_seq:
+            return None
+        return value
+
+    def _command(self, ctx: Context, text: str) -> str | None:
+        word = text.casefold().strip(" .!?¿¡").lstrip("/")
+        table = {
+            G_MENU: ctx._("menu, cancel, stop, quit, exit"),
+            G_HELP: ctx._("help, ?"),
+            G_BACK: ctx._("back"),
+            G_LANG: ctx._("language, lang"),
+            G_RESTART: ctx._("start, start over, restart"),
+        }
+        english = {
+            G_MENU: "menu, cancel, stop, quit, exit",
+            G_HELP: "help, ?",
+            G_BACK: "back",
+            G_LANG: "language, lang",
+            G_RESTART: "start, start over, restart",
+        }
+        for action in table:
+            words = {w.strip().casefold() for w in f"{table[action]},{english[action]}".split(",")}
+            if word in words or (text.strip() == "?" and action == G_HELP):
+                return action
+        return None
+
+    async def _typed(
+        self, turn: _TurnState, dialog: Dialog[Any], state: enum.Enum, step: Step, text: str
+    ) -> None:
+        ctx = turn.ctx
+        frame = turn.stack[-1]
+        if step.handle is None or step.parse is None:
+            # Buttons only (or nothing to answer): free text may ask for another flow.
+            if not step.secret and await self._offer_switch(turn, text):
+                return
+            if step.handle is not None:
+                ctx.say(ctx._("Please choose one of the options below."))
+                await self._fail(turn)
+            await self._prompt(turn)
+            return
+        try:
+            value = step.parse(ctx, text)
+            if inspect.isawaitable(value):
+                value = await value
+        except (ValueError, InvalidInput) as error:
+            if not step.secret and await self._offer_switch(turn, text):
+                return
+            reason = describe_error(ctx, error) if isinstance(error, DomainError) else str(error)
+            if step.example:
+                reason = f"{reason}\n{ctx._('For example:')} {ctx._(step.example)}"
+            ctx.say(reason)
+            await self._fail(turn)
+            await self._prompt(turn)
+            return
+        frame.failures = 0
+        await self._run(turn, step.handle, value)
+
+    async def _value(self, turn: _TurnState, value: str, *, pressed: bool) -> None:
+        if value.startswith("g:"):
+            await self._global(turn, value)
+            return
+        frame = turn.stack[-1]
+        _dialog, (_state, step) = self._frame_step(turn, frame)
+        if step.handle is None:
+            await self._prompt(turn)
+            return
+        frame.failures = 0
+        await self._run(turn, step.handle, value)
+
+    async def _run(self, turn: _TurnState, handler: Any, value: Any) -> None:
+        ctx = turn.ctx
+        try:
+            transition = await handler(ctx, value)
+        except DomainError as error:
+            # A refusal by the rules: say why and stay. What the service recorded (a failed
+            # try, a throttle hit) is committed with the turn.
+            ctx.say(describe_error(ctx, error))
+            if isinstance(error, InvalidInput):
+                await self._fail(turn)
+            await self._prompt(turn)
+            return
+        await self._apply(turn, transition)
+
+    async def _fail(self, turn: _TurnState) -> None:
+        ctx = turn.ctx
+        frame = turn.stack[-1]
+        frame.failures += 1
+        if frame.failures >= MAX_FAILURES:
+            frame.failures = 0
+            phone, tty = self.services.contact_phone, self.services.contact_tty
+            ctx.say(
+                ctx._("This does not seem to be working. You can ask for help, go back to the "
+                      "menu, or call the USCIS Contact Center at {phone} (TTY {tty}).")
+                .format(phone=phone, tty=tty),
+                choices=[Choice(ctx._("Help"), G_HELP), Choice(ctx._("Menu"), G_MENU)],
+            )  # fmt: skip
+
+    async def _offer_switch(self, turn: _TurnState, text: str) -> bool:
+        ctx = turn.ctx
+        understood: Understanding = understand(text, ctx.locale)
+        target = INTENT_DIALOGS.get(understood.intent)
+        if target is None or target not in self.dialogs:
+            return False
+        current = turn.stack[-1].dialog
+        if target == current:
+            return False
+        args = {"receipt_number": understood.receipt_number} if understood.receipt_number else {}
+        if current == ROOT:
+            turn.stack = [turn.stack[0]]
+            await self._apply(turn, Start(target, args))
+            return True
+        turn.offer = {"dialog": target, "args": args}
+        ctx.say(
+            ctx._("It sounds like you want to: {flow}. Shall we switch to that?").format(
+                flow=self._flow_name(ctx, target)
+            ),
+            choices=[
+                Choice(ctx._("Yes, switch"), G_SWITCH),
+                Choice(ctx._("No, continue here"), G_STAY),
+            ],
+        )
+        turn.prompted = True
+        return True
+
+    def _flow_name(self, ctx: Context, dialog: str) -> str:
+        names = {
+            "case_status": ctx._("check a case status"),
+            "link_account": ctx._("sign in to your account"),
+            "appointments": ctx._("book or manage an appointment"),
+            "account_help": ctx._("get help with your password or sign-in"),
+            "my_cases": ctx._("see your cases"),
+        }
+        return names.get(dialog, dialog)
+
+    # --- global actions ---------------------------------------------------------------------
+
+    async def _global(self, turn: _TurnState, action: str) -> None:
+        ctx = turn.ctx
+        if action.startswith(G_SETLANG):
+            locale = normalize_locale(action[len(G_SETLANG) :])
+            if locale is not None:
+                turn.conversation.locale = locale
+                ctx.translator = translator(locale)
+            if turn.stack and turn.stack[-1].dialog == "language":
+                turn.stack.pop()
+            await self._prompt(turn)
+            return
+        if action in (G_MENU, G_RESTART):
+            turn.stack = [_Frame.new(self.dialogs[ROOT])]
+            turn.offer = None
+            await self._prompt(turn)
+            return
+        if action == G_HELP:
+            frame = turn.stack[-1]
+            _dialog, (_state, step) = self._frame_step(turn, frame)
+            text = ctx._("I can check a case status, link your account, book or change an "
+                         "appointment, and help with your password. Type \"menu\" at any time "
+                         "to start again, or \"back\" to go one step back.")  # fmt: skip
+            if step.help:
+                text = f"{ctx._(step.help)}\n\n{text}"
+            ctx.say(text)
+            await self._prompt(turn)
+            return
+        if action == G_BACK:
+            frame = turn.stack[-1]
+            if frame.back:
+                frame.state = frame.back.pop()
+                frame.failures = 0
+            elif len(turn.stack) > 1:
+                turn.stack.pop()
+            await self._prompt(turn)
+            return
+        if action == G_LANG:
+            if turn.stack[-1].dialog != "language" and "language" in self.dialogs:
+                turn.stack.append(_Frame.new(self.dialogs["language"]))
+            await self._prompt(turn)
+            return
+        if action == G_SWITCH and turn.offer:
+            offer, turn.offer = turn.offer, None
+            turn.stack = [turn.stack[0]]
+            await self._apply(turn, Start(offer["dialog"], offer.get("args") or {}))
+            return
+        if action == G_STAY:
+            turn.offer = None
+        await self._prompt(turn)
+
+    # --- transitions ------------------------------------------------------------------------
+
+    async def _apply(self, turn: _TurnState, transition: Transition) -> None:
+        for _ in range(20):  # a bound, so a wrongly declared loop cannot hang a turn
+            next_transition = await self._apply_once(turn, transition)
+            if next_transition is None:
+                return
+            transition = next_transition
+        raise DialogError("too many transitions in one turn")
+
+    async def _apply_once(self, turn: _TurnState, transition: Transition) -> Transition | None:
+        ctx = turn.ctx
+        frame = turn.stack[-1]
+        dialog, (state, step) = self._frame_step(turn, frame)
+        if isinstance(transition, Next):
+            if transition.state not in step.goes_to:
+                raise DialogError(f"{dialog.name}.{state.name} may not go to {transition.state}")
+            frame.back.append(frame.state)
+            frame.state = transition.state.value
+            frame.failures = 0
+            await self._prompt(turn)
+            return None
+        if isinstance(transition, Stay):
+            if transition.prompt:
+                await self._prompt(turn)
+            return None
+        if isinstance(transition, Start | Replace):
+            if transition.dialog not in step.starts:
+                raise DialogError(f"{dialog.name}.{state.name} may not start {transition.dialog}")
+            child = self.dialogs[transition.dialog]
+            if isinstance(transition, Replace):
+                turn.stack.pop()
+                if not turn.stack:
+                    turn.stack.append(_Frame.new(self.dialogs[ROOT]))
+            elif transition.then is not None:
+                frame.then = transition.then.value
+            turn.stack.append(_Frame.new(child, transition.args))
+            await self._prompt(turn)
+            return None
+        if isinstance(transition, End):
+            turn.stack.pop()
+            if not turn.stack:
+                turn.stack.append(_Frame.new(self.dialogs[ROOT]))
+                await self._prompt(turn)
+                return None
+            parent = turn.stack[-1]
+            if parent.then is not None:
+                parent.back.append(parent.state)
+                parent.state, parent.then = parent.then, None
+            _pd, (_ps, parent_step) = self._frame_step(turn, parent)
+            if parent_step.resume is not None:
+                return await parent_step.resume(ctx, transition.result)
+            if transition.show_menu or parent.dialog != ROOT:
+                await self._prompt(turn)
+            return None
+        raise DialogError(f"not a transition: {transition!r}")
+
+    # --- output -----------------------------------------------------------------------------
+
+    def _frame_step(self, turn: _TurnState, frame: _Frame) -> tuple[Dialog[Any], tuple[Any, Step]]:
+        dialog = self.dialogs.get(frame.dialog)
+        if dialog is None:
+            # A dialog removed since this conversation was saved: start again from the menu.
+            turn.stack = [_Frame.new(self.dialogs[ROOT])]
+            frame = turn.stack[0]
+            dialog = self.dialogs[ROOT]
+        try:
+            found = dialog.step(frame.state)
+        except DialogError:
+            frame.state = dialog.initial.value
+            found = dialog.step(frame.state)
+        turn.ctx.data = frame.data
+        return dialog, found
+
+    async def _render(self, turn: _TurnState, step: Step) -> Prompt:
+        shown = step.prompt(turn.ctx)
+        if inspect.isawaitable(shown):
+            shown = await shown
+        return Prompt(shown) if isinstance(shown, str) else shown
+
+    async def _prompt(self, turn: _TurnState) -> None:
+        ctx = turn.ctx
+        frame = turn.stack[-1]
+        _dialog, (_state, step) = self._frame_step(turn, frame)
+        prompt = await self._render(turn, step)
+        choices = list(prompt.choices)
+        if frame.dialog != ROOT:
+            choices += [Choice(ctx._("Back"), G_BACK), Choice(ctx._("Menu"), G_MENU)]
+        ctx.replies.append(
+            Reply(
+                text=prompt.text,
+                buttons=tuple(Button(c.label, c.value) for c in choices),
+                attachments=tuple(prompt.attachments),
+                secret_input=step.secret,
+            )
+        )
+        turn.prompted = True
+
+    def _finish_replies(self, turn: _TurnState) -> list[Reply]:
+        """Bind every button of this turn to the new prompt number (older ones expire)."""
+        conversation = turn.conversation
+        conversation.prompt_seq = (conversation.prompt_seq + 1) % 1_000_000
+        seq = conversation.prompt_seq
+        return [
+            Reply(
+                text=r.text,
+                buttons=tuple(Button(b.label, f"{seq}:{b.payload}") for b in r.buttons),
+                attachments=r.attachments,
+                secret_input=r.secret_input,
+            )
+            for r in turn.ctx.replies
+        ]
+
+    def language_choices(self) -> list[Choice]:
+        return [Choice(LANGUAGE_NAMES[code], f"{G_SETLANG}{code}") for code in LOCALES]
+
+
+def _match_choice(text: str, choices: Any) -> str | None:
+    """A typed label (any case) or number stands for its button."""
+    wanted = text.casefold().strip(" .")
+    options = list(choices)
+    if wanted.isdigit() and 1 <= int(wanted) <= len(options):
+        return str(options[int(wanted) - 1].value)
+    for choice in options:
+        if choice.label.casefold() == wanted:
+            return str(choice.value)
+    return None

@@ -1,0 +1,79 @@
+"""The channel-neutral language between channels and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Attachment", "Button", "Incoming", "Reply", "Turn"]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: typed ``text`` or pressed a button (``payload``).
+
+    Attributes:
+        channel: ``telegram``, ``webchat``, ``console``, ...
+        chat_id: the chat within the channel (a conversation is keyed by both).
+        user_id: the person, when the channel tells.
+        text: what was typed, or None for a button press.
+        payload: the pressed button's payload, or None.
+        locale_hint: the language the channel reports (Telegram's ``language_code``, the
+            browser's), used until the person chooses one.
+        update_id: the channel's id of this update, when it has one: an update seen twice
+            is handled once.
+    """
+
+    channel: str
+    chat_id: str
+    text: str | None = None
+    payload: str | None = None
+    user_id: str | None = None
+    locale_hint: str | None = None
+    update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str  # at most 64 bytes (Telegram's callback_data limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    kind: str  # "image" or "file"
+    name: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show.
+
+    Attributes:
+        secret_input: the next thing the person types is a secret (password, code, answer):
+            channels mask the input field and must not echo or keep it.
+    """
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    secret_input: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What the engine answers to one Incoming.
+
+    Attributes:
+        replies: the messages to send, in order.
+        input_was_secret: what the person sent was a secret: delete it from the chat (Telegram)
+            and mask it in transcripts.
+        duplicate: the update was handled before; nothing was done.
+        locale: the conversation's language after the turn.
+    """
+
+    replies: list[Reply]
+    input_was_secret: bool = False
+    duplicate: bool = False
+    locale: str = "en"
