@@ -293,7 +293,7 @@ class Engine:
             await self._prompt(turn)
             return
         command = self._command(ctx, text)
-        if command is not None and not (step.secret and command not in (G_MENU, G_RESTART)):
+        if command is not None:  # a command word is never a secret (no password is "menu")
             turn.secret_input = False
             await self._global(turn, command)
             return
