@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
 
+    chat = commands.add_parser("chat", help="chat with the assistant in this terminal")
+    chat.add_argument("--lang", default=None, help="language: en, es, zh, vi, tl, ko, ar, ...")
+
     commands.add_parser("demo", help="(re)load the demo data, idempotently")
 
     admin = commands.add_parser("admin", help="operator commands")
@@ -50,8 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     args = _parser().parse_args(argv)
+    quiet = args.command == "chat"  # the terminal is the conversation: keep logs out of it
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # The httpx logger prints request URLs, and Telegram's contain the bot token.
@@ -72,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run_async(app: App, args: argparse.Namespace) -> int:
     try:
+        if args.command == "chat":
+            from bot.handlers.console import run_console
+
+            await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
+            await run_console(app.build_engine(), locale=args.lang)
+            return 0
         if args.command == "demo":
             from core.demo import load_demo
 

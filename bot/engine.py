@@ -183,6 +183,19 @@ class Engine:
                 del self._waiters[key]
                 del self._locks[key]
 
+    async def set_locale(self, channel: str, chat_id: str, locale: str) -> str:
+        """Record an explicit language choice made outside a turn (``casebot chat --lang``).
+
+        Returns:
+            The supported locale that was set (English for an unknown tag).
+        """
+        chosen = normalize_locale(locale) or DEFAULT_LOCALE
+        async with self.services.uow_factory() as uow:
+            conversation = await open_conversation(uow, channel, chat_id)
+            conversation.locale = chosen
+            await uow.commit()
+        return chosen
+
     async def _turn(self, incoming: Incoming) -> Turn:
         mail: list[Any] = []
         try:
