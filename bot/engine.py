@@ -127,6 +127,9 @@ class _TurnState:
         raw = conversation.state or {}
         self.stack = [_Frame(f) for f in raw.get("stack", [])]
         self.offer: dict[str, Any] | None = raw.get("offer")
+        # The buttons of the newest message that had any, as shown: typing a label or a
+        # number answers them (without rendering the prompt again).
+        self.shown: list[Choice] = [Choice(label, value) for label, value in raw.get("shown", [])]
         self.secret_input = False
         self.prompted = False
 
@@ -134,6 +137,8 @@ class _TurnState:
         raw: dict[str, Any] = {"stack": [f.dump() for f in self.stack]}
         if self.offer:
             raw["offer"] = self.offer
+        if self.shown:
+            raw["shown"] = [[choice.label, choice.value] for choice in self.shown]
         return raw
 
 
@@ -310,8 +315,7 @@ class Engine:
             turn.secret_input = False
             await self._global(turn, command)
             return
-        choices = (await self._render(turn, step)).choices
-        chosen = _match_choice(text, choices)
+        chosen = _match_choice(text, turn.shown)
         if chosen is not None:
             await self._value(turn, chosen, pressed=True)
             return
@@ -608,6 +612,9 @@ class Engine:
         conversation = turn.conversation
         conversation.prompt_seq = (conversation.prompt_seq + 1) % 1_000_000
         seq = conversation.prompt_seq
+        with_buttons = [r for r in turn.ctx.replies if r.buttons]
+        if with_buttons:
+            turn.shown = [Choice(b.label, b.payload) for b in with_buttons[-1].buttons]
         return [
             Reply(
                 text=r.text,
