@@ -283,6 +283,7 @@ class Engine:
         if idle > limit:
             turn.stack = []
             turn.offer = None
+            turn.shown = []
             ctx.say(ctx._("That conversation timed out, so we are starting again."))
 
     # --- input ------------------------------------------------------------------------------
