@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run chat demo test lint typecheck unit bench clean
+.PHONY: run chat demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)  ## the assistant on its embedded default: SQLite under ./var, demo data, http://127.0.0.1:8080
 	$(BIN)/casebot serve
+
+chat: $(STAMP)  ## the assistant in this terminal
+	$(BIN)/casebot chat
 
 demo: $(STAMP)
 	$(BIN)/casebot demo
