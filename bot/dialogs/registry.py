@@ -16,7 +16,9 @@ def _flows() -> list[Dialog[Any]]:
     # flow: case_status, my_cases
     # flow: link_account
     # flow: account_help
-    # flow: appointments
+    from bot.dialogs.appointments import appointments_dialog  # flow: appointments
+
+    flows.append(appointments_dialog({flow.name for flow in flows}))
     return flows
 
 
