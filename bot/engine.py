@@ -132,6 +132,9 @@ class _TurnState:
         self.shown: list[Choice] = [Choice(label, value) for label, value in raw.get("shown", [])]
         self.secret_input = False
         self.prompted = False
+        # The flow timed out while waiting for a secret: what came is that secret (see
+        # _expire_if_idle), not an answer to the menu.
+        self.expired_secret = False
 
     def dump(self) -> dict[str, Any]:
         raw: dict[str, Any] = {"stack": [f.dump() for f in self.stack]}
@@ -281,6 +284,8 @@ class Engine:
         sensitive = any(self.dialogs[f.dialog].sensitive for f in flows if f.dialog in self.dialogs)
         limit = self.config.sensitive_idle_timeout if sensitive else self.config.idle_timeout
         if idle > limit:
+            _dialog, (_state, waiting) = self._frame_step(turn, turn.stack[-1])
+            turn.expired_secret = waiting.secret
             turn.stack = []
             turn.offer = None
             turn.shown = []
@@ -294,6 +299,12 @@ class Engine:
             turn.stack.append(_Frame.new(self.dialogs[ROOT]))
         frame = turn.stack[-1]
         dialog, (state, step) = self._frame_step(turn, frame)
+        if turn.expired_secret and incoming.payload is None:
+            # A password or code typed into a flow that had timed out: keep it masked and
+            # never read it as a menu choice or an intent.
+            turn.secret_input = True
+            await self._prompt(turn)
+            return
         if incoming.payload is not None:
             value = self._open_payload(turn, incoming.payload)
             if value is None:

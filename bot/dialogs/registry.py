@@ -14,7 +14,13 @@ __all__ = ["all_dialogs"]
 def _flows() -> list[Dialog[Any]]:
     flows: list[Dialog[Any]] = []
     # flow: case_status, my_cases
-    # flow: link_account
+    from importlib.util import find_spec  # flow: link_account
+
+    from bot.dialogs.link_account import link_account_dialog
+
+    # It offers the password help, whose line comes later: look for that flow's module.
+    later = {"account_help"} if find_spec("bot.dialogs.account_help") else set()
+    flows.append(link_account_dialog({flow.name for flow in flows} | later))
     # flow: account_help
     from bot.dialogs.appointments import appointments_dialog  # flow: appointments
 
