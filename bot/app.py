@@ -49,6 +49,7 @@ class App:
             uow_factory=self.uow_factory,
             mailer=mailer_from_settings(self.settings.smtp_url, self.settings.var_dir),
             clock=self.clock,
+            secret_key=self.settings.secret_key,
         )
         return Engine(services, all_dialogs(), config)
 

@@ -27,6 +27,9 @@ class Services:
     clock: Clock
     contact_phone: str = "1-800-375-5283"
     contact_tty: str = "1-800-767-1833"
+    # CASEBOT_SECRET_KEY: seals secrets a flow keeps between turns (bot/sealed.py); None is
+    # the development key.
+    secret_key: str | None = None
 
 
 @dataclass

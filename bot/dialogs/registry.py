@@ -21,7 +21,9 @@ def _flows() -> list[Dialog[Any]]:
     # It offers the password help, whose line comes later: look for that flow's module.
     later = {"account_help"} if find_spec("bot.dialogs.account_help") else set()
     flows.append(link_account_dialog({flow.name for flow in flows} | later))
-    # flow: account_help
+    from bot.dialogs.account_help import account_help_flows  # flow: account_help
+
+    flows += account_help_flows({flow.name for flow in flows})
     from bot.dialogs.appointments import appointments_dialog  # flow: appointments
 
     flows.append(appointments_dialog({flow.name for flow in flows}))
