@@ -558,8 +558,7 @@ class Engine:
             elif transition.then is not None:
                 frame.then = transition.then.value
             turn.stack.append(_Frame.new(child, transition.args))
-            await self._prompt(turn)
-            return None
+            return await self._enter(turn)
         if isinstance(transition, End):
             turn.stack.pop()
             if not turn.stack:
@@ -577,6 +576,22 @@ class Engine:
                 await self._prompt(turn)
             return None
         raise DialogError(f"not a transition: {transition!r}")
+
+    async def _enter(self, turn: _TurnState) -> Transition | None:
+        """A dialog has just started: its initial step's ``enter`` hook acts on the arguments
+        (a prompt only reads, so it cannot), then the prompt shows unless it went elsewhere."""
+        ctx = turn.ctx
+        _dialog, (_state, step) = self._frame_step(turn, turn.stack[-1])
+        if step.enter is not None:
+            try:
+                entered = await step.enter(ctx)
+            except DomainError as error:
+                ctx.say(describe_error(ctx, error))
+            else:
+                if entered is not None:
+                    return entered
+        await self._prompt(turn)
+        return None
 
     # --- output -----------------------------------------------------------------------------
 

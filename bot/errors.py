@@ -108,8 +108,11 @@ def describe_error(ctx: Context, error: Exception) -> str:
         case e.WeakPassword(reason=reason, min_length=n):
             return _(_WEAK_PASSWORD.get(reason, _WEAK_PASSWORD["common"])).format(n=n)
         case e.InvalidReceiptNumber(reason=reason, looks_like=looks_like):
+            # None is a key too (the general wording): test for it, or "prefix" is never said.
             key = (
-                looks_like if looks_like in _RECEIPT else ("prefix" if reason == "prefix" else None)
+                looks_like
+                if looks_like is not None and looks_like in _RECEIPT
+                else ("prefix" if reason == "prefix" else None)
             )
             return _(_RECEIPT[key]).format(example=RECEIPT_EXAMPLE)
         case e.InvalidEmail():

@@ -109,6 +109,7 @@ PromptFn = Callable[["Context"], Awaitable[Prompt | str] | Prompt | str]
 ParseFn = Callable[["Context", str], Any]
 HandleFn = Callable[["Context", Any], Awaitable[Transition]]
 ResumeFn = Callable[["Context", Any], Awaitable[Transition]]
+EnterFn = Callable[["Context"], Awaitable[Transition | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,10 @@ class Step:
         goes_to: the states ``Next`` may go to from here.
         starts: the dialogs ``Start``/``Replace`` may open from here.
         resume: called with a started dialog's result when it ends (default: show the prompt).
+        enter: on the initial step only: called when the dialog starts, with its arguments in
+            ``ctx.data``; it may act on them (look up a receipt number given) and return a
+            transition (``Next``, ``Start``, ...), or None to show the prompt. A domain error
+            it raises is worded and the prompt shown.
         help: a msgid explaining this step, shown on "help".
     """
 
@@ -138,6 +143,7 @@ class Step:
     goes_to: tuple[enum.Enum, ...] = ()
     starts: tuple[str, ...] = ()
     resume: ResumeFn | None = None
+    enter: EnterFn | None = None
     help: str | None = None
 
 

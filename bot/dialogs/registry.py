@@ -13,7 +13,13 @@ __all__ = ["all_dialogs"]
 
 def _flows() -> list[Dialog[Any]]:
     flows: list[Dialog[Any]] = []
-    # flow: case_status, my_cases
+    from bot.dialogs.case_status import case_status_dialog  # flow: case_status, my_cases
+    from bot.dialogs.case_view import flows_present
+    from bot.dialogs.my_cases import my_cases_dialog
+
+    # These come first: the flows they start (registered below) are found by module.
+    case_links = flows_present("appointments", "link_account")
+    flows += [case_status_dialog(case_links), my_cases_dialog(case_links)]
     from importlib.util import find_spec  # flow: link_account
 
     from bot.dialogs.link_account import link_account_dialog
