@@ -14,6 +14,7 @@ import asyncio
 import enum
 import inspect
 import logging
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -327,11 +328,13 @@ class Engine:
             turn.secret_input = False
             await self._global(turn, command)
             return
-        chosen = _match_choice(text, turn.shown)
+        chosen = _match_choice(text, turn.shown, numbers=not step.secret)
         if chosen is not None:
             await self._value(turn, chosen, pressed=True)
             return
-        await self._typed(turn, dialog, state, step, text)
+        # A secret is passed on as typed (a password may begin or end with a space).
+        raw = (incoming.text or "").strip("\r\n")
+        await self._typed(turn, dialog, state, step, raw if step.secret else text)
 
     def _open_payload(self, turn: _TurnState, payload: str) -> str | None:
         seq, _, value = payload.partition(":")
@@ -383,8 +386,9 @@ class Engine:
             if not step.secret and await self._offer_switch(turn, text):
                 return
             reason = describe_error(ctx, error) if isinstance(error, DomainError) else str(error)
-            if step.example:
-                reason = f"{reason}\n{ctx._('For example:')} {ctx._(step.example)}"
+            example = ctx._(step.example) if step.example else None
+            if example and example not in reason:  # the reason may show one already
+                reason = f"{reason}\n{ctx._('For example:')} {example}"
             ctx.say(reason)
             await self._fail(turn)
             await self._prompt(turn)
@@ -656,13 +660,21 @@ class Engine:
         return [Choice(LANGUAGE_NAMES[code], f"{G_SETLANG}{code}") for code in LOCALES]
 
 
-def _match_choice(text: str, choices: Any) -> str | None:
-    """A typed label (any case) or number stands for its button."""
-    wanted = text.casefold().strip(" .")
+def _label_key(text: str) -> str:
+    # NFKC folds the narrow no-break space of CLDR times ("9:30\u202fAM") into a space.
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().strip(" .").split())
+
+
+def _match_choice(text: str, choices: Any, *, numbers: bool = True) -> str | None:
+    """A typed label (any case, any spacing) or number stands for its button.
+
+    ``numbers`` is off at a secret step: a code or PIN is never read as a button's number.
+    """
+    wanted = _label_key(text)
     options = list(choices)
-    if wanted.isdigit() and 1 <= int(wanted) <= len(options):
+    if numbers and wanted.isdigit() and 1 <= int(wanted) <= len(options):
         return str(options[int(wanted) - 1].value)
     for choice in options:
-        if choice.label.casefold() == wanted:
+        if _label_key(choice.label) == wanted:
             return str(choice.value)
     return None

@@ -7,7 +7,6 @@ so showing it again (after a language change, a "help", a restart) looks nothing
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -37,7 +36,6 @@ __all__ = [
     "CaseView",
     "act_on_case",
     "case_choices",
-    "flows_present",
     "is_subscribed",
 ]
 
@@ -48,18 +46,6 @@ SUBSCRIBE: Final = "sub"
 UNSUBSCRIBE: Final = "unsub"
 BOOK: Final = "book"
 CASE_ACTIONS: Final = frozenset({SUBSCRIBE, UNSUBSCRIBE, BOOK})
-
-
-def flows_present(*names: str) -> frozenset[str]:
-    """The flows among ``names`` whose module exists (``bot/dialogs/<name>.py``).
-
-    The registry builds the case flows before the flows written by others, so it cannot ask
-    which are registered; a flow's module is registered by its author as soon as it exists.
-    A start edge is declared only towards these, because the engine refuses unknown ones.
-    """
-    return frozenset(
-        name for name in names if importlib.util.find_spec(f"bot.dialogs.{name}") is not None
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -411,3 +411,24 @@ def test_an_engine_whose_dialog_starts_an_unknown_one_is_refused(
     services = Services(uow_factory=uow_factory, mailer=mailer, clock=clock)
     with pytest.raises(DialogError, match="starts unknown"):
         Engine(services, {"menu": _root(), "language": language_dialog})
+
+
+async def test_a_secret_is_never_read_as_a_button_number_and_keeps_its_spaces(
+    toy_chat: FakeChat, mailer: FakeMailer
+) -> None:
+    await _at_colour(toy_chat)
+    await toy_chat.press("Red")
+    assert toy_chat.asks_secret
+    await toy_chat.send("1")  # "1" would be the first button ("Back") at an ordinary step
+    assert "Done" in toy_chat.text
+    assert mailer.sent  # the PIN step's handler ran
+
+
+def test_a_typed_time_matches_a_label_with_cldr_spacing() -> None:
+    from bot.dialogs.base import Choice
+    from bot.engine import _match_choice
+
+    shown = [Choice("9:00\u202fAM", "a"), Choice("9:30\u202fAM", "b")]
+    assert _match_choice("9:30 am", shown) == "b"
+    assert _match_choice("2", shown) == "b"
+    assert _match_choice("2", shown, numbers=False) is None

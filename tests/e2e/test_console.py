@@ -1,0 +1,47 @@
+"""``casebot chat`` in a real process, typed into like a person would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_command_line import run_casebot
+
+
+def chat(tmp_path: Path, *lines: str, lang: str | None = None) -> str:
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
+    args = [sys.executable, "-m", "bot", "chat"] + (["--lang", lang] if lang else [])
+    done = subprocess.run(
+        args,
+        cwd=tmp_path,
+        env=environment,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_menu_shows_numbered_buttons_and_a_number_presses_one(tmp_path: Path) -> None:
+    out = chat(tmp_path, "7")  # the 7th entry of the menu: Help (with no flow signed in)
+    assert "What would you like to do?" in out
+    assert "  1. " in out
+    assert "I can check a case status" in out
+
+
+def test_a_receipt_number_typed_at_the_menu_looks_the_case_up(tmp_path: Path) -> None:
+    out = chat(tmp_path, "what about wac 2212345678?")
+    assert "Case Was Approved" in out
+
+
+def test_the_conversation_resumes_in_the_next_session(tmp_path: Path) -> None:
+    assert run_casebot("demo", cwd=tmp_path).returncode == 0
+    chat(tmp_path, "language")
+    out = chat(tmp_path)  # a new process: the language picker is still open
+    assert "Choose your language" in out
