@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run chat demo test lint typecheck bench clean
+.PHONY: run chat demo demo-code test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ run: $(STAMP)  ## the assistant on its embedded default: SQLite under ./var, dem
 
 chat: $(STAMP)  ## the assistant in this terminal
 	$(BIN)/casebot chat
+
+demo-code: $(STAMP)  ## the demo account's current authenticator code
+	@$(BIN)/python -c "from datetime import datetime, UTC; from core.accounts.otp import totp; print(totp('JBSWY3DPEHPK3PXP', datetime.now(UTC)))"
 
 demo: $(STAMP)
 	$(BIN)/casebot demo

@@ -15,7 +15,7 @@ from typing import Final
 
 from core.cases.receipt import find_receipt_number
 
-__all__ = ["INTENTS", "Understanding", "understand"]
+__all__ = ["INTENTS", "Understanding", "account_help_topic", "understand"]
 
 INTENTS: Final = (
     "case_status",
@@ -106,3 +106,23 @@ def understand(text: str, locale: str | None = None) -> Understanding:
         receipt_number=str(receipt) if receipt is not None else None,
         language=language,
     )
+
+
+_HELP_TOPICS: Final = (
+    (
+        "create_account",
+        re.compile(r"\b(create|open|make|new)\b.*\baccount\b|\bsign ?up\b|\bregister\b"),
+    ),
+    ("lost_device", re.compile(r"\b(lost|new|broken|stolen)\b.*\b(phone|device|authenticator)\b")),
+    (
+        "forgot_password",
+        re.compile(r"\b(forgot|forget|forgotten|reset|lost)\b.*\b(password|pass|pw)\b"),
+    ),
+)
+
+
+def account_help_topic(text: str) -> str | None:
+    """Which part of the password and sign-in help a message asks for, when it is clear:
+    ``forgot_password``, ``lost_device`` or ``create_account``; else None."""
+    folded = _fold(text)
+    return next((topic for topic, pattern in _HELP_TOPICS if pattern.search(folded)), None)

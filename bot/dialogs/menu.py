@@ -8,7 +8,7 @@ from collections.abc import Collection
 from bot.context import Context
 from bot.dialogs.base import Choice, Dialog, Prompt, Start, Stay, Step, Transition
 from bot.i18n import N_
-from bot.understanding import understand
+from bot.understanding import account_help_topic, understand
 from core.accounts.links import unlink_chat
 
 __all__ = ["menu_dialog"]
@@ -19,6 +19,12 @@ INTENT_TO_DIALOG = {
     "appointment": "appointments",
     "password_reset": "account_help",
 }
+
+
+# Every flow the menu may open, by button or by free text.
+_STARTS = frozenset(
+    {*INTENT_TO_DIALOG.values(), "my_cases", "forgot_password", "lost_device", "create_account"}
+)
 
 
 class Menu(enum.Enum):
@@ -50,6 +56,10 @@ def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
     def parse(ctx: Context, text: str) -> str:
         understood = understand(text, ctx.locale)
         target = INTENT_TO_DIALOG.get(understood.intent)
+        if target == "account_help":
+            # "I forgot my password" goes straight there, not to a list that asks it again.
+            topic = account_help_topic(text)
+            target = topic if topic in available else target
         if target in available:
             return f"{target}|{understood.receipt_number or ''}"
         if understood.intent == "language":
@@ -80,7 +90,7 @@ def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
                 prompt=prompt,
                 parse=parse,
                 handle=handle,
-                starts=tuple(sorted({*INTENT_TO_DIALOG.values(), "my_cases"} & set(available))),
+                starts=tuple(sorted(set(available) & _STARTS)),
                 help=N_(
                     "The menu lists everything I can do. Choose a button or type what you need, "
                     'for example "check my case" or a receipt number.'

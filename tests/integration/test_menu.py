@@ -8,3 +8,17 @@ async def test_a_first_message_is_greeted_with_the_menu(chat: FakeChat) -> None:
     assert "What would you like to do?" in chat.text
     assert "Language" in chat.buttons
     assert "Help" in chat.buttons
+
+
+async def test_free_text_at_the_menu_goes_straight_to_the_flow_it_names(
+    chat: FakeChat, demo: None
+) -> None:
+    await chat.send("I forgot my password")
+    assert "What do you need help with?" not in chat.text
+    assert "email" in chat.text.lower()
+    await chat.send("menu")
+    await chat.send("my account is locked")
+    assert "What do you need help with?" in chat.text  # the general help lists the ways out
+    await chat.send("menu")
+    await chat.send("status of IOE0912345678 please")
+    assert "Case Was Received" in chat.text
