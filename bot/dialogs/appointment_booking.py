@@ -43,7 +43,7 @@ from core.appointments.models import AppointmentKind, Office
 from core.appointments.service import SlotView
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case
-from core.cases.service import list_cases
+from core.cases.service import list_cases, list_client_cases
 from core.errors import AlreadyBooked, NotBookable, RescheduleNotAllowed, SlotTaken
 
 __all__ = [
@@ -94,8 +94,10 @@ async def kind_handle(ctx: Context, value: Any) -> Transition:
 
 
 async def case_prompt(ctx: Context) -> Prompt:
-    cases = await list_cases(ctx.uow, await account_of(ctx))
-    if not cases:
+    account_id = await account_of(ctx)
+    own = await list_cases(ctx.uow, account_id)
+    clients = await list_client_cases(ctx.uow, account_id)
+    if not own and not clients:
         return Prompt(
             ctx._(
                 "There are no cases in your account yet, so there is nothing to book "
@@ -106,8 +108,19 @@ async def case_prompt(ctx: Context) -> Prompt:
         ctx._("{receipt} ({form}): {status}").format(
             receipt=c.receipt, form=c.form_type, status=ctx._(c.status.title)
         )
-        for c in cases
+        for c in own
     ]
+    # A representative books for clients too: their cases follow, after their email address.
+    lines += [
+        ctx._("{email}: {receipt} ({form}): {status}").format(
+            email=client.client_email,
+            receipt=client.case.receipt,
+            form=client.case.form_type,
+            status=ctx._(client.case.status.title),
+        )
+        for client in clients
+    ]
+    cases = own + [client.case for client in clients]
     text = ctx._("Which case is the biometrics appointment for?") + "\n\n" + "\n".join(lines)
     if not any(c.status.allows_biometrics for c in cases):
         text += "\n\n" + ctx._("None of your cases is ready yet.") + " " + biometrics_rule(ctx)

@@ -25,7 +25,7 @@ from core.appointments import (
 from core.appointments.models import Appointment, AppointmentKind, Office
 from core.appointments.service import SlotView
 from core.cases.repository import find_case
-from core.cases.service import list_cases
+from core.cases.service import PublicStatus, list_cases, list_client_cases
 from core.errors import AccountNotFound, AlreadyBooked, NotBookable
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Appt",
     "account_of",
     "biometrics_rule",
+    "bookable_cases",
     "case_problem",
     "choose_text",
     "contact_text",
@@ -139,12 +140,14 @@ def start_booking(ctx: Context) -> None:
 async def case_problem(ctx: Context, receipt: str) -> str | None:
     """Why this case cannot have a biometrics appointment booked now, in words; None if it can.
 
-    An existing appointment is told as ``AlreadyBooked`` and leaves ``data["booked"]`` set, so
-    the caller can show the person their appointments.
+    The case must be the account's own or, for a representative, a client's (the ones
+    ``book_appointment`` accepts). An existing appointment is told as ``AlreadyBooked`` and
+    leaves ``data["booked"]`` set, so the caller can show the person their appointments.
     """
     account_id = await account_of(ctx)
-    mine = {str(c.receipt): c for c in await list_cases(ctx.uow, account_id)}
-    case = mine.get(receipt)
+    case = next(
+        (c for c in await bookable_cases(ctx, account_id) if str(c.receipt) == receipt), None
+    )
     if case is None:
         return ctx._("That case is not in your account. Please choose one of your cases.")
     if not case.status.allows_biometrics:
@@ -162,6 +165,13 @@ async def case_problem(ctx: Context, receipt: str) -> str | None:
             ctx.data["booked"] = True
             return describe_error(ctx, AlreadyBooked(existing_code=appointment.confirmation_code))
     return None
+
+
+async def bookable_cases(ctx: Context, account_id: int) -> list[PublicStatus]:
+    """The cases the account may book for: its own, then its clients' (a representative)."""
+    own = await list_cases(ctx.uow, account_id)
+    clients = [client.case for client in await list_client_cases(ctx.uow, account_id)]
+    return own + clients
 
 
 def biometrics_rule(ctx: Context) -> str:
@@ -182,7 +192,7 @@ async def in_person_booked(ctx: Context) -> str | None:
 # --- offices ---------------------------------------------------------------------------------
 
 
-async def office_prompt(ctx: Context, heading: str | None = None) -> Prompt:
+async def office_prompt(ctx: Context) -> Prompt:
     kind = ctx.data["kind"]
     offices = await list_offices(ctx.uow, kind)
     found = ctx.data.get("found")
@@ -200,8 +210,7 @@ async def office_prompt(ctx: Context, heading: str | None = None) -> Prompt:
         text = ctx._("Which office would you like to go to?")
     lines = [f"• {office_line(office)}" for office in offices]
     hint = ctx._("Choose one, or type your state (like Texas or TX) or your ZIP code.")
-    parts = [heading] if heading else []
-    parts += [text, "\n".join(lines), hint]
+    parts = [text, "\n".join(lines), hint]
     choices = [Choice(o.name, f"o{o.id}") for o in offices]
     return Prompt("\n\n".join(parts), choices)
 

@@ -6,9 +6,11 @@ Booking goes type -> case (biometrics only) -> office (a button, a state or a ZI
 Rescheduling reuses the day, time and confirmation steps (``data["mode"] == "reschedule"``).
 Every time is shown in the office's own time zone, with the zone named.
 
-The first step is a gate: without a signed-in account it offers to sign in (``link_account``)
-and comes back to itself; with ``{"kind": "biometrics", "case": receipt}`` from another flow,
-it asks for the office straight away instead of asking what to do.
+The first step asks what to do, but its ``enter`` hook goes elsewhere when the flow starts: to
+the sign-in flow (``link_account``) when the chat is not signed in, coming back here (or on)
+once signed in; and with ``{"kind": "biometrics", "case": receipt}`` from another flow, to the
+office question once the case is checked (ready for biometrics, the account's or a client's,
+not booked yet), or to where a refusal can be mended, explained.
 
 Button values stay short (Telegram allows 64 bytes): office ids (``o12``), ISO days, slot
 starts in epoch minutes, confirmation codes (8 characters).
@@ -39,78 +41,97 @@ from bot.dialogs.appointment_common import (
     KINDS,
     Appt,
     case_problem,
-    choose_text,
     contact_text,
+    in_person_booked,
     office_handle,
     office_parse,
     office_prompt,
     start_booking,
 )
 from bot.dialogs.appointment_manage import cancel_handle, cancel_prompt, list_handle, list_prompt
-from bot.dialogs.appointment_offices import OfficeSearch
 from bot.dialogs.base import Choice, Dialog, Next, Prompt, Start, Stay, Step, Transition
+from bot.errors import describe_error
 from bot.i18n import N_
 from core.appointments.models import AppointmentKind
+from core.errors import AlreadyBooked
 
 __all__ = ["Appt", "appointments_dialog"]
 
 
 def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
-    """The appointments flow; it offers to sign in when ``link_account`` is in ``available``."""
+    """The appointments flow; it signs the chat in first when ``link_account`` is in
+    ``available``."""
     can_sign_in = "link_account" in available
 
-    # START: sign in, or what to do, or (given a kind and case) the office straight away.
+    # START: what to do. The flow begins with sign-in (the link_account flow) when the chat is
+    # not signed in, and with the office question when another flow gave a kind and a case.
 
-    async def preset(ctx: Context) -> tuple[bool, str | None]:
-        kind = ctx.data.get("kind")
-        if ctx.data.get("mode") or kind not in KINDS:
-            return False, None
-        if kind == AppointmentKind.BIOMETRICS:
-            receipt = str(ctx.data.get("case") or "")
-            if not receipt:
-                return False, None
-            problem = await case_problem(ctx, receipt)
-            if problem is not None:
-                return False, problem
-        return True, None
+    async def preset(ctx: Context) -> Transition | None:
+        """Act on ``{"kind": ..., "case": ...}`` given by another flow (signed in): the office
+        question when the case may have biometrics booked, else the refusal explained and the
+        step where it can be mended. None (no arguments): ask what to do."""
+        kind, receipt = ctx.data.get("kind"), str(ctx.data.get("case") or "")
+        ctx.data.clear()  # arguments are used once: "back" to START asks what to do
+        if kind not in KINDS:
+            return None
+        start_booking(ctx)
+        ctx.data["kind"] = kind
+        if kind == AppointmentKind.IN_PERSON:
+            code = await in_person_booked(ctx)
+            if code is not None:
+                ctx.say(describe_error(ctx, AlreadyBooked(existing_code=code)))
+                return Next(Appt.LIST)
+            return Next(Appt.OFFICE)
+        if not receipt:
+            return Next(Appt.CASE)
+        problem = await case_problem(ctx, receipt)
+        if problem is not None:
+            ctx.say(problem)
+            return Next(Appt.LIST) if ctx.data.pop("booked", None) else Next(Appt.CASE)
+        ctx.data["case"] = receipt
+        ctx.say(ctx._("Let's book a biometrics appointment for case {case}.").format(case=receipt))
+        return Next(Appt.OFFICE)
+
+    async def start_enter(ctx: Context) -> Transition | None:
+        if await ctx.account_id() is None:
+            # No "then": the flow is at START already, and a "then" would leave a second
+            # START in the back history (one "back" that changes nothing). START's resume
+            # hook goes on from here once signed in.
+            if not can_sign_in:
+                return None
+            ctx.say(
+                ctx._("Your appointments are kept in your USCIS account, so please sign in first.")
+            )
+            return Start("link_account")
+        return await preset(ctx)
+
+    async def start_resume(ctx: Context, result: Any) -> Transition:
+        ctx.forget_account()  # the sign-in flow has just linked this chat
+        if await ctx.account_id() is None:
+            return Stay()  # never loop back into sign-in within a turn
+        return await preset(ctx) or Stay()
 
     async def start_prompt(ctx: Context) -> Prompt:
         if await ctx.account_id() is None:
+            # Only after "back" out of the sign-in flow (or without one): the way in again.
             text = ctx._(
                 "Your appointments are kept in your USCIS account, so please sign in first."
             )
             if can_sign_in:
                 return Prompt(text, [Choice(ctx._("Sign in"), "signin")])
             return Prompt(f"{text}\n{contact_text(ctx)}")
-        ready, problem = await preset(ctx)
-        if ready:
-            kind = ctx.data["kind"]
-            heading = (
-                ctx._("Let's book a biometrics appointment for case {case}.").format(
-                    case=ctx.data["case"]
-                )
-                if kind == AppointmentKind.BIOMETRICS
-                else None
-            )
-            return await office_prompt(ctx, heading)
-        text = ctx._("What would you like to do?")
-        choices = [
-            Choice(ctx._("Book an appointment"), "book"),
-            Choice(ctx._("My appointments"), "view"),
-        ]
-        return Prompt(f"{problem}\n\n{text}" if problem else text, choices)
-
-    async def start_parse(ctx: Context, text: str) -> str | OfficeSearch:
-        if await ctx.account_id() is not None and (await preset(ctx))[0]:
-            return await office_parse(ctx, text)
-        raise ValueError(choose_text(ctx))
+        return Prompt(
+            ctx._("What would you like to do?"),
+            [
+                Choice(ctx._("Book an appointment"), "book"),
+                Choice(ctx._("My appointments"), "view"),
+            ],
+        )
 
     async def start_handle(ctx: Context, value: Any) -> Transition:
         signed_in = await ctx.account_id() is not None
         if value == "signin":
-            if signed_in or not can_sign_in:
-                return Stay()
-            return Start("link_account", then=Appt.START)
+            return Start("link_account") if can_sign_in and not signed_in else Stay()
         if not signed_in:
             return Stay()
         if value == "book":
@@ -118,12 +139,6 @@ def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
             return Next(Appt.KIND)
         if value == "view":
             return Next(Appt.LIST)
-        if not (await preset(ctx))[0]:
-            return Stay()
-        return await office_handle(ctx, value)
-
-    async def start_resume(ctx: Context, result: Any) -> Transition:
-        ctx.forget_account()  # signed in just now
         return Stay()
 
     return Dialog(
@@ -135,11 +150,11 @@ def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
         steps={
             Appt.START: Step(
                 prompt=start_prompt,
-                parse=start_parse,
                 handle=start_handle,
-                goes_to=(Appt.KIND, Appt.LIST, Appt.DAY),
+                goes_to=(Appt.KIND, Appt.LIST, Appt.CASE, Appt.OFFICE),
                 starts=("link_account",) if can_sign_in else (),
                 resume=start_resume,
+                enter=start_enter,
                 help=N_(
                     "Appointments are for biometrics (fingerprints and photo) or for help in "
                     "person at a field office. You need to be signed in."

@@ -14,12 +14,13 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.context import Context, Services
+from bot.dialogs.appointments import appointments_dialog
 from bot.dialogs.base import Choice, Dialog, Prompt, Start, Step, Transition
 from bot.dialogs.menu import menu_dialog
-from bot.dialogs.registry import all_dialogs
+from bot.dialogs.registry import FLOW_NAMES, all_dialogs
 from bot.engine import Engine
 from core.accounts.links import link_chat
-from core.accounts.models import Account
+from core.accounts.models import Account, AccountKind, RepresentativeGrant
 from core.accounts.otp import totp
 from core.appointments import book_appointment, get_office, reschedule_appointment
 from core.appointments.models import Appointment, AppointmentStatus
@@ -289,9 +290,15 @@ async def test_a_slot_taken_meanwhile_is_explained_and_the_days_times_shown_agai
     assert [a.starts_at for a in biometrics] == [PHX_0730_WED + timedelta(minutes=30)]
 
 
-async def test_another_flow_can_start_the_booking_at_the_office_question(
-    uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock, demo: None
-) -> None:
+def offering_engine(
+    uow_factory: UnitOfWorkFactory,
+    mailer: FakeMailer,
+    clock: FakeClock,
+    args: dict[str, str],
+) -> Engine:
+    """Every flow, with "Check a case status" replaced by one button that starts the
+    appointments flow with ``args`` (as the real case views do)."""
+
     class Offer(enum.Enum):
         SHOW = "show"
 
@@ -299,7 +306,7 @@ async def test_another_flow_can_start_the_booking_at_the_office_question(
         return Prompt("Your case allows biometrics.", [Choice("Book biometrics", "go")])
 
     async def offer_handle(ctx: Context, value: Any) -> Transition:
-        return Start("appointments", {"case": READY, "kind": "biometrics"})
+        return Start("appointments", args)
 
     dialogs = all_dialogs()
     dialogs["case_status"] = Dialog(
@@ -309,13 +316,36 @@ async def test_another_flow_can_start_the_booking_at_the_office_question(
         steps={Offer.SHOW: Step(offer_prompt, offer_handle, starts=("appointments",))},
     )
     dialogs["menu"] = menu_dialog(dialogs)
-    engine = Engine(Services(uow_factory=uow_factory, mailer=mailer, clock=clock), dialogs)
+    return Engine(Services(uow_factory=uow_factory, mailer=mailer, clock=clock), dialogs)
+
+
+async def sign_in_through_the_flow(chat: FakeChat, clock: FakeClock) -> None:
+    """Answer the sign-in flow's questions as Ana (it is asking for the email)."""
+    assert "type the email address of your USCIS online account" in chat.text
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(totp(DEMO_TOTP_SECRET, clock.now()))
+
+
+async def test_another_flow_can_start_the_booking_at_the_office_question(
+    uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock, demo: None
+) -> None:
+    engine = offering_engine(uow_factory, mailer, clock, {"case": READY, "kind": "biometrics"})
     chat = FakeChat(engine)
     await sign_in(uow_factory)
     await chat.send("hi")
     await chat.press("Check a case status")
     await chat.press("Book biometrics")
     assert f"Let's book a biometrics appointment for case {READY}." in chat.text
+    assert "Which office would you like to go to?" in chat.text
+    assert "Phoenix Field Office" in chat.buttons
+    await chat.send("back")
+    assert "What would you like to do?" in chat.text
+    await chat.press("Book an appointment")
+    assert "What kind of appointment do you need?" in chat.text  # the case is not kept
+    await chat.send("menu")
+    await chat.press("Check a case status")
+    await chat.press("Book biometrics")
     await chat.send("AZ")
     await chat.press(WEDNESDAY)
     await chat.press(at("7:30 AM"))
@@ -325,22 +355,147 @@ async def test_another_flow_can_start_the_booking_at_the_office_question(
     assert booked.starts_at == PHX_0730_WED
 
 
+async def test_a_preset_case_that_cannot_be_booked_is_explained_and_the_cases_shown(
+    uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock, demo: None
+) -> None:
+    await sign_in(uow_factory)
+    for receipt in (NOT_READY, "EAC2190012345"):  # not ready; not Ana's nor a client's
+        engine = offering_engine(
+            uow_factory, mailer, clock, {"case": receipt, "kind": "biometrics"}
+        )
+        chat = FakeChat(engine)
+        await chat.send("menu")
+        await chat.press("Check a case status")
+        await chat.press("Book biometrics")
+        if receipt == NOT_READY:
+            assert "not ready for a biometrics appointment yet" in chat.text
+            assert 'Its status now is "Case Was Received"' in chat.text
+        else:
+            assert "That case is not in your account." in chat.text
+        assert "Which office" not in chat.text
+        assert "Which case is the biometrics appointment for?" in chat.text
+        await chat.press(READY)
+        assert "Which office would you like to go to?" in chat.text
+    assert await appointments(uow_factory) == []
+
+
+async def test_a_preset_case_already_booked_shows_the_appointments(
+    uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock, demo: None
+) -> None:
+    code = await book_directly(uow_factory, await sign_in(uow_factory))
+    engine = offering_engine(uow_factory, mailer, clock, {"case": READY, "kind": "biometrics"})
+    chat = FakeChat(engine)
+    await chat.send("hi")
+    await chat.press("Check a case status")
+    await chat.press("Book biometrics")
+    assert f"You already have an appointment of this kind (confirmation {code})" in chat.text
+    assert "Your appointments:" in chat.text
+    assert f"Reschedule {code}" in chat.buttons
+
+
+async def test_a_preset_booking_signs_in_first_then_asks_for_the_office(
+    uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock, demo: None
+) -> None:
+    engine = offering_engine(uow_factory, mailer, clock, {"case": READY, "kind": "biometrics"})
+    chat = FakeChat(engine)
+    await chat.send("hi")
+    await chat.press("Check a case status")
+    await chat.press("Book biometrics")
+    assert "please sign in first" in chat.text
+    await sign_in_through_the_flow(chat, clock)
+    assert f"Let's book a biometrics appointment for case {READY}." in chat.text
+    assert "Which office would you like to go to?" in chat.text
+    await chat.press("Phoenix Field Office")
+    await chat.press(WEDNESDAY)
+    await chat.press(at("7:30 AM"))
+    await chat.press("Confirm")
+    [booked] = await appointments(uow_factory)
+    assert booked.starts_at == PHX_0730_WED
+
+
+async def test_a_representative_books_biometrics_for_a_clients_case_from_my_cases(
+    engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    async with uow_factory() as uow:
+        lawyer = Account(
+            email="lawyer@example.com",
+            password_hash="x",
+            kind=AccountKind.REPRESENTATIVE,
+            email_verified=True,
+        )
+        uow.session.add(lawyer)
+        await uow.flush()
+        uow.session.add(
+            RepresentativeGrant(representative_id=lawyer.id, client_id=await ana(uow_factory))
+        )
+        await uow.commit()
+        lawyer_id = lawyer.id
+    chat = FakeChat(engine, chat_id="lawyer-chat")
+    async with uow_factory() as uow:
+        await link_chat(uow, lawyer_id, "test", chat.chat_id)
+        await uow.commit()
+    await chat.send("hi")
+    await chat.press("My cases")
+    await chat.press(f"{DEMO_EMAIL}: {READY} · I-485 · Fingerprint Fee Was Received")
+    await chat.press("Book biometrics")
+    assert f"Let's book a biometrics appointment for case {READY}." in chat.text
+    await chat.press("Phoenix Field Office")
+    await chat.press(WEDNESDAY)
+    await chat.press(at("7:30 AM"))
+    await chat.press("Confirm")
+    [booked] = await appointments(uow_factory)
+    assert booked.account_id == await ana(uow_factory)  # the client's appointment
+    assert "Book biometrics" in chat.buttons  # back at the case, as My cases left it
+    # Booking again from the start lists the clients' cases to choose from.
+    await chat.send("menu")
+    await chat.press("Appointments")
+    await chat.press("Book an appointment")
+    await chat.press(BIOMETRICS)
+    assert f"{DEMO_EMAIL}: {READY} (I-485): Fingerprint Fee Was Received" in chat.text
+    await chat.press(READY)
+    assert "You already have an appointment of this kind" in chat.text
+
+
 async def test_a_chat_that_is_not_signed_in_signs_in_and_comes_back(
-    chat: FakeChat, engine: Engine, clock: FakeClock, demo: None, uow_factory: UnitOfWorkFactory
+    chat: FakeChat, clock: FakeClock, demo: None
 ) -> None:
     await chat.send("hi")
     await chat.press("Appointments")
     assert "please sign in first" in chat.text
-    if "link_account" not in engine.dialogs:
-        assert "Sign in" not in chat.buttons
-        assert "1-800-375-5283" in chat.text
-        return
-    await chat.press("Sign in")
-    await chat.send(DEMO_EMAIL)
-    await chat.send(DEMO_PASSWORD)
-    await chat.send(totp(DEMO_TOTP_SECRET, clock.now()))
+    assert "Sign in" not in chat.buttons  # no extra tap: the sign-in flow asks straight away
+    await sign_in_through_the_flow(chat, clock)
     assert "What would you like to do?" in chat.text
     assert chat.buttons[:2] == ["Book an appointment", "My appointments"]
+    await chat.send("back")  # out of the flow, not to the same question again
+    assert "Appointments" in chat.buttons
+    assert "Book an appointment" not in chat.buttons
+
+
+async def test_back_out_of_signing_in_offers_to_sign_in_again(
+    chat: FakeChat, clock: FakeClock, demo: None
+) -> None:
+    await chat.send("hi")
+    await chat.press("Appointments")
+    await chat.send("back")
+    assert "please sign in first" in chat.text
+    assert "Book an appointment" not in chat.buttons
+    await chat.press("Sign in")
+    await sign_in_through_the_flow(chat, clock)
+    assert "What would you like to do?" in chat.text
+
+
+async def test_without_a_sign_in_flow_it_says_whom_to_call(
+    uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock
+) -> None:
+    dialogs = all_dialogs()
+    dialogs["appointments"] = appointments_dialog(FLOW_NAMES - {"link_account"})
+    engine = Engine(Services(uow_factory=uow_factory, mailer=mailer, clock=clock), dialogs)
+    chat = FakeChat(engine)
+    await chat.send("hi")
+    await chat.press("Appointments")
+    assert "please sign in first" in chat.text
+    assert "1-800-375-5283" in chat.text
+    assert "Sign in" not in chat.buttons
 
 
 # --- managing --------------------------------------------------------------------------------
