@@ -40,6 +40,7 @@ __all__ = [
     "kept_secrets",
     "no_code_tips",
     "parse_six_digits",
+    "secret_enrolment_prompt",
     "wait_text",
 ]
 
@@ -180,12 +181,17 @@ def _grouped(secret: str) -> str:
 async def enrolment_prompt(ctx: Context, account_id: int) -> Prompt:
     """Show the account's authenticator secret as a QR code and as text, and ask for a code."""
     account = await get_account(ctx.uow, account_id)
-    secret = account.totp_secret or ""
+    return secret_enrolment_prompt(ctx, account.totp_secret or "", account.email)
+
+
+def secret_enrolment_prompt(ctx: Context, secret: str, email: str) -> Prompt:
+    """Show an authenticator secret (the account's, or one drawn for an account not yet made)
+    as a QR code and as text, and ask for a code. An empty secret shows no image."""
     image = Attachment(
         kind="image",
         name="authenticator.png",
         content_type="image/png",
-        data=qr_png(provisioning_uri(secret, account.email)) if secret else b"",
+        data=qr_png(provisioning_uri(secret, email)) if secret else b"",
     )
     text = ctx._(
         "Now set up your authenticator app (for example Google Authenticator or Microsoft "

@@ -2,9 +2,14 @@
 then an authenticator app and the backup code; the chat ends signed in.
 
 ``register_account`` needs the code, the password and every answer at once, so they are kept
-sealed (``bot.sealed``) until the account type is chosen; the account is created then. The new
-app is confirmed with a code it shows, then the backup code is shown once and this chat is
-signed in. It ends with ``{"account_id": id}``.
+sealed (``bot.sealed``) between turns. The account is created only once the authenticator app
+works: choosing the account type draws the app's secret (kept sealed with the rest, and kept
+when the person comes back to that step, so an app that scanned it keeps working), the next
+step shows it as a QR code and a key, and a code from the app proves it. Only then is the
+account created, already enrolled with that secret; the backup code is shown once and this
+chat is signed in. Whoever stops earlier leaves no account behind: an account made before the
+app worked could not be signed in to (its backup code never seen), and a password reset does
+not restore a second factor. It ends with ``{"account_id": id}``.
 """
 
 from __future__ import annotations
@@ -21,21 +26,21 @@ from bot.dialogs.account_common import (
     authenticator_retry_text,
     backup_code_text,
     code_mail,
-    confirm_authenticator,
-    enrolment_prompt,
     forget_secrets,
     keep_secrets,
     kept_secrets,
     no_code_tips,
     parse_six_digits,
+    secret_enrolment_prompt,
     wait_text,
 )
 from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Replace, Stay, Step, Transition
 from bot.errors import describe_error
 from bot.i18n import N_
 from core.accounts.email_codes import verify_email_code
-from core.accounts.links import link_chat
+from core.accounts.links import get_account, link_chat
 from core.accounts.models import AccountKind, CodePurpose
+from core.accounts.otp import generate_totp_secret, verify_totp
 from core.accounts.policy import check_password, validate_email
 from core.accounts.questions import RESET_QUESTION_IDS, validate_answers
 from core.accounts.service import issue_verification_code, register_account
@@ -67,6 +72,7 @@ class State(enum.Enum):
     ANSWER = "answer"
     KIND = "kind"
     AUTHENTICATOR = "authenticator"
+    TAKEN = "taken"
 
 
 def _email(ctx: Context) -> str:
@@ -79,16 +85,21 @@ def _answered(ctx: Context) -> list[str]:
     return [q for q in answered if q in QUESTION_TEXTS] if isinstance(answered, list) else []
 
 
+def _taken_choices(ctx: Context, available: Collection[str]) -> list[Choice]:
+    """The ways on from an email that has an account (read by the EMAIL and TAKEN steps)."""
+    choices = [Choice(ctx._("Reset my password"), FORGOT)]
+    if "link_account" in available:
+        choices.insert(0, Choice(ctx._("Sign in"), SIGN_IN))
+    choices.append(Choice(ctx._("Use another email"), OTHER_EMAIL))
+    return choices
+
+
 async def _send_code(ctx: Context, email: str, available: Collection[str]) -> bool:
     """Mail a verification code. False when the email has an account (said, with a way on)."""
     try:
         issued = await issue_verification_code(ctx.uow, email)
     except EmailTaken as error:
-        choices = [Choice(ctx._("Reset my password"), FORGOT)]
-        if "link_account" in available:
-            choices.insert(0, Choice(ctx._("Sign in"), SIGN_IN))
-        choices.append(Choice(ctx._("Use another email"), OTHER_EMAIL))
-        ctx.say(describe_error(ctx, error), choices)
+        ctx.say(describe_error(ctx, error), _taken_choices(ctx, available))
         return False
     except RateLimited as limited:
         ctx.say(
@@ -117,6 +128,7 @@ def _step_email(available: Collection[str]) -> Step:
         ctx.data["email"] = value
         forget_secrets(ctx)
         ctx.data.pop("answered", None)
+        ctx.data.pop("kind", None)
         if await _send_code(ctx, value, available):
             return Next(State.CODE)
         return Stay(prompt=False)
@@ -167,9 +179,12 @@ def _step_code(available: Collection[str]) -> Step:
             ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
             return Stay()
         keep_secrets(ctx, code=value.text)
-        # Back here after the code expired at the last step: everything else is kept.
+        # Back here after the code expired at the last step: everything else is kept, and an
+        # app already proven is not asked for again.
         kept = kept_secrets(ctx) or {}
-        if kept.get("password") and len(kept.get("answers") or {}) >= MIN_QUESTIONS:
+        if _ready(kept):
+            if _app_proven(kept):
+                return await _create(ctx, available, at_code=True)
             return Next(State.KIND)
         return Next(State.PASSWORD)
 
@@ -184,7 +199,7 @@ def _step_code(available: Collection[str]) -> Step:
         parse=parse_six_digits,
         handle=handle,
         secret=True,
-        goes_to=(State.EMAIL, State.PASSWORD, State.KIND),
+        goes_to=(State.EMAIL, State.PASSWORD, State.KIND, State.TAKEN),
     )
 
 
@@ -259,7 +274,28 @@ async def _handle_answer(ctx: Context, value: Secret | str) -> Transition:
     return Next(State.QUESTIONS)
 
 
-# --- account type, registration --------------------------------------------------------------
+# --- account type, authenticator app ---------------------------------------------------------
+
+
+def _ready(kept: dict[str, Any] | None) -> bool:
+    """Whether the password and enough answers are still kept (a seal too old opens to None)."""
+    return (
+        kept is not None
+        and bool(kept.get("password"))
+        and len(kept.get("answers") or {}) >= MIN_QUESTIONS
+    )
+
+
+def _app_proven(kept: dict[str, Any]) -> bool:
+    return isinstance(kept.get("totp"), str) and isinstance(kept.get("totp_step"), int)
+
+
+def _start_again(ctx: Context) -> Transition:
+    ctx.say(ctx._("Sorry, that took too long. Let's start again."))
+    forget_secrets(ctx)
+    ctx.data.pop("answered", None)
+    ctx.data.pop("kind", None)
+    return Next(State.EMAIL)
 
 
 def _kind_prompt(ctx: Context) -> Prompt:
@@ -272,76 +308,121 @@ def _kind_prompt(ctx: Context) -> Prompt:
     )
 
 
-def _step_kind(available: Collection[str]) -> Step:
-    async def handle(ctx: Context, value: str) -> Transition:
-        if isinstance(ctx.data.get("account_id"), int):
-            return Next(State.AUTHENTICATOR)  # created already (came back here)
-        try:
-            kind = AccountKind(value)
-        except ValueError:
+async def _handle_kind(ctx: Context, value: str) -> Transition:
+    try:
+        kind = AccountKind(value)
+    except ValueError:
+        return Stay()
+    kept = kept_secrets(ctx)
+    if not _ready(kept):
+        return _start_again(ctx)
+    ctx.data["kind"] = kind.value
+    # Drawn here, not in the prompt (which may be shown again), and only once: someone who came
+    # back to this step may have scanned the code already.
+    if not isinstance((kept or {}).get("totp"), str):
+        keep_secrets(ctx, totp=generate_totp_secret())
+    return Next(State.AUTHENTICATOR)
+
+
+def _authenticator_prompt(ctx: Context) -> Prompt:
+    secret = (kept_secrets(ctx) or {}).get("totp")
+    return secret_enrolment_prompt(ctx, secret if isinstance(secret, str) else "", _email(ctx))
+
+
+def _step_authenticator(available: Collection[str]) -> Step:
+    async def handle(ctx: Context, value: Secret | str) -> Transition:
+        if not isinstance(value, Secret):
             return Stay()
         kept = kept_secrets(ctx)
-        answers = (kept or {}).get("answers") or {}
-        if kept is None or not kept.get("password") or len(answers) < MIN_QUESTIONS:
-            ctx.say(ctx._("Sorry, that took too long. Let's start again."))
-            forget_secrets(ctx)
-            ctx.data.pop("answered", None)
-            return Next(State.EMAIL)
+        secret = (kept or {}).get("totp")
+        if not _ready(kept) or not isinstance(secret, str):
+            return _start_again(ctx)
         try:
-            registration = await register_account(
-                ctx.services.uow_factory,
-                email=_email(ctx),
-                password=kept["password"],
-                reset_answers=answers,
-                email_code=str(kept.get("code", "")),
-                kind=kind,
-            )
-        except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts):
-            keep_secrets(ctx, code=None)
-            ctx.say(ctx._("The email code expired before we finished. Here is a new one."))
-            await _send_code(ctx, _email(ctx), available)
-            return Next(State.CODE)
-        except EmailTaken as error:
-            forget_secrets(ctx)
-            ctx.say(describe_error(ctx, error))
-            return End()
-        ctx.data["account_id"] = registration.account_id
-        keep_secrets(ctx, code=None, password=None, answers=None, backup=registration.backup_code)
-        ctx.say(ctx._("Your account is created."))
-        return Next(State.AUTHENTICATOR)
+            # No step was accepted for this secret yet, so a right code is never "reused".
+            step = verify_totp(secret, value.text, ctx.now(), None)
+        except (InvalidCode, CodeReused):
+            ctx.say(authenticator_retry_text(ctx))
+            return Stay()
+        keep_secrets(ctx, totp_step=step)
+        return await _create(ctx, available, at_code=False)
 
     return Step(
-        prompt=_kind_prompt,
+        prompt=_authenticator_prompt,
+        parse=lambda ctx, text: Secret(text),
         handle=handle,
-        goes_to=(State.AUTHENTICATOR, State.CODE, State.EMAIL),
+        secret=True,
+        goes_to=(State.CODE, State.EMAIL, State.TAKEN),
     )
 
 
-# --- authenticator app, backup code, signed in -----------------------------------------------
+# --- registration, backup code, signed in ----------------------------------------------------
 
 
-async def _authenticator_prompt(ctx: Context) -> Prompt:
-    account_id = ctx.data.get("account_id")
-    return await enrolment_prompt(ctx, account_id if isinstance(account_id, int) else 0)
-
-
-async def _handle_authenticator(ctx: Context, value: Secret | str) -> Transition:
-    account_id = ctx.data.get("account_id")
-    if not isinstance(value, Secret) or not isinstance(account_id, int):
-        return Stay()
+async def _create(ctx: Context, available: Collection[str], *, at_code: bool) -> Transition:
+    """Create the account, already enrolled with the proven app, show the backup code once and
+    sign this chat in. ``at_code``: called from the email code step (a refused code stays
+    there)."""
+    kept = kept_secrets(ctx)
     try:
-        await confirm_authenticator(ctx, account_id, value.text)
-    except (InvalidCode, CodeReused):
-        ctx.say(authenticator_retry_text(ctx))
-        return Stay()
-    backup = (kept_secrets(ctx) or {}).get("backup")
+        kind = AccountKind(str(ctx.data.get("kind")))
+    except ValueError:
+        return _start_again(ctx)
+    if kept is None or not _ready(kept) or not _app_proven(kept):
+        return _start_again(ctx)
+    try:
+        registration = await register_account(
+            ctx.services.uow_factory,
+            email=_email(ctx),
+            password=kept["password"],
+            reset_answers=kept["answers"],
+            email_code=str(kept.get("code", "")),
+            kind=kind,
+            totp_secret=kept["totp"],
+        )
+    except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts):
+        keep_secrets(ctx, code=None)
+        ctx.say(ctx._("The email code expired before we finished. Here is a new one."))
+        await _send_code(ctx, _email(ctx), available)
+        return Stay() if at_code else Next(State.CODE)
+    except EmailTaken:
+        forget_secrets(ctx)
+        ctx.data.pop("answered", None)
+        ctx.data.pop("kind", None)
+        return Next(State.TAKEN)
+    account = await get_account(ctx.uow, registration.account_id)
+    account.totp_last_step = kept["totp_step"]  # the code that proved the app cannot sign in
     forget_secrets(ctx)
-    if isinstance(backup, str):
-        ctx.say(backup_code_text(ctx, backup))
-    await link_chat(ctx.uow, account_id, ctx.channel, ctx.chat_id)
+    ctx.say(ctx._("Your account is created."))
+    ctx.say(backup_code_text(ctx, registration.backup_code))
+    await link_chat(ctx.uow, registration.account_id, ctx.channel, ctx.chat_id)
     ctx.forget_account()
     ctx.say(ctx._("Your authenticator app is set up, and you are signed in. Welcome!"))
-    return End(result={"account_id": account_id})
+    return End(result={"account_id": registration.account_id})
+
+
+def _step_taken(available: Collection[str]) -> Step:
+    """The email got an account while this one was being made (elsewhere, at the same time)."""
+
+    def prompt(ctx: Context) -> Prompt:
+        return Prompt(describe_error(ctx, EmailTaken()), _taken_choices(ctx, available))
+
+    async def handle(ctx: Context, value: str) -> Transition:
+        if value == SIGN_IN and "link_account" in available:
+            return Replace("link_account")
+        if value == FORGOT:
+            return Replace("forgot_password", {"email": _email(ctx)} if _email(ctx) else {})
+        if value == OTHER_EMAIL:
+            return Next(State.EMAIL)
+        return Stay()
+
+    return Step(
+        prompt=prompt,
+        handle=handle,
+        goes_to=(State.EMAIL,),
+        starts=("forgot_password", "link_account")
+        if "link_account" in available
+        else ("forgot_password",),
+    )
 
 
 def create_account_dialog(available: Collection[str]) -> Dialog[State]:
@@ -378,12 +459,12 @@ def create_account_dialog(available: Collection[str]) -> Dialog[State]:
                 goes_to=(State.QUESTIONS,),
                 help=N_("Capital letters, accents and extra spaces in answers do not matter."),
             ),
-            State.KIND: _step_kind(available),
-            State.AUTHENTICATOR: Step(
-                prompt=_authenticator_prompt,
-                parse=lambda ctx, text: Secret(text),
-                handle=_handle_authenticator,
-                secret=True,
+            State.KIND: Step(
+                prompt=_kind_prompt,
+                handle=_handle_kind,
+                goes_to=(State.AUTHENTICATOR, State.EMAIL),
             ),
+            State.AUTHENTICATOR: _step_authenticator(available),
+            State.TAKEN: _step_taken(available),
         },
     )

@@ -123,8 +123,13 @@ async def register_account(
         email_code: the code from ``issue_verification_code``; it is used up on success. A
             wrong code spends one of its tries (recorded even though this call fails).
         reset_answers: answers by question id (at least one; ids from ``RESET_QUESTION_IDS``).
-        totp_secret, backup_code: for demo data and test fixtures only: use these secrets
-            instead of new random ones.
+        totp_secret: use this authenticator secret instead of a new random one: for demo data
+            and test fixtures, and for a flow that enrolled the authenticator app before
+            creating the account (so that no account exists that its owner cannot sign in
+            to); such a secret must come from ``generate_totp_secret`` and have been proven
+            by a code from the app (``verify_totp``) before this call.
+        backup_code: for demo data and test fixtures only: use this backup code instead of a
+            new random one.
         skip_email_verification: for demo data, fixtures and operator tools only: no code is
             asked and the email counts as verified.
 
