@@ -571,7 +571,8 @@ class Engine:
                 return None
             parent = turn.stack[-1]
             if parent.then is not None:
-                parent.back.append(parent.state)
+                if parent.then != parent.state:  # "back" should not show the same step twice
+                    parent.back.append(parent.state)
                 parent.state, parent.then = parent.then, None
             _pd, (_ps, parent_step) = self._frame_step(turn, parent)
             if parent_step.resume is not None:
