@@ -11,7 +11,10 @@ from sqlalchemy import select
 from bot.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from core.accounts.links import link_chat
+from core.accounts.service import find_account_by_email
 from core.conversations import Conversation
+from core.demo import DEMO_EMAIL
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.fakes import FakeClock, FakeMailer
@@ -87,3 +90,25 @@ def restarted(
 
 def all_texts(chat: FakeChat) -> str:
     return "\n".join(reply.text for turn in chat.turns for reply in turn.replies)
+
+
+async def ana_id(uow_factory: UnitOfWorkFactory) -> int:
+    """The demo account's id."""
+    async with uow_factory() as uow:
+        account = await find_account_by_email(uow, DEMO_EMAIL)
+        assert account is not None
+        return account.id
+
+
+async def link_ana(uow_factory: UnitOfWorkFactory, chat_id: str) -> None:
+    """Sign a test chat in as the demo account."""
+    account_id = await ana_id(uow_factory)
+    async with uow_factory() as uow:
+        await link_chat(uow, account_id, "test", chat_id)
+        await uow.commit()
+
+
+async def reach_reset_code(chat: FakeChat, email: str = DEMO_EMAIL) -> None:
+    """Open "forgot password" and give the email: the next step asks for the mailed code."""
+    await open_help(chat, "I forgot my password")
+    await chat.send(email)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.accounts.links import account_for_chat, link_chat
-from core.accounts.service import find_account_by_email
+from core.accounts.links import account_for_chat
 from core.accounts.signin import start_sign_in
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_RESET_ANSWER
 from core.errors import AccountLocked, InvalidCredentials
@@ -14,31 +13,14 @@ from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.conversation.account_flows import (
     NEW_PASSWORD,
+    link_ana,
     open_help,
+    reach_reset_code,
     stored_state,
 )
 from tests.fakes import FakeClock, FakeMailer
 
 pytestmark = pytest.mark.usefixtures("demo")
-
-
-async def _ana_id(uow_factory: UnitOfWorkFactory) -> int:
-    async with uow_factory() as uow:
-        account = await find_account_by_email(uow, DEMO_EMAIL)
-        assert account is not None
-        return account.id
-
-
-async def _link(uow_factory: UnitOfWorkFactory, chat_id: str) -> None:
-    account_id = await _ana_id(uow_factory)
-    async with uow_factory() as uow:
-        await link_chat(uow, account_id, "test", chat_id)
-        await uow.commit()
-
-
-async def _reach_code(chat: FakeChat, email: str = DEMO_EMAIL) -> None:
-    await open_help(chat, "I forgot my password")
-    await chat.send(email)
 
 
 async def test_offers_the_five_kinds_of_help(chat: FakeChat) -> None:
@@ -82,7 +64,7 @@ async def test_a_reset_unlocks_the_account_but_does_not_sign_the_chat_in(
 async def test_a_locked_chat_is_told_how_long_its_own_lock_lasts(
     chat: FakeChat, uow_factory: UnitOfWorkFactory
 ) -> None:
-    await _link(uow_factory, chat.chat_id)
+    await link_ana(uow_factory, chat.chat_id)
     for _ in range(5):
         with pytest.raises((InvalidCredentials, AccountLocked)):
             await start_sign_in(uow_factory, DEMO_EMAIL, "not-the-password-1")
@@ -114,7 +96,7 @@ async def test_a_new_code_waits_for_the_cooldown(
 async def test_menu_in_the_middle_leaves_the_flow(
     chat: FakeChat, uow_factory: UnitOfWorkFactory
 ) -> None:
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     await chat.send("menu")
     assert "What would you like to do?" in chat.text
     state = await stored_state(uow_factory, chat)

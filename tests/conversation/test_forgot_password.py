@@ -8,8 +8,7 @@ import logging
 import pytest
 
 from bot.engine import Engine
-from core.accounts.links import chats_of_account, link_chat
-from core.accounts.service import find_account_by_email
+from core.accounts.links import chats_of_account
 from core.accounts.signin import start_sign_in
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_RESET_ANSWER
 from core.errors import InvalidCredentials
@@ -17,8 +16,10 @@ from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.conversation.account_flows import (
     NEW_PASSWORD,
-    open_help,
+    ana_id,
+    link_ana,
     other_code,
+    reach_reset_code,
     readable,
     restarted,
     sealed_values,
@@ -29,31 +30,12 @@ from tests.fakes import FakeClock, FakeMailer
 pytestmark = pytest.mark.usefixtures("demo")
 
 
-async def _ana_id(uow_factory: UnitOfWorkFactory) -> int:
-    async with uow_factory() as uow:
-        account = await find_account_by_email(uow, DEMO_EMAIL)
-        assert account is not None
-        return account.id
-
-
-async def _link(uow_factory: UnitOfWorkFactory, chat_id: str) -> None:
-    account_id = await _ana_id(uow_factory)
-    async with uow_factory() as uow:
-        await link_chat(uow, account_id, "test", chat_id)
-        await uow.commit()
-
-
-async def _reach_code(chat: FakeChat, email: str = DEMO_EMAIL) -> None:
-    await open_help(chat, "I forgot my password")
-    await chat.send(email)
-
-
 async def test_resets_the_password_and_signs_the_other_chats_out(
     chat: FakeChat, mailer: FakeMailer, uow_factory: UnitOfWorkFactory
 ) -> None:
-    await _link(uow_factory, "other-chat")
-    await _link(uow_factory, chat.chat_id)
-    await _reach_code(chat)
+    await link_ana(uow_factory, "other-chat")
+    await link_ana(uow_factory, chat.chat_id)
+    await reach_reset_code(chat)
     assert "we have sent a 6-digit code" in chat.text
     assert chat.asks_secret
     await chat.send(mailer.last_code(DEMO_EMAIL))
@@ -73,7 +55,7 @@ async def test_resets_the_password_and_signs_the_other_chats_out(
     with pytest.raises(InvalidCredentials):
         await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
     challenge = await start_sign_in(uow_factory, DEMO_EMAIL, NEW_PASSWORD)
-    assert challenge.account_id == await _ana_id(uow_factory)
+    assert challenge.account_id == await ana_id(uow_factory)
     async with uow_factory() as uow:
         chats = await chats_of_account(uow, challenge.account_id)
     assert [c.chat_id for c in chats] == [chat.chat_id]
@@ -82,7 +64,7 @@ async def test_resets_the_password_and_signs_the_other_chats_out(
 async def test_a_wrong_code_says_how_many_tries_are_left(
     chat: FakeChat, mailer: FakeMailer
 ) -> None:
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     code = mailer.last_code(DEMO_EMAIL)
     await chat.send(other_code(code))
     assert "That code is not right. You have 4 more tries." in chat.text
@@ -94,7 +76,7 @@ async def test_a_wrong_code_says_how_many_tries_are_left(
 async def test_an_expired_code_is_refused_and_a_new_one_works(
     chat: FakeChat, mailer: FakeMailer, clock: FakeClock
 ) -> None:
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     old = mailer.last_code(DEMO_EMAIL)
     clock.advance(minutes=11)
     await chat.send(old)
@@ -106,7 +88,7 @@ async def test_an_expired_code_is_refused_and_a_new_one_works(
 
 
 async def test_a_wrong_answer_asks_the_question_again(chat: FakeChat, mailer: FakeMailer) -> None:
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     await chat.send(mailer.last_code(DEMO_EMAIL))
     await chat.send("oak")
     await chat.send(NEW_PASSWORD)
@@ -121,7 +103,7 @@ async def test_a_wrong_answer_asks_the_question_again(chat: FakeChat, mailer: Fa
 async def test_a_weak_or_common_password_is_refused_with_the_reason(
     chat: FakeChat, mailer: FakeMailer
 ) -> None:
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     await chat.send(mailer.last_code(DEMO_EMAIL))
     await chat.send(DEMO_RESET_ANSWER)
     await chat.send("password")
@@ -138,8 +120,8 @@ async def test_an_unknown_email_gets_the_same_answers_as_a_known_one(
 ) -> None:
     stranger = FakeChat(engine, chat_id="chat-2")
     unknown = "nobody@example.com"
-    await _reach_code(chat, DEMO_EMAIL)
-    await _reach_code(stranger, unknown)
+    await reach_reset_code(chat, DEMO_EMAIL)
+    await reach_reset_code(stranger, unknown)
     assert chat.text.replace(DEMO_EMAIL, "<email>") == stranger.text.replace(unknown, "<email>")
     assert chat.buttons == stranger.buttons
     assert mailer.last_to(unknown).subject == mailer.last_to(DEMO_EMAIL).subject
@@ -157,7 +139,7 @@ async def test_no_secret_is_kept_readable_or_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     code = mailer.last_code(DEMO_EMAIL)
     states = []
     for secret in (code, DEMO_RESET_ANSWER, NEW_PASSWORD):
@@ -179,7 +161,7 @@ async def test_no_secret_is_kept_readable_or_logged(
 async def test_an_idle_reset_times_out(
     chat: FakeChat, mailer: FakeMailer, clock: FakeClock
 ) -> None:
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     await chat.send(mailer.last_code(DEMO_EMAIL))
     clock.advance(minutes=16)
     await chat.send("hello")
@@ -190,7 +172,7 @@ async def test_an_idle_reset_times_out(
 async def test_a_restart_in_the_middle_continues_the_reset(
     chat: FakeChat, mailer: FakeMailer, uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
-    await _reach_code(chat)
+    await reach_reset_code(chat)
     await chat.send(mailer.last_code(DEMO_EMAIL))
     await chat.send(DEMO_RESET_ANSWER)
     again = restarted(uow_factory, mailer, clock, chat)
