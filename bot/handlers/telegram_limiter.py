@@ -1,0 +1,348 @@
+"""The outgoing rate limiter of the Telegram channel: Telegram's flood limits, kept per chat.
+
+``CasebotRateLimiter`` plugs into python-telegram-bot with
+``ApplicationBuilder().rate_limiter(CasebotRateLimiter())``; every Bot API call except
+``getUpdates`` then goes through :meth:`CasebotRateLimiter.process_request`.
+
+What it keeps (Telegram's published limits):
+
+- at most ``overall_rate`` messages per second for the whole bot (default 30), spaced evenly
+  (one every ``1 / overall_rate`` s) rather than sent in bursts;
+- at most one message per second to one chat;
+- at most ``group_rate`` messages per minute to one group, supergroup or channel (default 20;
+  a negative chat id or an ``@username``), as an exact sliding window of 60 s.
+
+Which calls count: a *message* is a call that puts something into a chat - an endpoint starting
+with ``send`` (except ``sendChatAction``), ``edit``, ``copyMessage(s)``, ``forwardMessage(s)``
+or ``stopPoll`` - that names a ``chat_id``. Everything else (``getMe``, ``setMyCommands``,
+``answerCallbackQuery``, ``sendChatAction``, ``deleteMessage``, ``setWebhook``...) is not
+throttled: Telegram does not count it against the message limits, and delaying a callback answer
+or a typing indicator behind a queue of replies would make the bot feel stuck. Such a call still
+waits while its chat is paused by a 429.
+
+Order and fairness: the messages of one chat are sent one after another in the order they
+reached the limiter (an asyncio lock per chat, which is FIFO), and a message keeps its place
+while it is retried. Only the head message of each chat competes for the overall slots, which
+are handed out first come first served; so a chat with a thousand queued messages takes one slot
+per second and cannot starve the others.
+
+Failures: ``RetryAfter`` (HTTP 429) pauses *that chat only* for ``retry_after`` seconds, then the
+same request is sent again - without limit, since Telegram always names a finite wait; the other
+chats keep going (unlike ``AIORateLimiter``, which halts every request). ``NetworkError`` and
+``TimedOut`` (python-telegram-bot raises ``NetworkError`` for 5xx answers and for transport
+failures) are retried with exponential backoff and full jitter, at most ``network_tries``
+attempts in all with waits capped at ``max_backoff`` s, and then raised. ``BadRequest`` is a
+subclass of ``NetworkError`` but is never retried, nor is any other error. A retry after a timeout
+may deliver a message twice: for a reply, twice is better than never.
+
+Nothing here logs a message text, a chat's content or the bot token (the token is only in the
+URL, which this module never sees).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Final, TypeAlias
+
+from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.ext import BaseRateLimiter
+
+__all__ = ["CasebotRateLimiter"]
+
+logger = logging.getLogger(__name__)
+
+ApiResult: TypeAlias = bool | dict[str, Any] | list[dict[str, Any]]
+ApiCallback: TypeAlias = Callable[..., Coroutine[Any, Any, ApiResult]]
+
+OVERALL_RATE: Final = 30.0
+"""Messages per second for the whole bot (Telegram's free broadcast limit)."""
+CHAT_INTERVAL: Final = 1.0
+"""Seconds between two messages to one chat."""
+GROUP_RATE: Final = 20
+"""Messages per ``GROUP_PERIOD`` to one group, supergroup or channel."""
+GROUP_PERIOD: Final = 60.0
+NETWORK_TRIES: Final = 5
+"""Attempts in all for a request that keeps failing with a network error or a 5xx."""
+FIRST_BACKOFF: Final = 0.5
+MAX_BACKOFF: Final = 30.0
+
+_MESSAGE_PREFIXES: Final = ("send", "edit", "copyMessage", "forwardMessage", "stopPoll")
+_NOT_MESSAGES: Final = frozenset({"sendChatAction"})
+_PRUNE_FLOOR: Final = 1024
+
+
+def counts_as_message(endpoint: str) -> bool:
+    """Tell whether a Bot API call counts against Telegram's message limits."""
+    return endpoint.startswith(_MESSAGE_PREFIXES) and endpoint not in _NOT_MESSAGES
+
+
+def chat_key(chat_id: object) -> tuple[int | str, bool] | None:
+    """Return ``(key, is_group)`` for a ``chat_id`` parameter, or None when there is none.
+
+    A negative id is a group, supergroup or channel; so is an ``@username`` (only those have
+    one). A numeric string is read as the number it spells, so ``"42"`` and ``42`` share a lane.
+    """
+    if chat_id is None or isinstance(chat_id, bool):
+        return None
+    if isinstance(chat_id, int):
+        return chat_id, chat_id < 0
+    text = str(chat_id)
+    try:
+        number = int(text)
+    except ValueError:
+        return text.lower(), True
+    return number, number < 0
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    # v22's public `retry_after` is an int or a timedelta depending on PTB_TIMEDELTA, and warns
+    # when it is an int; the stored value is always a timedelta.
+    stored = getattr(exc, "_retry_after", None)
+    value = stored if isinstance(stored, timedelta) else exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@dataclass(eq=False)
+class _Chat:
+    """The schedule of one chat: its FIFO lane, when it may next be sent to, its group window."""
+
+    is_group: bool
+    users: int = 0
+    """Requests inside process_request for this chat (a chat in use is never forgotten)."""
+    lane: asyncio.Lock = field(default_factory=asyncio.Lock)
+    not_before: float = 0.0
+    """Loop time before which nothing may go to this chat (1 s spacing, or a 429 pause)."""
+    paused_until: float = 0.0
+    """Loop time at which a 429 pause ends; also held back the calls that are not messages."""
+    recent: deque[float] = field(default_factory=deque)
+    """Send times of the last ``group_rate`` messages (groups only)."""
+
+    def idle(self, now: float, group_period: float) -> bool:
+        return (
+            self.users == 0
+            and self.not_before <= now
+            and self.paused_until <= now
+            and (not self.recent or self.recent[-1] + group_period <= now)
+        )
+
+
+class CasebotRateLimiter(BaseRateLimiter[int]):
+    """Keeps Telegram's flood limits per chat; a 429 pauses only the chat it concerns.
+
+    Args:
+        overall_rate: Messages per second for the whole bot; must be positive.
+        chat_interval: Seconds between two messages to one chat; 0 or more.
+        group_rate: Messages per ``group_period`` to one group; must be positive.
+        group_period: Seconds of the group window; 0 or more (0: no group window).
+        network_tries: Attempts in all on a network error or a 5xx before it is raised; 1 or
+            more. ``rate_limit_args`` (an int given to a bot method) overrides it per call.
+        first_backoff: Upper bound of the first wait after a network error, in seconds; each
+            further wait doubles it, capped at ``max_backoff``; the wait is drawn uniformly
+            below that bound ("full jitter") so that many failed sends do not retry in step.
+        max_backoff: The cap of one wait, in seconds.
+        limits_enabled: False sends at once, with no limit at all (a benchmark's ceiling); the
+            429 pause and the network retries still apply.
+        rng: The source of jitter (a seeded ``random.Random`` makes tests repeatable).
+
+    Raises:
+        ValueError: At construction, for a rate, period or number of tries out of range.
+    """
+
+    __slots__ = (
+        "_chat_interval",
+        "_chats",
+        "_first_backoff",
+        "_group_period",
+        "_group_rate",
+        "_limits_enabled",
+        "_max_backoff",
+        "_network_tries",
+        "_next_slot",
+        "_overall_interval",
+        "_prune_at",
+        "_rng",
+    )
+
+    def __init__(
+        self,
+        *,
+        overall_rate: float = OVERALL_RATE,
+        chat_interval: float = CHAT_INTERVAL,
+        group_rate: int = GROUP_RATE,
+        group_period: float = GROUP_PERIOD,
+        network_tries: int = NETWORK_TRIES,
+        first_backoff: float = FIRST_BACKOFF,
+        max_backoff: float = MAX_BACKOFF,
+        limits_enabled: bool = True,
+        rng: random.Random | None = None,
+    ) -> None:
+        if overall_rate <= 0:
+            raise ValueError(f"overall_rate must be positive, got {overall_rate!r}")
+        if chat_interval < 0 or group_period < 0:
+            raise ValueError("chat_interval and group_period must not be negative")
+        if group_rate < 1:
+            raise ValueError(f"group_rate must be at least 1, got {group_rate!r}")
+        if network_tries < 1:
+            raise ValueError(f"network_tries must be at least 1, got {network_tries!r}")
+        if first_backoff < 0 or max_backoff < 0:
+            raise ValueError("first_backoff and max_backoff must not be negative")
+        self._overall_interval = 1.0 / overall_rate
+        self._chat_interval = chat_interval
+        self._group_rate = group_rate
+        self._group_period = group_period
+        self._network_tries = network_tries
+        self._first_backoff = first_backoff
+        self._max_backoff = max_backoff
+        self._limits_enabled = limits_enabled
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
+        self._chats: dict[int | str, _Chat] = {}
+        self._next_slot = 0.0
+        self._prune_at = _PRUNE_FLOOR
+
+    async def initialize(self) -> None:
+        """Start from an empty schedule (nothing to open)."""
+        self._chats.clear()
+        self._next_slot = 0.0
+
+    async def shutdown(self) -> None:
+        """Forget the schedule; requests still waiting are cancelled by their callers."""
+        self._chats.clear()
+
+    async def process_request(
+        self,
+        callback: ApiCallback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> ApiResult:
+        """Send one Bot API request when the limits allow it, retrying as the module says.
+
+        Returns:
+            What ``callback`` returned.
+
+        Raises:
+            telegram.error.NetworkError: The last network error or 5xx, once ``network_tries``
+                attempts failed.
+            telegram.error.TelegramError: Any other error of the call, at once (not retried).
+        """
+        tries = rate_limit_args if rate_limit_args and rate_limit_args > 0 else None
+        key = chat_key(data.get("chat_id"))
+        if key is None:
+            return await self._send(callback, args, kwargs, None, tries, message=False)
+        chat = self._chat(*key)
+        chat.users += 1
+        try:
+            if not counts_as_message(endpoint):
+                return await self._send(callback, args, kwargs, chat, tries, message=False)
+            # The lane keeps the chat's messages in order, retries included.
+            async with chat.lane:
+                return await self._send(callback, args, kwargs, chat, tries, message=True)
+        finally:
+            chat.users -= 1
+
+    async def _send(
+        self,
+        callback: ApiCallback,
+        args: Any,
+        kwargs: dict[str, Any],
+        chat: _Chat | None,
+        tries: int | None,
+        *,
+        message: bool,
+    ) -> ApiResult:
+        loop = asyncio.get_running_loop()
+        network_tries = tries or self._network_tries
+        failures = 0
+        while True:
+            if chat is not None and chat.paused_until > loop.time():
+                await asyncio.sleep(chat.paused_until - loop.time())
+            if message and chat is not None:
+                await self._wait_turn(chat)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                wait = _retry_after_seconds(exc)
+                resume = loop.time() + wait
+                logger.info("Telegram asked to wait %.1f s (429); pausing that chat only", wait)
+                if chat is None:
+                    await asyncio.sleep(wait)
+                else:
+                    chat.paused_until = max(chat.paused_until, resume)
+                    chat.not_before = max(chat.not_before, resume)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                failures += 1
+                if failures >= network_tries:
+                    logger.warning(
+                        "Bot API request failed %d times (%s); giving up",
+                        failures,
+                        type(exc).__name__,
+                    )
+                    raise
+                bound = min(self._max_backoff, self._first_backoff * 2 ** (failures - 1))
+                delay = self._rng.uniform(0, bound)
+                logger.info(
+                    "Bot API request failed (%s), try %d of %d; retrying in %.2f s",
+                    type(exc).__name__,
+                    failures,
+                    network_tries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _wait_turn(self, chat: _Chat) -> None:
+        """Sleep until this chat may receive a message and an overall slot is free; take both.
+
+        Called only by the chat's lane holder, so the chat's own fields are not contended. The
+        chat's time comes first and the overall slot second: a chat waiting out its second does
+        not hold a slot another chat could use.
+        """
+        if not self._limits_enabled:
+            return
+        loop = asyncio.get_running_loop()
+        while True:
+            ready = chat.not_before
+            if chat.is_group and len(chat.recent) >= self._group_rate:
+                ready = max(ready, chat.recent[0] + self._group_period)
+            if ready <= loop.time():
+                break
+            await asyncio.sleep(ready - loop.time())
+        # Reserving the slot is synchronous, so slots go out first come first served.
+        slot = max(loop.time(), self._next_slot)
+        self._next_slot = slot + self._overall_interval
+        if slot > loop.time():
+            await asyncio.sleep(slot - loop.time())
+        # A 429 of this chat cannot arrive meanwhile: the lane holder is the only sender.
+        sent_at = loop.time()
+        chat.not_before = sent_at + self._chat_interval
+        if chat.is_group and self._group_period > 0:
+            chat.recent.append(sent_at)
+            while len(chat.recent) > self._group_rate:
+                chat.recent.popleft()
+
+    def _chat(self, key: int | str, is_group: bool) -> _Chat:
+        chat = self._chats.get(key)
+        if chat is None:
+            if len(self._chats) >= self._prune_at:
+                self._prune()
+            chat = self._chats[key] = _Chat(is_group=is_group)
+        return chat
+
+    def _prune(self) -> None:
+        """Forget the chats whose schedule no longer constrains anything (bounded memory).
+
+        Runs when the table has doubled since the last pruning, so it costs O(1) per new chat.
+        """
+        now = asyncio.get_running_loop().time()
+        for key in [k for k, c in self._chats.items() if c.idle(now, self._group_period)]:
+            del self._chats[key]
+        self._prune_at = max(_PRUNE_FLOOR, 2 * len(self._chats))
