@@ -34,6 +34,9 @@ class Settings:
         webhook_url: ``CASEBOT_WEBHOOK_URL``; webhook mode instead of polling.
         smtp_url: ``CASEBOT_SMTP_URL``; None means mail goes to ``./var/mail/``.
         admin_token: ``CASEBOT_ADMIN_TOKEN``; None disables the admin HTTP API.
+        web_origins: ``CASEBOT_WEB_ORIGINS``, the origins (``https://host[:port]``) of pages
+            allowed to embed the web chat, besides the server's own; None means the default
+            (any port of ``http://localhost`` and ``http://127.0.0.1``); ``*`` allows any.
         var_dir: where the default database and mail folder live.
     """
 
@@ -44,6 +47,7 @@ class Settings:
     webhook_url: str | None = None
     smtp_url: str | None = None
     admin_token: str | None = None
+    web_origins: tuple[str, ...] | None = None
     var_dir: Path = Path("var")
 
     @property
@@ -100,6 +104,7 @@ class Settings:
         admin_token = get("CASEBOT_ADMIN_TOKEN")
         if admin_token is not None and len(admin_token) < 16:
             raise ConfigError("CASEBOT_ADMIN_TOKEN must be at least 16 characters")
+        web_origins = _origins(get("CASEBOT_WEB_ORIGINS"))
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -108,4 +113,30 @@ class Settings:
             webhook_url=webhook_url,
             smtp_url=smtp_url,
             admin_token=admin_token,
+            web_origins=web_origins,
         )
+
+
+def _origins(value: str | None) -> tuple[str, ...] | None:
+    """``CASEBOT_WEB_ORIGINS`` as a tuple of origins (lower case, no trailing slash).
+
+    Raises:
+        ConfigError: an entry is not ``*`` nor an ``http(s)://host[:port]`` origin.
+    """
+    if value is None:
+        return None
+    origins: list[str] = []
+    for raw in value.split(","):
+        entry = raw.strip().rstrip("/").lower()
+        if not entry:
+            continue
+        scheme, sep, rest = entry.partition("://")
+        if entry != "*" and (
+            not sep or scheme not in ("http", "https") or not rest or "/" in rest or "@" in rest
+        ):
+            raise ConfigError(
+                "CASEBOT_WEB_ORIGINS must be a comma-separated list of origins such as "
+                f"https://example.org,http://localhost:3000 (or *), got {raw.strip()!r}"
+            )
+        origins.append(entry)
+    return tuple(origins)

@@ -25,6 +25,7 @@ from core.cases.models import Case, CaseEvent, Subscription
 from core.conversations import Conversation
 from core.db import Base
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
+from core.web_sessions import WebAttachment, WebMessage, WebSession
 
 __all__ = [
     "Account",
@@ -50,4 +51,7 @@ __all__ = [
     "ResetAnswer",
     "SlotUsage",
     "Subscription",
+    "WebAttachment",
+    "WebMessage",
+    "WebSession",
 ]

@@ -1,23 +1,26 @@
-"""The HTTP server: health check and demo page (the web chat API joins it in its own issue)."""
+"""The HTTP server: the widget and its demo page, the web chat API, health and metrics."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Final
 
 from aiohttp import web
 
 from bot.app import App
+from bot.engine import Engine
+from bot.handlers.web_api import add_chat_routes, error_middleware, json_error
+from bot.handlers.web_openapi import openapi_document
+from bot.handlers.webchat import WebChatConfig, WebChatHub
 from core.schema import current_revision
 
-__all__ = ["APP_KEY", "create_web_app"]
+__all__ = ["APP_KEY", "STATIC_DIR", "create_web_app"]
 
 APP_KEY = web.AppKey("casebot_app", App)
-
-_INDEX = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>casebot</title></head>
-<body><main><h1>casebot</h1>
-<p>The assistant is running. Health: <a href="/healthz">/healthz</a>.</p></main></body></html>
-"""
+STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
+# The room for an 8 KiB JSON body and its envelope: the API refuses anything larger itself.
+CLIENT_MAX_SIZE: Final = 16 * 1024
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -29,14 +32,42 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "schema": revision})
 
 
-async def index(_request: web.Request) -> web.Response:
-    return web.Response(text=_INDEX, content_type="text/html")
+def _static(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def serve(_request: web.Request) -> web.StreamResponse:
+        path = STATIC_DIR / name
+        if not path.is_file():  # the widget is not built into this tree (yet)
+            return json_error(404, "not_found", f"{name} is not available.")
+        return web.Response(
+            body=path.read_bytes(),
+            content_type=content_type,
+            charset="utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    return serve
 
 
-def create_web_app(app: App) -> web.Application:
-    """Build the aiohttp application around the composed casebot App."""
-    web_app = web.Application(client_max_size=64 * 1024)
+async def openapi(_request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+def create_web_app(
+    app: App, *, engine: Engine | None = None, chat_config: WebChatConfig | None = None
+) -> web.Application:
+    """Build the aiohttp application around the composed casebot App.
+
+    Args:
+        app: the composed application.
+        engine: the dialog engine (default: ``app.build_engine()``).
+        chat_config: the web chat limits (default: from the settings).
+    """
+    web_app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[error_middleware])
     web_app[APP_KEY] = app
-    web_app.router.add_get("/", index)
-    web_app.router.add_get("/healthz", healthz)
+    config = chat_config or WebChatConfig(origins=app.settings.web_origins)
+    hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
+    add_chat_routes(web_app, hub)
+    web_app.router.add_get("/", _static("index.html", "text/html"), allow_head=False)
+    web_app.router.add_get("/widget.js", _static("widget.js", "text/javascript"), allow_head=False)
+    web_app.router.add_get("/healthz", healthz, allow_head=False)
+    web_app.router.add_get("/api/openapi.json", openapi, allow_head=False)
     return web_app

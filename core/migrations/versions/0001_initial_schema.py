@@ -110,6 +110,14 @@ def upgrade() -> None:
     sa.Column('count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_limits'))
     )
+    op.create_table('web_sessions',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_sessions'))
+    )
     op.create_table('cases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('receipt_number', sa.String(length=13), nullable=False),
@@ -189,6 +197,34 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_slot_usage_office_id_offices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('office_id', 'starts_at', name=op.f('pk_slot_usage'))
     )
+    op.create_table('web_attachments',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['web_sessions.id'], name=op.f('fk_web_attachments_session_id_web_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_attachments'))
+    )
+    with op.batch_alter_table('web_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_attachments_session_id'), ['session_id'], unique=False)
+
+    op.create_table('web_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('sender', sa.String(length=4), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('buttons', sa.JSON(), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('secret_input', sa.Boolean(), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['web_sessions.id'], name=op.f('fk_web_messages_session_id_web_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_messages'))
+    )
+    with op.batch_alter_table('web_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_web_messages_session_id_id', ['session_id', 'id'], unique=False)
+
     op.create_table('appointments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('confirmation_code', sa.String(length=12), nullable=False),
@@ -257,6 +293,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_appointments_account_id'))
 
     op.drop_table('appointments')
+    with op.batch_alter_table('web_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_web_messages_session_id_id')
+
+    op.drop_table('web_messages')
+    with op.batch_alter_table('web_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_web_attachments_session_id'))
+
+    op.drop_table('web_attachments')
     op.drop_table('slot_usage')
     op.drop_table('reset_answers')
     op.drop_table('representative_grants')
@@ -270,6 +314,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cases_owner_id'))
 
     op.drop_table('cases')
+    op.drop_table('web_sessions')
     op.drop_table('rate_limits')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due')

@@ -1,0 +1,314 @@
+"""The web chat channel: sessions, turns, the transcript and pushed messages.
+
+The channel only translates: a JSON body becomes an ``Incoming`` for the engine, a ``Reply``
+becomes a message object. Every message (the person's and the assistant's) is kept in the
+session's transcript first, then sent to the browser's open WebSockets, so a page that reloads
+or loses its connection replays what it missed with ``after=ID``.
+
+``WebChatHub.push`` is the in-process way to send a message that is not an answer (an outbox
+notification): it is stored and delivered like a reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Final
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from bot.engine import Engine
+from bot.model import Incoming, Reply
+from core import ratelimit
+from core.errors import RateLimited
+from core.uow import UnitOfWorkFactory
+from core.web_sessions import (
+    MASKED_SECRET,
+    StoredAttachment,
+    WebMessage,
+    WebSession,
+    WebSessionNotFound,
+    add_message,
+    authenticate_session,
+    find_attachment,
+    last_buttons,
+    list_messages,
+    start_session,
+)
+
+__all__ = ["CHANNEL", "MessageView", "WebChatConfig", "WebChatHub", "WebMetrics"]
+
+logger = logging.getLogger(__name__)
+
+CHANNEL: Final = "webchat"
+
+
+@dataclass(frozen=True)
+class WebChatConfig:
+    """The limits of the web chat API.
+
+    Attributes:
+        rate_limit: messages one session may send per ``rate_window``.
+        idle_expiry: a session unused this long is refused; the browser starts a new one.
+        max_body_bytes: the largest request body.
+        origins: pages allowed to embed the chat besides the server's own (None: any port of
+            http://localhost and http://127.0.0.1; ``*`` in it: any).
+    """
+
+    rate_limit: int = 30
+    rate_window: timedelta = timedelta(minutes=1)
+    idle_expiry: timedelta = timedelta(hours=24)
+    max_body_bytes: int = 8 * 1024
+    origins: tuple[str, ...] | None = None
+
+
+class WebMetrics:
+    """Prometheus metrics of one web app, in its own registry (tests build many apps)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.turns = Counter(
+            "casebot_webchat_turns",
+            "Turns handled through the web chat API",
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "casebot_http_errors",
+            "HTTP error responses, by error code",
+            ["code"],
+            registry=self.registry,
+        )
+        self.turn_seconds = Histogram(
+            "casebot_webchat_turn_seconds",
+            "Time to handle one web chat turn (engine and transcript)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """One transcript message as the API shows it (see ``to_json``)."""
+
+    id: int
+    sender: str
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[tuple[str, str, str], ...] = ()  # (id, kind, name)
+    secret_input: bool = False
+
+    @classmethod
+    def of(cls, message: WebMessage) -> MessageView:
+        return cls(
+            id=message.id,
+            sender=message.sender,
+            text=message.text,
+            buttons=tuple((label, payload) for label, payload in message.buttons),
+            attachments=tuple((a_id, kind, name) for a_id, kind, name in message.attachments),
+            secret_input=message.secret_input,
+        )
+
+    def to_json(self, session_id: str, token: str) -> dict[str, Any]:
+        """The message object; attachment URLs carry the token (an <img> sends no header)."""
+        return {
+            "id": self.id,
+            "from": self.sender,
+            "text": self.text,
+            "buttons": [{"label": label, "payload": payload} for label, payload in self.buttons],
+            "attachments": [
+                {
+                    "kind": kind,
+                    "name": name,
+                    "url": f"/api/chat/sessions/{session_id}/attachments/{a_id}?token={token}",
+                }
+                for a_id, kind, name in self.attachments
+            ],
+            "secret_input": self.secret_input,
+        }
+
+
+@dataclass
+class _Socket:
+    ws: web.WebSocketResponse
+    token: str
+
+
+@dataclass
+class WebChatHub:
+    """Runs web chat sessions over the engine and delivers their messages.
+
+    Args:
+        engine: the dialog engine.
+        uow_factory: units of work on the same database.
+        config: limits.
+        metrics: where turns are counted and timed.
+    """
+
+    engine: Engine
+    uow_factory: UnitOfWorkFactory
+    config: WebChatConfig = field(default_factory=WebChatConfig)
+    metrics: WebMetrics = field(default_factory=WebMetrics)
+    _sockets: dict[str, list[_Socket]] = field(default_factory=dict, init=False)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+
+    async def open_session(self, locale: str | None) -> tuple[str, str]:
+        """A new session; returns ``(session_id, token)``."""
+        async with self.uow_factory() as uow:
+            session_id, token = await start_session(uow, locale=locale)
+            await uow.commit()
+        return session_id, token
+
+    async def authenticate(
+        self, session_id: str, token: str | None, *, count: bool = False
+    ) -> str | None:
+        """Check the token; with ``count``, count one message against the session's rate.
+
+        Returns:
+            The session's locale (None when it was created without one).
+
+        Raises:
+            WebSessionNotFound, WebSessionUnauthorized, WebSessionExpired: see
+                ``core.web_sessions.authenticate_session``.
+            RateLimited: the session sent too many messages in this window.
+        """
+        limited: RateLimited | None = None
+        async with self.uow_factory() as uow:
+            session = await authenticate_session(
+                uow, session_id, token, idle_expiry=self.config.idle_expiry
+            )
+            locale = session.locale
+            if count:
+                try:
+                    await ratelimit.hit(
+                        uow,
+                        f"webchat:{session_id}",
+                        limit=self.config.rate_limit,
+                        window=self.config.rate_window,
+                    )
+                except RateLimited as exc:
+                    limited = exc  # committed below: a refused message counts too
+            await uow.commit()
+        if limited is not None:
+            raise limited
+        return locale
+
+    async def send(
+        self,
+        session_id: str,
+        *,
+        text: str | None = None,
+        payload: str | None = None,
+        locale_hint: str | None = None,
+    ) -> list[MessageView]:
+        """Run one turn for the session; returns the assistant's new messages.
+
+        The person's message is stored first in the transcript (masked when the engine says it
+        was a secret), then the replies; both are sent to the session's open sockets.
+        """
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        started = time.perf_counter()
+        async with lock:
+            turn = await self.engine.handle(
+                Incoming(CHANNEL, session_id, text=text, payload=payload, locale_hint=locale_hint)
+            )
+            async with self.uow_factory() as uow:
+                if payload is not None:
+                    labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
+                    said = labels.get(payload, payload)
+                else:
+                    said = text or ""
+                if turn.input_was_secret:
+                    said = MASKED_SECRET
+                stored: list[WebMessage] = []
+                if said.strip():  # the opening empty message is not shown
+                    stored.append(await add_message(uow, session_id, sender="user", text=said))
+                for reply in turn.replies:
+                    stored.append(await self._store_reply(uow, session_id, reply))
+                await uow.commit()
+            views = [MessageView.of(message) for message in stored]
+        self.metrics.turns.inc()
+        self.metrics.turn_seconds.observe(time.perf_counter() - started)
+        await self._broadcast(session_id, views)
+        return [view for view in views if view.sender == "bot"]
+
+    async def push(self, session_id: str, reply: Reply) -> MessageView:
+        """Send a message that answers nothing (a notification): stored, then delivered.
+
+        Raises:
+            WebSessionNotFound: no session has this id.
+        """
+        async with self.uow_factory() as uow:
+            if await uow.session.get(WebSession, session_id) is None:
+                raise WebSessionNotFound()
+            message = await self._store_reply(uow, session_id, reply)
+            await uow.commit()
+        view = MessageView.of(message)
+        await self._broadcast(session_id, [view])
+        return view
+
+    async def transcript(self, session_id: str, after: int) -> list[MessageView]:
+        """The session's messages after the id ``after`` (the caller authenticated)."""
+        async with self.uow_factory() as uow:
+            return [MessageView.of(m) for m in await list_messages(uow, session_id, after=after)]
+
+    async def attachment(
+        self, session_id: str, attachment_id: str
+    ) -> tuple[str, str, bytes] | None:
+        """``(name, content_type, data)`` of a file of this session, or None."""
+        async with self.uow_factory() as uow:
+            found = await find_attachment(uow, session_id, attachment_id)
+            if found is None:
+                return None
+            return found.name, found.content_type, found.data
+
+    def connect(self, session_id: str, ws: web.WebSocketResponse, token: str) -> None:
+        self._sockets.setdefault(session_id, []).append(_Socket(ws, token))
+
+    def disconnect(self, session_id: str, ws: web.WebSocketResponse) -> None:
+        sockets = [s for s in self._sockets.get(session_id, []) if s.ws is not ws]
+        if sockets:
+            self._sockets[session_id] = sockets
+        else:
+            self._sockets.pop(session_id, None)
+
+    async def close_sockets(self) -> None:
+        """Close every open WebSocket (the server is stopping)."""
+        sockets = [s for group in self._sockets.values() for s in group]
+        self._sockets.clear()
+        for socket in sockets:
+            await socket.ws.close(code=1001, message=b"server shutdown")
+
+    async def _store_reply(self, uow: Any, session_id: str, reply: Reply) -> WebMessage:
+        return await add_message(
+            uow,
+            session_id,
+            sender="bot",
+            text=reply.text,
+            buttons=[(b.label, b.payload) for b in reply.buttons],
+            attachments=[
+                StoredAttachment(a.kind, a.name, a.content_type, a.data) for a in reply.attachments
+            ],
+            secret_input=reply.secret_input,
+        )
+
+    async def _broadcast(self, session_id: str, views: list[MessageView]) -> None:
+        for socket in list(self._sockets.get(session_id, [])):
+            try:
+                for view in views:
+                    await socket.ws.send_json(view.to_json(session_id, socket.token))
+            except (ConnectionError, RuntimeError):
+                # A socket closing under us: the page will replay from the transcript.
+                self.disconnect(session_id, socket.ws)
+
+
+def locale_hint_of(session_locale: str | None, headers: Mapping[str, str]) -> str | None:
+    """The session's locale, else the first language of ``Accept-Language``."""
+    if session_locale:
+        return session_locale
+    first = headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
+    return first if first and first != "*" and len(first) <= 16 else None

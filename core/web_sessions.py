@@ -1,0 +1,246 @@
+"""Web chat sessions, their transcripts and the files sent in them.
+
+A session is what a browser holds: a random id (public, in URLs) and a random bearer token
+(secret). Only the token's SHA-256 digest is stored. A fast hash is enough here, unlike for
+passwords: the token carries 256 random bits, so nobody can search its preimage however fast
+each guess is, and hashing it on every request costs nothing. A slow hash (Argon2) protects
+guessable secrets, which a token is not.
+
+The transcript keeps what the person sent (a secret masked, never in clear) and what the
+assistant answered, in order, so a reloaded page can resume; the files of the answers (a QR code,
+a calendar file) are kept beside it, small and few.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
+from core.errors import DomainError
+from core.uow import UnitOfWork
+
+__all__ = [
+    "MASKED_SECRET",
+    "StoredAttachment",
+    "WebAttachment",
+    "WebMessage",
+    "WebSession",
+    "WebSessionExpired",
+    "WebSessionNotFound",
+    "WebSessionUnauthorized",
+    "add_message",
+    "authenticate_session",
+    "find_attachment",
+    "hash_token",
+    "last_buttons",
+    "list_messages",
+    "start_session",
+]
+
+MASKED_SECRET: Final = "••••••"  # noqa: S105  (the mask shown instead of a secret)
+DEFAULT_IDLE_EXPIRY: Final = timedelta(hours=24)
+MAX_MESSAGES_PER_PAGE: Final = 500
+
+
+class WebSessionNotFound(DomainError):
+    """No web chat session has this id."""
+
+
+class WebSessionUnauthorized(DomainError):
+    """The bearer token is missing or does not belong to the session."""
+
+
+@dataclass(eq=False)
+class WebSessionExpired(DomainError):
+    """The session was idle too long; the browser must start a new one."""
+
+    idle_since: datetime
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebMessage(Base):
+    __tablename__ = "web_messages"
+    __table_args__ = (Index("ix_web_messages_session_id_id", "session_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("web_sessions.id", ondelete="CASCADE"))
+    sender: Mapped[str] = mapped_column(String(4))  # "user" or "bot"
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[label, payload], ...]
+    # [[attachment id, kind, name], ...]; the bytes live in web_attachments.
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    secret_input: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebAttachment(Base):
+    __tablename__ = "web_attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("web_sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    """A file to keep with a message."""
+
+    kind: str
+    name: str
+    content_type: str
+    data: bytes
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token (SHA-256, hex)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+async def start_session(uow: UnitOfWork, *, locale: str | None = None) -> tuple[str, str]:
+    """Open a session; returns ``(session_id, token)``. The token is never stored in clear."""
+    session_id = secrets.token_hex(16)
+    token = secrets.token_urlsafe(32)
+    now = uow.clock.now()
+    uow.session.add(
+        WebSession(
+            id=session_id,
+            token_hash=hash_token(token),
+            locale=locale,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    await uow.session.flush()
+    return session_id, token
+
+
+async def authenticate_session(
+    uow: UnitOfWork,
+    session_id: str,
+    token: str | None,
+    *,
+    idle_expiry: timedelta = DEFAULT_IDLE_EXPIRY,
+) -> WebSession:
+    """The session, when the token is its own and it has not been idle too long; marks it seen.
+
+    Raises:
+        WebSessionNotFound: no session has this id.
+        WebSessionUnauthorized: the token is missing or wrong.
+        WebSessionExpired: the session was idle longer than ``idle_expiry``.
+    """
+    session = await uow.session.get(WebSession, session_id)
+    if session is None:
+        raise WebSessionNotFound()
+    if not token or not hmac.compare_digest(session.token_hash, hash_token(token)):
+        raise WebSessionUnauthorized()
+    now = uow.clock.now()
+    if now - session.last_seen_at > idle_expiry:
+        raise WebSessionExpired(idle_since=session.last_seen_at)
+    session.last_seen_at = now
+    return session
+
+
+async def add_message(
+    uow: UnitOfWork,
+    session_id: str,
+    *,
+    sender: str,
+    text: str,
+    buttons: list[tuple[str, str]] | None = None,
+    attachments: list[StoredAttachment] | None = None,
+    secret_input: bool = False,
+) -> WebMessage:
+    """Append a message (and its files) to the session's transcript.
+
+    Raises:
+        ValueError: ``sender`` is neither ``user`` nor ``bot``.
+    """
+    if sender not in ("user", "bot"):
+        raise ValueError(f"unknown sender {sender!r}")
+    refs: list[list[str]] = []
+    for attachment in attachments or []:
+        attachment_id = secrets.token_hex(16)
+        uow.session.add(
+            WebAttachment(
+                id=attachment_id,
+                session_id=session_id,
+                kind=attachment.kind,
+                name=attachment.name,
+                content_type=attachment.content_type,
+                data=attachment.data,
+            )
+        )
+        refs.append([attachment_id, attachment.kind, attachment.name])
+    message = WebMessage(
+        session_id=session_id,
+        sender=sender,
+        text=text,
+        buttons=[[label, payload] for label, payload in buttons or []],
+        attachments=refs,
+        secret_input=secret_input,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(message)
+    await uow.session.flush()
+    return message
+
+
+async def list_messages(
+    uow: UnitOfWork, session_id: str, *, after: int = 0, limit: int = MAX_MESSAGES_PER_PAGE
+) -> list[WebMessage]:
+    """The session's messages with an id above ``after``, oldest first, at most ``limit``."""
+    rows = await uow.session.scalars(
+        select(WebMessage)
+        .where(WebMessage.session_id == session_id, WebMessage.id > after)
+        .order_by(WebMessage.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def last_buttons(uow: UnitOfWork, session_id: str) -> list[tuple[str, str]]:
+    """The buttons of the session's newest assistant message that had any."""
+    # JSON equality differs between backends: read the newest few and look in Python.
+    rows = await uow.session.scalars(
+        select(WebMessage.buttons)
+        .where(WebMessage.session_id == session_id, WebMessage.sender == "bot")
+        .order_by(WebMessage.id.desc())
+        .limit(10)
+    )
+    for buttons in rows:
+        if buttons:
+            return [(label, payload) for label, payload in buttons]
+    return []
+
+
+async def find_attachment(
+    uow: UnitOfWork, session_id: str, attachment_id: str
+) -> WebAttachment | None:
+    """A file of this session, or None (a file of another session is not found either)."""
+    attachment = await uow.session.get(WebAttachment, attachment_id)
+    if attachment is None or attachment.session_id != session_id:
+        return None
+    return attachment
