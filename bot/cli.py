@@ -154,5 +154,9 @@ def _serve(app: App, host: str, port: int) -> int:
     web_app = create_web_app(app)
     web_app.on_startup.append(_startup)
     web_app.on_cleanup.append(_cleanup)
+    # Telegram too when TELEGRAM_BOT_TOKEN is set; it starts after the database above.
+    from bot.handlers.telegram_webhook import setup_telegram
+
+    setup_telegram(web_app, app)
     web.run_app(web_app, host=host, port=port, print=lambda _msg: None)
     return 0

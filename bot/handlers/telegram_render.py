@@ -44,7 +44,7 @@ def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
         current = line
     if current.strip():
         chunks.append(current)
-    return chunks
+    return [chunk.rstrip("\n") for chunk in chunks]
 
 
 def _cut(line: str, limit: int) -> str:

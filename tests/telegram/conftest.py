@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
+from telegram.ext import BaseRateLimiter, ContextTypes, TypeHandler
 
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel
@@ -129,7 +129,7 @@ class TelegramUser:
         ]
 
     def methods(self) -> list[str]:
-        return [c.method for c in self.last]
+        return [c.method for c in self.last if c.method != "getUpdates"]
 
 
 @pytest.fixture
@@ -141,10 +141,14 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 
 @asynccontextmanager
-async def running(api: FakeBotApi, engine: Engine, mode: str) -> AsyncIterator[Harness]:
+async def running(
+    api: FakeBotApi, engine: Engine, mode: str, rate_limiter: BaseRateLimiter[Any] | None = None
+) -> AsyncIterator[Harness]:
     """The bot polling the fake server, or on our aiohttp server's webhook route."""
     if mode == "polling":
-        channel = TelegramChannel(engine, TOKEN, api_url=api.url, poll_timeout=1)
+        channel = TelegramChannel(
+            engine, TOKEN, api_url=api.url, poll_timeout=1, rate_limiter=rate_limiter
+        )
         harness = Harness(api, channel, None)
         await channel.start()
         try:
@@ -153,7 +157,12 @@ async def running(api: FakeBotApi, engine: Engine, mode: str) -> AsyncIterator[H
             await channel.stop()
         return
     channel = TelegramChannel(
-        engine, TOKEN, api_url=api.url, webhook_url=WEBHOOK_URL, webhook_secret=WEBHOOK_SECRET
+        engine,
+        TOKEN,
+        api_url=api.url,
+        webhook_url=WEBHOOK_URL,
+        webhook_secret=WEBHOOK_SECRET,
+        rate_limiter=rate_limiter,
     )
     web_app = web.Application()
     web_app[TELEGRAM_KEY] = channel

@@ -1,0 +1,219 @@
+"""What the Telegram adapter promises beyond the flows: duplicates, the webhook's secret, secret
+messages, callbacks and keyboards, typing, splitting, photos, command menus, logs, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.engine import Engine
+from bot.handlers.telegram import api_urls, to_incoming
+from bot.handlers.telegram_limiter import CasebotRateLimiter
+from bot.handlers.telegram_logging import REDACTED
+from bot.handlers.telegram_render import keyboard, split_text
+from bot.handlers.telegram_webhook import (
+    SECRET_HEADER,
+    webhook_path,
+    webhook_secret,
+)
+from bot.i18n import LOCALES
+from bot.model import Attachment, Button, Reply
+from core.accounts.otp import totp
+from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from tests.fakes import FakeClock
+from tests.telegram.conftest import CHAT, TOKEN, WEBHOOK_PATH, Harness, running
+from tests.telegram.fake_bot_api import FakeBotApi
+
+
+async def test_an_update_delivered_twice_is_handled_once(bot: Harness) -> None:
+    update = bot.api.message(CHAT, "hi")
+    calls = await bot.deliver(update, update)
+    assert len([c for c in calls if c.method == "sendMessage"]) == 1
+
+
+async def test_the_webhook_refuses_a_wrong_or_missing_secret(webhook: Harness) -> None:
+    assert webhook.client is not None
+    update = webhook.api.message(CHAT, "hi")
+    for headers in ({SECRET_HEADER: "guess"}, {}):
+        response = await webhook.client.post(WEBHOOK_PATH, json=update, headers=headers)
+        assert response.status == 403
+    await asyncio.sleep(0.2)
+    assert webhook.api.calls_of("sendMessage") == []
+
+
+async def test_the_webhook_is_registered_with_its_secret(webhook: Harness) -> None:
+    assert webhook.api.webhook is not None
+    assert webhook.api.webhook["url"] == "https://bot.example.test/telegram/webhook"
+    assert webhook.api.webhook["secret_token"] == "s3cret-webhook-token"
+
+
+async def test_callbacks_are_answered_and_the_pressed_keyboard_removed(polling: Harness) -> None:
+    ana = polling.user()
+    await ana.send("hi")
+    menu = next(c for c in ana.last if c.method == "sendMessage" and c.button_labels)
+    await ana.press("Check a case status")
+    assert set(ana.methods()[:2]) == {"answerCallbackQuery", "editMessageReplyMarkup"}
+    [edit] = [c for c in ana.last if c.method == "editMessageReplyMarkup"]
+    assert edit.params["message_id"] == menu.params["_message_id"]
+    assert edit.json("reply_markup") in (None, {"inline_keyboard": []})
+    [answer] = [c for c in ana.last if c.method == "answerCallbackQuery"]
+    assert answer.params["callback_query_id"] == ana.last_update["callback_query"]["id"]
+
+
+async def test_shows_typing_before_the_reply(polling: Harness) -> None:
+    ana = polling.user()
+    await ana.send("hi")
+    assert ana.methods()[0] == "sendChatAction"
+    [typing] = [c for c in ana.last if c.method == "sendChatAction"]
+    assert typing.params["action"] == "typing"
+    assert "sendMessage" in ana.methods()
+
+
+async def test_a_password_message_is_deleted_and_the_reply_says_so(polling: Harness) -> None:
+    ana = polling.user()
+    await ana.send("sign in")
+    await ana.send(DEMO_EMAIL)
+    await ana.send(DEMO_PASSWORD)
+    [deletion] = [c for c in ana.last if c.method == "deleteMessage"]
+    assert int(deletion.params["message_id"]) == ana.last_update["message"]["message_id"]
+    methods = ana.methods()
+    assert methods.index("deleteMessage") < methods.index("sendMessage")
+    assert "I deleted your message to keep your password safe." in ana.text
+    assert all(DEMO_PASSWORD not in c.text for c in polling.api.calls)
+
+
+async def test_sets_the_command_menu_in_every_language(polling: Harness) -> None:
+    calls = polling.api.calls_of("setMyCommands")
+    codes = {c.params.get("language_code") for c in calls}
+    assert codes == {None} | {code for code in LOCALES if code != "en"}
+    for call in calls:
+        assert [c["command"] for c in call.json("commands")] == [
+            "start",
+            "menu",
+            "help",
+            "language",
+        ]
+
+
+async def test_a_long_reply_is_split_at_line_breaks_with_the_keyboard_last(
+    polling: Harness,
+) -> None:
+    line = "A line of a long answer about a case, with some words in it.\n"
+    text = line * 200  # about 12,000 characters
+    reply = Reply(text, buttons=(Button("Menu", "1:g:menu"),))
+    await polling.channel.send_reply(CHAT, reply)
+    sent = polling.api.calls_of("sendMessage", CHAT)
+    assert len(sent) == 3
+    assert all(len(c.text) <= 4096 for c in sent)
+    assert "\n".join(c.text for c in sent) == text.rstrip("\n")
+    assert [bool(c.button_labels) for c in sent] == [False, False, True]
+
+
+async def test_images_go_as_photos_and_files_as_documents(polling: Harness) -> None:
+    reply = Reply(
+        "Scan this code",
+        attachments=(
+            Attachment("image", "qr.png", "image/png", b"\x89PNG fake"),
+            Attachment("file", "visit.ics", "text/calendar", b"BEGIN:VCALENDAR"),
+        ),
+    )
+    await polling.channel.send_reply(CHAT, reply)
+    [photo] = polling.api.calls_of("sendPhoto", CHAT)
+    [document] = polling.api.calls_of("sendDocument", CHAT)
+    assert photo.files["photo"] == ("qr.png", b"\x89PNG fake")
+    assert document.files["document"] == ("visit.ics", b"BEGIN:VCALENDAR")
+
+
+async def test_chats_run_concurrently_and_each_chat_in_order(polling: Harness) -> None:
+    api = polling.api
+    first = [api.message(1001, "hi"), api.message(1001, "Check a case status")]
+    second = [api.message(1002, "hi"), api.message(1002, "help")]
+    await polling.deliver(first[0], second[0], first[1], second[1])
+    for chat in (1001, 1002):
+        assert len(api.calls_of("sendMessage", chat)) >= 2
+    asked = api.calls_of("sendMessage", 1001)[-1].text
+    assert "receipt number" in asked
+
+
+async def test_the_token_never_appears_in_the_logs(
+    polling: Harness, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ana = polling.user()
+    await ana.send("sign in")
+    await ana.send(DEMO_EMAIL)
+    await ana.send(DEMO_PASSWORD)
+    await ana.send(totp(DEMO_TOTP_SECRET, clock.now()))
+    await ana.press("My cases")
+    logging.getLogger("httpx").warning("GET %s/bot%s/getMe", polling.api.url, TOKEN)
+    secret_half = TOKEN.split(":")[1]
+    assert caplog.records
+    assert TOKEN not in caplog.text
+    assert secret_half not in caplog.text
+    assert REDACTED in caplog.text
+    assert logging.getLogger("httpx").level == logging.WARNING
+
+
+async def test_a_429_pauses_the_chat_and_loses_nothing(
+    api: FakeBotApi, engine: Engine, demo: None
+) -> None:
+    api.fail("sendMessage", status=429, retry_after=1, chat_id=CHAT, times=1)
+    api.fail("sendMessage", status=502, chat_id=CHAT, times=1)
+    async with running(api, engine, "polling", rate_limiter=CasebotRateLimiter()) as bot:
+        ana = bot.user()
+        await ana.send("hi")
+        other = bot.user(CHAT + 1)
+        await other.send("hi")
+        await ana.send("Check a case status")
+    sent = api.calls_of("sendMessage", CHAT)
+    assert [c.status for c in sent][:3] == [429, 502, 200]
+    delivered = [c.text for c in sent if c.ok]
+    assert len(delivered) == 2  # the menu, then the question: none lost, none twice
+    assert "receipt number" in delivered[-1]
+
+
+def test_translates_commands_with_a_bot_name_to_the_plain_command() -> None:
+    from telegram import Update
+
+    data = FakeBotApi(TOKEN).message(5, "/start@casebot_test_bot deep-link")
+    incoming = to_incoming(Update.de_json(data, None))
+    assert incoming is not None
+    assert (incoming.channel, incoming.chat_id, incoming.text) == ("telegram", "5", "/start")
+    assert incoming.locale_hint == "en"
+    assert incoming.update_id == data["update_id"]
+
+
+def test_short_labels_go_two_to_a_row_and_long_ones_alone() -> None:
+    short = keyboard([Button(x, f"1:{x}") for x in ("Yes", "No", "Back", "Menu")])
+    assert short is not None
+    assert [len(row) for row in short.inline_keyboard] == [2, 2]
+    long = keyboard([Button("Check a case status", "1:a"), Button("My cases", "1:b")])
+    assert long is not None
+    assert [len(row) for row in long.inline_keyboard] == [1, 1]
+    with pytest.raises(ValueError, match="64 bytes"):
+        keyboard([Button("x", "x" * 65)])
+
+
+def test_splits_a_line_longer_than_the_limit_at_spaces() -> None:
+    chunks = split_text("word " * 30, limit=40)
+    assert all(len(c) <= 40 for c in chunks)
+    assert " ".join(chunks).split() == ["word"] * 30
+    assert split_text("") == []
+
+
+def test_the_api_url_gives_the_base_and_file_urls() -> None:
+    assert api_urls("http://localhost:8081") == (
+        "http://localhost:8081/bot",
+        "http://localhost:8081/file/bot",
+    )
+    assert api_urls("http://localhost:8081/bot/")[0] == "http://localhost:8081/bot"
+
+
+def test_the_webhook_path_and_secret_come_from_the_settings() -> None:
+    assert webhook_path("https://bot.example/hooks/tg") == "/hooks/tg"
+    assert webhook_path("https://bot.example") == "/telegram/webhook"
+    key = "k" * 32
+    assert webhook_secret(key) == webhook_secret(key)
+    assert webhook_secret(None) != webhook_secret(None)
