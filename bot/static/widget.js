@@ -177,7 +177,7 @@
     ".msg.user{align-self:flex-end;background:#1a4480;color:#fff;border-end-end-radius:4px}",
     ".msg img{display:block;max-width:100%;margin-top:8px;border-radius:6px;background:#fff}",
     ".msg a{color:#1a4480;font-weight:600}",
-    ".msg .file{display:inline-block;margin-top:8px}",
+    ".msg .file{display:block;margin-top:8px}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);",
     "white-space:nowrap}",
     ".typing{padding:0 12px 6px;background:#f5f6f7;min-height:0}",
@@ -402,7 +402,6 @@
       } else {
         var link = el("a", { class: "file", href: url, download: a.name || "" });
         link.textContent = "⬇ " + L("download") + ": " + (a.name || url);
-        node.appendChild(el("br"));
         node.appendChild(link);
       }
     });
