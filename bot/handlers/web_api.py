@@ -86,9 +86,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        response = json_error(exc.status, code, exc.reason, dict(exc.headers))
-        response.headers.pop("Content-Type", None)
-        response.content_type = "application/json"
+        headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-type"}
+        response = json_error(exc.status, code, exc.reason, headers)
     except Exception:
         logger.exception("unexpected error on %s %s", request.method, request.path)
         response = json_error(500, "internal_error", "Something went wrong on our side.")

@@ -1,0 +1,130 @@
+"""The web chat API against its own OpenAPI document, with schemathesis, on a live server.
+
+The server runs on 127.0.0.1 in a thread of its own (SQLite, demo data). Each generated request
+is sent with a real session's id and token, so the success paths are exercised too (the refusals
+have their own tests); no answer may be a server error or break the document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from bot.app import build_app
+from bot.handlers.web import create_web_app
+from bot.handlers.webchat import WebChatConfig
+from bot.settings import Settings
+from core.demo import load_demo
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+class LiveServer:
+    """casebot's web app served from a thread with its own event loop."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.url = ""
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{self.folder / 'db.sqlite3'}")
+        app = build_app(settings)
+        await app.prepare_database(demo_if_empty=False)
+        await load_demo(app.uow_factory)
+        web_app = create_web_app(app, chat_config=WebChatConfig(rate_limit=100_000))
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+        await app.close()
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        if not self._ready.wait(timeout=30):
+            raise RuntimeError("the server did not start")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self._loop is not None
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("schemathesis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def chat_session(live_server: LiveServer) -> dict[str, str]:
+    response = requests.post(f"{live_server.url}/api/chat/sessions", json={}, timeout=10)
+    assert response.status_code == 201
+    data: dict[str, str] = response.json()
+    return data
+
+
+def test_the_api_keeps_to_its_openapi_document(
+    live_server: LiveServer, chat_session: dict[str, str]
+) -> None:
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json")
+    headers = {"Authorization": f"Bearer {chat_session['token']}"}
+    tested: set[str] = set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=25,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case: Any) -> None:
+            if "session_id" in (case.path_parameters or {}):
+                case.path_parameters["session_id"] = chat_session["session_id"]
+            if case.query is not None and "token" in case.query:
+                case.query["token"] = chat_session["token"]
+            case.call_and_validate(
+                base_url=live_server.url, headers=headers, checks=CHECKS, timeout=10
+            )
+
+        check()
+        tested.add(operation.label)
+    # (schemathesis leaves out the document's own address)
+    assert "POST /api/chat/sessions/{session_id}/messages" in tested
+    assert len(tested) >= 9
