@@ -202,10 +202,17 @@ class TelegramChannel:
 
     async def feed(self, data: dict[str, Any]) -> bool:
         """Queue one update received by the webhook; False when the bot is not running (the
-        caller answers an error and Telegram delivers it again)."""
+        caller answers an error and Telegram delivers it again).
+
+        Raises:
+            ValueError: the data is not an update.
+        """
         if not self.application.running:
             return False
-        update = Update.de_json(data, self.application.bot)
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
         await self.application.update_queue.put(update)
         return True
 

@@ -77,7 +77,15 @@ def add_webhook_route(web_app: web.Application, path: str, secret: str) -> None:
             return web.json_response(
                 {"error": {"code": "bad_update", "message": "not a Telegram update"}}, status=400
             )
-        if not await request.app[TELEGRAM_KEY].feed(data):
+        try:
+            fed = await request.app[TELEGRAM_KEY].feed(data)
+        except ValueError:
+            fed = None
+        if fed is None:
+            return web.json_response(
+                {"error": {"code": "bad_update", "message": "not a Telegram update"}}, status=400
+            )
+        if not fed:
             return web.json_response(
                 {"error": {"code": "not_ready", "message": "the bot is starting"}}, status=503
             )

@@ -43,6 +43,14 @@ async def test_the_webhook_refuses_a_wrong_or_missing_secret(webhook: Harness) -
     assert webhook.api.calls_of("sendMessage") == []
 
 
+async def test_the_webhook_answers_400_to_what_is_no_update(webhook: Harness) -> None:
+    assert webhook.client is not None
+    headers = {SECRET_HEADER: "s3cret-webhook-token"}
+    for body in ({"hello": 1}, {"update_id": 5, "message": {"text": "no chat"}}):
+        response = await webhook.client.post(WEBHOOK_PATH, json=body, headers=headers)
+        assert response.status == 400
+
+
 async def test_the_webhook_is_registered_with_its_secret(webhook: Harness) -> None:
     assert webhook.api.webhook is not None
     assert webhook.api.webhook["url"] == "https://bot.example.test/telegram/webhook"
