@@ -142,7 +142,7 @@ async def _import_cases(app: App, path: Path) -> int:
 def _serve(app: App, host: str, port: int) -> int:
     from aiohttp import web
 
-    from bot.handlers.web import create_web_app
+    from bot.handlers.web import PathOnlyAccessLogger, create_web_app
 
     async def _startup(_web_app: web.Application) -> None:
         await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
@@ -158,5 +158,11 @@ def _serve(app: App, host: str, port: int) -> int:
     from bot.handlers.telegram_webhook import setup_telegram
 
     setup_telegram(web_app, app)
-    web.run_app(web_app, host=host, port=port, print=lambda _msg: None)
+    web.run_app(
+        web_app,
+        host=host,
+        port=port,
+        print=lambda _msg: None,
+        access_log_class=PathOnlyAccessLogger,
+    )
     return 0

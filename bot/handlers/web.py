@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from bot.app import App
 from bot.engine import Engine
@@ -15,12 +17,25 @@ from bot.handlers.web_openapi import openapi_document
 from bot.handlers.webchat import WebChatConfig, WebChatHub
 from core.schema import current_revision
 
-__all__ = ["APP_KEY", "STATIC_DIR", "create_web_app"]
+__all__ = ["APP_KEY", "STATIC_DIR", "PathOnlyAccessLogger", "create_web_app"]
 
 APP_KEY = web.AppKey("casebot_app", App)
 STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
 # The room for an 8 KiB JSON body and its envelope: the API refuses anything larger itself.
 CLIENT_MAX_SIZE: Final = 16 * 1024
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Logs method, path and status, never the query string: it carries session tokens."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %d %.1f ms", request.method, request.path, response.status, time * 1000
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
 
 
 async def healthz(request: web.Request) -> web.Response:
