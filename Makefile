@@ -36,6 +36,7 @@ test: lint typecheck  ## every check: lint, types, and the whole test suite
 
 bench: $(STAMP)  ## benchmarks of the core on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
 	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_telegram
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

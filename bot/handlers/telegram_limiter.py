@@ -7,7 +7,8 @@
 What it keeps (Telegram's published limits):
 
 - at most ``overall_rate`` messages per second for the whole bot (default 30), spaced evenly
-  (one every ``1 / overall_rate`` s) rather than sent in bursts;
+  (one every ``1 / overall_rate`` s) rather than sent in bursts, and never more than
+  ``overall_rate`` in any ``1 + margin`` seconds (a late wake-up cannot cause a burst);
 - at most one message per second to one chat;
 - at most ``group_rate`` messages per minute to one group, supergroup or channel (default 20;
   a negative chat id or an ``@username``), as an exact sliding window of 60 s.
@@ -67,6 +68,8 @@ CHAT_INTERVAL: Final = 1.0
 GROUP_RATE: Final = 20
 """Messages per ``GROUP_PERIOD`` to one group, supergroup or channel."""
 GROUP_PERIOD: Final = 60.0
+MARGIN: Final = 0.05
+"""Seconds added to the 1 s overall window: the jitter allowed between this limiter and Telegram."""
 NETWORK_TRIES: Final = 5
 """Attempts in all for a request that keeps failing with a network error or a 5xx."""
 FIRST_BACKOFF: Final = 0.5
@@ -148,6 +151,10 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         max_backoff: The cap of one wait, in seconds.
         limits_enabled: False sends at once, with no limit at all (a benchmark's ceiling); the
             429 pause and the network retries still apply.
+        margin: Seconds added to the overall 1 s window: at most ``overall_rate`` messages go
+            out in any ``1 + margin`` s, so that latency jitter on the way to Telegram does not
+            squeeze ``overall_rate + 1`` into one of Telegram's seconds. It costs at most
+            ``margin`` of the overall rate (5% by default) when the overall limit binds.
         rng: The source of jitter (a seeded ``random.Random`` makes tests repeatable).
 
     Raises:
@@ -161,12 +168,15 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         "_group_period",
         "_group_rate",
         "_limits_enabled",
+        "_margin",
         "_max_backoff",
         "_network_tries",
         "_next_slot",
         "_overall_interval",
+        "_overall_rate",
         "_prune_at",
         "_rng",
+        "_sent",
     )
 
     def __init__(
@@ -180,6 +190,7 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         first_backoff: float = FIRST_BACKOFF,
         max_backoff: float = MAX_BACKOFF,
         limits_enabled: bool = True,
+        margin: float = MARGIN,
         rng: random.Random | None = None,
     ) -> None:
         if overall_rate <= 0:
@@ -190,9 +201,12 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
             raise ValueError(f"group_rate must be at least 1, got {group_rate!r}")
         if network_tries < 1:
             raise ValueError(f"network_tries must be at least 1, got {network_tries!r}")
-        if first_backoff < 0 or max_backoff < 0:
-            raise ValueError("first_backoff and max_backoff must not be negative")
+        if first_backoff < 0 or max_backoff < 0 or margin < 0:
+            raise ValueError("first_backoff, max_backoff and margin must not be negative")
         self._overall_interval = 1.0 / overall_rate
+        self._overall_rate = overall_rate
+        self._margin = margin
+        self._sent: deque[float] = deque(maxlen=max(1, int(overall_rate)))
         self._chat_interval = chat_interval
         self._group_rate = group_rate
         self._group_period = group_period
@@ -208,6 +222,7 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
     async def initialize(self) -> None:
         """Start from an empty schedule (nothing to open)."""
         self._chats.clear()
+        self._sent.clear()
         self._next_slot = 0.0
 
     async def shutdown(self) -> None:
@@ -321,6 +336,14 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         self._next_slot = slot + self._overall_interval
         if slot > loop.time():
             await asyncio.sleep(slot - loop.time())
+        # Slots that woke late would go out back to back: the window keeps any second (plus the
+        # margin, for the jitter between here and Telegram) within the overall budget.
+        while len(self._sent) >= self._overall_rate:
+            wait = self._sent[0] + 1.0 + self._margin - loop.time()
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        self._sent.append(loop.time())
         # A 429 of this chat cannot arrive meanwhile: the lane holder is the only sender.
         sent_at = loop.time()
         chat.not_before = sent_at + self._chat_interval

@@ -114,9 +114,9 @@ def test_caps_the_overall_rate_at_thirty_a_second_evenly_spread() -> None:
     run(send_all(limiter, api, *[(chat, "hi") for chat in range(1, 91)]))
     times = [t for t, _ in api.sent()]
     assert len(times) == 90
-    assert max_in_window(times, 1.0) == 30
+    assert max_in_window(times, 1.05) == 30  # 1 s plus the default margin for jitter
     assert min(b - a for a, b in itertools.pairwise(times)) >= 1 / 30 - EPS
-    assert times[-1] == pytest.approx(89 / 30)
+    assert times[-1] == pytest.approx(89 / 30 + 2 * 0.05)  # two full windows, two margins
 
 
 def test_sends_at_most_twenty_messages_a_minute_to_a_group() -> None:
