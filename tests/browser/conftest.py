@@ -47,8 +47,10 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, and every asyncio test after it would find that loop running.
     problem = _missing()
     if problem is not None:
         if ON_CI:
