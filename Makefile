@@ -37,6 +37,7 @@ test: lint typecheck  ## every check: lint, types, and the whole test suite
 bench: $(STAMP)  ## benchmarks of the core on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
 	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_telegram
+	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,36 @@
+"""A bare aiohttp JSON echo server, the ceiling beside ``casebot serve`` in ``bench_web``.
+
+Run ``python -m benchmarks.echo_server --port P``: on 127.0.0.1:P, ``POST /echo`` answers 200
+with the JSON object it got, ``GET /healthz`` answers ``{"status": "ok"}``. It parses and
+re-serialises the body (as the chat API does) but does nothing else: no access log, no database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from aiohttp import web
+
+
+async def echo(request: web.Request) -> web.Response:
+    body = json.loads(await request.read())
+    return web.json_response(body)
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="a bare aiohttp JSON echo server")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    app = web.Application()
+    app.router.add_post("/echo", echo)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
