@@ -32,6 +32,7 @@ from telegram.ext import (
 from bot.engine import Engine
 from bot.handlers.telegram_logging import TokenRedaction, quiet_http_loggers
 from bot.handlers.telegram_render import keyboard, split_text
+from bot.handlers.telegram_request import AiohttpRequest
 from bot.i18n import DEFAULT_LOCALE, LOCALES, translator
 from bot.model import Incoming, Reply, Turn
 
@@ -150,7 +151,10 @@ class TelegramChannel:
             .base_url(base_url)
             .base_file_url(base_file_url)
             .concurrent_updates(ChatOrderedUpdates())
-            .get_updates_read_timeout(poll_timeout + 5)
+            .request(AiohttpRequest())
+            .get_updates_request(
+                AiohttpRequest(connection_pool_size=1, read_timeout=poll_timeout + 5)
+            )
         )
         if rate_limiter is not None:
             builder = builder.rate_limiter(rate_limiter)
