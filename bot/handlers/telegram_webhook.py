@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.handlers.telegram import TelegramChannel, default_rate_limiter
+from bot.handlers.telegram_notify import TelegramNotifier
 
 __all__ = [
     "SECRET_HEADER",
@@ -116,11 +117,16 @@ def setup_telegram(web_app: web.Application, app: App) -> None:
     if url is not None and secret is not None:
         add_webhook_route(web_app, webhook_path(url), secret)
 
+    # Notifications (case changes, reminders) go out with the channel's bot and rate limiter.
+    notifier = TelegramNotifier(channel, app.uow_factory, app.clock)
+
     async def start(_web_app: web.Application) -> None:
         await channel.start()
+        notifier.start()
 
     async def stop(_web_app: web.Application) -> None:
         # on_shutdown runs before on_cleanup closes the database.
+        await notifier.stop()
         await channel.stop()
 
     web_app.on_startup.append(start)
