@@ -7,9 +7,14 @@
 What it keeps (Telegram's published limits):
 
 - at most ``overall_rate`` messages per second for the whole bot (default 30), spaced evenly
-  (one every ``1 / overall_rate`` s) rather than sent in bursts, and never more than
-  ``overall_rate`` in any ``1 + margin`` seconds (a late wake-up cannot cause a burst);
-- at most one message per second to one chat;
+  (one every ``1 / overall_rate`` s) rather than sent in bursts. A message counts in the overall
+  window from the moment it is sent until ``1 + margin`` s after its answer came back; a new one
+  goes out only while fewer than ``overall_rate`` are counted. Telegram received each message
+  between its send and its answer, so however requests bunch up on the way (in the HTTP client's
+  pool, in the network), none of Telegram's seconds gets more than ``overall_rate``, and at most
+  ``overall_rate`` requests are in flight. The price: when the overall limit binds, the rate is
+  ``overall_rate / (1 + margin + latency)``;
+- at most one message per second to one chat, counted from the answer to the previous one;
 - at most ``group_rate`` messages per minute to one group, supergroup or channel (default 20;
   a negative chat id or an ``@username``), as an exact sliding window of 60 s.
 
@@ -69,7 +74,7 @@ GROUP_RATE: Final = 20
 """Messages per ``GROUP_PERIOD`` to one group, supergroup or channel."""
 GROUP_PERIOD: Final = 60.0
 MARGIN: Final = 0.05
-"""Seconds added to the 1 s overall window: the jitter allowed between this limiter and Telegram."""
+"""Seconds added to the 1 s overall window (after a message's answer): timer and clock slack."""
 NETWORK_TRIES: Final = 5
 """Attempts in all for a request that keeps failing with a network error or a 5xx."""
 FIRST_BACKOFF: Final = 0.5
@@ -151,10 +156,9 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         max_backoff: The cap of one wait, in seconds.
         limits_enabled: False sends at once, with no limit at all (a benchmark's ceiling); the
             429 pause and the network retries still apply.
-        margin: Seconds added to the overall 1 s window: at most ``overall_rate`` messages go
-            out in any ``1 + margin`` s, so that latency jitter on the way to Telegram does not
-            squeeze ``overall_rate + 1`` into one of Telegram's seconds. It costs at most
-            ``margin`` of the overall rate (5% by default) when the overall limit binds.
+        margin: Seconds added to the overall 1 s window, counted after a message's answer:
+            slack for clock and timer differences between this limiter and Telegram. It costs
+            about ``margin`` of the overall rate (5% by default) when the overall limit binds.
         rng: The source of jitter (a seeded ``random.Random`` makes tests repeatable).
 
     Raises:
@@ -164,9 +168,12 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
     __slots__ = (
         "_chat_interval",
         "_chats",
+        "_done",
         "_first_backoff",
+        "_gate",
         "_group_period",
         "_group_rate",
+        "_in_flight",
         "_limits_enabled",
         "_margin",
         "_max_backoff",
@@ -175,8 +182,8 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         "_overall_interval",
         "_overall_rate",
         "_prune_at",
+        "_released",
         "_rng",
-        "_sent",
     )
 
     def __init__(
@@ -206,7 +213,12 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         self._overall_interval = 1.0 / overall_rate
         self._overall_rate = overall_rate
         self._margin = margin
-        self._sent: deque[float] = deque(maxlen=max(1, int(overall_rate)))
+        self._done: deque[float] = deque()
+        """When each message answered within the last ``1 + margin`` s, in order."""
+        self._in_flight = 0
+        """Messages sent and not answered yet."""
+        self._gate = asyncio.Lock()
+        self._released = asyncio.Event()
         self._chat_interval = chat_interval
         self._group_rate = group_rate
         self._group_period = group_period
@@ -222,7 +234,8 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
     async def initialize(self) -> None:
         """Start from an empty schedule (nothing to open)."""
         self._chats.clear()
-        self._sent.clear()
+        self._done.clear()
+        self._in_flight = 0
         self._next_slot = 0.0
 
     async def shutdown(self) -> None:
@@ -279,10 +292,15 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         while True:
             if chat is not None and chat.paused_until > loop.time():
                 await asyncio.sleep(chat.paused_until - loop.time())
-            if message and chat is not None:
+            counted = message and chat is not None and self._limits_enabled
+            if counted and chat is not None:
                 await self._wait_turn(chat)
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    if counted and chat is not None:
+                        self._answered(chat)
             except RetryAfter as exc:
                 wait = _retry_after_seconds(exc)
                 resume = loop.time() + wait
@@ -336,19 +354,42 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         self._next_slot = slot + self._overall_interval
         if slot > loop.time():
             await asyncio.sleep(slot - loop.time())
-        # Slots that woke late would go out back to back: the window keeps any second (plus the
-        # margin, for the jitter between here and Telegram) within the overall budget.
-        while len(self._sent) >= self._overall_rate:
-            wait = self._sent[0] + 1.0 + self._margin - loop.time()
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)
-        self._sent.append(loop.time())
+        # The overall window counts a message from the moment it is sent until 1 s (plus the
+        # margin) after its answer came back: Telegram received it somewhere in between, so
+        # however the HTTP client queued or bunched the requests on the way, no second of
+        # Telegram's can hold more than overall_rate of them. It also caps the requests in
+        # flight at overall_rate. The gate (FIFO) keeps the slots first come first served.
+        async with self._gate:
+            window = 1.0 + self._margin
+            while True:
+                while self._done and self._done[0] + window - loop.time() <= 0:
+                    self._done.popleft()
+                if self._in_flight + len(self._done) < self._overall_rate:
+                    break
+                self._released.clear()
+                wait = self._done[0] + window - loop.time() if self._done else None
+                try:
+                    await asyncio.wait_for(self._released.wait(), wait)
+                except TimeoutError:
+                    # The timer was set for the oldest answer's window to end (asyncio may fire
+                    # it a clock tick early, so the comparison above could still say "not yet").
+                    self._done.popleft()
+            self._in_flight += 1
+
+    def _answered(self, chat: _Chat) -> None:
+        """Date a sent message by its answer (or failure): the window and the chat's spacing.
+
+        The chat's next message waits a full second after this answer, not after the send: the
+        lane holds it back until now anyway, and Telegram received this one before now.
+        """
+        answered_at = asyncio.get_running_loop().time()
+        self._in_flight -= 1
+        self._done.append(answered_at)
+        self._released.set()
         # A 429 of this chat cannot arrive meanwhile: the lane holder is the only sender.
-        sent_at = loop.time()
-        chat.not_before = sent_at + self._chat_interval
+        chat.not_before = max(chat.not_before, answered_at + self._chat_interval)
         if chat.is_group and self._group_period > 0:
-            chat.recent.append(sent_at)
+            chat.recent.append(answered_at)
             while len(chat.recent) > self._group_rate:
                 chat.recent.popleft()
 

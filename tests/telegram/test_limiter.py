@@ -119,6 +119,49 @@ def test_caps_the_overall_rate_at_thirty_a_second_evenly_spread() -> None:
     assert times[-1] == pytest.approx(89 / 30 + 2 * 0.05)  # two full windows, two margins
 
 
+def test_counts_a_message_until_its_answer_so_latency_jitter_cannot_overfill_a_second() -> None:
+    """Requests that bunch up on the way (client pool, network) still reach the server within
+    the limits: the limiter dates each message by its answer, which comes after its arrival."""
+    rng = random.Random(4)
+    arrivals: list[tuple[float, object]] = []
+    in_flight = peak = 0
+
+    async def jittery_api(endpoint: str, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        nonlocal in_flight, peak
+        loop = asyncio.get_running_loop()
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(rng.choice((0.0, 0.0, 0.3)))  # some requests queue on the way
+        arrivals.append((loop.time(), data["chat_id"]))
+        await asyncio.sleep(rng.uniform(0.0, 0.05))  # the answer's way back
+        in_flight -= 1
+        return {"ok": True}
+
+    limiter = CasebotRateLimiter(overall_rate=30, margin=0.0)
+    messages = [{"chat_id": c, "text": "hi"} for c in range(1, 151)]
+    messages += [{"chat_id": 1, "text": f"again {i}"} for i in range(4)]
+
+    async def scenario() -> None:
+        await asyncio.gather(
+            *(
+                limiter.process_request(jittery_api, ("sendMessage", m), {}, "sendMessage", m, None)
+                for m in messages
+            )
+        )
+
+    run(scenario())
+    times = [t for t, _ in arrivals]
+    assert len(times) == len(messages)
+    assert max_in_window(times, 1.0) <= 30
+    assert peak <= 30
+    one_chat = [t for t, chat in arrivals if chat == 1]
+    assert min(b - a for a, b in itertools.pairwise(one_chat)) >= 1.0 - EPS
+    # Still near the rate (a message holds its slot for 1 s plus its latency, 0.15 s on average
+    # here), not serialized behind the answers.
+    others = [t for t, chat in arrivals if chat != 1]
+    assert max(others) < 150 / 30 * 1.25
+
+
 def test_sends_at_most_twenty_messages_a_minute_to_a_group() -> None:
     api, limiter = FakeApi(), CasebotRateLimiter()
     run(send_all(limiter, api, *[(-100, f"g{i}") for i in range(25)]))
