@@ -40,6 +40,7 @@ from typing import Final, TypeVar
 from sqlalchemy import event, func, insert, select, text
 
 import core.models  # noqa: F401  (every table registered)
+from benchmarks.results import RESULTS_FILE, write_section
 from core.accounts import passwords
 from core.accounts.models import Account
 from core.appointments import add_office, book_appointment, list_slots
@@ -54,7 +55,6 @@ from core.uow import UnitOfWorkFactory
 
 T = TypeVar("T")
 
-RESULTS_FILE: Final = Path(__file__).with_name("RESULTS.md")
 SECTION: Final = "Core (issue 2)"
 POSTGRES_URL: Final = os.environ.get(
     "CASEBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -474,17 +474,6 @@ def cpu_model() -> str:
     return found.group(1).strip() if found else "unknown CPU"
 
 
-def write_results(body: str) -> None:
-    current = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else "# Benchmark results\n"
-    section = f"## {SECTION}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section + "\n", current, count=1).rstrip() + "\n"
-    else:
-        updated = current.rstrip() + "\n\n" + section
-    RESULTS_FILE.write_text(updated)
-
-
 async def run(args: argparse.Namespace) -> int:
     clients = args.clients or (200 if args.quick else 1_000)
     rows = args.rows or (2_000 if args.quick else 10_000)
@@ -554,7 +543,7 @@ async def run(args: argparse.Namespace) -> int:
     if report.failures:
         print("FAILED (RESULTS.md left alone):", *report.failures, sep="\n- ", file=sys.stderr)
         return 1
-    write_results(body)
+    write_section(SECTION, body)
     print(f"written to {RESULTS_FILE}", file=sys.stderr)
     return 0
 

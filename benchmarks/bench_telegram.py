@@ -37,10 +37,10 @@ from aiohttp import web
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
+from benchmarks.results import RESULTS_FILE, write_section
 from bot.handlers.telegram_limiter import CasebotRateLimiter
 from bot.handlers.telegram_request import AiohttpRequest
 
-RESULTS_FILE: Final = Path(__file__).with_name("RESULTS.md")
 SECTION: Final = "Telegram sender (issue 4)"
 TOKEN: Final = "123456:bench-token-not-secret"  # noqa: S105 (a fake server's fake token)
 CHAT_INTERVAL: Final = 1.0
@@ -218,18 +218,6 @@ async def broadcast(server: Server, messages: int, rate: int, transport: str) ->
     return stats
 
 
-def write_results(body: str) -> None:
-    # Re-read just before writing: other benchmarks may have written their sections meanwhile.
-    current = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else "# Benchmark results\n"
-    section = f"## {SECTION}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section + "\n", current, count=1).rstrip() + "\n"
-    else:
-        updated = current.rstrip() + "\n\n" + section
-    RESULTS_FILE.write_text(updated)
-
-
 def cpu_name() -> str:
     try:
         info = Path("/proc/cpuinfo").read_text()
@@ -317,7 +305,7 @@ order and the 429 pause per chat are covered by tests/telegram/test_limiter.py.
     if not ok:
         print("FAILED: a 429, a lost message or a rate off by more than 10%", file=sys.stderr)
         return 1
-    write_results(body)
+    write_section(SECTION, body)
     print(f"written to {RESULTS_FILE}", file=sys.stderr)
     return 0
 

@@ -30,7 +30,6 @@ import json
 import math
 import os
 import platform
-import re
 import socket
 import subprocess
 import sys
@@ -44,7 +43,8 @@ from typing import IO, Final
 
 import aiohttp
 
-RESULTS_FILE: Final = Path(__file__).with_name("RESULTS.md")
+from benchmarks.results import RESULTS_FILE, write_section
+
 SECTION: Final = "Web chat (issue 5)"
 ROOT: Final = Path(__file__).resolve().parent.parent
 CONCURRENCY: Final = 64
@@ -246,18 +246,6 @@ async def chat_load(client: aiohttp.ClientSession, url: str, count: int) -> tupl
     return load, sessions
 
 
-def write_results(body: str) -> None:
-    # Re-read just before writing: other benchmarks may have written their sections meanwhile.
-    current = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else "# Benchmark results\n"
-    section = f"## {SECTION}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section + "\n", current, count=1).rstrip() + "\n"
-    else:
-        updated = current.rstrip() + "\n\n" + section
-    RESULTS_FILE.write_text(updated)
-
-
 def cores() -> int:
     try:
         return len(os.sched_getaffinity(0))  # what nproc prints
@@ -374,7 +362,7 @@ async def run(args: argparse.Namespace) -> int:
     if failures:
         print("FAILED (nothing recorded): " + "; ".join(failures), file=sys.stderr)
         return 1
-    write_results(body)
+    write_section(SECTION, body)
     print(f"written to {RESULTS_FILE}", file=sys.stderr)
     return 0
 
