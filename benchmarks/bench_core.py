@@ -20,7 +20,6 @@ import io
 import os
 import platform
 import random
-import re
 import shutil
 import sqlite3
 import statistics
@@ -40,7 +39,7 @@ from typing import Final, TypeVar
 from sqlalchemy import event, func, insert, select, text
 
 import core.models  # noqa: F401  (every table registered)
-from benchmarks.results import RESULTS_FILE, write_section
+from benchmarks.results import RESULTS_FILE, cores, cpu_model, write_section
 from core.accounts import passwords
 from core.accounts.models import Account
 from core.appointments import add_office, book_appointment, list_slots
@@ -418,13 +417,13 @@ async def bench_argon2(report: Report, repeat: int) -> None:
     stored = passwords.hash_password(phrase)  # warm-up, and the hash to verify
     hash_time = median_time(lambda: passwords.hash_password(phrase), repeat)
     verify_time = median_time(lambda: passwords.verify_password(stored, phrase), repeat)
-    cores = cpu_count()
+    ncores = cores()
     for label, median in (("hash_password", hash_time), ("verify_password", verify_time)):
         report.add(
             f"Argon2id {label} (m=19 MiB, t=2, p=1), one call",
             "-",
             f"**{median * 1000:.1f} ms** (median of {repeat})",
-            f"{1 / median:.1f} per second per core; {cores} cores",
+            f"{1 / median:.1f} per second per core; {ncores} cores",
         )
     limit = passwords.MAX_CONCURRENT_HASHES
     batch = range(CONCURRENT_VERIFIES)
@@ -453,25 +452,12 @@ async def bench_argon2(report: Report, repeat: int) -> None:
         f"{CONCURRENT_VERIFIES / elapsed:.1f} verifies/s**, {alone / elapsed:.2f}× the reference;"
         f" at most {peak} in flight (MAX_CONCURRENT_HASHES = {limit})",
         f"the same {CONCURRENT_VERIFIES} one after another: {alone * 1000:.0f} ms = "
-        f"{CONCURRENT_VERIFIES / alone:.1f}/s; bound: {min(limit, cores)} cores × "
-        f"{1 / verify_time:.1f}/s = {min(limit, cores) / verify_time:.1f}/s",
+        f"{CONCURRENT_VERIFIES / alone:.1f}/s; bound: {min(limit, ncores)} cores × "
+        f"{1 / verify_time:.1f}/s = {min(limit, ncores) / verify_time:.1f}/s",
     )
 
 
 # --- the run -------------------------------------------------------------------------------
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def cpu_model() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    found = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
-    return found.group(1).strip() if found else "unknown CPU"
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -510,7 +496,7 @@ async def run(args: argparse.Namespace) -> int:
         versions += f", PostgreSQL {backends.pg_version} (local, same machine)"
     body = "\n".join([
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {cpu_count()} cores (nproc), {cpu_model()}; {versions}; "
+        f"- machine: {cores()} cores (nproc), {cpu_model()}; {versions}; "
         f"load average {load:.2f} at the start (the machine is shared: compare each figure "
         "with its reference, not with another run)",
         f"- command: `{command}` (whole run {total:.0f} s)",

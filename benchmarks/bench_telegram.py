@@ -24,12 +24,9 @@ import asyncio
 import multiprocessing
 import os
 import platform
-import re
-import socket
 import sys
 import time
 from collections import deque
-from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
@@ -37,7 +34,7 @@ from aiohttp import web
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from benchmarks.results import RESULTS_FILE, write_section
+from benchmarks.results import RESULTS_FILE, cores, cpu_model, free_port, write_section
 from bot.handlers.telegram_limiter import CasebotRateLimiter
 from bot.handlers.telegram_request import AiohttpRequest
 
@@ -119,13 +116,6 @@ def serve(port: int) -> None:
     app.router.add_route("*", "/control", api.control)
     app.router.add_post("/bot{token}/{method}", api.handle)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:
@@ -218,15 +208,6 @@ async def broadcast(server: Server, messages: int, rate: int, transport: str) ->
     return stats
 
 
-def cpu_name() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    found = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
-    return found.group(1).strip() if found else "unknown CPU"
-
-
 async def run(args: argparse.Namespace) -> int:
     port = free_port()
     process = multiprocessing.get_context("spawn").Process(target=serve, args=(port,), daemon=True)
@@ -257,7 +238,7 @@ async def run(args: argparse.Namespace) -> int:
     args_text = f" --messages {args.messages} --rate {args.rate} --transport {args.transport}"
     body = f"""
 - date: {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-- machine: {os.cpu_count()} cores, {cpu_name()}; Python {platform.python_version()}; load average \
+- machine: {cores()} cores, {cpu_model()}; Python {platform.python_version()}; load average \
 {load:.2f} at the start (shared machine: compare a figure with its reference in the same run)
 - command: `python -m benchmarks.bench_telegram{args_text}` (whole run {total:.0f} s)
 

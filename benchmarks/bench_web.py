@@ -30,7 +30,6 @@ import json
 import math
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from typing import IO, Final
 
 import aiohttp
 
-from benchmarks.results import RESULTS_FILE, write_section
+from benchmarks.results import RESULTS_FILE, cores, free_port, write_section
 
 SECTION: Final = "Web chat (issue 5)"
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -79,13 +78,6 @@ class Load:
         ordered = sorted(self.latencies)
         index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
         return ordered[index] * 1000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def clean_env() -> dict[str, str]:
@@ -247,13 +239,6 @@ async def chat_load(client: aiohttp.ClientSession, url: str, count: int) -> tupl
     load = await run_load(count, one)
     load.checked = checked[0]
     return load, sessions
-
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))  # what nproc prints
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def verdict(met: bool) -> str:

@@ -1,12 +1,16 @@
-"""Writing one benchmark's section of benchmarks/RESULTS.md, leaving the others as they are."""
+"""What every benchmark shares: its section of benchmarks/RESULTS.md, the machine it ran on,
+and a free loopback port for the servers it starts."""
 
 from __future__ import annotations
 
+import os
+import platform
 import re
+import socket
 from pathlib import Path
 from typing import Final
 
-__all__ = ["RESULTS_FILE", "write_section"]
+__all__ = ["RESULTS_FILE", "cores", "cpu_model", "free_port", "write_section"]
 
 RESULTS_FILE: Final = Path(__file__).with_name("RESULTS.md")
 
@@ -22,3 +26,25 @@ def write_section(section: str, body: str, results_file: Path = RESULTS_FILE) ->
     else:
         updated = current.rstrip() + "\n\n" + text
     results_file.write_text(updated)
+
+
+def cores() -> int:
+    """The cores this process may use (what ``nproc`` prints)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def cpu_model() -> str:
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    found = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
+    return found.group(1).strip() if found else "unknown CPU"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
