@@ -47,7 +47,7 @@ LANGUAGE_NAMES: Final = {
     "ru": "Русский",
 }
 _ALIASES: Final = {"fil": "tl", "zh-hans": "zh", "zh-cn": "zh", "zh-sg": "zh", "pt-br": "pt"}
-_BABEL_LOCALE: Final = {"zh": "zh_Hans", "tl": "fil"}  # CLDR has no "tl" data; Filipino is it
+BABEL_LOCALE: Final = {"zh": "zh_Hans", "tl": "fil"}  # CLDR has no "tl" data; Filipino is it
 RTL_LOCALES: Final = frozenset({"ar"})
 
 
@@ -76,7 +76,7 @@ class Translator:
         self._catalog = gettext.translation(
             DOMAIN, localedir=LOCALES_DIR, languages=[self.locale], fallback=True
         )
-        self.babel_locale = Locale.parse(_BABEL_LOCALE.get(self.locale, self.locale))
+        self.babel_locale = Locale.parse(BABEL_LOCALE.get(self.locale, self.locale))
         self.rtl = self.locale in RTL_LOCALES
 
     def _(self, message: str) -> str:
