@@ -12,6 +12,7 @@ from core.accounts.models import (
     RepresentativeGrant,
     ResetAnswer,
 )
+from core.admin.audit import AuditEntry
 from core.appointments.models import (
     Appointment,
     AppointmentKind,
@@ -33,6 +34,7 @@ __all__ = [
     "Appointment",
     "AppointmentKind",
     "AppointmentStatus",
+    "AuditEntry",
     "Base",
     "Case",
     "CaseEvent",

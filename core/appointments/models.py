@@ -140,6 +140,9 @@ class Appointment(Base):
     # cancelled: the database keeps one active appointment per case and type.
     active_key: Mapped[str | None] = mapped_column(String(60), unique=True, default=None)
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # Why a cancelled appointment was cancelled by somebody else than its holder:
+    # "office_closed" (an operator closed the office that day); NULL otherwise.
+    cancel_reason: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

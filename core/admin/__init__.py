@@ -1,0 +1,1 @@
+"""Operators' tools: the audit log and the audited admin actions (command line and HTTP API)."""
