@@ -25,6 +25,7 @@ from core.appointments.models import (
 from core.cases.models import Case, CaseEvent, Subscription
 from core.conversations import Conversation
 from core.db import Base
+from core.inbox import InboxUpdate
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
 from core.web_sessions import WebAttachment, WebMessage, WebSession
 
@@ -42,6 +43,7 @@ __all__ = [
     "CodePurpose",
     "Conversation",
     "EmailCode",
+    "InboxUpdate",
     "Office",
     "OfficeClosure",
     "OfficeHours",

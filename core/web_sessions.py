@@ -89,6 +89,9 @@ class WebMessage(Base):
     attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     secret_input: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The outbox row a pushed notification came from: unique, so the same notification can
+    # never be stored twice in a transcript (its idempotency key).
+    outbox_id: Mapped[int | None] = mapped_column(unique=True, default=None)
 
 
 class WebAttachment(Base):
@@ -172,8 +175,10 @@ async def add_message(
     buttons: list[tuple[str, str]] | None = None,
     attachments: list[StoredAttachment] | None = None,
     secret_input: bool = False,
+    outbox_id: int | None = None,
 ) -> WebMessage:
-    """Append a message (and its files) to the session's transcript.
+    """Append a message (and its files) to the session's transcript; ``outbox_id`` names the
+    outbox row of a pushed notification.
 
     Raises:
         ValueError: ``sender`` is neither ``user`` nor ``bot``.
@@ -202,6 +207,7 @@ async def add_message(
         attachments=refs,
         secret_input=secret_input,
         created_at=uow.clock.now(),
+        outbox_id=outbox_id,
     )
     uow.session.add(message)
     await uow.session.flush()

@@ -46,6 +46,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # A dispatcher that sends outside a transaction (Telegram) leases the rows it claimed:
+    # nobody else takes them before ``claimed_until`` (see core/outbox/dispatch.py).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class RateLimitWindow(Base):
