@@ -97,3 +97,12 @@ def test_a_header_without_required_columns_or_with_unknown_ones_is_refused() -> 
 def test_a_file_with_only_a_header_has_no_rows() -> None:
     _rows, problems = parse_cases_csv("receipt_number,form_type,status\n")
     assert [p.reason for p in problems] == ["no_rows"]
+
+
+def test_a_value_too_long_for_the_csv_reader_is_a_problem_on_its_line_not_a_crash() -> None:
+    huge = '"' + "x" * 200_000 + '"'
+    rows, problems = parse_cases_csv(
+        f"receipt_number,form_type,status\nWAC2212345678,I-765,approved\n{huge},I-765,approved\n"
+    )
+    assert [(p.line, p.reason) for p in problems] == [(3, "bad_csv")]
+    assert len(rows) == 1
