@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.handlers.web_api import add_chat_routes, error_middleware, json_error
 from bot.handlers.web_openapi import openapi_document
 from bot.handlers.webchat import WebChatConfig, WebChatHub
+from bot.handlers.widget_labels import widget_script
 from core.schema import current_revision
 
 __all__ = ["APP_KEY", "STATIC_DIR", "PathOnlyAccessLogger", "create_web_app"]
@@ -47,13 +48,18 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "schema": revision})
 
 
-def _static(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _static(
+    name: str, content_type: str, transform: Callable[[str], str] | None = None
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve(_request: web.Request) -> web.StreamResponse:
         path = STATIC_DIR / name
         if not path.is_file():  # the widget is not built into this tree (yet)
             return json_error(404, "not_found", f"{name} is not available.")
+        body = path.read_bytes()
+        if transform is not None:
+            body = transform(body.decode("utf-8")).encode("utf-8")
         return web.Response(
-            body=path.read_bytes(),
+            body=body,
             content_type=content_type,
             charset="utf-8",
             headers={"Cache-Control": "no-cache"},
@@ -82,7 +88,9 @@ def create_web_app(
     hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
     add_chat_routes(web_app, hub)
     web_app.router.add_get("/", _static("index.html", "text/html"), allow_head=False)
-    web_app.router.add_get("/widget.js", _static("widget.js", "text/javascript"), allow_head=False)
+    # The widget's labels come from the catalogs, written into the script as it is served.
+    widget = _static("widget.js", "text/javascript", widget_script)
+    web_app.router.add_get("/widget.js", widget, allow_head=False)
     web_app.router.add_get("/healthz", healthz, allow_head=False)
     web_app.router.add_get("/api/openapi.json", openapi, allow_head=False)
     return web_app

@@ -38,106 +38,19 @@
   var STORE_KEY = "casebot.session@" + BASE;
   var SECRET_MASK = "••••••";
 
-  var LOCALES = ["en", "es", "zh", "vi", "tl", "ko", "ar", "fr", "ht", "pt", "ru"];
-  var RTL = { ar: true };
-  var NATIVE_NAMES = {
-    en: "English",
-    es: "Español",
-    zh: "中文",
-    vi: "Tiếng Việt",
-    tl: "Tagalog",
-    ko: "한국어",
-    ar: "العربية",
-    fr: "Français",
-    ht: "Kreyòl ayisyen",
-    pt: "Português",
-    ru: "Русский",
-  };
-
-  // ---------------------------------------------------------------------------------------
-  // TEMPORARY UI LABEL TABLE. These strings move to the gettext catalogs (locales/) in a later
-  // issue; until then they live here. Keys: one per control. Keep every locale complete.
-  // ---------------------------------------------------------------------------------------
-  var LABELS = {
-    en: {
-      open: "Open chat", close: "Close chat", title: "casebot: immigration help",
-      language: "Language", log: "Conversation", message: "Message", secret: "Secret (hidden)",
-      send: "Send", typing: "casebot is typing…", replies: "Suggested replies",
-      reconnecting: "Connection lost. Reconnecting…", failed: "Could not send. Please try again.",
-      download: "Download", you: "You", bot: "casebot",
-    },
-    es: {
-      open: "Abrir chat", close: "Cerrar chat", title: "casebot: ayuda de inmigración",
-      language: "Idioma", log: "Conversación", message: "Mensaje", secret: "Dato secreto (oculto)",
-      send: "Enviar", typing: "casebot está escribiendo…", replies: "Respuestas sugeridas",
-      reconnecting: "Se perdió la conexión. Reconectando…",
-      failed: "No se pudo enviar. Inténtelo de nuevo.", download: "Descargar", you: "Usted",
-      bot: "casebot",
-    },
-    zh: {
-      open: "打开聊天", close: "关闭聊天", title: "casebot：移民帮助", language: "语言",
-      log: "对话", message: "消息", secret: "机密信息（已隐藏）", send: "发送",
-      typing: "casebot 正在输入…", replies: "建议回复", reconnecting: "连接已断开，正在重新连接…",
-      failed: "发送失败，请重试。", download: "下载", you: "您", bot: "casebot",
-    },
-    vi: {
-      open: "Mở trò chuyện", close: "Đóng trò chuyện", title: "casebot: hỗ trợ di trú",
-      language: "Ngôn ngữ", log: "Cuộc trò chuyện", message: "Tin nhắn", secret: "Thông tin bí mật (ẩn)",
-      send: "Gửi", typing: "casebot đang nhập…", replies: "Gợi ý trả lời",
-      reconnecting: "Mất kết nối. Đang kết nối lại…", failed: "Không gửi được. Vui lòng thử lại.",
-      download: "Tải xuống", you: "Bạn", bot: "casebot",
-    },
-    tl: {
-      open: "Buksan ang chat", close: "Isara ang chat", title: "casebot: tulong sa imigrasyon",
-      language: "Wika", log: "Usapan", message: "Mensahe", secret: "Lihim (nakatago)",
-      send: "Ipadala", typing: "Nagta-type ang casebot…", replies: "Mga mungkahing sagot",
-      reconnecting: "Naputol ang koneksyon. Muling kumokonekta…",
-      failed: "Hindi naipadala. Pakisubukang muli.", download: "I-download", you: "Ikaw",
-      bot: "casebot",
-    },
-    ko: {
-      open: "채팅 열기", close: "채팅 닫기", title: "casebot: 이민 도우미", language: "언어",
-      log: "대화", message: "메시지", secret: "비밀 정보(숨김)", send: "보내기",
-      typing: "casebot이 입력 중…", replies: "추천 답변", reconnecting: "연결이 끊겼습니다. 다시 연결하는 중…",
-      failed: "보내지 못했습니다. 다시 시도하세요.", download: "다운로드", you: "나", bot: "casebot",
-    },
-    ar: {
-      open: "فتح المحادثة", close: "إغلاق المحادثة", title: "casebot: مساعدة في الهجرة",
-      language: "اللغة", log: "المحادثة", message: "الرسالة", secret: "معلومة سرية (مخفية)",
-      send: "إرسال", typing: "casebot يكتب…", replies: "ردود مقترحة",
-      reconnecting: "انقطع الاتصال. جارٍ إعادة الاتصال…", failed: "تعذّر الإرسال. حاول مرة أخرى.",
-      download: "تنزيل", you: "أنت", bot: "casebot",
-    },
-    fr: {
-      open: "Ouvrir le chat", close: "Fermer le chat", title: "casebot : aide à l’immigration",
-      language: "Langue", log: "Conversation", message: "Message", secret: "Donnée secrète (masquée)",
-      send: "Envoyer", typing: "casebot écrit…", replies: "Réponses suggérées",
-      reconnecting: "Connexion perdue. Reconnexion…", failed: "Envoi impossible. Veuillez réessayer.",
-      download: "Télécharger", you: "Vous", bot: "casebot",
-    },
-    ht: {
-      open: "Louvri chat la", close: "Fèmen chat la", title: "casebot: èd pou imigrasyon",
-      language: "Lang", log: "Konvèsasyon", message: "Mesaj", secret: "Sekrè (kache)",
-      send: "Voye", typing: "casebot ap ekri…", replies: "Repons sijere",
-      reconnecting: "Koneksyon an koupe. N ap rekonekte…", failed: "Li pa t voye. Tanpri eseye ankò.",
-      download: "Telechaje", you: "Ou", bot: "casebot",
-    },
-    pt: {
-      open: "Abrir chat", close: "Fechar chat", title: "casebot: ajuda com imigração",
-      language: "Idioma", log: "Conversa", message: "Mensagem", secret: "Dado secreto (oculto)",
-      send: "Enviar", typing: "casebot está digitando…", replies: "Respostas sugeridas",
-      reconnecting: "Conexão perdida. Reconectando…", failed: "Não foi possível enviar. Tente novamente.",
-      download: "Baixar", you: "Você", bot: "casebot",
-    },
-    ru: {
-      open: "Открыть чат", close: "Закрыть чат", title: "casebot: помощь по иммиграции",
-      language: "Язык", log: "Переписка", message: "Сообщение", secret: "Секрет (скрыт)",
-      send: "Отправить", typing: "casebot печатает…", replies: "Варианты ответа",
-      reconnecting: "Связь потеряна. Переподключение…", failed: "Не удалось отправить. Попробуйте ещё раз.",
-      download: "Скачать", you: "Вы", bot: "casebot",
-    },
-  };
-  // ------------------------------- end of temporary label table ----------------------------
+  // The catalog of the widget's own labels, every locale's, from the gettext catalogs under
+  // locales/: the server writes it in at the marker as it serves this file
+  // (bot/handlers/widget_labels.py), so the picker switches the labels at once with no second
+  // request and no build step. Its keys: locales, names (each language's own name), rtl, labels.
+  var CATALOG = /*casebot:labels*/ null;
+  if (!CATALOG) CATALOG = { locales: ["en"], names: { en: "English" }, rtl: [], labels: {} };
+  var LOCALES = CATALOG.locales;
+  var NATIVE_NAMES = CATALOG.names;
+  var LABELS = CATALOG.labels;
+  var RTL = {};
+  CATALOG.rtl.forEach(function (code) {
+    RTL[code] = true;
+  });
 
   function normalizeLocale(tag) {
     if (!tag) return null;
@@ -270,7 +183,8 @@
   }
 
   function L(key) {
-    return (LABELS[locale] || LABELS.en)[key] || LABELS.en[key];
+    var table = LABELS[locale] || LABELS.en || {};
+    return table[key] || (LABELS.en && LABELS.en[key]) || key;
   }
 
   // ----------------------------------- DOM ---------------------------------------------
