@@ -163,8 +163,9 @@ class InvalidOfficeData(InvalidInput):
     """An office's settings are unusable.
 
     Attributes:
-        field: ``code``, ``state``, ``zip_code``, ``timezone``, ``services``, ``hours``,
-            ``slot_minutes`` or ``capacity``.
+        field: ``code``, ``name``, ``address``, ``city``, ``state``, ``zip_code``,
+            ``timezone``, ``services``, ``hours``, ``slot_minutes``, ``capacity``, ``day`` (a
+            closure in the past or too far ahead) or ``reason`` (a closure's, too long).
     """
 
     field: str

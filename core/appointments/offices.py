@@ -32,8 +32,12 @@ from core.uow import UnitOfWork
 
 __all__ = [
     "BUSINESS_HOURS",
+    "MAX_CAPACITY",
+    "TEXT_LIMITS",
     "Hours",
     "add_office",
+    "check_capacity",
+    "check_office_text",
     "close_day",
     "find_offices",
     "get_office",
@@ -50,6 +54,35 @@ Hours = Mapping[int, tuple[time, time]]
 BUSINESS_HOURS: Final[Hours] = {weekday: (time(8, 0), time(16, 0)) for weekday in range(5)}
 
 _CODE_RE: Final = re.compile(r"[A-Z0-9]{2,10}")
+TEXT_LIMITS: Final = {"name": 120, "address": 200, "city": 80}
+"""The longest name, street address and city an office may have (the columns' sizes)."""
+
+
+MAX_CAPACITY: Final = 500  # people per slot: a bound, so a typo cannot overflow a column
+
+
+def check_capacity(capacity: int) -> int:
+    """People per slot: 1 to :data:`MAX_CAPACITY`.
+
+    Raises:
+        InvalidOfficeData: (field ``capacity``) outside that range.
+    """
+    if isinstance(capacity, bool) or not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidOfficeData(field="capacity")
+    return capacity
+
+
+def check_office_text(field: str, value: str) -> str:
+    """An office's name, address or city, stripped: not empty, not longer than its column,
+    no control characters.
+
+    Raises:
+        InvalidOfficeData: (that field) empty, too long or with control characters.
+    """
+    text = value.strip()
+    if not text or len(text) > TEXT_LIMITS[field] or any(ord(c) < 32 for c in text):
+        raise InvalidOfficeData(field=field)
+    return text
 
 
 async def get_office(uow: UnitOfWork, office: int | str, *, with_schedule: bool = False) -> Office:
@@ -113,7 +146,8 @@ async def add_office(
     """Add an office.
 
     Raises:
-        InvalidOfficeData: a bad code, time zone, service, hours, slot length or capacity.
+        InvalidOfficeData: a bad code, name, address, city, time zone, service, hours, slot
+            length or capacity.
         UnknownState: ``state`` is no US state or territory.
         InvalidZipCode: ``zip_code`` is no ZIP code.
         OfficeCodeTaken: another office has this code.
@@ -124,13 +158,12 @@ async def add_office(
     load_zone(timezone)
     if not 5 <= slot_minutes <= 480:
         raise InvalidOfficeData(field="slot_minutes")
-    if capacity < 1:
-        raise InvalidOfficeData(field="capacity")
+    check_capacity(capacity)
     office = Office(
         code=code,
-        name=name.strip(),
-        address=address.strip(),
-        city=city.strip(),
+        name=check_office_text("name", name),
+        address=check_office_text("address", address),
+        city=check_office_text("city", city),
         state=normalize_state(state),
         zip_code=normalize_zip(zip_code),
         timezone=timezone,
