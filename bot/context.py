@@ -101,7 +101,7 @@ class Context:
         self.replies.append(
             Reply(
                 text=text,
-                buttons=tuple(Button(c.label, c.value) for c in choices),
+                buttons=tuple(Button(c.label, c.value, c.means) for c in choices),
                 attachments=tuple(attachments),
             )
         )

@@ -36,6 +36,7 @@ from bot.dialogs.base import (
 )
 from bot.errors import describe_error
 from bot.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, LOCALES, normalize_locale, translator
+from bot.local_input import NO, YES, yes_no
 from bot.model import Button, Incoming, Reply, Turn
 from bot.understanding import Understanding, understand
 from core.accounts.links import unlink_chat
@@ -130,7 +131,7 @@ class _TurnState:
         self.offer: dict[str, Any] | None = raw.get("offer")
         # The buttons of the newest message that had any, as shown: typing a label or a
         # number answers them (without rendering the prompt again).
-        self.shown: list[Choice] = [Choice(label, value) for label, value in raw.get("shown", [])]
+        self.shown: list[Choice] = [Choice(*shown) for shown in raw.get("shown", [])]
         self.secret_input = False
         self.prompted = False
         # The flow timed out while waiting for a secret: what came is that secret (see
@@ -142,7 +143,10 @@ class _TurnState:
         if self.offer:
             raw["offer"] = self.offer
         if self.shown:
-            raw["shown"] = [[choice.label, choice.value] for choice in self.shown]
+            raw["shown"] = [
+                [choice.label, choice.value, *([choice.means] if choice.means else [])]
+                for choice in self.shown
+            ]
         return raw
 
 
@@ -262,13 +266,24 @@ class Engine:
         return result
 
     def _resolve_locale(self, conversation: Conversation, incoming: Incoming) -> str:
+        """The turn's language: the conversation's (chosen explicitly, with the language
+        picker, ``set_locale`` or a web session's locale, or found on an earlier turn), then
+        the channel's hint (Telegram's ``language_code``, the browser's), then the language
+        of the text itself, then English.
+
+        A language found from a hint or the text is kept, so the conversation does not
+        change language under the person's feet; English by default is not, so a later
+        message in Spanish can still set it.
+        """
         if conversation.locale:
             return conversation.locale
         found = normalize_locale(incoming.locale_hint)
-        if found is None and incoming.text:
+        if found is None and incoming.text and not incoming.text.isspace():
             found = normalize_locale(understand(incoming.text).language)
-        conversation.locale = found or DEFAULT_LOCALE
-        return conversation.locale
+        if found is None:
+            return DEFAULT_LOCALE
+        conversation.locale = found
+        return found
 
     async def _expire_if_idle(self, turn: _TurnState) -> None:
         conversation, ctx = turn.conversation, turn.ctx
@@ -329,6 +344,8 @@ class Engine:
             await self._global(turn, command)
             return
         chosen = _match_choice(text, turn.shown, numbers=not step.secret)
+        if chosen is None and not step.secret:
+            chosen = _yes_no_choice(text, turn.shown)
         if chosen is not None:
             await self._value(turn, chosen, pressed=True)
             return
@@ -456,8 +473,8 @@ class Engine:
                 flow=self._flow_name(ctx, target)
             ),
             choices=[
-                Choice(ctx._("Yes, switch"), G_SWITCH),
-                Choice(ctx._("No, continue here"), G_STAY),
+                Choice(ctx._("Yes, switch"), G_SWITCH, YES),
+                Choice(ctx._("No, continue here"), G_STAY, NO),
             ],
         )
         turn.prompted = True
@@ -632,7 +649,7 @@ class Engine:
         ctx.replies.append(
             Reply(
                 text=prompt.text,
-                buttons=tuple(Button(c.label, c.value) for c in choices),
+                buttons=tuple(Button(c.label, c.value, c.means) for c in choices),
                 attachments=tuple(prompt.attachments),
                 secret_input=step.secret,
             )
@@ -646,11 +663,11 @@ class Engine:
         seq = conversation.prompt_seq
         with_buttons = [r for r in turn.ctx.replies if r.buttons]
         if with_buttons:
-            turn.shown = [Choice(b.label, b.payload) for b in with_buttons[-1].buttons]
+            turn.shown = [Choice(b.label, b.payload, b.means) for b in with_buttons[-1].buttons]
         return [
             Reply(
                 text=r.text,
-                buttons=tuple(Button(b.label, f"{seq}:{b.payload}") for b in r.buttons),
+                buttons=tuple(Button(b.label, f"{seq}:{b.payload}", b.means) for b in r.buttons),
                 attachments=r.attachments,
                 secret_input=r.secret_input,
             )
@@ -679,3 +696,12 @@ def _match_choice(text: str, choices: Any, *, numbers: bool = True) -> str | Non
         if _label_key(choice.label) == wanted:
             return str(choice.value)
     return None
+
+
+def _yes_no_choice(text: str, choices: Any) -> str | None:
+    """A typed yes or no, in any language, stands for the one button that means it."""
+    meaning = yes_no(text)
+    if meaning is None:
+        return None
+    matching = [choice for choice in choices if choice.means == meaning]
+    return str(matching[0].value) if len(matching) == 1 else None

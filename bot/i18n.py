@@ -95,7 +95,11 @@ class Translator:
         if fmt == "full":
             day = format_date(value.astimezone(tz), format="full", locale=self.babel_locale)
             hour = format_time(value, format="short", tzinfo=tz, locale=self.babel_locale)
-            return f"{day}, {hour} ({self.zone_name(value, zone)})"
+            # The locale's own glue of a date and a time ("{1}, {0}"; "{1} {0}" in Chinese,
+            # "{0} {1}" in Vietnamese, an Arabic comma in Arabic).
+            glue = str(self.babel_locale.datetime_formats.get("full", "{1}, {0}"))
+            when = glue.replace("{1}", day).replace("{0}", hour).replace("'", "")
+            return f"{when} ({self.zone_name(value, zone)})"
         return format_datetime(value, format=fmt, tzinfo=tz, locale=self.babel_locale)
 
     def zone_name(self, value: datetime, zone: str) -> str:

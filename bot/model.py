@@ -36,6 +36,7 @@ class Incoming:
 class Button:
     label: str
     payload: str  # at most 64 bytes (Telegram's callback_data limit)
+    means: str | None = None  # "yes" / "no": a typed yes or no presses it (Choice.means)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,18 +26,11 @@ from bot.dialogs.appointment_common import (
     start_booking,
     today_at,
 )
-from bot.dialogs.appointment_inputs import (
-    ENGLISH_MONTHS,
-    ENGLISH_WEEKDAYS,
-    from_minutes,
-    parse_day,
-    parse_time,
-    to_minutes,
-    word_table,
-)
+from bot.dialogs.appointment_inputs import from_minutes, to_minutes
 from bot.dialogs.appointment_offices import office_line
 from bot.dialogs.base import Choice, End, Next, Prompt, Stay, Transition
 from bot.errors import describe_error
+from bot.local_input import NO, YES, local_day, local_time
 from core.appointments import book_appointment, reschedule_appointment
 from core.appointments.models import AppointmentKind, Office
 from core.appointments.service import SlotView
@@ -176,19 +169,12 @@ async def day_prompt(ctx: Context) -> Prompt:
 
 
 async def day_parse(ctx: Context, text: str) -> str:
+    """A day typed the person's way: their locale's date order and month and weekday names
+    (see :func:`bot.local_input.local_day`), or "today"/"tomorrow" in their language."""
     office = await office_of(ctx)
-    locale = ctx.t.babel_locale
-    weekdays = {**ENGLISH_WEEKDAYS, **word_table(locale.days["format"]["wide"])}
-    months = {**ENGLISH_MONTHS, **word_table(locale.months["format"]["wide"])}
     relative = {"today": 0, "tomorrow": 1, ctx._("today"): 0, ctx._("tomorrow"): 1}
     try:
-        day = parse_day(
-            text,
-            today_at(ctx, office),
-            weekdays=weekdays,
-            months=months,
-            relative={k.casefold(): v for k, v in relative.items()},
-        )
+        day = local_day(text, today_at(ctx, office), ctx.locale, relative=relative)
     except ValueError as error:
         if str(error) == "past":
             raise ValueError(ctx._("That day has already passed.")) from None
@@ -249,7 +235,7 @@ async def time_prompt(ctx: Context) -> Prompt:
 
 async def time_parse(ctx: Context, text: str) -> str:
     try:
-        wanted = parse_time(text)
+        wanted = local_time(text)
     except ValueError:
         raise ValueError(ctx._("Please type a time like 9:30 AM, or choose one below.")) from None
     *_, slots = await day_slots(ctx)
@@ -280,7 +266,7 @@ async def time_handle(ctx: Context, value: Any) -> Transition:
 async def confirm_prompt(ctx: Context) -> Prompt:
     office = await office_of(ctx)
     when = shown_at(ctx, from_minutes(int(ctx.data["slot"])), office)
-    choices = [Choice(ctx._("Confirm"), "confirm"), Choice(ctx._("Change"), "change")]
+    choices = [Choice(ctx._("Confirm"), "confirm", YES), Choice(ctx._("Change"), "change", NO)]
     if ctx.data.get("mode") == "reschedule":
         current = from_minutes(int(ctx.data["current"]))
         text = "\n".join(

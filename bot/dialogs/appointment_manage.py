@@ -17,6 +17,7 @@ from bot.dialogs.appointment_common import (
 from bot.dialogs.appointment_inputs import to_minutes
 from bot.dialogs.base import Choice, End, Next, Prompt, Stay, Transition
 from bot.errors import describe_error
+from bot.local_input import NO, YES
 from core.appointments import cancel_appointment, get_appointment, list_appointments
 from core.appointments.rules import check_can_cancel, check_can_reschedule
 from core.errors import RescheduleNotAllowed
@@ -90,7 +91,7 @@ async def cancel_prompt(ctx: Context) -> Prompt:
     text = ctx._("Do you want to cancel this appointment?") + "\n\n" + details(ctx, appointment)
     return Prompt(
         text,
-        [Choice(ctx._("Yes, cancel it"), "yes"), Choice(ctx._("No, keep it"), "no")],
+        [Choice(ctx._("Yes, cancel it"), "yes", YES), Choice(ctx._("No, keep it"), "no", NO)],
     )
 
 

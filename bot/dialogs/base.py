@@ -44,11 +44,14 @@ class DialogError(Exception):
 class Choice:
     """A button: ``label`` is shown (already translated), ``value`` comes back to the handler.
 
-    Typing the label (in any case) or its number is the same as pressing it.
+    Typing the label (in any case) or its number is the same as pressing it. ``means`` is
+    ``"yes"`` or ``"no"`` for a button that answers a yes/no question: typing a yes or a no
+    in any language ("sí", "oui", "네", "không") presses it.
     """
 
     label: str
     value: str
+    means: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from bot.dialogs.account_common import (
 )
 from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Stay, Step, Transition
 from bot.i18n import N_
+from bot.local_input import YES
 from core.accounts.policy import check_password, validate_email
 from core.accounts.questions import MAX_ANSWER_LENGTH, normalize_answer
 from core.accounts.reset import check_reset_code, issue_reset_code, reset_password
@@ -88,7 +89,7 @@ def _email_prompt(ctx: Context) -> Prompt:
                 "Shall we send a code to reset your password to {email}? Or type another "
                 "email address."
             ).format(email=email),
-            [Choice(ctx._("Yes, send the code"), SEND)],
+            [Choice(ctx._("Yes, send the code"), SEND, YES)],
         )
     return Prompt(ctx._("To reset your password, please type the email address of your account."))
 

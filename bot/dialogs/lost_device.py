@@ -27,6 +27,7 @@ from bot.dialogs.account_common import (
 from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Replace, Stay, Step, Transition
 from bot.errors import describe_error
 from bot.i18n import N_
+from bot.local_input import NO, YES
 from core.accounts.backup_codes import looks_like_backup_code
 from core.accounts.models import OtpMethod
 from core.accounts.otp import normalize_digits
@@ -131,7 +132,10 @@ def _new_app_prompt(ctx: Context) -> Prompt:
             "Your password is right. Once you are signed in, do you want to set up an "
             "authenticator app on your new phone? We recommend it."
         ),
-        [Choice(ctx._("Yes, set up a new app"), NEW_APP), Choice(ctx._("Not now"), LATER)],
+        [
+            Choice(ctx._("Yes, set up a new app"), NEW_APP, YES),
+            Choice(ctx._("Not now"), LATER, NO),
+        ],
     )
 
 

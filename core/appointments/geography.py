@@ -9,6 +9,7 @@ the neighbour table decides which states are "near".
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Final
 
@@ -114,7 +115,9 @@ def normalize_zip(text: str) -> str:
     Raises:
         InvalidZipCode: not a ZIP code.
     """
-    match = _ZIP_RE.fullmatch(text.strip())
+    # Any script's digits (an Arabic or Persian keyboard types ١٢٣) are read as ASCII.
+    digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text.strip())
+    match = _ZIP_RE.fullmatch(digits)
     if match is None:
         raise InvalidZipCode(zip_code=text)
     return match.group(1)

@@ -100,8 +100,12 @@ _MIN_REAL_DIGITS_IN_TEXT: Final = 6
 
 
 def _clean(text: str) -> str:
-    """Fold full-width forms, drop separators, upper-case."""
-    folded = unicodedata.normalize("NFKC", text)
+    """Fold full-width forms and any script's digits (Arabic-Indic, Persian ...), drop
+    separators, upper-case."""
+    folded = "".join(
+        str(unicodedata.decimal(char)) if char.isdecimal() else char
+        for char in unicodedata.normalize("NFKC", text)
+    )
     return _SEPARATOR_RE.sub("", folded).upper()
 
 

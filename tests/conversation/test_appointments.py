@@ -19,6 +19,7 @@ from bot.dialogs.base import Choice, Dialog, Prompt, Start, Step, Transition
 from bot.dialogs.menu import menu_dialog
 from bot.dialogs.registry import FLOW_NAMES, all_dialogs
 from bot.engine import Engine
+from bot.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account, AccountKind, RepresentativeGrant
 from core.accounts.otp import totp
@@ -630,7 +631,7 @@ async def test_a_language_change_rerenders_dates_in_that_language(
     assert "miércoles, 4 de marzo de 2026" in chat.text
     await chat.send("7:30")
     assert "miércoles, 4 de marzo de 2026" in chat.text
-    await chat.press("Confirm")
+    await chat.press(translator("es")._("Confirm"))
     [booked] = await appointments(uow_factory)
     assert booked.starts_at == PHX_0730_WED
 

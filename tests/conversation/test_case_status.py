@@ -15,6 +15,7 @@ from bot.dialogs.base import Dialog, Step
 from bot.dialogs.case_status import case_status_dialog
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from bot.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account
 from core.cases.models import Case, Subscription
@@ -266,9 +267,11 @@ async def test_changing_language_shows_the_case_again(chat: FakeChat) -> None:
     await chat.send("language")
     await chat.press("Español")
     assert chat.turn.locale == "es"
-    # English catalogs for now: the same step, shown again.
-    assert "Status: Case Was Approved" in chat.text
-    assert "Get updates" in chat.buttons
+    # The same step, shown again in Spanish.
+    es = translator("es")
+    assert es._("Status: {title}").format(title=es._("Case Was Approved")) in chat.text
+    assert es._("Get updates") in chat.buttons
+    assert "Get updates" not in chat.buttons
 
 
 async def test_an_idle_conversation_starts_again(

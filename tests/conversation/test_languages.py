@@ -1,0 +1,219 @@
+"""Which language a conversation speaks, switching it mid-flow, and answers typed the
+person's way (their yes, their date order, their time format), through the whole engine.
+
+Precedence: an explicit choice, then the stored conversation, then the channel's hint
+(Telegram's language_code, the browser's), then the language of the text, then English.
+The fake clock starts on Monday 2026-03-02 at 15:00 UTC (8:00 in Phoenix).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from bot.engine import Engine
+from bot.i18n import LANGUAGE_NAMES, translator
+from core.accounts.links import link_chat
+from core.accounts.models import Account
+from core.appointments.models import Appointment
+from core.conversations import Conversation
+from core.demo import DEMO_EMAIL
+from core.uow import UnitOfWorkFactory
+from tests.chat import FakeChat
+
+READY = "IOE0912345679"  # Fingerprint Fee Was Received: biometrics can be booked
+PHX_0730_WED = datetime(2026, 3, 4, 14, 30, tzinfo=UTC)
+WEDNESDAY = date(2026, 3, 4)
+
+
+async def stored_locale(uow_factory: UnitOfWorkFactory, chat: FakeChat) -> str | None:
+    async with uow_factory() as uow:
+        locale: str | None = await uow.session.scalar(
+            select(Conversation.locale).where(
+                Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
+            )
+        )
+    return locale
+
+
+async def sign_in(uow_factory: UnitOfWorkFactory, chat: FakeChat) -> None:
+    async with uow_factory() as uow:
+        account_id = await uow.session.scalar(select(Account.id).where(Account.email == DEMO_EMAIL))
+        assert account_id is not None
+        await link_chat(uow, account_id, chat.channel, chat.chat_id)
+        await uow.commit()
+
+
+async def to_phoenix_days(chat: FakeChat, locale: str) -> None:
+    """From the menu to the day step of a biometrics booking at Phoenix, pressing buttons
+    by their labels in ``locale``."""
+    t = translator(locale)
+    await chat.send("")
+    await chat.press(t._("Appointments"))
+    await chat.press(t._("Book an appointment"))
+    await chat.press(t._("Biometrics (fingerprints and photo)"))
+    await chat.press(READY)
+    await chat.press("Phoenix Field Office")
+
+
+# --- precedence -------------------------------------------------------------------------------
+
+
+async def test_an_explicit_choice_beats_the_stored_language(
+    engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine, locale_hint="es")
+    await chat.send("hola")
+    assert await stored_locale(uow_factory, chat) == "es"
+    await chat.send("language")
+    await chat.press(LANGUAGE_NAMES["fr"])
+    assert chat.turn.locale == "fr"
+    await chat.send("menu")
+    assert chat.turn.locale == "fr"
+    # casebot chat --lang and a web session's locale go through set_locale.
+    assert await engine.set_locale(chat.channel, chat.chat_id, "ko-KR") == "ko"
+    await chat.send("menu")
+    assert chat.turn.locale == "ko"
+
+
+async def test_the_stored_language_beats_the_channels_hint(
+    engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine, locale_hint="es")
+    await chat.send("hi")
+    chat.locale_hint = "fr"  # the person changed their Telegram app's language since
+    await chat.send("menu")
+    assert chat.turn.locale == "es"
+    assert await stored_locale(uow_factory, chat) == "es"
+
+
+async def test_the_channels_hint_beats_the_language_of_the_text(engine: Engine) -> None:
+    chat = FakeChat(engine, locale_hint="fr")
+    await chat.send("你好")
+    assert chat.turn.locale == "fr"
+
+
+async def test_the_language_of_the_text_beats_english(
+    engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine)
+    await chat.send("你好")
+    assert chat.turn.locale == "zh"
+    assert await stored_locale(uow_factory, chat) == "zh"
+
+
+async def test_english_by_default_is_not_kept_so_a_later_message_can_still_decide(
+    engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine)
+    await chat.send("")  # the web widget opens with an empty message
+    assert chat.turn.locale == "en"
+    assert await stored_locale(uow_factory, chat) is None
+    await chat.send("Привет")
+    assert chat.turn.locale == "ru"
+    assert await stored_locale(uow_factory, chat) == "ru"
+
+
+async def test_a_hint_that_is_no_supported_language_falls_through_to_the_text(
+    engine: Engine,
+) -> None:
+    chat = FakeChat(engine, locale_hint="de-DE")
+    await chat.send("안녕하세요")
+    assert chat.turn.locale == "ko"
+
+
+# --- switching mid-flow -------------------------------------------------------------------------
+
+
+async def test_switching_to_french_mid_booking_asks_the_same_question_in_french(
+    engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine)
+    await sign_in(uow_factory, chat)
+    await to_phoenix_days(chat, "en")
+    english_days = chat.buttons
+    assert "Wednesday, March 4, 2026" in english_days
+    await chat.send("language")
+    await chat.press(LANGUAGE_NAMES["fr"])
+    fr = translator("fr")
+    assert chat.turn.locale == "fr"
+    # The same step, the same days, now in French (Babel's dates, the catalog's words).
+    assert "mercredi 4 mars 2026" in chat.buttons
+    assert len([b for b in chat.buttons if "2026" in b]) == len(
+        [b for b in english_days if "2026" in b]
+    )
+    assert fr._("Back") in chat.buttons
+    assert (
+        fr._(
+            "Which day would you like at the {office}? These days have free times. You can "
+            "also type a date, like 3/4 or Wednesday."
+        ).format(office="Phoenix Field Office")
+        in chat.text
+    )
+    # And the flow goes on from there, in French, reading a French date order.
+    await chat.send("04/03")
+    assert "mercredi 4 mars 2026" in chat.text
+    assert chat.buttons[0] == "07:30"
+
+
+# --- typed answers ----------------------------------------------------------------------------
+
+
+async def test_a_spanish_date_order_and_a_spanish_yes_book_the_appointment(
+    engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine, locale_hint="es")
+    await sign_in(uow_factory, chat)
+    await to_phoenix_days(chat, "es")
+    await chat.send("4/3")  # March 4 in Spanish order (April 3 would be too far anyway)
+    assert "miércoles, 4 de marzo de 2026" in chat.text
+    await chat.send("7:30")
+    assert "7:30" in chat.text
+    await chat.send("Sí")
+    async with uow_factory() as uow:
+        booked = list(await uow.session.scalars(select(Appointment)))
+    assert [a.starts_at for a in booked] == [PHX_0730_WED]
+
+
+async def test_no_at_the_confirmation_goes_back_to_choosing_a_day(
+    engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine, locale_hint="ko")
+    await sign_in(uow_factory, chat)
+    await to_phoenix_days(chat, "ko")
+    await chat.send("3월 4일")
+    await chat.send("오전 7시 30분")
+    await chat.send("아니요")
+    async with uow_factory() as uow:
+        assert list(await uow.session.scalars(select(Appointment))) == []
+    assert "2026년 3월 4일 수요일" in chat.buttons  # the days again
+
+
+async def test_a_yes_in_another_language_still_answers_and_an_unclear_word_is_reprompted(
+    engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine, locale_hint="en")
+    await sign_in(uow_factory, chat)
+    await to_phoenix_days(chat, "en")
+    await chat.send("Wednesday")
+    await chat.send("7:30 am")
+    await chat.send("perhaps")
+    assert "Please choose one of the options below." in chat.text
+    assert "Confirm" in chat.buttons
+    await chat.send("oui")
+    assert "Your appointment is booked." in chat.text
+
+
+async def test_a_date_the_person_cannot_mean_gets_a_localized_reprompt(
+    engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine, locale_hint="fr")
+    await sign_in(uow_factory, chat)
+    await to_phoenix_days(chat, "fr")
+    fr = translator("fr")
+    await chat.send("un jour")
+    assert fr._("Please type a date like 3/4/2026, or a day like Wednesday.") in chat.text
+    assert fr._("3/4/2026, 3/4 or Wednesday") in chat.text
+    await chat.send("01/03/2026")
+    assert fr._("That day has already passed.") in chat.text
