@@ -36,6 +36,7 @@ from bot.dialogs.base import (
 )
 from bot.errors import describe_error
 from bot.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, LOCALES, normalize_locale, translator
+from bot.links import open_link
 from bot.local_input import NO, YES, yes_no
 from bot.model import Button, Incoming, Reply, Turn
 from bot.understanding import Understanding, understand
@@ -321,6 +322,8 @@ class Engine:
             turn.secret_input = True
             await self._prompt(turn)
             return
+        if incoming.payload is not None and await self._follow_link(turn, incoming.payload):
+            return
         if incoming.payload is not None:
             value = self._open_payload(turn, incoming.payload)
             if value is None:
@@ -352,6 +355,17 @@ class Engine:
         # A secret is passed on as typed (a password may begin or end with a space).
         raw = (incoming.text or "").strip("\r\n")
         await self._typed(turn, dialog, state, step, raw if step.secret else text)
+
+    async def _follow_link(self, turn: _TurnState, payload: str) -> bool:
+        """A link button of a notification (``bot.links``): start its flow from the menu, at
+        any time, as the "switch" offer does. False when the payload is no link."""
+        link = open_link(payload)
+        if link is None or link.dialog not in self.dialogs:
+            return False
+        turn.stack = [_Frame.new(self.dialogs[ROOT])]
+        turn.offer = None
+        await self._apply(turn, Start(link.dialog, link.args))
+        return True
 
     def _open_payload(self, turn: _TurnState, payload: str) -> str | None:
         seq, _, value = payload.partition(":")

@@ -1,21 +1,25 @@
 """Outbox messages as chat replies, worded in the recipient chat's language at send time.
 
 The language is the one the chat chose (``Conversation.locale`` of its channel and chat), else
-English. Notifications carry no buttons: a button's payload must match the prompt its
-conversation is at (the engine checks the prompt sequence), and a push arrives between turns,
-so any button on it would be refused as out of date. The text says where to look instead.
+English. An ordinary button's payload must match the prompt its conversation is at (the engine
+checks the prompt sequence), and a push arrives between turns, so such a button would be refused
+as out of date: status changes and reminders say where to look instead. The one button a
+notification carries is a link (``bot.links``), which the engine accepts at any time: the
+``office_closed`` notice's "Book a new appointment" starts the booking flow for the same case.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import select
 
 from bot.i18n import DEFAULT_LOCALE, Translator, translator
-from bot.model import Reply
+from bot.links import book_link
+from bot.model import Button, Reply
 from bot.statuses import STATUS_WORDING, USCIS_ZONE
+from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
 from core.cases.service import STATUS_CHANGED
 from core.cases.statuses import get_status
@@ -32,7 +36,7 @@ __all__ = [
     "render_notification",
 ]
 
-KINDS: Final = (STATUS_CHANGED, REMINDER)
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED)
 
 
 class UnknownNotification(Exception):
@@ -102,6 +106,37 @@ def _reminder_text(t: Translator, payload: dict[str, Any]) -> str:
     )
 
 
+def _office_closed(t: Translator, payload: dict[str, Any]) -> Reply:
+    """The office closed the day of an appointment, which was cancelled: say so, and offer to
+    book again (for the same case)."""
+    starts_at = datetime.fromisoformat(payload["starts_at"])
+    values = {
+        "office": payload["office_name"],
+        "day": t.date(date.fromisoformat(payload["day"])),
+        "when": t.datetime_in(starts_at, payload["timezone"]),
+    }
+    if payload["kind"] == AppointmentKind.BIOMETRICS:
+        first = t._(
+            "{office} is closed on {day}, so your biometrics appointment on {when} was cancelled."
+        )
+    else:
+        first = t._(
+            "{office} is closed on {day}, so your appointment at the field office on {when} "
+            "was cancelled."
+        )
+    text = "\n\n".join(
+        [
+            first.format(**values),
+            t._("Cancelled appointment: confirmation code {code}.").format(
+                code=payload["confirmation_code"]
+            ),
+            t._("We are sorry. You can book a new appointment now."),
+        ]
+    )
+    link = book_link(payload["kind"], payload.get("receipt_number"))
+    return Reply(text=text, buttons=(Button(t._("Book a new appointment"), link),))
+
+
 def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Reply:
     """The reply that tells a chat about one outbox message, in ``t``'s language.
 
@@ -114,6 +149,8 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
             return Reply(text=_status_text(t, payload))
         if kind == REMINDER:
             return Reply(text=_reminder_text(t, payload))
+        if kind == OFFICE_CLOSED:
+            return _office_closed(t, payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")
