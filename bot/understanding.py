@@ -1,18 +1,34 @@
-"""Free-text understanding: which flow a message asks for, and any receipt number in it.
+"""Free-text understanding: which flow a message asks for, any receipt number in it, and the
+language it is written in, for all eleven languages.
 
 The public contract (``casebot understand``) prints ``{"intent", "receipt_number",
 "language"}``; intents are case_status, link_account, appointment, password_reset, language,
-help, cancel, greeting and unknown. This first version knows English keywords and guesses the
-language from the script; the multilingual version replaces the tables, not the interface.
+help, cancel, greeting and unknown.
+
+How (the README's design notes say why): the message is folded (case, accents, tone marks,
+Arabic letter variants) and cut into words, with receipt and form numbers masked. Weighted
+cues of every language are looked up in it, forgiving misspellings (one edit in a word of 4-7
+letters, two from 8), Russian endings (stems) and Arabic clitics, and matching phrases whose
+words are split by others; Chinese and Korean cues match inside the text. The intent with the
+most cue weight wins (the weights make "cancel my appointment" an appointment, not a cancel).
+Cue weights that tie are settled by a naive Bayes classifier over words and character
+n-grams, trained on the phrases of ``bot.understanding_data``; a message with no cue is
+"unknown". The language comes from the script, or from the words
+(``bot.understanding_language``). Everything is built on
+first use, in about 0.1 s, with no I/O; a message then takes well under a millisecond.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 
+from bot.understanding_classifier import NaiveBayes, features
+from bot.understanding_cues import Cue, CueIndex, cue_labels, parse_cues
+from bot.understanding_data import LANGUAGE_NAMES, MODULES, NEUTRAL_WORDS, SHARED_CUES
+from bot.understanding_language import SCRIPT_LANGUAGES, LanguageIdentifier
+from bot.understanding_text import Message, fold, prepare
 from core.cases.receipt import find_receipt_number
 
 __all__ = ["INTENTS", "Understanding", "account_help_topic", "understand"]
@@ -28,101 +44,148 @@ INTENTS: Final = (
     "greeting",
     "unknown",
 )
-
-# Ordered: the first intent with a matching pattern wins (password before sign-in: "I can't
-# sign in, forgot my password" is a password problem).
-_PATTERNS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("password_reset", (
-        r"\b(forgot|forget|reset|lost|change)\b.*\b(password|pass|pw)\b",
-        r"\bpassword\b", r"\blocked\b", r"\block(ed)? out\b", r"\bcan'?t (sign|log) ?in\b",
-        r"\b(lost|new) (phone|device)\b", r"\bbackup code\b",
-        r"\b(code|email).*not (received|arrive|come)",
-        r"\bdidn'?t (get|receive)\b.*\bcode\b", r"\bcreate\b.*\baccount\b", r"\bsign ?up\b",
-        r"\bregister\b", r"\bnew account\b",
-    )),
-    ("appointment", (
-        r"\bappointments?\b", r"\bappt\b", r"\bbook(ing)?\b", r"\breschedul", r"\bbiometric",
-        r"\bfingerprint", r"\binfopass\b", r"\bschedule\b", r"\bvisit\b.*\boffice\b",
-    )),
-    ("case_status", (
-        r"\bstatus\b", r"\bcase\b", r"\breceipt\b", r"\bcheck\b.*\b(case|application)\b",
-        r"\bapplication\b", r"\bwhere is my\b", r"\bapproved\b", r"\bi-?\d{2,3}\b",
-    )),
-    ("link_account", (
-        r"\b(sign|log) ?in\b", r"\blink\b.*\baccount\b", r"\bmy account\b", r"\bconnect\b",
-        r"\blogin\b",
-    )),
-    ("language", (r"\blanguage\b", r"\bidioma\b", r"\blangue\b", r"\bspanish\b", r"\benglish\b")),
-    ("help", (r"\bhelp\b", r"^\?$", r"\bwhat can you do\b", r"\bhow does this work\b")),
-    ("cancel", (r"\bcancel\b", r"\bstop\b", r"\bquit\b", r"\bexit\b", r"\bmenu\b",
-                r"\bnevermind\b")),
-    ("greeting", (r"^(hi|hello|hey|good (morning|afternoon|evening)|start)\b",)),
-)  # fmt: skip
-_COMPILED: Final = tuple(
-    (intent, tuple(re.compile(p, re.IGNORECASE) for p in patterns))
-    for intent, patterns in _PATTERNS
-)
-
-_SCRIPTS: Final = (
-    ("ar", re.compile(r"[\u0600-\u06ff]")),
-    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
-    ("zh", re.compile(r"[\u4e00-\u9fff]")),
-    ("ru", re.compile(r"[\u0400-\u04ff]")),
-    ("vi", re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)),
-)
+# When cue weights tie, the more specific request wins ("I can't sign in, forgot my password"
+# is a password problem; "hi, check my case" is a case).
+_PRIORITY: Final = {intent: rank for rank, intent in enumerate(INTENTS)}
+_PRIORITY["password_reset"] = -1
+TOPICS: Final = ("create_account", "lost_device", "forgot_password")
+LANGUAGE_NAME_WEIGHT: Final = 2.0
+MIN_CUE_SCORE: Final = 1.0  # a weak hint alone is enough, half of a misspelled one is not
+# Vietnamese without its marks is short syllables one letter apart ("troi", "thoi"): a word
+# that is no cue is another word, not a misspelling.
+NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
+MAX_TEXT: Final = 2000  # longer text is cut: the engine refuses it anyway
 
 
 @dataclass(frozen=True, slots=True)
 class Understanding:
+    """What a message asks for.
+
+    Attributes:
+        intent: one of ``INTENTS``.
+        receipt_number: the canonical receipt number found in the message, if any.
+        language: the language the message is written in (a locale code), or None when the
+            text does not say (``"ok"``, a bare receipt number).
+        requested_language: the language the message asks to speak ("en español"), if any.
+    """
+
     intent: str
     receipt_number: str | None
     language: str | None
+    requested_language: str | None = None
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+@dataclass(frozen=True, slots=True)
+class _Model:
+    intents: CueIndex
+    topics: CueIndex
+    names: CueIndex
+    classifier: NaiveBayes
+    languages: LanguageIdentifier
+    known: frozenset[str]  # words of the training text: never "corrected" into a cue
+
+
+def _folded_words(text: str) -> list[str]:
+    return list(prepare(text).words)
+
+
+@cache
+def _model() -> _Model:
+    """Build the model from ``bot.understanding_data`` (once; about 0.1 s)."""
+    intent_cues: list[Cue] = cue_labels(SHARED_CUES)
+    topic_cues: list[Cue] = []
+    examples: list[tuple[str, list[str]]] = []
+    latin_words: dict[str, list[str]] = {}
+    for language, module in MODULES.items():
+        intent_cues += cue_labels(module.CUES)
+        topic_cues += cue_labels(module.TOPICS)
+        words: list[str] = _folded_words(module.WORDS)
+        for intent, phrases in module.PHRASES.items():
+            for phrase in phrases:
+                phrase_words = _folded_words(phrase)
+                examples.append((intent, features(phrase_words)))
+                words += phrase_words
+        for intent, spec in module.CUES.items():
+            for entry in spec.split("|"):
+                cue_words = _folded_words(entry.partition(":")[0].replace("*", ""))
+                examples.append((intent, features(cue_words)))
+                words += cue_words
+        if language not in SCRIPT_LANGUAGES:
+            latin_words[language] = words
+    name_cues = [cue for locale, spec in LANGUAGE_NAMES.items() for cue in parse_cues(locale, spec)]
+    intent_cues += [Cue("language", c.words, LANGUAGE_NAME_WEIGHT, c.compact) for c in name_cues]
+    # The same cue in two languages ("schedule" in English and Tagalog) counts once.
+    unique: dict[tuple[str, tuple[str, ...]], Cue] = {}
+    for cue in intent_cues:
+        same = unique.get((cue.label, cue.words))
+        if same is None or same.weight < cue.weight:
+            unique[(cue.label, cue.words)] = cue
+    intent_cues = list(unique.values())
+    languages = LanguageIdentifier(latin_words, NEUTRAL_WORDS)
+    known = frozenset(w for words in latin_words.values() for w in words)
+    return _Model(
+        intents=CueIndex(intent_cues),
+        topics=CueIndex(topic_cues),
+        names=CueIndex(name_cues),
+        classifier=NaiveBayes(examples),
+        languages=languages,
+        known=known,
+    )
+
+
+def _intent(model: _Model, message: Message, *, fuzzy: bool) -> str:
+    scores = model.intents.scores(message, model.known, fuzzy=fuzzy)
+    top = max(scores.values(), default=0.0)
+    if top < MIN_CUE_SCORE:
+        # No cue: the classifier is not asked. On the evaluation set it got one such message
+        # right (a misspelled Chinese word) and four wrong (chit-chat read as requests): its
+        # probabilities are too sure of themselves on text this short.
+        return "unknown"
+    tied = [intent for intent, score in scores.items() if score == top]
+    if len(tied) == 1:
+        return tied[0]
+    posterior = model.classifier.posterior(features(message.words))
+    return max(tied, key=lambda i: (posterior.get(i, 0.0), -_PRIORITY[i]))
 
 
 def understand(text: str, locale: str | None = None) -> Understanding:
-    """What a free-text message asks for.
+    """What a free-text message asks for. Never raises.
 
     Args:
         text: what the person typed.
-        locale: the conversation's language, if known (a hint; the text may differ).
+        locale: the conversation's language, if known: a hint for telling languages apart
+            (the text may still be in another).
     """
+    if not isinstance(text, str):
+        return Understanding("unknown", None, None)
+    text = text[:MAX_TEXT]
+    model = _model()
     receipt = find_receipt_number(text)
-    folded = _fold(text)
-    intent = "unknown"
-    for candidate, patterns in _COMPILED:
-        if any(p.search(folded) for p in patterns):
-            intent = candidate
-            break
+    message = prepare(text)
+    hint = fold(locale).split("-")[0].split("_")[0] if locale else None
+    language = model.languages.identify(text, message, hint)
+    intent = _intent(model, message, fuzzy=language not in NO_FUZZY_LANGUAGES)
     if receipt is not None and intent in ("unknown", "greeting", "help"):
         intent = "case_status"
-    language = next((code for code, script in _SCRIPTS if script.search(text)), None)
+    requested = None
+    if intent == "language":
+        names = model.names.scores(message, model.known)
+        requested = max(names, key=lambda n: names[n]) if names else None
     return Understanding(
         intent=intent,
         receipt_number=str(receipt) if receipt is not None else None,
         language=language,
+        requested_language=requested,
     )
-
-
-_HELP_TOPICS: Final = (
-    (
-        "create_account",
-        re.compile(r"\b(create|open|make|new)\b.*\baccount\b|\bsign ?up\b|\bregister\b"),
-    ),
-    ("lost_device", re.compile(r"\b(lost|new|broken|stolen)\b.*\b(phone|device|authenticator)\b")),
-    (
-        "forgot_password",
-        re.compile(r"\b(forgot|forget|forgotten|reset|lost)\b.*\b(password|pass|pw)\b"),
-    ),
-)
 
 
 def account_help_topic(text: str) -> str | None:
     """Which part of the password and sign-in help a message asks for, when it is clear:
-    ``forgot_password``, ``lost_device`` or ``create_account``; else None."""
-    folded = _fold(text)
-    return next((topic for topic, pattern in _HELP_TOPICS if pattern.search(folded)), None)
+    ``forgot_password``, ``lost_device`` or ``create_account``; else None. Never raises."""
+    if not isinstance(text, str):
+        return None
+    model = _model()
+    scores = model.topics.scores(prepare(text[:MAX_TEXT]), model.known)
+    if not scores:
+        return None
+    return max(TOPICS, key=lambda t: (scores.get(t, 0.0), -TOPICS.index(t)))
