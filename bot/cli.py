@@ -2,6 +2,7 @@
 
 casebot serve [--host H] [--port P]    the HTTP server (web chat, API, widget)
 casebot demo                           (re)load the demo data, idempotently
+casebot understand [--lang L] TEXT     what a message asks for, as one JSON object
 casebot admin migrate                  bring the database to the latest schema
 casebot admin set-status RECEIPT STATUS
 casebot admin import-cases FILE.csv
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -39,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help="(re)load the demo data, idempotently")
 
+    understand = commands.add_parser(
+        "understand", help="print what a message asks for (intent, receipt number, language)"
+    )
+    understand.add_argument("--lang", default=None, help="the conversation's language (a hint)")
+    understand.add_argument("text", nargs="+", help="the message (several words are joined)")
+
     admin = commands.add_parser("admin", help="operator commands")
     actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("migrate", help="bring the database to the latest schema")
@@ -53,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "understand":  # no database, settings or logging: text in, JSON out
+        return _understand(" ".join(args.text), args.lang)
     quiet = args.command == "chat"  # the terminal is the conversation: keep logs out of it
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
@@ -135,6 +145,31 @@ async def _import_cases(app: App, path: Path) -> int:
     print(
         f"imported {result.created} new, {result.updated} updated, "
         f"{result.unchanged} unchanged case(s)"
+    )
+    return 0
+
+
+def _understand(text: str, lang: str | None) -> int:
+    from bot.i18n import LOCALES, normalize_locale
+    from bot.understanding import understand
+
+    hint = normalize_locale(lang)
+    if lang is not None and hint is None:
+        print(
+            f"casebot: --lang {lang!r} is not a language casebot speaks "
+            f"(one of {', '.join(LOCALES)})",
+            file=sys.stderr,
+        )
+        return 2
+    understood = understand(text, hint)
+    print(
+        json.dumps(
+            {
+                "intent": understood.intent,
+                "receipt_number": understood.receipt_number,
+                "language": understood.language,
+            }
+        )
     )
     return 0
 
