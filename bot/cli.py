@@ -3,9 +3,7 @@
 casebot serve [--host H] [--port P]    the HTTP server (web chat, API, widget)
 casebot demo                           (re)load the demo data, idempotently
 casebot understand [--lang L] TEXT     what a message asks for, as one JSON object
-casebot admin migrate                  bring the database to the latest schema
-casebot admin set-status RECEIPT STATUS
-casebot admin import-cases FILE.csv
+casebot admin ...                      operator commands (see bot/admin_cli.py)
 """
 
 from __future__ import annotations
@@ -16,11 +14,10 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
+from bot.admin_cli import add_admin_parser, run_admin
 from bot.app import App, build_app
 from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
-from core.errors import CaseNotFound, InvalidReceiptNumber, UnknownStatus
 
 __all__ = ["main"]
 
@@ -47,14 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     understand.add_argument("--lang", default=None, help="the conversation's language (a hint)")
     understand.add_argument("text", nargs="+", help="the message (several words are joined)")
 
-    admin = commands.add_parser("admin", help="operator commands")
-    actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("migrate", help="bring the database to the latest schema")
-    set_status = actions.add_parser("set-status", help="set a case's status (title or code)")
-    set_status.add_argument("receipt_number")
-    set_status.add_argument("status")
-    import_cases = actions.add_parser("import-cases", help="import cases from a CSV file")
-    import_cases.add_argument("file", type=Path)
+    add_admin_parser(commands)
     return parser
 
 
@@ -100,53 +90,9 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
             print(f"demo data loaded: {report}")
             return 0
         await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
-        if args.action == "migrate":
-            print("database is at the latest schema")
-            return 0
-        if args.action == "set-status":
-            return await _set_status(app, args.receipt_number, args.status)
-        if args.action == "import-cases":
-            return await _import_cases(app, args.file)
-        raise AssertionError(f"unhandled command {args}")
+        return await run_admin(app, args)
     finally:
         await app.close()
-
-
-async def _set_status(app: App, receipt: str, status: str) -> int:
-    from core.cases.service import update_status
-
-    try:
-        async with app.uow_factory() as uow:
-            changed = await update_status(uow, receipt, status)
-            await uow.commit()
-    except InvalidReceiptNumber as exc:
-        print(f"casebot: {receipt!r} is not a receipt number ({exc.reason})", file=sys.stderr)
-        return 1
-    except UnknownStatus:
-        print(f"casebot: no status is called {status!r}", file=sys.stderr)
-        return 1
-    except CaseNotFound:
-        print(f"casebot: no case {receipt!r}", file=sys.stderr)
-        return 1
-    print("status updated" if changed else "the case has that status already")
-    return 0
-
-
-async def _import_cases(app: App, path: Path) -> int:
-    from core.importer import ImportFailed, import_cases_file
-
-    try:
-        result = await import_cases_file(app.uow_factory, path)
-    except ImportFailed as exc:
-        for problem in exc.problems:
-            print(f"{path}:{problem.line}: {problem.message}", file=sys.stderr)
-        print(f"casebot: nothing imported ({len(exc.problems)} bad row(s))", file=sys.stderr)
-        return 1
-    print(
-        f"imported {result.created} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged case(s)"
-    )
-    return 0
 
 
 def _understand(text: str, lang: str | None) -> int:
