@@ -272,19 +272,21 @@ class Engine:
         the channel's hint (Telegram's ``language_code``, the browser's), then the language
         of the text itself, then English.
 
-        A language found from a hint or the text is kept, so the conversation does not
-        change language under the person's feet; English by default is not, so a later
-        message in Spanish can still set it.
+        The first message decides, and the decision is kept: the conversation does not
+        change language under the person's feet, and later answers (an email address, a
+        password) are never read for their language. Only an empty opener (the web widget's
+        and the terminal's first turn) decides nothing, so the first real message can.
         """
         if conversation.locale:
             return conversation.locale
         found = normalize_locale(incoming.locale_hint)
-        if found is None and incoming.text and not incoming.text.isspace():
-            found = normalize_locale(understand(incoming.text).language)
-        if found is None:
+        text = (incoming.text or "").strip()
+        if found is None and text:
+            found = normalize_locale(understand(text).language)
+        if found is None and not text and incoming.payload is None:
             return DEFAULT_LOCALE
-        conversation.locale = found
-        return found
+        conversation.locale = found or DEFAULT_LOCALE
+        return conversation.locale
 
     async def _expire_if_idle(self, turn: _TurnState) -> None:
         conversation, ctx = turn.conversation, turn.ctx

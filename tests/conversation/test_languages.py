@@ -103,16 +103,28 @@ async def test_the_language_of_the_text_beats_english(
     assert await stored_locale(uow_factory, chat) == "zh"
 
 
-async def test_english_by_default_is_not_kept_so_a_later_message_can_still_decide(
+async def test_an_empty_opener_leaves_the_language_to_the_first_real_message(
     engine: Engine, uow_factory: UnitOfWorkFactory
 ) -> None:
     chat = FakeChat(engine)
-    await chat.send("")  # the web widget opens with an empty message
+    await chat.send("")  # the web widget and the terminal open with an empty message
     assert chat.turn.locale == "en"
     assert await stored_locale(uow_factory, chat) is None
     await chat.send("Привет")
     assert chat.turn.locale == "ru"
     assert await stored_locale(uow_factory, chat) == "ru"
+
+
+async def test_the_first_message_decides_and_later_answers_are_not_read_for_their_language(
+    engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine)
+    await chat.send("sign in")  # no language of its own: English, kept
+    assert await stored_locale(uow_factory, chat) == "en"
+    await chat.send("ana.demo@example.com")
+    await chat.send("contraseña-de-prueba-42")
+    assert chat.turn.locale == "en"
+    assert await stored_locale(uow_factory, chat) == "en"
 
 
 async def test_a_hint_that_is_no_supported_language_falls_through_to_the_text(

@@ -14,6 +14,7 @@ from bot.dialogs.base import Dialog, End, Step, Transition
 from bot.dialogs.my_cases import my_cases_dialog
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from bot.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account, AccountKind, RepresentativeGrant
 from core.cases.models import Case, Subscription
@@ -141,7 +142,9 @@ async def test_changing_language_shows_the_case_again(
     await chat.send("language")
     await chat.press("Español")
     assert chat.turn.locale == "es"
-    assert "Case IOE0912345678 (I-765)" in chat.text
+    case = translator("es")._("Case {receipt} ({form})")
+    assert case.format(receipt="IOE0912345678", form="I-765") in chat.text
+    assert "Case IOE0912345678 (I-765)" not in chat.text
 
 
 # --- signing in first ------------------------------------------------------------------------
