@@ -139,6 +139,10 @@ def _serve(app: App, host: str, port: int) -> int:
     from bot.handlers.telegram_webhook import setup_telegram
 
     setup_telegram(web_app, app)
+    # The outbox dispatcher of every channel, web pushes and metrics, after Telegram.
+    from bot.handlers.notify import setup_notifications
+
+    setup_notifications(web_app, app)
     web.run_app(
         web_app,
         host=host,

@@ -14,11 +14,12 @@ import asyncio
 import enum
 import inspect
 import logging
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from bot.context import Context, Services
 from bot.dialogs.base import (
@@ -138,6 +139,8 @@ class _TurnState:
         # The flow timed out while waiting for a secret: what came is that secret (see
         # _expire_if_idle), not an answer to the menu.
         self.expired_secret = False
+        # How the turn left its step when a global action or a timeout decided it (metrics).
+        self.exit_reason: str | None = None
 
     def dump(self) -> dict[str, Any]:
         raw: dict[str, Any] = {"stack": [f.dump() for f in self.stack]}
@@ -149,6 +152,21 @@ class _TurnState:
                 for choice in self.shown
             ]
         return raw
+
+
+class TurnObserver(Protocol):
+    """Told about every committed turn (``bot.metrics.CasebotMetrics``): the conversation
+    state before and after, the engine's exit tag (``menu``, ``timeout``, ``back``,
+    ``switched`` or None) and the time the turn took."""
+
+    def turn_finished(
+        self,
+        channel: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        reason: str | None,
+        seconds: float,
+    ) -> None: ...
 
 
 class Engine:
@@ -180,6 +198,7 @@ class Engine:
                     raise DialogError(f"{dialog.name}.{state.name} starts unknown {unknown}")
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._waiters: dict[tuple[str, str], int] = {}
+        self.observer: TurnObserver | None = None
 
     # --- the turn ---------------------------------------------------------------------------
 
@@ -212,6 +231,8 @@ class Engine:
 
     async def _turn(self, incoming: Incoming) -> Turn:
         mail: list[Any] = []
+        started = time.perf_counter()
+        observed: tuple[Any, Any, str | None] | None = None
         try:
             async with self.services.uow_factory() as uow:
                 conversation = await open_conversation(uow, incoming.channel, incoming.chat_id)
@@ -224,6 +245,7 @@ class Engine:
                     return Turn(replies=[], duplicate=True, locale=conversation.locale or "en")
                 if incoming.update_id is not None:
                     conversation.last_update_id = incoming.update_id
+                before = conversation.state
                 locale = self._resolve_locale(conversation, incoming)
                 ctx = Context(
                     services=self.services,
@@ -240,6 +262,7 @@ class Engine:
                 conversation.state = turn.dump()
                 conversation.updated_at = ctx.now()
                 await uow.commit()
+                observed = (before, conversation.state, turn.exit_reason)
                 mail = ctx.outbox_mail
                 result = Turn(
                     replies=replies,
@@ -264,6 +287,13 @@ class Engine:
                 await self.services.mailer.send(message)
             except OSError:
                 logger.warning("could not send an email to a %s address", message.to.split("@")[-1])
+        if observed is not None and self.observer is not None:
+            try:
+                self.observer.turn_finished(
+                    incoming.channel, *observed, seconds=time.perf_counter() - started
+                )
+            except Exception:  # metrics must never cost a conversation its answer
+                logger.exception("the turn observer failed")
         return result
 
     def _resolve_locale(self, conversation: Conversation, incoming: Incoming) -> str:
@@ -304,6 +334,7 @@ class Engine:
         limit = self.config.sensitive_idle_timeout if sensitive else self.config.idle_timeout
         if idle > limit:
             _dialog, (_state, waiting) = self._frame_step(turn, turn.stack[-1])
+            turn.exit_reason = "timeout"
             turn.expired_secret = waiting.secret
             turn.stack = []
             turn.offer = None
@@ -520,6 +551,7 @@ class Engine:
             await self._prompt(turn)
             return
         if action in (G_MENU, G_RESTART):
+            turn.exit_reason = turn.exit_reason or "menu"
             turn.stack = [_Frame.new(self.dialogs[ROOT])]
             turn.offer = None
             await self._prompt(turn)
@@ -536,6 +568,7 @@ class Engine:
             await self._prompt(turn)
             return
         if action == G_BACK:
+            turn.exit_reason = turn.exit_reason or "back"
             frame = turn.stack[-1]
             if frame.back:
                 frame.state = frame.back.pop()
@@ -550,6 +583,7 @@ class Engine:
             await self._prompt(turn)
             return
         if action == G_SWITCH and turn.offer:
+            turn.exit_reason = turn.exit_reason or "switched"
             offer, turn.offer = turn.offer, None
             turn.stack = [turn.stack[0]]
             await self._apply(turn, Start(offer["dialog"], offer.get("args") or {}))

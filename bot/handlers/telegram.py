@@ -30,6 +30,7 @@ from telegram.ext import (
 )
 
 from bot.engine import Engine
+from bot.handlers.telegram_inbox import TelegramInbox
 from bot.handlers.telegram_logging import TokenRedaction, quiet_http_loggers
 from bot.handlers.telegram_render import keyboard, split_text
 from bot.handlers.telegram_request import AiohttpRequest
@@ -163,6 +164,11 @@ class TelegramChannel:
         self.application: TelegramApp = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
+        # Webhook mode: updates are stored, then handled in order per chat by whichever worker
+        # (see telegram_inbox.py); several workers may share one webhook URL.
+        self.inbox: TelegramInbox | None = None
+        if webhook_url is not None:
+            self.inbox = TelegramInbox(self.application, engine.services.uow_factory)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -191,11 +197,15 @@ class TelegramChannel:
                 allowed_updates=list(ALLOWED_UPDATES),
             )
             logger.info("Telegram: webhook set for @%s", app.bot.username)
+            if self.inbox is not None:
+                self.inbox.start()
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, close the connections."""
         app = self.application
         try:
+            if self.inbox is not None:
+                await self.inbox.stop()
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -205,12 +215,15 @@ class TelegramChannel:
             self.redaction.uninstall()
 
     async def feed(self, data: dict[str, Any]) -> bool:
-        """Queue one update received by the webhook; False when the bot is not running (the
-        caller answers an error and Telegram delivers it again).
+        """Take one update received by the webhook (into the inbox, in webhook mode; else onto
+        the Application's queue); False when the bot is not running (the caller answers an
+        error and Telegram delivers it again).
 
         Raises:
             ValueError: the data is not an update.
         """
+        if self.inbox is not None:
+            return await self.inbox.receive(data)
         if not self.application.running:
             return False
         try:

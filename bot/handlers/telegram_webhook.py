@@ -2,8 +2,10 @@
 
 In webhook mode Telegram POSTs each update to the path of ``CASEBOT_WEBHOOK_URL`` with the
 secret given to ``setWebhook`` in the ``X-Telegram-Bot-Api-Secret-Token`` header; anything else
-gets a 403. An accepted update is queued for the Application and answered 200 at once, so
-Telegram never waits on a turn (and never delivers again because it did).
+gets a 403. An accepted update is stored in the inbox (``telegram_inbox.py``) and answered 200
+as soon as it is stored, so Telegram never waits on a turn, and several workers behind one URL
+handle each chat's updates in order. Notifications are the outbox dispatcher's
+(``bot/handlers/notify.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from aiohttp import web
 
 from bot.app import App
 from bot.handlers.telegram import TelegramChannel, default_rate_limiter
-from bot.handlers.telegram_notify import TelegramNotifier
 
 __all__ = [
     "SECRET_HEADER",
@@ -117,16 +118,11 @@ def setup_telegram(web_app: web.Application, app: App) -> None:
     if url is not None and secret is not None:
         add_webhook_route(web_app, webhook_path(url), secret)
 
-    # Notifications (case changes, reminders) go out with the channel's bot and rate limiter.
-    notifier = TelegramNotifier(channel, app.uow_factory, app.clock)
-
     async def start(_web_app: web.Application) -> None:
         await channel.start()
-        notifier.start()
 
     async def stop(_web_app: web.Application) -> None:
         # on_shutdown runs before on_cleanup closes the database.
-        await notifier.stop()
         await channel.stop()
 
     web_app.on_startup.append(start)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
@@ -250,6 +250,26 @@ class WebChatHub:
         view = MessageView.of(message)
         await self._broadcast(session_id, [view])
         return view
+
+    def serves(self, session_id: str) -> bool:
+        """Whether a WebSocket of the session is open on this worker."""
+        return bool(self._sockets.get(session_id))
+
+    async def deliver(self, session_id: str, message_ids: Sequence[int]) -> int:
+        """Send messages already in the session's transcript (notifications stored by the
+        outbox dispatcher, in this worker or another) to its sockets open here.
+
+        Returns:
+            How many messages were sent (0 when no socket of the session is open here).
+        """
+        if not message_ids or not self.serves(session_id):
+            return 0
+        wanted = set(message_ids)
+        async with self.uow_factory() as uow:
+            stored = await list_messages(uow, session_id, after=min(wanted) - 1)
+            views = [MessageView.of(m) for m in stored if m.id in wanted]
+        await self._broadcast(session_id, views)
+        return len(views)
 
     async def transcript(self, session_id: str, after: int) -> list[MessageView]:
         """The session's messages after the id ``after`` (the caller authenticated)."""

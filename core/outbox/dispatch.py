@@ -1,12 +1,23 @@
 """Sending the outbox, channel by channel: claiming due rows, recording success and failure.
 
-A dispatcher (``bot/handlers/telegram_notify.py`` for Telegram) runs one unit of work per
-batch: ``claim_due`` locks the batch, the channel sends each message, then ``mark_sent`` or
-``mark_failed`` records the outcome and the unit of work commits. A message that fails is
-retried with exponential backoff and parked after ``MAX_ATTEMPTS`` tries, the reason kept in
-``last_error``; none is dropped silently. ``stale_reason`` names messages that must not be
-sent any more (a reminder of an appointment that started, was cancelled or moved): they are
-parked with that reason instead.
+The dispatcher (``bot/dispatcher.py``) works in one of two ways, by channel:
+
+- Delivered inside a transaction (the web chat: a pushed message is a row of the transcript):
+  ``claim_due`` locks a batch, each message is delivered and ``mark_sent`` in the same unit of
+  work, which commits once. A worker that dies mid-batch commits nothing and its row locks go
+  with its connection: exactly once, by construction.
+- Sent over the network (Telegram): a transaction must not stay open while messages wait for
+  the rate limiter, so ``claim_due(..., lease=, worker=)`` *leases* the batch (``claimed_until``,
+  ``claimed_by``) and commits. Each message is then sent and its outcome recorded at once in its
+  own short unit of work (``load_claimed`` + ``mark_sent`` / ``mark_failed`` / ``park``), so
+  that a worker dying mid-batch leaves only unsent rows behind, which are claimed again when
+  the lease runs out, or at once by the next holder of the channel's sender lock
+  (``release_leases``).
+
+A message that fails is retried with exponential backoff and parked after ``MAX_ATTEMPTS``
+tries, the reason kept in ``last_error``; none is dropped silently. ``stale_reason`` names
+messages that must not be sent any more (a reminder of an appointment that started, was
+cancelled or moved): they are parked with that reason instead.
 
 On PostgreSQL the claim is ``SELECT ... FOR UPDATE SKIP LOCKED``: two dispatchers never take
 the same row, and neither waits for the other. On SQLite a unit of work is exclusive anyway.
@@ -18,7 +29,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.reminders import REMINDER, reminder_stale_reason
@@ -30,9 +41,11 @@ __all__ = [
     "MAX_BACKOFF",
     "backoff",
     "claim_due",
+    "load_claimed",
     "mark_failed",
     "mark_sent",
     "park",
+    "release_leases",
     "stale_reason",
 ]
 
@@ -56,26 +69,91 @@ def backoff(
 
 
 async def claim_due(
-    uow: UnitOfWork, *, channel: str, limit: int, now: datetime
+    uow: UnitOfWork,
+    *,
+    channel: str,
+    limit: int,
+    now: datetime,
+    lease: timedelta | None = None,
+    worker: str | None = None,
 ) -> list[OutboxMessage]:
     """Lock up to ``limit`` pending messages of a channel that are due at ``now``, oldest due
-    first, for the rest of this unit of work.
+    first, for the rest of this unit of work; rows another worker has leased are left alone.
+
+    With ``lease`` and ``worker`` the rows are also leased to ``worker`` until ``now + lease``
+    (the caller commits the lease before sending). Rows of an expired lease, and rows leased
+    by ``worker`` itself before (a pass of its own that failed half-way), are claimed again.
 
     On PostgreSQL rows locked by another dispatcher are skipped (``FOR UPDATE SKIP LOCKED``).
+
+    Raises:
+        ValueError: only one of ``lease`` and ``worker`` was given.
     """
+    if (lease is None) != (worker is None):
+        raise ValueError("a lease needs a worker name, and a worker name a lease")
+    free = [OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now]
+    if worker is not None:
+        free.append(OutboxMessage.claimed_by == worker)
     statement = (
         select(OutboxMessage)
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.channel == channel,
             OutboxMessage.next_attempt_at <= now,
+            or_(*free),
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if uow.dialect == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
-    return list(await uow.session.scalars(statement))
+    messages = list(await uow.session.scalars(statement))
+    if lease is not None and messages:
+        for message in messages:
+            message.claimed_until = now + lease
+            message.claimed_by = worker
+        await uow.flush()
+    return messages
+
+
+async def load_claimed(uow: UnitOfWork, message_id: int, *, worker: str) -> OutboxMessage | None:
+    """A message leased to ``worker`` and still pending, locked for this unit of work; None
+    when the lease was lost (it ran out and another worker claimed the row)."""
+    statement = select(OutboxMessage).where(
+        OutboxMessage.id == message_id,
+        OutboxMessage.claimed_by == worker,
+        OutboxMessage.status == OutboxStatus.PENDING,
+    )
+    if uow.dialect == "postgresql":
+        statement = statement.with_for_update()
+    message: OutboxMessage | None = await uow.session.scalar(
+        statement.execution_options(populate_existing=True)
+    )
+    return message
+
+
+async def release_leases(uow: UnitOfWork, *, channel: str) -> int:
+    """End every lease on the channel's pending rows (the caller has just become the channel's
+    only sender, so whoever leased them is gone); returns how many rows were released."""
+    result = await uow.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.claimed_by.is_not(None),
+        )
+        .values(claimed_until=None, claimed_by=None)
+        .returning(OutboxMessage.id)
+    )
+    released = len(result.all())
+    if released:
+        logger.warning("outbox: took over %d %s message(s) left by a sender", released, channel)
+    return released
+
+
+def _end_lease(message: OutboxMessage) -> None:
+    message.claimed_until = None
+    message.claimed_by = None
 
 
 async def mark_sent(uow: UnitOfWork, message: OutboxMessage, *, now: datetime) -> None:
@@ -84,6 +162,7 @@ async def mark_sent(uow: UnitOfWork, message: OutboxMessage, *, now: datetime) -
     message.attempts += 1
     message.sent_at = now
     message.last_error = None
+    _end_lease(message)
     await uow.flush()
 
 
@@ -93,6 +172,7 @@ async def park(uow: UnitOfWork, message: OutboxMessage, *, reason: str, now: dat
     message.status = OutboxStatus.PARKED
     message.last_error = reason[:ERROR_LENGTH]
     message.next_attempt_at = now
+    _end_lease(message)
     await uow.flush()
     logger.warning(
         "outbox %s (%s, %s) parked: %s", message.id, message.kind, message.channel, reason
@@ -124,6 +204,7 @@ async def mark_failed(
         return True
     message.last_error = error[:ERROR_LENGTH]
     message.next_attempt_at = now + backoff(message.attempts)
+    _end_lease(message)
     await uow.flush()
     logger.info(
         "outbox %s failed (try %d of %d), next try at %s",

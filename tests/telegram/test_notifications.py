@@ -5,11 +5,13 @@ failures back off, then park with the reason kept."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select
 
-from bot.handlers.telegram_notify import TelegramNotifier
+from bot.dispatcher import OutboxDispatcher
+from bot.handlers.telegram_notify import TelegramSender
+from bot.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account
 from core.appointments.models import Appointment, AppointmentKind, AppointmentStatus, Office
@@ -81,6 +83,13 @@ def texts(api: FakeBotApi, chat_id: int) -> list[str]:
     return [c.text for c in api.calls_of("sendMessage", chat_id) if c.ok]
 
 
+def notifier(
+    harness: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock, **options: Any
+) -> OutboxDispatcher:
+    """The outbox dispatcher with the Telegram sender only."""
+    return OutboxDispatcher(uow_factory, clock, [TelegramSender(harness.channel)], **options)
+
+
 async def outbox(uow_factory: UnitOfWorkFactory) -> list[OutboxMessage]:
     async with uow_factory() as uow:
         return list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -90,22 +99,24 @@ async def test_a_status_change_reaches_the_owner_and_a_subscriber_in_their_langu
     polling: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     await seed(uow_factory)
-    notifier = TelegramNotifier(polling.channel, uow_factory, clock)
+    dispatcher = notifier(polling, uow_factory, clock)
     await set_status(uow_factory, "approved")
 
-    report = await notifier.run_once()
+    report = await dispatcher.run_once("telegram")
 
     assert (report.sent, report.failed, report.parked) == (2, 0, 0)
     (owner,) = texts(polling.api, OWNER)
     (subscriber,) = texts(polling.api, SUBSCRIBER)
-    for text in (owner, subscriber):
-        assert text.startswith(f"Update on your case {RECEIPT}: Case Was Approved")
-        assert "USCIS approved your case" in text
-    # No Spanish catalog yet: English words, but Spanish dates for the chat that chose Spanish.
-    assert "Changed on 2 de marzo de 2026." in owner
+    assert subscriber.startswith(f"Update on your case {RECEIPT}: Case Was Approved")
+    assert "USCIS approved your case" in subscriber
     assert "Changed on March 2, 2026." in subscriber
+    # The owner chose Spanish: Spanish words (as far as the catalog has them) and dates.
+    spanish = translator("es")
+    heading = spanish._("Update on your case {receipt}: {title}").split("{")[0]
+    assert owner.startswith(f"{heading}{RECEIPT}")
+    assert spanish._("Changed on {day}.").format(day="2 de marzo de 2026") in owner
     assert all(c.json("reply_markup") is None for c in polling.api.calls_of("sendMessage"))
-    assert (await notifier.run_once()).claimed == 0
+    assert (await dispatcher.run_once("telegram")).claimed == 0
     assert len(texts(polling.api, OWNER)) == 1
 
 
@@ -114,25 +125,28 @@ async def test_reminders_arrive_24_hours_and_2_hours_before_once_each(
 ) -> None:
     account_id = await seed(uow_factory)
     await book(uow_factory, account_id, hours_ahead=30)  # Tuesday 8:00 pm in New York
-    notifier = TelegramNotifier(polling.channel, uow_factory, clock)
+    dispatcher = notifier(polling, uow_factory, clock)
     starts_at = clock.now() + timedelta(hours=30)
 
-    await notifier.run_once()
+    await dispatcher.run_once("telegram")
     assert texts(polling.api, OWNER) == []
     clock.set(starts_at - timedelta(hours=23))
-    await notifier.run_once()
-    await notifier.run_once()
+    await dispatcher.run_once("telegram")
+    await dispatcher.run_once("telegram")
     (day_before,) = texts(polling.api, OWNER)
     assert "martes, 3 de marzo de 2026" in day_before  # the office's day, in Spanish
     assert "Test ASC, 1 Test Plaza, New York, NY 10278" in day_before
     assert "BIO-NT1234" in day_before
     clock.set(starts_at - timedelta(hours=1, minutes=30))
-    await notifier.run_once()
-    await notifier.run_once()
+    await dispatcher.run_once("telegram")
+    await dispatcher.run_once("telegram")
     assert len(texts(polling.api, OWNER)) == 2
-    assert "starts in about 2 hours" in texts(polling.api, OWNER)[1]
+    soon = translator("es")._(
+        "Reminder: your biometrics appointment starts in about 2 hours: {when}."
+    ).split("{")[0]
+    assert texts(polling.api, OWNER)[1].startswith(soon)
     clock.set(starts_at + timedelta(minutes=1))
-    await notifier.run_once()
+    await dispatcher.run_once("telegram")
     assert len(texts(polling.api, OWNER)) == 2
     assert texts(polling.api, SUBSCRIBER) == []  # reminders go to the account's chats only
 
@@ -148,7 +162,7 @@ async def test_a_reminder_of_a_cancelled_appointment_is_parked_not_sent(
         assert appointment is not None
         appointment.status = AppointmentStatus.CANCELLED
         await uow.commit()
-    report = await TelegramNotifier(polling.channel, uow_factory, clock).run_once()
+    report = await notifier(polling, uow_factory, clock).run_once("telegram")
     assert report.parked == 1
     assert texts(polling.api, OWNER) == []
     (row,) = await outbox(uow_factory)
@@ -159,19 +173,19 @@ async def test_a_5xx_leaves_the_row_pending_and_the_next_pass_delivers_it(
     polling: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     await seed(uow_factory)
-    notifier = TelegramNotifier(polling.channel, uow_factory, clock)
+    dispatcher = notifier(polling, uow_factory, clock)
     polling.api.fail("sendMessage", status=502, chat_id=SUBSCRIBER, times=1)
     await set_status(uow_factory, "approved")
 
-    report = await notifier.run_once()
+    report = await dispatcher.run_once("telegram")
 
     assert (report.sent, report.failed) == (1, 1)
     failed = [m for m in await outbox(uow_factory) if m.address == str(SUBSCRIBER)]
     assert [(m.status, m.attempts) for m in failed] == [(OutboxStatus.PENDING, 1)]
     assert "Bad Gateway" in (failed[0].last_error or "")
-    assert (await notifier.run_once()).claimed == 0  # not before the backoff
+    assert (await dispatcher.run_once("telegram")).claimed == 0  # not before the backoff
     clock.advance(backoff(1))
-    assert (await notifier.run_once()).sent == 1
+    assert (await dispatcher.run_once("telegram")).sent == 1
     assert len(texts(polling.api, SUBSCRIBER)) == 1
     assert len(texts(polling.api, OWNER)) == 1
     assert {m.status for m in await outbox(uow_factory)} == {OutboxStatus.SENT}
@@ -181,14 +195,14 @@ async def test_a_row_that_keeps_failing_is_parked_with_the_reason(
     polling: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     await seed(uow_factory)
-    notifier = TelegramNotifier(polling.channel, uow_factory, clock, max_attempts=3)
+    dispatcher = notifier(polling, uow_factory, clock, max_attempts=3)
     polling.api.fail("sendMessage", status=502, chat_id=SUBSCRIBER, times=100)
     await set_status(uow_factory, "approved")
 
     for attempt in range(1, 4):
-        await notifier.run_once()
+        await dispatcher.run_once("telegram")
         clock.advance(backoff(attempt))
-    assert (await notifier.run_once()).claimed == 0
+    assert (await dispatcher.run_once("telegram")).claimed == 0
 
     (row,) = [m for m in await outbox(uow_factory) if m.address == str(SUBSCRIBER)]
     assert (row.status, row.attempts) == (OutboxStatus.PARKED, 3)

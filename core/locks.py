@@ -1,0 +1,234 @@
+"""Locks that hold across worker processes: PostgreSQL advisory locks, one holder at a time.
+
+An ``AdvisoryLock`` is a session-level ``pg_try_advisory_lock``. Every lock a worker holds
+lives on one connection (``_LockSession``, one per database per process), taken from the pool
+with the first lock and handed back when the last one is released: holding many locks costs
+one connection, and taking or giving one up is one short statement. The server releases a
+session's locks when its connection ends, so a worker that dies (even by SIGKILL) gives its
+locks up at once, and a waiting worker takes over at its next try. Nothing ever blocks
+waiting for a lock: callers try, and come back later or leave the work to the holder.
+
+If that connection breaks, every lock on it is gone (the server released them): ``still_held``
+says so, and the next ``try_acquire`` opens a new connection.
+
+On SQLite casebot runs as one process, and an in-process table of holders stands in (per
+database file), so the same code works on both.
+
+Keys are two 32-bit numbers: a namespace (one per kind of lock, below) and a key within it
+(``key_of`` hashes a text key). They never meet the one-number lock of the migrations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+import zlib
+from typing import ClassVar, Final
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.db import Database
+
+__all__ = ["CHAT_LOCKS", "SENDER_LOCKS", "AdvisoryLock", "key_of"]
+
+logger = logging.getLogger(__name__)
+
+SENDER_LOCKS: Final = 0x0CA5_0001  # one sender per channel whose rate the whole bot shares
+CHAT_LOCKS: Final = 0x0CA5_0002  # one worker at a time handles a chat's inbox
+
+_BROKEN: Final = (DBAPIError, SQLAlchemyError, OSError)
+
+# SQLite (one process): (database url, namespace, key) -> the holder.
+_local_holders: dict[tuple[str, int, int], AdvisoryLock] = {}
+
+
+def key_of(name: str) -> int:
+    """A stable non-negative 31-bit key for a text (CRC-32: equal in every process)."""
+    return zlib.crc32(name.encode("utf-8")) & 0x7FFF_FFFF
+
+
+class _LockSession:
+    """The one connection on which a process holds its advisory locks of one database."""
+
+    _sessions: ClassVar[weakref.WeakKeyDictionary[Database, _LockSession]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.connection: AsyncConnection | None = None
+        self.generation = 0  # a new number for every new connection
+        self.held = 0  # locks held on the connection
+        # Which object holds each lock: the server's locks are re-entrant within a session, so
+        # two holders in this process are kept apart here.
+        self.holders: dict[tuple[int, int], AdvisoryLock] = {}
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
+
+    @classmethod
+    def of(cls, db: Database) -> _LockSession:
+        session = cls._sessions.get(db)
+        if session is None:
+            session = cls._sessions[db] = cls(db)
+        return session
+
+    async def run(
+        self, sql: str, namespace: int, key: int, *, open_new: bool, change: int = 0
+    ) -> tuple[bool, int]:
+        """Run a lock function; returns its boolean answer and the connection's generation.
+        ``change`` is added to the count of held locks when the answer is true; the
+        connection goes back to the pool when none is left.
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError, OSError: the database cannot be reached (every
+                lock of this session is lost then).
+        """
+        async with self._lock:
+            if self.connection is None:
+                if not open_new:
+                    return False, self.generation
+                self.connection = await self.db.engine.connect()
+                self.generation += 1
+            try:
+                answer = await self.connection.scalar(
+                    text(sql), {"namespace": namespace, "key": key}
+                )
+                # A session-level lock outlives the transaction: never sit idle in one.
+                await self.connection.commit()
+            except _BROKEN:
+                await self._drop()
+                raise
+            generation = self.generation
+            if answer:
+                self.held += change
+            if self.held <= 0:
+                self.held = 0
+                connection, self.connection = self.connection, None
+                await connection.close()  # holds no lock: safe back in the pool
+            return bool(answer), generation
+
+    async def _drop(self) -> None:
+        connection, self.connection = self.connection, None
+        self.held = 0
+        self.holders.clear()
+        if connection is None:
+            return
+        logger.warning("advisory locks: the lock connection broke; its locks are released")
+        try:
+            # Never hand a connection that may still hold locks back to the pool.
+            await connection.invalidate()
+            await connection.close()
+        except _BROKEN:
+            logger.debug("closing a broken lock connection failed", exc_info=True)
+
+
+class AdvisoryLock:
+    """One lock, held by at most one process (one holder object) at a time.
+
+    Args:
+        db: the database whose server keeps the lock.
+        namespace: the kind of lock (``SENDER_LOCKS``, ``CHAT_LOCKS``).
+        key: which lock of that kind (``key_of(...)``).
+    """
+
+    def __init__(self, db: Database, namespace: int, key: int) -> None:
+        self.db = db
+        self.namespace = namespace
+        self.key = key
+        self._generation: int | None = None  # the lock connection it was taken on
+        self._held_locally = False
+
+    @property
+    def held(self) -> bool:
+        """Whether this object believes it holds the lock (see ``still_held``)."""
+        return self._generation is not None or self._held_locally
+
+    async def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; True when this object holds it now.
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError, OSError: the database cannot be reached.
+        """
+        if self.held:
+            return True
+        if self.db.dialect != "postgresql":
+            local = (self.db.url, self.namespace, self.key)
+            if local in _local_holders:
+                return False
+            _local_holders[local] = self
+            self._held_locally = True
+            return True
+        session = _LockSession.of(self.db)
+        slot = (self.namespace, self.key)
+        if slot in session.holders:
+            return False
+        session.holders[slot] = self  # before the await: no other task of ours may try now
+        try:
+            got, generation = await session.run(
+                "SELECT pg_try_advisory_lock(:namespace, :key)",
+                self.namespace,
+                self.key,
+                open_new=True,
+                change=1,
+            )
+        except BaseException:
+            session.holders.pop(slot, None)
+            raise
+        if not got:
+            session.holders.pop(slot, None)
+            return False
+        self._generation = generation
+        return True
+
+    async def still_held(self) -> bool:
+        """Ask the server whether the lock is still ours (False when the lock connection broke:
+        the server has released it, and another worker may hold it now)."""
+        if self.db.dialect != "postgresql":
+            return self._held_locally
+        if self._generation is None:
+            return False
+        try:
+            held, generation = await _LockSession.of(self.db).run(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                "AND pid = pg_backend_pid() AND classid = :namespace AND objid = :key "
+                "AND objsubid = 2 AND granted)",
+                self.namespace,
+                self.key,
+                open_new=False,
+            )
+        except _BROKEN:
+            held, generation = False, -1
+        if not held or generation != self._generation:
+            self._generation = None
+            session = _LockSession.of(self.db)
+            if session.holders.get((self.namespace, self.key)) is self:
+                del session.holders[(self.namespace, self.key)]
+            return False
+        return True
+
+    async def release(self) -> None:
+        """Give the lock up (nothing happens when it is not held)."""
+        if self._held_locally:
+            _local_holders.pop((self.db.url, self.namespace, self.key), None)
+            self._held_locally = False
+            return
+        generation, self._generation = self._generation, None
+        if generation is None:
+            return
+        session = _LockSession.of(self.db)
+        if session.holders.get((self.namespace, self.key)) is self:
+            del session.holders[(self.namespace, self.key)]
+        if session.generation != generation:
+            return  # taken on a connection that broke since: the server released it
+        try:
+            await session.run(
+                "SELECT pg_advisory_unlock(:namespace, :key)",
+                self.namespace,
+                self.key,
+                open_new=False,
+                change=-1,
+            )
+        except _BROKEN:
+            return  # the connection broke: the server released the lock with it
