@@ -18,7 +18,7 @@ from bot.handlers.telegram_webhook import (
     webhook_path,
     webhook_secret,
 )
-from bot.i18n import LOCALES
+from bot.i18n import LOCALES, translator
 from bot.model import Attachment, Button, Reply
 from core.accounts.otp import totp
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -103,6 +103,17 @@ async def test_sets_the_command_menu_in_every_language(polling: Harness) -> None
             "help",
             "language",
         ]
+
+
+async def test_each_languages_command_menu_comes_from_its_catalog(polling: Harness) -> None:
+    english = {"start": "Start over", "menu": "Menu", "help": "Help", "language": "Change language"}
+    for call in polling.api.calls_of("setMyCommands"):
+        code = call.params.get("language_code")
+        t = translator(code or "en")
+        described = {c["command"]: c["description"] for c in call.json("commands")}
+        assert described == {name: t._(msgid) for name, msgid in english.items()}
+        if code is not None:  # every catalog words "Change language" its own way
+            assert described["language"] != "Change language", code
 
 
 async def test_a_long_reply_is_split_at_line_breaks_with_the_keyboard_last(
