@@ -25,6 +25,7 @@ INTENT_TO_DIALOG = {
 _STARTS = frozenset(
     {*INTENT_TO_DIALOG.values(), "my_cases", "forgot_password", "lost_device", "create_account"}
 )
+LANGUAGE = "language"  # the language picker: always there, beside the flows
 
 
 class Menu(enum.Enum):
@@ -77,6 +78,8 @@ def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
             return Stay()
         if name == "greeting":
             return Stay()
+        if name == "g:lang":  # typed, not pressed: "change language", "en español"
+            return Start(LANGUAGE)
         if name in available:
             return Start(name, {"receipt_number": receipt} if receipt else {})
         return Stay()
@@ -90,7 +93,7 @@ def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
                 prompt=prompt,
                 parse=parse,
                 handle=handle,
-                starts=tuple(sorted(set(available) & _STARTS)),
+                starts=(*sorted(set(available) & _STARTS), LANGUAGE),
                 help=N_(
                     "The menu lists everything I can do. Choose a button or type what you need, "
                     'for example "check my case" or a receipt number.'
