@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import translator
 from core.accounts.otp import totp
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
 
@@ -166,12 +167,13 @@ def test_arabic_lays_the_panel_out_right_to_left(page: Any, server: str, artifac
     expect(chat.panel).to_have_attribute("dir", "ltr")
     chat.language.select_option("ar")
     # Through the engine's own picker: "language", then the button of العربية.
-    expect(chat.user_messages().last).to_have_text("أنت: العربية")
+    ar = translator("ar")  # the widget's labels come from the catalog, as served
+    expect(chat.user_messages().last).to_have_text(f"{ar._('You')}: العربية")
     chat.settle()
     assert "expired" not in " ".join(chat.bot_messages().all_inner_texts())
     expect(chat.panel).to_have_attribute("dir", "rtl")
     expect(chat.panel).to_have_attribute("lang", "ar")
-    expect(page.get_by_role("button", name="إغلاق المحادثة")).to_be_visible()
+    expect(page.get_by_role("button", name=ar._("Close chat"))).to_be_visible()
     box = chat.panel.bounding_box()
     close = page.locator("#casebot-widget .close").bounding_box()
     assert close["x"] < box["x"] + box["width"] / 2  # the close button sits on the left
@@ -233,3 +235,25 @@ def test_keyboard_only_opens_sends_and_escape_returns_to_the_launcher(
             " : el.getAttribute('aria-label')"
         )
         assert label
+
+
+def test_the_language_picker_switches_the_widgets_own_labels_at_once(
+    page: Any, server: str
+) -> None:
+    page.goto(server + "/")
+    chat = widget(page)
+    chat.open()
+    chat.settle()
+    send = page.locator("#casebot-widget .send")
+    expect(send).to_have_text("Send")
+    for locale in ("es", "zh", "ru"):
+        t = translator(locale)
+        chat.language.select_option(locale)
+        # The labels change before the conversation's answer comes back.
+        expect(send).to_have_text(t._("Send"))
+        expect(page.locator("#casebot-widget .close")).to_have_attribute("title", t._("Close chat"))
+        # "Language" is also the menu's button, so every catalog words it already.
+        assert t._("Language") != "Language"
+        expect(chat.language).to_have_attribute("title", t._("Language"))
+        expect(chat.panel).to_have_attribute("lang", locale)
+        chat.settle()
