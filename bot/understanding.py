@@ -20,7 +20,7 @@ first use, in about 0.1 s, with no I/O; a message then takes well under a millis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Final
 
@@ -97,8 +97,8 @@ def _model() -> _Model:
     examples: list[tuple[str, list[str]]] = []
     latin_words: dict[str, list[str]] = {}
     for language, module in MODULES.items():
-        intent_cues += cue_labels(module.CUES)
-        topic_cues += cue_labels(module.TOPICS)
+        intent_cues += cue_labels(module.CUES, language)
+        topic_cues += cue_labels(module.TOPICS, language)
         words: list[str] = _folded_words(module.WORDS)
         for intent, phrases in module.PHRASES.items():
             for phrase in phrases:
@@ -118,8 +118,10 @@ def _model() -> _Model:
     unique: dict[tuple[str, tuple[str, ...]], Cue] = {}
     for cue in intent_cues:
         same = unique.get((cue.label, cue.words))
-        if same is None or same.weight < cue.weight:
-            unique[(cue.label, cue.words)] = cue
+        if same is not None:
+            weight = max(same.weight, cue.weight)
+            cue = replace(cue, weight=weight, languages=same.languages | cue.languages)
+        unique[(cue.label, cue.words)] = cue
     intent_cues = list(unique.values())
     languages = LanguageIdentifier(latin_words, NEUTRAL_WORDS)
     known = frozenset(w for words in latin_words.values() for w in words)
@@ -133,8 +135,13 @@ def _model() -> _Model:
     )
 
 
-def _intent(model: _Model, message: Message, *, fuzzy: bool) -> str:
-    scores = model.intents.scores(message, model.known, fuzzy=fuzzy)
+def _intent(model: _Model, message: Message, language: str | None) -> str:
+    scores = model.intents.scores(
+        message,
+        model.known,
+        fuzzy=language not in NO_FUZZY_LANGUAGES,
+        languages=frozenset({language, "en"}) if language else None,
+    )
     top = max(scores.values(), default=0.0)
     if top < MIN_CUE_SCORE:
         # No cue: the classifier is not asked. On the evaluation set it got one such message
@@ -164,7 +171,7 @@ def understand(text: str, locale: str | None = None) -> Understanding:
     message = prepare(text)
     hint = fold(locale).split("-")[0].split("_")[0] if locale else None
     language = model.languages.identify(text, message, hint)
-    intent = _intent(model, message, fuzzy=language not in NO_FUZZY_LANGUAGES)
+    intent = _intent(model, message, language)
     if receipt is not None and intent in ("unknown", "greeting", "help"):
         intent = "case_status"
     requested = None
@@ -185,7 +192,10 @@ def account_help_topic(text: str) -> str | None:
     if not isinstance(text, str):
         return None
     model = _model()
-    scores = model.topics.scores(prepare(text[:MAX_TEXT]), model.known)
+    message = prepare(text[:MAX_TEXT])
+    language = model.languages.identify(text, message)
+    languages = frozenset({language, "en"}) if language else None
+    scores = model.topics.scores(message, model.known, languages=languages)
     if not scores:
         return None
     return max(TOPICS, key=lambda t: (scores.get(t, 0.0), -TOPICS.index(t)))

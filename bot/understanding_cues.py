@@ -22,7 +22,12 @@ __all__ = ["Cue", "CueIndex", "parse_cues"]
 DEFAULT_WEIGHT: Final = 2.0
 MAX_GAP: Final = 2  # words allowed between two words of a phrase ("cancel MY appointment")
 STEM: Final = "*"
-MISSPELLED_SHARE: Final = 0.5  # a cue found through a misspelling is less sure
+# A cue found through a misspelling is less sure, a short one more so ("cuesta" is no
+# misspelled "cuenta").
+MISSPELLED_SHARE: Final = 0.5
+MISSPELLED_LONG_SHARE: Final = 0.8
+LONG_CUE: Final = 7
+ANY_LANGUAGE: Final = frozenset({"*"})
 _DRAWN_RE: Final = re.compile(r"(\w)\1{2,}")
 _REPEATS_RE: Final = re.compile(r"(\w)\1+")
 
@@ -40,9 +45,10 @@ class Cue:
     words: tuple[str, ...]
     weight: float
     compact: bool  # Chinese or Korean: matched inside the text, not word by word
+    languages: frozenset[str] = ANY_LANGUAGE  # whose lexicon it comes from
 
 
-def parse_cues(label: str, spec: str) -> list[Cue]:
+def parse_cues(label: str, spec: str, language: str = "*") -> list[Cue]:
     """The cues of one ``|``-separated list.
 
     Raises:
@@ -60,12 +66,12 @@ def parse_cues(label: str, spec: str) -> list[Cue]:
             raise ValueError(f"bad cue {entry!r} for {label}") from None
         folded = fold(text)
         if any(is_compact_script(c) for c in folded):
-            cues.append(Cue(label, ("".join(folded.split()),), weight, compact=True))
+            cues.append(Cue(label, ("".join(folded.split()),), weight, True, frozenset({language})))
             continue
         words = tuple(folded.replace("-", " ").replace("'", " ").split())
         if not words or weight <= 0:
             raise ValueError(f"bad cue {entry!r} for {label}")
-        cues.append(Cue(label, words, weight, compact=False))
+        cues.append(Cue(label, words, weight, False, frozenset({language})))
     return cues
 
 
@@ -136,11 +142,18 @@ class CueIndex:
         return found
 
     def match(
-        self, message: Message, known: frozenset[str] = frozenset(), *, fuzzy: bool = True
+        self,
+        message: Message,
+        known: frozenset[str] = frozenset(),
+        *,
+        fuzzy: bool = True,
+        languages: frozenset[str] | None = None,
     ) -> list[tuple[Cue, bool]]:
         """The cues found in a message, each once, with whether all its words were typed
         right. A cue found inside a longer one of the same label (``account`` inside ``my
-        account``) is left out: the same words count once."""
+        account``) is left out: the same words count once. With ``languages``, a misspelled
+        cue counts only from those languages' lexicons (and the shared one): "dice" is a
+        Spanish word, not a misspelled Vietnamese "dich"."""
         keys = [self.keys(word, known, fuzzy=fuzzy) for word in message.words]
         found: dict[int, tuple[Cue, frozenset[int], bool]] = {}
         for i, word_keys in enumerate(keys):
@@ -149,8 +162,10 @@ class CueIndex:
                     if id(cue) in found:
                         continue
                     positions = _phrase_at(cue.words, keys, i)
-                    if positions is not None:
-                        exact = all(keys[p][w] for p, w in zip(positions, cue.words, strict=True))
+                    if positions is None:
+                        continue
+                    exact = all(keys[p][w] for p, w in zip(positions, cue.words, strict=True))
+                    if exact or languages is None or cue.languages & (languages | ANY_LANGUAGE):
                         found[id(cue)] = (cue, frozenset(positions), exact)
         kept = [
             (cue, exact)
@@ -165,12 +180,21 @@ class CueIndex:
         return kept
 
     def scores(
-        self, message: Message, known: frozenset[str] = frozenset(), *, fuzzy: bool = True
+        self,
+        message: Message,
+        known: frozenset[str] = frozenset(),
+        *,
+        fuzzy: bool = True,
+        languages: frozenset[str] | None = None,
     ) -> dict[str, float]:
-        """The summed weight of the cues found, per label; a misspelled cue counts half."""
+        """The summed weight of the cues found, per label; a misspelled cue counts less."""
         totals: dict[str, float] = defaultdict(float)
-        for cue, exact in self.match(message, known, fuzzy=fuzzy):
-            totals[cue.label] += cue.weight if exact else cue.weight * MISSPELLED_SHARE
+        for cue, exact in self.match(message, known, fuzzy=fuzzy, languages=languages):
+            share = 1.0
+            if not exact:
+                long = min(len(w) for w in cue.words) >= LONG_CUE
+                share = MISSPELLED_LONG_SHARE if long else MISSPELLED_SHARE
+            totals[cue.label] += cue.weight * share
         return dict(totals)
 
 
@@ -200,6 +224,6 @@ def _phrase_at(words: tuple[str, ...], keys: list[dict[str, bool]], start: int) 
     return positions
 
 
-def cue_labels(cues: Mapping[str, str]) -> list[Cue]:
-    """Every cue of a ``{label: list}`` table."""
-    return [cue for label, spec in cues.items() for cue in parse_cues(label, spec)]
+def cue_labels(cues: Mapping[str, str], language: str = "*") -> list[Cue]:
+    """Every cue of a ``{label: list}`` table (of one language's lexicon, or ``*``)."""
+    return [cue for label, spec in cues.items() for cue in parse_cues(label, spec, language)]

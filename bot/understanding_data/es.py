@@ -28,10 +28,11 @@ CUES: Final[dict[str, str]] = {
     " | acceder:2 | acceder cuenta:3",
     "language": "idioma:3 | lengua:2 | lenguaje:2 | hablar:1 | hablas:2 | habla:1"
     " | cambiar idioma:3 | otro idioma:3 | en que idioma:3 | traducir:2",
-    "help": "ayuda:2 | ayudame:2 | ayúdame:2 | ayudar:2 | que puedes hacer:3 | que haces:2"
+    "help": "como le hago:3 | ayuda:2 | ayudame:2 | ayúdame:2 | ayudar:2"
+    " | que puedes hacer:3 | que haces:2"
     " | como funciona:3 | no entiendo:2 | opciones:2 | instrucciones:2 | socorro:2",
     "cancel": "cancelar:1 | cancela:1 | parar:2 | salir:2 | olvidalo:2 | olvídalo:2"
-    " | dejalo:2 | ya no:2 | no quiero:1 | basta:2 | detener:2 | terminar:2",
+    " | dejalo:2 | no gracias:3 | ya no:2 | no quiero:1 | basta:2 | detener:2 | terminar:2",
     "greeting": "hola:2 | ola:2 | buenos dias:3 | buen dia:3 | buenas tardes:3 | buenas noches:3"
     " | buenas:2 | que tal:2 | saludos:2 | gracias:2 | muchas gracias:3 | que onda:2",
 }

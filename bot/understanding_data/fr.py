@@ -26,7 +26,8 @@ CUES: Final[dict[str, str]] = {
     "help": "aide:2 | aider:2 | aidez:2 | aide moi:3 | faire quoi:3 | que peux tu faire:3"
     " | comment ca marche:3 | comment utiliser:3 | comprends pas:2 | options:2 | secours:1",
     "cancel": "annuler:1 | annule:1 | arreter:2 | arrete:2 | stop:2 | quitter:2 | sortir:2"
-    " | laisse tomber:3 | laissez tomber:3 | tant pis:2 | oublie ca:2 | plus besoin:2",
+    " | non merci:3 | laisse tomber:3 | laissez tomber:3 | tant pis:2 | oublie ca:2"
+    " | plus besoin:2",
     "greeting": "bonjour:2 | salut:2 | bonsoir:2 | coucou:2 | allo:2 | bonne journee:2"
     " | merci:2 | merci beaucoup:3 | cc:1 | slt:2 | bjr:2",
 }
@@ -72,7 +73,7 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "language": (
         "changer de langue",
-        "vous parlez francais",
+        "est ce que vous parlez francais",
         "en anglais s'il vous plait",
         "une autre langue",
         "je ne parle pas anglais",

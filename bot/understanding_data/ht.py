@@ -25,7 +25,8 @@ CUES: Final[dict[str, str]] = {
     "language": "lang:3 | langaj:3 | pale:2 | chanje lang:3 | tradui:2 | lot lang:3",
     "help": "ed:2 | ede:2 | ede m:3 | ede mwen:3 | edem:3 | kisa ou ka fe:3 | kijan sa mache:3"
     " | koman sa mache:3 | m pa konprann:2 | sekou:1",
-    "cancel": "anile:1 | kite sa:3 | sispann:2 | rete:1 | soti:2 | fini:1 | pa bezwen ankò:2"
+    "cancel": "non mesi:3 | anile:1 | kite sa:3 | sispann:2 | rete:1 | soti:2 | fini:1"
+    " | pa bezwen ankò:2"
     " | pa bezwen anko:2 | bliye sa:2",
     "greeting": "bonjou:2 | bonswa:2 | sak pase:3 | sa k pase:3 | kijan ou ye:2 | alo:2"
     " | mesi:2 | mesi anpil:3 | bonjou tout moun:3 | kouman ou ye:2",

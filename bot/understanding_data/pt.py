@@ -10,7 +10,7 @@ CUES: Final[dict[str, str]] = {
     " | aprovado:2 | aprovaram:2 | negado:2 | verificar:1 | consultar:2 | acompanhar:2"
     " | cade:2 | green card:3 | cartao verde:3 | autorizacao de trabalho:2 | ver caso:3",
     "appointment": "agendamento:3 | agendar:3 | agenda:1 | marcar:2 | remarcar:3 | horario:2"
-    " | consulta:1 | atendimento:2 | biometria:3 | digitais:3 | impressoes digitais:3"
+    " | atendimento:2 | biometria:3 | digitais:3 | impressoes digitais:3"
     " | entrevista:2 | data:1 | marcar horario:3 | cancelar agendamento:3",
     "password_reset": "senha:3 | esqueci:2 | esqueceu:2 | redefinir:3 | bloqueada:3"
     " | bloqueado:3 | bloquearam:3 | codigo:1 | nao recebi:2 | nao recebo:2"
@@ -26,7 +26,8 @@ CUES: Final[dict[str, str]] = {
     " | o que voce pode fazer:3 | como funciona:3 | nao entendi:2 | nao entendo:2"
     " | opcoes:2 | socorro:2",
     "cancel": "cancelar:1 | cancela:1 | parar:2 | sair:2 | deixa pra la:3"
-    " | deixa:1 | esquece:2 | nao quero mais:2 | chega:2 | desistir:2",
+    " | deixa:1 | nao obrigado:3 | nao obrigada:3 | esquece:2 | nao quero mais:2 | chega:2"
+    " | desistir:2",
     "greeting": "oi:2 | ola:2 | bom dia:3 | boa tarde:3 | boa noite:3 | tudo bem:2"
     " | obrigado:2 | obrigada:2 | valeu:2 | e ai:2 | opa:1",
 }

@@ -27,7 +27,7 @@ CUES: Final[dict[str, str]] = {
     "help": "giup:2 | giup do:3 | tro giup:3 | huong dan:3 | lam duoc gi:3 | lam gi duoc:3"
     " | khong hieu:2 | cach dung:3 | cach su dung:3 | ho tro:2",
     "cancel": "huy:1 | huy bo:2 | dung lai:2 | dung:1 | thoat:2 | thoi:2 | khong can:2"
-    " | bo qua:2 | ket thuc:2 | khong muon nua:2",
+    " | khong cam on:3 | bo qua:2 | ket thuc:2 | khong muon nua:2",
     "greeting": "xin chao:3 | chao:2 | chao ban:3 | chao buoi sang:3 | chao buoi toi:3"
     " | cam on:2 | alo:2 | chao anh:3 | chao chi:3",
 }

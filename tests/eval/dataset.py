@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["EVAL_DIR", "Example", "load_examples"]
+from bot.understanding_data import LANGUAGE_NAMES, MODULES, SHARED_CUES
+from bot.understanding_text import prepare
+
+__all__ = [
+    "EVAL_DIR",
+    "Example",
+    "folded_key",
+    "lexicon_entries",
+    "load_examples",
+    "training_phrases",
+]
 
 EVAL_DIR: Final = Path(__file__).resolve().parent
 
@@ -52,3 +62,31 @@ def load_examples(directory: Path = EVAL_DIR) -> list[Example]:
                 Example(path.stem, number, intent, _none(receipt), _none(language), text)
             )
     return examples
+
+
+def folded_key(text: str) -> str:
+    """A message as the model sees it: folded words, no receipt numbers, no punctuation."""
+    return " ".join(prepare(text).words)
+
+
+def training_phrases() -> dict[str, str]:
+    """Every training phrase, folded, with where it comes from."""
+    return {
+        folded_key(phrase): f"{language}.PHRASES[{intent}]"
+        for language, module in MODULES.items()
+        for intent, phrases in module.PHRASES.items()
+        for phrase in phrases
+    }
+
+
+def lexicon_entries() -> set[str]:
+    """Every cue of the lexicon (words and short phrases), folded."""
+    tables = [SHARED_CUES, LANGUAGE_NAMES]
+    for module in MODULES.values():
+        tables += [module.CUES, module.TOPICS]
+    return {
+        folded_key((entry.strip().rpartition(":")[0] or entry.strip()).replace("*", ""))
+        for table in tables
+        for spec in table.values()
+        for entry in spec.split("|")
+    }

@@ -8,42 +8,19 @@ import pytest
 
 from bot.i18n import LOCALES
 from bot.understanding import INTENTS, understand
-from bot.understanding_data import LANGUAGE_NAMES, MODULES, SHARED_CUES
-from bot.understanding_text import prepare
-from tests.eval.dataset import Example, load_examples
+from bot.understanding_data import MODULES
+from tests.eval.dataset import (
+    Example,
+    folded_key,
+    lexicon_entries,
+    load_examples,
+    training_phrases,
+)
 
 INTENT_GOAL = 0.95
 MIN_EXAMPLES = 25
 
 EXAMPLES = load_examples()
-
-
-def _key(text: str) -> str:
-    """A message as the model sees it: folded words, no receipt numbers, no punctuation."""
-    return " ".join(prepare(text).words)
-
-
-def _training_phrases() -> dict[str, str]:
-    """Every training phrase, folded, with where it comes from."""
-    return {
-        _key(phrase): f"{language}.PHRASES[{intent}]"
-        for language, module in MODULES.items()
-        for intent, phrases in module.PHRASES.items()
-        for phrase in phrases
-    }
-
-
-def lexicon_entries() -> set[str]:
-    """Every cue of the lexicon (words and short phrases), folded."""
-    tables = [SHARED_CUES, LANGUAGE_NAMES]
-    for module in MODULES.values():
-        tables += [module.CUES, module.TOPICS]
-    return {
-        _key((entry.strip().rpartition(":")[0] or entry.strip()).replace("*", ""))
-        for table in tables
-        for spec in table.values()
-        for entry in spec.split("|")
-    }
 
 
 def test_every_language_has_enough_examples_of_known_intents() -> None:
@@ -60,18 +37,18 @@ def test_no_evaluation_message_is_a_training_phrase() -> None:
     """The classifier's training messages and the evaluation set are disjoint. (Cues are a
     lexicon of words and short phrases: a message may consist of one, like "привет"; the
     benchmark reports the accuracy on the messages that are not one.)"""
-    training = _training_phrases()
+    training = training_phrases()
     overlap = [
-        f"{e.file_language}.txt:{e.line} {e.text!r} = {training[_key(e.text)]}"
+        f"{e.file_language}.txt:{e.line} {e.text!r} = {training[folded_key(e.text)]}"
         for e in EXAMPLES
-        if _key(e.text) and _key(e.text) in training
+        if folded_key(e.text) and folded_key(e.text) in training
     ]
     assert not overlap, "evaluation messages found in the training phrases:\n" + "\n".join(overlap)
 
 
 def test_the_overlap_check_sees_a_training_phrase_however_it_is_typed() -> None:
     phrase = MODULES["es"].PHRASES["case_status"][0]
-    assert _key(phrase.upper().replace("a", "á") + "!!") in _training_phrases()
+    assert folded_key(phrase.upper().replace("a", "á") + "!!") in training_phrases()
     assert "mot de passe" in lexicon_entries()
 
 
