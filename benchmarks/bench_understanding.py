@@ -1,0 +1,196 @@
+"""Benchmark of free-text understanding (issue 6): accuracy per language and time per message.
+
+Run ``.venv/bin/python -m benchmarks.bench_understanding [--repeats N]`` (or ``make bench``).
+It runs the whole evaluation set of ``tests/eval/`` through ``bot.understanding.understand``
+on one core, prints a Markdown report and writes it to the section "Understanding (issue 6)"
+of ``benchmarks/RESULTS.md``. Goals: 95% intent accuracy in every language, every receipt
+number found, under 2 ms per message. It exits with status 1 when a goal is missed (and still
+records the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+from benchmarks.results import RESULTS_FILE, cores, cpu_model, write_section
+from bot.i18n import LOCALES
+from tests.eval.dataset import Example, folded_key, lexicon_entries, load_examples
+
+SECTION: Final = "Understanding (issue 6)"
+INTENT_GOAL: Final = 0.95
+TIME_GOAL_MS: Final = 2.0
+
+
+@dataclass
+class Tally:
+    """What one language's examples gave."""
+
+    examples: int = 0
+    intents_right: int = 0
+    languages_right: int = 0
+    languages_none: int = 0  # None where a language was expected: no harm, counted apart
+    languages_wrong: int = 0
+    receipts_expected: int = 0
+    receipts_found: int = 0
+    receipts_invented: int = 0
+    not_lexicon: int = 0  # examples that are not themselves one lexicon entry
+    not_lexicon_right: int = 0
+    misses: list[str] = field(default_factory=list)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def evaluate(examples: list[Example]) -> dict[str, Tally]:
+    from bot.understanding import understand
+
+    lexicon = lexicon_entries()
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    for example in examples:
+        tally = tallies[example.file_language]
+        got = understand(example.text)
+        tally.examples += 1
+        right = got.intent == example.intent
+        tally.intents_right += right
+        if not right:
+            tally.misses.append(f"{example.text!r} -> {got.intent} (expected {example.intent})")
+        if got.language == example.language:
+            tally.languages_right += 1
+        elif got.language is None:
+            tally.languages_none += 1
+        else:
+            tally.languages_wrong += 1
+        if example.receipt_number is not None:
+            tally.receipts_expected += 1
+            tally.receipts_found += got.receipt_number == example.receipt_number
+        elif got.receipt_number is not None:
+            tally.receipts_invented += 1
+        if folded_key(example.text) not in lexicon:
+            tally.not_lexicon += 1
+            tally.not_lexicon_right += right
+    return tallies
+
+
+def time_calls(examples: list[Example], repeats: int) -> tuple[float, list[float]]:
+    """The first call (which builds the model) and every later call, in milliseconds."""
+    import bot.understanding as understanding
+
+    understanding._model.cache_clear()
+    started = time.perf_counter()
+    understanding.understand(examples[0].text)
+    first = (time.perf_counter() - started) * 1000
+    calls = []
+    for _ in range(repeats):
+        for example in examples:
+            started = time.perf_counter()
+            understanding.understand(example.text)
+            calls.append((time.perf_counter() - started) * 1000)
+    return first, calls
+
+
+def report(
+    args: argparse.Namespace, tallies: dict[str, Tally], first: float, calls: list[float]
+) -> tuple[str, bool]:
+    total = Tally()
+    rows = []
+    for language in LOCALES:
+        t = tallies[language]
+        for name in vars(total):
+            if name != "misses":
+                setattr(total, name, getattr(total, name) + getattr(t, name))
+        rows.append(
+            f"| {language} | {t.examples} | **{_percent(t.intents_right, t.examples)}** "
+            f"| {_percent(t.not_lexicon_right, t.not_lexicon)} ({t.not_lexicon}) "
+            f"| {_percent(t.languages_right, t.examples)} "
+            f"| {t.languages_none} | {t.languages_wrong} "
+            f"| {t.receipts_found}/{t.receipts_expected} | {t.receipts_invented} |"
+        )
+    mean = statistics.fmean(calls)
+    p99 = statistics.quantiles(calls, n=100)[98]
+    worst = min(LOCALES, key=lambda lang: tallies[lang].intents_right / tallies[lang].examples)
+    worst_rate = tallies[worst].intents_right / tallies[worst].examples
+    receipts_ok = total.receipts_found == total.receipts_expected and not total.receipts_invented
+    goals = [
+        ("intent accuracy, every language", f"≥ {INTENT_GOAL:.0%}",
+         f"lowest: {worst} {worst_rate:.1%}", worst_rate >= INTENT_GOAL),
+        ("receipt numbers found (none invented)", "100%",
+         f"{total.receipts_found}/{total.receipts_expected}, {total.receipts_invented} invented",
+         receipts_ok),
+        ("time per message, mean", f"< {TIME_GOAL_MS:g} ms", f"{mean * 1000:.0f} µs",
+         mean < TIME_GOAL_MS),
+        ("time per message, p99", f"< {TIME_GOAL_MS:g} ms", f"{p99 * 1000:.0f} µs",
+         p99 < TIME_GOAL_MS),
+    ]  # fmt: skip
+    met = all(ok for *_, ok in goals)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {cores()} cores (nproc), {cpu_model()}; Python {platform.python_version()};"
+        f" one process, one core; load average {load:.2f} at the start",
+        f"- command: `python -m benchmarks.bench_understanding --repeats {args.repeats}`",
+        "",
+        "| language | messages | intent accuracy | of which not a lexicon entry (n) "
+        "| language right | language None | language wrong | receipt numbers | invented |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        f"| **all** | {total.examples} | **{_percent(total.intents_right, total.examples)}** "
+        f"| {_percent(total.not_lexicon_right, total.not_lexicon)} ({total.not_lexicon}) "
+        f"| {_percent(total.languages_right, total.examples)} | {total.languages_none} "
+        f"| {total.languages_wrong} | {total.receipts_found}/{total.receipts_expected} "
+        f"| {total.receipts_invented} |",
+        "",
+        "| goal | target | measured | |",
+        "|---|---|---|---|",
+        *(f"| {name} | {target} | **{got}** | {'met' if ok else '**MISSED**'} |"
+          for name, target, got, ok in goals),
+        "",
+        f"Time: {len(calls):,} calls ({args.repeats} passes over the {total.examples} messages)"
+        f" after the first; mean {mean * 1000:.0f} µs, median"
+        f" {statistics.median(calls) * 1000:.0f} µs, p99 {p99 * 1000:.0f} µs, max"
+        f" {max(calls) * 1000:.0f} µs. The first call builds the model from"
+        f" `bot/understanding_data/` (lexicons, fuzzy index, classifiers): {first:.0f} ms, once"
+        " per process.",
+        "",
+        "How to read it:",
+        "- The evaluation set (`tests/eval/<language>.txt`) was written as people type in a chat:"
+        " short, informal, misspelled, without accents or tone marks, mixed with English, receipt"
+        " numbers inside sentences with spaces or dashes. None of its messages is a training"
+        " phrase (a test checks it after folding). Some are a single lexicon entry (\"bonjou\","
+        " \"привет\"): the column \"not a lexicon entry\" leaves those out.",
+        "- \"language None\" is the model declining to guess (\"ok\", \"ajuda ai\"): the"
+        " conversation keeps its language. \"language wrong\" would switch it: a test requires 0.",
+        "- Receipt numbers: found means the canonical number was returned; invented counts"
+        " numbers returned for messages that hold none.",
+    ]  # fmt: skip
+    misses = [f"  {lang}: {m}" for lang in LOCALES for m in tallies[lang].misses]
+    if misses:
+        lines += ["", "Intents missed:", "", *(f"- {m.strip()}" for m in misses)]
+    return "\n".join(lines), met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=20, help="timed passes over the set")
+    args = parser.parse_args()
+    examples = load_examples()
+    first, calls = time_calls(examples, max(1, args.repeats))
+    tallies = evaluate(examples)
+    body, met = report(args, tallies, first, calls)
+    print(body)
+    write_section(SECTION, body)
+    print(f"\nwritten to {RESULTS_FILE}", file=sys.stderr)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
