@@ -12,6 +12,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from bot.app import App
 from bot.engine import Engine
+from bot.handlers.admin_api import add_admin_routes
 from bot.handlers.web_api import add_chat_routes, error_middleware, json_error
 from bot.handlers.web_openapi import openapi_document
 from bot.handlers.webchat import WebChatConfig, WebChatHub
@@ -87,6 +88,7 @@ def create_web_app(
     config = chat_config or WebChatConfig(origins=app.settings.web_origins)
     hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
     add_chat_routes(web_app, hub)
+    add_admin_routes(web_app, app.uow_factory, app.settings.admin_token)
     web_app.router.add_get("/", _static("index.html", "text/html"), allow_head=False)
     # The widget's labels come from the catalogs, written into the script as it is served.
     widget = _static("widget.js", "text/javascript", widget_script)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from bot.engine import MAX_TEXT_LENGTH
+from bot.handlers.admin_openapi import add_admin_document
 from bot.handlers.web_api import MAX_PAYLOAD_LENGTH
 
 __all__ = ["openapi_document"]
@@ -97,7 +98,7 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "casebot web chat API",
@@ -383,3 +384,4 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    return add_admin_document(document)

@@ -34,6 +34,7 @@ __all__ = [
     "import_cases_as",
     "list_appointments_as",
     "read_audit",
+    "read_office",
     "read_offices",
     "reopen_day_as",
     "set_capacity_as",
@@ -124,6 +125,16 @@ async def read_offices(uow_factory: UnitOfWorkFactory) -> list[Office]:
     async with uow_factory() as uow:
         offices = await list_offices(uow)
         return [await get_office(uow, o.id, with_schedule=True) for o in offices]
+
+
+async def read_office(uow_factory: UnitOfWorkFactory, office: int | str) -> Office:
+    """One active office with its hours and closures (not audited).
+
+    Raises:
+        OfficeNotFound: no such active office.
+    """
+    async with uow_factory() as uow:
+        return await get_office(uow, office, with_schedule=True)
 
 
 async def add_office_as(

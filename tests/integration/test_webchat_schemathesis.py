@@ -18,6 +18,7 @@ import requests
 import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -31,6 +32,16 @@ from bot.handlers.web import create_web_app
 from bot.handlers.webchat import WebChatConfig
 from bot.settings import Settings
 from core.demo import load_demo
+
+ADMIN_TOKEN = "schemathesis-admin-token-0123456789"
+# The admin import takes CSV: good files, files with bad rows, and noise (200 and 422 both).
+GOOD_ROWS = ["WAC2212345678,I-765,approved", "EAC2190099901,I-130,Case Was Received"]
+BAD_ROWS = ["EAC21900,I-130,approved", "LIN2390001234,I-485,lost", "", "a,b,c,d"]
+CSV_BODIES = (
+    st.lists(st.sampled_from(GOOD_ROWS), min_size=1, max_size=3)
+    | st.lists(st.sampled_from(GOOD_ROWS + BAD_ROWS), max_size=5)
+).map(lambda rows: "\n".join(["receipt_number,form_type,status", *rows]).encode())
+schemathesis.openapi.media_type("text/csv", CSV_BODIES | st.binary(max_size=200))
 
 CHECKS = [
     not_a_server_error,
@@ -53,7 +64,10 @@ class LiveServer:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
     async def _main(self) -> None:
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{self.folder / 'db.sqlite3'}")
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{self.folder / 'db.sqlite3'}",
+            admin_token=ADMIN_TOKEN,
+        )
         app = build_app(settings)
         await app.prepare_database(demo_if_empty=False)
         await load_demo(app.uow_factory)
@@ -102,7 +116,8 @@ def test_the_api_keeps_to_its_openapi_document(
     live_server: LiveServer, chat_session: dict[str, str]
 ) -> None:
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json")
-    headers = {"Authorization": f"Bearer {chat_session['token']}"}
+    chat_headers = {"Authorization": f"Bearer {chat_session['token']}"}
+    admin_headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     tested: set[str] = set()
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -115,6 +130,8 @@ def test_the_api_keeps_to_its_openapi_document(
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
+            admin = "admin" in (case.operation.tags or [])
+            headers = admin_headers if admin else chat_headers
             if "session_id" in (case.path_parameters or {}):
                 case.path_parameters["session_id"] = chat_session["session_id"]
             if case.query is not None and "token" in case.query:
@@ -127,4 +144,6 @@ def test_the_api_keeps_to_its_openapi_document(
         tested.add(operation.label)
     # (schemathesis leaves out the document's own address)
     assert "POST /api/chat/sessions/{session_id}/messages" in tested
-    assert len(tested) >= 9
+    assert "POST /api/admin/cases/import" in tested
+    assert "PUT /api/admin/offices/{code}/closures/{day}" in tested
+    assert len(tested) >= 21
