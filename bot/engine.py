@@ -446,13 +446,15 @@ class Engine:
             value = step.parse(ctx, text)
             if inspect.isawaitable(value):
                 value = await value
-        except (ValueError, InvalidInput) as error:
+        except (ValueError, DomainError) as error:
+            # A refusal of the domain met while reading the answer (a date too far ahead) is
+            # a reason to ask again, like a malformed answer.
             if not step.secret and await self._offer_switch(turn, text):
                 return
             reason = describe_error(ctx, error) if isinstance(error, DomainError) else str(error)
             example = ctx._(step.example) if step.example else None
             if example and example not in reason:  # the reason may show one already
-                reason = f"{reason}\n{ctx._('For example:')} {example}"
+                reason += "\n" + ctx._("For example: {example}").format(example=example)
             ctx.say(reason)
             await self._fail(turn)
             await self._prompt(turn)

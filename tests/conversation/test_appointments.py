@@ -244,6 +244,8 @@ async def test_a_typed_date_and_time_are_understood(
     assert "For example: 3/4/2026, 3/4 or Wednesday" in chat.text
     await chat.send("3/1/2026")
     assert "That day has already passed." in chat.text
+    await chat.send("12/1/2026")  # a refusal of the domain raised while reading the answer
+    assert "That date is too far ahead." in chat.text
     await chat.send("3/7/2026")
     assert "There are no free times on Saturday, March 7, 2026" in chat.text
     await chat.send("Wednesday")
