@@ -199,6 +199,11 @@ class TelegramInbox:
         if self.metrics is not None:
             self.metrics.telegram_updates.labels(outcome=outcome).inc()
 
+    async def settled(self) -> None:
+        """Wait until the updates received so far in this worker are handled (or failed)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     # --- the sweeper ------------------------------------------------------------------------
 
     def start(self) -> None:

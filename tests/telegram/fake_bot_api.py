@@ -8,6 +8,8 @@ api = FakeBotApi(TOKEN)
 await api.start()                 # api.url is the server's root, for base_url
 api.push(api.message(42, "hi"))   # the next getUpdates returns it
 api.fail("sendMessage", status=429, retry_after=2, chat_id=42, times=1)
+api.hold("sendMessage", after=20)  # answer 20, then keep the next ones waiting
+api.release()                     # let them go: those whose client is gone are not delivered
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self._hold: tuple[str, int] | None = None  # (method, answered before holding)
+        self._released = asyncio.Event()
+        self.held = 0  # requests waiting now
 
     # --- running ----------------------------------------------------------------------------
 
@@ -173,6 +178,19 @@ class FakeBotApi:
         """Answer the next ``times`` calls of ``method`` (to ``chat_id``, or any) with an error."""
         self._failures.append(_Failure(method, status, retry_after, chat_id, times))
 
+    def hold(self, method: str, *, after: int) -> None:
+        """Answer ``after`` more calls of ``method`` successfully, then keep the next ones
+        waiting (a request in flight) until ``release``."""
+        done = len([c for c in self.calls if c.method == method and c.ok])
+        self._hold = (method, done + after)
+        self._released.clear()
+
+    def release(self) -> None:
+        """Answer the held calls. A call whose client went away meanwhile is recorded with
+        status 499 and counts as not delivered (it never reached the chat)."""
+        self._hold = None
+        self._released.set()
+
     def calls_of(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [
             c
@@ -201,7 +219,18 @@ class FakeBotApi:
             else:
                 params = {k: str(v) for k, v in (await request.post()).items()}
         call = Call(method, params, files)
-        self.calls.append(call)
+        if self._must_hold(method):
+            self.held += 1
+            call.status = 0  # in flight
+            self.calls.append(call)
+            await self._released.wait()
+            self.held -= 1
+            if request.transport is None or request.transport.is_closing():
+                call.status = 499  # the client is gone: no answer, no delivery
+                return _error(499, "Client Closed Request")
+            call.status = 200
+        else:
+            self.calls.append(call)
         failure = self._failure_for(call)
         if failure is not None:
             call.status = failure.status
@@ -211,6 +240,12 @@ class FakeBotApi:
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
         return _ok(self._answer(call))
+
+    def _must_hold(self, method: str) -> bool:
+        if self._hold is None or self._hold[0] != method:
+            return False
+        answered = len([c for c in self.calls if c.method == method and c.status == 200])
+        return answered >= self._hold[1]
 
     def _failure_for(self, call: Call) -> _Failure | None:
         for failure in self._failures:

@@ -1,0 +1,129 @@
+"""The webhook's inbox: a chat's updates handled in update_id order whichever way they were
+stored, none lost when the worker that stored them dies, none handled twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from telegram import Update
+
+from bot.handlers.telegram_inbox import TelegramInbox
+from core.inbox import DUPLICATE, HANDLED, LATE, InboxUpdate, pending_count, store_update
+from core.uow import UnitOfWorkFactory
+from tests.fakes import FakeClock
+from tests.telegram.conftest import CHAT, Harness
+
+
+def inbox_of(harness: Harness) -> TelegramInbox:
+    inbox = harness.channel.inbox
+    assert inbox is not None
+    return inbox
+
+
+async def store(uow_factory: UnitOfWorkFactory, *updates: dict[str, Any]) -> None:
+    """What a worker does before it answers the webhook (and then, here, dies)."""
+    async with uow_factory() as uow:
+        for update in updates:
+            chat = update.get("message", update.get("callback_query", {})).get("chat", {})
+            assert await store_update(
+                uow,
+                channel="telegram",
+                update_id=update["update_id"],
+                chat_id=str(chat.get("id", CHAT)),
+                payload=update,
+            )
+        await uow.commit()
+
+
+async def outcomes(uow_factory: UnitOfWorkFactory) -> dict[int, str | None]:
+    async with uow_factory() as uow:
+        rows = await uow.session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id))
+        return {row.update_id: row.outcome for row in rows}
+
+
+def texts(harness: Harness) -> list[str]:
+    return [c.text for c in harness.api.calls_of("sendMessage", CHAT) if c.ok]
+
+
+async def test_a_chats_updates_are_handled_in_update_id_order_however_they_were_stored(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    first = webhook.api.message(CHAT, "hi")
+    second = webhook.api.message(CHAT, "Check a case status")
+    third = webhook.api.message(CHAT, "WAC2212345678")
+    await store(uow_factory, third, first, second)
+
+    await inbox_of(webhook).drain(str(CHAT))
+
+    replies = texts(webhook)
+    assert len(replies) == 3
+    assert "receipt number" in replies[1]
+    assert "Case Was Approved" in replies[2]
+    assert set((await outcomes(uow_factory)).values()) == {HANDLED}
+
+
+async def test_updates_a_dead_worker_stored_are_handled_by_the_sweeper(
+    webhook: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    await store(uow_factory, webhook.api.message(CHAT, "WAC2212345678"))
+    inbox = inbox_of(webhook)
+    assert await inbox.sweep() == 0  # not stale yet: its worker may be at it
+    clock.advance(inbox.stale_after + timedelta(seconds=1))
+
+    assert await inbox.sweep() == 1
+
+    assert "Case Was Approved" in "\n".join(texts(webhook))
+    async with uow_factory() as uow:
+        assert await pending_count(uow, "telegram") == 0
+
+
+async def test_a_turn_that_committed_before_its_worker_died_is_not_handled_again(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    update = webhook.api.message(CHAT, "WAC2212345678")
+    await store(uow_factory, update)
+    # The worker ran the turn (committed, replies sent) and died before marking the update.
+    await webhook.channel.application.process_update(
+        Update.de_json(update, webhook.channel.application.bot)
+    )
+    assert len(texts(webhook)) == 1
+
+    await inbox_of(webhook).drain(str(CHAT))
+
+    assert len(texts(webhook)) == 1
+    assert await outcomes(uow_factory) == {update["update_id"]: DUPLICATE}
+
+
+async def test_an_update_older_than_the_chats_last_is_recognised_not_handled(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    older = webhook.api.message(CHAT, "menu")
+    newer = webhook.api.message(CHAT, "WAC2212345678")
+    await webhook.deliver(newer)
+    assert len(texts(webhook)) == 1
+
+    assert webhook.client is not None
+    from tests.telegram.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
+
+    response = await webhook.client.post(
+        WEBHOOK_PATH, json=older, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    )
+    assert response.status == 200
+    await inbox_of(webhook).settled()
+
+    assert len(texts(webhook)) == 1
+    assert (await outcomes(uow_factory))[older["update_id"]] == LATE
+
+
+async def test_the_same_update_delivered_to_the_webhook_twice_is_stored_once(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    update = webhook.api.message(CHAT, "WAC2212345678")
+
+    await webhook.deliver(update)
+    await webhook.deliver(update)
+
+    assert len(texts(webhook)) == 1
+    assert await outcomes(uow_factory) == {update["update_id"]: HANDLED}
