@@ -18,6 +18,9 @@ __all__ = ["FuzzyIndex", "allowed_edits", "osa_distance"]
 
 SHORTEST_FUZZY: Final = 4  # shorter words must be typed right: too many are one edit apart
 LONG_WORD: Final = 9  # from this length two edits are allowed
+# Longer "words" are not looked up: no word is that long, and a 2,000-letter one would cost
+# two million deletions.
+LONGEST_FUZZY: Final = 30
 
 
 def allowed_edits(length: int) -> int:
@@ -75,7 +78,7 @@ class FuzzyIndex:
         if typed in self._words:
             return [typed]
         limit = allowed_edits(len(typed))
-        if limit == 0:
+        if limit == 0 or len(typed) > LONGEST_FUZZY:
             return []
         candidates: set[str] = set()
         for key in _deletions(typed, limit):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -229,3 +231,14 @@ def test_a_bad_cue_is_refused_when_the_model_is_built() -> None:
         parse_cues("help", "aide | :3")
     with pytest.raises(ValueError, match="bad cue"):
         parse_cues("help", "aide:x")
+
+
+@pytest.mark.parametrize("text", ["xq" * 1000, "a" * 2000, "pass" * 500, "ب" * 2000, "예" * 2000])
+def test_a_huge_word_is_answered_at_once(text: str) -> None:
+    """The engine accepts 2,000 characters: one 2,000-letter "word" once took minutes (every
+    two-letter deletion of it was looked up as a possible misspelling)."""
+    started = time.perf_counter()
+    understood = understand(text)
+    account_help_topic(text)
+    assert time.perf_counter() - started < 1.0
+    assert understood.intent in INTENTS
