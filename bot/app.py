@@ -60,5 +60,9 @@ class App:
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     """Wire the application for these settings (no I/O happens until it is used)."""
     clock = clock or SystemClock()
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     return App(settings=settings, db=db, uow_factory=UnitOfWorkFactory(db, clock), clock=clock)

@@ -36,7 +36,6 @@ the new holder first releases the leases the old one left.
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import contextlib
 import logging
@@ -52,6 +51,7 @@ from typing import Final
 from bot.metrics import CasebotMetrics
 from bot.model import Reply
 from bot.notifications import UnknownNotification, render_message
+from bot.senders import ExternalSender, PermanentFailure, Sender, TransactionalSender
 from core.clock import Clock
 from core.locks import SENDER_LOCKS, AdvisoryLock, key_of
 from core.outbox.dispatch import (
@@ -73,6 +73,7 @@ __all__ = [
     "OutboxDispatcher",
     "PassReport",
     "PermanentFailure",
+    "Sender",
     "TransactionalSender",
     "worker_name",
 ]
@@ -82,65 +83,6 @@ logger = logging.getLogger(__name__)
 INTERVAL: Final = 1.0  # seconds between passes of a channel with nothing to send
 BATCH: Final = 50
 LEASE: Final = timedelta(minutes=2)  # longer than a batch takes at Telegram's 30 messages/s
-
-
-class PermanentFailure(Exception):
-    """A refusal no retry can change (the person blocked the bot, the session is gone): the
-    row is parked at once with this as the reason."""
-
-
-class ExternalSender(abc.ABC):
-    """Sends a rendered notification over the network.
-
-    Attributes:
-        channel: the outbox channel it sends (``telegram``).
-        exclusive: only one worker at a time may send this channel (a shared rate limit).
-    """
-
-    channel: str
-    exclusive: bool = True
-
-    def address_problem(self, address: str) -> str | None:
-        """Why a row's address cannot be sent to at all (parked with it), or None."""
-        return None
-
-    @abc.abstractmethod
-    async def send(self, address: str, reply: Reply) -> None:
-        """Send one message; returns once the service accepted it.
-
-        Raises:
-            PermanentFailure: never worth another try.
-            Exception: anything else is retried after a backoff.
-        """
-
-    def is_permanent(self, error: BaseException) -> bool:
-        """Whether a failure of ``send`` is final (besides ``PermanentFailure``)."""
-        return isinstance(error, PermanentFailure)
-
-
-class TransactionalSender(abc.ABC):
-    """Delivers a rendered notification inside the dispatcher's unit of work.
-
-    Attributes:
-        channel: the outbox channel it delivers (``webchat``).
-    """
-
-    channel: str
-
-    @abc.abstractmethod
-    async def deliver(self, uow: UnitOfWork, message: OutboxMessage, reply: Reply) -> None:
-        """Write the delivery in ``uow`` (committed with the ``sent`` mark by the dispatcher).
-
-        Raises:
-            PermanentFailure: the address is gone; the row is parked.
-        """
-
-    async def after_commit(self) -> None:
-        """Called after a batch committed (tell live connections in this process)."""
-        return None
-
-
-Sender = ExternalSender | TransactionalSender
 
 
 @dataclass

@@ -38,6 +38,9 @@ class Settings:
             allowed to embed the web chat, besides the server's own; None means the default
             (any port of ``http://localhost`` and ``http://127.0.0.1``); ``*`` allows any.
         var_dir: where the default database and mail folder live.
+        db_pool_size: ``CASEBOT_DB_POOL_SIZE``, PostgreSQL connections each worker keeps open.
+        db_max_overflow: ``CASEBOT_DB_MAX_OVERFLOW``, connections a worker may open beyond
+            them at busy times.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -49,6 +52,8 @@ class Settings:
     admin_token: str | None = None
     web_origins: tuple[str, ...] | None = None
     var_dir: Path = Path("var")
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
 
     @property
     def uses_default_database(self) -> bool:
@@ -105,6 +110,8 @@ class Settings:
         if admin_token is not None and len(admin_token) < 16:
             raise ConfigError("CASEBOT_ADMIN_TOKEN must be at least 16 characters")
         web_origins = _origins(get("CASEBOT_WEB_ORIGINS"))
+        pool_size = _count(get("CASEBOT_DB_POOL_SIZE"), "CASEBOT_DB_POOL_SIZE", 10, low=1)
+        max_overflow = _count(get("CASEBOT_DB_MAX_OVERFLOW"), "CASEBOT_DB_MAX_OVERFLOW", 10, low=0)
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -114,7 +121,22 @@ class Settings:
             smtp_url=smtp_url,
             admin_token=admin_token,
             web_origins=web_origins,
+            db_pool_size=pool_size,
+            db_max_overflow=max_overflow,
         )
+
+
+def _count(value: str | None, name: str, default: int, *, low: int) -> int:
+    """A whole number setting between ``low`` and 1000.
+
+    Raises:
+        ConfigError: anything else.
+    """
+    if value is None:
+        return default
+    if not value.isdigit() or not low <= int(value) <= 1000:
+        raise ConfigError(f"{name} must be a whole number from {low} to 1000, got {value!r}")
+    return int(value)
 
 
 def _origins(value: str | None) -> tuple[str, ...] | None:

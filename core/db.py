@@ -95,12 +95,22 @@ class Database:
         url: a SQLAlchemy URL; ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``.
             A plain ``postgresql://`` or ``sqlite://`` is given its async driver.
         echo: log every SQL statement (never in production: parameters may be personal data).
+        pool_size: PostgreSQL connections kept open (``CASEBOT_DB_POOL_SIZE``).
+        max_overflow: PostgreSQL connections opened beyond them at busy times
+            (``CASEBOT_DB_MAX_OVERFLOW``).
 
     Raises:
         ValueError: the URL names a backend other than SQLite or PostgreSQL.
     """
 
-    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_DATABASE_URL,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+    ) -> None:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         engine_args: dict[str, Any] = {"echo": echo}
@@ -108,7 +118,9 @@ class Database:
             _ensure_sqlite_folder(self.url)
             engine_args["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
-            engine_args.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            engine_args.update(
+                pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_args)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

@@ -30,6 +30,10 @@ def test_a_plain_postgresql_url_gets_the_async_driver() -> None:
         ("CASEBOT_SMTP_URL", "mail.example.com"),
         ("CASEBOT_SECRET_KEY", "short"),
         ("CASEBOT_ADMIN_TOKEN", "abc"),
+        ("CASEBOT_DB_POOL_SIZE", "0"),
+        ("CASEBOT_DB_POOL_SIZE", "ten"),
+        ("CASEBOT_DB_MAX_OVERFLOW", "-1"),
+        ("CASEBOT_DB_MAX_OVERFLOW", "5000"),
     ],
 )
 def test_a_bad_value_fails_at_start_up_naming_the_variable(variable: str, value: str) -> None:
@@ -47,3 +51,18 @@ def test_the_environment_wins_over_the_env_file(
     settings = Settings.from_env(env_file=env_file)
     assert settings.admin_token == "from-the-file-0123456789"
     assert settings.telegram_token == "environment"
+
+
+def test_pool_sizes_reach_the_postgresql_engine() -> None:
+    from bot.app import build_app
+
+    settings = Settings.from_env(
+        {
+            "CASEBOT_DATABASE_URL": "postgresql://u@h:5432/d",
+            "CASEBOT_DB_POOL_SIZE": "4",
+            "CASEBOT_DB_MAX_OVERFLOW": "0",
+        }
+    )
+    assert (settings.db_pool_size, settings.db_max_overflow) == (4, 0)
+    pool = build_app(settings).db.engine.pool
+    assert (pool.size(), pool._max_overflow) == (4, 0)  # type: ignore[attr-defined]
