@@ -50,6 +50,7 @@ bench: $(STAMP) $(CATALOGS)  ## benchmarks of the core on SQLite and PostgreSQL,
 	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_telegram
 	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_import $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_understanding
 
 clean:
