@@ -10,10 +10,12 @@ from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine, EngineConfig
 from bot.mail import mailer_from_settings
 from bot.settings import Settings
+from core.accounts.totp_store import reseal_totp_secrets
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.demo import load_demo
 from core.schema import upgrade
+from core.secret_box import SecretBox
 from core.uow import UnitOfWorkFactory
 
 __all__ = ["App", "build_app"]
@@ -41,6 +43,14 @@ class App:
             await load_demo(self.uow_factory)
             logger.info("empty database: demo data loaded")
             return True
+        # Authenticator secrets stored plain (before encryption) or under an old key are
+        # sealed under the current one; secrets no configured key opens are reported.
+        await reseal_totp_secrets(self.uow_factory)
+        if self.settings.secret_key is None and not self.settings.uses_default_database:
+            logger.warning(
+                "CASEBOT_SECRET_KEY is not set: secrets at rest are sealed under the public "
+                "development key; set it in production"
+            )
         return False
 
     def build_engine(self, config: EngineConfig | None = None) -> Engine:
@@ -65,4 +75,5 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
-    return App(settings=settings, db=db, uow_factory=UnitOfWorkFactory(db, clock), clock=clock)
+    box = SecretBox(settings.secret_key, settings.old_secret_keys)
+    return App(settings=settings, db=db, uow_factory=UnitOfWorkFactory(db, clock, box), clock=clock)

@@ -195,5 +195,10 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _("You have done that many times. Please wait {time} and try again.").format(
                 time=_minutes(ctx, max(1, math.ceil(seconds / 60)))
             )
+        case e.SecretUnreadable():
+            return _(
+                "Sorry, we cannot check codes from your authenticator app right now. Please "
+                "use your backup code instead, or try again later."
+            )
         case _:
             return _("Sorry, that did not work. Please try again.")

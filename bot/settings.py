@@ -29,6 +29,8 @@ class Settings:
     Attributes:
         database_url: ``CASEBOT_DATABASE_URL``; a SQLite file under ``./var/`` by default.
         secret_key: ``CASEBOT_SECRET_KEY``; None means a development key (refused in webhook mode).
+        old_secret_keys: ``CASEBOT_OLD_SECRET_KEYS``, comma-separated keys used before: secrets
+            stored under them are still read, and sealed again under ``secret_key``.
         telegram_token: ``TELEGRAM_BOT_TOKEN``; None means no Telegram.
         telegram_api_url: ``CASEBOT_TELEGRAM_API_URL``, for a local Bot API server.
         webhook_url: ``CASEBOT_WEBHOOK_URL``; webhook mode instead of polling.
@@ -45,6 +47,7 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str | None = None
+    old_secret_keys: tuple[str, ...] = ()
     telegram_token: str | None = None
     telegram_api_url: str | None = None
     webhook_url: str | None = None
@@ -106,6 +109,19 @@ class Settings:
                 "CASEBOT_SECRET_KEY must be at least 32 characters; make one with "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
+        old_secret_keys = tuple(
+            key.strip() for key in (get("CASEBOT_OLD_SECRET_KEYS") or "").split(",") if key.strip()
+        )
+        if old_secret_keys and secret_key is None:
+            raise ConfigError(
+                "CASEBOT_OLD_SECRET_KEYS is set but CASEBOT_SECRET_KEY is not: set the new key "
+                "in CASEBOT_SECRET_KEY (the old ones are only read)"
+            )
+        if any(len(key) < 32 for key in old_secret_keys):
+            raise ConfigError(
+                "CASEBOT_OLD_SECRET_KEYS must list keys of at least 32 characters, separated "
+                "by commas"
+            )
         admin_token = get("CASEBOT_ADMIN_TOKEN")
         if admin_token is not None and len(admin_token) < 16:
             raise ConfigError("CASEBOT_ADMIN_TOKEN must be at least 16 characters")
@@ -115,6 +131,7 @@ class Settings:
         return cls(
             database_url=database_url,
             secret_key=secret_key,
+            old_secret_keys=old_secret_keys,
             telegram_token=get("TELEGRAM_BOT_TOKEN"),
             telegram_api_url=get("CASEBOT_TELEGRAM_API_URL"),
             webhook_url=webhook_url,

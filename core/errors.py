@@ -39,7 +39,8 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── NotBookable(reason)
     │   ├── RescheduleNotAllowed(reason)
     │   └── CancelNotAllowed(reason)
-    └── RateLimited(retry_after_seconds)
+    ├── RateLimited(retry_after_seconds)
+    └── SecretUnreadable(key_id)
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ __all__ = [
     "OfficeNotFound",
     "RateLimited",
     "RescheduleNotAllowed",
+    "SecretUnreadable",
     "SlotTaken",
     "TooManyAttempts",
     "UnknownResetQuestion",
@@ -364,3 +366,11 @@ class RateLimited(DomainError):
     """Too many requests; try again after ``retry_after_seconds``."""
 
     retry_after_seconds: int
+
+
+@dataclass(eq=False)
+class SecretUnreadable(DomainError):
+    """A secret stored encrypted (an authenticator secret) cannot be opened: it was sealed under
+    a key that is not configured (``key_id`` names it; None when the stored text is damaged)."""
+
+    key_id: str | None = None

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from core.clock import Clock, SystemClock
 from core.db import Database
+from core.secret_box import SecretBox
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
@@ -24,7 +25,8 @@ _open_unit: ContextVar[UnitOfWork | None] = ContextVar("casebot_open_unit_of_wor
 
 
 class UnitOfWork:
-    """A transaction, the session that runs it, and the clock its rules read.
+    """A transaction, the session that runs it, the clock its rules read, and the box that
+    seals and opens the secrets it stores (``secret_box``, see ``core.secret_box``).
 
     Use it as ``async with uow_factory() as uow: ...; await uow.commit()``. Leaving the block
     without ``commit()`` (or through an exception) rolls everything back. On SQLite the outermost
@@ -32,9 +34,10 @@ class UnitOfWork:
     one where the operation allows it. Never share a unit of work between concurrent tasks.
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, secret_box: SecretBox | None = None) -> None:
         self._db = db
         self.clock = clock
+        self.secret_box = secret_box or _development_box()
         self._session: AsyncSession | None = None
         self._savepoint: AsyncSessionTransaction | None = None
         self._outer: UnitOfWork | None = None
@@ -121,11 +124,25 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Makes units of work on one database with one clock (the services' entry point)."""
+    """Makes units of work on one database with one clock and one secret box (the services'
+    entry point); without a box, secrets are sealed under the development key."""
 
-    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+    def __init__(
+        self, db: Database, clock: Clock | None = None, secret_box: SecretBox | None = None
+    ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
+        self.secret_box = secret_box or _development_box()
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.db, self.clock)
+        return UnitOfWork(self.db, self.clock, self.secret_box)
+
+
+_DEVELOPMENT_BOX: list[SecretBox] = []
+
+
+def _development_box() -> SecretBox:
+    """One shared box under the development key (made on first use: no work at import)."""
+    if not _DEVELOPMENT_BOX:
+        _DEVELOPMENT_BOX.append(SecretBox(None))
+    return _DEVELOPMENT_BOX[0]

@@ -22,6 +22,7 @@ from core.accounts.email_codes import IssuedCode
 from core.accounts.links import get_account
 from core.accounts.models import CodePurpose
 from core.accounts.otp import normalize_digits, provisioning_uri, verify_totp
+from core.accounts.totp_store import totp_secret_of
 from core.errors import InvalidCode
 from core.ports import OutgoingMail
 
@@ -181,7 +182,7 @@ def _grouped(secret: str) -> str:
 async def enrolment_prompt(ctx: Context, account_id: int) -> Prompt:
     """Show the account's authenticator secret as a QR code and as text, and ask for a code."""
     account = await get_account(ctx.uow, account_id)
-    return secret_enrolment_prompt(ctx, account.totp_secret or "", account.email)
+    return secret_enrolment_prompt(ctx, totp_secret_of(ctx.uow, account) or "", account.email)
 
 
 def secret_enrolment_prompt(ctx: Context, secret: str, email: str) -> Prompt:
@@ -210,11 +211,10 @@ async def confirm_authenticator(ctx: Context, account_id: int, code: str) -> Non
         InvalidCode: the code is wrong. CodeReused: it was accepted once already.
     """
     account = await get_account(ctx.uow, account_id)
-    if account.totp_secret is None:
+    secret = totp_secret_of(ctx.uow, account)
+    if secret is None:
         raise InvalidCode()
-    account.totp_last_step = verify_totp(
-        account.totp_secret, code, ctx.now(), account.totp_last_step
-    )
+    account.totp_last_step = verify_totp(secret, code, ctx.now(), account.totp_last_step)
 
 
 def authenticator_retry_text(ctx: Context) -> str:

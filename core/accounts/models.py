@@ -51,7 +51,9 @@ class Account(Base):
     otp_method: Mapped[OtpMethod] = mapped_column(
         str_enum(OtpMethod), default=OtpMethod.AUTHENTICATOR
     )
-    totp_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The authenticator secret, sealed (``core.secret_box``; a legacy row may hold it plain):
+    # read and write it through ``core.accounts.totp_store``, never directly.
+    sealed_totp_secret: Mapped[str | None] = mapped_column("totp_secret", String(200), default=None)
     # The last TOTP time step accepted: a code of that step or an earlier one is refused.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     backup_code_hash: Mapped[str | None] = mapped_column(String(200), default=None)

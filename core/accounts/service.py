@@ -32,6 +32,7 @@ from core.accounts.otp import generate_totp_secret, is_valid_secret, provisionin
 from core.accounts.passwords import hash_password_async
 from core.accounts.policy import check_password, normalize_email, validate_email
 from core.accounts.questions import validate_answers
+from core.accounts.totp_store import store_totp_secret
 from core.errors import EmailTaken, InvalidCode, InvalidEmail
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -186,7 +187,6 @@ async def register_account(
             password_hash=password_hash,
             kind=kind,
             otp_method=otp_method,
-            totp_secret=totp_secret,
             totp_last_step=None,
             backup_code_hash=backup_hash,
             failed_logins=0,
@@ -195,6 +195,7 @@ async def register_account(
             password_changed_at=now,
             created_at=now,
         )
+        store_totp_secret(uow, account, totp_secret)
         account.reset_answers = [
             ResetAnswer(question_id=question_id, answer_hash=answer_hash)
             for question_id, answer_hash in zip(answers, answer_hashes, strict=True)
@@ -236,7 +237,7 @@ async def change_otp_method(
     async with uow_factory() as uow:
         account = await get_account(uow, account_id)
         account.otp_method = method
-        account.totp_secret = secret
+        store_totp_secret(uow, account, secret)
         account.totp_last_step = None
         account.backup_code_hash = backup_hash
         email = account.email

@@ -48,6 +48,7 @@ from core.accounts.passwords import (
     verify_password_async,
 )
 from core.accounts.policy import normalize_password, validate_email
+from core.accounts.totp_store import reseal_if_needed, totp_secret_of
 from core.errors import (
     AccountLocked,
     AccountNotFound,
@@ -171,6 +172,8 @@ async def complete_sign_in(
             sign in again from the password.
         TooManyAttempts: the mailed code's tries are spent: sign in again for a new code.
         AccountNotFound: no such account.
+        SecretUnreadable: the authenticator secret is sealed under a key that is not
+            configured (no failure is counted; the backup code still works).
     """
     compact = normalize_digits(code)
     is_short_code = len(compact) == 6 and compact.isascii() and compact.isdigit()
@@ -215,11 +218,13 @@ async def complete_sign_in(
             raise CodeExpired()
         try:
             if factor is SecondFactor.AUTHENTICATOR:
-                if account.totp_secret is None:
+                # SecretUnreadable (no configured key opens it) is no wrong code: it passes
+                # through, counts no failure, and the backup code still signs in.
+                secret = totp_secret_of(uow, account)
+                if secret is None:
                     raise InvalidCode()
-                account.totp_last_step = verify_totp(
-                    account.totp_secret, compact, now, account.totp_last_step
-                )
+                account.totp_last_step = verify_totp(secret, compact, now, account.totp_last_step)
+                reseal_if_needed(uow, account, secret)
             elif factor is SecondFactor.EMAIL:
                 check_code(challenge, compact, now)
             elif factor is SecondFactor.BACKUP_CODE:

@@ -77,7 +77,9 @@ async def _make_account(
             password_hash=_hash(PASSWORD),
             kind=kind,
             otp_method=method,
-            totp_secret=SECRET if method is OtpMethod.AUTHENTICATOR else None,
+            sealed_totp_secret=(
+                uow.secret_box.seal(SECRET) if method is OtpMethod.AUTHENTICATOR else None
+            ),
             backup_code_hash=_hash("7K3Q9WXM2PLD"),
             failed_logins=0,
             lockouts=0,
@@ -544,5 +546,5 @@ async def test_changing_the_code_method_issues_a_new_backup_code(
     assert enrolment.backup_code != BACKUP
     account = await _get(uow_factory, account_id)
     assert account.otp_method is OtpMethod.EMAIL
-    assert account.totp_secret is None
+    assert account.sealed_totp_secret is None
     assert verify_password(account.backup_code_hash or "", enrolment.backup_code.replace("-", ""))

@@ -66,3 +66,23 @@ def test_pool_sizes_reach_the_postgresql_engine() -> None:
     assert (settings.db_pool_size, settings.db_max_overflow) == (4, 0)
     pool = build_app(settings).db.engine.pool
     assert (pool.size(), pool._max_overflow) == (4, 0)  # type: ignore[attr-defined]
+
+
+def test_old_secret_keys_are_read_beside_the_new_one() -> None:
+    new, old1, old2 = ("n" * 32, "o" * 32, "p" * 40)
+    settings = Settings.from_env(
+        {"CASEBOT_SECRET_KEY": new, "CASEBOT_OLD_SECRET_KEYS": f" {old1}, {old2} ,"}
+    )
+    assert settings.old_secret_keys == (old1, old2)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"CASEBOT_OLD_SECRET_KEYS": "o" * 32},  # old keys but no current key
+        {"CASEBOT_SECRET_KEY": "n" * 32, "CASEBOT_OLD_SECRET_KEYS": "short"},
+    ],
+)
+def test_old_secret_keys_need_a_current_key_and_a_real_length(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="CASEBOT_OLD_SECRET_KEYS"):
+        Settings.from_env(environ)
