@@ -18,7 +18,7 @@ from bot.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
 from bot.handlers.notify import PUSH_KEY, setup_notifications
-from bot.handlers.web import create_web_app
+from bot.handlers.web import PathOnlyAccessLogger, create_web_app
 from bot.settings import Settings
 from core.db import Database
 from core.uow import UnitOfWorkFactory
@@ -39,7 +39,10 @@ async def worker(
     )
     web_app: web.Application = create_web_app(app, engine=engine)
     setup_notifications(web_app, app, dispatch=dispatch, interval=0.05)
-    async with TestClient(TestServer(web_app)) as client:
+    server = TestServer(web_app)
+    # The production access log: paths without their query strings (tokens).
+    await server.start_server(access_log_class=PathOnlyAccessLogger)
+    async with TestClient(server) as client:
         yield client
 
 
