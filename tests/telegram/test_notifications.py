@@ -141,9 +141,11 @@ async def test_reminders_arrive_24_hours_and_2_hours_before_once_each(
     await dispatcher.run_once("telegram")
     await dispatcher.run_once("telegram")
     assert len(texts(polling.api, OWNER)) == 2
-    soon = translator("es")._(
-        "Reminder: your biometrics appointment starts in about 2 hours: {when}."
-    ).split("{")[0]
+    soon = (
+        translator("es")
+        ._("Reminder: your biometrics appointment starts in about 2 hours: {when}.")
+        .split("{")[0]
+    )
     assert texts(polling.api, OWNER)[1].startswith(soon)
     clock.set(starts_at + timedelta(minutes=1))
     await dispatcher.run_once("telegram")
