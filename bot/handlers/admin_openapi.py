@@ -231,16 +231,17 @@ def _paths() -> dict[str, Any]:
     reason_body = {"required": False, "content": {"application/json": {
         "schema": _strict(None, reason=_NULLABLE_TEXT)}}}  # fmt: skip
     return {
-        "/api/admin/cases/{receipt_number}/status": {
-            "parameters": [_path("receipt_number", _STR, "e.g. IOE0912345678")],
-            "put": _operation(
+        "/api/admin/cases/status": {
+            "post": _operation(
                 "adminSetCaseStatus",
                 "Set a case's status (official title or code); its followers are notified",
                 _responses(
                     _ok(_obj(["changed"], changed=_BOOL), "False: it had it already."),
                     *_WRITE_ERRORS,
                 ),
-                requestBody=_body(_strict(["status"], status=_TEXT)),
+                requestBody=_body(
+                    _strict(["receipt_number", "status"], receipt_number=_TEXT, status=_TEXT)
+                ),
             ),
         },
         "/api/admin/cases/import": {

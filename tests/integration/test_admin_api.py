@@ -87,8 +87,10 @@ async def test_without_a_configured_token_the_admin_api_is_off(
 async def test_a_missing_or_wrong_token_is_refused_with_a_bearer_challenge(
     client: TestClient[Any, Any], headers: dict[str, str]
 ) -> None:
-    response = await client.put(
-        "/api/admin/cases/IOE0912345678/status", json={"status": "approved"}, headers=headers
+    response = await client.post(
+        "/api/admin/cases/status",
+        json={"receipt_number": "IOE0912345678", "status": "approved"},
+        headers=headers,
     )
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -99,13 +101,10 @@ async def test_a_missing_or_wrong_token_is_refused_with_a_bearer_challenge(
 async def test_a_status_change_is_audited_with_the_tokens_fingerprint_never_the_token(
     client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory
 ) -> None:
-    path = "/cases/ioe-0912345678/status"
-    assert await call(client, "PUT", path, json={"status": "Case Was Approved"}, expect=200) == {
-        "changed": True
-    }
-    assert await call(client, "PUT", path, json={"status": "approved"}, expect=200) == {
-        "changed": False
-    }
+    for status, changed in (("Case Was Approved", True), ("approved", False)):
+        body = {"receipt_number": "ioe-0912345678", "status": status}
+        answer = await call(client, "POST", "/cases/status", json=body, expect=200)
+        assert answer == {"changed": changed}
     entries = await audit(client)
     assert [(e["actor"], e["action"], e["target"], e["outcome"]) for e in entries] == [
         (FINGERPRINT, "case.set_status", "case:IOE0912345678", "changed"),
@@ -119,10 +118,16 @@ async def test_a_status_change_is_audited_with_the_tokens_fingerprint_never_the_
     [
         (b"{not json", 400, "bad_json"),
         (b"[1, 2]", 400, "bad_request"),
-        (b'{"status": 7}', 400, "bad_request"),
-        (b"{}", 400, "bad_request"),
-        (b'{"status": "approved", "by": "me"}', 400, "unknown_field"),
-        (b'{"status": "Case Was Eaten"}', 400, "unknown_status"),
+        (b'{"receipt_number": "IOE0912345678", "status": 7}', 400, "bad_request"),
+        (b'{"receipt_number": "IOE0912345678"}', 400, "bad_request"),
+        (b'{"status": "approved"}', 400, "bad_request"),
+        (b'{"receipt_number": ["IOE0912345678"], "status": "approved"}', 400, "bad_request"),
+        (
+            b'{"receipt_number": "IOE0912345678", "status": "approved", "by": "me"}',
+            400,
+            "unknown_field",
+        ),
+        (b'{"receipt_number": "IOE0912345678", "status": "Case Was Eaten"}', 400, "unknown_status"),
         (b'{"status": "' + b"x" * 20_000 + b'"}', 413, "body_too_large"),
     ],
 )
@@ -130,7 +135,7 @@ async def test_a_bad_status_request_gets_a_4xx_and_changes_nothing(
     client: TestClient[Any, Any], body: bytes, status: int, code: str
 ) -> None:
     answer = await call(
-        client, "PUT", "/cases/IOE0912345678/status", data=body, expect=status,
+        client, "POST", "/cases/status", data=body, expect=status,
         headers={**AUTH, "Content-Type": "application/json"},
     )  # fmt: skip
     assert answer["error"]["code"] == code
@@ -145,7 +150,11 @@ async def test_an_unknown_or_malformed_case_is_refused(
     client: TestClient[Any, Any], receipt: str, status: int, code: str
 ) -> None:
     answer = await call(
-        client, "PUT", f"/cases/{receipt}/status", json={"status": "approved"}, expect=status
+        client,
+        "POST",
+        "/cases/status",
+        json={"receipt_number": receipt, "status": "approved"},
+        expect=status,
     )
     assert answer["error"]["code"] == code
 
