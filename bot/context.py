@@ -10,6 +10,7 @@ from typing import Any
 from bot.dialogs.base import Choice
 from bot.i18n import Translator
 from bot.model import Attachment, Reply
+from core.accounts.email_codes import IssuedCode
 from core.accounts.links import account_for_chat
 from core.clock import Clock
 from core.ports import Mailer, OutgoingMail
@@ -50,6 +51,8 @@ class Context:
     data: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
     outbox_mail: list[OutgoingMail] = field(default_factory=list)
+    # The mails that carry a code the person needs to go on, with that code (see send_mail).
+    mailed_codes: list[tuple[OutgoingMail, IssuedCode]] = field(default_factory=list)
     _account_id: int | None = None
     _account_known: bool = False
 
@@ -106,6 +109,15 @@ class Context:
             )
         )
 
-    def send_mail(self, mail: OutgoingMail) -> None:
-        """Send an email once the turn is committed (never before: a rollback would lie)."""
+    def send_mail(self, mail: OutgoingMail, *, code: IssuedCode | None = None) -> None:
+        """Send an email once the turn is committed (never before: a rollback would lie).
+
+        Args:
+            code: the code the mail carries, when the person needs it to go on. If such a
+                mail cannot be sent (the mail server is down), the engine withdraws the code,
+                takes the conversation back to where it was before the turn and says the email
+                could not be sent. A mail without ``code`` (a notice) is only logged then.
+        """
         self.outbox_mail.append(mail)
+        if code is not None:
+            self.mailed_codes.append((mail, code))

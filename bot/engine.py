@@ -40,10 +40,14 @@ from bot.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, LOCALES, normalize_locale, 
 from bot.links import open_link
 from bot.local_input import NO, YES, yes_no
 from bot.model import Button, Incoming, Reply, Turn
+from bot.outage import mail_not_sent, unavailable_turn
 from bot.understanding import Understanding, understand
+from core.accounts.email_codes import IssuedCode, withdraw_email_code
 from core.accounts.links import unlink_chat
 from core.conversations import Conversation, open_conversation
 from core.errors import DomainError, InvalidInput
+from core.outage import is_database_unavailable
+from core.ports import OutgoingMail
 
 __all__ = ["Engine", "EngineConfig"]
 
@@ -230,7 +234,8 @@ class Engine:
         return chosen
 
     async def _turn(self, incoming: Incoming) -> Turn:
-        mail: list[Any] = []
+        mail: list[OutgoingMail] = []
+        mailed: list[tuple[OutgoingMail, IssuedCode]] = []
         started = time.perf_counter()
         observed: tuple[Any, Any, str | None] | None = None
         try:
@@ -263,13 +268,21 @@ class Engine:
                 conversation.updated_at = ctx.now()
                 await uow.commit()
                 observed = (before, conversation.state, turn.exit_reason)
-                mail = ctx.outbox_mail
+                mail, mailed = ctx.outbox_mail, ctx.mailed_codes
                 result = Turn(
                     replies=replies,
                     input_was_secret=turn.secret_input,
                     locale=ctx.locale,
                 )
-        except Exception:
+        except Exception as error:
+            if is_database_unavailable(error):
+                # An outage, not a bug: one line, not a traceback per turn (core/outage.py).
+                logger.warning(
+                    "turn on %s: the database is unavailable (%s)",
+                    incoming.channel,
+                    type(error).__name__,
+                )
+                return unavailable_turn(incoming.locale_hint)
             # Never a crash in a conversation: the turn is rolled back, the person is told.
             logger.exception("turn failed on %s", incoming.channel)
             t = translator(normalize_locale(incoming.locale_hint) or DEFAULT_LOCALE)
@@ -282,11 +295,11 @@ class Engine:
                 ],
                 input_was_secret=False,
             )
-        for message in mail:
-            try:
-                await self.services.mailer.send(message)
-            except OSError:
-                logger.warning("could not send an email to a %s address", message.to.split("@")[-1])
+        unsent = await self._send_mail(mail, mailed)
+        if unsent:
+            result = await self._mail_failed(
+                incoming, observed[0] if observed else None, unsent, result
+            )
         if observed is not None and self.observer is not None:
             try:
                 self.observer.turn_finished(
@@ -295,6 +308,55 @@ class Engine:
             except Exception:  # metrics must never cost a conversation its answer
                 logger.exception("the turn observer failed")
         return result
+
+    async def _send_mail(
+        self, mail: list[OutgoingMail], mailed: list[tuple[OutgoingMail, IssuedCode]]
+    ) -> list[IssuedCode]:
+        """Send the turn's mail; returns the codes of the needed mails that could not go."""
+        unsent: list[IssuedCode] = []
+        for message in mail:
+            try:
+                await self.services.mailer.send(message)
+            except OSError as error:
+                domain = message.to.rpartition("@")[2]
+                logger.warning(
+                    "could not send an email to a %s address: %s", domain, type(error).__name__
+                )
+                unsent.extend(code for sent, code in mailed if sent is message)
+        return unsent
+
+    async def _mail_failed(
+        self, incoming: Incoming, before: Any, unsent: list[IssuedCode], result: Turn
+    ) -> Turn:
+        """A code could not be mailed: withdraw it, take the conversation back to where it was
+        before the turn, and say so above that step's prompt (bot/outage.py)."""
+        try:
+            async with self.services.uow_factory() as uow:
+                for code in unsent:
+                    await withdraw_email_code(uow, code)
+                conversation = await open_conversation(uow, incoming.channel, incoming.chat_id)
+                conversation.state = before
+                ctx = Context(
+                    services=self.services,
+                    uow=uow,
+                    translator=translator(result.locale),
+                    channel=incoming.channel,
+                    chat_id=incoming.chat_id,
+                    data={},
+                )
+                turn = _TurnState(conversation, ctx)
+                if not turn.stack:
+                    turn.stack.append(_Frame.new(self.dialogs[ROOT]))
+                ctx.say(mail_not_sent(ctx.translator))
+                await self._prompt(turn)
+                replies = self._finish_replies(turn)
+                conversation.state = turn.dump()
+                await uow.commit()
+        except Exception:
+            logger.exception("could not take the conversation back after a mail failed")
+            notice = Reply(mail_not_sent(translator(result.locale)))
+            return Turn([*result.replies, notice], result.input_was_secret, locale=result.locale)
+        return Turn(replies, result.input_was_secret, locale=result.locale)
 
     def _resolve_locale(self, conversation: Conversation, incoming: Incoming) -> str:
         """The turn's language: the conversation's (chosen explicitly, with the language

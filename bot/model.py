@@ -72,9 +72,12 @@ class Turn:
             and mask it in transcripts.
         duplicate: the update was handled before; nothing was done.
         locale: the conversation's language after the turn.
+        unavailable: the database could not be reached: nothing was done, the replies only
+            say so; a channel that can keep the message (the Telegram inbox) tries it again.
     """
 
     replies: list[Reply]
     input_was_secret: bool = False
     duplicate: bool = False
     locale: str = "en"
+    unavailable: bool = False

@@ -108,7 +108,7 @@ async def _send_code(ctx: Context, email: str, available: Collection[str]) -> bo
             ).format(time=wait_text(ctx, limited.retry_after_seconds))
         )
         return True
-    ctx.send_mail(code_mail(ctx, issued))
+    ctx.send_mail(code_mail(ctx, issued), code=issued)
     ctx.say(
         ctx._("We have sent a 6-digit code to {email}. It works for 10 minutes.").format(
             email=issued.email

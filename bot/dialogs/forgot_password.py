@@ -69,7 +69,7 @@ async def _send_code(ctx: Context, email: str) -> None:
             ).format(time=wait_text(ctx, limited.retry_after_seconds))
         )
         return
-    ctx.send_mail(code_mail(ctx, issued))
+    ctx.send_mail(code_mail(ctx, issued), code=issued)
     ctx.say(
         ctx._(
             "If {email} belongs to an account, we have sent a 6-digit code to it. The code "

@@ -159,7 +159,8 @@ async def _start_code_step(ctx: Context, challenge: SignInChallenge) -> Transiti
                         "Your code to sign in is {code}. It works for 10 minutes.\n\n"
                         "If you did not try to sign in, please change your password."
                     ).format(code=issued.code),
-                )
+                ),
+                code=issued,
             )
         else:
             ctx.say(ctx._("We sent you a code less than a minute ago. Please use that code."))

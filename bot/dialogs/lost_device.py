@@ -116,7 +116,7 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
     ctx.data["account_id"] = challenge.account_id
     ctx.data["method"] = challenge.method.value
     if challenge.email_code is not None:
-        ctx.send_mail(code_mail(ctx, challenge.email_code))
+        ctx.send_mail(code_mail(ctx, challenge.email_code), code=challenge.email_code)
         ctx.say(ctx._("We have sent a new 6-digit code to {email}.").format(email=email))
     elif challenge.method is OtpMethod.EMAIL:
         ctx.say(ctx._("We sent you a code less than a minute ago. It still works."))

@@ -268,6 +268,8 @@ class TelegramChannel:
         if turn.duplicate:
             logger.info("Telegram: update %s was handled before", update.update_id)
             return
+        if turn.unavailable and self.inbox is not None and not self.inbox.defer(update.update_id):
+            return  # said once already; the inbox tries the update again (telegram_inbox.py)
         message = update.message
         if turn.input_was_secret and message is not None:
             await self._quietly(message.delete())

@@ -50,6 +50,7 @@ from core.inbox import (
     store_update,
 )
 from core.locks import CHAT_LOCKS, AdvisoryLock, key_of
+from core.outage import DatabaseUnavailable, is_database_unavailable
 from core.uow import UnitOfWorkFactory
 
 __all__ = ["NO_CHAT", "TelegramInbox"]
@@ -96,6 +97,10 @@ class TelegramInbox:
         self._again: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        # Updates whose turn could not reach the database: left pending, tried again by the
+        # sweeper; and those whose chat was told so already (told once, not at every retry).
+        self._deferred: set[int] = set()
+        self._told: set[int] = set()
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -139,7 +144,23 @@ class TelegramInbox:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # The updates stay pending: the sweeper (here or in another worker) retries.
-            logger.error("Telegram inbox: handling failed", exc_info=task.exception())
+            error = task.exception()
+            if error is not None and is_database_unavailable(error):
+                logger.warning("Telegram inbox: the database is unavailable; retried later")
+            else:
+                logger.error("Telegram inbox: handling failed", exc_info=error)
+
+    def defer(self, update_id: int) -> bool:
+        """Leave an update pending: its turn could not reach the database (the channel calls
+        this). The sweeper handles it again once the database answers.
+
+        Returns:
+            True the first time for this update (tell the chat), False on a later retry.
+        """
+        self._deferred.add(update_id)
+        first = update_id not in self._told
+        self._told.add(update_id)
+        return first
 
     # --- handling ---------------------------------------------------------------------------
 
@@ -189,6 +210,10 @@ class TelegramInbox:
         # Through the Application all the same: the engine recognises a handled update by the
         # conversation's last update id, in the turn's own transaction.
         await self.application.process_update(Update.de_json(row.payload, self.application.bot))
+        if row.update_id in self._deferred:
+            self._deferred.discard(row.update_id)
+            raise DatabaseUnavailable(f"update {row.update_id} left pending")
+        self._told.discard(row.update_id)
         async with self.uow_factory() as uow:
             await mark_handled(uow, row.id, outcome=outcome)
             await uow.commit()
@@ -249,5 +274,8 @@ class TelegramInbox:
                         )
                         await uow.commit()
                     logger.info("Telegram inbox: forgot %d handled update(s)", gone)
-            except Exception:
-                logger.exception("Telegram inbox: the sweep failed")
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    logger.warning("Telegram inbox: the database is unavailable; sweeping later")
+                else:
+                    logger.exception("Telegram inbox: the sweep failed")

@@ -1,6 +1,7 @@
 """The web chat HTTP API (``/api/chat/...``), its error answers, CORS and metrics.
 
-Every refusal is a 4xx with ``{"error": {"code", "message"}}``; an unexpected exception is
+Every refusal is a 4xx with ``{"error": {"code", "message"}}``; the database out of reach is a
+503 ``unavailable`` with ``Retry-After`` (``core.outage``); any other unexpected exception is
 logged and answered with a 500 of the same shape (a bug, never a reaction to input).
 """
 
@@ -19,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.engine import MAX_TEXT_LENGTH
 from bot.handlers.webchat import WebChatHub, locale_hint_of
 from core.errors import RateLimited
+from core.outage import RETRY_AFTER_SECONDS, is_database_unavailable
 from core.web_sessions import WebSessionExpired, WebSessionNotFound, WebSessionUnauthorized
 
 __all__ = ["HUB_KEY", "add_chat_routes", "error_middleware", "json_error"]
@@ -88,9 +90,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         code = _HTTP_CODES.get(exc.status, "http_error")
         headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-type"}
         response = json_error(exc.status, code, exc.reason, headers)
-    except Exception:
-        logger.exception("unexpected error on %s %s", request.method, request.path)
-        response = json_error(500, "internal_error", "Something went wrong on our side.")
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            # An outage, not a bug: 503 and when to try again (a Telegram webhook update is
+            # delivered again by Telegram; the widget tells the person to try later).
+            logger.warning("database unavailable on %s %s", request.method, request.path)
+            response = json_error(
+                503,
+                "unavailable",
+                "The service is unavailable for a moment; please try again shortly.",
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        else:
+            logger.exception("unexpected error on %s %s", request.method, request.path)
+            response = json_error(500, "internal_error", "Something went wrong on our side.")
     if response.status >= 400 and hub is not None:
         code = "error"
         if isinstance(response, web.Response) and response.body is not None:

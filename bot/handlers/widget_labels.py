@@ -42,6 +42,10 @@ WIDGET_LABELS: Final[dict[str, str]] = {
     "replies": N_("Suggested replies"),
     "reconnecting": N_("Connection lost. Reconnecting…"),
     "failed": N_("Could not send. Please try again."),
+    # The same words as the chat's own answer when the records cannot be reached (HTTP 503).
+    "unavailable": N_(
+        "Sorry, we cannot reach our records right now. Please try again in a few minutes."
+    ),
     # Translators: a link under a message that saves a file (a calendar file).
     "download": N_("Download"),
     # Translators: for screen readers, who said a message: the person.

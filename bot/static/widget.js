@@ -492,7 +492,8 @@
       })
       .catch(function (err) {
         if (err && (err.status === 401 || err.status === 404)) forgetSession();
-        status.textContent = L("failed");
+        // 503: the server cannot reach its records for a moment (it says when to retry).
+        status.textContent = L(err && err.status === 503 ? "unavailable" : "failed");
         showButtons(shownButtons);
       })
       .finally(function () {

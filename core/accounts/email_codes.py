@@ -51,6 +51,7 @@ __all__ = [
     "latest_email_code",
     "resend_wait_seconds",
     "verify_email_code",
+    "withdraw_email_code",
 ]
 
 logger = logging.getLogger(__name__)
@@ -243,3 +244,20 @@ async def verify_email_code(
         if consume and row is not None:
             row.used_at = uow.clock.now()
         await uow.commit()
+
+
+async def withdraw_email_code(uow: UnitOfWork, issued: IssuedCode) -> bool:
+    """Take back a code that could not be mailed: its row is deleted, so it can never verify,
+    and asking for a new code is not refused as too soon (the 60 seconds count from a mail
+    that was sent). A newer code of the same email and purpose is left alone.
+
+    Returns:
+        True when the code was still the current one and is withdrawn now.
+    """
+    latest = await latest_email_code(uow, issued.email, issued.purpose, for_update=True)
+    if latest is None or latest.expires_at != issued.expires_at:
+        return False
+    await uow.session.delete(latest)
+    await uow.flush()
+    logger.info("withdrew an email code for purpose %s (not mailed)", issued.purpose.value)
+    return True

@@ -1,0 +1,99 @@
+"""Telling "the database cannot be reached right now" from a bug.
+
+When the database is down, restarting, unreachable over the network, or (SQLite) locked by
+another process for longer than the busy timeout, every turn fails the same way and no fault of
+the code is involved: the person is told the service is unavailable for a moment, the channel
+answers so the message is tried again later (HTTP 503 with ``Retry-After``; Telegram redelivers
+or the inbox keeps the update), and the pool reconnects by itself once the server is back
+(``pool_pre_ping``). A bug (a wrong query, a broken invariant) must stay loud instead: logged
+with its traceback and answered as an internal error.
+
+What counts as unavailable, looked for along the exception's causes (SQLAlchemy wraps the
+driver's error, which wraps the socket's)::
+
+    OSError (ConnectionRefusedError, ConnectionResetError, socket.gaierror, ...)
+    TimeoutError (asyncio and socket timeouts)
+    sqlalchemy.exc.TimeoutError                 no pooled connection became free in time
+    sqlalchemy.exc.DBAPIError with connection_invalidated
+                                                SQLAlchemy saw the connection die under it
+    asyncpg's InterfaceError "connection is closed" (its other InterfaceErrors are bugs)
+    a PostgreSQL error of SQLSTATE class 08 (connection exception), 53 (insufficient
+        resources: too many connections, disk full), 57P01-57P03 (admin or crash shutdown,
+        cannot connect now: the server is starting or stopping)
+    a sqlite3 error whose primary code is BUSY or LOCKED (another process holds the file longer
+        than the busy timeout), CANTOPEN, IOERR, READONLY, FULL, PERM, NOMEM or PROTOCOL
+
+Not unavailable: anything else, among them sqlite3's ``no such table`` (also an
+``OperationalError``), integrity errors, and every exception of the code itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+from sqlalchemy import exc as sa_exc
+
+__all__ = ["RETRY_AFTER_SECONDS", "DatabaseUnavailable", "is_database_unavailable"]
+
+RETRY_AFTER_SECONDS: Final = 5
+"""What ``Retry-After`` tells a client to wait before trying again during an outage."""
+
+_SQLITE_OUTAGE: Final = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+_PG_OUTAGE_STATES: Final = ("57P01", "57P02", "57P03")
+_PG_OUTAGE_CLASSES: Final = ("08", "53")
+_DEPTH: Final = 10  # causes looked at, at most (a chain is short; this only bounds a cycle)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached; raised where a caller must tell an outage apart
+    (the original error is its ``__cause__``)."""
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or one of its causes) means the database is unreachable for now.
+
+    See the module docstring for what counts.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    for _ in range(_DEPTH):
+        if current is None or id(current) in seen:
+            return False
+        seen.add(id(current))
+        if _is_outage(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_outage(error: BaseException) -> bool:
+    if isinstance(error, DatabaseUnavailable | OSError | TimeoutError | sa_exc.TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int) and isinstance(error, sqlite3.Error):
+        return code & 0xFF in _SQLITE_OUTAGE
+    state = getattr(error, "sqlstate", None)
+    if isinstance(state, str) and type(error).__module__.startswith("asyncpg"):
+        return state in _PG_OUTAGE_STATES or state[:2] in _PG_OUTAGE_CLASSES
+    # asyncpg's client-side error about a closed connection carries no SQLSTATE; its other
+    # InterfaceErrors ("another operation is in progress") are bugs.
+    return (
+        type(error).__module__.startswith("asyncpg")
+        and type(error).__name__ == "InterfaceError"
+        and "closed" in str(error)
+    )
