@@ -104,8 +104,14 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
             ctx.data[VIEW] = (await look_up(ctx, str(pending))).dump()
         return None
 
-    async def prompt(ctx: Context) -> Prompt:
+    async def shown(ctx: Context) -> CaseView | None:
+        """The case looked up last, as this chat may see it now (the history only for the
+        account it was shown to: not after a sign-out)."""
         view = CaseView.load(ctx.data.get(VIEW))
+        return None if view is None else view.for_account(await ctx.account_id())
+
+    async def prompt(ctx: Context) -> Prompt:
+        view = await shown(ctx)
         if view is None:
             return Prompt(ask_text(ctx))
         return await show(ctx, view)
@@ -115,7 +121,7 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
             ctx.data.pop(VIEW, None)
             return Stay()
         if value in CASE_ACTIONS:
-            view = CaseView.load(ctx.data.get(VIEW))
+            view = await shown(ctx)
             if view is None:
                 return Stay()
             return await act_on_case(ctx, view, value, available)

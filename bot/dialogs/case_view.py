@@ -56,6 +56,9 @@ class CaseView:
         history: the dated history, oldest first, when the chat's account may see it (owner
             or representative); None for the public view.
         owned: the chat's account owns the case (its signed-in chats hear of every change).
+        viewer: the account the history was shown to; once the chat is signed in as another
+            account or none (signed out, by hand or after a while), only the public view is
+            shown again (:meth:`for_account`).
     """
 
     receipt: str
@@ -64,6 +67,7 @@ class CaseView:
     updated_at: datetime
     history: tuple[tuple[Status, datetime], ...] | None = None
     owned: bool = False
+    viewer: int | None = None
 
     @property
     def private(self) -> bool:
@@ -82,7 +86,15 @@ class CaseView:
             found.updated_at,
             tuple((entry.status, entry.occurred_at) for entry in found.history),
             owned=found.owner_id == account_id,
+            viewer=account_id,
         )
+
+    def for_account(self, account_id: int | None) -> CaseView:
+        """This view as the chat's account (``ctx.account_id()``) may see it now: the public
+        view when the history was shown to another account (or to none)."""
+        if self.history is None or (account_id is not None and account_id == self.viewer):
+            return self
+        return CaseView(self.receipt, self.form_type, self.status, self.updated_at)
 
     def dump(self) -> dict[str, Any]:
         raw: dict[str, Any] = {
@@ -95,6 +107,8 @@ class CaseView:
             raw["history"] = [[status.code, at.isoformat()] for status, at in self.history]
         if self.owned:
             raw["owned"] = True
+        if self.viewer is not None:
+            raw["for"] = self.viewer
         return raw
 
     @classmethod
@@ -114,6 +128,7 @@ class CaseView:
                 if history is None
                 else tuple((get_status(code), datetime.fromisoformat(at)) for code, at in history),
                 owned=bool(raw.get("owned", False)),
+                viewer=int(raw["for"]) if raw.get("for") is not None else None,
             )
         except (KeyError, TypeError, ValueError, DomainError):
             return None
