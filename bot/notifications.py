@@ -19,6 +19,7 @@ from bot.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.links import book_link
 from bot.model import Button, Reply
 from bot.statuses import STATUS_WORDING, USCIS_ZONE
+from bot.undelivered import UNDELIVERED_REPLY, reply_from_payload
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
 from core.cases.service import STATUS_CHANGED
@@ -36,7 +37,7 @@ __all__ = [
     "render_notification",
 ]
 
-KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED)
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, UNDELIVERED_REPLY)
 
 
 class UnknownNotification(Exception):
@@ -151,6 +152,8 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
             return Reply(text=_reminder_text(t, payload))
         if kind == OFFICE_CLOSED:
             return _office_closed(t, payload)
+        if kind == UNDELIVERED_REPLY:  # worded already, in the turn (bot/undelivered.py)
+            return reply_from_payload(payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")

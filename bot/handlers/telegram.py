@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from telegram import BotCommand, InputFile, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -36,6 +36,7 @@ from bot.handlers.telegram_render import keyboard, split_text
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.i18n import DEFAULT_LOCALE, LOCALES, translator
 from bot.model import Incoming, Reply, Turn
+from bot.undelivered import keep_undelivered
 
 __all__ = ["CHANNEL", "ChatOrderedUpdates", "TelegramChannel", "api_urls", "default_rate_limiter"]
 
@@ -270,19 +271,34 @@ class TelegramChannel:
             return
         if turn.unavailable and self.inbox is not None and not self.inbox.defer(update.update_id):
             return  # said once already; the inbox tries the update again (telegram_inbox.py)
+        replies = turn.replies
         message = update.message
         if turn.input_was_secret and message is not None:
             await self._quietly(message.delete())
             _ = translator(turn.locale)._
-            await self.application.bot.send_message(
-                chat_id, _("I deleted your message to keep your password safe.")
-            )
-        await self.send_turn(chat_id, turn)
+            replies = [Reply(_("I deleted your message to keep your password safe.")), *replies]
+        await self.send_replies(chat_id, replies)
 
     async def send_turn(self, chat_id: int, turn: Turn) -> None:
-        """Send a turn's replies in order."""
-        for reply in turn.replies:
-            await self.send_reply(chat_id, reply)
+        """Send a turn's replies in order (see ``send_replies``)."""
+        await self.send_replies(chat_id, turn.replies)
+
+    async def send_replies(self, chat_id: int, replies: list[Reply]) -> None:
+        """Send replies in order. When the Bot API stays unreachable through the rate limiter's
+        retries (a 5xx, a timeout, a refused connection), the reply and the ones after it are
+        kept in the outbox and the dispatcher delivers them later (``bot/undelivered.py``).
+        A refusal no retry can change (``BadRequest``, ``Forbidden``) is raised."""
+        for n, reply in enumerate(replies):
+            try:
+                await self.send_reply(chat_id, reply)
+            except NetworkError as exc:
+                if isinstance(exc, BadRequest):
+                    raise
+                logger.warning("Telegram: the Bot API is unreachable (%s)", type(exc).__name__)
+                await keep_undelivered(
+                    self.engine.services.uow_factory, CHANNEL, str(chat_id), replies[n:]
+                )
+                return
 
     async def send_reply(self, chat_id: int, reply: Reply) -> None:
         """One reply: its text (split to fit, the keyboard on the last part), then its images

@@ -1,0 +1,117 @@
+"""The Bot API unreachable for a while: replies are retried with backoff by the rate limiter,
+then kept in the outbox and delivered by the dispatcher once Telegram answers again; none is
+lost and none arrives twice.
+
+Two kinds of outage: the fake Bot API answering 502 Bad Gateway (Telegram's front end up, its
+back end not), and its port closed (a TCP proxy in front of it, cut: connection refused).
+Notifications already wait in the outbox and are retried with backoff: that is proven in
+``test_notifications.py`` (``test_a_5xx_leaves_the_row_pending_and_the_next_pass_delivers_it``,
+``test_a_row_that_keeps_failing_is_parked_with_the_reason``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Final
+
+import pytest
+from sqlalchemy import select
+
+from bot.dispatcher import OutboxDispatcher
+from bot.engine import Engine
+from bot.handlers.telegram_limiter import CasebotRateLimiter
+from bot.handlers.telegram_notify import TelegramSender
+from core.outbox.dispatch import backoff
+from core.outbox.models import OutboxMessage, OutboxStatus
+from core.uow import UnitOfWorkFactory
+from tests.fakes import FakeClock
+from tests.tcp_proxy import TcpProxy
+from tests.telegram.conftest import CHAT, Harness, running
+from tests.telegram.fake_bot_api import FakeBotApi
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+TRIES: Final = 3  # the limiter's attempts before it gives up on one request
+
+
+def quick_limiter() -> CasebotRateLimiter:
+    """The limiter of production with short retries and per-chat spacing, for a quick test."""
+    return CasebotRateLimiter(
+        network_tries=TRIES, first_backoff=0.01, max_backoff=0.05, chat_interval=0.05
+    )
+
+
+def texts(api: FakeBotApi, chat_id: int = CHAT) -> list[str]:
+    return [c.text for c in api.calls_of("sendMessage", chat_id) if c.ok]
+
+
+async def outbox(uow_factory: UnitOfWorkFactory) -> list[OutboxMessage]:
+    async with uow_factory() as uow:
+        return list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def bot(
+    request: pytest.FixtureRequest, api: FakeBotApi, engine: Engine
+) -> AsyncIterator[Harness]:
+    async with running(api, engine, request.param, quick_limiter()) as harness:
+        yield harness
+
+
+async def test_a_reply_the_bot_api_refused_through_every_retry_is_delivered_later_once(
+    bot: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    user = bot.user()
+    await user.send("hi")
+    bot.api.fail("sendMessage", status=502, chat_id=CHAT, times=TRIES)  # every retry of one
+    await user.send("WAC2212345678")
+    assert not any("Case Was Approved" in t for t in texts(bot.api))  # not delivered yet
+    (kept,) = await outbox(uow_factory)
+    assert (kept.channel, kept.address, kept.status) == ("telegram", str(CHAT), "pending")
+
+    dispatcher = OutboxDispatcher(uow_factory, clock, [TelegramSender(bot.channel)])
+    report = await dispatcher.run_once("telegram")
+
+    assert report.sent == 1
+    delivered = [t for t in texts(bot.api) if "Case Was Approved" in t]
+    assert len(delivered) == 1
+    assert (await outbox(uow_factory))[0].status == OutboxStatus.SENT
+    assert (await dispatcher.run_once("telegram")).claimed == 0  # once, not twice
+
+
+async def test_replies_wait_out_a_closed_port_and_arrive_in_order_when_it_opens(
+    api: FakeBotApi, engine: Engine, uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    host, port = api.url.removeprefix("http://").split(":")
+    proxy = TcpProxy(host, int(port))
+    await proxy.start()
+    real_url = api.url
+    api.url = f"http://127.0.0.1:{proxy.port}"  # the bot talks to Telegram through the proxy
+    try:
+        async with running(api, engine, "webhook", quick_limiter()) as bot:
+            api.url = real_url
+            user = bot.user()
+            await user.send("hi")
+            proxy.cut()
+            await user.send("Check a case status")
+            await user.send("LIN2390001234")
+            assert not any("Request for Evidence" in t for t in texts(api))
+            kept = await outbox(uow_factory)
+            assert len(kept) >= 2  # the question, then the status (each with its buttons)
+
+            dispatcher = OutboxDispatcher(uow_factory, clock, [TelegramSender(bot.channel)])
+            report = await dispatcher.run_once("telegram")  # still closed: back off
+            assert (report.sent, report.failed) == (0, report.claimed)
+            await proxy.restore()
+            assert (await dispatcher.run_once("telegram")).claimed == 0  # not before its time
+            clock.advance(backoff(1))
+            while (await dispatcher.run_once("telegram")).claimed:
+                pass
+    finally:
+        await proxy.stop()
+
+    after_cut = texts(api)[-len(kept) :]
+    assert "receipt number" in after_cut[0]  # the question first, then the answer
+    assert "Request for Evidence Was Sent" in after_cut[-1]
+    assert {m.status for m in await outbox(uow_factory)} == {OutboxStatus.SENT}
+    assert sum("Request for Evidence Was Sent" in t for t in texts(api)) == 1
