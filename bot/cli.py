@@ -14,6 +14,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Final
 
 from bot.admin_cli import add_admin_parser, run_admin
 from bot.app import App, build_app
@@ -22,6 +23,14 @@ from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
 __all__ = ["main"]
 
 logger = logging.getLogger("casebot")
+# Loggers whose DEBUG (and, for the SQL drivers, INFO) lines carry personal data or secrets.
+SILENCED_AT_DEBUG: Final = (
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "aiosqlite",
+    "asyncpg",
+    "telegram",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # The httpx logger prints request URLs, and Telegram's contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Even with --verbose: the SQL drivers log statements with their parameters (emails,
+    # receipt numbers, hashes), and python-telegram-bot every update and message it handles.
+    for name in SILENCED_AT_DEBUG:
+        logging.getLogger(name).setLevel(logging.INFO if name == "telegram" else logging.WARNING)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

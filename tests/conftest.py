@@ -29,6 +29,7 @@ from core.schema import upgrade
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.fakes import FakeClock, FakeMailer
+from tests.secret_logs import SecretLogWatch, loaded_conftests
 
 POSTGRES_URL = os.environ.get(
     "CASEBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -42,6 +43,22 @@ def run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
     from inside a test's running loop, where asyncio.run() is not allowed)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(request: pytest.FixtureRequest) -> Iterator[SecretLogWatch]:
+    """Every test: the log records it caused (at DEBUG) hold no password, code, token or full
+    receipt number (see tests/secret_logs.py); a test that logs one fails at teardown."""
+    watch = SecretLogWatch()
+    watch.add_module_constants(getattr(request, "module", None))
+    for module in loaded_conftests():
+        watch.add_module_constants(module)
+    with watch.installed():
+        yield watch
+    watch.add_fixture_values(getattr(request.node, "funcargs", {}).values())
+    leaks = watch.leaks()
+    if leaks:
+        pytest.fail("secrets in the logs:\n" + "\n".join(sorted(set(leaks))), pytrace=False)
 
 
 @pytest.fixture

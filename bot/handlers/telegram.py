@@ -146,6 +146,7 @@ class TelegramChannel:
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
         self.redaction = TokenRedaction(token)
+        quiet_http_loggers()  # before the Bot is built: at DEBUG it logs its URL, token inside
         base_url, base_file_url = api_urls(api_url)
         builder = (
             ApplicationBuilder()

@@ -20,9 +20,13 @@ _Factory = Callable[..., logging.LogRecord]
 
 
 def quiet_http_loggers() -> None:
-    """Keep httpx (which prints request URLs) at WARNING, whatever the root level is."""
+    """Keep httpx (which prints request URLs) at WARNING, and python-telegram-bot at INFO,
+    whatever the root level is: at DEBUG the library logs its URL with the token when the bot
+    is built, every update it processes (a typed password with it) and every call's
+    parameters (message texts, the webhook's secret)."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)
 
 
 class TokenRedaction:
