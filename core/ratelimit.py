@@ -16,9 +16,10 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import RateLimited
@@ -74,31 +75,40 @@ def _bounded(key: str) -> str:
     return f"{key[: MAX_KEY_LENGTH - len(digest) - 1]}#{digest}"
 
 
-def _insert(uow: UnitOfWork) -> Any:
-    if uow.dialect == "postgresql":
-        return postgresql.insert
-    if uow.dialect == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"no rate limit support for {uow.dialect}")
-
-
-async def increment(uow: UnitOfWork, key: str, *, window: timedelta) -> Usage:
-    """Count one hit of ``key`` in its current window, atomically, and return the new usage."""
-    now = uow.clock.now()
-    start = window_start(now, window)
+@cache
+def _increment_statement(dialect: str) -> Any:
+    """The upsert of one hit, built once per dialect with bound parameters (building and
+    compiling it on every hit cost more than running it)."""
+    if dialect == "postgresql":
+        insert: Any = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:
+        raise RuntimeError(f"no rate limit support for {dialect}")
     table = RateLimitWindow.__table__
-    stmt = _insert(uow)(table).values(key=_bounded(key), window_start=start, count=1)
+    stmt = insert(table).values(
+        key=bindparam("key"), window_start=bindparam("window_start"), count=1
+    )
     # A row from an earlier window starts over at 1. A row from a later window (another
     # process whose clock runs a little ahead) is kept, and this hit counts in it.
     current = table.c.window_start >= stmt.excluded.window_start
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={
             "count": case((current, table.c.count + 1), else_=1),
             "window_start": case((current, table.c.window_start), else_=stmt.excluded.window_start),
         },
     ).returning(table.c.count, table.c.window_start)
-    row = (await uow.session.execute(stmt)).one()
+
+
+async def increment(uow: UnitOfWork, key: str, *, window: timedelta) -> Usage:
+    """Count one hit of ``key`` in its current window, atomically, and return the new usage."""
+    start = window_start(uow.clock.now(), window)
+    row = (
+        await uow.session.execute(
+            _increment_statement(uow.dialect), {"key": _bounded(key), "window_start": start}
+        )
+    ).one()
     count: int = row[0]
     started: datetime = row[1]
     return Usage(count=count, resets_at=started + window)

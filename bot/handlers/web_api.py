@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -18,7 +19,7 @@ from aiohttp import WSMsgType, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.engine import MAX_TEXT_LENGTH
-from bot.handlers.webchat import WebChatHub, locale_hint_of
+from bot.handlers.webchat import WebChatHub
 from core.errors import RateLimited
 from core.outage import RETRY_AFTER_SECONDS, is_database_unavailable
 from core.web_sessions import WebSessionExpired, WebSessionNotFound, WebSessionUnauthorized
@@ -155,10 +156,17 @@ def _bearer(request: web.Request) -> str | None:
 async def _authenticate(
     request: web.Request, session_id: str, token: str | None, *, count: bool = False
 ) -> str | None:
-    hub = request.app[HUB_KEY]
+    with _session_errors():
+        locale = await request.app[HUB_KEY].authenticate(session_id, token, count=count)
+    return locale
+
+
+@contextmanager
+def _session_errors() -> Iterator[None]:
+    """The session's refusals as API errors: 404, 401 (with its challenge), 429."""
     unauthorized = {"WWW-Authenticate": 'Bearer realm="casebot"'}
     try:
-        return await hub.authenticate(session_id, token, count=count)
+        yield
     except WebSessionNotFound:
         raise ApiError(404, "session_not_found", "There is no such chat session.") from None
     except WebSessionUnauthorized:
@@ -235,14 +243,10 @@ async def post_message(request: web.Request) -> web.Response:
     payload = _clean_string(body, "payload", MAX_PAYLOAD_LENGTH)
     if (text is None) == (payload is None):
         raise ApiError(400, "bad_request", "Send exactly one of 'text' and 'payload'.")
-    locale = await _authenticate(request, session_id, token, count=True)
-    hub = request.app[HUB_KEY]
-    replies = await hub.send(
-        session_id,
-        text=text,
-        payload=payload,
-        locale_hint=locale_hint_of(locale, request.headers),
-    )
+    with _session_errors():
+        replies = await request.app[HUB_KEY].send(
+            session_id, token, text=text, payload=payload, headers=request.headers
+        )
     assert token is not None  # authenticated
     return web.json_response({"replies": [r.to_json(session_id, token) for r in replies]})
 

@@ -200,23 +200,52 @@ class WebChatHub:
     async def send(
         self,
         session_id: str,
+        token: str | None,
         *,
         text: str | None = None,
         payload: str | None = None,
-        locale_hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> list[MessageView]:
         """Run one turn for the session; returns the assistant's new messages.
 
-        The person's message is stored first in the transcript (masked when the engine says it
-        was a secret), then the replies; both are sent to the session's open sockets.
+        One unit of work holds the whole turn: the token check and ``last_seen``, the message
+        counted against the session's rate, the engine's turn (a savepoint inside it, so a
+        failed turn is undone alone), and the transcript: the person's message (masked when the
+        engine says it was a secret), then the replies. Both are then sent to the session's
+        open sockets.
+
+        Raises:
+            WebSessionNotFound, WebSessionUnauthorized, WebSessionExpired: see
+                ``core.web_sessions.authenticate_session``.
+            RateLimited: the session sent too many messages in this window (the refused
+                message is counted all the same).
         """
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         started = time.perf_counter()
         async with lock:
-            turn = await self.engine.handle(
-                Incoming(CHANNEL, session_id, text=text, payload=payload, locale_hint=locale_hint)
-            )
             async with self.uow_factory() as uow:
+                session = await authenticate_session(
+                    uow, session_id, token, idle_expiry=self.config.idle_expiry
+                )
+                try:
+                    await ratelimit.hit(
+                        uow,
+                        f"webchat:{session_id}",
+                        limit=self.config.rate_limit,
+                        window=self.config.rate_window,
+                    )
+                except RateLimited:
+                    await uow.commit()
+                    raise
+                turn = await self.engine.handle(
+                    Incoming(
+                        CHANNEL,
+                        session_id,
+                        text=text,
+                        payload=payload,
+                        locale_hint=locale_hint_of(session.locale, headers or {}),
+                    )
+                )
                 if payload is not None:
                     labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
                     said = labels.get(payload, payload)

@@ -6,9 +6,9 @@ These services run inside the caller's unit of work; the caller commits.
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -84,12 +84,18 @@ async def unlink_chat(uow: UnitOfWork, channel: str, chat_id: str) -> bool:
     return result.first() is not None
 
 
+# Built once: every turn of a chat asks it.
+_ACCOUNT_FOR_CHAT: Final = (
+    select(Account)
+    .join(ChannelLink, ChannelLink.account_id == Account.id)
+    .where(ChannelLink.channel == bindparam("channel"), ChannelLink.chat_id == bindparam("chat_id"))
+)
+
+
 async def account_for_chat(uow: UnitOfWork, channel: str, chat_id: str) -> Account | None:
     """The account a chat is signed in as, or None."""
     account: Account | None = await uow.session.scalar(
-        select(Account)
-        .join(ChannelLink, ChannelLink.account_id == Account.id)
-        .where(ChannelLink.channel == channel, ChannelLink.chat_id == chat_id)
+        _ACCOUNT_FOR_CHAT, {"channel": channel, "chat_id": chat_id}
     )
     return account
 

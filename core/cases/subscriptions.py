@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from typing import Final
+
+from sqlalchemy import bindparam, delete, select
 
 from core.cases.models import Case, Subscription
 from core.cases.receipt import ReceiptNumber
@@ -71,12 +73,18 @@ async def unsubscribe(
     return result.first() is not None
 
 
+# Built once: a case shown in a chat asks it.
+_FOLLOWED_CASES: Final = (
+    select(Case)
+    .join(Subscription, Subscription.case_id == Case.id)
+    .where(
+        Subscription.channel == bindparam("channel"), Subscription.chat_id == bindparam("chat_id")
+    )
+    .order_by(Subscription.id)
+)
+
+
 async def subscriptions_for_chat(uow: UnitOfWork, channel: str, chat_id: str) -> list[PublicStatus]:
     """The cases a chat follows, oldest subscription first."""
-    cases = await uow.session.scalars(
-        select(Case)
-        .join(Subscription, Subscription.case_id == Case.id)
-        .where(Subscription.channel == channel, Subscription.chat_id == chat_id)
-        .order_by(Subscription.id)
-    )
+    cases = await uow.session.scalars(_FOLLOWED_CASES, {"channel": channel, "chat_id": chat_id})
     return [public_status(case) for case in cases]

@@ -46,11 +46,56 @@ async def test_an_exception_rolls_the_unit_of_work_back(uow_factory: UnitOfWorkF
     assert await _count(uow_factory) == 0
 
 
-async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_db: Database) -> None:
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db: Database) -> None:
     async with sqlite_db.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() >= 5000
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_waiting_for_another_process_write_lock_does_not_block_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    # Statements run in the loop's thread; SQLite's own busy handler would sleep in it. The
+    # wait must be asynchronous: a ticker keeps running while the second writer waits, and the
+    # second writer gets through as soon as the first commits.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
+    holder, waiter = Database(url), Database(url)
+    await upgrade(holder)
+    clock = FakeClock()
+    ticks = 0
+    locked = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def hold() -> None:
+        async with UnitOfWorkFactory(holder, clock)() as uow:
+            uow.session.add(RateLimitWindow(key="first", window_start=clock.now(), count=1))
+            await uow.flush()
+            locked.set()
+            await asyncio.sleep(0.5)
+            await uow.commit()
+
+    async def write_second() -> float:
+        await locked.wait()
+        started = asyncio.get_running_loop().time()
+        async with UnitOfWorkFactory(waiter, clock)() as uow:
+            uow.session.add(RateLimitWindow(key="second", window_start=clock.now(), count=1))
+            await uow.commit()
+        return asyncio.get_running_loop().time() - started
+
+    tick_task = asyncio.create_task(ticker())
+    try:
+        _, waited = await asyncio.gather(hold(), write_second())
+    finally:
+        tick_task.cancel()
+        await holder.dispose()
+        await waiter.dispose()
+    assert 0.3 < waited < 5
+    assert ticks >= 25  # the loop ran on while the second writer waited (0.5 s / 10 ms = 50)
 
 
 async def test_read_then_write_turns_from_two_processes_never_see_database_is_locked(
