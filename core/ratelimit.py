@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -29,6 +30,7 @@ from core.uow import UnitOfWork
 __all__ = [
     "Usage",
     "hit",
+    "hit_all",
     "increment",
     "purge_expired",
     "reset",
@@ -76,9 +78,10 @@ def _bounded(key: str) -> str:
 
 
 @cache
-def _increment_statement(dialect: str) -> Any:
-    """The upsert of one hit, built once per dialect with bound parameters (building and
-    compiling it on every hit cost more than running it)."""
+def _increment_statement(dialect: str, keys: int = 1) -> Any:
+    """The upsert of one hit of each of ``keys`` keys, built once per dialect and size with
+    bound parameters ``key_i`` and ``start_i`` (building and compiling it on every hit cost
+    more than running it)."""
     if dialect == "postgresql":
         insert: Any = postgresql.insert
     elif dialect == "sqlite":
@@ -87,7 +90,10 @@ def _increment_statement(dialect: str) -> Any:
         raise RuntimeError(f"no rate limit support for {dialect}")
     table = RateLimitWindow.__table__
     stmt = insert(table).values(
-        key=bindparam("key"), window_start=bindparam("window_start"), count=1
+        [
+            {"key": bindparam(f"key_{i}"), "window_start": bindparam(f"start_{i}"), "count": 1}
+            for i in range(keys)
+        ]
     )
     # A row from an earlier window starts over at 1. A row from a later window (another
     # process whose clock runs a little ahead) is kept, and this hit counts in it.
@@ -98,20 +104,50 @@ def _increment_statement(dialect: str) -> Any:
             "count": case((current, table.c.count + 1), else_=1),
             "window_start": case((current, table.c.window_start), else_=stmt.excluded.window_start),
         },
-    ).returning(table.c.count, table.c.window_start)
+    ).returning(table.c.key, table.c.count, table.c.window_start)
 
 
 async def increment(uow: UnitOfWork, key: str, *, window: timedelta) -> Usage:
     """Count one hit of ``key`` in its current window, atomically, and return the new usage."""
-    start = window_start(uow.clock.now(), window)
-    row = (
-        await uow.session.execute(
-            _increment_statement(uow.dialect), {"key": _bounded(key), "window_start": start}
-        )
-    ).one()
-    count: int = row[0]
-    started: datetime = row[1]
-    return Usage(count=count, resets_at=started + window)
+    [usage] = await _increment_all(uow, [(key, window)])
+    return usage
+
+
+async def _increment_all(uow: UnitOfWork, keys: Sequence[tuple[str, timedelta]]) -> list[Usage]:
+    """Count one hit of each key in one statement; the usages in the order of ``keys``."""
+    now = uow.clock.now()
+    bounded = [_bounded(key) for key, _ in keys]
+    if len(set(bounded)) != len(bounded):
+        raise ValueError("each key may be hit once per statement")
+    params: dict[str, Any] = {}
+    for i, (key, (_, window)) in enumerate(zip(bounded, keys, strict=True)):
+        params[f"key_{i}"], params[f"start_{i}"] = key, window_start(now, window)
+    rows = await uow.session.execute(_increment_statement(uow.dialect, len(keys)), params)
+    found = {row[0]: (int(row[1]), row[2]) for row in rows}
+    return [
+        Usage(count=found[key][0], resets_at=found[key][1] + window)
+        for key, (_, window) in zip(bounded, keys, strict=True)
+    ]
+
+
+async def hit_all(uow: UnitOfWork, limits: Sequence[tuple[str, int, timedelta]]) -> None:
+    """Count one request against each ``(key, limit, window)`` at once (one statement), and
+    refuse it when any window holds more than its limit. Every window counts the request,
+    refused or not, so hammering does not shorten the wait.
+
+    Raises:
+        RateLimited: some window is over its limit; ``retry_after_seconds`` is the longest
+            wait among those.
+    """
+    used = await _increment_all(uow, [(key, window) for key, _, window in limits])
+    now = uow.clock.now()
+    waits = [
+        retry_after_seconds(now, usage.resets_at)
+        for usage, (_, limit, _) in zip(used, limits, strict=True)
+        if usage.count > limit
+    ]
+    if waits:
+        raise RateLimited(retry_after_seconds=max(waits))
 
 
 async def hit(uow: UnitOfWork, key: str, *, limit: int, window: timedelta) -> None:

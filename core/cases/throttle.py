@@ -22,9 +22,10 @@ async def throttle_lookup(uow: UnitOfWork, requester: str) -> None:
         RateLimited: over :data:`LOOKUPS_PER_MINUTE` this minute or :data:`LOOKUPS_PER_HOUR`
             this hour.
     """
-    await ratelimit.hit(
-        uow, f"case_lookup:m:{requester}", limit=LOOKUPS_PER_MINUTE, window=timedelta(minutes=1)
-    )
-    await ratelimit.hit(
-        uow, f"case_lookup:h:{requester}", limit=LOOKUPS_PER_HOUR, window=timedelta(hours=1)
+    await ratelimit.hit_all(
+        uow,
+        [
+            (f"case_lookup:m:{requester}", LOOKUPS_PER_MINUTE, timedelta(minutes=1)),
+            (f"case_lookup:h:{requester}", LOOKUPS_PER_HOUR, timedelta(hours=1)),
+        ],
     )

@@ -146,3 +146,32 @@ async def test_concurrent_first_requests_of_a_new_key_all_count(
     # Every request is the first for its window: the INSERT races the INSERT, not an UPDATE.
     results = await asyncio.gather(*(hit(uow_factory, "fresh", limit=1) for _ in range(15)))
     assert results.count(True) == 1
+
+
+async def test_several_windows_count_in_one_statement_and_the_longest_wait_is_told(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(clock.now().replace(minute=10, second=20, microsecond=0))
+    limits = [("m", 2, MINUTE), ("h", 3, timedelta(hours=1))]
+    outcomes = []
+    for _ in range(4):
+        async with uow_factory() as uow:
+            try:
+                await ratelimit.hit_all(uow, limits)
+                outcomes.append("ok")
+            except RateLimited as refused:
+                outcomes.append(refused.retry_after_seconds)
+            await uow.commit()
+    # The third request is over the minute's limit (wait 40 s); the fourth over both: the
+    # hour's wait (49 min 40 s) is the one that matters. Refused requests count in both.
+    assert outcomes == ["ok", "ok", 40, 2980]
+    async with uow_factory() as uow:
+        minute = await ratelimit.usage(uow, "m", window=MINUTE)
+        hour = await ratelimit.usage(uow, "h", window=timedelta(hours=1))
+    assert (minute.count, hour.count) == (4, 4)
+
+
+async def test_one_key_twice_in_one_statement_is_refused(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):
+            await ratelimit.hit_all(uow, [("k", 1, MINUTE), ("k", 1, MINUTE)])
