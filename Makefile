@@ -49,6 +49,7 @@ test: lint typecheck $(CATALOGS)  ## every check: lint, types, and the whole tes
 bench: $(STAMP) $(CATALOGS)  ## benchmarks of the core on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
 	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_telegram
+	$(BIN)/python -m benchmarks.bench_engine $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_import $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_understanding
