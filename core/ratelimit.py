@@ -89,9 +89,17 @@ def _increment_statement(dialect: str, keys: int = 1) -> Any:
     else:
         raise RuntimeError(f"no rate limit support for {dialect}")
     table = RateLimitWindow.__table__
+    # Typed: only the first row's parameters take the column's type by themselves; an untyped
+    # window start of a later row went to the driver as a raw datetime (on SQLite, stored in
+    # another text form that compared as an older window).
+    key_type, start_type = table.c.key.type, table.c.window_start.type
     stmt = insert(table).values(
         [
-            {"key": bindparam(f"key_{i}"), "window_start": bindparam(f"start_{i}"), "count": 1}
+            {
+                "key": bindparam(f"key_{i}", type_=key_type),
+                "window_start": bindparam(f"start_{i}", type_=start_type),
+                "count": 1,
+            }
             for i in range(keys)
         ]
     )

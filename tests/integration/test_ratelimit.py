@@ -173,5 +173,23 @@ async def test_several_windows_count_in_one_statement_and_the_longest_wait_is_to
 
 async def test_one_key_twice_in_one_statement_is_refused(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="once per statement"):
             await ratelimit.hit_all(uow, [("k", 1, MINUTE), ("k", 1, MINUTE)])
+
+
+async def test_a_key_counted_with_others_then_alone_keeps_its_count(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    # Every row of a multi-key upsert binds its window start as the column's type: the second
+    # key's start once went to the driver as a raw aware datetime, stored on SQLite in another
+    # text form ("...+00:00") that the next single-key hit compared as an older window and
+    # started over at 1.
+    hour = timedelta(hours=1)
+    async with uow_factory() as uow:
+        await ratelimit.hit_all(uow, [("other", 5, MINUTE), ("k", 2, hour)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        await ratelimit.hit(uow, "k", limit=2, window=hour)
+        with pytest.raises(RateLimited):
+            await ratelimit.hit(uow, "k", limit=2, window=hour)
+        assert (await ratelimit.usage(uow, "k", window=hour)).count == 3
