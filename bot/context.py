@@ -11,7 +11,7 @@ from bot.dialogs.base import Choice
 from bot.i18n import Translator
 from bot.model import Attachment, Reply
 from core.accounts.email_codes import IssuedCode
-from core.accounts.links import account_for_chat
+from core.accounts.links import account_id_for_chat
 from core.clock import Clock
 from core.ports import Mailer, OutgoingMail
 from core.uow import UnitOfWork, UnitOfWorkFactory
@@ -81,8 +81,7 @@ class Context:
     async def account_id(self) -> int | None:
         """The account this chat is signed in as, or None."""
         if not self._account_known:
-            account = await account_for_chat(self.uow, self.channel, self.chat_id)
-            self._account_id = account.id if account is not None else None
+            self._account_id = await account_id_for_chat(self.uow, self.channel, self.chat_id)
             self._account_known = True
         return self._account_id
 

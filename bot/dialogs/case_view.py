@@ -20,8 +20,8 @@ from core.cases.receipt import ReceiptNumber
 from core.cases.service import (
     CaseDetail,
     PublicStatus,
+    is_following,
     subscribe,
-    subscriptions_for_chat,
     unsubscribe,
 )
 from core.cases.statuses import Status, get_status
@@ -151,8 +151,7 @@ class CaseView:
 
 async def is_subscribed(ctx: Context, receipt: str) -> bool:
     """Whether this chat follows the case."""
-    followed = await subscriptions_for_chat(ctx.uow, ctx.channel, ctx.chat_id)
-    return any(str(found.receipt) == receipt for found in followed)
+    return await is_following(ctx.uow, receipt, channel=ctx.channel, chat_id=ctx.chat_id)
 
 
 async def case_choices(ctx: Context, view: CaseView, available: Collection[str]) -> list[Choice]:

@@ -19,6 +19,7 @@ from core.uow import UnitOfWork
 __all__ = [
     "Chat",
     "account_for_chat",
+    "account_id_for_chat",
     "can_act_for",
     "chats_of_account",
     "clients_of",
@@ -98,6 +99,20 @@ async def account_for_chat(uow: UnitOfWork, channel: str, chat_id: str) -> Accou
         _ACCOUNT_FOR_CHAT, {"channel": channel, "chat_id": chat_id}
     )
     return account
+
+
+_ACCOUNT_ID_FOR_CHAT: Final = select(ChannelLink.account_id).where(
+    ChannelLink.channel == bindparam("channel"), ChannelLink.chat_id == bindparam("chat_id")
+)
+
+
+async def account_id_for_chat(uow: UnitOfWork, channel: str, chat_id: str) -> int | None:
+    """The id of the account a chat is signed in as, or None (every turn asks: one column,
+    no ORM entity to load)."""
+    account_id: int | None = await uow.session.scalar(
+        _ACCOUNT_ID_FOR_CHAT, {"channel": channel, "chat_id": chat_id}
+    )
+    return account_id
 
 
 async def chats_of_account(uow: UnitOfWork, account_id: int) -> list[Chat]:

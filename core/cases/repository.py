@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from core.cases.models import Case
 from core.cases.receipt import ReceiptNumber
+from core.cases.statuses import get_status
+from core.cases.views import PublicStatus
 from core.uow import UnitOfWork
 
-__all__ = ["dialect_insert", "find_case"]
+__all__ = ["dialect_insert", "find_case", "find_public_status"]
+
+# Built once: every case-status turn runs it. Columns, not the ORM entity: a lookup needs the
+# data only, and loading an entity (identity map, instance state) cost more than the query.
+_PUBLIC_STATUS: Final = select(
+    Case.form_type, Case.status_code, Case.status_updated_at, Case.received_date
+).where(Case.receipt_number == bindparam("receipt"))
 
 
 async def find_case(
@@ -42,6 +50,25 @@ async def find_case(
         query = query.with_for_update()
     case: Case | None = await uow.session.scalar(query)
     return case
+
+
+async def find_public_status(uow: UnitOfWork, receipt: ReceiptNumber) -> PublicStatus | None:
+    """What anyone may see of the case with this receipt number, or None.
+
+    Raises:
+        UnknownStatus: the stored status is not in the catalog (a bug, not an input error).
+    """
+    row = (await uow.session.execute(_PUBLIC_STATUS, {"receipt": str(receipt)})).first()
+    if row is None:
+        return None
+    form_type, status_code, updated_at, received_date = row
+    return PublicStatus(
+        receipt=receipt,
+        form_type=form_type,
+        status=get_status(status_code),
+        updated_at=updated_at,
+        received_date=received_date,
+    )
 
 
 def dialect_insert(uow: UnitOfWork) -> Any:

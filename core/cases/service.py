@@ -23,9 +23,14 @@ from core.cases.access_code import hash_access_code, verify_access_code
 from core.cases.models import Case, CaseEvent, Subscription
 from core.cases.paper import add_paper_case, reset_access_code_attempts
 from core.cases.receipt import ReceiptNumber
-from core.cases.repository import find_case
+from core.cases.repository import find_case, find_public_status
 from core.cases.statuses import Status, get_status
-from core.cases.subscriptions import subscribe, subscriptions_for_chat, unsubscribe
+from core.cases.subscriptions import (
+    is_following,
+    subscribe,
+    subscriptions_for_chat,
+    unsubscribe,
+)
 from core.cases.throttle import LOOKUPS_PER_HOUR, LOOKUPS_PER_MINUTE, throttle_lookup
 from core.cases.views import (
     CaseDetail,
@@ -50,6 +55,7 @@ __all__ = [
     "add_paper_case",
     "case_detail",
     "create_case",
+    "is_following",
     "list_cases",
     "list_client_cases",
     "lookup_case",
@@ -253,11 +259,11 @@ async def lookup_case(
     """
     receipt = ReceiptNumber.parse(receipt_number)
     await throttle_lookup(uow, requester)
-    case = await find_case(uow, receipt)
-    if case is None:
+    found = await find_public_status(uow, receipt)
+    if found is None:
         logger.info("lookup of unknown case %s", receipt.masked())
         raise CaseNotFound(receipt_number=str(receipt))
-    return public_status(case)
+    return found
 
 
 async def _may_see(uow: UnitOfWork, case: Case, account_id: int) -> bool:

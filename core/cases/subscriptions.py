@@ -14,7 +14,7 @@ from core.cases.views import PublicStatus, public_status
 from core.errors import CaseNotFound
 from core.uow import UnitOfWork
 
-__all__ = ["subscribe", "subscriptions_for_chat", "unsubscribe"]
+__all__ = ["is_following", "subscribe", "subscriptions_for_chat", "unsubscribe"]
 
 
 async def subscribe(
@@ -88,3 +88,28 @@ async def subscriptions_for_chat(uow: UnitOfWork, channel: str, chat_id: str) ->
     """The cases a chat follows, oldest subscription first."""
     cases = await uow.session.scalars(_FOLLOWED_CASES, {"channel": channel, "chat_id": chat_id})
     return [public_status(case) for case in cases]
+
+
+# Built once: a case shown in a chat asks it.
+_FOLLOWS: Final = (
+    select(Subscription.id)
+    .join(Case, Case.id == Subscription.case_id)
+    .where(
+        Case.receipt_number == bindparam("receipt"),
+        Subscription.channel == bindparam("channel"),
+        Subscription.chat_id == bindparam("chat_id"),
+    )
+)
+
+
+async def is_following(
+    uow: UnitOfWork, receipt_number: str | ReceiptNumber, *, channel: str, chat_id: str
+) -> bool:
+    """Whether the chat follows the case (an unknown case: False).
+
+    Raises:
+        InvalidReceiptNumber: not a receipt number.
+    """
+    receipt = ReceiptNumber.parse(receipt_number)
+    params = {"receipt": str(receipt), "channel": channel, "chat_id": chat_id}
+    return (await uow.session.execute(_FOLLOWS, params)).first() is not None
