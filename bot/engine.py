@@ -44,7 +44,7 @@ from bot.outage import mail_not_sent, unavailable_turn
 from bot.understanding import Understanding, understand
 from core.accounts.email_codes import IssuedCode, withdraw_email_code
 from core.accounts.links import unlink_chat
-from core.conversations import Conversation, open_conversation
+from core.conversations import ConversationRecord, load_conversation, save_conversation
 from core.errors import DomainError, InvalidInput
 from core.outage import is_database_unavailable
 from core.ports import OutgoingMail
@@ -129,7 +129,7 @@ class _Frame:
 class _TurnState:
     """Everything one turn works on."""
 
-    def __init__(self, conversation: Conversation, ctx: Context) -> None:
+    def __init__(self, conversation: ConversationRecord, ctx: Context) -> None:
         self.conversation = conversation
         self.ctx = ctx
         raw = conversation.state or {}
@@ -228,8 +228,9 @@ class Engine:
         """
         chosen = normalize_locale(locale) or DEFAULT_LOCALE
         async with self.services.uow_factory() as uow:
-            conversation = await open_conversation(uow, channel, chat_id)
+            conversation = await load_conversation(uow, channel, chat_id)
             conversation.locale = chosen
+            await save_conversation(uow, conversation)
             await uow.commit()
         return chosen
 
@@ -240,7 +241,7 @@ class Engine:
         observed: tuple[Any, Any, str | None] | None = None
         try:
             async with self.services.uow_factory() as uow:
-                conversation = await open_conversation(uow, incoming.channel, incoming.chat_id)
+                conversation = await load_conversation(uow, incoming.channel, incoming.chat_id)
                 last = conversation.last_update_id
                 if (
                     incoming.update_id is not None
@@ -266,6 +267,7 @@ class Engine:
                 replies = self._finish_replies(turn)
                 conversation.state = turn.dump()
                 conversation.updated_at = ctx.now()
+                await save_conversation(uow, conversation)
                 await uow.commit()
                 observed = (before, conversation.state, turn.exit_reason)
                 mail, mailed = ctx.outbox_mail, ctx.mailed_codes
@@ -334,7 +336,7 @@ class Engine:
             async with self.services.uow_factory() as uow:
                 for code in unsent:
                     await withdraw_email_code(uow, code)
-                conversation = await open_conversation(uow, incoming.channel, incoming.chat_id)
+                conversation = await load_conversation(uow, incoming.channel, incoming.chat_id)
                 conversation.state = before
                 ctx = Context(
                     services=self.services,
@@ -351,6 +353,7 @@ class Engine:
                 await self._prompt(turn)
                 replies = self._finish_replies(turn)
                 conversation.state = turn.dump()
+                await save_conversation(uow, conversation)
                 await uow.commit()
         except Exception:
             logger.exception("could not take the conversation back after a mail failed")
@@ -358,7 +361,7 @@ class Engine:
             return Turn([*result.replies, notice], result.input_was_secret, locale=result.locale)
         return Turn(replies, result.input_was_secret, locale=result.locale)
 
-    def _resolve_locale(self, conversation: Conversation, incoming: Incoming) -> str:
+    def _resolve_locale(self, conversation: ConversationRecord, incoming: Incoming) -> str:
         """The turn's language: the conversation's (chosen explicitly, with the language
         picker, ``set_locale`` or a web session's locale, or found on an earlier turn), then
         the channel's hint (Telegram's ``language_code``, the browser's), then the language

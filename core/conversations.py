@@ -3,14 +3,20 @@
 The chat layer owns what the state means; the core only stores it, keyed by (channel, chat_id),
 and locks the row for the length of a turn so that turns of one chat never interleave, even
 across worker processes on PostgreSQL.
+
+A turn works on a plain copy of the row (:class:`ConversationRecord`: :func:`load_conversation`
+reads it, :func:`save_conversation` writes it back with one UPDATE), not on the ORM entity:
+every turn does it, and loading an entity and flushing its changes cost more than the queries.
+:func:`open_conversation` gives the entity, for code that changes a conversation now and then.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import JSON, BigInteger, String, UniqueConstraint, bindparam, select
+from sqlalchemy import JSON, BigInteger, String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,7 +25,13 @@ from core.clock import utcnow
 from core.db import Base, UTCDateTime
 from core.uow import UnitOfWork
 
-__all__ = ["Conversation", "open_conversation"]
+__all__ = [
+    "Conversation",
+    "ConversationRecord",
+    "load_conversation",
+    "open_conversation",
+    "save_conversation",
+]
 
 
 class Conversation(Base):
@@ -57,18 +69,92 @@ async def open_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> Conv
     key = {"channel": channel, "chat_id": chat_id}
     conversation = await uow.session.scalar(_LOCKED_CONVERSATION, key)
     if conversation is None:
-        # First contact. Two workers may meet here for one new chat: the insert does nothing
-        # for the second, which then reads (and waits for) the first one's row.
-        now = uow.clock.now()
-        insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-        await uow.session.execute(
-            insert(Conversation)
-            .values(
-                channel=channel, chat_id=chat_id, state={}, prompt_seq=0, created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
-        )  # fmt: skip
+        await _first_contact(uow, channel, chat_id)
         conversation = await uow.session.scalar(_LOCKED_CONVERSATION, key)
     assert conversation is not None
     return conversation
+
+
+async def _first_contact(uow: UnitOfWork, channel: str, chat_id: str) -> None:
+    # Two workers may meet here for one new chat: the insert does nothing for the second, which
+    # then reads (and waits for) the first one's row.
+    now = uow.clock.now()
+    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    await uow.session.execute(
+        insert(Conversation)
+        .values(
+            channel=channel, chat_id=chat_id, state={}, prompt_seq=0, created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+    )  # fmt: skip
+
+
+@dataclass(slots=True)
+class ConversationRecord:
+    """A conversation row as a turn reads and changes it; saved by :func:`save_conversation`."""
+
+    id: int
+    locale: str | None
+    state: dict[str, Any]
+    prompt_seq: int
+    last_update_id: int | None
+    updated_at: datetime
+
+
+# Built once, like _LOCKED_CONVERSATION: the columns a turn works on, and the write-back.
+_LOCKED_RECORD: Final = (
+    select(
+        Conversation.id,
+        Conversation.locale,
+        Conversation.state,
+        Conversation.prompt_seq,
+        Conversation.last_update_id,
+        Conversation.updated_at,
+    )
+    .where(
+        Conversation.channel == bindparam("channel"), Conversation.chat_id == bindparam("chat_id")
+    )
+    .with_for_update()
+)
+_SAVE_RECORD: Final = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("record_id"))
+    .values(
+        locale=bindparam("locale"),
+        state=bindparam("state"),
+        prompt_seq=bindparam("prompt_seq"),
+        last_update_id=bindparam("last_update_id"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+async def load_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> ConversationRecord:
+    """The conversation of a chat as plain data, created on first contact and locked until the
+    unit of work ends (as :func:`open_conversation`)."""
+    key = {"channel": channel, "chat_id": chat_id}
+    row = (await uow.session.execute(_LOCKED_RECORD, key)).first()
+    if row is None:
+        await _first_contact(uow, channel, chat_id)
+        row = (await uow.session.execute(_LOCKED_RECORD, key)).first()
+    assert row is not None
+    record_id, locale, state, prompt_seq, last_update_id, updated_at = row
+    return ConversationRecord(
+        record_id, locale, state or {}, prompt_seq, last_update_id, updated_at
+    )
+
+
+async def save_conversation(uow: UnitOfWork, record: ConversationRecord) -> None:
+    """Write a record read by :func:`load_conversation` back, in the caller's unit of work."""
+    await uow.session.execute(
+        _SAVE_RECORD,
+        {
+            "record_id": record.id,
+            "locale": record.locale,
+            "state": record.state,
+            "prompt_seq": record.prompt_seq,
+            "last_update_id": record.last_update_id,
+            "updated_at": record.updated_at,
+        },
+    )
