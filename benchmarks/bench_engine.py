@@ -36,7 +36,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from benchmarks.bench_core import Backends
 from benchmarks.results import cores, cpu_model, write_section
@@ -88,10 +88,10 @@ class Bench:
         )
         self.statements = 0
         self.turn_number = 0
+        db.on_statement(self._count)
 
-        @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
-        def _count(*_args: object) -> None:
-            self.statements += 1
+    def _count(self, _sql: str) -> None:
+        self.statements += 1
 
     async def setup(self) -> None:
         await load_demo(self.factory)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -103,7 +104,7 @@ class ConversationRecord:
 
 
 # Built once, like _LOCKED_CONVERSATION: the columns a turn works on, and the write-back.
-_LOCKED_RECORD: Final = (
+_LOCKED_RECORD: Final = Prepared(
     select(
         Conversation.id,
         Conversation.locale,
@@ -117,7 +118,7 @@ _LOCKED_RECORD: Final = (
     )
     .with_for_update()
 )
-_SAVE_RECORD: Final = (
+_SAVE_RECORD: Final = Prepared(
     update(Conversation)
     .where(Conversation.id == bindparam("record_id"))
     .values(
@@ -134,10 +135,10 @@ async def load_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> Conv
     """The conversation of a chat as plain data, created on first contact and locked until the
     unit of work ends (as :func:`open_conversation`)."""
     key = {"channel": channel, "chat_id": chat_id}
-    row = (await uow.session.execute(_LOCKED_RECORD, key)).first()
+    row = await uow.fetch_one(_LOCKED_RECORD, key)
     if row is None:
         await _first_contact(uow, channel, chat_id)
-        row = (await uow.session.execute(_LOCKED_RECORD, key)).first()
+        row = await uow.fetch_one(_LOCKED_RECORD, key)
     assert row is not None
     record_id, locale, state, prompt_seq, last_update_id, updated_at = row
     return ConversationRecord(
@@ -147,7 +148,7 @@ async def load_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> Conv
 
 async def save_conversation(uow: UnitOfWork, record: ConversationRecord) -> None:
     """Write a record read by :func:`load_conversation` back, in the caller's unit of work."""
-    await uow.session.execute(
+    await uow.execute(
         _SAVE_RECORD,
         {
             "record_id": record.id,

@@ -13,6 +13,11 @@ local file takes microseconds, far less than handing it to aiosqlite's worker th
 for another process's write lock, is not left to SQLite's busy handler: the connection's busy
 timeout is zero and a "database is locked" answer is retried here with ``asyncio.sleep`` (the
 statement did not run), for up to the same 10 seconds.
+
+Units of work on SQLite take turns on :attr:`Database.write_lock`, so they share one connection
+(:meth:`Database.writer`) instead of taking one from the pool each time: a unit of work then
+costs a ``BEGIN IMMEDIATE`` and a ``COMMIT`` on it, not a pool checkout, a reset and an
+SQLAlchemy transaction (see ``core.uow``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import aiosqlite
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -130,9 +136,7 @@ class Database:
             _ensure_sqlite_folder(self.url)
             engine_args["async_creator"] = partial(_connect_inline, self.url)
         else:
-            engine_args.update(
-                pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
-            )
+            engine_args.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_args)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -141,13 +145,58 @@ class Database:
         )
         # In-process queue for SQLite's single writer (see the module docstring).
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._writer: AsyncConnection | None = None
+        self._writer_sqlite: sqlite3.Connection | None = None
+        self._listeners: list[Callable[[str], None]] = []
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    async def writer(self) -> tuple[AsyncConnection, sqlite3.Connection]:
+        """SQLite: the connection every unit of work of this process runs on, and its
+        ``sqlite3`` connection. Call it only while holding :attr:`write_lock`.
+
+        Opened on first use, and again when SQLAlchemy found it broken (invalidated).
+
+        Raises:
+            RuntimeError: the database is not SQLite.
+        """
+        connection, raw = self._writer, self._writer_sqlite
+        if connection is not None and raw is not None and not connection.invalidated:
+            return connection, raw
+        if not self.is_sqlite:
+            raise RuntimeError("only SQLite units of work share one connection")
+        if connection is not None:
+            self._writer = self._writer_sqlite = None
+            await connection.close()
+        connection = await self.engine.connect()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, _InlineSQLiteConnection)
+        raw = driver.sqlite
+        for listener in self._listeners:
+            raw.set_trace_callback(listener)
+        self._writer, self._writer_sqlite = connection, raw
+        return connection, raw
+
+    def on_statement(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener`` with the SQL of every statement the units of work run from now on
+        (BEGIN and COMMIT included on SQLite; SQLAlchemy's statements only on PostgreSQL), for
+        benchmarks and tests that count them. One listener at a time on SQLite."""
+        self._listeners = [listener]
+        if self._writer_sqlite is not None:
+            self._writer_sqlite.set_trace_callback(listener)
+        if not self.is_sqlite:
+
+            @event.listens_for(self.engine.sync_engine, "before_cursor_execute")
+            def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+                listener(statement)
+
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection, the units of work's one included."""
+        connection, self._writer, self._writer_sqlite = self._writer, None, None
+        if connection is not None:
+            await connection.close()
         await self.engine.dispose()
 
 
@@ -174,29 +223,46 @@ def _ensure_sqlite_folder(url: str) -> None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+async def call_when_not_busy(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` on a SQLite connection, tried again after a short asynchronous
+    sleep while another process holds the write lock ("database is locked": nothing was done),
+    for up to :data:`SQLITE_BUSY_TIMEOUT_MS`; waiting never blocks the event loop.
+
+    Raises:
+        sqlite3.OperationalError: still busy at the deadline, or any other error of ``fn``.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 class _InlineSQLiteConnection(aiosqlite.Connection):
     """An aiosqlite connection whose calls run at once in the calling (event loop) thread.
 
     aiosqlite's worker thread still exists (it opens the connection, and SQLAlchemy's adapter
     sets ``isolation_level`` through its queue), but statements do not travel to it. A call that
-    meets another process's write lock ("database is locked": nothing was done) is retried after
-    a short asynchronous sleep, so waiting never blocks the loop.
+    meets another process's write lock is retried (:func:`call_when_not_busy`).
     """
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-        pause = 0.001
-        while True:
-            try:
-                return fn(*args, **kwargs)
-            except sqlite3.OperationalError as error:
-                busy = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
-                if not busy or time.monotonic() + pause > deadline:
-                    raise
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.05)
+        return await call_when_not_busy(fn, *args, **kwargs)
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection itself (statements on it run in the calling thread)."""
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        return self._connection
 
 
 async def _connect_inline(url: str) -> aiosqlite.Connection:
@@ -224,4 +290,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work may have begun the transaction on the connection itself (core.uow),
+        # before its session first needed the connection.
+        if not conn.connection.driver_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import RateLimited
 from core.outbox.models import RateLimitWindow
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -78,7 +79,7 @@ def _bounded(key: str) -> str:
 
 
 @cache
-def _increment_statement(dialect: str, keys: int = 1) -> Any:
+def _increment_statement(dialect: str, keys: int = 1) -> Prepared:
     """The upsert of one hit of each of ``keys`` keys, built once per dialect and size with
     bound parameters ``key_i`` and ``start_i`` (building and compiling it on every hit cost
     more than running it)."""
@@ -106,13 +107,17 @@ def _increment_statement(dialect: str, keys: int = 1) -> Any:
     # A row from an earlier window starts over at 1. A row from a later window (another
     # process whose clock runs a little ahead) is kept, and this hit counts in it.
     current = table.c.window_start >= stmt.excluded.window_start
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "count": case((current, table.c.count + 1), else_=1),
-            "window_start": case((current, table.c.window_start), else_=stmt.excluded.window_start),
-        },
-    ).returning(table.c.key, table.c.count, table.c.window_start)
+    return Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((current, table.c.count + 1), else_=1),
+                "window_start": case(
+                    (current, table.c.window_start), else_=stmt.excluded.window_start
+                ),
+            },
+        ).returning(table.c.key, table.c.count, table.c.window_start)
+    )
 
 
 async def increment(uow: UnitOfWork, key: str, *, window: timedelta) -> Usage:
@@ -130,7 +135,7 @@ async def _increment_all(uow: UnitOfWork, keys: Sequence[tuple[str, timedelta]])
     params: dict[str, Any] = {}
     for i, (key, (_, window)) in enumerate(zip(bounded, keys, strict=True)):
         params[f"key_{i}"], params[f"start_{i}"] = key, window_start(now, window)
-    rows = await uow.session.execute(_increment_statement(uow.dialect, len(keys)), params)
+    rows = await uow.fetch_all(_increment_statement(uow.dialect, len(keys)), params)
     found = {row[0]: (int(row[1]), row[2]) for row in rows}
     return [
         Usage(count=found[key][0], resets_at=found[key][1] + window)

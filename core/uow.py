@@ -5,23 +5,40 @@ units of work, called from inside a chat turn) joins the outer one as a SAVEPOIN
 releases the savepoint, its rollback undoes only its own part, and the outer unit of work decides
 whether the whole turn is committed. That keeps a turn atomic, and on SQLite it avoids waiting on
 the process's write queue that the outer unit of work already holds.
+
+Two ways to run statements, in the same transaction:
+
+- ``uow.session``, an SQLAlchemy ``AsyncSession`` (the ORM), made on first use;
+- ``uow.fetch_all`` / ``fetch_one`` / ``execute`` with a :class:`core.statements.Prepared`
+  statement: the few statements every turn runs. On SQLite they go straight to the connection
+  (no session needed at all); pending ORM changes are flushed first either way.
+
+On SQLite the units of work of a process take turns on the database's write lock, and so share
+one connection (``Database.writer``). The transaction is begun on it with ``BEGIN IMMEDIATE``
+by the first statement, prepared or ORM, and savepoints of nested units of work are plain
+``SAVEPOINT`` statements until a session exists (then the session's own, so that its objects
+follow a rollback). Nothing is visible to others before the outermost commit.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Mapping
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncSessionTransaction
 
 from core.clock import Clock, SystemClock
-from core.db import Database
+from core.db import Database, call_when_not_busy
 from core.secret_box import SecretBox
+from core.statements import Prepared, run_sqlite
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
 _open_unit: ContextVar[UnitOfWork | None] = ContextVar("casebot_open_unit_of_work", default=None)
+_NO_PARAMS: Mapping[str, Any] = {}
 
 
 class UnitOfWork:
@@ -38,18 +55,31 @@ class UnitOfWork:
         self._db = db
         self.clock = clock
         self.secret_box = secret_box or _development_box()
-        self._session: AsyncSession | None = None
-        self._savepoint: AsyncSessionTransaction | None = None
-        self._outer: UnitOfWork | None = None
-        self._committed = False
-        self._holds_lock = False
+        self._root: UnitOfWork | None = None  # the outermost open unit (self when outermost)
         self._token: object | None = None
+        self._holds_lock = False
+        # The outermost unit's: the session (made on first use), and on SQLite the shared
+        # connection and its sqlite3 connection.
+        self._session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None
+        self._sqlite: sqlite3.Connection | None = None
+        self._savepoints = 0
+        # A nested unit's savepoint: the session's, or a plain one (by name) on SQLite.
+        self._savepoint: AsyncSessionTransaction | None = None
+        self._plain_savepoint: str | None = None
+        self._had_session = False
 
     @property
     def session(self) -> AsyncSession:
-        if self._session is None:
+        root = self._root
+        if root is None:
             raise RuntimeError("the unit of work is not open: use 'async with'")
-        return self._session
+        if root._session is None:
+            if root._connection is not None:  # SQLite: the shared connection
+                root._session = self._db.sessionmaker(bind=root._connection)
+            else:
+                root._session = self._db.sessionmaker()
+        return root._session
 
     @property
     def dialect(self) -> str:
@@ -58,21 +88,31 @@ class UnitOfWork:
     @property
     def nested(self) -> bool:
         """True when this unit of work is a savepoint inside another one."""
-        return self._outer is not None
+        return self._root is not None and self._root is not self
 
     async def __aenter__(self) -> Self:
         outer = _open_unit.get()
-        self._committed = False
-        if outer is not None and outer._db is self._db and outer._session is not None:
-            self._outer = outer
-            self._session = outer._session
-            self._savepoint = await self._session.begin_nested()
+        if outer is not None and outer._db is self._db and outer._root is not None:
+            root = self._root = outer._root
+            self._had_session = root._session is not None
+            if root._session is not None or root._sqlite is None:
+                self._savepoint = await self.session.begin_nested()
+            else:
+                await root._begin()
+                root._savepoints += 1
+                self._plain_savepoint = f"casebot_uow_{root._savepoints}"
+                root._sqlite.execute(f"SAVEPOINT {self._plain_savepoint}")
         else:
-            self._outer = None
             if self._db.write_lock is not None:
                 await self._db.write_lock.acquire()
                 self._holds_lock = True
-            self._session = self._db.sessionmaker()
+                try:
+                    self._connection, self._sqlite = await self._db.writer()
+                except BaseException:
+                    self._holds_lock = False
+                    self._db.write_lock.release()
+                    raise
+            self._root = self
         self._token = _open_unit.set(self)
         return self
 
@@ -83,44 +123,140 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self._outer is not None:
-                if self._savepoint is not None and self._savepoint.is_active:
-                    await self._savepoint.rollback()
-            elif self._session is not None:
-                # close() rolls back whatever was not committed, like rollback(), but leaves
-                # the objects read in this unit of work usable (detached, not expired).
-                await self._session.close()
+            if self.nested:
+                await self._undo_savepoint()
+            else:
+                await self._end(commit=False)
         finally:
             if self._token is not None:
                 _open_unit.reset(self._token)  # type: ignore[arg-type]
                 self._token = None
-            self._session = None
+            self._root = None
             self._savepoint = None
-            self._outer = None
+            self._plain_savepoint = None
+            self._session = None
+            self._connection = self._sqlite = None
             if self._holds_lock and self._db.write_lock is not None:
-                self._db.write_lock.release()
                 self._holds_lock = False
+                self._db.write_lock.release()
 
     async def commit(self) -> None:
         """Commit (or, nested, release the savepoint into the outer unit of work)."""
-        if self._outer is not None:
+        if self.nested:
             if self._savepoint is not None and self._savepoint.is_active:
                 await self._savepoint.commit()
-            self._committed = True
+            elif self._plain_savepoint is not None:
+                await self._flush_pending()
+                self._sqlite_of_root().execute(f"RELEASE {self._plain_savepoint}")
+                self._plain_savepoint = None
             return
-        await self.session.commit()
-        self._committed = True
+        await self._end(commit=True)
 
     async def rollback(self) -> None:
-        if self._outer is not None:
-            if self._savepoint is not None and self._savepoint.is_active:
-                await self._savepoint.rollback()
+        if self.nested:
+            await self._undo_savepoint()
         else:
-            await self.session.rollback()
-        self._committed = False
+            await self._end(commit=False, close=False)
 
     async def flush(self) -> None:
-        await self.session.flush()
+        """Send the session's pending changes to the database (nothing when no session)."""
+        root = self._require_root()
+        if root._session is not None:
+            await root._session.flush()
+
+    # --- prepared statements ----------------------------------------------------------------
+
+    async def fetch_all(
+        self, statement: Prepared, params: Mapping[str, Any] = _NO_PARAMS
+    ) -> list[tuple[Any, ...]]:
+        """Run a prepared statement in this transaction; its rows as tuples.
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: the database refused it (``IntegrityError``...).
+        """
+        root = self._require_root()
+        await self._flush_pending()
+        raw = root._sqlite
+        if raw is not None:
+            if not raw.in_transaction:
+                await root._begin()
+            return run_sqlite(raw, statement.compiled(self._db.engine.dialect), params)
+        result = await (await self.session.connection()).execute(statement.statement, params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+    async def fetch_one(
+        self, statement: Prepared, params: Mapping[str, Any] = _NO_PARAMS
+    ) -> tuple[Any, ...] | None:
+        """The first row of a prepared statement, or None."""
+        rows = await self.fetch_all(statement, params)
+        return rows[0] if rows else None
+
+    async def execute(self, statement: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> None:
+        """Run a prepared statement that returns nothing (or whose rows do not matter)."""
+        await self.fetch_all(statement, params)
+
+    # --- the transaction --------------------------------------------------------------------
+
+    def _require_root(self) -> UnitOfWork:
+        if self._root is None:
+            raise RuntimeError("the unit of work is not open: use 'async with'")
+        return self._root
+
+    def _sqlite_of_root(self) -> sqlite3.Connection:
+        raw = self._require_root()._sqlite
+        assert raw is not None
+        return raw
+
+    async def _begin(self) -> None:
+        """SQLite, outermost unit: begin the transaction if it is not (write lock first)."""
+        raw = self._sqlite
+        if raw is not None and not raw.in_transaction:
+            await call_when_not_busy(raw.execute, "BEGIN IMMEDIATE")
+
+    async def _flush_pending(self) -> None:
+        # As the session's autoflush would before a query: the statement must see them.
+        session = self._require_root()._session
+        if session is not None and (session.new or session.dirty or session.deleted):
+            await session.flush()
+
+    async def _undo_savepoint(self) -> None:
+        if self._savepoint is not None:
+            if self._savepoint.is_active:
+                await self._savepoint.rollback()
+            return
+        name, self._plain_savepoint = self._plain_savepoint, None
+        raw = self._sqlite_of_root()
+        if name is None or not raw.in_transaction:
+            return
+        raw.execute(f"ROLLBACK TO {name}")
+        raw.execute(f"RELEASE {name}")
+        session = self._require_root()._session
+        if session is not None and not self._had_session:
+            # The session was made inside the savepoint: what it holds was undone with it.
+            session.expunge_all()
+
+    async def _end(self, *, commit: bool, close: bool = True) -> None:
+        """Outermost unit: commit or roll back, the session and then the connection. A failed
+        commit leaves the transaction to the rollback of ``__aexit__``."""
+        session, raw = self._session, self._sqlite
+        if commit:
+            if session is not None:
+                await session.commit()  # flushes; commits the connection if it began on it
+            if raw is not None and raw.in_transaction:
+                raw.commit()
+            return
+        try:
+            if session is not None:
+                if close:
+                    # close() rolls back whatever was not committed, like rollback(), but
+                    # leaves the objects read in this unit of work usable (detached).
+                    self._session = None
+                    await session.close()
+                else:
+                    await session.rollback()
+        finally:
+            if raw is not None and raw.in_transaction:
+                raw.rollback()
 
 
 class UnitOfWorkFactory:

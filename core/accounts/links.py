@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.accounts.models import Account, AccountKind, ChannelLink, RepresentativeGrant
 from core.errors import AccountNotFound, NotAllowed, NotAuthorized
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -101,18 +102,18 @@ async def account_for_chat(uow: UnitOfWork, channel: str, chat_id: str) -> Accou
     return account
 
 
-_ACCOUNT_ID_FOR_CHAT: Final = select(ChannelLink.account_id).where(
-    ChannelLink.channel == bindparam("channel"), ChannelLink.chat_id == bindparam("chat_id")
+_ACCOUNT_ID_FOR_CHAT: Final = Prepared(
+    select(ChannelLink.account_id).where(
+        ChannelLink.channel == bindparam("channel"), ChannelLink.chat_id == bindparam("chat_id")
+    )
 )
 
 
 async def account_id_for_chat(uow: UnitOfWork, channel: str, chat_id: str) -> int | None:
     """The id of the account a chat is signed in as, or None (every turn asks: one column,
     no ORM entity to load)."""
-    account_id: int | None = await uow.session.scalar(
-        _ACCOUNT_ID_FOR_CHAT, {"channel": channel, "chat_id": chat_id}
-    )
-    return account_id
+    row = await uow.fetch_one(_ACCOUNT_ID_FOR_CHAT, {"channel": channel, "chat_id": chat_id})
+    return None if row is None else int(row[0])
 
 
 async def chats_of_account(uow: UnitOfWork, account_id: int) -> list[Chat]:

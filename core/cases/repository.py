@@ -12,15 +12,18 @@ from core.cases.models import Case
 from core.cases.receipt import ReceiptNumber
 from core.cases.statuses import get_status
 from core.cases.views import PublicStatus
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = ["dialect_insert", "find_case", "find_public_status"]
 
 # Built once: every case-status turn runs it. Columns, not the ORM entity: a lookup needs the
 # data only, and loading an entity (identity map, instance state) cost more than the query.
-_PUBLIC_STATUS: Final = select(
-    Case.form_type, Case.status_code, Case.status_updated_at, Case.received_date
-).where(Case.receipt_number == bindparam("receipt"))
+_PUBLIC_STATUS: Final = Prepared(
+    select(Case.form_type, Case.status_code, Case.status_updated_at, Case.received_date).where(
+        Case.receipt_number == bindparam("receipt")
+    )
+)
 
 
 async def find_case(
@@ -58,7 +61,7 @@ async def find_public_status(uow: UnitOfWork, receipt: ReceiptNumber) -> PublicS
     Raises:
         UnknownStatus: the stored status is not in the catalog (a bug, not an input error).
     """
-    row = (await uow.session.execute(_PUBLIC_STATUS, {"receipt": str(receipt)})).first()
+    row = await uow.fetch_one(_PUBLIC_STATUS, {"receipt": str(receipt)})
     if row is None:
         return None
     form_type, status_code, updated_at, received_date = row

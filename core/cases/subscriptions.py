@@ -12,6 +12,7 @@ from core.cases.repository import dialect_insert, find_case
 from core.cases.throttle import throttle_lookup
 from core.cases.views import PublicStatus, public_status
 from core.errors import CaseNotFound
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = ["is_following", "subscribe", "subscriptions_for_chat", "unsubscribe"]
@@ -91,7 +92,7 @@ async def subscriptions_for_chat(uow: UnitOfWork, channel: str, chat_id: str) ->
 
 
 # Built once: a case shown in a chat asks it.
-_FOLLOWS: Final = (
+_FOLLOWS: Final = Prepared(
     select(Subscription.id)
     .join(Case, Case.id == Subscription.case_id)
     .where(
@@ -112,4 +113,4 @@ async def is_following(
     """
     receipt = ReceiptNumber.parse(receipt_number)
     params = {"receipt": str(receipt), "channel": channel, "chat_id": chat_id}
-    return (await uow.session.execute(_FOLLOWS, params)).first() is not None
+    return await uow.fetch_one(_FOLLOWS, params) is not None

@@ -1,0 +1,194 @@
+"""Prepared statements (core/statements.py) run in the unit of work's transaction, with the
+column types' conversions, beside the ORM session; and the turn they make cheap stays cheap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.context import Services
+from bot.dialogs.registry import all_dialogs
+from bot.engine import Engine
+from bot.model import Incoming
+from core.conversations import Conversation
+from core.db import Database
+from core.demo import load_demo
+from core.outbox.models import RateLimitWindow
+from core.statements import Prepared
+from core.uow import UnitOfWorkFactory
+from tests.fakes import FakeClock, FakeMailer
+
+_ADD = Prepared(
+    insert(RateLimitWindow).values(
+        key=bindparam("key"), window_start=bindparam("start"), count=bindparam("count")
+    )
+)
+_READ = Prepared(
+    select(RateLimitWindow.count, RateLimitWindow.window_start).where(
+        RateLimitWindow.key == bindparam("key")
+    )
+)
+_KEYS = Prepared(select(RateLimitWindow.key).order_by(RateLimitWindow.key))
+_STATE = Prepared(
+    select(Conversation.state, Conversation.updated_at).where(
+        Conversation.chat_id == bindparam("chat_id")
+    )
+)
+_REMOVE_ALL = Prepared(delete(RateLimitWindow))
+
+
+async def keys(uow_factory: UnitOfWorkFactory) -> list[str]:
+    async with uow_factory() as uow:
+        return [key for (key,) in await uow.fetch_all(_KEYS)]
+
+
+async def test_values_come_back_as_the_column_types_give_them(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    moment = datetime(2026, 3, 2, 10, 30, 15, 250_000, tzinfo=UTC)
+    async with uow_factory() as uow:
+        uow.session.add(
+            Conversation(
+                channel="t", chat_id="c1", state={"stack": [{"d": "menu", "s": "ñ 中"}]},
+                created_at=moment, updated_at=moment,
+            )
+        )  # fmt: skip
+        await uow.execute(_ADD, {"key": "k", "start": moment, "count": 3})
+        count, start = await uow.fetch_one(_READ, {"key": "k"}) or (None, None)
+        state, updated = await uow.fetch_one(_STATE, {"chat_id": "c1"}) or (None, None)
+        await uow.commit()
+    assert (count, start) == (3, moment)
+    assert start is not None
+    assert start.tzinfo is not None
+    assert state == {"stack": [{"d": "menu", "s": "ñ 中"}]}
+    assert updated == moment
+
+
+async def test_they_are_rolled_back_with_the_unit_of_work(uow_factory: UnitOfWorkFactory) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "undone", "start": now, "count": 1})
+        assert await uow.fetch_one(_READ, {"key": "undone"}) is not None
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "kept", "start": now, "count": 1})
+        await uow.commit()
+    assert await keys(uow_factory) == ["kept"]
+
+
+async def test_they_see_the_sessions_pending_changes_and_the_session_sees_theirs(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as uow:
+        uow.session.add(RateLimitWindow(key="orm", window_start=now, count=7))
+        assert await uow.fetch_one(_READ, {"key": "orm"}) == (7, now)  # flushed first
+        await uow.execute(_ADD, {"key": "prepared", "start": now, "count": 2})
+        seen = await uow.session.scalar(
+            select(RateLimitWindow.count).where(RateLimitWindow.key == "prepared")
+        )
+        await uow.commit()
+    assert seen == 2
+    assert await keys(uow_factory) == ["orm", "prepared"]
+
+
+async def test_a_broken_constraint_is_sqlalchemys_integrity_error(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "k", "start": now, "count": 1})
+        await uow.commit()
+    async with uow_factory() as uow:
+        with pytest.raises(IntegrityError):
+            await uow.execute(_ADD, {"key": "k", "start": now, "count": 1})
+
+
+async def test_a_nested_unit_of_work_undoes_only_its_own_statements(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as outer:
+        await outer.execute(_ADD, {"key": "outer", "start": now, "count": 1})
+        async with uow_factory() as kept:
+            assert kept.nested
+            await kept.execute(_ADD, {"key": "kept", "start": now, "count": 1})
+            await kept.commit()
+        async with uow_factory() as undone:
+            await undone.execute(_ADD, {"key": "undone", "start": now, "count": 1})
+            # A session first needed inside the savepoint follows its rollback too.
+            undone.session.add(RateLimitWindow(key="undone-orm", window_start=now, count=1))
+            await undone.flush()
+            undone.session.add(RateLimitWindow(key="undone-pending", window_start=now, count=1))
+        assert [k for (k,) in await outer.fetch_all(_KEYS)] == ["kept", "outer"]
+        assert await outer.session.get(RateLimitWindow, "undone-orm") is None
+        await outer.commit()
+    assert await keys(uow_factory) == ["kept", "outer"]
+
+
+async def test_a_failed_nested_unit_of_work_leaves_the_outer_one_usable(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "k", "start": now, "count": 1})
+        await uow.commit()
+
+    async def add_new_then_a_duplicate() -> None:
+        async with uow_factory() as inner:
+            await inner.execute(_ADD, {"key": "new", "start": now, "count": 1})
+            await inner.execute(_ADD, {"key": "k", "start": now, "count": 1})
+
+    async with uow_factory() as outer:
+        with pytest.raises(IntegrityError):
+            await add_new_then_a_duplicate()
+        await outer.execute(_ADD, {"key": "after", "start": now, "count": 1})
+        await outer.commit()
+    assert await keys(uow_factory) == ["after", "k"]
+
+
+async def test_statements_after_a_commit_run_in_a_new_transaction(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "first", "start": now, "count": 1})
+        await uow.commit()
+        await uow.execute(_REMOVE_ALL)
+        await uow.execute(_ADD, {"key": "second", "start": now, "count": 1})
+    assert await keys(uow_factory) == ["first"]  # the second transaction was never committed
+
+
+async def test_units_of_work_go_on_after_the_database_is_disposed(
+    uow_factory: UnitOfWorkFactory, db: Database
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "before", "start": now, "count": 1})
+        await uow.commit()
+    await db.dispose()
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "after", "start": now, "count": 1})
+        await uow.commit()
+    assert await keys(uow_factory) == ["after", "before"]
+
+
+async def test_a_case_status_turn_runs_eight_statements_on_sqlite(sqlite_db: Database) -> None:
+    # The cost of a turn is its statements and what runs them: this holds the count (BEGIN,
+    # conversation, throttle, case, signed-in account, followed?, state, COMMIT), so a change
+    # that adds a query to every turn is a decision, not an accident.
+    clock = FakeClock()
+    factory = UnitOfWorkFactory(sqlite_db, clock)
+    await load_demo(factory)
+    engine = Engine(Services(factory, FakeMailer(), clock), all_dialogs())
+    await engine.handle(Incoming("test", "c", text="WAC2212345678"))
+    statements: list[str] = []
+    sqlite_db.on_statement(statements.append)
+    clock.advance(timedelta(minutes=20))  # long enough for the sign-in check of an idle chat
+    turn = await engine.handle(Incoming("test", "c", text="LIN2390001234"))
+    assert any("Request for Evidence Was Sent" in reply.text for reply in turn.replies)
+    assert statements[0] == "BEGIN IMMEDIATE"
+    assert statements[-1] == "COMMIT"
+    assert len(statements) == 8, statements
