@@ -20,16 +20,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
 from core.errors import DomainError
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = [
     "MASKED_SECRET",
+    "SEEN_EVERY",
+    "AuthenticatedSession",
     "StoredAttachment",
     "WebAttachment",
     "WebMessage",
@@ -48,6 +62,9 @@ __all__ = [
 
 MASKED_SECRET: Final = "••••••"  # noqa: S105  (the mask shown instead of a secret)
 DEFAULT_IDLE_EXPIRY: Final = timedelta(hours=24)
+# last_seen_at is written when it is older than this, not on every message: a session then
+# expires at most this much early, against hours of idle expiry, and a turn writes one row less.
+SEEN_EVERY: Final = timedelta(minutes=1)
 MAX_MESSAGES_PER_PAGE: Final = 500
 
 
@@ -117,6 +134,48 @@ class StoredAttachment:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class AuthenticatedSession:
+    """A session whose token was checked."""
+
+    id: str
+    locale: str | None
+    last_seen_at: datetime
+
+
+# Built once: every message of a session runs them.
+_SESSION: Final = Prepared(
+    select(WebSession.token_hash, WebSession.locale, WebSession.last_seen_at).where(
+        WebSession.id == bindparam("session_id")
+    )
+)
+_SEEN: Final = Prepared(
+    update(WebSession)
+    .where(WebSession.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("now"))
+)
+_ADD_MESSAGE: Final = Prepared(
+    insert(WebMessage)
+    .values(
+        session_id=bindparam("session_id"),
+        sender=bindparam("sender"),
+        text=bindparam("text"),
+        buttons=bindparam("buttons"),
+        attachments=bindparam("attachments"),
+        secret_input=bindparam("secret_input"),
+        created_at=bindparam("created_at"),
+        outbox_id=bindparam("outbox_id"),
+    )
+    .returning(WebMessage.id)
+)
+_LAST_BUTTONS: Final = Prepared(
+    select(WebMessage.buttons)
+    .where(WebMessage.session_id == bindparam("session_id"), WebMessage.sender == "bot")
+    .order_by(WebMessage.id.desc())
+    .limit(10)
+)
+
+
 def hash_token(token: str) -> str:
     """The stored form of a bearer token (SHA-256, hex)."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
@@ -146,24 +205,28 @@ async def authenticate_session(
     token: str | None,
     *,
     idle_expiry: timedelta = DEFAULT_IDLE_EXPIRY,
-) -> WebSession:
-    """The session, when the token is its own and it has not been idle too long; marks it seen.
+) -> AuthenticatedSession:
+    """The session, when the token is its own and it has not been idle too long; marks it seen
+    (when it was last marked more than :data:`SEEN_EVERY` ago).
 
     Raises:
         WebSessionNotFound: no session has this id.
         WebSessionUnauthorized: the token is missing or wrong.
         WebSessionExpired: the session was idle longer than ``idle_expiry``.
     """
-    session = await uow.session.get(WebSession, session_id)
-    if session is None:
+    row = await uow.fetch_one(_SESSION, {"session_id": session_id})
+    if row is None:
         raise WebSessionNotFound()
-    if not token or not hmac.compare_digest(session.token_hash, hash_token(token)):
+    token_hash, locale, last_seen_at = row
+    if not token or not hmac.compare_digest(token_hash, hash_token(token)):
         raise WebSessionUnauthorized()
     now = uow.clock.now()
-    if now - session.last_seen_at > idle_expiry:
-        raise WebSessionExpired(idle_since=session.last_seen_at)
-    session.last_seen_at = now
-    return session
+    if now - last_seen_at > idle_expiry:
+        raise WebSessionExpired(idle_since=last_seen_at)
+    if now - last_seen_at >= SEEN_EVERY:
+        await uow.execute(_SEEN, {"session_id": session_id, "now": now})
+        last_seen_at = now
+    return AuthenticatedSession(session_id, locale, last_seen_at)
 
 
 async def add_message(
@@ -185,6 +248,23 @@ async def add_message(
     """
     if sender not in ("user", "bot"):
         raise ValueError(f"unknown sender {sender!r}")
+    pairs = [[label, payload] for label, payload in buttons or []]
+    if not attachments:
+        # The common case, every turn: one prepared INSERT, and the message as a plain
+        # (transient) object instead of one the session tracks and flushes.
+        values = {
+            "session_id": session_id,
+            "sender": sender,
+            "text": text,
+            "buttons": pairs,
+            "attachments": [],
+            "secret_input": secret_input,
+            "created_at": uow.clock.now(),
+            "outbox_id": outbox_id,
+        }
+        row = await uow.fetch_one(_ADD_MESSAGE, values)
+        assert row is not None
+        return WebMessage(id=row[0], **values)
     refs: list[list[str]] = []
     for attachment in attachments or []:
         attachment_id = secrets.token_hex(16)
@@ -203,7 +283,7 @@ async def add_message(
         session_id=session_id,
         sender=sender,
         text=text,
-        buttons=[[label, payload] for label, payload in buttons or []],
+        buttons=pairs,
         attachments=refs,
         secret_input=secret_input,
         created_at=uow.clock.now(),
@@ -230,13 +310,7 @@ async def list_messages(
 async def last_buttons(uow: UnitOfWork, session_id: str) -> list[tuple[str, str]]:
     """The buttons of the session's newest assistant message that had any."""
     # JSON equality differs between backends: read the newest few and look in Python.
-    rows = await uow.session.scalars(
-        select(WebMessage.buttons)
-        .where(WebMessage.session_id == session_id, WebMessage.sender == "bot")
-        .order_by(WebMessage.id.desc())
-        .limit(10)
-    )
-    for buttons in rows:
+    for (buttons,) in await uow.fetch_all(_LAST_BUTTONS, {"session_id": session_id}):
         if buttons:
             return [(label, payload) for label, payload in buttons]
     return []
