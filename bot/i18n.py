@@ -49,6 +49,7 @@ LANGUAGE_NAMES: Final = {
 _ALIASES: Final = {"fil": "tl", "zh-hans": "zh", "zh-cn": "zh", "zh-sg": "zh", "pt-br": "pt"}
 BABEL_LOCALE: Final = {"zh": "zh_Hans", "tl": "fil"}  # CLDR has no "tl" data; Filipino is it
 RTL_LOCALES: Final = frozenset({"ar"})
+MAX_KEPT_DATES: Final = 4096
 
 
 def N_(message: str) -> str:
@@ -78,6 +79,9 @@ class Translator:
         )
         self.babel_locale = Locale.parse(BABEL_LOCALE.get(self.locale, self.locale))
         self.rtl = self.locale in RTL_LOCALES
+        # Formatted days, kept: every case shown formats its few dates again, and Babel's
+        # formatting costs more than the rest of the text.
+        self._dates: dict[tuple[date, str], str] = {}
 
     def _(self, message: str) -> str:
         """The translation of a msgid."""
@@ -87,7 +91,13 @@ class Translator:
         return self._catalog.ngettext(singular, plural, n)
 
     def date(self, value: date, fmt: str = "long") -> str:
-        return format_date(value, format=fmt, locale=self.babel_locale)
+        key = (value, fmt)
+        found = self._dates.get(key)
+        if found is None:
+            if len(self._dates) >= MAX_KEPT_DATES:
+                self._dates.clear()
+            found = self._dates[key] = format_date(value, format=fmt, locale=self.babel_locale)
+        return found
 
     def datetime_in(self, value: datetime, zone: str, fmt: str = "full") -> str:
         """A UTC moment as local time in ``zone``, with the zone named."""

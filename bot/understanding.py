@@ -29,7 +29,8 @@ from bot.understanding_cues import Cue, CueIndex, cue_labels, parse_cues
 from bot.understanding_data import LANGUAGE_NAMES, MODULES, NEUTRAL_WORDS, SHARED_CUES
 from bot.understanding_language import SCRIPT_LANGUAGES, LanguageIdentifier
 from bot.understanding_text import Message, fold, prepare
-from core.cases.receipt import find_receipt_number
+from core.cases.receipt import ReceiptNumber, find_receipt_number
+from core.errors import InvalidReceiptNumber
 
 __all__ = ["INTENTS", "Understanding", "account_help_topic", "understand"]
 
@@ -166,8 +167,18 @@ def understand(text: str, locale: str | None = None) -> Understanding:
     if not isinstance(text, str):
         return Understanding("unknown", None, None)
     text = text[:MAX_TEXT]
-    model = _model()
     receipt = find_receipt_number(text)
+    if receipt is not None and _only_receipt(text, receipt):
+        # The commonest first message: a receipt number alone. Reading it through the model
+        # says the same (no word: no language, no cue, so the case's status; a test holds the
+        # two equal), at a hundredth of the cost.
+        return Understanding(intent="case_status", receipt_number=str(receipt), language=None)
+    return _read(text, locale, receipt)
+
+
+def _read(text: str, locale: str | None, receipt: ReceiptNumber | None) -> Understanding:
+    """What the model makes of a message (``receipt``: the one found in it, if any)."""
+    model = _model()
     message = prepare(text)
     hint = fold(locale).split("-")[0].split("_")[0] if locale else None
     language = model.languages.identify(text, message, hint)
@@ -184,6 +195,14 @@ def understand(text: str, locale: str | None = None) -> Understanding:
         language=language,
         requested_language=requested,
     )
+
+
+def _only_receipt(text: str, receipt: ReceiptNumber) -> bool:
+    """Whether ``text`` is nothing but ``receipt`` (as typed: spaces, dashes, ``#``...)."""
+    try:
+        return ReceiptNumber.parse(text) == receipt
+    except InvalidReceiptNumber:
+        return False
 
 
 def account_help_topic(text: str) -> str | None:

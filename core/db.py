@@ -138,6 +138,7 @@ class Database:
         else:
             engine_args.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_args)
+        self.sql_dialect: Dialect = self.engine.dialect
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(

@@ -19,7 +19,7 @@ are flushed, exactly as ``uow.session.execute`` would have run it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,14 +43,14 @@ class Compiled:
         names: the name of each positional parameter, in order.
         defaults: values of the parameters the construct fixes itself (literals in it).
         binds: (position, processor) of each parameter whose type converts its value.
-        results: one processor (or None) per result column; empty when none converts.
+        results: (position, processor) of each result column whose type converts its value.
     """
 
     sql: str
     names: tuple[str, ...]
     defaults: Mapping[str, Any]
     binds: tuple[tuple[int, Processor], ...]
-    results: tuple[Processor | None, ...]
+    results: tuple[tuple[int, Processor], ...]
 
     def parameters(self, given: Mapping[str, Any]) -> list[Any]:
         """The positional parameters for ``given`` named values, converted.
@@ -58,23 +58,27 @@ class Compiled:
         Raises:
             KeyError: a parameter is neither given nor fixed by the statement.
         """
-        values = [given[name] if name in given else self.defaults[name] for name in self.names]
-        for position, process in self.binds:
+        if self.defaults:
+            values = [given[n] if n in given else self.defaults[n] for n in self.names]
+        else:
+            values = [given[name] for name in self.names]
+        for position, process in self.binds:  # None too: a JSON column stores it as 'null'
             values[position] = process(values[position])
         return values
 
-    def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Result rows as the column types hand them out (aware datetimes, decoded JSON)."""
-        if not self.results:
-            return [tuple(row) for row in raw]
-        processors = self.results
-        return [
-            tuple(
-                value if process is None or value is None else process(value)
-                for process, value in zip(processors, row, strict=True)
-            )
-            for row in raw
-        ]
+        if not self.results or not raw:
+            return raw
+        converted = []
+        for row in raw:
+            values = list(row)
+            for position, process in self.results:
+                value = values[position]
+                if value is not None:
+                    values[position] = process(value)
+            converted.append(tuple(values))
+        return converted
 
 
 class Prepared:
@@ -128,15 +132,17 @@ def _compile(statement: Statement, dialect: Dialect) -> Compiled:
         columns = list(statement.selected_columns)
     else:
         columns = list(statement.exported_columns)  # RETURNING, if any
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
+    result_processors = []
+    for position, column in enumerate(columns):
+        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if process is not None:
+            result_processors.append((position, process))
     return Compiled(
         sql=compiled.string,
         names=names,
         defaults=defaults,
         binds=tuple(bind_processors),
-        results=results if any(results) else (),
+        results=tuple(result_processors),
     )
 
 

@@ -174,13 +174,17 @@ class UnitOfWork:
         Raises:
             sqlalchemy.exc.DBAPIError: the database refused it (``IntegrityError``...).
         """
-        root = self._require_root()
-        await self._flush_pending()
+        root = self._root
+        if root is None:
+            raise RuntimeError("the unit of work is not open: use 'async with'")
+        session = root._session
+        if session is not None and (session.new or session.dirty or session.deleted):
+            await session.flush()  # as autoflush would before a query: it must see them
         raw = root._sqlite
         if raw is not None:
             if not raw.in_transaction:
                 await root._begin()
-            return run_sqlite(raw, statement.compiled(self._db.engine.dialect), params)
+            return run_sqlite(raw, statement.compiled(self._db.sql_dialect), params)
         result = await (await self.session.connection()).execute(statement.statement, params)
         return [tuple(row) for row in result] if result.returns_rows else []
 

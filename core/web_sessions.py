@@ -45,6 +45,7 @@ __all__ = [
     "SEEN_EVERY",
     "AuthenticatedSession",
     "StoredAttachment",
+    "TranscriptMessage",
     "WebAttachment",
     "WebMessage",
     "WebSession",
@@ -132,6 +133,18 @@ class StoredAttachment:
     name: str
     content_type: str
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptMessage:
+    """A message just added to a transcript (what :func:`add_message` hands back)."""
+
+    id: int
+    sender: str
+    text: str
+    buttons: list[list[str]]
+    attachments: list[list[str]]
+    secret_input: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +252,7 @@ async def add_message(
     attachments: list[StoredAttachment] | None = None,
     secret_input: bool = False,
     outbox_id: int | None = None,
-) -> WebMessage:
+) -> TranscriptMessage:
     """Append a message (and its files) to the session's transcript; ``outbox_id`` names the
     outbox row of a pushed notification.
 
@@ -250,8 +263,8 @@ async def add_message(
         raise ValueError(f"unknown sender {sender!r}")
     pairs = [[label, payload] for label, payload in buttons or []]
     if not attachments:
-        # The common case, every turn: one prepared INSERT, and the message as a plain
-        # (transient) object instead of one the session tracks and flushes.
+        # The common case, every turn: one prepared INSERT, and no ORM object to build, track
+        # and flush.
         values = {
             "session_id": session_id,
             "sender": sender,
@@ -264,7 +277,7 @@ async def add_message(
         }
         row = await uow.fetch_one(_ADD_MESSAGE, values)
         assert row is not None
-        return WebMessage(id=row[0], **values)
+        return TranscriptMessage(row[0], sender, text, pairs, [], secret_input)
     refs: list[list[str]] = []
     for attachment in attachments or []:
         attachment_id = secrets.token_hex(16)
@@ -291,7 +304,7 @@ async def add_message(
     )
     uow.session.add(message)
     await uow.session.flush()
-    return message
+    return TranscriptMessage(message.id, sender, text, pairs, refs, secret_input)
 
 
 async def list_messages(

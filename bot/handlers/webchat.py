@@ -30,6 +30,7 @@ from core.uow import UnitOfWorkFactory
 from core.web_sessions import (
     MASKED_SECRET,
     StoredAttachment,
+    TranscriptMessage,
     WebMessage,
     WebSession,
     WebSessionNotFound,
@@ -103,7 +104,7 @@ class MessageView:
     secret_input: bool = False
 
     @classmethod
-    def of(cls, message: WebMessage) -> MessageView:
+    def of(cls, message: WebMessage | TranscriptMessage) -> MessageView:
         return cls(
             id=message.id,
             sender=message.sender,
@@ -253,7 +254,7 @@ class WebChatHub:
                     said = text or ""
                 if turn.input_was_secret:
                     said = MASKED_SECRET
-                stored: list[WebMessage] = []
+                stored: list[TranscriptMessage] = []
                 if said.strip():  # the opening empty message is not shown
                     stored.append(await add_message(uow, session_id, sender="user", text=said))
                 for reply in turn.replies:
@@ -332,7 +333,7 @@ class WebChatHub:
         for socket in sockets:
             await socket.ws.close(code=1001, message=b"server shutdown")
 
-    async def _store_reply(self, uow: Any, session_id: str, reply: Reply) -> WebMessage:
+    async def _store_reply(self, uow: Any, session_id: str, reply: Reply) -> TranscriptMessage:
         return await add_message(
             uow,
             session_id,

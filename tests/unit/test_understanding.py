@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import LOCALES
-from bot.understanding import INTENTS, account_help_topic, understand
+from bot.understanding import INTENTS, _read, account_help_topic, understand
 from bot.understanding_cues import parse_cues, undrawn
 from bot.understanding_fuzzy import FuzzyIndex, osa_distance
 from bot.understanding_text import fold, prepare
+from core.cases.receipt import PREFIXES, find_receipt_number
 
 
 @pytest.mark.parametrize("text", ["ok", "hi", "WAC2212345678", "lol", "", "   ", "123", "?!"])
@@ -25,6 +26,46 @@ def test_a_receipt_number_alone_asks_for_its_status() -> None:
     assert understood.intent == "case_status"
     assert understood.receipt_number == "WAC2212345678"
     assert understood.language is None
+
+
+_SLIPS = {"0": "0Oo", "1": "1IlL"}  # what people type among the digits for 0 and 1
+
+
+def _typed(
+    prefix: str,
+    digits: str,
+    seps: list[str],
+    slips: list[int],
+    upper: bool,
+    around: tuple[str, str],
+) -> str:
+    typed = "".join(
+        (_SLIPS[d][slip % len(_SLIPS[d])] if d in _SLIPS else d) + seps[i % len(seps)]
+        for i, (d, slip) in enumerate(zip(digits, slips, strict=True))
+    )
+    return around[0] + (prefix.upper() if upper else prefix.lower()) + typed + around[1]
+
+
+receipt_as_typed = st.builds(
+    _typed,
+    st.sampled_from(sorted(PREFIXES)),
+    st.text("0123456789", min_size=10, max_size=10),
+    st.lists(st.sampled_from(["", "", "", " ", "-", ".", "\u2013"]), min_size=1, max_size=13),
+    st.lists(st.integers(0, 3), min_size=10, max_size=10),
+    st.booleans(),
+    st.tuples(st.sampled_from(["", " ", "#", "# ", "\u3000"]), st.sampled_from(["", " ", "."])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(receipt_as_typed, st.sampled_from([None, *LOCALES]))
+def test_the_quick_reading_of_a_lone_receipt_number_is_what_the_model_says(
+    text: str, locale: str | None
+) -> None:
+    # understand() answers a message that is only a receipt number without the model; the
+    # model, asked, must agree on every field (whatever the typing and the conversation's
+    # language), or the shortcut changed what a message means.
+    assert understand(text, locale) == _read(text, locale, find_receipt_number(text))
 
 
 def test_a_greeting_names_its_language() -> None:
