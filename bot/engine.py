@@ -756,7 +756,20 @@ class Engine:
         ctx = turn.ctx
         frame = turn.stack[-1]
         _dialog, (_state, step) = self._frame_step(turn, frame)
-        prompt = await self._render(turn, step)
+        try:
+            prompt = await self._render(turn, step)
+        except DomainError as error:
+            if frame.dialog == ROOT:
+                raise
+            # The step cannot be shown any more: the chat was signed out elsewhere (a password
+            # reset signs the other chats out), its appointment is gone... Say why and go back
+            # to the menu; showing the same step again would fail on every turn.
+            ctx.say(describe_error(ctx, error))
+            turn.exit_reason = turn.exit_reason or "menu"
+            turn.stack = [_Frame.new(self.dialogs[ROOT])]
+            turn.offer = None
+            await self._prompt(turn)
+            return
         choices = list(prompt.choices)
         if frame.dialog != ROOT:
             choices += [Choice(ctx._("Back"), G_BACK), Choice(ctx._("Menu"), G_MENU)]

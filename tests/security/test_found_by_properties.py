@@ -1,0 +1,53 @@
+"""Bugs the property-based tests (test_engine_properties.py, test_parser_fuzz.py) found, each
+pinned by the plainest test that reproduces it."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.accounts.links import link_chat, unlink_chat
+from core.accounts.service import find_account_by_email
+from core.demo import DEMO_EMAIL, DEMO_PASSWORD
+from core.uow import UnitOfWorkFactory
+from tests.chat import FakeChat
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+
+async def test_wrong_codes_that_lock_the_account_say_so_instead_of_crashing(
+    chat: FakeChat,
+) -> None:
+    """The fifth wrong code locks the account; the code step could not go to the "locked"
+    step (an undeclared transition), so the turn crashed with the engine's apology."""
+    await chat.send("sign in")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    for _ in range(5):
+        await chat.send("000000")
+    assert "went wrong" not in chat.text
+    assert "locked for 20 minutes" in chat.text
+
+
+async def test_a_chat_signed_out_elsewhere_in_the_middle_of_a_booking_goes_back_to_the_menu(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    """A password reset in another chat signs this one out; the booking's next prompt needed a
+    signed-in account and raised, so every turn but "menu" crashed."""
+    async with uow_factory() as uow:
+        account = await find_account_by_email(uow, DEMO_EMAIL)
+        assert account is not None
+        await link_chat(uow, account.id, chat.channel, chat.chat_id)
+        await uow.commit()
+    await chat.press_payload("go:book:biometrics")
+    assert "IOE0912345679" in " ".join(chat.buttons)  # at the case question
+    async with uow_factory() as uow:
+        await unlink_chat(uow, chat.channel, chat.chat_id)
+        await uow.commit()
+
+    await chat.send("IOE0912345679")
+
+    assert "went wrong" not in chat.text
+    assert "Please sign in again" in chat.text
+    assert "What would you like to do?" in chat.text  # the menu
+    await chat.send("hello")
+    assert "went wrong" not in chat.text
