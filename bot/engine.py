@@ -11,9 +11,11 @@ expired buttons; idle expiry; and offering another flow when free text clearly a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import inspect
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -208,6 +210,7 @@ class Engine:
 
     async def handle(self, incoming: Incoming) -> Turn:
         """Handle one message or button press and answer it. Never raises for bad input."""
+        incoming = _valid_unicode(incoming)
         key = (incoming.channel, incoming.chat_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiters[key] = self._waiters.get(key, 0) + 1
@@ -803,6 +806,23 @@ class Engine:
 
     def language_choices(self) -> list[Choice]:
         return [Choice(LANGUAGE_NAMES[code], f"{G_SETLANG}{code}") for code in LOCALES]
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _valid_unicode(incoming: Incoming) -> Incoming:
+    """The message with any lone surrogate (JSON allows ``"\\ud800"``; a terminal hands over
+    undecodable bytes as surrogates) replaced by U+FFFD: no text can be encoded with one, so
+    a password, an email or a code holding one would fail deep inside a flow."""
+    text, payload = incoming.text, incoming.payload
+    if (text is None or text.isascii()) and (payload is None or payload.isascii()):
+        return incoming
+    if text is not None:
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+    if payload is not None:
+        payload = _LONE_SURROGATE.sub("\ufffd", payload)
+    return dataclasses.replace(incoming, text=text, payload=payload)
 
 
 def _label_key(text: str) -> str:

@@ -1,7 +1,8 @@
 """The real engine, on SQLite with the demo data, driven by hypothesis: random texts (unicode,
-control characters, huge, empty), shown and forged button payloads (other flows' values, stale
-prompt numbers, link payloads), interrupts, language switches, sign-ins and sign-outs, clock
-jumps past the idle timeouts, and restarts. After every turn:
+control characters, lone surrogates as a terminal may hand over, huge, empty), shown and
+forged button payloads (other flows' values, stale prompt numbers, link payloads), interrupts,
+language switches, sign-ins and sign-outs, clock jumps past the idle timeouts, and restarts.
+After every turn:
 
 - the turn answered (at least one reply) and never with the engine's catch-all apology, which
   means a flow crashed;
@@ -63,7 +64,8 @@ texts = st.one_of(
     words,
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
-    st.text(alphabet="\x00\x01\x07\x1b\t\r\n\u200b\u202e\ufeff ", max_size=20),
+    st.text(alphabet="\x00\x01\x07\x1b\t\r\n\u200b\u202e\ufeff \ud800\udfff", max_size=20),
+    st.text(alphabet=st.characters(categories=["Cs", "Co", "Cn", "Mn", "Zs"]), max_size=20),
     st.builds(lambda n, c: c * n, st.integers(1990, 2100), st.sampled_from("a9 😀")),
     st.just(""),
 )
