@@ -11,6 +11,7 @@ Notifications already wait in the outbox and are retried with backoff: that is p
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -135,3 +136,26 @@ async def test_replies_wait_out_a_closed_port_and_arrive_in_order_when_it_opens(
     assert "Request for Evidence Was Sent" in after_cut[1]
     assert await pending(uow_factory) == []
     assert sum("Request for Evidence Was Sent" in t for t in texts(api)) == 1
+
+
+async def test_polling_comes_back_by_itself_when_the_bot_api_does(
+    api: FakeBotApi, engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    host, port = api.url.removeprefix("http://").split(":")
+    proxy = TcpProxy(host, int(port))
+    await proxy.start()
+    real_url = api.url
+    api.url = f"http://127.0.0.1:{proxy.port}"
+    try:
+        async with running(api, engine, "polling", quick_limiter()) as bot:
+            api.url = real_url
+            user = bot.user()
+            await user.send("hi")
+            proxy.cut()  # getUpdates fails: python-telegram-bot retries with its backoff
+            await asyncio.sleep(2)
+            await proxy.restore()
+            await asyncio.wait_for(user.send("WAC2212345678"), 30)
+            assert "Case Was Approved" in user.text
+    finally:
+        await proxy.stop()
+    assert await pending(uow_factory) == []
