@@ -301,6 +301,16 @@ async def test_an_update_whose_turn_meets_the_outage_is_kept_and_answered_when_i
     assert last == update["update_id"]
 
 
+async def test_a_chat_is_told_once_however_often_its_update_meets_the_outage(
+    served: Served,
+) -> None:
+    inbox = served.telegram.inbox
+    assert inbox is not None
+    assert inbox.defer(4242)  # the first time: say it
+    assert not inbox.defer(4242)  # the sweeper's later tries: quiet
+    assert inbox.defer(4243)
+
+
 async def until(condition: Callable[[], bool], within: float = 10) -> None:
     for _ in range(int(within / 0.01)):
         if condition():
