@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, Protocol
@@ -50,6 +50,7 @@ from core.conversations import Conversation, open_conversation
 from core.errors import DomainError, InvalidInput
 from core.outage import is_database_unavailable
 from core.ports import OutgoingMail
+from core.uow import UnitOfWork
 
 __all__ = ["Engine", "EngineConfig"]
 
@@ -160,6 +161,10 @@ class _TurnState:
         return raw
 
 
+# Run in a turn's transaction before it commits (``Engine.handle(..., within=...)``).
+TurnHook = Callable[[UnitOfWork, Turn], Awaitable[None]]
+
+
 class TurnObserver(Protocol):
     """Told about every committed turn (``bot.metrics.CasebotMetrics``): the conversation
     state before and after, the engine's exit tag (``menu``, ``timeout``, ``back``,
@@ -208,15 +213,22 @@ class Engine:
 
     # --- the turn ---------------------------------------------------------------------------
 
-    async def handle(self, incoming: Incoming) -> Turn:
-        """Handle one message or button press and answer it. Never raises for bad input."""
+    async def handle(self, incoming: Incoming, *, within: TurnHook | None = None) -> Turn:
+        """Handle one message or button press and answer it. Never raises for bad input.
+
+        Args:
+            within: run in the turn's own transaction, after the turn and before its commit,
+                with the answer (a channel storing its transcript with the turn, so that both
+                are kept or neither). It does not run when the turn fails or is a duplicate;
+                if it raises, the turn is undone like any failed turn.
+        """
         incoming = _valid_unicode(incoming)
         key = (incoming.channel, incoming.chat_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiters[key] = self._waiters.get(key, 0) + 1
         try:
             async with lock:
-                return await self._turn(incoming)
+                return await self._turn(incoming, within)
         finally:
             self._waiters[key] -= 1
             if self._waiters[key] == 0:
@@ -236,7 +248,7 @@ class Engine:
             await uow.commit()
         return chosen
 
-    async def _turn(self, incoming: Incoming) -> Turn:
+    async def _turn(self, incoming: Incoming, within: TurnHook | None = None) -> Turn:
         mail: list[OutgoingMail] = []
         mailed: list[tuple[OutgoingMail, IssuedCode]] = []
         started = time.perf_counter()
@@ -269,14 +281,16 @@ class Engine:
                 replies = self._finish_replies(turn)
                 conversation.state = turn.dump()
                 conversation.updated_at = ctx.now()
-                await uow.commit()
-                observed = (before, conversation.state, turn.exit_reason)
-                mail, mailed = ctx.outbox_mail, ctx.mailed_codes
                 result = Turn(
                     replies=replies,
                     input_was_secret=turn.secret_input,
                     locale=ctx.locale,
                 )
+                if within is not None:
+                    await within(uow, result)
+                await uow.commit()
+                observed = (before, conversation.state, turn.exit_reason)
+                mail, mailed = ctx.outbox_mail, ctx.mailed_codes
         except Exception as error:
             if is_database_unavailable(error):
                 # An outage, not a bug: one line, not a traceback per turn (core/outage.py).
@@ -297,6 +311,7 @@ class Engine:
                     )
                 ],
                 input_was_secret=False,
+                failed=True,
             )
         unsent = await self._send_mail(mail, mailed)
         if unsent:

@@ -41,6 +41,7 @@ __all__ = [
     "authenticate_session",
     "find_attachment",
     "hash_token",
+    "last_asked_secret",
     "last_buttons",
     "list_messages",
     "start_session",
@@ -240,6 +241,18 @@ async def last_buttons(uow: UnitOfWork, session_id: str) -> list[tuple[str, str]
         if buttons:
             return [(label, payload) for label, payload in buttons]
     return []
+
+
+async def last_asked_secret(uow: UnitOfWork, session_id: str) -> bool:
+    """True when the session's newest assistant message asked for a secret (a password, a
+    code): whatever the person sends next is masked, even if their turn then fails."""
+    asked = await uow.session.scalar(
+        select(WebMessage.secret_input)
+        .where(WebMessage.session_id == session_id, WebMessage.sender == "bot")
+        .order_by(WebMessage.id.desc())
+        .limit(1)
+    )
+    return bool(asked)
 
 
 async def find_attachment(
