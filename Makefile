@@ -53,6 +53,7 @@ bench: $(STAMP) $(CATALOGS)  ## benchmarks of the core on SQLite and PostgreSQL,
 	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_import $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_understanding
+	$(BIN)/python -m benchmarks.bench_proofs $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -138,9 +138,15 @@ def _serve(app: App, host: str, port: int) -> int:
 
     from bot.handlers.web import PathOnlyAccessLogger, create_web_app
 
+    warming: list[asyncio.Future[None]] = []
+
     async def _startup(_web_app: web.Application) -> None:
         await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
         logger.info("casebot is serving on http://%s:%d/", host, port)
+        # The free-text model (about 0.1 s to build) in a thread, while the server listens.
+        from bot.understanding import load_model
+
+        warming.append(asyncio.get_running_loop().run_in_executor(None, load_model))
 
     async def _cleanup(_web_app: web.Application) -> None:
         await app.close()

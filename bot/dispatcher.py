@@ -61,6 +61,7 @@ from core.outbox.dispatch import (
     mark_failed,
     mark_sent,
     park,
+    queue_behind,
     release_leases,
     stale_reason,
 )
@@ -310,7 +311,7 @@ class OutboxDispatcher:
 
         async def send_chat(address: str, items: list[tuple[int, Reply]]) -> None:
             # One chat's messages in order, each confirmed before the next goes out.
-            for message_id, reply in items:
+            for n, (message_id, reply) in enumerate(items):
                 if self.clock.now() >= expires:
                     report.lost_lease += 1
                     continue  # leave it: the lease is about to end, another pass claims it
@@ -324,6 +325,10 @@ class OutboxDispatcher:
                         type(exc).__name__,
                     )
                     await self._record_failure(sender, message_id, exc, report)
+                    if not sender.is_permanent(exc):
+                        # The chat's later messages wait behind this one (order is kept).
+                        await self._queue_behind(message_id, [i for i, _ in items[n + 1 :]])
+                        return
                 else:
                     await self._record_sent(sender, message_id, report)
 
@@ -344,6 +349,12 @@ class OutboxDispatcher:
             await mark_sent(uow, message, now=self.clock.now())
             await uow.commit()
         report.sent += 1
+
+    async def _queue_behind(self, failed_id: int, message_ids: list[int]) -> None:
+        if message_ids:
+            async with self.uow_factory() as uow:
+                await queue_behind(uow, message_ids, failed_id=failed_id, worker=self.worker)
+                await uow.commit()
 
     async def _record_failure(
         self, sender: ExternalSender, message_id: int, error: BaseException, report: PassReport

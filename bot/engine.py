@@ -11,12 +11,14 @@ expired buttons; idle expiry; and offering another flow when free text clearly a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import inspect
 import logging
+import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, Protocol
@@ -48,6 +50,7 @@ from core.conversations import ConversationRecord, load_conversation, save_conve
 from core.errors import DomainError, InvalidInput
 from core.outage import is_database_unavailable
 from core.ports import OutgoingMail
+from core.uow import UnitOfWork
 
 __all__ = ["Engine", "EngineConfig"]
 
@@ -158,6 +161,10 @@ class _TurnState:
         return raw
 
 
+# Run in a turn's transaction before it commits (``Engine.handle(..., within=...)``).
+TurnHook = Callable[[UnitOfWork, Turn], Awaitable[None]]
+
+
 class TurnObserver(Protocol):
     """Told about every committed turn (``bot.metrics.CasebotMetrics``): the conversation
     state before and after, the engine's exit tag (``menu``, ``timeout``, ``back``,
@@ -206,14 +213,22 @@ class Engine:
 
     # --- the turn ---------------------------------------------------------------------------
 
-    async def handle(self, incoming: Incoming) -> Turn:
-        """Handle one message or button press and answer it. Never raises for bad input."""
+    async def handle(self, incoming: Incoming, *, within: TurnHook | None = None) -> Turn:
+        """Handle one message or button press and answer it. Never raises for bad input.
+
+        Args:
+            within: run in the turn's own transaction, after the turn and before its commit,
+                with the answer (a channel storing its transcript with the turn, so that both
+                are kept or neither). It does not run when the turn fails or is a duplicate;
+                if it raises, the turn is undone like any failed turn.
+        """
+        incoming = _valid_unicode(incoming)
         key = (incoming.channel, incoming.chat_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiters[key] = self._waiters.get(key, 0) + 1
         try:
             async with lock:
-                return await self._turn(incoming)
+                return await self._turn(incoming, within)
         finally:
             self._waiters[key] -= 1
             if self._waiters[key] == 0:
@@ -234,7 +249,7 @@ class Engine:
             await uow.commit()
         return chosen
 
-    async def _turn(self, incoming: Incoming) -> Turn:
+    async def _turn(self, incoming: Incoming, within: TurnHook | None = None) -> Turn:
         mail: list[OutgoingMail] = []
         mailed: list[tuple[OutgoingMail, IssuedCode]] = []
         started = time.perf_counter()
@@ -268,14 +283,16 @@ class Engine:
                 conversation.state = turn.dump()
                 conversation.updated_at = ctx.now()
                 await save_conversation(uow, conversation)
-                await uow.commit()
-                observed = (before, conversation.state, turn.exit_reason)
-                mail, mailed = ctx.outbox_mail, ctx.mailed_codes
                 result = Turn(
                     replies=replies,
                     input_was_secret=turn.secret_input,
                     locale=ctx.locale,
                 )
+                if within is not None:
+                    await within(uow, result)
+                await uow.commit()
+                observed = (before, conversation.state, turn.exit_reason)
+                mail, mailed = ctx.outbox_mail, ctx.mailed_codes
         except Exception as error:
             if is_database_unavailable(error):
                 # An outage, not a bug: one line, not a traceback per turn (core/outage.py).
@@ -296,6 +313,7 @@ class Engine:
                     )
                 ],
                 input_was_secret=False,
+                failed=True,
             )
         unsent = await self._send_mail(mail, mailed)
         if unsent:
@@ -759,7 +777,20 @@ class Engine:
         ctx = turn.ctx
         frame = turn.stack[-1]
         _dialog, (_state, step) = self._frame_step(turn, frame)
-        prompt = await self._render(turn, step)
+        try:
+            prompt = await self._render(turn, step)
+        except DomainError as error:
+            if frame.dialog == ROOT:
+                raise
+            # The step cannot be shown any more: the chat was signed out elsewhere (a password
+            # reset signs the other chats out), its appointment is gone... Say why and go back
+            # to the menu; showing the same step again would fail on every turn.
+            ctx.say(describe_error(ctx, error))
+            turn.exit_reason = turn.exit_reason or "menu"
+            turn.stack = [_Frame.new(self.dialogs[ROOT])]
+            turn.offer = None
+            await self._prompt(turn)
+            return
         choices = list(prompt.choices)
         if frame.dialog != ROOT:
             choices += [Choice(ctx._("Back"), G_BACK), Choice(ctx._("Menu"), G_MENU)]
@@ -793,6 +824,23 @@ class Engine:
 
     def language_choices(self) -> list[Choice]:
         return [Choice(LANGUAGE_NAMES[code], f"{G_SETLANG}{code}") for code in LOCALES]
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _valid_unicode(incoming: Incoming) -> Incoming:
+    """The message with any lone surrogate (JSON allows ``"\\ud800"``; a terminal hands over
+    undecodable bytes as surrogates) replaced by U+FFFD: no text can be encoded with one, so
+    a password, an email or a code holding one would fail deep inside a flow."""
+    text, payload = incoming.text, incoming.payload
+    if (text is None or text.isascii()) and (payload is None or payload.isascii()):
+        return incoming
+    if text is not None:
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+    if payload is not None:
+        payload = _LONE_SURROGATE.sub("\ufffd", payload)
+    return dataclasses.replace(incoming, text=text, payload=payload)
 
 
 def _label_key(text: str) -> str:

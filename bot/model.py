@@ -74,6 +74,7 @@ class Turn:
         locale: the conversation's language after the turn.
         unavailable: the database could not be reached: nothing was done, the replies only
             say so; a channel that can keep the message (the Telegram inbox) tries it again.
+        failed: the turn met a bug and was undone; the replies only apologise.
     """
 
     replies: list[Reply]
@@ -81,3 +82,4 @@ class Turn:
     duplicate: bool = False
     locale: str = "en"
     unavailable: bool = False
+    failed: bool = False

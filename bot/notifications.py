@@ -18,8 +18,8 @@ from sqlalchemy import select
 from bot.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.links import book_link
 from bot.model import Button, Reply
+from bot.reply_outbox import REPLY, reply_from_payload
 from bot.statuses import STATUS_WORDING, USCIS_ZONE
-from bot.undelivered import UNDELIVERED_REPLY, reply_from_payload
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
 from core.cases.service import STATUS_CHANGED
@@ -37,7 +37,7 @@ __all__ = [
     "render_notification",
 ]
 
-KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, UNDELIVERED_REPLY)
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY)
 
 
 class UnknownNotification(Exception):
@@ -152,7 +152,7 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
             return Reply(text=_reminder_text(t, payload))
         if kind == OFFICE_CLOSED:
             return _office_closed(t, payload)
-        if kind == UNDELIVERED_REPLY:  # worded already, in the turn (bot/undelivered.py)
+        if kind == REPLY:  # a chat's reply, worded in its turn (bot/reply_outbox.py)
             return reply_from_payload(payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None

@@ -109,6 +109,14 @@ class Settings:
                 "CASEBOT_SECRET_KEY must be at least 32 characters; make one with "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
+        if webhook_url is not None and secret_key is None:
+            # Webhook mode is a deployment: the webhook's secret token is derived from the key
+            # (every worker must agree on it), and secrets at rest need a key that is not public.
+            raise ConfigError(
+                "CASEBOT_WEBHOOK_URL needs CASEBOT_SECRET_KEY (32+ characters, the same on every "
+                "worker); make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         old_secret_keys = tuple(
             key.strip() for key in (get("CASEBOT_OLD_SECRET_KEYS") or "").split(",") if key.strip()
         )

@@ -32,7 +32,7 @@ from bot.understanding_text import Message, fold, prepare
 from core.cases.receipt import ReceiptNumber, find_receipt_number
 from core.errors import InvalidReceiptNumber
 
-__all__ = ["INTENTS", "Understanding", "account_help_topic", "understand"]
+__all__ = ["INTENTS", "Understanding", "account_help_topic", "load_model", "understand"]
 
 INTENTS: Final = (
     "case_status",
@@ -88,6 +88,12 @@ class _Model:
 
 def _folded_words(text: str) -> list[str]:
     return list(prepare(text).words)
+
+
+def load_model() -> None:
+    """Build the model now rather than on the first message (a server calls it at start-up,
+    so nobody's first message waits for it)."""
+    _model()
 
 
 @cache

@@ -52,6 +52,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///var/casebot.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+# A network that drops packets without a word would otherwise hold a PostgreSQL statement (and
+# its chat's turn) until TCP gives up, hours later: past these, the turn is an outage
+# (core/outage.py) and the person is told to try again. No statement of casebot takes seconds.
+PG_CONNECT_TIMEOUT_SECONDS: Final = 10
+PG_COMMAND_TIMEOUT_SECONDS: Final = 30
 
 # Stable constraint names, so Alembic migrations can name what they alter on every backend.
 NAMING_CONVENTION: Final = {
@@ -136,7 +141,15 @@ class Database:
             _ensure_sqlite_folder(self.url)
             engine_args["async_creator"] = partial(_connect_inline, self.url)
         else:
-            engine_args.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+            engine_args.update(
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=True,
+                connect_args={
+                    "timeout": PG_CONNECT_TIMEOUT_SECONDS,
+                    "command_timeout": PG_COMMAND_TIMEOUT_SECONDS,
+                },
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_args)
         self.sql_dialect: Dialect = self.engine.dialect
         if self.is_sqlite:

@@ -56,6 +56,7 @@ __all__ = [
     "authenticate_session",
     "find_attachment",
     "hash_token",
+    "last_asked_secret",
     "last_buttons",
     "list_messages",
     "start_session",
@@ -180,6 +181,12 @@ _ADD_MESSAGE: Final = Prepared(
         outbox_id=bindparam("outbox_id"),
     )
     .returning(WebMessage.id)
+)
+_ASKED_SECRET: Final = Prepared(
+    select(WebMessage.secret_input)
+    .where(WebMessage.session_id == bindparam("session_id"), WebMessage.sender == "bot")
+    .order_by(WebMessage.id.desc())
+    .limit(1)
 )
 _LAST_BUTTONS: Final = Prepared(
     select(WebMessage.buttons)
@@ -327,6 +334,13 @@ async def last_buttons(uow: UnitOfWork, session_id: str) -> list[tuple[str, str]
         if buttons:
             return [(label, payload) for label, payload in buttons]
     return []
+
+
+async def last_asked_secret(uow: UnitOfWork, session_id: str) -> bool:
+    """True when the session's newest assistant message asked for a secret (a password, a
+    code): whatever the person sends next is masked, even if their turn then fails."""
+    row = await uow.fetch_one(_ASKED_SECRET, {"session_id": session_id})
+    return row is not None and bool(row[0])
 
 
 async def find_attachment(

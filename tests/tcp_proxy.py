@@ -4,10 +4,14 @@ proxy = TcpProxy("127.0.0.1", 5432)
 await proxy.start()            # proxy.port forwards to 127.0.0.1:5432
 proxy.cut()                    # open connections reset, new ones refused (port closed)
 await proxy.restore()          # the same port accepts and forwards again
+proxy.stall()                  # nothing gets through, nothing is refused (packets dropped)
+proxy.flow()                   # what waited goes through
 
 While cut, the listening socket is closed, so a connection attempt is refused at once, as when
 the server is down; every connection open through the proxy is aborted (the kernel sends a
-reset), as when the server crashed or a firewall dropped the line.
+reset), as when the server crashed or a firewall dropped the line. While stalled, connections
+are accepted and kept, but no byte moves either way (as when a network drops packets without a
+word): a client waits until its own timeout, or until the line flows again.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     @property
     def up(self) -> bool:
@@ -60,7 +66,15 @@ class TcpProxy:
             _abort(writer)
         self._open.clear()
 
+    def stall(self) -> None:
+        """Let nothing through, and refuse nothing."""
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self._flowing.set()
+
     async def stop(self) -> None:
+        self.flow()
         self.cut()
         for task in list(self._pumps):
             task.cancel()
@@ -72,6 +86,7 @@ class TcpProxy:
         if self._server is None:
             _abort(client_w)
             return
+        await self._flowing.wait()
         try:
             server_r, server_w = await asyncio.open_connection(self.host, self.target_port)
         except OSError:
@@ -87,6 +102,7 @@ class TcpProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(CHUNK):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.IncompleteReadError):

@@ -433,7 +433,7 @@ def link_account_dialog(available: Collection[str]) -> Dialog[State]:
                 handle=_handle_code,
                 secret=True,
                 example=N_("123456"),
-                goes_to=(State.PASSWORD, State.EMAIL),
+                goes_to=(State.PASSWORD, State.EMAIL, State.LOCKED),
                 help=N_(
                     "Type the 6-digit code (from your authenticator app, or from the email we "
                     "sent), or the backup code you wrote down when you made your account."

@@ -5,6 +5,8 @@ and documents. Every callback query is answered and the pressed keyboard removed
 indicator runs while the turn works; a message that carried a secret is deleted. Duplicates
 are dropped by the engine (``update_id``). Updates of different chats run concurrently, one
 chat's in the order they came (``ChatOrderedUpdates``). Sending limits are the rate limiter's.
+A turn's replies are kept in the outbox in the turn's own transaction and marked sent one by
+one, so a crash or a Bot API outage delays them instead of losing them (``bot/reply_outbox.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Final
 
 from telegram import BotCommand, InputFile, Update
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -29,6 +31,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.dispatcher import worker_name
 from bot.engine import Engine
 from bot.handlers.telegram_inbox import TelegramInbox
 from bot.handlers.telegram_logging import TokenRedaction, quiet_http_loggers
@@ -36,7 +39,8 @@ from bot.handlers.telegram_render import keyboard, split_text
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.i18n import DEFAULT_LOCALE, LOCALES, translator
 from bot.model import Incoming, Reply, Turn
-from bot.undelivered import keep_undelivered
+from bot.reply_outbox import keep_replies, send_kept
+from core.outage import is_database_unavailable
 
 __all__ = ["CHANNEL", "ChatOrderedUpdates", "TelegramChannel", "api_urls", "default_rate_limiter"]
 
@@ -146,6 +150,8 @@ class TelegramChannel:
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
         self.redaction = TokenRedaction(token)
+        # The name on the outbox rows of this process's replies (see bot/reply_outbox.py).
+        self.worker = f"{worker_name()}:replies"
         quiet_http_loggers()  # before the Bot is built: at DEBUG it logs its URL, token inside
         base_url, base_file_url = api_urls(api_url)
         builder = (
@@ -266,40 +272,65 @@ class TelegramChannel:
                 self._quietly(query.edit_message_reply_markup(reply_markup=None)),
             )
         async with self._typing(chat_id):
-            turn = await self.engine.handle(incoming)
+            turn, replies, kept = await self._turn(incoming, update)
         if turn.duplicate:
             logger.info("Telegram: update %s was handled before", update.update_id)
             return
+        if turn.input_was_secret and update.message is not None:
+            await self._quietly(update.message.delete())
         if turn.unavailable and self.inbox is not None and not self.inbox.defer(update.update_id):
             return  # said once already; the inbox tries the update again (telegram_inbox.py)
-        replies = turn.replies
-        message = update.message
-        if turn.input_was_secret and message is not None:
-            await self._quietly(message.delete())
+        if kept is None:  # not kept: the database is out of reach
+            for reply in replies:
+                await self.send_reply(chat_id, reply)
+            return
+        await send_kept(
+            self.engine.services.uow_factory,
+            list(zip(kept, replies, strict=True)),
+            lambda reply: self.send_reply(chat_id, reply),
+            worker=self.worker,
+            is_permanent=lambda error: isinstance(error, BadRequest | Forbidden | ChatMigrated),
+        )
+
+    async def _turn(
+        self, incoming: Incoming, update: Update
+    ) -> tuple[Turn, list[Reply], list[int] | None]:
+        """Run the turn, then keep its replies in the outbox (``bot/reply_outbox.py``): a crash
+        after that, or the Bot API out of reach, loses none of them.
+
+        Returns:
+            The turn, the replies to send, and their outbox rows (None: not kept, because the
+            turn could not reach the database, or keeping them could not).
+
+        The replies are kept in a transaction of their own, right after the turn's: inside it,
+        the turn's mail would go out while the transaction is open (on SQLite, with every other
+        writer waiting on the mail server). The price is one database round trip after the
+        turn's commit during which a crash loses the replies (the turn itself stands).
+        """
+        turn = await self.engine.handle(incoming)
+        replies = list(turn.replies)
+        if turn.duplicate or turn.unavailable:
+            return turn, replies, None
+        if turn.input_was_secret and update.message is not None:
             _ = translator(turn.locale)._
-            replies = [Reply(_("I deleted your message to keep your password safe.")), *replies]
-        await self.send_replies(chat_id, replies)
+            replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
+        try:
+            async with self.engine.services.uow_factory() as uow:
+                kept = await keep_replies(
+                    uow, CHANNEL, incoming.chat_id, replies, worker=self.worker
+                )
+                await uow.commit()
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            logger.warning("Telegram: the database is unavailable; replies sent without a copy")
+            return turn, replies, None
+        return turn, replies, kept
 
     async def send_turn(self, chat_id: int, turn: Turn) -> None:
-        """Send a turn's replies in order (see ``send_replies``)."""
-        await self.send_replies(chat_id, turn.replies)
-
-    async def send_replies(self, chat_id: int, replies: list[Reply]) -> None:
-        """Send replies in order. When the Bot API stays unreachable through the rate limiter's
-        retries (a 5xx, a timeout, a refused connection), the reply and the ones after it are
-        kept in the outbox and the dispatcher delivers them later (``bot/undelivered.py``).
-        A refusal no retry can change (``BadRequest``, ``Forbidden``) is raised."""
-        for n, reply in enumerate(replies):
-            try:
-                await self.send_reply(chat_id, reply)
-            except NetworkError as exc:
-                if isinstance(exc, BadRequest):
-                    raise
-                logger.warning("Telegram: the Bot API is unreachable (%s)", type(exc).__name__)
-                await keep_undelivered(
-                    self.engine.services.uow_factory, CHANNEL, str(chat_id), replies[n:]
-                )
-                return
+        """Send a turn's replies in order, now (nothing kept: see ``_turn``)."""
+        for reply in turn.replies:
+            await self.send_reply(chat_id, reply)
 
     async def send_reply(self, chat_id: int, reply: Reply) -> None:
         """One reply: its text (split to fit, the keyboard on the last part), then its images

@@ -31,6 +31,7 @@ _ERROR_CODES: Final = [
     "not_found",
     "method_not_allowed",
     "http_error",
+    "unavailable",
 ]
 
 
@@ -70,6 +71,16 @@ _ERRORS: Final = {
     "403": _error("The request's Origin may not use the API (see CASEBOT_WEB_ORIGINS)."),
     "404": _error("No such session."),
     "413": _error("The body is larger than 8 KiB."),
+    "503": _error(
+        "The database cannot be reached for a moment (code unavailable): try again after "
+        "Retry-After seconds.",
+        {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            }
+        },
+    ),
 }
 
 
@@ -196,7 +207,7 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_pick("400", "403", "413"),
+                        **_pick("400", "403", "413", "503"),
                     },
                 }
             },
@@ -237,7 +248,7 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_pick("400", "401", "403", "404", "413"),
+                        **_pick("400", "401", "403", "404", "413", "503"),
                         "429": _error("More than 30 messages a minute.", _RETRY_AFTER),
                     },
                 },
@@ -272,7 +283,7 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_pick("400", "401", "403", "404"),
+                        **_pick("400", "401", "403", "404", "503"),
                     },
                 },
             },

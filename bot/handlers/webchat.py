@@ -23,10 +23,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.engine import Engine
-from bot.model import Incoming, Reply
+from bot.model import Incoming, Reply, Turn
 from core import ratelimit
 from core.errors import RateLimited
-from core.uow import UnitOfWorkFactory
+from core.uow import UnitOfWork, UnitOfWorkFactory
 from core.web_sessions import (
     MASKED_SECRET,
     StoredAttachment,
@@ -37,6 +37,7 @@ from core.web_sessions import (
     add_message,
     authenticate_session,
     find_attachment,
+    last_asked_secret,
     last_buttons,
     list_messages,
     start_session,
@@ -224,10 +225,12 @@ class WebChatHub:
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         started = time.perf_counter()
         async with lock:
+            # The check and the count commit on their own: a refused message counts too.
             async with self.uow_factory() as uow:
                 session = await authenticate_session(
                     uow, session_id, token, idle_expiry=self.config.idle_expiry
                 )
+                locale = session.locale
                 try:
                     await ratelimit.hit(
                         uow,
@@ -235,31 +238,38 @@ class WebChatHub:
                         limit=self.config.rate_limit,
                         window=self.config.rate_window,
                     )
-                except RateLimited:
+                finally:
                     await uow.commit()
-                    raise
-                turn = await self.engine.handle(
-                    Incoming(
-                        CHANNEL,
-                        session_id,
-                        text=text,
-                        payload=payload,
-                        locale_hint=locale_hint_of(session.locale, headers or {}),
-                    )
-                )
-                if payload is not None:
-                    labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
-                    said = labels.get(payload, payload)
-                else:
-                    said = text or ""
-                if turn.input_was_secret:
-                    said = MASKED_SECRET
-                stored: list[TranscriptMessage] = []
-                if said.strip():  # the opening empty message is not shown
-                    stored.append(await add_message(uow, session_id, sender="user", text=said))
-                for reply in turn.replies:
-                    stored.append(await self._store_reply(uow, session_id, reply))
-                await uow.commit()
+            stored: list[TranscriptMessage] = []
+
+            async def keep(turn_uow: UnitOfWork, turn: Turn) -> None:
+                stored.extend(await self._store_turn(turn_uow, session_id, text, payload, turn))
+
+            # The transcript is written in the turn's own transaction (both kept or neither),
+            # and the engine sends its mail only after that commit.
+            turn = await self.engine.handle(
+                Incoming(
+                    CHANNEL,
+                    session_id,
+                    text=text,
+                    payload=payload,
+                    locale_hint=locale_hint_of(locale, headers or {}),
+                ),
+                within=keep,
+            )
+            if turn.failed or turn.unavailable:
+                stored = []  # written in the turn's transaction, which was undone
+            shown = {message.text for message in stored if message.sender == "bot"}
+            extra = [reply for reply in turn.replies if reply.text not in shown]
+            if not stored or extra:
+                # The turn was undone (its apology is what the person sees), or it changed its
+                # answer after the commit (a code mail that could not go): keep that too.
+                async with self.uow_factory() as uow:
+                    if stored:
+                        stored.extend(await self._store_replies(uow, session_id, extra))
+                    else:
+                        stored.extend(await self._store_turn(uow, session_id, text, payload, turn))
+                    await uow.commit()
             views = [MessageView.of(message) for message in stored]
         self.metrics.turns.inc()
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
@@ -332,6 +342,34 @@ class WebChatHub:
         self._sockets.clear()
         for socket in sockets:
             await socket.ws.close(code=1001, message=b"server shutdown")
+
+    async def _store_turn(
+        self,
+        uow: UnitOfWork,
+        session_id: str,
+        text: str | None,
+        payload: str | None,
+        turn: Turn,
+    ) -> list[TranscriptMessage]:
+        """The person's message (a pressed button as its label; masked when the step asked for
+        a secret, even if the turn failed) and the turn's replies, in the transcript."""
+        if payload is not None:
+            labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
+            said = labels.get(payload, payload)
+        else:
+            said = text or ""
+        if turn.input_was_secret or await last_asked_secret(uow, session_id):
+            said = MASKED_SECRET
+        stored: list[TranscriptMessage] = []
+        if said.strip():  # the opening empty message is not shown
+            stored.append(await add_message(uow, session_id, sender="user", text=said))
+        stored.extend(await self._store_replies(uow, session_id, turn.replies))
+        return stored
+
+    async def _store_replies(
+        self, uow: UnitOfWork, session_id: str, replies: Sequence[Reply]
+    ) -> list[TranscriptMessage]:
+        return [await self._store_reply(uow, session_id, reply) for reply in replies]
 
     async def _store_reply(self, uow: Any, session_id: str, reply: Reply) -> TranscriptMessage:
         return await add_message(

@@ -97,10 +97,13 @@ def code_matches(code_hash: str, code: str) -> bool:
 
     An unusable hash never matches.
     """
-    if code_hash.startswith(UNUSABLE_MARK) or "$" not in code_hash:
+    if code_hash.startswith(UNUSABLE_MARK) or "$" not in code_hash or not code_hash.isascii():
+        return False
+    typed = normalize_digits(code)
+    if not typed.isascii():  # a code is ASCII digits: anything else (a lone surrogate) is wrong
         return False
     salt = code_hash.split("$", 1)[0]
-    return hmac.compare_digest(hash_email_code(normalize_digits(code), salt), code_hash)
+    return hmac.compare_digest(hash_email_code(typed, salt), code_hash)
 
 
 def resend_wait_seconds(latest: EmailCode | None, now: datetime) -> int:

@@ -26,6 +26,7 @@ the same row, and neither waits for the other. On SQLite a unit of work is exclu
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -45,6 +46,7 @@ __all__ = [
     "mark_failed",
     "mark_sent",
     "park",
+    "queue_behind",
     "release_leases",
     "stale_reason",
 ]
@@ -130,6 +132,26 @@ async def load_claimed(uow: UnitOfWork, message_id: int, *, worker: str) -> Outb
         statement.execution_options(populate_existing=True)
     )
     return message
+
+
+async def queue_behind(
+    uow: UnitOfWork, message_ids: Sequence[int], *, failed_id: int, worker: str
+) -> int:
+    """Put a chat's messages that were to follow a failed one back in the queue behind it:
+    their lease (``worker``'s) ends and they are due when it is, so they go out after it, in
+    order, and are not tried (and counted as failed) while it cannot go. Returns how many.
+    """
+    failed = await uow.session.get(OutboxMessage, failed_id)
+    due = failed.next_attempt_at if failed is not None else uow.clock.now()
+    queued = 0
+    for message_id in message_ids:
+        message = await load_claimed(uow, message_id, worker=worker)
+        if message is not None:
+            _end_lease(message)
+            message.next_attempt_at = due
+            queued += 1
+    await uow.flush()
+    return queued
 
 
 async def release_leases(uow: UnitOfWork, *, channel: str) -> int:

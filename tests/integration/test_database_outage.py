@@ -33,6 +33,7 @@ from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_webhook import SECRET_HEADER, TELEGRAM_KEY, add_webhook_route
+from bot.handlers.web_openapi import openapi_document
 from bot.i18n import translator
 from core.conversations import Conversation
 from core.db import Database
@@ -214,6 +215,8 @@ async def test_the_web_api_answers_503_with_retry_after_then_recovers_without_a_
     assert opened.status == 503
     assert (await served.client.get("/healthz")).status == 503
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # an outage, no bug
+    documented = openapi_document()["paths"]["/api/chat/sessions/{session_id}/messages"]
+    assert "503" in documented["post"]["responses"]  # as the OpenAPI document says
 
     await outage.end()
     await chat.send("WAC2212345678")  # the same connection pool, the same process
@@ -298,9 +301,58 @@ async def test_an_update_whose_turn_meets_the_outage_is_kept_and_answered_when_i
     assert last == update["update_id"]
 
 
+async def test_a_chat_is_told_once_however_often_its_update_meets_the_outage(
+    served: Served,
+) -> None:
+    inbox = served.telegram.inbox
+    assert inbox is not None
+    assert inbox.defer(4242)  # the first time: say it
+    assert not inbox.defer(4242)  # the sweeper's later tries: quiet
+    assert inbox.defer(4243)
+
+
 async def until(condition: Callable[[], bool], within: float = 10) -> None:
     for _ in range(int(within / 0.01)):
         if condition():
             return
         await asyncio.sleep(0.01)
     raise AssertionError("timed out")
+
+
+# --- a network that drops packets without a word (PostgreSQL) --------------------------------
+
+
+@pytest.mark.postgres
+async def test_a_database_that_stops_answering_is_an_outage_after_the_timeout_not_a_hang(
+    postgres_db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing is refused, nothing comes back: without a statement timeout a turn would wait
+    # until TCP gives up (hours), holding its chat. The timeouts (30 s and 10 s in production)
+    # are a second here.
+    monkeypatch.setattr(core.db, "PG_COMMAND_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(core.db, "PG_CONNECT_TIMEOUT_SECONDS", 1)
+    proxy = TcpProxy("127.0.0.1", postgres_db.engine.url.port or 5432)
+    await proxy.start()
+    db = Database(postgres_db.engine.url.set(port=proxy.port).render_as_string(False))
+    uow_factory = UnitOfWorkFactory(db, clock)
+    engine = Engine(Services(uow_factory, FakeMailer(), clock), all_dialogs())
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(web_app_for(db, uow_factory, engine, clock))
+    )
+    await client.start_server()
+    try:
+        await load_demo(uow_factory)
+        chat = await ChatSession.open(client)
+        await chat.send("hi")
+        proxy.stall()
+        started = asyncio.get_running_loop().time()
+        response = await asyncio.wait_for(chat.post({"text": "WAC2212345678"}), 20)
+        assert response.status == 503
+        assert asyncio.get_running_loop().time() - started < 10
+        proxy.flow()
+        await chat.send("WAC2212345678")
+        assert "Case Was Approved" in chat.text
+    finally:
+        await client.close()
+        await proxy.stop()
+        await db.dispose()

@@ -173,7 +173,7 @@ async def test_several_windows_count_in_one_statement_and_the_longest_wait_is_to
 
 async def test_one_key_twice_in_one_statement_is_refused(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        with pytest.raises(ValueError, match="once per statement"):
+        with pytest.raises(ValueError, match="once"):
             await ratelimit.hit_all(uow, [("k", 1, MINUTE), ("k", 1, MINUTE)])
 
 

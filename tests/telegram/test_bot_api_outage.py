@@ -11,6 +11,7 @@ Notifications already wait in the outbox and are retried with backoff: that is p
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -58,6 +59,22 @@ async def bot(
         yield harness
 
 
+async def pending(uow_factory: UnitOfWorkFactory) -> list[OutboxMessage]:
+    return [m for m in await outbox(uow_factory) if m.status == OutboxStatus.PENDING]
+
+
+async def test_every_reply_is_kept_with_its_turn_and_marked_sent_once_delivered(
+    bot: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    user = bot.user()
+    await user.send("hi")
+    await user.send("WAC2212345678")
+    rows = await outbox(uow_factory)
+    assert [(m.kind, m.address, m.status) for m in rows] == [("reply", str(CHAT), "sent")] * 2
+    assert "Case Was Approved" in rows[1].payload["text"]
+    assert all(m.claimed_by is None for m in rows)
+
+
 async def test_a_reply_the_bot_api_refused_through_every_retry_is_delivered_later_once(
     bot: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
@@ -66,16 +83,20 @@ async def test_a_reply_the_bot_api_refused_through_every_retry_is_delivered_late
     bot.api.fail("sendMessage", status=502, chat_id=CHAT, times=TRIES)  # every retry of one
     await user.send("WAC2212345678")
     assert not any("Case Was Approved" in t for t in texts(bot.api))  # not delivered yet
-    (kept,) = await outbox(uow_factory)
-    assert (kept.channel, kept.address, kept.status) == ("telegram", str(CHAT), "pending")
+    (kept,) = await pending(uow_factory)
+    assert (kept.channel, kept.address, kept.attempts) == ("telegram", str(CHAT), 1)
+    assert "Bad Gateway" in (kept.last_error or "")
 
     dispatcher = OutboxDispatcher(uow_factory, clock, [TelegramSender(bot.channel)])
+    assert (await dispatcher.run_once("telegram")).claimed == 0  # after the backoff only
+    clock.advance(backoff(1))
     report = await dispatcher.run_once("telegram")
 
     assert report.sent == 1
     delivered = [t for t in texts(bot.api) if "Case Was Approved" in t]
     assert len(delivered) == 1
-    assert (await outbox(uow_factory))[0].status == OutboxStatus.SENT
+    assert await pending(uow_factory) == []
+    clock.advance(backoff(8))
     assert (await dispatcher.run_once("telegram")).claimed == 0  # once, not twice
 
 
@@ -96,22 +117,45 @@ async def test_replies_wait_out_a_closed_port_and_arrive_in_order_when_it_opens(
             await user.send("Check a case status")
             await user.send("LIN2390001234")
             assert not any("Request for Evidence" in t for t in texts(api))
-            kept = await outbox(uow_factory)
-            assert len(kept) >= 2  # the question, then the status (each with its buttons)
+            kept = await pending(uow_factory)
+            assert len(kept) == 2  # the question, then the status
 
             dispatcher = OutboxDispatcher(uow_factory, clock, [TelegramSender(bot.channel)])
-            report = await dispatcher.run_once("telegram")  # still closed: back off
-            assert (report.sent, report.failed) == (0, report.claimed)
+            clock.advance(backoff(1))
+            report = await dispatcher.run_once("telegram")  # still closed: the first fails...
+            assert (report.claimed, report.sent, report.failed) == (2, 0, 1)  # ...the 2nd waits
             await proxy.restore()
             assert (await dispatcher.run_once("telegram")).claimed == 0  # not before its time
-            clock.advance(backoff(1))
-            while (await dispatcher.run_once("telegram")).claimed:
-                pass
+            clock.advance(backoff(2))
+            assert (await dispatcher.run_once("telegram")).sent == 2
     finally:
         await proxy.stop()
 
-    after_cut = texts(api)[-len(kept) :]
+    after_cut = texts(api)[-2:]
     assert "receipt number" in after_cut[0]  # the question first, then the answer
-    assert "Request for Evidence Was Sent" in after_cut[-1]
-    assert {m.status for m in await outbox(uow_factory)} == {OutboxStatus.SENT}
+    assert "Request for Evidence Was Sent" in after_cut[1]
+    assert await pending(uow_factory) == []
     assert sum("Request for Evidence Was Sent" in t for t in texts(api)) == 1
+
+
+async def test_polling_comes_back_by_itself_when_the_bot_api_does(
+    api: FakeBotApi, engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    host, port = api.url.removeprefix("http://").split(":")
+    proxy = TcpProxy(host, int(port))
+    await proxy.start()
+    real_url = api.url
+    api.url = f"http://127.0.0.1:{proxy.port}"
+    try:
+        async with running(api, engine, "polling", quick_limiter()) as bot:
+            api.url = real_url
+            user = bot.user()
+            await user.send("hi")
+            proxy.cut()  # getUpdates fails: python-telegram-bot retries with its backoff
+            await asyncio.sleep(2)
+            await proxy.restore()
+            await asyncio.wait_for(user.send("WAC2212345678"), 30)
+            assert "Case Was Approved" in user.text
+    finally:
+        await proxy.stop()
+    assert await pending(uow_factory) == []

@@ -86,3 +86,11 @@ def test_old_secret_keys_are_read_beside_the_new_one() -> None:
 def test_old_secret_keys_need_a_current_key_and_a_real_length(environ: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="CASEBOT_OLD_SECRET_KEYS"):
         Settings.from_env(environ)
+
+
+def test_webhook_mode_needs_a_secret_key() -> None:
+    webhook = {"CASEBOT_WEBHOOK_URL": "https://bot.example.org/telegram/webhook"}
+    with pytest.raises(ConfigError, match="CASEBOT_SECRET_KEY"):
+        Settings.from_env(webhook)
+    settings = Settings.from_env({**webhook, "CASEBOT_SECRET_KEY": "k" * 32})
+    assert settings.webhook_url is not None
