@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from bot.context import Context, Services
@@ -38,7 +39,14 @@ from bot.dialogs.base import (
     Transition,
 )
 from bot.errors import describe_error
-from bot.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, LOCALES, normalize_locale, translator
+from bot.i18n import (
+    DEFAULT_LOCALE,
+    LANGUAGE_NAMES,
+    LOCALES,
+    Translator,
+    normalize_locale,
+    translator,
+)
 from bot.links import open_link
 from bot.local_input import NO, YES, yes_no
 from bot.model import Button, Incoming, Reply, Turn
@@ -491,25 +499,10 @@ class Engine:
 
     def _command(self, ctx: Context, text: str) -> str | None:
         word = text.casefold().strip(" .!?¿¡").lstrip("/")
-        table = {
-            G_MENU: ctx._("menu, cancel, stop, quit, exit"),
-            G_HELP: ctx._("help, ?"),
-            G_BACK: ctx._("back"),
-            G_LANG: ctx._("language, lang"),
-            G_RESTART: ctx._("start, start over, restart"),
-        }
-        english = {
-            G_MENU: "menu, cancel, stop, quit, exit",
-            G_HELP: "help, ?",
-            G_BACK: "back",
-            G_LANG: "language, lang",
-            G_RESTART: "start, start over, restart",
-        }
-        for action in table:
-            words = {w.strip().casefold() for w in f"{table[action]},{english[action]}".split(",")}
-            if word in words or (text.strip() == "?" and action == G_HELP):
-                return action
-        return None
+        action = _command_words(ctx.translator).get(word)
+        if text.strip() == "?" and action != G_MENU:
+            return G_HELP
+        return action
 
     async def _typed(
         self, turn: _TurnState, dialog: Dialog[Any], state: enum.Enum, step: Step, text: str
@@ -841,6 +834,24 @@ def _valid_unicode(incoming: Incoming) -> Incoming:
     if payload is not None:
         payload = _LONE_SURROGATE.sub("\ufffd", payload)
     return dataclasses.replace(incoming, text=text, payload=payload)
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _command_words(t: Translator) -> dict[str, str]:
+    """Every command word of a language and of English, to its action (the first action that
+    lists a word has it); made once per language, not on every message."""
+    table = {
+        G_MENU: (t._("menu, cancel, stop, quit, exit"), "menu, cancel, stop, quit, exit"),
+        G_HELP: (t._("help, ?"), "help, ?"),
+        G_BACK: (t._("back"), "back"),
+        G_LANG: (t._("language, lang"), "language, lang"),
+        G_RESTART: (t._("start, start over, restart"), "start, start over, restart"),
+    }
+    words: dict[str, str] = {}
+    for action, (translated, english) in table.items():
+        for w in f"{translated},{english}".split(","):
+            words.setdefault(w.strip().casefold(), action)
+    return words
 
 
 def _label_key(text: str) -> str:

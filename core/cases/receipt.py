@@ -102,6 +102,8 @@ _MIN_REAL_DIGITS_IN_TEXT: Final = 6
 def _clean(text: str) -> str:
     """Fold full-width forms and any script's digits (Arabic-Indic, Persian ...), drop
     separators, upper-case."""
+    if text.isascii():  # as typed on most keyboards: nothing to fold
+        return _SEPARATOR_RE.sub("", text).upper()
     folded = "".join(
         str(unicodedata.decimal(char)) if char.isdecimal() else char
         for char in unicodedata.normalize("NFKC", text)

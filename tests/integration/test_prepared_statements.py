@@ -3,10 +3,10 @@ column types' conversions, beside the ORM session; and the turn they make cheap 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Services
@@ -192,3 +192,32 @@ async def test_a_case_status_turn_runs_eight_statements_on_sqlite(sqlite_db: Dat
     assert statements[0] == "BEGIN IMMEDIATE"
     assert statements[-1] == "COMMIT"
     assert len(statements) == 8, statements
+
+
+async def test_utc_times_keep_their_stored_text_on_sqlite_and_older_forms_still_read(
+    sqlite_db: Database,
+) -> None:
+    # The stored text is compared in SQL (a rate-limit window against another), so it must not
+    # change form: SQLAlchemy's SQLite DATETIME, naive UTC with microseconds. Older rows in
+    # other ISO forms (an offset, no fraction) still read as the same aware UTC time.
+    factory = UnitOfWorkFactory(sqlite_db, FakeClock())
+    summer = datetime(2026, 7, 1, 9, 5, 7, 42, tzinfo=timezone(timedelta(hours=-4)))
+    async with factory() as uow:
+        await uow.execute(_ADD, {"key": "new", "start": summer, "count": 1})
+        uow.session.add(RateLimitWindow(key="orm", window_start=summer, count=1))
+        await uow.commit()
+    async with sqlite_db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO rate_limits (key, window_start, count) VALUES "
+                "('offset', '2026-07-01 13:05:07.000042+00:00', 1), "
+                "('plain', '2026-07-01 13:05:07', 1)"
+            )
+        )
+        stored = dict((await conn.execute(text("SELECT key, window_start FROM rate_limits"))).all())
+    assert stored["new"] == stored["orm"] == "2026-07-01 13:05:07.000042"
+    async with factory() as uow:
+        read = {key: (await uow.fetch_one(_READ, {"key": key}) or (0, None))[1] for key in stored}
+    assert read["new"] == read["orm"] == read["offset"] == summer
+    assert read["plain"] == summer.replace(microsecond=0)
+    assert all(moment.tzinfo is UTC for moment in read.values())
