@@ -75,7 +75,7 @@ class UnitOfWork:
         if root is None:
             raise RuntimeError("the unit of work is not open: use 'async with'")
         if root._session is None:
-            if root._connection is not None:  # SQLite: the shared connection
+            if root._sqlite is not None:  # SQLite: the shared connection
                 root._session = self._db.sessionmaker(bind=root._connection)
             else:
                 root._session = self._db.sessionmaker()
@@ -97,6 +97,10 @@ class UnitOfWork:
             self._had_session = root._session is not None
             if root._session is not None or root._sqlite is None:
                 self._savepoint = await self.session.begin_nested()
+                if root._sqlite is not None:
+                    # The session emits its SAVEPOINT when it first needs the connection;
+                    # prepared statements go straight to it, so the savepoint must be there.
+                    await self.session.connection()
             else:
                 await root._begin()
                 root._savepoints += 1
@@ -185,6 +189,8 @@ class UnitOfWork:
             if not raw.in_transaction:
                 await root._begin()
             return run_sqlite(raw, statement.compiled(self._db.sql_dialect), params)
+        # Asked each time, not kept: the session emits a nested unit's SAVEPOINT only when its
+        # connection is asked for.
         result = await (await self.session.connection()).execute(statement.statement, params)
         return [tuple(row) for row in result] if result.returns_rows else []
 

@@ -221,3 +221,19 @@ async def test_utc_times_keep_their_stored_text_on_sqlite_and_older_forms_still_
     assert read["new"] == read["orm"] == read["offset"] == summer
     assert read["plain"] == summer.replace(microsecond=0)
     assert all(moment.tzinfo is UTC for moment in read.values())
+
+
+async def test_a_nested_unit_of_work_opened_after_the_session_undoes_its_statements(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    now = uow_factory.clock.now()
+    async with uow_factory() as outer:
+        outer.session.add(RateLimitWindow(key="outer-orm", window_start=now, count=1))
+        await outer.flush()  # the session holds the transaction before the savepoint
+        async with uow_factory() as undone:
+            await undone.execute(_ADD, {"key": "undone", "start": now, "count": 1})
+        async with uow_factory() as kept:
+            await kept.execute(_ADD, {"key": "kept", "start": now, "count": 1})
+            await kept.commit()
+        await outer.commit()
+    assert await keys(uow_factory) == ["kept", "outer-orm"]
