@@ -15,9 +15,9 @@ Two ways to run statements, in the same transaction:
 
 On SQLite the units of work of a process take turns on the database's write lock, and so share
 one connection (``Database.writer``). The transaction is begun on it with ``BEGIN IMMEDIATE``
-by the first statement, prepared or ORM, and savepoints of nested units of work are plain
-``SAVEPOINT`` statements until a session exists (then the session's own, so that its objects
-follow a rollback). Nothing is visible to others before the outermost commit.
+by the first statement, prepared or ORM; a nested unit of work is the session's savepoint (so
+that the session's objects follow its rollback). Nothing is visible to others before the
+outermost commit.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncSessionTransaction
 
 from core.clock import Clock, SystemClock
@@ -63,11 +64,9 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._connection: AsyncConnection | None = None
         self._sqlite: sqlite3.Connection | None = None
-        self._savepoints = 0
-        # A nested unit's savepoint: the session's, or a plain one (by name) on SQLite.
+        # A nested unit's savepoint, and whether it was released into the outer unit.
         self._savepoint: AsyncSessionTransaction | None = None
-        self._plain_savepoint: str | None = None
-        self._had_session = False
+        self._released = False
 
     @property
     def session(self) -> AsyncSession:
@@ -94,18 +93,12 @@ class UnitOfWork:
         outer = _open_unit.get()
         if outer is not None and outer._db is self._db and outer._root is not None:
             root = self._root = outer._root
-            self._had_session = root._session is not None
-            if root._session is not None or root._sqlite is None:
-                self._savepoint = await self.session.begin_nested()
-                if root._sqlite is not None:
-                    # The session emits its SAVEPOINT when it first needs the connection;
-                    # prepared statements go straight to it, so the savepoint must be there.
-                    await self.session.connection()
-            else:
-                await root._begin()
-                root._savepoints += 1
-                self._plain_savepoint = f"casebot_uow_{root._savepoints}"
-                root._sqlite.execute(f"SAVEPOINT {self._plain_savepoint}")
+            self._released = False
+            self._savepoint = await self.session.begin_nested()
+            if root._sqlite is not None:
+                # The session emits its SAVEPOINT when it first needs the connection; prepared
+                # statements go straight to the connection, so the savepoint must be there.
+                await self.session.connection()
         else:
             if self._db.write_lock is not None:
                 await self._db.write_lock.acquire()
@@ -137,7 +130,6 @@ class UnitOfWork:
                 self._token = None
             self._root = None
             self._savepoint = None
-            self._plain_savepoint = None
             self._session = None
             self._connection = self._sqlite = None
             if self._holds_lock and self._db.write_lock is not None:
@@ -147,12 +139,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         """Commit (or, nested, release the savepoint into the outer unit of work)."""
         if self.nested:
-            if self._savepoint is not None and self._savepoint.is_active:
+            if self._savepoint is not None and not self._released:
                 await self._savepoint.commit()
-            elif self._plain_savepoint is not None:
-                await self._flush_pending()
-                self._sqlite_of_root().execute(f"RELEASE {self._plain_savepoint}")
-                self._plain_savepoint = None
+                self._released = True
             return
         await self._end(commit=True)
 
@@ -182,8 +171,13 @@ class UnitOfWork:
         if root is None:
             raise RuntimeError("the unit of work is not open: use 'async with'")
         session = root._session
-        if session is not None and (session.new or session.dirty or session.deleted):
-            await session.flush()  # as autoflush would before a query: it must see them
+        if session is not None:
+            if not session.is_active:
+                # A flush refused earlier undid the transaction: nothing may run in a new one
+                # as if it were the same (the session itself says so for its statements).
+                raise PendingRollbackError("the unit of work's transaction was rolled back")
+            if session.new or session.dirty or session.deleted:
+                await session.flush()  # as autoflush would before a query: it must see them
         raw = root._sqlite
         if raw is not None:
             if not raw.in_transaction:
@@ -212,38 +206,18 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open: use 'async with'")
         return self._root
 
-    def _sqlite_of_root(self) -> sqlite3.Connection:
-        raw = self._require_root()._sqlite
-        assert raw is not None
-        return raw
-
     async def _begin(self) -> None:
         """SQLite, outermost unit: begin the transaction if it is not (write lock first)."""
         raw = self._sqlite
         if raw is not None and not raw.in_transaction:
             await call_when_not_busy(raw.execute, "BEGIN IMMEDIATE")
 
-    async def _flush_pending(self) -> None:
-        # As the session's autoflush would before a query: the statement must see them.
-        session = self._require_root()._session
-        if session is not None and (session.new or session.dirty or session.deleted):
-            await session.flush()
-
     async def _undo_savepoint(self) -> None:
-        if self._savepoint is not None:
-            if self._savepoint.is_active:
-                await self._savepoint.rollback()
-            return
-        name, self._plain_savepoint = self._plain_savepoint, None
-        raw = self._sqlite_of_root()
-        if name is None or not raw.in_transaction:
-            return
-        raw.execute(f"ROLLBACK TO {name}")
-        raw.execute(f"RELEASE {name}")
-        session = self._require_root()._session
-        if session is not None and not self._had_session:
-            # The session was made inside the savepoint: what it holds was undone with it.
-            session.expunge_all()
+        # Also when the session deactivated it (a flush refused inside): the rollback is what
+        # gives the outer unit its transaction back.
+        if self._savepoint is not None and not self._released:
+            self._released = True
+            await self._savepoint.rollback()
 
     async def _end(self, *, commit: bool, close: bool = True) -> None:
         """Outermost unit: commit or roll back, the session and then the connection. A failed

@@ -237,3 +237,28 @@ async def test_a_nested_unit_of_work_opened_after_the_session_undoes_its_stateme
             await kept.commit()
         await outer.commit()
     assert await keys(uow_factory) == ["kept", "outer-orm"]
+
+
+async def test_a_refused_flush_in_a_nested_unit_of_work_undoes_only_that_unit(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    # A service in its own (nested) unit of work meets a unique key at flush and turns it into
+    # a refusal; the turn around it goes on and commits what it did before and after.
+    now = uow_factory.clock.now()
+    async with uow_factory() as uow:
+        await uow.execute(_ADD, {"key": "taken", "start": now, "count": 1})
+        await uow.commit()
+
+    async def add_taken_with_the_orm() -> None:
+        async with uow_factory() as inner:
+            inner.session.add(RateLimitWindow(key="taken", window_start=now, count=9))
+            await inner.flush()
+
+    async with uow_factory() as outer:
+        await outer.execute(_ADD, {"key": "before", "start": now, "count": 1})
+        with pytest.raises(IntegrityError):
+            await add_taken_with_the_orm()
+        await outer.execute(_ADD, {"key": "after", "start": now, "count": 1})
+        outer.session.add(RateLimitWindow(key="after-orm", window_start=now, count=1))
+        await outer.commit()
+    assert await keys(uow_factory) == ["after", "after-orm", "before", "taken"]
