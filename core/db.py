@@ -208,13 +208,19 @@ class Database:
             RuntimeError: the database is not SQLite.
         """
         connection, raw = self._writer, self._writer_sqlite
-        if connection is not None and raw is not None and not connection.invalidated:
+        if (
+            connection is not None
+            and raw is not None
+            and not connection.invalidated
+            and not connection.closed
+        ):
             return connection, raw
         if not self.is_sqlite:
             raise RuntimeError("only SQLite units of work share one connection")
         if connection is not None:
             self._writer = self._writer_sqlite = None
-            await connection.close()
+            if not connection.closed:
+                await connection.close()
         connection = await self.engine.connect()
         driver = (await connection.get_raw_connection()).driver_connection
         assert isinstance(driver, _InlineSQLiteConnection)

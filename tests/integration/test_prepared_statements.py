@@ -262,3 +262,20 @@ async def test_a_refused_flush_in_a_nested_unit_of_work_undoes_only_that_unit(
         outer.session.add(RateLimitWindow(key="after-orm", window_start=now, count=1))
         await outer.commit()
     assert await keys(uow_factory) == ["after", "after-orm", "before", "taken"]
+
+
+async def test_a_broken_shared_connection_is_replaced_on_sqlite(sqlite_db: Database) -> None:
+    factory = UnitOfWorkFactory(sqlite_db, FakeClock())
+    now = factory.clock.now()
+    async with factory() as uow:
+        await uow.execute(_ADD, {"key": "before", "start": now, "count": 1})
+        await uow.commit()
+    assert sqlite_db.write_lock is not None
+    async with sqlite_db.write_lock:
+        connection, _ = await sqlite_db.writer()
+        await connection.invalidate()  # as SQLAlchemy does when the driver says it is gone
+    async with factory() as uow:
+        await uow.execute(_ADD, {"key": "after", "start": now, "count": 1})
+        uow.session.add(RateLimitWindow(key="after-orm", window_start=now, count=1))
+        await uow.commit()
+    assert await keys(factory) == ["after", "after-orm", "before"]
