@@ -69,6 +69,13 @@ class Load:
     failures: Counter[str] = field(default_factory=Counter)
     checked: int = 0
     elapsed: float = 0.0
+    server_cpu: float | None = None  # CPU seconds of the server process during the load
+
+    def cpu_ms(self) -> str:
+        """The server's CPU time per request, or "n/a" where /proc does not tell it."""
+        if self.server_cpu is None or not self.latencies:
+            return "n/a"
+        return f"{self.server_cpu / len(self.latencies) * 1000:.3f} ms"
 
     @property
     def rate(self) -> float:
@@ -128,9 +135,26 @@ async def wait_healthy(
     raise RuntimeError(f"{url}: no healthy answer within {START_TIMEOUT:.0f} s")
 
 
-async def run_load(count: int, one: Callable[[int], Awaitable[tuple[float, str | None]]]) -> Load:
-    """``count`` calls of ``one(i)`` by CONCURRENCY workers; each returns (latency, failure)."""
+def cpu_seconds(pid: int | None) -> float | None:
+    """User and system CPU time of a process so far (Linux ``/proc``), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_load(
+    count: int,
+    one: Callable[[int], Awaitable[tuple[float, str | None]]],
+    server: int | None = None,
+) -> Load:
+    """``count`` calls of ``one(i)`` by CONCURRENCY workers; each returns (latency, failure).
+    With ``server`` (a pid), the CPU time that process spent meanwhile is measured too."""
     load = Load()
+    cpu_before = cpu_seconds(server)
     numbers = iter(range(count))
 
     async def worker() -> None:
@@ -145,10 +169,15 @@ async def run_load(count: int, one: Callable[[int], Awaitable[tuple[float, str |
         asyncio.gather(*(worker() for _ in range(CONCURRENCY))), timeout=LOAD_TIMEOUT
     )
     load.elapsed = time.perf_counter() - started
+    cpu_after = cpu_seconds(server)
+    if cpu_before is not None and cpu_after is not None:
+        load.server_cpu = cpu_after - cpu_before
     return load
 
 
-async def echo_load(client: aiohttp.ClientSession, url: str, count: int) -> Load:
+async def echo_load(
+    client: aiohttp.ClientSession, url: str, count: int, server: int | None = None
+) -> Load:
     sent = {"text": RECEIPT}
     checked = [0]
 
@@ -165,7 +194,7 @@ async def echo_load(client: aiohttp.ClientSession, url: str, count: int) -> Load
                 return latency, "echo differs from what was sent"
         return latency, None
 
-    load = await run_load(count, one)
+    load = await run_load(count, one, server)
     load.checked = checked[0]
     return load
 
@@ -205,7 +234,9 @@ def status_reply_ok(body: bytes) -> bool:
     return any(EXPECTED in (reply.get("text") or "") for reply in replies)
 
 
-async def chat_load(client: aiohttp.ClientSession, url: str, count: int) -> tuple[Load, int]:
+async def chat_load(
+    client: aiohttp.ClientSession, url: str, count: int, server: int | None = None
+) -> tuple[Load, int]:
     """``count`` turns over sessions in rotation; returns the load and the sessions used."""
     sessions = max(CONCURRENCY, math.ceil(count / TURNS_PER_SESSION))
     opened = await asyncio.gather(*(open_session(client, url) for _ in range(sessions)))
@@ -236,7 +267,7 @@ async def chat_load(client: aiohttp.ClientSession, url: str, count: int) -> tupl
                 return latency, f"a status reply without {EXPECTED!r}"
         return latency, None
 
-    load = await run_load(count, one)
+    load = await run_load(count, one, server)
     load.checked = checked[0]
     return load, sessions
 
@@ -258,14 +289,15 @@ def report(args: argparse.Namespace, echo: Load, chat: Load, sessions: int, tota
 the same run)
 - command: `{command}` (whole run {total:.0f} s)
 
-| load ({CONCURRENCY} requests in flight) | requests | requests/s | p50 | p99 | errors |
-|---|---|---|---|---|---|
+| load ({CONCURRENCY} requests in flight) | requests | requests/s | p50 | p99 | server CPU \
+per request | errors |
+|---|---|---|---|---|---|---|
 | bare aiohttp JSON echo server (ceiling) | {len(echo.latencies):,} | \
 {echo.rate:,.0f} | {echo.percentile_ms(0.5):.1f} ms | {echo.percentile_ms(0.99):.1f} ms | \
-{sum(echo.failures.values())} |
+{echo.cpu_ms()} | {sum(echo.failures.values())} |
 | `casebot serve` on SQLite: turns over {sessions} sessions | {len(chat.latencies):,} | \
 **{chat.rate:,.0f} turns/s** | {chat.percentile_ms(0.5):.1f} ms | **{p99:.1f} ms** | \
-{sum(chat.failures.values())} |
+{chat.cpu_ms()} | {sum(chat.failures.values())} |
 
 | goal | target | measured | |
 |---|---|---|---|
@@ -291,26 +323,33 @@ temporary folder, demo data, access log on (to a file).
 over {CONCURRENCY} / {GOAL_P99_MS / 1000:.3f} s = {CONCURRENCY / (GOAL_P99_MS / 1000):,.0f} \
 requests/s; the bare echo server itself has the p99 above at this concurrency.
 
-Where the time goes (a profile made when this benchmark was written, 2026-11-21: cProfile and \
-SQLAlchemy statement counting around 192 sequential turns of the same kind in one process, \
-through `aiohttp_client`, against `create_web_app` on SQLite with the demo data):
-- One turn costs about 12.4 ms of one event loop even with nothing else running (25.7 ms \
-under cProfile), so a single `casebot serve` process tops out near 80 turns/s whatever the \
-concurrency: the {CONCURRENCY} requests in flight only queue, which is the p50/p99 above.
-- Each turn runs **3 write transactions** (BEGIN IMMEDIATE … COMMIT) and **13.8 SQL \
-statements**: (1) `WebChatHub.authenticate` (session lookup by token digest, `last_seen` update, \
-the rate-limit counter in `core.ratelimit.hit`), (2) the engine's turn (`open_conversation`, the \
-dialog step, the conversation state), (3) storing the person's message and the replies in the \
-transcript. Each statement is a hop to aiosqlite's thread and back (about 0.8 ms for a \
-`SELECT 1` in the core benchmark), and the three units of work serialise on SQLite's single \
-writer (the in-process write lock), so the statements account for most of the 12 ms; the rest \
-is SQLAlchemy ORM work (flush, identity map, greenlet switches) and aiohttp.
-- The 30% goal (about {GOAL_RATIO * echo.rate:,.0f} turns/s here) would need under 1 ms per \
-turn: not reachable by tuning this path. Levers, outside this benchmark: one unit of work per \
-turn instead of three (authenticate, rate limit, engine and transcript together), the \
-rate-limit counter and `last_seen` in memory (flushed lazily), fewer statements per turn \
-(Core inserts instead of ORM flushes), several server processes (SQLite WAL allows \
-concurrent readers, still one writer) or PostgreSQL.
+Where the time goes (issue 5, 2026-11-21; CPU per turn of the server process, above, is the \
+figure to compare across runs on this shared machine):
+- A turn now costs `casebot serve` about half a millisecond of CPU (it was about 3 ms: 280 \
+turns/s when this benchmark was written), so one process serves about 2,000 turns/s and the \
+{CONCURRENCY} requests in flight mostly queue: p50 is about {CONCURRENCY} / throughput, and the \
+p99 goal needs over 2,560 turns/s before any jitter. The echo server spends a tenth of that per \
+request; the echo rate itself is bounded by the load generator, on the same two cores.
+- Each turn is two transactions on SQLite (the token check and the rate count, committed \
+even when the message is refused; then the engine's turn with the transcript, so both are kept \
+or neither) and about 14 statements, BEGIN and COMMIT included, all prepared \
+(`core/statements.py`) and run on the one connection the process's units of work share: about \
+0.15 ms of it is SQLite itself (each COMMIT writes a few pages to the WAL: about 8 µs a page), \
+0.2 ms the engine and the dialog (the case text, buttons, translations), the rest aiohttp, \
+JSON and the transcript.
+- What was done (server CPU per turn, 64 in flight): prepared statements and units of work on \
+a shared connection without an ORM session unless one is needed (3.0 -> 0.62 ms); the web \
+session read as three columns and its `last_seen` written once a minute, transcript messages \
+by one prepared INSERT each (in that step); a lone receipt number understood without the \
+model, days formatted once, command words made once per language, UTC times converted in one \
+step (-> about 0.5 ms).
+- What would be needed for 30% of the echo (a turn in about 0.25 ms of server CPU): one \
+transaction per turn instead of two (the engine would have to run the token check and the \
+rate count in its own transaction and keep them when the turn fails: about 0.04 ms), fewer \
+pages written per commit (the transcript's index on `outbox_id` holds a NULL for every \
+message: a partial index would spare a page), and above all less Python per turn in the \
+engine, the dialogs and aiohttp; or several server processes (SQLite WAL: many readers, one \
+writer) or PostgreSQL, which this benchmark does not measure.
 """
 
 
@@ -336,9 +375,9 @@ async def run(args: argparse.Namespace) -> int:
                     await wait_healthy(client, echo_url, processes[1])
                     print(f"echo: {args.turns:,} requests...", file=sys.stderr)
                     await echo_load(client, echo_url, CONCURRENCY)  # warm-up, untimed
-                    echo = await echo_load(client, echo_url, args.turns)
+                    echo = await echo_load(client, echo_url, args.turns, processes[1].pid)
                     print(f"chat: {args.turns:,} turns...", file=sys.stderr)
-                    chat, sessions = await chat_load(client, chat_url, args.turns)
+                    chat, sessions = await chat_load(client, chat_url, args.turns, processes[0].pid)
             finally:
                 for process in processes:
                     stop(process)
