@@ -152,6 +152,12 @@ class Database:
         )
         # In-process queue for SQLite's single writer (see the module docstring).
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # PostgreSQL: units of work wait for a connection in arrival order. The pool's own
+        # queue is not fair (a connection coming back goes to whoever asks first, not to the
+        # longest waiter), which left some turns waiting seconds under load.
+        self.connection_gate: asyncio.Semaphore | None = (
+            None if self.is_sqlite else asyncio.Semaphore(pool_size + max_overflow)
+        )
 
     @property
     def dialect(self) -> str:

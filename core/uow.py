@@ -43,6 +43,7 @@ class UnitOfWork:
         self._outer: UnitOfWork | None = None
         self._committed = False
         self._holds_lock = False
+        self._holds_gate = False
         self._token: object | None = None
 
     @property
@@ -72,6 +73,9 @@ class UnitOfWork:
             if self._db.write_lock is not None:
                 await self._db.write_lock.acquire()
                 self._holds_lock = True
+            elif self._db.connection_gate is not None:
+                await self._db.connection_gate.acquire()
+                self._holds_gate = True
             self._session = self._db.sessionmaker()
         self._token = _open_unit.set(self)
         return self
@@ -100,6 +104,9 @@ class UnitOfWork:
             if self._holds_lock and self._db.write_lock is not None:
                 self._db.write_lock.release()
                 self._holds_lock = False
+            if self._holds_gate and self._db.connection_gate is not None:
+                self._db.connection_gate.release()
+                self._holds_gate = False
 
     async def commit(self) -> None:
         """Commit (or, nested, release the savepoint into the outer unit of work)."""
