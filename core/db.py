@@ -193,6 +193,12 @@ class Database:
         self._writer: AsyncConnection | None = None
         self._writer_sqlite: sqlite3.Connection | None = None
         self._listeners: list[Callable[[str], None]] = []
+        # PostgreSQL: units of work wait for a connection in arrival order. The pool's own
+        # queue is not fair (a connection coming back goes to whoever asks first, not to the
+        # longest waiter), which left some turns waiting seconds under load.
+        self.connection_gate: asyncio.Semaphore | None = (
+            None if self.is_sqlite else asyncio.Semaphore(pool_size + max_overflow)
+        )
 
     @property
     def dialect(self) -> str:

@@ -57,6 +57,7 @@ class UnitOfWork:
         self.clock = clock
         self.secret_box = secret_box or _development_box()
         self._root: UnitOfWork | None = None  # the outermost open unit (self when outermost)
+        self._holds_gate = False
         self._token: object | None = None
         self._holds_lock = False
         # The outermost unit's: the session (made on first use), and on SQLite the shared
@@ -109,6 +110,9 @@ class UnitOfWork:
                     self._holds_lock = False
                     self._db.write_lock.release()
                     raise
+            elif self._db.connection_gate is not None:
+                await self._db.connection_gate.acquire()
+                self._holds_gate = True
             self._root = self
         self._token = _open_unit.set(self)
         return self
@@ -135,6 +139,9 @@ class UnitOfWork:
             if self._holds_lock and self._db.write_lock is not None:
                 self._holds_lock = False
                 self._db.write_lock.release()
+            if self._holds_gate and self._db.connection_gate is not None:
+                self._db.connection_gate.release()
+                self._holds_gate = False
 
     async def commit(self) -> None:
         """Commit (or, nested, release the savepoint into the outer unit of work)."""

@@ -51,7 +51,10 @@ async def test_another_process_takes_over_when_the_holders_connection_dies(
             killed = await admin.scalar(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND classid = :namespace AND objid = :key"
+                    "WHERE locktype = 'advisory' AND classid = :namespace AND objid = :key "
+                    # pg_locks shows every database of the server: only this test's own.
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
                 ),
                 {"namespace": SENDER_LOCKS, "key": key_of("telegram")},
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from core.db import Database
@@ -158,3 +159,38 @@ async def test_a_unit_of_work_opened_inside_another_joins_it_as_a_savepoint(
     async with uow_factory() as uow:
         keys = set(await uow.session.scalars(select(RateLimitWindow.key)))
     assert keys == {"kept"}
+
+
+@pytest.mark.postgres
+async def test_units_of_work_get_a_postgresql_connection_in_the_order_they_asked(
+    postgres_db: Database,
+) -> None:
+    # One connection. A holds it while B and C queue; then A finishes and at once asks again
+    # (D). The pool alone hands the connection back to whoever asks first, so D would overtake
+    # B and C (under load some turns waited seconds); in arrival order D is last.
+    db = Database(postgres_db.url, pool_size=1, max_overflow=0)
+    factory = UnitOfWorkFactory(db, FakeClock())
+    order: list[str] = []
+    a_holds = asyncio.Event()
+
+    async def unit(name: str, hold: float = 0.0) -> None:
+        async with factory() as uow:
+            await uow.session.execute(text("SELECT 1"))
+            order.append(name)
+            if name == "A":
+                a_holds.set()
+            await asyncio.sleep(hold)
+
+    async def a_then_d() -> None:
+        await unit("A", hold=0.2)
+        await unit("D")
+
+    async def queued(name: str) -> None:
+        await a_holds.wait()
+        await unit(name)
+
+    try:
+        await asyncio.gather(a_then_d(), queued("B"), queued("C"))
+    finally:
+        await db.dispose()
+    assert order == ["A", "B", "C", "D"]
