@@ -859,6 +859,11 @@ def _label_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().strip(" .").split())
 
 
+# Button labels only (translations, office names, times), never what was typed: that may be
+# a password, which must not stay in a cache.
+_button_key = lru_cache(maxsize=4096)(_label_key)
+
+
 def _match_choice(text: str, choices: Any, *, numbers: bool = True) -> str | None:
     """A typed label (any case, any spacing) or number stands for its button.
 
@@ -869,7 +874,7 @@ def _match_choice(text: str, choices: Any, *, numbers: bool = True) -> str | Non
     if numbers and wanted.isdigit() and 1 <= int(wanted) <= len(options):
         return str(options[int(wanted) - 1].value)
     for choice in options:
-        if _label_key(choice.label) == wanted:
+        if _button_key(choice.label) == wanted:
             return str(choice.value)
     return None
 

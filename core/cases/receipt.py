@@ -163,6 +163,12 @@ class ReceiptNumber:
             return text
         if not isinstance(text, str):
             raise InvalidReceiptNumber(reason=Reason.SHAPE)
+        if (
+            len(text) == LENGTH
+            and text[:PREFIX_LENGTH] in PREFIXES
+            and _CANONICAL_RE.fullmatch(text)
+        ):
+            return cls(text)  # canonical already (as stored, as passed between layers)
         cleaned = _clean(text)
         if not cleaned:
             raise InvalidReceiptNumber(reason=Reason.EMPTY)
