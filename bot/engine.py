@@ -881,6 +881,8 @@ def _match_choice(text: str, choices: Any, *, numbers: bool = True) -> str | Non
 
 def _yes_no_choice(text: str, choices: Any) -> str | None:
     """A typed yes or no, in any language, stands for the one button that means it."""
+    if not any(choice.means for choice in choices):
+        return None  # no button means yes or no: nothing to read the text for
     meaning = yes_no(text)
     if meaning is None:
         return None
