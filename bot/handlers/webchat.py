@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
@@ -157,6 +158,7 @@ class WebChatHub:
     metrics: WebMetrics = field(default_factory=WebMetrics)
     _sockets: dict[str, list[_Socket]] = field(default_factory=dict, init=False)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+    _waiting: dict[str, int] = field(default_factory=dict, init=False)
 
     async def open_session(self, locale: str | None) -> tuple[str, str]:
         """A new session; returns ``(session_id, token)``."""
@@ -210,11 +212,12 @@ class WebChatHub:
     ) -> list[MessageView]:
         """Run one turn for the session; returns the assistant's new messages.
 
-        One unit of work holds the whole turn: the token check and ``last_seen``, the message
-        counted against the session's rate, the engine's turn (a savepoint inside it, so a
-        failed turn is undone alone), and the transcript: the person's message (masked when the
-        engine says it was a secret), then the replies. Both are then sent to the session's
-        open sockets.
+        Two transactions: first the token check, ``last_seen`` and the message counted against
+        the session's rate (committed even when the message is refused); then the engine's turn
+        with the transcript written inside it (``Engine.handle(within=...)``), so both are kept
+        or neither, and the engine's mail goes out only after that commit: the person's message
+        (masked when the step asked for a secret), then the replies. Both are then sent to the
+        session's open sockets. One session's messages are handled one at a time.
 
         Raises:
             WebSessionNotFound, WebSessionUnauthorized, WebSessionExpired: see
@@ -222,9 +225,8 @@ class WebChatHub:
             RateLimited: the session sent too many messages in this window (the refused
                 message is counted all the same).
         """
-        lock = self._locks.setdefault(session_id, asyncio.Lock())
         started = time.perf_counter()
-        async with lock:
+        async with self._one_at_a_time(session_id):
             # The check and the count commit on their own: a refused message counts too.
             async with self.uow_factory() as uow:
                 session = await authenticate_session(
@@ -275,6 +277,21 @@ class WebChatHub:
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         await self._broadcast(session_id, views)
         return [view for view in views if view.sender == "bot"]
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, session_id: str) -> AsyncIterator[None]:
+        """The session's turn lock, kept only while someone holds or waits for it (a lock per
+        session ever seen would grow without end)."""
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        self._waiting[session_id] = self._waiting.get(session_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[session_id] -= 1
+            if not self._waiting[session_id]:
+                del self._waiting[session_id]
+                del self._locks[session_id]
 
     async def push(self, session_id: str, reply: Reply) -> MessageView:
         """Send a message that answers nothing (a notification): stored, then delivered.

@@ -130,3 +130,16 @@ async def test_a_turn_that_fails_keeps_the_message_and_the_apology_once(
     await chat.send("menu")
     after = (await chat.transcript())[len(before) :]
     assert [(m["from"], m["text"][:5]) for m in after] == [("user", "menu"), ("bot", "Sorry")]
+
+
+async def test_a_sessions_turn_lock_is_dropped_when_nobody_waits_for_it(
+    aiohttp_client: Any, db: Database, uow_factory: UnitOfWorkFactory, engine: Engine, clock: Any
+) -> None:
+    from bot.handlers.web_api import HUB_KEY
+
+    client = await _client(aiohttp_client, db, uow_factory, engine, clock)
+    chats = [await ChatSession.open(client) for _ in range(3)]
+    await asyncio.gather(*(chat.send("hi") for chat in chats), chats[0].send("menu"))
+    hub = client.app[HUB_KEY]
+    assert hub._locks == {}  # one lock per session ever seen would grow without end
+    assert hub._waiting == {}
