@@ -231,11 +231,12 @@ def report(rows: list[Row], *, turns: int, seconds: float, pg_version: str) -> s
         "units of work on one shared connection with no session unless one is used (-> 0.24 "
         "ms; the throttle upsert had been compiled on every turn: SQLAlchemy could not cache its "
         "multi-row VALUES); a receipt number alone understood without the model, days formatted "
-        "once, UTC times converted in one step (-> 0.16-0.18 ms).",
+        "once, UTC times converted in one step, canonical receipt numbers taken as they are, "
+        "typed text read as a yes or a no only when a button means one (-> 0.15-0.18 ms).",
         "- Where the time goes now (cProfile of 3,000 sequential turns, 2026-11-21): about a "
         "third in the engine and the dialog (the case text, buttons, translations), 15% in "
         "SQLite itself, 13% in the unit of work and the prepared statements, 13% in the case "
-        "services, the rest in asyncio and builtins; 620 Python calls a turn (3,800 before).",
+        "services, the rest in asyncio and builtins; 490 Python calls a turn (3,800 before).",
         "- PostgreSQL with 64 turns in flight: the pool has 10 + 10 connections, so 44 turns "
         "wait for one, in arrival order (`Database.connection_gate`): p50 and p99 are both "
         "about 64 / throughput. Before that gate the pool gave a returned connection to "
