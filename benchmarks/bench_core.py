@@ -183,6 +183,19 @@ class Backends:
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         return db
 
+    async def on_each(self, what: str, bench: Callable[[str, Database], Awaitable[T]]) -> list[T]:
+        """Run ``bench(backend name, fresh database)`` on each backend in turn, the database
+        disposed of afterwards; the results in backend order."""
+        results: list[T] = []
+        for name, fresh in self.each():
+            print(f"{what} on {name}...", file=sys.stderr)
+            db = await fresh()
+            try:
+                results.append(await bench(name, db))
+            finally:
+                await db.dispose()
+        return results
+
     def each(self) -> list[tuple[str, Callable[[], Awaitable[Database]]]]:
         backends: list[tuple[str, Callable[[], Awaitable[Database]]]] = [("SQLite", self.sqlite)]
         if self.pg_url is not None:
@@ -470,20 +483,12 @@ async def run(args: argparse.Namespace) -> int:
         backends = Backends(Path(folder), with_postgres=not args.no_postgres)
         await backends.setup()
         try:
-            for name, fresh in backends.each():
-                print(f"booking race on {name}...", file=sys.stderr)
-                db = await fresh()
-                try:
-                    await bench_booking(report, name, db, clients)
-                finally:
-                    await db.dispose()
-            for name, fresh in backends.each():
-                print(f"CSV import on {name}...", file=sys.stderr)
-                db = await fresh()
-                try:
-                    await bench_import(report, name, db, rows)
-                finally:
-                    await db.dispose()
+            await backends.on_each(
+                "booking race", lambda name, db: bench_booking(report, name, db, clients)
+            )
+            await backends.on_each(
+                "CSV import", lambda name, db: bench_import(report, name, db, rows)
+            )
         finally:
             await backends.teardown()
     print("Argon2id...", file=sys.stderr)

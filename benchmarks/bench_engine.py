@@ -31,7 +31,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -150,24 +149,20 @@ class Row:
     reference: Load
 
 
-async def run_backend(name: str, make: Callable[[], Awaitable[Database]], turns: int) -> Row:
-    db = await make()
-    try:
-        bench = Bench(db)
-        await bench.setup()
-        await bench.measure(CHATS, CONCURRENCY)  # warm-up: every chat has its conversation
-        reference = await bench.empty_unit_of_work(turns)
-        sequential = await bench.measure(turns, 1)
-        concurrent = await bench.measure(turns, CONCURRENCY)
-        print(
-            f"{name}: sequential {sequential.per_second:,.0f}/s p99 "
-            f"{sequential.percentile(0.99):.2f} ms; concurrent {concurrent.per_second:,.0f}/s; "
-            f"empty unit of work {reference.per_second:,.0f}/s",
-            file=sys.stderr,
-        )
-        return Row(name, sequential, concurrent, reference)
-    finally:
-        await db.dispose()
+async def run_backend(name: str, db: Database, turns: int) -> Row:
+    bench = Bench(db)
+    await bench.setup()
+    await bench.measure(CHATS, CONCURRENCY)  # warm-up: every chat has its conversation
+    reference = await bench.empty_unit_of_work(turns)
+    sequential = await bench.measure(turns, 1)
+    concurrent = await bench.measure(turns, CONCURRENCY)
+    print(
+        f"{name}: sequential {sequential.per_second:,.0f}/s p99 "
+        f"{sequential.percentile(0.99):.2f} ms; concurrent {concurrent.per_second:,.0f}/s; "
+        f"empty unit of work {reference.per_second:,.0f}/s",
+        file=sys.stderr,
+    )
+    return Row(name, sequential, concurrent, reference)
 
 
 def report(rows: list[Row], *, turns: int, seconds: float, pg_version: str) -> str:
@@ -256,7 +251,9 @@ async def main(argv: list[str] | None = None) -> int:
         backends = Backends(Path(folder), with_postgres=not args.no_postgres)
         await backends.setup()
         try:
-            rows = [await run_backend(name, make, turns) for name, make in backends.each()]
+            rows = await backends.on_each(
+                "engine turns", lambda name, db: run_backend(name, db, turns)
+            )
         finally:
             await backends.teardown()
     body = report(

@@ -201,13 +201,9 @@ async def run(args: argparse.Namespace) -> int:
         backends = Backends(Path(folder), with_postgres=not args.no_postgres)
         await backends.setup()
         try:
-            for name, fresh in backends.each():
-                print(f"import of {rows:,} rows on {name}...", file=sys.stderr)
-                db = await fresh()
-                try:
-                    await bench(report, name, db, rows)
-                finally:
-                    await db.dispose()
+            await backends.on_each(
+                f"import of {rows:,} rows", lambda name, db: bench(report, name, db, rows)
+            )
         finally:
             await backends.teardown()
     total = time.perf_counter() - started

@@ -64,13 +64,9 @@ QUICK: Final = Sizes(50, 50, 200, 200, 2_000, 3, 5)
 async def booking(proofs: Proofs, backends: Backends, clients: int) -> None:
     """The core benchmark's booking race, as it runs there, its rows carried over."""
     report = Report()
-    for name, fresh in backends.each():
-        print(f"booking race on {name}...", file=sys.stderr)
-        db = await fresh()
-        try:
-            await bench_booking(report, name, db, clients)
-        finally:
-            await db.dispose()
+    await backends.on_each(
+        "booking race", lambda name, db: bench_booking(report, name, db, clients)
+    )
     for failure in report.failures:
         proofs.check(False, failure)
     ok = not report.failures
