@@ -323,33 +323,42 @@ temporary folder, demo data, access log on (to a file).
 over {CONCURRENCY} / {GOAL_P99_MS / 1000:.3f} s = {CONCURRENCY / (GOAL_P99_MS / 1000):,.0f} \
 requests/s; the bare echo server itself has the p99 above at this concurrency.
 
-Where the time goes (issue 5, 2026-11-21; CPU per turn of the server process, above, is the \
-figure to compare across runs on this shared machine):
-- A turn now costs `casebot serve` about half a millisecond of CPU (it was about 3 ms: 280 \
-turns/s when this benchmark was written), so one process serves about 2,000 turns/s and the \
-{CONCURRENCY} requests in flight mostly queue: p50 is about {CONCURRENCY} / throughput, and the \
-p99 goal needs over 2,560 turns/s before any jitter. The echo server spends a tenth of that per \
+Where the time goes (issue 5, 2026-11-22; CPU per turn of the server process, above, is the \
+figure to compare across runs on this shared machine; `python -m benchmarks.prof_web` gives \
+the parts below):
+- A turn costs `casebot serve` about 0.7 ms of CPU (it was about 3 ms: 280 turns/s when this \
+benchmark was written), so one process serves about 1,400 turns/s and the {CONCURRENCY} \
+requests in flight mostly queue: p50 is about {CONCURRENCY} / throughput, and the p99 goal \
+needs over 2,560 turns/s before any jitter. The echo server spends a tenth of that per \
 request; the echo rate itself is bounded by the load generator, on the same two cores.
-- Each turn is two transactions on SQLite (the token check and the rate count, committed \
-even when the message is refused; then the engine's turn with the transcript, so both are kept \
-or neither) and about 14 statements, BEGIN and COMMIT included, all prepared \
-(`core/statements.py`) and run on the one connection the process's units of work share: about \
-0.15 ms of it is SQLite itself (each COMMIT writes a few pages to the WAL: about 8 µs a page), \
-0.2 ms the engine and the dialog (the case text, buttons, translations), the rest aiohttp, \
-JSON and the transcript.
+- Of the 0.7 ms, the HTTP side (aiohttp, routing, middleware, JSON, access log) is about \
+0.09 ms: the same server whose turn answers at once. The turn itself, `WebChatHub.send` run \
+in one process without HTTP, is 0.27 ms when its code and data stay in the CPU's caches, and \
+0.4 to 0.5 ms when unrelated work runs between turns, as HTTP work does in the server: the \
+turn touches much code (the engine, a dialog, the translations, a dozen prepared statements, \
+SQLite), and its cost there follows that footprint more than its instruction count. The \
+same change saved 30% of the warm figure and 4% of the server's.
+- Each turn is one transaction on SQLite (the token check and the rate count run first in \
+the engine's own transaction, `Engine.handle(admit=...)`; a refused message is committed as \
+counted; a turn that fails is undone and its message counted again with the apology) and \
+writes 6 to 10 pages to the WAL; a case-status turn runs 13 statements, BEGIN and COMMIT \
+included, all prepared (`core/statements.py`) on the one connection the process's units of \
+work share.
 - What was done (server CPU per turn, 64 in flight): prepared statements and units of work on \
 a shared connection without an ORM session unless one is needed (3.0 -> 0.62 ms); the web \
 session read as three columns and its `last_seen` written once a minute, transcript messages \
-by one prepared INSERT each (in that step); a lone receipt number understood without the \
-model, days formatted once, command words made once per language, UTC times converted in one \
-step (-> about 0.5 ms).
-- What would be needed for 30% of the echo (a turn in about 0.25 ms of server CPU): one \
-transaction per turn instead of two (the engine would have to run the token check and the \
-rate count in its own transaction and keep them when the turn fails: about 0.04 ms), fewer \
-pages written per commit (the transcript's index on `outbox_id` holds a NULL for every \
-message: a partial index would spare a page), and above all less Python per turn in the \
-engine, the dialogs and aiohttp; or several server processes (SQLite WAL: many readers, one \
-writer) or PostgreSQL, which this benchmark does not measure.
+by one prepared INSERT each; a lone receipt number understood without the model, days \
+formatted once, command words made once per language, UTC times converted in one step; one \
+transaction per turn instead of two and a new chat's conversation created by a prepared \
+INSERT instead of the ORM (warm turn 0.39 -> 0.27 ms; in the server about 0.72 -> 0.69 ms, and \
+p99 from about 95 to 58 ms: a turn waits for the write queue once, not twice).
+- What would be needed for 30% of the echo: a turn in about 0.25 ms of server CPU, HTTP \
+included, when the turn alone is 0.27 ms with warm caches. That asks for a much smaller turn \
+(fewer layers and statements per turn, not faster ones), or several server processes; with \
+SQLite's single writer, a second process waits for the write lock by polling \
+(`core.db.call_when_not_busy`), and a turn holds it for its whole length, so that would not \
+double the rate either. PostgreSQL with several workers is the way to scale, and this \
+benchmark does not measure it.
 """
 
 

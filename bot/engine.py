@@ -171,6 +171,17 @@ class _TurnState:
 
 # Run in a turn's transaction before it commits (``Engine.handle(..., within=...)``).
 TurnHook = Callable[[UnitOfWork, Turn], Awaitable[None]]
+# Run first in a turn's transaction (``Engine.handle(..., admit=...)``): the message to handle,
+# or None to refuse it.
+AdmitHook = Callable[[UnitOfWork, Incoming], Awaitable[Incoming | None]]
+
+
+class _AdmitRaised(Exception):
+    """What the admit hook raised, carried past the turn's own error handling."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
 
 
 class TurnObserver(Protocol):
@@ -221,14 +232,31 @@ class Engine:
 
     # --- the turn ---------------------------------------------------------------------------
 
-    async def handle(self, incoming: Incoming, *, within: TurnHook | None = None) -> Turn:
+    async def handle(
+        self,
+        incoming: Incoming,
+        *,
+        admit: AdmitHook | None = None,
+        within: TurnHook | None = None,
+    ) -> Turn:
         """Handle one message or button press and answer it. Never raises for bad input.
 
         Args:
+            admit: run first in the turn's own transaction, before the conversation is read
+                (a channel checking its session and counting the message against a rate, in
+                the same transaction as the turn instead of one of its own). It returns the
+                message to handle, which may carry what it read (a locale hint), or None to
+                refuse it: then the turn does not run, what ``admit`` wrote is committed, and
+                the answer is an empty ``Turn`` with ``refused`` set. If it raises, nothing is
+                kept and its exception propagates. When the turn itself fails, what ``admit``
+                wrote is undone with it (``failed`` or ``unavailable`` tell the caller).
             within: run in the turn's own transaction, after the turn and before its commit,
                 with the answer (a channel storing its transcript with the turn, so that both
                 are kept or neither). It does not run when the turn fails or is a duplicate;
                 if it raises, the turn is undone like any failed turn.
+
+        Raises:
+            Exception: only what ``admit`` raised.
         """
         incoming = _valid_unicode(incoming)
         key = (incoming.channel, incoming.chat_id)
@@ -236,7 +264,7 @@ class Engine:
         self._waiters[key] = self._waiters.get(key, 0) + 1
         try:
             async with lock:
-                return await self._turn(incoming, within)
+                return await self._turn(incoming, admit, within)
         finally:
             self._waiters[key] -= 1
             if self._waiters[key] == 0:
@@ -257,13 +285,24 @@ class Engine:
             await uow.commit()
         return chosen
 
-    async def _turn(self, incoming: Incoming, within: TurnHook | None = None) -> Turn:
+    async def _turn(
+        self, incoming: Incoming, admit: AdmitHook | None, within: TurnHook | None
+    ) -> Turn:
         mail: list[OutgoingMail] = []
         mailed: list[tuple[OutgoingMail, IssuedCode]] = []
         started = time.perf_counter()
         observed: tuple[Any, Any, str | None] | None = None
         try:
             async with self.services.uow_factory() as uow:
+                if admit is not None:
+                    try:
+                        admitted = await admit(uow, incoming)
+                    except Exception as error:
+                        raise _AdmitRaised(error) from error
+                    if admitted is None:
+                        await uow.commit()
+                        return Turn(replies=[], refused=True)
+                    incoming = admitted
                 conversation = await load_conversation(uow, incoming.channel, incoming.chat_id)
                 last = conversation.last_update_id
                 if (
@@ -301,6 +340,8 @@ class Engine:
                 await uow.commit()
                 observed = (before, conversation.state, turn.exit_reason)
                 mail, mailed = ctx.outbox_mail, ctx.mailed_codes
+        except _AdmitRaised as refused:
+            raise refused.error from None
         except Exception as error:
             if is_database_unavailable(error):
                 # An outage, not a bug: one line, not a traceback per turn (core/outage.py).

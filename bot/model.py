@@ -75,6 +75,8 @@ class Turn:
         unavailable: the database could not be reached: nothing was done, the replies only
             say so; a channel that can keep the message (the Telegram inbox) tries it again.
         failed: the turn met a bug and was undone; the replies only apologise.
+        refused: the channel's admit hook refused the message (``Engine.handle``): the turn
+            did not run and there is no reply.
     """
 
     replies: list[Reply]
@@ -83,3 +85,4 @@ class Turn:
     locale: str = "en"
     unavailable: bool = False
     failed: bool = False
+    refused: bool = False

@@ -76,19 +76,31 @@ async def open_conversation(uow: UnitOfWork, channel: str, chat_id: str) -> Conv
     return conversation
 
 
-async def _first_contact(uow: UnitOfWork, channel: str, chat_id: str) -> None:
-    # Two workers may meet here for one new chat: the insert does nothing for the second, which
-    # then reads (and waits for) the first one's row.
-    now = uow.clock.now()
-    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    await uow.session.execute(
+def _first_contact_statement(insert: Any) -> Prepared:
+    return Prepared(
         insert(Conversation)
         .values(
-            channel=channel, chat_id=chat_id, state={}, prompt_seq=0, created_at=now,
-            updated_at=now,
+            channel=bindparam("channel"), chat_id=bindparam("chat_id"), state=bindparam("state"),
+            prompt_seq=0, created_at=bindparam("now"), updated_at=bindparam("now"),
         )
         .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
     )  # fmt: skip
+
+
+# Prepared, like the turn's other statements: every new chat's first turn runs it.
+_FIRST_CONTACT: Final = {
+    "postgresql": _first_contact_statement(pg_insert),
+    "sqlite": _first_contact_statement(sqlite_insert),
+}
+
+
+async def _first_contact(uow: UnitOfWork, channel: str, chat_id: str) -> None:
+    # Two workers may meet here for one new chat: the insert does nothing for the second, which
+    # then reads (and waits for) the first one's row.
+    await uow.execute(
+        _FIRST_CONTACT[uow.dialect],
+        {"channel": channel, "chat_id": chat_id, "state": {}, "now": uow.clock.now()},
+    )
 
 
 @dataclass(slots=True)

@@ -15,8 +15,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Final
 
@@ -188,12 +188,7 @@ class WebChatHub:
             locale = session.locale
             if count:
                 try:
-                    await ratelimit.hit(
-                        uow,
-                        f"webchat:{session_id}",
-                        limit=self.config.rate_limit,
-                        window=self.config.rate_window,
-                    )
+                    await self._count(uow, session_id)
                 except RateLimited as exc:
                     limited = exc  # committed below: a refused message counts too
             await uow.commit()
@@ -212,12 +207,14 @@ class WebChatHub:
     ) -> list[MessageView]:
         """Run one turn for the session; returns the assistant's new messages.
 
-        Two transactions: first the token check, ``last_seen`` and the message counted against
-        the session's rate (committed even when the message is refused); then the engine's turn
-        with the transcript written inside it (``Engine.handle(within=...)``), so both are kept
-        or neither, and the engine's mail goes out only after that commit: the person's message
-        (masked when the step asked for a secret), then the replies. Both are then sent to the
-        session's open sockets. One session's messages are handled one at a time.
+        One transaction, the engine's turn (``Engine.handle``): first the token check,
+        ``last_seen`` and the message counted against the session's rate (``admit``: a refused
+        message is committed as counted, and the turn does not run); then the turn, with the
+        transcript written inside it (``within``), so both are kept or neither, and the engine's
+        mail goes out only after that commit: the person's message (masked when the step asked
+        for a secret), then the replies. A turn that fails is undone, count included, so the
+        count is made again with the apology. The messages are then sent to the session's open
+        sockets. One session's messages are handled one at a time.
 
         Raises:
             WebSessionNotFound, WebSessionUnauthorized, WebSessionExpired: see
@@ -227,56 +224,66 @@ class WebChatHub:
         """
         started = time.perf_counter()
         async with self._one_at_a_time(session_id):
-            # The check and the count commit on their own: a refused message counts too.
-            async with self.uow_factory() as uow:
+            limited: list[RateLimited] = []
+
+            async def admit(turn_uow: UnitOfWork, incoming: Incoming) -> Incoming | None:
                 session = await authenticate_session(
-                    uow, session_id, token, idle_expiry=self.config.idle_expiry
+                    turn_uow, session_id, token, idle_expiry=self.config.idle_expiry
                 )
-                locale = session.locale
                 try:
-                    await ratelimit.hit(
-                        uow,
-                        f"webchat:{session_id}",
-                        limit=self.config.rate_limit,
-                        window=self.config.rate_window,
-                    )
-                finally:
-                    await uow.commit()
+                    await self._count(turn_uow, session_id)
+                except RateLimited as exc:
+                    limited.append(exc)
+                    return None  # the count is committed: a refused message counts too
+                return replace(incoming, locale_hint=locale_hint_of(session.locale, headers or {}))
+
             stored: list[TranscriptMessage] = []
 
             async def keep(turn_uow: UnitOfWork, turn: Turn) -> None:
                 stored.extend(await self._store_turn(turn_uow, session_id, text, payload, turn))
 
-            # The transcript is written in the turn's own transaction (both kept or neither),
-            # and the engine sends its mail only after that commit.
             turn = await self.engine.handle(
-                Incoming(
-                    CHANNEL,
-                    session_id,
-                    text=text,
-                    payload=payload,
-                    locale_hint=locale_hint_of(locale, headers or {}),
-                ),
+                Incoming(CHANNEL, session_id, text=text, payload=payload),
+                admit=admit,
                 within=keep,
             )
-            if turn.failed or turn.unavailable:
+            if limited:
+                raise limited[0]
+            failed = turn.failed or turn.unavailable
+            if failed:
                 stored = []  # written in the turn's transaction, which was undone
             shown = {message.text for message in stored if message.sender == "bot"}
             extra = [reply for reply in turn.replies if reply.text not in shown]
-            if not stored or extra:
-                # The turn was undone (its apology is what the person sees), or it changed its
-                # answer after the commit (a code mail that could not go): keep that too.
+            if failed or extra:
+                # The turn was undone (its apology is what the person sees, and the message
+                # still counts), or it changed its answer after the commit (a code mail that
+                # could not go): keep that too.
                 async with self.uow_factory() as uow:
-                    if stored:
-                        stored.extend(await self._store_replies(uow, session_id, extra))
-                    else:
+                    if failed:
+                        with suppress(RateLimited):  # it was under the limit when admitted
+                            await self._count(uow, session_id)
                         stored.extend(await self._store_turn(uow, session_id, text, payload, turn))
+                    else:
+                        stored.extend(await self._store_replies(uow, session_id, extra))
                     await uow.commit()
             views = [MessageView.of(message) for message in stored]
         self.metrics.turns.inc()
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         await self._broadcast(session_id, views)
         return [view for view in views if view.sender == "bot"]
+
+    async def _count(self, uow: UnitOfWork, session_id: str) -> None:
+        """Count one message against the session's rate.
+
+        Raises:
+            RateLimited: over the limit (the count is made all the same).
+        """
+        await ratelimit.hit(
+            uow,
+            f"webchat:{session_id}",
+            limit=self.config.rate_limit,
+            window=self.config.rate_window,
+        )
 
     @asynccontextmanager
     async def _one_at_a_time(self, session_id: str) -> AsyncIterator[None]:

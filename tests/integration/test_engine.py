@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,11 +26,13 @@ from bot.dialogs.base import (
     Transition,
 )
 from bot.dialogs.language import language_dialog
-from bot.engine import Engine, EngineConfig
+from bot.engine import AdmitHook, Engine, EngineConfig
 from bot.i18n import N_
+from bot.model import Incoming
+from core import ratelimit
 from core.conversations import Conversation
 from core.ports import OutgoingMail
-from core.uow import UnitOfWorkFactory
+from core.uow import UnitOfWork, UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.fakes import FakeClock, FakeMailer
 
@@ -432,3 +436,80 @@ def test_a_typed_time_matches_a_label_with_cldr_spacing() -> None:
     assert _match_choice("9:30 am", shown) == "b"
     assert _match_choice("2", shown) == "b"
     assert _match_choice("2", shown, numbers=False) is None
+
+
+# --- the admit hook: a channel's own checks in the turn's transaction --------------------------
+
+_ADMIT_KEY = "test:admitted"
+_ADMIT_WINDOW = timedelta(minutes=1)
+
+
+async def _admitted_count(uow_factory: UnitOfWorkFactory) -> int:
+    async with uow_factory() as uow:
+        return (await ratelimit.usage(uow, _ADMIT_KEY, window=_ADMIT_WINDOW)).count
+
+
+def _counting_admit(*, refuse: bool = False, hint: str | None = None) -> AdmitHook:
+    async def admit(uow: UnitOfWork, incoming: Incoming) -> Incoming | None:
+        await ratelimit.increment(uow, _ADMIT_KEY, window=_ADMIT_WINDOW)
+        return None if refuse else dataclasses.replace(incoming, locale_hint=hint)
+
+    return admit
+
+
+async def test_an_admitted_message_is_one_transaction_with_its_turn(
+    toy_chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await toy_chat.send("hello")
+    before = await _stored_state(uow_factory, toy_chat)
+    play = toy_chat.button("Play").payload
+    incoming = Incoming(toy_chat.channel, toy_chat.chat_id, payload=play)
+    turn = await toy_chat.engine.handle(incoming, admit=_counting_admit(hint="es"))
+    assert not turn.refused
+    assert "Pick a number" in turn.replies[-1].text
+    assert await _admitted_count(uow_factory) == 1
+    assert await _stored_state(uow_factory, toy_chat) != before
+    # What admit returned is what the turn handled: its hint chose the language.
+    fresh = Incoming(toy_chat.channel, "chat-hinted", text="hello")
+    assert (await toy_chat.engine.handle(fresh, admit=_counting_admit(hint="es"))).locale == "es"
+
+
+async def test_a_refused_message_keeps_what_admit_wrote_and_runs_no_turn(
+    toy_chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await toy_chat.send("hello")
+    before = await _stored_state(uow_factory, toy_chat)
+    play = toy_chat.button("Play").payload
+    incoming = Incoming(toy_chat.channel, toy_chat.chat_id, payload=play)
+    turn = await toy_chat.engine.handle(incoming, admit=_counting_admit(refuse=True))
+    assert turn.refused
+    assert turn.replies == []
+    assert await _admitted_count(uow_factory) == 1
+    assert await _stored_state(uow_factory, toy_chat) == before
+
+
+async def test_what_admit_raises_propagates_and_nothing_is_kept(
+    toy_chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    class Unauthorized(Exception):
+        pass
+
+    async def admit(uow: UnitOfWork, incoming: Incoming) -> Incoming | None:
+        await ratelimit.increment(uow, _ADMIT_KEY, window=_ADMIT_WINDOW)
+        raise Unauthorized()
+
+    with pytest.raises(Unauthorized):
+        await toy_chat.engine.handle(Incoming(toy_chat.channel, "chat-x", text="hi"), admit=admit)
+    assert await _admitted_count(uow_factory) == 0
+
+
+async def test_a_failing_turn_undoes_what_admit_wrote_with_it(
+    toy_chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await _at_colour(toy_chat)
+    boom = toy_chat.button("Boom").payload
+    incoming = Incoming(toy_chat.channel, toy_chat.chat_id, payload=boom)
+    turn = await toy_chat.engine.handle(incoming, admit=_counting_admit())
+    assert turn.failed
+    assert "Sorry, something went wrong" in turn.replies[0].text
+    assert await _admitted_count(uow_factory) == 0

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from bot.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from bot.handlers.webchat import WebChatConfig
 from core.db import Database
 from core.demo import DEMO_EMAIL
 from core.ports import OutgoingMail
@@ -143,3 +144,29 @@ async def test_a_sessions_turn_lock_is_dropped_when_nobody_waits_for_it(
     hub = client.app[HUB_KEY]
     assert hub._locks == {}  # one lock per session ever seen would grow without end
     assert hub._waiting == {}
+
+
+async def test_a_failing_turn_still_counts_against_the_sessions_rate(
+    aiohttp_client: Any,
+    db: Database,
+    uow_factory: UnitOfWorkFactory,
+    engine: Engine,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The count is made in the turn's own transaction, which a failing turn undoes: the
+    # message must count all the same, or a turn that fails would be a way round the limit.
+    config = WebChatConfig(rate_limit=3)
+    web_app = web_app_for(db, uow_factory, engine, clock, config)
+    client: TestClient[Any, Any] = await aiohttp_client(web_app)
+    chat = await ChatSession.open(client)
+
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("a bug in a flow")
+
+    monkeypatch.setattr(Engine, "_dispatch", broken)
+    for _ in range(3):
+        await chat.send("hi")
+        assert "Sorry, something went wrong on our side" in chat.text
+    response = await chat.post({"text": "hi"})
+    assert response.status == 429
