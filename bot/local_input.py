@@ -28,7 +28,7 @@ from bot.dialogs.appointment_inputs import (
     parse_day,
     parse_time,
 )
-from bot.i18n import BABEL_LOCALE, DEFAULT_LOCALE, LOCALES
+from bot.i18n import BABEL_LOCALE, DEFAULT_LOCALE, LOCALES, OWN_MONTHS, OWN_WEEKDAYS
 
 __all__ = [
     "NO",
@@ -88,16 +88,13 @@ _POLITE_WORDS: Final = (
 # Names people type that CLDR lacks: Haitian Creole's own (CLDR's "ht" data carries the French
 # ones, which are read too), Vietnamese weekday numbers, Portuguese short weekdays, "礼拜三".
 _EXTRA_WEEKDAYS: Final[Mapping[str, tuple[str, ...]]] = {
-    "ht": ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch"),
+    **OWN_WEEKDAYS,  # Haitian Creole's (CLDR's "ht" are French's)
     "vi": ("thứ 2", "thứ 3", "thứ 4", "thứ 5", "thứ 6", "thứ 7", "chủ nhật"),
     # Portuguese speakers drop "-feira" ("quarta"); CLDR has only the long names.
     "pt": ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo"),
     "zh": ("礼拜一", "礼拜二", "礼拜三", "礼拜四", "礼拜五", "礼拜六", "礼拜天"),
 }
-_EXTRA_MONTHS: Final[Mapping[str, tuple[str, ...]]] = {
-    "ht": ("janvye", "fevriye", "mas", "avril", "me", "jen", "jiyè", "out", "septanm",
-           "oktòb", "novanm", "desanm"),
-}  # fmt: skip
+_EXTRA_MONTHS: Final[Mapping[str, tuple[str, ...]]] = OWN_MONTHS
 
 _ARABIC_LETTERS: Final = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ـ": None})
 _PUNCTUATION: Final = " \t\r\n.,!?¿¡;:，。！？、،؟…\"'«»“”()"
