@@ -54,6 +54,7 @@ from bot.outage import mail_not_sent, unavailable_turn
 from bot.understanding import Understanding, understand
 from core.accounts.email_codes import IssuedCode, withdraw_email_code
 from core.accounts.links import unlink_chat
+from core.accounts.passwords import HashDeferral, HashesNeeded
 from core.conversations import ConversationRecord, load_conversation, save_conversation
 from core.errors import DomainError, InvalidInput
 from core.outage import is_database_unavailable
@@ -67,6 +68,9 @@ logger = logging.getLogger(__name__)
 ROOT: Final = "menu"
 MAX_FAILURES: Final = 3
 MAX_TEXT_LENGTH: Final = 2000
+# Runs of a turn that may each stop for slow hashes (a sign-in with a rehash takes 3 runs);
+# past them, the last run hashes inline.
+MAX_HASH_ROUNDS: Final = 4
 # Global actions travel as button values with this prefix.
 G_MENU: Final = "g:menu"
 G_HELP: Final = "g:help"
@@ -288,6 +292,23 @@ class Engine:
     async def _turn(
         self, incoming: Incoming, admit: AdmitHook | None, within: TurnHook | None
     ) -> Turn:
+        """The turn, run again while it asks for slow hashes: each run that needs one is undone
+        (``HashesNeeded``), the hashes are computed outside its transaction, and the next run
+        finds them. So a sign-in's Argon2id never holds the write queue (SQLite) or a pooled
+        connection (PostgreSQL) that other chats' turns wait for (core/accounts/passwords.py)."""
+        deferral = HashDeferral()
+        for _ in range(MAX_HASH_ROUNDS):
+            with deferral.scope():
+                try:
+                    return await self._turn_once(incoming, admit, within)
+                except HashesNeeded:
+                    pass
+            await deferral.compute()
+        return await self._turn_once(incoming, admit, within)  # the rest inline, as before
+
+    async def _turn_once(
+        self, incoming: Incoming, admit: AdmitHook | None, within: TurnHook | None
+    ) -> Turn:
         mail: list[OutgoingMail] = []
         mailed: list[tuple[OutgoingMail, IssuedCode]] = []
         started = time.perf_counter()
@@ -342,6 +363,8 @@ class Engine:
                 mail, mailed = ctx.outbox_mail, ctx.mailed_codes
         except _AdmitRaised as refused:
             raise refused.error from None
+        except HashesNeeded:
+            raise  # undone: run again once the hashes are known (_turn)
         except Exception as error:
             if is_database_unavailable(error):
                 # An outage, not a bug: one line, not a traceback per turn (core/outage.py).

@@ -7,6 +7,13 @@ exhausting memory or starving the event loop.
 
 Secrets are hashed in their NFKC form (see ``core.accounts.policy.normalize_password``); callers
 normalise before hashing and before verifying.
+
+A hash asked for inside a transaction would hold that transaction (on SQLite, the process's
+single write queue; on PostgreSQL, a pooled connection) for tens of milliseconds. Where the
+work can be undone and done again, as a chat turn can, it runs under ``HashDeferral.scope()``:
+a hash not yet known raises ``HashesNeeded`` (the caller undoes what it did), the caller
+computes every pending hash with ``compute()``, outside any transaction, and runs the work
+again, which then finds the results.
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Final
 
 from argon2 import PasswordHasher, Type
@@ -23,6 +33,8 @@ __all__ = [
     "DUMMY_HASH",
     "MAX_CONCURRENT_HASHES",
     "PASSWORD_HASHER",
+    "HashDeferral",
+    "HashesNeeded",
     "hash_password",
     "hash_password_async",
     "needs_rehash",
@@ -82,12 +94,90 @@ def _semaphore() -> asyncio.Semaphore:
 
 
 async def hash_password_async(secret: str) -> str:
-    """Hash a secret in a worker thread, at most ``MAX_CONCURRENT_HASHES`` at once."""
+    """Hash a secret in a worker thread, at most ``MAX_CONCURRENT_HASHES`` at once.
+
+    Raises:
+        HashesNeeded: inside a ``HashDeferral`` scope that does not know this hash yet.
+    """
+    deferral = _deferral.get()
+    if deferral is not None:
+        return str(deferral.known_or_pending(("hash", secret)))
+    return await _hash_now(secret)
+
+
+async def verify_password_async(stored_hash: str, secret: str) -> bool:
+    """Verify a secret in a worker thread, at most ``MAX_CONCURRENT_HASHES`` at once.
+
+    Raises:
+        HashesNeeded: inside a ``HashDeferral`` scope that does not know this result yet.
+    """
+    deferral = _deferral.get()
+    if deferral is not None:
+        return bool(deferral.known_or_pending(("verify", stored_hash, secret)))
+    return await _verify_now(stored_hash, secret)
+
+
+async def _hash_now(secret: str) -> str:
     async with _semaphore():
         return await asyncio.to_thread(hash_password, secret)
 
 
-async def verify_password_async(stored_hash: str, secret: str) -> bool:
-    """Verify a secret in a worker thread, at most ``MAX_CONCURRENT_HASHES`` at once."""
+async def _verify_now(stored_hash: str, secret: str) -> bool:
     async with _semaphore():
         return await asyncio.to_thread(verify_password, stored_hash, secret)
+
+
+class HashesNeeded(Exception):
+    """Hashes asked for in a ``HashDeferral`` scope are not known yet: undo the work, run
+    ``compute()`` outside any transaction, and do the work again."""
+
+
+_Key = tuple[str, ...]
+_deferral: ContextVar[HashDeferral | None] = ContextVar("casebot_hash_deferral", default=None)
+
+
+class HashDeferral:
+    """The hashes of one piece of work that runs again until they are all known (a chat turn).
+
+    Keys hold the secrets: keep a deferral no longer than the work it serves.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[_Key, str | bool] = {}
+        self._pending: list[_Key] = []
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """Within it (this task and those it starts), the async helpers answer from what is
+        known, or note what is not and raise ``HashesNeeded``."""
+        token = _deferral.set(self)
+        try:
+            yield
+        finally:
+            _deferral.reset(token)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def known_or_pending(self, key: _Key) -> str | bool:
+        if key in self._known:
+            return self._known[key]
+        if key not in self._pending:
+            self._pending.append(key)
+        raise HashesNeeded()
+
+    async def compute(self) -> None:
+        """Compute every pending hash (outside the scope, so for real), concurrently within
+        the ``MAX_CONCURRENT_HASHES`` limit."""
+        pending, self._pending = self._pending, []
+
+        async def one(key: _Key) -> str | bool:
+            return await (_hash_now(key[1]) if key[0] == "hash" else _verify_now(*key[1:]))
+
+        token = _deferral.set(None)
+        try:
+            results = await asyncio.gather(*(one(key) for key in pending))
+        finally:
+            _deferral.reset(token)
+        self._known.update(zip(pending, results, strict=True))
