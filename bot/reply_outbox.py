@@ -32,12 +32,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Final
 
+from sqlalchemy import delete
+
 from bot.model import Attachment, Button, Reply
 from core.outbox.dispatch import load_claimed, mark_failed, mark_sent, park, queue_behind
-from core.outbox.models import OutboxMessage
+from core.outbox.models import OutboxMessage, OutboxStatus
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["LEASE", "REPLY", "keep_replies", "reply_from_payload", "reply_payload", "send_kept"]
+__all__ = [
+    "LEASE",
+    "REPLY",
+    "keep_replies",
+    "reply_from_payload",
+    "reply_payload",
+    "send_kept",
+    "withdraw_kept",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +125,18 @@ async def keep_replies(
     uow.session.add_all(rows)
     await uow.flush()
     return [row.id for row in rows]
+
+
+async def withdraw_kept(uow: UnitOfWork, row_ids: Sequence[int], *, worker: str) -> None:
+    """Delete kept replies that were never sent (superseded by the turn's final answer), in
+    the caller's unit of work; rows no longer leased to ``worker`` are left alone."""
+    await uow.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(row_ids),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
 
 
 async def send_kept(

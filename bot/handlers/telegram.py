@@ -39,8 +39,9 @@ from bot.handlers.telegram_render import keyboard, split_text
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.i18n import DEFAULT_LOCALE, LOCALES, translator
 from bot.model import Incoming, Reply, Turn
-from bot.reply_outbox import keep_replies, send_kept
+from bot.reply_outbox import keep_replies, send_kept, withdraw_kept
 from core.outage import is_database_unavailable
+from core.uow import UnitOfWork
 
 __all__ = ["CHANNEL", "ChatOrderedUpdates", "TelegramChannel", "api_urls", "default_rate_limiter"]
 
@@ -295,27 +296,40 @@ class TelegramChannel:
     async def _turn(
         self, incoming: Incoming, update: Update
     ) -> tuple[Turn, list[Reply], list[int] | None]:
-        """Run the turn, then keep its replies in the outbox (``bot/reply_outbox.py``): a crash
-        after that, or the Bot API out of reach, loses none of them.
+        """Run the turn with its replies kept in the outbox in its own transaction
+        (``bot/reply_outbox.py``): a crash after its commit, or the Bot API out of reach, loses
+        none of them, and the turn's mail goes out only after that commit.
+
+        A turn that fails (undone: its apology was not kept with it) or changes its answer
+        after the commit (a code mail that could not go) has its replies kept in a transaction
+        of their own, the superseded ones withdrawn unsent; a crash just before that loses
+        those replies only.
 
         Returns:
             The turn, the replies to send, and their outbox rows (None: not kept, because the
             turn could not reach the database, or keeping them could not).
-
-        The replies are kept in a transaction of their own, right after the turn's: inside it,
-        the turn's mail would go out while the transaction is open (on SQLite, with every other
-        writer waiting on the mail server). The price is one database round trip after the
-        turn's commit during which a crash loses the replies (the turn itself stands).
         """
-        turn = await self.engine.handle(incoming)
-        replies = list(turn.replies)
+        kept: list[int] | None = None
+        kept_texts: list[str] = []
+
+        async def keep(uow: UnitOfWork, turn: Turn) -> None:
+            nonlocal kept, kept_texts
+            replies = self._with_notice(turn, update)
+            kept = await keep_replies(uow, CHANNEL, incoming.chat_id, replies, worker=self.worker)
+            kept_texts = [reply.text for reply in replies]
+
+        turn = await self.engine.handle(incoming, within=keep)
+        replies = self._with_notice(turn, update)
         if turn.duplicate or turn.unavailable:
             return turn, replies, None
-        if turn.input_was_secret and update.message is not None:
-            _ = translator(turn.locale)._
-            replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
+        if turn.failed:
+            kept = None  # written in the turn's transaction, which was undone
+        if kept is not None and kept_texts == [reply.text for reply in replies]:
+            return turn, replies, kept
         try:
             async with self.engine.services.uow_factory() as uow:
+                if kept is not None:
+                    await withdraw_kept(uow, kept, worker=self.worker)
                 kept = await keep_replies(
                     uow, CHANNEL, incoming.chat_id, replies, worker=self.worker
                 )
@@ -326,6 +340,15 @@ class TelegramChannel:
             logger.warning("Telegram: the database is unavailable; replies sent without a copy")
             return turn, replies, None
         return turn, replies, kept
+
+    @staticmethod
+    def _with_notice(turn: Turn, update: Update) -> list[Reply]:
+        """The turn's replies, after a notice that a typed secret was deleted from the chat."""
+        replies = list(turn.replies)
+        if turn.input_was_secret and update.message is not None:
+            _ = translator(turn.locale)._
+            replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
+        return replies
 
     async def send_turn(self, chat_id: int, turn: Turn) -> None:
         """Send a turn's replies in order, now (nothing kept: see ``_turn``)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Final
+from typing import Any, Final
 
 import pytest
 from sqlalchemy import select
@@ -22,10 +22,11 @@ from bot.dispatcher import OutboxDispatcher
 from bot.engine import Engine
 from bot.handlers.telegram_limiter import CasebotRateLimiter
 from bot.handlers.telegram_notify import TelegramSender
+from core.demo import DEMO_EMAIL
 from core.outbox.dispatch import backoff
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, FakeMailer
 from tests.tcp_proxy import TcpProxy
 from tests.telegram.conftest import CHAT, Harness, running
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -158,4 +159,56 @@ async def test_polling_comes_back_by_itself_when_the_bot_api_does(
             assert "Case Was Approved" in user.text
     finally:
         await proxy.stop()
+    assert await pending(uow_factory) == []
+
+
+async def test_a_turns_replies_are_in_the_outbox_as_soon_as_the_turn_is_committed(
+    bot: Harness, uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process killed right after the turn's commit must still find its replies in the
+    # outbox (the kill test found one lost in the gap between the two): so they are written in
+    # the turn's own transaction, not in one of their own after it.
+    seen_at_commit: list[list[str]] = []
+    handle = bot.channel.engine.handle
+
+    async def handle_then_look(*args: Any, **kwargs: Any) -> Any:
+        turn = await handle(*args, **kwargs)
+        seen_at_commit.append([m.payload["text"] for m in await pending(uow_factory)])
+        return turn
+
+    monkeypatch.setattr(bot.channel.engine, "handle", handle_then_look)
+    await bot.user().send("WAC2212345678")
+    assert len(seen_at_commit) == 1
+    assert any("Case Was Approved" in text for text in seen_at_commit[0])
+
+
+async def test_a_turn_that_fails_keeps_its_apology_alone(
+    bot: Harness, uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("a bug in a flow")
+
+    monkeypatch.setattr(Engine, "_dispatch", broken)
+    await bot.user().send("WAC2212345678")
+    rows = await outbox(uow_factory)
+    assert [m.status for m in rows] == ["sent"]
+    assert "something went wrong" in rows[0].payload["text"]
+    assert any("something went wrong" in t for t in texts(bot.api))
+
+
+async def test_an_answer_changed_after_the_commit_replaces_the_kept_one(
+    bot: Harness, uow_factory: UnitOfWorkFactory, mailer: FakeMailer
+) -> None:
+    # The code mail cannot go: the turn's answer ("we sent you a code") is kept with the turn,
+    # then replaced by "the email could not be sent"; only that one may reach the person.
+    user = bot.user()
+    await user.send("hi")
+    await user.press("Password and sign-in help")
+    await user.press("I forgot my password")
+    mailer.fail = True
+    await user.send(DEMO_EMAIL)
+    kept = [m.payload["text"] for m in await outbox(uow_factory)]
+    assert any("could not send the email" in text for text in kept)
+    assert not any("6-digit code" in text for text in kept)
+    assert not any("6-digit code" in t for t in texts(bot.api))
     assert await pending(uow_factory) == []
