@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from core.ports import OutgoingMail
 
@@ -54,3 +57,14 @@ class FakeMailer:
         if not found:
             raise AssertionError("the last mail holds no 6-digit code")
         return str(found[-1])
+
+
+def break_every_flow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every turn meet a bug in its flow (the engine's dispatch raises), for the tests of
+    what a failed turn leaves behind."""
+    from bot.engine import Engine  # here: the fakes are imported by tests of core alone too
+
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("a bug in a flow")
+
+    monkeypatch.setattr(Engine, "_dispatch", broken)

@@ -28,7 +28,7 @@ from bot.dialogs.base import (
 from bot.dialogs.language import language_dialog
 from bot.engine import AdmitHook, Engine, EngineConfig
 from bot.i18n import N_
-from bot.model import Incoming
+from bot.model import Incoming, Turn
 from core import ratelimit
 from core.conversations import Conversation
 from core.ports import OutgoingMail
@@ -457,14 +457,20 @@ def _counting_admit(*, refuse: bool = False, hint: str | None = None) -> AdmitHo
     return admit
 
 
+async def _press_play(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory, admit: AdmitHook
+) -> tuple[dict[str, Any], Turn]:
+    """At the menu, press "Play" through ``admit``; the state before and the turn."""
+    await chat.send("hello")
+    before = await _stored_state(uow_factory, chat)
+    play = Incoming(chat.channel, chat.chat_id, payload=chat.button("Play").payload)
+    return before, await chat.engine.handle(play, admit=admit)
+
+
 async def test_an_admitted_message_is_one_transaction_with_its_turn(
     toy_chat: FakeChat, uow_factory: UnitOfWorkFactory
 ) -> None:
-    await toy_chat.send("hello")
-    before = await _stored_state(uow_factory, toy_chat)
-    play = toy_chat.button("Play").payload
-    incoming = Incoming(toy_chat.channel, toy_chat.chat_id, payload=play)
-    turn = await toy_chat.engine.handle(incoming, admit=_counting_admit(hint="es"))
+    before, turn = await _press_play(toy_chat, uow_factory, _counting_admit(hint="es"))
     assert not turn.refused
     assert "Pick a number" in turn.replies[-1].text
     assert await _admitted_count(uow_factory) == 1
@@ -477,11 +483,7 @@ async def test_an_admitted_message_is_one_transaction_with_its_turn(
 async def test_a_refused_message_keeps_what_admit_wrote_and_runs_no_turn(
     toy_chat: FakeChat, uow_factory: UnitOfWorkFactory
 ) -> None:
-    await toy_chat.send("hello")
-    before = await _stored_state(uow_factory, toy_chat)
-    play = toy_chat.button("Play").payload
-    incoming = Incoming(toy_chat.channel, toy_chat.chat_id, payload=play)
-    turn = await toy_chat.engine.handle(incoming, admit=_counting_admit(refuse=True))
+    before, turn = await _press_play(toy_chat, uow_factory, _counting_admit(refuse=True))
     assert turn.refused
     assert turn.replies == []
     assert await _admitted_count(uow_factory) == 1

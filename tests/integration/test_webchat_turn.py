@@ -20,7 +20,7 @@ from core.demo import DEMO_EMAIL
 from core.ports import OutgoingMail
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WebMessage
-from tests.fakes import FakeClock, FakeMailer
+from tests.fakes import FakeClock, FakeMailer, break_every_flow
 from tests.integration.webchat_support import ChatSession, web_app_for
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -95,10 +95,7 @@ async def test_a_secret_sent_to_a_failing_turn_is_masked_in_the_transcript(
     await chat.send(DEMO_EMAIL)
     assert chat.replies[-1]["secret_input"] is True
 
-    async def broken(*_args: Any) -> None:
-        raise RuntimeError("a bug in a flow")
-
-    monkeypatch.setattr(Engine, "_dispatch", broken)
+    break_every_flow(monkeypatch)
     await chat.send(PASSWORD)
     assert "Sorry, something went wrong on our side" in chat.text
     said = [m["text"] for m in await chat.transcript() if m["from"] == "user"]
@@ -161,10 +158,7 @@ async def test_a_failing_turn_still_counts_against_the_sessions_rate(
     client: TestClient[Any, Any] = await aiohttp_client(web_app)
     chat = await ChatSession.open(client)
 
-    async def broken(*_args: Any) -> None:
-        raise RuntimeError("a bug in a flow")
-
-    monkeypatch.setattr(Engine, "_dispatch", broken)
+    break_every_flow(monkeypatch)
     for _ in range(3):
         await chat.send("hi")
         assert "Sorry, something went wrong on our side" in chat.text

@@ -26,7 +26,7 @@ from core.demo import DEMO_EMAIL
 from core.outbox.dispatch import backoff
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock, FakeMailer
+from tests.fakes import FakeClock, FakeMailer, break_every_flow
 from tests.tcp_proxy import TcpProxy
 from tests.telegram.conftest import CHAT, Harness, running
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -185,10 +185,7 @@ async def test_a_turns_replies_are_in_the_outbox_as_soon_as_the_turn_is_committe
 async def test_a_turn_that_fails_keeps_its_apology_alone(
     bot: Harness, uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*_args: Any) -> None:
-        raise RuntimeError("a bug in a flow")
-
-    monkeypatch.setattr(Engine, "_dispatch", broken)
+    break_every_flow(monkeypatch)
     await bot.user().send("WAC2212345678")
     rows = await outbox(uow_factory)
     assert [m.status for m in rows] == ["sent"]
