@@ -303,7 +303,10 @@ class Engine:
                     return await self._turn_once(incoming, admit, within)
                 except HashesNeeded:
                     pass
-            await deferral.compute()
+            try:
+                await deferral.compute()
+            except Exception:  # the last run meets it inline and answers as any failing turn
+                break
         return await self._turn_once(incoming, admit, within)  # the rest inline, as before
 
     async def _turn_once(

@@ -85,3 +85,19 @@ async def test_a_sign_in_that_verifies_then_rehashes_runs_its_turn_until_both_ar
     assert stored != weak
     assert not passwords.needs_rehash(stored)
     assert passwords.verify_password(stored, DEMO_PASSWORD)
+
+
+async def test_a_hash_that_fails_outside_the_turn_is_an_apology_not_a_crash(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = FakeChat(engine, chat_id="hash-fails")
+    await chat.send("sign in")
+    await chat.send(DEMO_EMAIL)
+
+    def broken_verify(_stored_hash: str, _secret: str) -> bool:
+        raise MemoryError("no memory for Argon2id")
+
+    monkeypatch.setattr(passwords, "verify_password", broken_verify)
+    turn = await chat.send(DEMO_PASSWORD)
+    assert turn.failed
+    assert "Sorry, something went wrong on our side" in chat.text
