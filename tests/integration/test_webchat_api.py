@@ -10,33 +10,18 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.engine import Engine
 from bot.handlers.web_api import HUB_KEY
 from bot.model import Attachment, Button, Reply
 from core.conversations import Conversation
-from core.db import Database
 from core.demo import DEMO_EMAIL
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WebMessage
-from tests.fakes import FakeClock
-from tests.integration.webchat_support import ChatSession, web_app_for
+from tests.integration.webchat_support import ChatSession
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 PASSWORD = "sunflower-passport-42"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
-) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = await aiohttp_client(web_app_for(db, uow_factory, engine, clock))
-    return client
 
 
 async def test_looks_up_a_case_status_through_the_api(client: TestClient[Any, Any]) -> None:

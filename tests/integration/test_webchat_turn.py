@@ -52,13 +52,6 @@ class WatchingMailer(FakeMailer):
         await super().send(mail)
 
 
-async def _client(
-    aiohttp_client: Any, db: Database, uow_factory: UnitOfWorkFactory, engine: Engine, clock: Any
-) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = await aiohttp_client(web_app_for(db, uow_factory, engine, clock))
-    return client
-
-
 async def _transcript_size(uow_factory: UnitOfWorkFactory) -> int:
     async with uow_factory() as uow:
         return int(await uow.session.scalar(select(func.count(WebMessage.id))) or 0)
@@ -69,7 +62,7 @@ async def test_a_turns_mail_goes_out_after_its_transcript_is_committed(
 ) -> None:
     mailer = WatchingMailer(uow_factory)
     engine = Engine(Services(uow_factory=uow_factory, mailer=mailer, clock=clock), all_dialogs())
-    client = await _client(aiohttp_client, db, uow_factory, engine, clock)
+    client: TestClient[Any, Any] = await aiohttp_client(web_app_for(db, uow_factory, engine, clock))
     chat = await ChatSession.open(client)
     await chat.send("hi")
     await chat.press("Password and sign-in help")
@@ -82,14 +75,8 @@ async def test_a_turns_mail_goes_out_after_its_transcript_is_committed(
 
 
 async def test_a_secret_sent_to_a_failing_turn_is_masked_in_the_transcript(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = await _client(aiohttp_client, db, uow_factory, engine, clock)
     chat = await ChatSession.open(client)
     await chat.send("sign in")
     await chat.send(DEMO_EMAIL)
@@ -106,14 +93,8 @@ async def test_a_secret_sent_to_a_failing_turn_is_masked_in_the_transcript(
 
 
 async def test_a_turn_that_fails_keeps_the_message_and_the_apology_once(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = await _client(aiohttp_client, db, uow_factory, engine, clock)
     chat = await ChatSession.open(client)
     await chat.send("hi")
     before = await chat.transcript()
@@ -131,11 +112,10 @@ async def test_a_turn_that_fails_keeps_the_message_and_the_apology_once(
 
 
 async def test_a_sessions_turn_lock_is_dropped_when_nobody_waits_for_it(
-    aiohttp_client: Any, db: Database, uow_factory: UnitOfWorkFactory, engine: Engine, clock: Any
+    client: TestClient[Any, Any],
 ) -> None:
     from bot.handlers.web_api import HUB_KEY
 
-    client = await _client(aiohttp_client, db, uow_factory, engine, clock)
     chats = [await ChatSession.open(client) for _ in range(3)]
     await asyncio.gather(*(chat.send("hi") for chat in chats), chats[0].send("menu"))
     hub = client.app[HUB_KEY]

@@ -11,15 +11,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.engine import Engine
 from bot.handlers.web import STATIC_DIR
 from bot.handlers.widget_labels import LABEL_MARKER, WIDGET_LABELS, widget_script
 from bot.i18n import LANGUAGE_NAMES, LOCALES, translator
 from core.conversations import Conversation
-from core.db import Database
 from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock
-from tests.integration.webchat_support import ChatSession, web_app_for
+from tests.integration.webchat_support import ChatSession
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -28,18 +25,6 @@ ASK = (
     "is on the notice USCIS sent when it received your case."
 )
 CATALOG = re.compile(r"var CATALOG = (\{.*?\});\n")
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
-) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = await aiohttp_client(web_app_for(db, uow_factory, engine, clock))
-    return client
 
 
 def catalog_in(script: str) -> dict[str, Any]:
