@@ -44,7 +44,7 @@ from core.web_sessions import (
     start_session,
 )
 
-__all__ = ["CHANNEL", "MessageView", "WebChatConfig", "WebChatHub", "WebMetrics"]
+__all__ = ["CHANNEL", "MessageView", "WebChatConfig", "WebChatHub", "WebMetrics", "store_reply"]
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ class WebChatHub:
         async with self.uow_factory() as uow:
             if await uow.session.get(WebSession, session_id) is None:
                 raise WebSessionNotFound()
-            message = await self._store_reply(uow, session_id, reply)
+            message = await store_reply(uow, session_id, reply)
             await uow.commit()
         view = MessageView.of(message)
         await self._broadcast(session_id, [view])
@@ -393,20 +393,7 @@ class WebChatHub:
     async def _store_replies(
         self, uow: UnitOfWork, session_id: str, replies: Sequence[Reply]
     ) -> list[TranscriptMessage]:
-        return [await self._store_reply(uow, session_id, reply) for reply in replies]
-
-    async def _store_reply(self, uow: Any, session_id: str, reply: Reply) -> TranscriptMessage:
-        return await add_message(
-            uow,
-            session_id,
-            sender="bot",
-            text=reply.text,
-            buttons=[(b.label, b.payload) for b in reply.buttons],
-            attachments=[
-                StoredAttachment(a.kind, a.name, a.content_type, a.data) for a in reply.attachments
-            ],
-            secret_input=reply.secret_input,
-        )
+        return [await store_reply(uow, session_id, reply) for reply in replies]
 
     async def _broadcast(self, session_id: str, views: list[MessageView]) -> None:
         for socket in list(self._sockets.get(session_id, [])):
@@ -416,6 +403,25 @@ class WebChatHub:
             except (ConnectionError, RuntimeError):
                 # A socket closing under us: the page will replay from the transcript.
                 self.disconnect(session_id, socket.ws)
+
+
+async def store_reply(
+    uow: UnitOfWork, session_id: str, reply: Reply, *, outbox_id: int | None = None
+) -> TranscriptMessage:
+    """An assistant's message in the session's transcript, with its buttons and files;
+    ``outbox_id`` names the outbox row of a pushed notification."""
+    return await add_message(
+        uow,
+        session_id,
+        sender="bot",
+        text=reply.text,
+        buttons=[(b.label, b.payload) for b in reply.buttons],
+        attachments=[
+            StoredAttachment(a.kind, a.name, a.content_type, a.data) for a in reply.attachments
+        ],
+        secret_input=reply.secret_input,
+        outbox_id=outbox_id,
+    )
 
 
 def locale_hint_of(session_locale: str | None, headers: Mapping[str, str]) -> str | None:

@@ -33,12 +33,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.dispatcher import PermanentFailure, TransactionalSender
-from bot.handlers.webchat import CHANNEL, WebChatHub
+from bot.handlers.webchat import CHANNEL, WebChatHub, store_reply
 from bot.model import Reply
 from core.db import Database
 from core.outbox.models import OutboxMessage
 from core.uow import UnitOfWork
-from core.web_sessions import StoredAttachment, WebMessage, WebSession, add_message
+from core.web_sessions import WebMessage, WebSession
 
 __all__ = ["NOTIFY_CHANNEL", "PushBus", "WebChatSender"]
 
@@ -209,17 +209,7 @@ class WebChatSender(TransactionalSender):
         if stored_before is not None:
             logger.warning("web push: outbox %s was in the transcript already", message.id)
             return  # a redelivery, recognised by its idempotency key: not stored twice
-        stored = await add_message(
-            uow,
-            session_id,
-            sender="bot",
-            text=reply.text,
-            buttons=[(b.label, b.payload) for b in reply.buttons],
-            attachments=[
-                StoredAttachment(a.kind, a.name, a.content_type, a.data) for a in reply.attachments
-            ],
-            outbox_id=message.id,
-        )
+        stored = await store_reply(uow, session_id, reply, outbox_id=message.id)
         await self.bus.announce(uow, session_id, stored.id)
 
     async def after_commit(self) -> None:
