@@ -39,7 +39,7 @@ from typing import Final, TypeVar
 from sqlalchemy import event, func, insert, select, text
 
 import core.models  # noqa: F401  (every table registered)
-from benchmarks.results import RESULTS_FILE, cores, cpu_model, write_section
+from benchmarks.results import cores, cpu_model, write_section
 from core.accounts import passwords
 from core.accounts.models import Account
 from core.appointments import add_office, book_appointment, list_slots
@@ -87,6 +87,16 @@ class Report:
         if not ok:
             self.failures.append(what)
             print(f"  INVARIANT BROKEN: {what}", file=sys.stderr)
+
+    def record(self, section: str, body: str) -> int:
+        """Write ``body`` as the results file's ``section`` unless an invariant broke; the exit
+        status (1: broken, nothing written)."""
+        print(f"\n{self.table()}\n")
+        if self.failures:
+            print("FAILED (RESULTS.md left alone):", *self.failures, sep="\n- ", file=sys.stderr)
+            return 1
+        write_section(section, body)
+        return 0
 
     def table(self) -> str:
         lines = [
@@ -530,13 +540,7 @@ async def run(args: argparse.Namespace) -> int:
         "core.accounts.passwords keeping at most MAX_CONCURRENT_HASHES (= CPU count) hashes "
         "in flight.",
     ])  # fmt: skip
-    print(f"\n{report.table()}\n")
-    if report.failures:
-        print("FAILED (RESULTS.md left alone):", *report.failures, sep="\n- ", file=sys.stderr)
-        return 1
-    write_section(SECTION, body)
-    print(f"written to {RESULTS_FILE}", file=sys.stderr)
-    return 0
+    return report.record(SECTION, body)
 
 
 def main() -> int:

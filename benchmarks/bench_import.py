@@ -33,7 +33,7 @@ from sqlalchemy import func, insert, select
 import core.importer.apply as apply_module
 import core.models  # noqa: F401  (every table registered)
 from benchmarks.bench_core import Backends, FixedClock, Report, counting_statements, round_trip
-from benchmarks.results import RESULTS_FILE, cores, cpu_model, write_section
+from benchmarks.results import cores, cpu_model
 from core.cases.models import Case, CaseEvent, Subscription
 from core.cases.statuses import STATUSES
 from core.db import Database
@@ -240,13 +240,7 @@ async def run(args: argparse.Namespace) -> int:
         "200 rows/s, with 1 access code in 10 rows (see the section above): 100,000 rows would "
         "have taken 8 minutes or more.",
     ])  # fmt: skip
-    print(f"\n{report.table()}\n")
-    if report.failures:
-        print("FAILED (RESULTS.md left alone):", *report.failures, sep="\n- ", file=sys.stderr)
-        return 1
-    write_section(SECTION, body)
-    print(f"written to {RESULTS_FILE}", file=sys.stderr)
-    return 0
+    return report.record(SECTION, body)
 
 
 def main() -> int:

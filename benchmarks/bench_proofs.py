@@ -41,7 +41,7 @@ from benchmarks.proofs_common import Proofs, verdict
 from benchmarks.proofs_server import bench_server
 from benchmarks.proofs_signin import bench_signin, bench_signin_memory
 from benchmarks.proofs_startup import bench_startup
-from benchmarks.results import RESULTS_FILE, cores, cpu_model, write_section
+from benchmarks.results import cores, cpu_model, write_section
 
 SECTION: Final = "Proofs (issue 8)"
 
@@ -130,7 +130,6 @@ async def run(args: argparse.Namespace) -> int:
         print("FAILED (RESULTS.md left alone):", *proofs.failures, sep="\n- ", file=sys.stderr)
         return 1
     write_section(SECTION, body)
-    print(f"written to {RESULTS_FILE}", file=sys.stderr)
     return 0
 
 

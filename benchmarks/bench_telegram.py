@@ -34,7 +34,7 @@ from aiohttp import web
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from benchmarks.results import RESULTS_FILE, cores, cpu_model, free_port, write_section
+from benchmarks.results import cores, cpu_model, free_port, write_section
 from bot.handlers.telegram_limiter import CasebotRateLimiter
 from bot.handlers.telegram_request import AiohttpRequest
 
@@ -287,7 +287,6 @@ order and the 429 pause per chat are covered by tests/telegram/test_limiter.py.
         print("FAILED: a 429, a lost message or a rate off by more than 10%", file=sys.stderr)
         return 1
     write_section(SECTION, body)
-    print(f"written to {RESULTS_FILE}", file=sys.stderr)
     return 0
 
 

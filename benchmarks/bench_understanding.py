@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
-from benchmarks.results import RESULTS_FILE, cores, cpu_model, write_section
+from benchmarks.results import cores, cpu_model, write_section
 from bot.i18n import LOCALES
 from tests.eval.dataset import Example, folded_key, lexicon_entries, load_examples
 
@@ -188,7 +188,6 @@ def main() -> int:
     body, met = report(args, tallies, first, calls)
     print(body)
     write_section(SECTION, body)
-    print(f"\nwritten to {RESULTS_FILE}", file=sys.stderr)
     return 0 if met else 1
 
 

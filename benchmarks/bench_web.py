@@ -42,7 +42,7 @@ from typing import IO, Final
 
 import aiohttp
 
-from benchmarks.results import RESULTS_FILE, cores, cpu_model, free_port, write_section
+from benchmarks.results import cores, cpu_model, free_port, write_section
 
 SECTION: Final = "Web chat (issue 5)"
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -401,7 +401,6 @@ async def run(args: argparse.Namespace) -> int:
         print("FAILED (nothing recorded): " + "; ".join(failures), file=sys.stderr)
         return 1
     write_section(SECTION, body)
-    print(f"written to {RESULTS_FILE}", file=sys.stderr)
     return 0
 
 

@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import socket
+import sys
 from pathlib import Path
 from typing import Final
 
@@ -16,7 +17,7 @@ RESULTS_FILE: Final = Path(__file__).with_name("RESULTS.md")
 
 
 def write_section(section: str, body: str, results_file: Path = RESULTS_FILE) -> None:
-    """Replace (or append) the ``## section`` of the results file with ``body``."""
+    """Replace (or append) the ``## section`` of the results file with ``body``, and say so."""
     # Re-read just before writing: other benchmarks may have written their sections meanwhile.
     current = results_file.read_text() if results_file.exists() else "# Benchmark results\n"
     text = f"## {section}\n\n{body.strip()}\n"
@@ -26,6 +27,7 @@ def write_section(section: str, body: str, results_file: Path = RESULTS_FILE) ->
     else:
         updated = current.rstrip() + "\n\n" + text
     results_file.write_text(updated)
+    print(f"written to {results_file}", file=sys.stderr)
 
 
 def cores() -> int:
