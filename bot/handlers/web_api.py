@@ -314,6 +314,12 @@ async def _close_sockets(app: web.Application) -> None:
     await app[HUB_KEY].close_sockets()
 
 
+async def _finish_turns(app: web.Application) -> None:
+    # A turn outlives a request cancelled at shutdown: let it end before the database closes
+    # (this runs before the cleanups added after the routes, such as closing the database).
+    await app[HUB_KEY].finish_turns()
+
+
 def add_chat_routes(app: web.Application, hub: WebChatHub) -> None:
     """Mount the chat API and /metrics on ``app`` (its middleware comes from ``create_web_app``)."""
     app[HUB_KEY] = hub
@@ -327,3 +333,4 @@ def add_chat_routes(app: web.Application, hub: WebChatHub) -> None:
     app.router.add_get(prefix + "/{session_id}/ws", websocket, allow_head=False)
     app.router.add_get("/metrics", metrics, allow_head=False)
     app.on_shutdown.append(_close_sockets)
+    app.on_cleanup.append(_finish_turns)

@@ -24,6 +24,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.engine import Engine
+from bot.handlers.batch import Batch
 from bot.model import Incoming, Reply, Turn
 from core import ratelimit
 from core.errors import RateLimited
@@ -159,6 +160,7 @@ class WebChatHub:
     _sockets: dict[str, list[_Socket]] = field(default_factory=dict, init=False)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
     _waiting: dict[str, int] = field(default_factory=dict, init=False)
+    _turns: Batch[list[MessageView]] = field(default_factory=Batch, init=False)
 
     async def open_session(self, locale: str | None) -> tuple[str, str]:
         """A new session; returns ``(session_id, token)``."""
@@ -216,12 +218,32 @@ class WebChatHub:
         count is made again with the apology. The messages are then sent to the session's open
         sockets. One session's messages are handled one at a time.
 
+        Turns asked for together start back to back (``bot.handlers.batch``); a turn that has
+        begun runs to its end even when its caller is cancelled.
+
         Raises:
             WebSessionNotFound, WebSessionUnauthorized, WebSessionExpired: see
                 ``core.web_sessions.authenticate_session``.
             RateLimited: the session sent too many messages in this window (the refused
                 message is counted all the same).
         """
+        return await self._turns.run(
+            lambda: self._send(session_id, token, text=text, payload=payload, headers=headers)
+        )
+
+    async def finish_turns(self) -> None:
+        """Wait for the turns asked for or running (at shutdown, before the database closes)."""
+        await self._turns.wait_idle()
+
+    async def _send(
+        self,
+        session_id: str,
+        token: str | None,
+        *,
+        text: str | None,
+        payload: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> list[MessageView]:
         started = time.perf_counter()
         async with self._one_at_a_time(session_id):
             limited: list[RateLimited] = []
