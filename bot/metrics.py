@@ -19,7 +19,7 @@ Every label is bounded: flow and step names of the registered dialogs (anything 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -35,6 +35,7 @@ CHANNELS: Final = ("telegram", "webchat", "console")
 TURN_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 Step = tuple[str, str]  # (flow, step)
+_Labelled = TypeVar("_Labelled", Counter, Histogram)
 
 
 def _steps(state: Mapping[str, Any] | None) -> list[Step]:
@@ -87,6 +88,7 @@ class CasebotMetrics:
 
     def __init__(self, registry: CollectorRegistry, dialogs: Mapping[str, Dialog[Any]]) -> None:
         self.registry = registry
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self._known: dict[str, frozenset[str]] = {
             name: frozenset(str(state.value) for state in dialog.steps)
             for name, dialog in dialogs.items()
@@ -142,15 +144,22 @@ class CasebotMetrics:
         seconds: float,
     ) -> None:
         """Count one committed turn: the funnel moves and the latency."""
-        self.turn_seconds.labels(channel=channel if channel in CHANNELS else OTHER).observe(seconds)
+        self._child(self.turn_seconds, channel if channel in CHANNELS else OTHER).observe(seconds)
         entered, left = funnel_moves(before, after, reason)
         if left is not None:
             (flow, step), outcome = left
-            flow, step = self._label(flow, step)
-            self.step_left.labels(flow=flow, step=step, outcome=outcome).inc()
+            self._child(self.step_left, *self._label(flow, step), outcome).inc()
         if entered is not None:
-            flow, step = self._label(*entered)
-            self.step_entered.labels(flow=flow, step=step).inc()
+            self._child(self.step_entered, *self._label(*entered)).inc()
+
+    def _child(self, metric: _Labelled, *values: str) -> _Labelled:
+        # ``labels()`` checks and sorts its arguments and takes a lock on every call; the labels
+        # are bounded (see the module's docstring), so each child is looked up once.
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     def _label(self, flow: str, step: str) -> Step:
         steps = self._known.get(flow)
