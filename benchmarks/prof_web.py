@@ -9,7 +9,9 @@ Run ``.venv/bin/python -m benchmarks.prof_web [--turns N]``. It prints, as CPU t
   as in a server where HTTP work runs between turns;
 - ``HTTP alone``: ``casebot serve`` (a real process, its defaults, access log on) whose web
   chat turn answers at once without running: the HTTP stack, routing, middleware, JSON and
-  access log per request, measured like ``bench_web`` (64 in flight, the server's CPU time).
+  access log per request, measured like ``bench_web`` (64 in flight, the server's CPU time);
+- ``floor``: ``benchmarks.floor_server``, the same database work written by hand with no
+  dialog, translation, log or metrics, measured the same way: how little a turn could cost.
 
 The turns are those of ``bench_web``: sessions alternate a receipt number (a case-status
 lookup) and "menu", 20 messages at most per session. Nothing is written to RESULTS.md.
@@ -99,10 +101,9 @@ async def hub_cpu(turns: int, between: Callable[[], None] | None) -> float:
         await app.close()
 
 
-def _start_http_alone(folder: Path, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    (folder / "http_alone.py").write_text(_HTTP_ALONE)
-    return subprocess.Popen(  # noqa: S603  (our own interpreter and script)
-        [sys.executable, "http_alone.py", "serve", "--port", str(port)],
+def _start(args: list[str], folder: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603  (our own interpreter and scripts)
+        [sys.executable, *args],
         cwd=folder,
         env={**clean_env(), "PYTHONPATH": str(ROOT)},
         stdin=subprocess.DEVNULL,
@@ -111,12 +112,12 @@ def _start_http_alone(folder: Path, port: int, log: IO[bytes]) -> subprocess.Pop
     )
 
 
-async def http_alone_cpu(turns: int, folder: Path) -> float:
-    """Server CPU ms per request of a ``casebot serve`` whose turns answer at once."""
+async def server_cpu(args: list[str], turns: int, folder: Path) -> float:
+    """Server CPU ms per turn of ``python ARGS --port P`` under ``bench_web``'s chat load."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with (folder / "serve.log").open("wb") as log:
-        process = _start_http_alone(folder, port, log)
+        process = _start([*args, "--port", str(port)], folder, log)
         try:
             connector = aiohttp.TCPConnector(limit=CONCURRENCY)
             async with aiohttp.ClientSession(connector=connector) as client:
@@ -124,6 +125,8 @@ async def http_alone_cpu(turns: int, folder: Path) -> float:
                 load, _ = await chat_load(client, url, turns, process.pid)
         finally:
             stop(process)
+    if load.failures:
+        raise RuntimeError(f"{args}: {dict(load.failures)}")
     if load.server_cpu is None:
         raise RuntimeError("the server's CPU time is not readable here (/proc)")
     return load.server_cpu / len(load.latencies) * 1000
@@ -139,7 +142,11 @@ async def run(turns: int) -> None:
                 for old in (folder / "var").glob("*"):
                     old.unlink()
                 print(f"{label}: {await hub_cpu(turns, between):.3f} ms CPU per turn")
-            print(f"HTTP alone: {await http_alone_cpu(turns, folder):.3f} ms CPU per request")
+            (folder / "http_alone.py").write_text(_HTTP_ALONE)
+            alone = await server_cpu(["http_alone.py", "serve"], turns, folder)
+            print(f"HTTP alone: {alone:.3f} ms CPU per request")
+            floor = ["-m", "benchmarks.floor_server", "--database", str(folder / "floor.db")]
+            print(f"floor: {await server_cpu(floor, turns, folder):.3f} ms CPU per turn")
         finally:
             os.chdir(home)
 
