@@ -112,9 +112,11 @@ def _start(args: list[str], folder: Path, log: IO[bytes]) -> subprocess.Popen[by
     )
 
 
-async def server_cpu(args: list[str], turns: int, folder: Path, *, answers: bool = True) -> float:
-    """Server CPU ms per turn of ``python ARGS --port P`` under ``bench_web``'s chat load;
-    without ``answers``, the replies' text is not checked (only their HTTP status)."""
+async def server_cpu(
+    args: list[str], turns: int, folder: Path, *, answers: bool = True
+) -> tuple[float, float]:
+    """Server CPU ms per turn of ``python ARGS --port P`` under ``bench_web``'s chat load, and
+    its turns/s; without ``answers``, only the replies' HTTP status is checked."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with (folder / "serve.log").open("wb") as log:
@@ -131,7 +133,7 @@ async def server_cpu(args: list[str], turns: int, folder: Path, *, answers: bool
         raise RuntimeError(f"{args}: {failures}")
     if load.server_cpu is None:
         raise RuntimeError("the server's CPU time is not readable here (/proc)")
-    return load.server_cpu / len(load.latencies) * 1000
+    return load.server_cpu / len(load.latencies) * 1000, load.rate
 
 
 async def run(turns: int) -> None:
@@ -145,10 +147,12 @@ async def run(turns: int) -> None:
                     old.unlink()
                 print(f"{label}: {await hub_cpu(turns, between):.3f} ms CPU per turn")
             (folder / "http_alone.py").write_text(_HTTP_ALONE)
-            alone = await server_cpu(["http_alone.py", "serve"], turns, folder, answers=False)
-            print(f"HTTP alone: {alone:.3f} ms CPU per request")
+            alone = ["http_alone.py", "serve"]
+            cpu, rate = await server_cpu(alone, turns, folder, answers=False)
+            print(f"HTTP alone: {cpu:.3f} ms CPU per request ({rate:,.0f}/s)")
             floor = ["-m", "benchmarks.floor_server", "--database", str(folder / "floor.db")]
-            print(f"floor: {await server_cpu(floor, turns, folder):.3f} ms CPU per turn")
+            cpu, rate = await server_cpu(floor, turns, folder)
+            print(f"floor: {cpu:.3f} ms CPU per turn ({rate:,.0f} turns/s)")
         finally:
             os.chdir(home)
 
