@@ -326,41 +326,53 @@ requests/s; the bare echo server itself has the p99 above at this concurrency.
 Where the time goes (issue 5, 2026-11-22; CPU per turn of the server process, above, is the \
 figure to compare across runs on this shared machine; `python -m benchmarks.prof_web` gives \
 the parts below):
-- A turn costs `casebot serve` about 0.7 ms of CPU (it was about 3 ms: 280 turns/s when this \
-benchmark was written), so one process serves about 1,400 turns/s and the {CONCURRENCY} \
+- A turn costs `casebot serve` about 0.5 ms of CPU (it was about 3 ms: 280 turns/s when this \
+benchmark was written), so one process serves about 2,000 turns/s and the {CONCURRENCY} \
 requests in flight mostly queue: p50 is about {CONCURRENCY} / throughput, and the p99 goal \
-needs over 2,560 turns/s before any jitter. The echo server spends a tenth of that per \
-request; the echo rate itself is bounded by the load generator, on the same two cores.
-- Of the 0.7 ms, the HTTP side (aiohttp, routing, middleware, JSON, access log) is about \
-0.09 ms: the same server whose turn answers at once. The turn itself, `WebChatHub.send` run \
-in one process without HTTP, is 0.27 ms when its code and data stay in the CPU's caches, and \
-0.4 to 0.5 ms when unrelated work runs between turns, as HTTP work does in the server: the \
-turn touches much code (the engine, a dialog, the translations, a dozen prepared statements, \
-SQLite), and its cost there follows that footprint more than its instruction count. The \
-same change saved 30% of the warm figure and 4% of the server's.
+needs over 2,560 turns/s before any jitter. The echo server spends about 0.06 ms a request; \
+the echo rate itself is bounded by the load generator, on the same two cores.
+- Phases grouped: a server that runs each request from start to end before the next one \
+alternates the turn's code and data (the engine, a dialog, the translations, SQLite) with \
+aiohttp's, and each evicts the other from the CPU's caches: the same turn cost 0.27 to 0.3 ms \
+in a loop of turns and about 0.5 ms between HTTP requests. Since 2026-11-22 the turns asked \
+for in one pass of the event loop start back to back in the next (`bot/handlers/batch.py`), \
+and their answers are then written back to back: server CPU per turn 0.61 -> 0.49 ms, about \
+1,500 -> 1,950 turns/s (runs of 10,000 turns, alternated on this machine).
+- Garbage collection: a full collection in the middle of a run walked everything start-up \
+had made and paused the server for 74 ms; the 64 requests in flight waited, which was the \
+p99 (105 ms on 3,000 turns). `casebot serve` now freezes what start-up made (`gc.freeze`, \
+`bot.cli.settle_start_up`), and a full collection takes about 1.4 ms.
+- The parts (`prof_web`, 6,000 turns each): `WebChatHub.send` in a loop without HTTP 0.32 ms \
+(0.37 ms with unrelated work between turns); the HTTP side alone (a `casebot serve` whose \
+turn answers at once: aiohttp, routing, middleware, JSON, access log) 0.09 ms; and the floor, \
+`benchmarks/floor_server.py`: a case-status turn's database work (the same 11 statements in one \
+SQLite transaction) written by hand with aiohttp and nothing else, 0.155 ms a turn, 5,585 \
+turns/s, about half the echo rate. So the goal is within this machine's reach for a server \
+that small; casebot's turn costs three times as much because it does more in Python: the \
+dialog engine, the translations, the column types' conversions, the transcript, metrics and \
+the access log, spread over many small steps (py-spy: none above a few percent but SQLite's \
+statements, about a fifth, and the commit, about a tenth).
 - Each turn is one transaction on SQLite (the token check and the rate count run first in \
 the engine's own transaction, `Engine.handle(admit=...)`; a refused message is committed as \
 counted; a turn that fails is undone and its message counted again with the apology) and \
 writes 6 to 10 pages to the WAL; a case-status turn runs 13 statements, BEGIN and COMMIT \
 included, all prepared (`core/statements.py`) on the one connection the process's units of \
 work share.
-- What was done (server CPU per turn, 64 in flight): prepared statements and units of work on \
-a shared connection without an ORM session unless one is needed (3.0 -> 0.62 ms); the web \
-session read as three columns and its `last_seen` written once a minute, transcript messages \
-by one prepared INSERT each; a lone receipt number understood without the model, days \
+- What was done before (server CPU per turn, 64 in flight): prepared statements and units of \
+work on a shared connection without an ORM session unless one is needed (3.0 -> 0.62 ms); the \
+web session read as three columns and its `last_seen` written once a minute, transcript \
+messages by one prepared INSERT each; a lone receipt number understood without the model, days \
 formatted once, command words made once per language, UTC times converted in one step; one \
-transaction per turn instead of two and a new chat's conversation created by a prepared \
-INSERT instead of the ORM (warm turn 0.39 -> 0.27 ms; in the server about 0.72 -> 0.69 ms, and \
-p99 from about 95 to 58 ms: a turn waits for the write queue once, not twice). The figures \
-of 2026-11-21 (1,737 turns/s, 0.53 ms, 13.8% of the echo) came from another machine (AMD \
-EPYC); on this one (Intel Xeon) the code before these changes took 0.72 to 0.74 ms a turn.
-- What would be needed for 30% of the echo: a turn in about 0.25 ms of server CPU, HTTP \
-included, when the turn alone is 0.27 ms with warm caches. That asks for a much smaller turn \
-(fewer layers and statements per turn, not faster ones), or several server processes; with \
-SQLite's single writer, a second process waits for the write lock by polling \
-(`core.db.call_when_not_busy`), and a turn holds it for its whole length, so that would not \
-double the rate either. PostgreSQL with several workers is the way to scale, and this \
-benchmark does not measure it.
+transaction per turn instead of two and a new chat's conversation created by a prepared INSERT \
+instead of the ORM (p99 from about 95 to 58 ms: a turn waits for the write queue once, not \
+twice). The figures of 2026-11-21 (1,737 turns/s, 0.53 ms, 13.8% of the echo) came from \
+another machine (AMD EPYC); this one is an Intel Xeon.
+- What 30% of the echo needs: about 0.3 ms of server CPU per turn, HTTP included, three fifths \
+of today's. Several turns in one SQLite transaction (group commit) would save at most the \
+commit's share: 30 -> 25 µs a turn for the same statements in a loop. Several server processes \
+on SQLite would queue on its single writer, which a turn holds for its whole length. The rest \
+is a leaner turn: fewer layers between the HTTP request and SQLite. PostgreSQL with several \
+workers is the way to scale out, and this benchmark does not measure it.
 """
 
 
