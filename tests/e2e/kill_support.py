@@ -233,11 +233,16 @@ class WebClient:
         before = self.last_id  # the last message seen before this step
         cut = False  # a request of this step was cut by a kill, or its answer lost
         if lose:
+            generation = self.server.generation
+            await self.server.up.wait()
             try:
                 return await asyncio.wait_for(self._post(body), 0.002)
             except TimeoutError:  # sent; the server goes on without a listener
                 await asyncio.sleep(0.5)
-                cut = True
+            except aiohttp.ClientError:  # a kill of another step's got there first
+                self.tally.interrupted += 1
+                await self.server.back(generation)
+            cut = True
         while True:
             generation = self.server.generation
             await self.server.up.wait()

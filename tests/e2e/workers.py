@@ -116,5 +116,6 @@ class Worker:
         self._log.close()
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:  # stop() closes it, and a restart may still be starting
+            self._log.flush()
         return self.log_path.read_text()[-6000:]
