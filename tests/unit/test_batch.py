@@ -124,3 +124,27 @@ async def test_wait_idle_waits_for_work_begun_and_asked_for() -> None:
 
     assert sorted(done) == [0, 1, 2]
     await asyncio.gather(*callers)
+
+
+async def test_an_error_nobody_waits_for_is_logged_without_its_details(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    batch: Batch[None] = Batch()
+    began, release = asyncio.Event(), asyncio.Event()
+
+    async def work() -> None:
+        began.set()
+        await release.wait()
+        raise LookupError("session 0123abcd and its token")
+
+    caller = asyncio.create_task(batch.run(work))
+    await began.wait()
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    release.set()
+    await batch.wait_idle()
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "work whose caller had gone ended with LookupError"
+    ]
