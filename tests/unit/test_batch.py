@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -94,13 +96,7 @@ async def test_work_that_began_runs_to_its_end_when_its_caller_leaves() -> None:
         await release.wait()
         done.append("kept")  # a turn's commit: cut short, the person's message would be lost
 
-    caller = asyncio.create_task(batch.run(work))
-    await began.wait()
-    caller.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await caller
-    release.set()
-    await batch.wait_idle()
+    await _leave_once_begun(batch, work, began, release)
 
     assert done == ["kept"]
 
@@ -137,6 +133,20 @@ async def test_an_error_nobody_waits_for_is_logged_without_its_details(
         await release.wait()
         raise LookupError("session 0123abcd and its token")
 
+    await _leave_once_begun(batch, work, began, release)
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "work whose caller had gone ended with LookupError"
+    ]
+
+
+async def _leave_once_begun(
+    batch: Batch[None],
+    work: Callable[[], Coroutine[Any, Any, None]],
+    began: asyncio.Event,
+    release: asyncio.Event,
+) -> None:
+    """Ask for ``work``, cancel the caller once the work has begun, then let the work end."""
     caller = asyncio.create_task(batch.run(work))
     await began.wait()
     caller.cancel()
@@ -144,7 +154,3 @@ async def test_an_error_nobody_waits_for_is_logged_without_its_details(
         await caller
     release.set()
     await batch.wait_idle()
-
-    assert [r.getMessage() for r in caplog.records] == [
-        "work whose caller had gone ended with LookupError"
-    ]
