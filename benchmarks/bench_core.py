@@ -39,7 +39,7 @@ from typing import Final, TypeVar
 from sqlalchemy import event, func, insert, select, text
 
 import core.models  # noqa: F401  (every table registered)
-from benchmarks.results import cores, cpu_model, write_section
+from benchmarks.results import cores, cpu_model, record
 from core.accounts import passwords
 from core.accounts.models import Account
 from core.appointments import add_office, book_appointment, list_slots
@@ -91,12 +91,7 @@ class Report:
     def record(self, section: str, body: str) -> int:
         """Write ``body`` as the results file's ``section`` unless an invariant broke; the exit
         status (1: broken, nothing written)."""
-        print(f"\n{self.table()}\n")
-        if self.failures:
-            print("FAILED (RESULTS.md left alone):", *self.failures, sep="\n- ", file=sys.stderr)
-            return 1
-        write_section(section, body)
-        return 0
+        return record(section, body, self.table(), self.failures)
 
     def table(self) -> str:
         lines = [

@@ -41,7 +41,7 @@ from benchmarks.proofs_common import Proofs, verdict
 from benchmarks.proofs_server import bench_server
 from benchmarks.proofs_signin import bench_signin, bench_signin_memory
 from benchmarks.proofs_startup import bench_startup
-from benchmarks.results import cores, cpu_model, write_section
+from benchmarks.results import cores, cpu_model, record
 
 SECTION: Final = "Proofs (issue 8)"
 
@@ -125,12 +125,7 @@ async def run(args: argparse.Namespace) -> int:
             *(f"- {note}" for note in proofs.notes),
         ]
     )
-    print(f"\n{proofs.table()}\n")
-    if proofs.failures:
-        print("FAILED (RESULTS.md left alone):", *proofs.failures, sep="\n- ", file=sys.stderr)
-        return 1
-    write_section(SECTION, body)
-    return 0
+    return record(SECTION, body, proofs.table(), proofs.failures)
 
 
 def main() -> int:

@@ -30,6 +30,17 @@ def write_section(section: str, body: str, results_file: Path = RESULTS_FILE) ->
     print(f"written to {results_file}", file=sys.stderr)
 
 
+def record(section: str, body: str, table: str, failures: list[str]) -> int:
+    """Print ``table``, then write ``body`` as the results file's ``section`` unless an
+    invariant broke; the exit status (1: broken, nothing written)."""
+    print(f"\n{table}\n")
+    if failures:
+        print("FAILED (RESULTS.md left alone):", *failures, sep="\n- ", file=sys.stderr)
+        return 1
+    write_section(section, body)
+    return 0
+
+
 def cores() -> int:
     """The cores this process may use (what ``nproc`` prints)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
