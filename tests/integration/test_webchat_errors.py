@@ -19,18 +19,8 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
-) -> TestClient[Any, Any]:
-    config = WebChatConfig(rate_limit=3, origins=("https://partner.example",))
-    client: TestClient[Any, Any] = await aiohttp_client(
-        web_app_for(db, uow_factory, engine, clock, config)
-    )
-    return client
+def chat_config() -> WebChatConfig:
+    return WebChatConfig(rate_limit=3, origins=("https://partner.example",))
 
 
 async def assert_error(response: Any, status: int, code: str | None = None) -> None:
