@@ -1,6 +1,7 @@
 """Benchmark of the web chat API (issue 5): turns through HTTP against one ``casebot serve``.
 
-Run ``.venv/bin/python -m benchmarks.bench_web [--quick] [--turns N]`` (or ``make bench``).
+Run ``.venv/bin/python -m benchmarks.bench_web [--quick] [--turns N] [--rounds R]`` (or
+``make bench``).
 
 Two servers run as subprocesses on 127.0.0.1, each on its own free port: ``casebot serve`` on its
 default SQLite database (demo data, in a temporary working folder, with no ``CASEBOT_*`` or
@@ -9,17 +10,19 @@ default SQLite database (demo data, in a temporary working folder, with no ``CAS
 process keeps 64 requests in flight (one ``aiohttp.ClientSession``, connector limit 64):
 
 1. Echo: N POSTs of the same JSON body a turn sends; requests/s, p50, p99.
-2. Chat: N turns over ``ceil(N / 20)`` chat sessions (at least 64) taken in rotation, so no
-   session sends more than 24 messages in the whole run (the API allows 30 a minute). A session
-   alternates the receipt number "WAC2212345678" (looked up at the menu: a case-status turn) and
-   "menu". Sessions are created beforehand and a few warm-up turns are sent, both untimed.
+2. Chat: N turns over ``ceil(N / 20)`` new chat sessions (at least 64) taken in rotation, so no
+   session sends more than 20 messages (the API allows 30 a minute). A session alternates the
+   receipt number "WAC2212345678" (looked up at the menu: a case-status turn) and "menu".
+   Sessions are created beforehand and a few warm-up turns are sent, both untimed.
 
-The ratio of turns/s to echo requests/s is the figure of merit. Goal: at least 30% of the echo
-ceiling and a p99 under 25 ms. Any non-200 answer, a status reply without "Case Was Approved" or
-an echo that differs from what was sent fails the run: exit status 1 and nothing recorded.
-Otherwise it writes the section "Web chat (issue 5)" of ``benchmarks/RESULTS.md``, saying
-whether each goal was met. Loopback only; bounded in count and time; the servers are stopped in
-any case.
+Both loads are run R times (3 by default), alternated, against the same two servers: on a
+shared machine one load alone can be 15% off, and alternating spreads the drift over both.
+The figures reported are each measure's median over the rounds. The ratio of turns/s to echo
+requests/s is the figure of merit. Goal: at least 30% of the echo ceiling and a p99 under 25 ms.
+Any non-200 answer, a status reply without "Case Was Approved" or an echo that differs from
+what was sent fails the run: exit status 1 and nothing recorded. Otherwise it writes the
+section "Web chat (issue 5)" of ``benchmarks/RESULTS.md``, saying whether each goal was met.
+Loopback only; bounded in count and time; the servers are stopped in any case.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,6 +89,47 @@ class Load:
         ordered = sorted(self.latencies)
         index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
         return ordered[index] * 1000
+
+
+@dataclass
+class Rounds:
+    """One kind of load measured in several rounds: each figure is its median over them."""
+
+    loads: list[Load]
+
+    def _median(self, values: list[float]) -> float:
+        return statistics.median(values) if values else 0.0
+
+    @property
+    def requests(self) -> int:
+        """Requests of one round."""
+        return len(self.loads[0].latencies) if self.loads else 0
+
+    @property
+    def rate(self) -> float:
+        return self._median([load.rate for load in self.loads])
+
+    def percentile_ms(self, fraction: float) -> float:
+        return self._median([load.percentile_ms(fraction) for load in self.loads])
+
+    def cpu_ms(self) -> str:
+        """The server's CPU time per request (median), or "n/a" where /proc does not tell it."""
+        spent = [load.server_cpu / len(load.latencies) for load in self.loads if load.server_cpu]
+        if len(spent) != len(self.loads) or not spent:
+            return "n/a"
+        return f"{self._median(spent) * 1000:.3f} ms"
+
+    @property
+    def errors(self) -> int:
+        return sum(sum(load.failures.values()) for load in self.loads)
+
+    @property
+    def checked(self) -> int:
+        return sum(load.checked for load in self.loads)
+
+    def each(self, figure: Callable[[Load], str]) -> str:
+        """A figure of every round, in order: "1,950, 1,870, 2,010"."""
+        return ", ".join(figure(load) for load in self.loads)
 
 
 def clean_env() -> dict[str, str]:
@@ -276,34 +321,47 @@ def verdict(met: bool) -> str:
     return "**met**" if met else "**MISSED**"
 
 
-def report(args: argparse.Namespace, echo: Load, chat: Load, sessions: int, total: float) -> str:
-    ratio = chat.rate / echo.rate if echo.rate else 0.0
+def report(
+    args: argparse.Namespace, echo: Rounds, chat: Rounds, sessions: int, total: float
+) -> str:
+    pairs = zip(echo.loads, chat.loads, strict=True)
+    ratios = [c.rate / e.rate if e.rate else 0.0 for e, c in pairs]
+    ratio = statistics.median(ratios)
     p99 = chat.percentile_ms(0.99)
     command = "python -m benchmarks.bench_web" + (" --quick" if args.quick else "")
     if args.turns_given:
         command += f" --turns {args.turns}"
+    if args.rounds != 3:
+        command += f" --rounds {args.rounds}"
+    rounds = len(chat.loads)
     return f"""
 - date: {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 - machine: {cores()} cores (nproc), {cpu_model()}; Python {platform.python_version()}; load \
 average {args.load:.2f} at the start (shared machine: compare the chat figures with the echo \
 figures of the same run)
-- command: `{command}` (whole run {total:.0f} s)
+- command: `{command}` (whole run {total:.0f} s); {rounds} rounds, each an echo load then a chat \
+load; every figure below is the median over the rounds
 
-| load ({CONCURRENCY} requests in flight) | requests | requests/s | p50 | p99 | server CPU \
-per request | errors |
+| load ({CONCURRENCY} requests in flight) | requests a round | requests/s | p50 | p99 | server \
+CPU per request | errors |
 |---|---|---|---|---|---|---|
-| bare aiohttp JSON echo server (ceiling) | {len(echo.latencies):,} | \
-{echo.rate:,.0f} | {echo.percentile_ms(0.5):.1f} ms | {echo.percentile_ms(0.99):.1f} ms | \
-{echo.cpu_ms()} | {sum(echo.failures.values())} |
-| `casebot serve` on SQLite: turns over {sessions} sessions | {len(chat.latencies):,} | \
+| bare aiohttp JSON echo server (ceiling) | {echo.requests:,} | {echo.rate:,.0f} | \
+{echo.percentile_ms(0.5):.1f} ms | {echo.percentile_ms(0.99):.1f} ms | {echo.cpu_ms()} | \
+{echo.errors} |
+| `casebot serve` on SQLite: turns over {sessions} sessions a round | {chat.requests:,} | \
 **{chat.rate:,.0f} turns/s** | {chat.percentile_ms(0.5):.1f} ms | **{p99:.1f} ms** | \
-{chat.cpu_ms()} | {sum(chat.failures.values())} |
+{chat.cpu_ms()} | {chat.errors} |
 
 | goal | target | measured | |
 |---|---|---|---|
 | turns/s against the echo ceiling | ≥ {GOAL_RATIO:.0%} | **{ratio:.1%}** | \
 {verdict(ratio >= GOAL_RATIO)} |
 | p99 turn latency | < {GOAL_P99_MS:.0f} ms | **{p99:.1f} ms** | {verdict(p99 < GOAL_P99_MS)} |
+
+Round by round: echo {echo.each(lambda load: f"{load.rate:,.0f}")} requests/s; chat \
+{chat.each(lambda load: f"{load.rate:,.0f}")} turns/s; ratio \
+{", ".join(f"{r:.1%}" for r in ratios)}; chat p99 \
+{chat.each(lambda load: f"{load.percentile_ms(0.99):.1f}")} ms.
 
 How to read it:
 - Both servers run as their own processes on 127.0.0.1; the load generator is this process \
@@ -313,66 +371,59 @@ other {CONCURRENCY - 1} requests in flight: with {CONCURRENCY} in flight, p50 is
 {CONCURRENCY} / throughput. Client, server and database share the same {cores()} cores.
 - A turn is one `POST /api/chat/sessions/ID/messages`: sessions alternate "{RECEIPT}" (at the \
 menu a receipt number looks the case up: the reply says "{EXPECTED}", checked on a sample of \
-{chat.checked} replies) and "menu". Every session sends at most {TURNS_PER_SESSION} messages in \
-the whole run (the API allows 30 a minute), so the turns rotate over {sessions} sessions; \
-opening them and {2 * 4} warm-up turns are not timed. The echo server gets the same body \
-({echo.checked} echoes compared) with the same concurrency and request count.
+{chat.checked} replies) and "menu". Every session sends at most {TURNS_PER_SESSION} messages \
+(the API allows 30 a minute), so each round's turns rotate over {sessions} new sessions; \
+opening them and {2 * 4} warm-up turns a round are not timed. The echo server gets the same \
+body ({echo.checked} echoes compared) with the same concurrency and request count.
 - `casebot serve` runs with its defaults, as `make run` would: SQLite under `./var` of a \
 temporary folder, demo data, access log on (to a file).
 - Little's law: with {CONCURRENCY} requests in flight, p99 < {GOAL_P99_MS:.0f} ms needs well \
 over {CONCURRENCY} / {GOAL_P99_MS / 1000:.3f} s = {CONCURRENCY / (GOAL_P99_MS / 1000):,.0f} \
 requests/s; the bare echo server itself has the p99 above at this concurrency.
 
-Where the time goes (issue 5, 2026-11-22; CPU per turn of the server process, above, is the \
-figure to compare across runs on this shared machine; `python -m benchmarks.prof_web` gives \
-the parts below):
-- A turn costs `casebot serve` about 0.5 ms of CPU (it was about 3 ms: 280 turns/s when this \
-benchmark was written), so one process serves about 2,000 turns/s and the {CONCURRENCY} \
-requests in flight mostly queue: p50 is about {CONCURRENCY} / throughput, and the p99 goal \
-needs over 2,560 turns/s before any jitter. The echo server spends about 0.06 ms a request; \
-the echo rate itself is bounded by the load generator, on the same two cores.
-- Phases grouped: a server that runs each request from start to end before the next one \
-alternates the turn's code and data (the engine, a dialog, the translations, SQLite) with \
-aiohttp's, and each evicts the other from the CPU's caches: the same turn cost 0.27 to 0.3 ms \
-in a loop of turns and about 0.5 ms between HTTP requests. Since 2026-11-22 the turns asked \
-for in one pass of the event loop start back to back in the next (`bot/handlers/batch.py`), \
-and their answers are then written back to back: server CPU per turn 0.61 -> 0.49 ms, about \
-1,500 -> 1,950 turns/s (runs of 10,000 turns, alternated on this machine).
-- Garbage collection: a full collection in the middle of a run walked everything start-up \
-had made and paused the server for 74 ms; the 64 requests in flight waited, which was the \
-p99 (105 ms on 3,000 turns). `casebot serve` now freezes what start-up made (`gc.freeze`, \
-`bot.cli.settle_start_up`), and a full collection takes about 1.4 ms.
-- The parts (`prof_web`, 6,000 turns each): `WebChatHub.send` in a loop without HTTP 0.32 ms \
-(0.37 ms with unrelated work between turns); the HTTP side alone (a `casebot serve` whose \
-turn answers at once: aiohttp, routing, middleware, JSON, access log) 0.09 ms; and the floor, \
-`benchmarks/floor_server.py`: a case-status turn's database work (the same 11 statements in one \
-SQLite transaction) written by hand with aiohttp and nothing else, 0.155 ms a turn, 5,585 \
-turns/s, about half the echo rate. So the goal is within this machine's reach for a server \
-that small; casebot's turn costs three times as much because it does more in Python: the \
-dialog engine, the translations, the column types' conversions, the transcript, metrics and \
-the access log, spread over many small steps (py-spy: none above a few percent but SQLite's \
-statements, about a fifth, and the commit, about a tenth).
-- Each turn is one transaction on SQLite (the token check and the rate count run first in \
-the engine's own transaction, `Engine.handle(admit=...)`; a refused message is committed as \
-counted; a turn that fails is undone and its message counted again with the apology) and \
-writes 6 to 10 pages to the WAL; a case-status turn runs 13 statements, BEGIN and COMMIT \
-included, all prepared (`core/statements.py`) on the one connection the process's units of \
-work share.
-- What was done before (server CPU per turn, 64 in flight): prepared statements and units of \
-work on a shared connection without an ORM session unless one is needed (3.0 -> 0.62 ms); the \
-web session read as three columns and its `last_seen` written once a minute, transcript \
-messages by one prepared INSERT each; a lone receipt number understood without the model, days \
-formatted once, command words made once per language, UTC times converted in one step; one \
-transaction per turn instead of two and a new chat's conversation created by a prepared INSERT \
-instead of the ORM (p99 from about 95 to 58 ms: a turn waits for the write queue once, not \
-twice). The figures of 2026-11-21 (1,737 turns/s, 0.53 ms, 13.8% of the echo) came from \
-another machine (AMD EPYC); this one is an Intel Xeon.
-- What 30% of the echo needs: about 0.3 ms of server CPU per turn, HTTP included, three fifths \
-of today's. Several turns in one SQLite transaction (group commit) would save at most the \
-commit's share: 30 -> 25 µs a turn for the same statements in a loop. Several server processes \
-on SQLite would queue on its single writer, which a turn holds for its whole length. The rest \
-is a leaner turn: fewer layers between the HTTP request and SQLite. PostgreSQL with several \
-workers is the way to scale out, and this benchmark does not measure it.
+Where the time goes (issue 5; figures of other days are from other machines of this \
+workplace: compare the server's CPU per turn with the echo's of the same run, above; \
+`python -m benchmarks.prof_web` gives the parts):
+- On 2026-11-22 a turn cost `casebot serve` about 0.5 ms of CPU on an Intel Xeon (echo 0.077 \
+ms) and 0.8 to 0.95 ms on an AMD EPYC (echo 0.13 ms): the ratio stayed at 18 to 20%. It was \
+about 3 ms (280 turns/s) when this benchmark was written. The {CONCURRENCY} requests in flight \
+mostly queue for that one process, so p50 is about {CONCURRENCY} / throughput, and the p99 goal \
+needs over 2,560 turns/s before any jitter: about half the echo ceiling on the AMD machine.
+- Where that CPU goes (`perf record` of the server under this load, AMD EPYC): the Python \
+interpreter 70% (its evaluation loop a fifth, the rest object allocation, dictionary lookups, \
+calls), SQLite's library 10%, the kernel 10% (sockets, WAL writes), the C library 6%. \
+`WebChatHub.send` in a loop executes 1.75 million instructions a turn (callgrind), with no C \
+function above 3% but the evaluation loop, and about 700 Python calls (cProfile) spread over \
+the engine, the dialog, the translations, the unit of work, the column conversions and the \
+transcript. A turn's system calls (strace): about 14 `pwrite` (7 WAL frames), 6 `fcntl` locks, \
+one `fdatasync` every 50 turns.
+- The parts (`prof_web`, 6,000 turns each; Intel / AMD): `WebChatHub.send` in a loop without \
+HTTP 0.32 / 0.62 ms; the HTTP side alone (a `casebot serve` whose turn answers at once: \
+aiohttp, routing, middleware, JSON, access log) 0.09 / 0.23 ms; the floor, \
+`benchmarks/floor_server.py` (a case-status turn's 11 statements in one SQLite transaction, \
+written by hand with aiohttp and nothing else) 0.155 / 0.337 ms a turn, about half the echo \
+rate on both. So a server that small could meet the goal here; casebot's turn does three times \
+the work, in Python.
+- Phases grouped: the turns asked for in one pass of the event loop start back to back in the \
+next (`bot/handlers/batch.py`), and their answers are written back to back, instead of each \
+request's HTTP work evicting the turn's code and data from the CPU's caches: server CPU per \
+turn 0.61 -> 0.49 ms on the Intel machine.
+- Garbage collection: `casebot serve` freezes what start-up made (`gc.freeze`, \
+`bot.cli.settle_start_up`); a full collection that walked it paused the server for 74 ms, \
+which was the p99.
+- Each turn is one SQLite transaction (the token check and the rate count first, in the \
+engine's own transaction, `Engine.handle(admit=...)`) of 11 to 13 prepared statements \
+(`core/statements.py`) on the one connection the process's units of work share.
+- Measured and not adopted: committing once every 8 turns (group commit; tried without the \
+failure handling it would need): 0.74 to 0.85 ms CPU per turn against 0.72 to 0.84 ms, four \
+alternated runs of 10,000 turns each, no difference beyond this machine's noise; uvloop (no \
+gain, worse p99); orjson (about 6% less CPU, not worth a dependency); the access log off and \
+larger garbage-collection thresholds (within the noise).
+- What 30% of the echo needs: about 40% less CPU per turn, which is about half of the \
+interpreted work, spread over every layer of the turn. What would get there is a different \
+turn path: a lean one for the web alone (a second dialog engine to keep in step) or compiled \
+modules (mypyc, Cython), neither done. PostgreSQL with several workers is the way to scale \
+out; this benchmark does not measure it.
 """
 
 
@@ -381,6 +432,8 @@ async def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     chat_port, echo_port = free_port(), free_port()
     chat_url, echo_url = f"http://127.0.0.1:{chat_port}", f"http://127.0.0.1:{echo_port}"
+    echoes: list[Load] = []
+    chats: list[Load] = []
     with tempfile.TemporaryDirectory(prefix="casebot-bench-web-") as folder:
         work = Path(folder)
         processes: list[subprocess.Popen[bytes]] = []
@@ -396,19 +449,24 @@ async def run(args: argparse.Namespace) -> int:
                 async with aiohttp.ClientSession(connector=connector) as client:
                     await wait_healthy(client, chat_url, processes[0])
                     await wait_healthy(client, echo_url, processes[1])
-                    print(f"echo: {args.turns:,} requests...", file=sys.stderr)
                     await echo_load(client, echo_url, CONCURRENCY)  # warm-up, untimed
-                    echo = await echo_load(client, echo_url, args.turns, processes[1].pid)
-                    print(f"chat: {args.turns:,} turns...", file=sys.stderr)
-                    chat, sessions = await chat_load(client, chat_url, args.turns, processes[0].pid)
+                    for number in range(1, args.rounds + 1):
+                        print(f"round {number}/{args.rounds}: echo, then chat", file=sys.stderr)
+                        echoes.append(
+                            await echo_load(client, echo_url, args.turns, processes[1].pid)
+                        )
+                        chat, sessions = await chat_load(
+                            client, chat_url, args.turns, processes[0].pid
+                        )
+                        chats.append(chat)
             finally:
                 for process in processes:
                     stop(process)
     total = time.perf_counter() - started
-    body = report(args, echo, chat, sessions, total)
+    body = report(args, Rounds(echoes), Rounds(chats), sessions, total)
     print(body)
-    failures = [f"echo: {n} × {what}" for what, n in echo.failures.items()]
-    failures += [f"chat: {n} × {what}" for what, n in chat.failures.items()]
+    failures = [f"echo: {n} × {what}" for load in echoes for what, n in load.failures.items()]
+    failures += [f"chat: {n} × {what}" for load in chats for what, n in load.failures.items()]
     if failures:
         print("FAILED (nothing recorded): " + "; ".join(failures), file=sys.stderr)
         return 1
@@ -419,7 +477,8 @@ async def run(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="600 turns instead of 3,000")
-    parser.add_argument("--turns", type=int, help="turns (and echo requests) to send")
+    parser.add_argument("--turns", type=int, help="turns (and echo requests) per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both loads (1 to 9)")
     parser.add_argument(
         "--no-postgres",
         action="store_true",
@@ -431,6 +490,8 @@ def main() -> int:
         args.turns = 600 if args.quick else 3_000
     if not CONCURRENCY <= args.turns <= 10_000:
         parser.error(f"--turns must be between {CONCURRENCY} and 10,000")
+    if not 1 <= args.rounds <= 9:
+        parser.error("--rounds must be between 1 and 9")
     return asyncio.run(run(args))
 
 
