@@ -199,7 +199,7 @@ async def test_utc_times_keep_their_stored_text_on_sqlite_and_older_forms_still_
 ) -> None:
     # The stored text is compared in SQL (a rate-limit window against another), so it must not
     # change form: SQLAlchemy's SQLite DATETIME, naive UTC with microseconds. Older rows in
-    # other ISO forms (an offset, no fraction) still read as the same aware UTC time.
+    # other ISO forms (an offset, no fraction, a bare day) still read as aware UTC times.
     factory = UnitOfWorkFactory(sqlite_db, FakeClock())
     summer = datetime(2026, 7, 1, 9, 5, 7, 42, tzinfo=timezone(timedelta(hours=-4)))
     async with factory() as uow:
@@ -211,15 +211,18 @@ async def test_utc_times_keep_their_stored_text_on_sqlite_and_older_forms_still_
             text(
                 "INSERT INTO rate_limits (key, window_start, count) VALUES "
                 "('offset', '2026-07-01 13:05:07.000042+00:00', 1), "
-                "('plain', '2026-07-01 13:05:07', 1)"
+                "('east', '2026-07-01 15:05:07.000042+02:00', 1), "
+                "('plain', '2026-07-01 13:05:07', 1), "
+                "('day', '2026-07-01', 1)"
             )
         )
         stored = dict((await conn.execute(text("SELECT key, window_start FROM rate_limits"))).all())
     assert stored["new"] == stored["orm"] == "2026-07-01 13:05:07.000042"
     async with factory() as uow:
         read = {key: (await uow.fetch_one(_READ, {"key": key}) or (0, None))[1] for key in stored}
-    assert read["new"] == read["orm"] == read["offset"] == summer
+    assert read["new"] == read["orm"] == read["offset"] == read["east"] == summer
     assert read["plain"] == summer.replace(microsecond=0)
+    assert read["day"] == datetime(2026, 7, 1, tzinfo=UTC)
     assert all(moment.tzinfo is UTC for moment in read.values())
 
 
