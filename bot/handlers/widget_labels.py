@@ -42,6 +42,9 @@ WIDGET_LABELS: Final[dict[str, str]] = {
     "replies": N_("Suggested replies"),
     "reconnecting": N_("Connection lost. Reconnecting…"),
     "failed": N_("Could not send. Please try again."),
+    # Translators: the chat refused a message because too many came from this chat in the
+    # last minute (HTTP 429); the wait is at most a minute.
+    "limited": N_("Too many messages in a short time. Please wait a minute, then try again."),
     # The same words as the chat's own answer when the records cannot be reached (HTTP 503).
     "unavailable": N_(
         "Sorry, we cannot reach our records right now. Please try again in a few minutes."

@@ -492,8 +492,10 @@
       })
       .catch(function (err) {
         if (err && (err.status === 401 || err.status === 404)) forgetSession();
-        // 503: the server cannot reach its records for a moment (it says when to retry).
-        status.textContent = L(err && err.status === 503 ? "unavailable" : "failed");
+        // 503: the server cannot reach its records for a moment (it says when to retry);
+        // 429: too many messages from this chat in the last minute.
+        var code = err && err.status;
+        status.textContent = L(code === 503 ? "unavailable" : code === 429 ? "limited" : "failed");
         showButtons(shownButtons);
       })
       .finally(function () {

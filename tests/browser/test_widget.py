@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.handlers.widget_labels import WIDGET_LABELS
 from bot.i18n import translator
 from core.accounts.otp import totp
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -257,3 +258,26 @@ def test_the_language_picker_switches_the_widgets_own_labels_at_once(
         expect(chat.language).to_have_attribute("title", t._("Language"))
         expect(chat.panel).to_have_attribute("lang", locale)
         chat.settle()
+
+
+def test_too_many_messages_are_refused_in_the_persons_language(page: Any, server: str) -> None:
+    # The server allows a session 30 messages a minute (windows aligned on the minute: a run
+    # that crosses one may need up to 60); the one after is refused with a 429, and the widget
+    # says to wait, in the chosen language, instead of "try again".
+    page.goto(server + "/")
+    chat = widget(page)
+    chat.open()
+    chat.language.select_option("es")
+    chat.settle()
+    status = page.locator("#casebot-widget .status")
+    limited = translator("es")._(WIDGET_LABELS["limited"])
+    assert limited != WIDGET_LABELS["limited"]
+    sent = 0
+    while sent < 70 and not status.inner_text():
+        sent += 1
+        chat.input.fill("menu")
+        chat.input.press("Enter")
+        chat.settle()
+    expect(status).to_have_text(limited)
+    assert sent > 20, f"refused after {sent} messages: not the session's rate limit"
+    expect(chat.user_messages().last).to_contain_text("menu")  # what was typed stays shown
