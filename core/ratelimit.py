@@ -200,12 +200,16 @@ async def reset(uow: UnitOfWork, key: str) -> None:
     await uow.session.execute(delete(RateLimitWindow).where(RateLimitWindow.key == _bounded(key)))
 
 
-async def purge_expired(uow: UnitOfWork, *, before: datetime) -> int:
-    """Delete the rows whose window started before ``before``; returns how many (housekeeping).
+async def purge_expired(uow: UnitOfWork, *, before: datetime, limit: int | None = None) -> int:
+    """Delete the rows whose window started before ``before`` (at most ``limit`` of them: a
+    caller on SQLite deletes many in several short transactions); returns how many
+    (housekeeping, ``bot/housekeeping.py``).
 
     Pass a time at least one longest window ago, or a live window would start over.
     """
-    result = await uow.session.execute(
-        delete(RateLimitWindow).where(RateLimitWindow.window_start < before)
-    )
+    old: Any = RateLimitWindow.window_start < before
+    if limit is not None:
+        oldest = select(RateLimitWindow.key).where(old).limit(limit).scalar_subquery()
+        old = RateLimitWindow.key.in_(oldest)
+    result = await uow.session.execute(delete(RateLimitWindow).where(old))
     return int(getattr(result, "rowcount", 0) or 0)

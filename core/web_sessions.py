@@ -43,6 +43,7 @@ from core.uow import UnitOfWork
 __all__ = [
     "MASKED_SECRET",
     "SEEN_EVERY",
+    "WEB_CHANNEL",
     "AuthenticatedSession",
     "StoredAttachment",
     "TranscriptMessage",
@@ -64,6 +65,8 @@ __all__ = [
 
 MASKED_SECRET: Final = "••••••"  # noqa: S105  (the mask shown instead of a secret)
 DEFAULT_IDLE_EXPIRY: Final = timedelta(hours=24)
+# The channel name of web chat sessions in the tables every channel shares (conversations...).
+WEB_CHANNEL: Final = "webchat"
 # last_seen_at is written when it is older than this, not on every message: a session then
 # expires at most this much early, against hours of idle expiry, and a turn writes one row less.
 SEEN_EVERY: Final = timedelta(minutes=1)
@@ -92,7 +95,8 @@ class WebSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed for the purge of sessions idle too long (core.housekeeping).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class WebMessage(Base):

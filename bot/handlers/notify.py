@@ -1,5 +1,6 @@
 """What ``casebot serve`` runs beside its routes: the outbox dispatcher of every channel, the
-web chat's push listener, and the metrics of the engine, the dispatcher and the inbox.
+web chat's push listener, the metrics of the engine, the dispatcher and the inbox, and the
+housekeeping that deletes expired rows (``bot.housekeeping``).
 
 Every worker runs all of it. On PostgreSQL with several workers: every worker dispatches web
 chat notifications (claimed with SKIP LOCKED, delivered exactly once in a transaction) and
@@ -19,13 +20,15 @@ from bot.dispatcher import INTERVAL, OutboxDispatcher, Sender
 from bot.handlers.telegram_webhook import TELEGRAM_KEY
 from bot.handlers.web_api import HUB_KEY
 from bot.handlers.webchat_push import PushBus, WebChatSender
+from bot.housekeeping import Housekeeper
 from bot.metrics import CasebotMetrics
 
-__all__ = ["DISPATCHER_KEY", "METRICS_KEY", "PUSH_KEY", "setup_notifications"]
+__all__ = ["DISPATCHER_KEY", "HOUSEKEEPER_KEY", "METRICS_KEY", "PUSH_KEY", "setup_notifications"]
 
 METRICS_KEY: Final = web.AppKey("casebot_metrics", CasebotMetrics)
 DISPATCHER_KEY: Final = web.AppKey("outbox_dispatcher", OutboxDispatcher)
 PUSH_KEY: Final = web.AppKey("webchat_push", PushBus)
+HOUSEKEEPER_KEY: Final = web.AppKey("housekeeper", Housekeeper)
 
 
 def setup_notifications(
@@ -66,13 +69,17 @@ def setup_notifications(
     web_app[METRICS_KEY] = metrics
     web_app[DISPATCHER_KEY] = dispatcher
     web_app[PUSH_KEY] = bus
+    housekeeper = Housekeeper(app.uow_factory, hub.config.idle_expiry)
+    web_app[HOUSEKEEPER_KEY] = housekeeper
 
     async def start(_web_app: web.Application) -> None:
         await bus.start()
         if dispatch:
             dispatcher.start()
+        housekeeper.start()
 
     async def stop(_web_app: web.Application) -> None:
+        await housekeeper.stop()
         await dispatcher.stop()
         await bus.stop()
 

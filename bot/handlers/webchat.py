@@ -31,6 +31,7 @@ from core.errors import RateLimited
 from core.uow import UnitOfWork, UnitOfWorkFactory
 from core.web_sessions import (
     MASKED_SECRET,
+    WEB_CHANNEL,
     StoredAttachment,
     TranscriptMessage,
     WebMessage,
@@ -49,7 +50,7 @@ __all__ = ["CHANNEL", "MessageView", "WebChatConfig", "WebChatHub", "WebMetrics"
 
 logger = logging.getLogger(__name__)
 
-CHANNEL: Final = "webchat"
+CHANNEL: Final = WEB_CHANNEL
 
 
 @dataclass(frozen=True)
