@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Final
 
@@ -43,6 +44,8 @@ class Settings:
         db_pool_size: ``CASEBOT_DB_POOL_SIZE``, PostgreSQL connections each worker keeps open.
         db_max_overflow: ``CASEBOT_DB_MAX_OVERFLOW``, connections a worker may open beyond
             them at busy times.
+        trusted_proxies: ``CASEBOT_TRUSTED_PROXIES``, the addresses or networks of reverse
+            proxies whose ``X-Forwarded-For`` names the client (``bot.handlers.client_address``).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -57,6 +60,7 @@ class Settings:
     var_dir: Path = Path("var")
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def uses_default_database(self) -> bool:
@@ -136,6 +140,7 @@ class Settings:
         web_origins = _origins(get("CASEBOT_WEB_ORIGINS"))
         pool_size = _count(get("CASEBOT_DB_POOL_SIZE"), "CASEBOT_DB_POOL_SIZE", 10, low=1)
         max_overflow = _count(get("CASEBOT_DB_MAX_OVERFLOW"), "CASEBOT_DB_MAX_OVERFLOW", 10, low=0)
+        trusted_proxies = _networks(get("CASEBOT_TRUSTED_PROXIES"))
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -148,6 +153,7 @@ class Settings:
             web_origins=web_origins,
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,
+            trusted_proxies=trusted_proxies,
         )
 
 
@@ -187,3 +193,24 @@ def _origins(value: str | None) -> tuple[str, ...] | None:
             )
         origins.append(entry)
     return tuple(origins)
+
+
+def _networks(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``CASEBOT_TRUSTED_PROXIES``: comma-separated addresses or networks.
+
+    Raises:
+        ConfigError: an entry is neither.
+    """
+    networks = []
+    for raw in (value or "").split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ip_network(entry, strict=False))
+        except ValueError:
+            raise ConfigError(
+                "CASEBOT_TRUSTED_PROXIES must be a comma-separated list of IP addresses or "
+                f"networks such as 127.0.0.1,10.0.0.0/8, got {entry!r}"
+            ) from None
+    return tuple(networks)

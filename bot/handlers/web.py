@@ -120,7 +120,9 @@ def create_web_app(
     _scrub_access_log()
     web_app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[error_middleware])
     web_app[APP_KEY] = app
-    config = chat_config or WebChatConfig(origins=app.settings.web_origins)
+    config = chat_config or WebChatConfig(
+        origins=app.settings.web_origins, trusted_proxies=app.settings.trusted_proxies
+    )
     hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
     add_chat_routes(web_app, hub)
     add_admin_routes(web_app, app.uow_factory, app.settings.admin_token)

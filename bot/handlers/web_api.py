@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.engine import MAX_TEXT_LENGTH
+from bot.handlers.client_address import client_key
 from bot.handlers.webchat import WebChatHub
 from core.errors import RateLimited
 from core.outage import RETRY_AFTER_SECONDS, is_database_unavailable
@@ -231,7 +232,19 @@ async def create_session(request: web.Request) -> web.Response:
         raise ApiError(
             400, "bad_locale", "'locale' must be a language tag such as 'es' or 'zh-CN'."
         )
-    session_id, token = await request.app[HUB_KEY].open_session(locale)
+    hub = request.app[HUB_KEY]
+    client = client_key(
+        request.remote, request.headers.get("X-Forwarded-For"), hub.config.trusted_proxies
+    )
+    try:
+        session_id, token = await hub.open_session(locale, client=client)
+    except RateLimited as exc:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "Too many new chat sessions from this address; wait a little.",
+            {"Retry-After": str(exc.retry_after_seconds)},
+        ) from None
     return web.json_response({"session_id": session_id, "token": token}, status=201)
 
 

@@ -47,7 +47,7 @@ def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str,
 
 _RETRY_AFTER: Final = {
     "Retry-After": {
-        "description": "Seconds to wait before the next message.",
+        "description": "Seconds to wait before trying again.",
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     }
 }
@@ -208,6 +208,13 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         **_pick("400", "403", "413", "503"),
+                        "429": _error(
+                            "More than 10 new sessions a minute from one client address "
+                            "(requests from this machine itself are not counted; behind a "
+                            "proxy listed in CASEBOT_TRUSTED_PROXIES, the address it forwarded "
+                            "for).",
+                            _RETRY_AFTER,
+                        ),
                     },
                 }
             },

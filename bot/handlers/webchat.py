@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.engine import Engine
 from bot.handlers.batch import Batch
+from bot.handlers.client_address import Network
 from bot.model import Incoming, Reply, Turn
 from core import ratelimit
 from core.errors import RateLimited
@@ -63,6 +64,9 @@ class WebChatConfig:
         max_body_bytes: the largest request body.
         origins: pages allowed to embed the chat besides the server's own (None: any port of
             http://localhost and http://127.0.0.1; ``*`` in it: any).
+        new_sessions_per_client: sessions one client (an address; see
+            ``bot.handlers.client_address``) may open per ``rate_window``.
+        trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client.
     """
 
     rate_limit: int = 30
@@ -70,6 +74,8 @@ class WebChatConfig:
     idle_expiry: timedelta = timedelta(hours=24)
     max_body_bytes: int = 8 * 1024
     origins: tuple[str, ...] | None = None
+    new_sessions_per_client: int = 10
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 class WebMetrics:
@@ -163,9 +169,28 @@ class WebChatHub:
     _waiting: dict[str, int] = field(default_factory=dict, init=False)
     _turns: Batch[list[MessageView]] = field(default_factory=Batch, init=False)
 
-    async def open_session(self, locale: str | None) -> tuple[str, str]:
-        """A new session; returns ``(session_id, token)``."""
+    async def open_session(
+        self, locale: str | None, *, client: str | None = None
+    ) -> tuple[str, str]:
+        """A new session; returns ``(session_id, token)``. With ``client`` (the key of
+        ``bot.handlers.client_address``), the session counts against that client's limit.
+
+        Raises:
+            RateLimited: the client opened too many sessions in this window (the refused one
+                is counted all the same).
+        """
         async with self.uow_factory() as uow:
+            if client is not None:
+                try:
+                    await ratelimit.hit(
+                        uow,
+                        f"webchat_open:{client}",
+                        limit=self.config.new_sessions_per_client,
+                        window=self.config.rate_window,
+                    )
+                except RateLimited:
+                    await uow.commit()
+                    raise
             session_id, token = await start_session(uow, locale=locale)
             await uow.commit()
         return session_id, token

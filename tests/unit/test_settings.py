@@ -34,6 +34,8 @@ def test_a_plain_postgresql_url_gets_the_async_driver() -> None:
         ("CASEBOT_DB_POOL_SIZE", "ten"),
         ("CASEBOT_DB_MAX_OVERFLOW", "-1"),
         ("CASEBOT_DB_MAX_OVERFLOW", "5000"),
+        ("CASEBOT_TRUSTED_PROXIES", "proxy.example.org"),
+        ("CASEBOT_TRUSTED_PROXIES", "10.0.0.0/33"),
     ],
 )
 def test_a_bad_value_fails_at_start_up_naming_the_variable(variable: str, value: str) -> None:
@@ -94,3 +96,9 @@ def test_webhook_mode_needs_a_secret_key() -> None:
         Settings.from_env(webhook)
     settings = Settings.from_env({**webhook, "CASEBOT_SECRET_KEY": "k" * 32})
     assert settings.webhook_url is not None
+
+
+def test_trusted_proxies_are_addresses_and_networks() -> None:
+    settings = Settings.from_env({"CASEBOT_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8,,::1 "})
+    assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    assert Settings.from_env({}).trusted_proxies == ()

@@ -1,0 +1,69 @@
+"""New web chat sessions are limited per client address (bot/handlers/client_address.py): the
+per-session limits cannot be dodged by opening session after session."""
+
+from __future__ import annotations
+
+from ipaddress import ip_network
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from bot.engine import Engine
+from bot.handlers.webchat import WebChatConfig
+from core.db import Database
+from core.uow import UnitOfWorkFactory
+from core.web_sessions import WebSession
+from tests.fakes import FakeClock
+from tests.integration.webchat_support import web_app_for
+
+LOCAL_PROXY = (ip_network("127.0.0.1/32"),)  # the test client connects from 127.0.0.1
+
+
+@pytest.fixture
+def chat_config() -> WebChatConfig:
+    return WebChatConfig(new_sessions_per_client=3, trusted_proxies=LOCAL_PROXY)
+
+
+async def open_from(client: TestClient[Any, Any], address: str) -> Any:
+    return await client.post(
+        "/api/chat/sessions", json={"locale": "en"}, headers={"X-Forwarded-For": address}
+    )
+
+
+async def sessions(uow_factory: UnitOfWorkFactory) -> int:
+    async with uow_factory() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(WebSession)) or 0)
+
+
+async def test_a_client_behind_the_proxy_opens_a_few_sessions_a_minute(
+    client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(clock.now().replace(second=0, microsecond=0))
+    for _ in range(3):
+        assert (await open_from(client, "198.51.100.7")).status == 201
+    refused = await open_from(client, "198.51.100.7")
+    assert refused.status == 429
+    assert (await refused.json())["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert await sessions(uow_factory) == 3  # nothing was opened for the refused one
+    # Another client behind the same proxy is not held back by the first.
+    assert (await open_from(client, "203.0.113.9")).status == 201
+    clock.advance(minutes=1)
+    assert (await open_from(client, "198.51.100.7")).status == 201
+
+
+async def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(
+    aiohttp_client: Any,
+    db: Database,
+    uow_factory: UnitOfWorkFactory,
+    engine: Engine,
+    clock: FakeClock,
+) -> None:
+    config = WebChatConfig(new_sessions_per_client=3)  # no trusted proxy: 127.0.0.1 is local
+    direct: TestClient[Any, Any] = await aiohttp_client(
+        web_app_for(db, uow_factory, engine, clock, config)
+    )
+    for _ in range(5):
+        assert (await open_from(direct, "198.51.100.7")).status == 201
