@@ -179,12 +179,11 @@ def _session_errors() -> Iterator[None]:
             401, "session_expired", "This chat session has expired; start a new one.", unauthorized
         ) from None
     except RateLimited as exc:
-        raise ApiError(
-            429,
-            "rate_limited",
-            "Too many messages; wait a little.",
-            {"Retry-After": str(exc.retry_after_seconds)},
-        ) from None
+        raise _rate_limited(exc, "Too many messages; wait a little.") from None
+
+
+def _rate_limited(refusal: RateLimited, message: str) -> ApiError:
+    return ApiError(429, "rate_limited", message, {"Retry-After": str(refusal.retry_after_seconds)})
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -239,12 +238,8 @@ async def create_session(request: web.Request) -> web.Response:
     try:
         session_id, token = await hub.open_session(locale, client=client)
     except RateLimited as exc:
-        raise ApiError(
-            429,
-            "rate_limited",
-            "Too many new chat sessions from this address; wait a little.",
-            {"Retry-After": str(exc.retry_after_seconds)},
-        ) from None
+        message = "Too many new chat sessions from this address; wait a little."
+        raise _rate_limited(exc, message) from None
     return web.json_response({"session_id": session_id, "token": token}, status=201)
 
 

@@ -66,6 +66,13 @@ async def open_full_session(uow_factory: UnitOfWorkFactory) -> tuple[str, str]:
     return session_id, token
 
 
+async def open_sessions(uow_factory: UnitOfWorkFactory, count: int) -> None:
+    async with uow_factory() as uow:
+        for _ in range(count):
+            await start_session(uow)
+        await uow.commit()
+
+
 async def rows_of(uow_factory: UnitOfWorkFactory, session_id: str, channel: str) -> list[int]:
     """How many rows each table keeps for the chat: sessions, messages, files, conversations,
     sign-in links, subscriptions."""
@@ -126,10 +133,7 @@ async def test_a_session_seen_within_its_expiry_stays(
 async def test_idle_sessions_go_in_batches_of_the_limit(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
-    async with uow_factory() as uow:
-        for _ in range(5):
-            await start_session(uow)
-        await uow.commit()
+    await open_sessions(uow_factory, 5)
     clock.advance(EXPIRY * 2)
     batches = []
     for _ in range(4):
@@ -174,10 +178,7 @@ async def test_old_rate_limit_windows_go_and_live_ones_stay(
 async def test_a_pass_deletes_everything_expired_in_batches(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
-    async with uow_factory() as uow:
-        for _ in range(5):
-            await start_session(uow)
-        await uow.commit()
+    await open_sessions(uow_factory, 5)
     await hit(uow_factory, "old:1", "old:2", "old:3")
     clock.advance(RATE_LIMITS_KEPT * 2)
     async with uow_factory() as uow:
