@@ -385,7 +385,7 @@ Where the time goes (issue 5; figures of other days are from other machines of t
 workplace: compare the server's CPU per turn with the echo's of the same run, above; \
 `python -m benchmarks.prof_web` gives the parts):
 - On 2026-11-22 a turn cost `casebot serve` about 0.5 ms of CPU on an Intel Xeon (echo 0.077 \
-ms) and 0.8 to 0.95 ms on an AMD EPYC (echo 0.13 ms): the ratio stayed at 18 to 20%. It was \
+ms) and 0.75 to 0.95 ms on an AMD EPYC (echo 0.11 to 0.13 ms): the ratio was 16 to 20%. It was \
 about 3 ms (280 turns/s) when this benchmark was written. The {CONCURRENCY} requests in flight \
 mostly queue for that one process, so p50 is about {CONCURRENCY} / throughput, and the p99 goal \
 needs over 2,560 turns/s before any jitter: about half the echo ceiling on the AMD machine.
