@@ -17,18 +17,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 import core.models  # noqa: F401
 from bot.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from bot.handlers.webchat import WebChatConfig
+from bot.settings import Settings
 from core.db import Base, Database
 from core.demo import load_demo
 from core.schema import upgrade
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.fakes import FakeClock, FakeMailer
+from tests.integration.webchat_support import web_app_for
 from tests.secret_logs import SecretLogWatch, loaded_conftests
 
 POSTGRES_URL = os.environ.get(
@@ -194,3 +198,33 @@ async def demo(uow_factory: UnitOfWorkFactory) -> None:
 @pytest.fixture
 def chat(engine: Engine) -> FakeChat:
     return FakeChat(engine)
+
+
+@pytest.fixture
+def chat_config() -> WebChatConfig | None:
+    """The web chat's limits for ``client`` (None: the defaults); a module overrides it."""
+    return None
+
+
+@pytest.fixture
+def web_settings() -> Settings:
+    """The settings of ``client``'s app (the admin API off); a module overrides it."""
+    return Settings()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Any,
+    db: Database,
+    uow_factory: UnitOfWorkFactory,
+    engine: Engine,
+    clock: FakeClock,
+    chat_config: WebChatConfig | None,
+    web_settings: Settings,
+) -> TestClient[Any, Any]:
+    """A client of the web app (chat API, widget, admin API) on the test's engine, with
+    ``chat_config`` and ``web_settings``."""
+    client: TestClient[Any, Any] = await aiohttp_client(
+        web_app_for(db, uow_factory, engine, clock, chat_config, web_settings)
+    )
+    return client

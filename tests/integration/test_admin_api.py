@@ -14,18 +14,13 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 import bot.handlers.admin_api as admin_api
-from bot.app import App
-from bot.engine import Engine
-from bot.handlers.web import create_web_app
 from bot.settings import Settings
 from core.accounts.models import Account
 from core.appointments import book_appointment
 from core.appointments.models import AppointmentStatus
 from core.cases.models import Case
-from core.db import Database
 from core.demo import DEMO_EMAIL
 from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -36,21 +31,9 @@ WEDNESDAY = date(2026, 3, 4)
 PHX_0730_WED = datetime(2026, 3, 4, 14, 30, tzinfo=UTC)
 
 
-async def client_for(
-    aiohttp_client: Any, db: Database, uow_factory: UnitOfWorkFactory, engine: Engine,
-    clock: FakeClock, token: str | None,
-) -> TestClient[Any, Any]:  # fmt: skip
-    app = App(settings=Settings(admin_token=token), db=db, uow_factory=uow_factory, clock=clock)
-    client: TestClient[Any, Any] = await aiohttp_client(create_web_app(app, engine=engine))
-    return client
-
-
 @pytest.fixture
-async def client(
-    aiohttp_client: Any, db: Database, uow_factory: UnitOfWorkFactory, engine: Engine,
-    clock: FakeClock,
-) -> TestClient[Any, Any]:  # fmt: skip
-    return await client_for(aiohttp_client, db, uow_factory, engine, clock, TOKEN)
+def web_settings() -> Settings:
+    return Settings(admin_token=TOKEN)
 
 
 async def call(
@@ -69,12 +52,11 @@ async def audit(client: TestClient[Any, Any]) -> list[dict[str, Any]]:
     return entries
 
 
+@pytest.mark.parametrize("web_settings", [Settings()])  # no CASEBOT_ADMIN_TOKEN
 async def test_without_a_configured_token_the_admin_api_is_off(
-    aiohttp_client: Any, db: Database, uow_factory: UnitOfWorkFactory, engine: Engine,
-    clock: FakeClock,
-) -> None:  # fmt: skip
-    off = await client_for(aiohttp_client, db, uow_factory, engine, clock, None)
-    body = await call(off, "GET", "/offices", expect=404)
+    client: TestClient[Any, Any],
+) -> None:
+    body = await call(client, "GET", "/offices", expect=404)
     assert body["error"]["code"] == "admin_api_disabled"
     assert "CASEBOT_ADMIN_TOKEN" in body["error"]["message"]
 

@@ -8,12 +8,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.engine import Engine
 from bot.handlers.webchat import WebChatConfig
-from core.db import Database
-from core.uow import UnitOfWorkFactory
 from tests.fakes import FakeClock
-from tests.integration.webchat_support import ChatSession, web_app_for
+from tests.integration.webchat_support import ChatSession
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -151,14 +148,10 @@ async def test_cors_preflight_follows_the_allowed_origins(
         await assert_error(refused, 403, "origin_not_allowed")
 
 
+@pytest.mark.parametrize("chat_config", [None])  # the default origins
 async def test_the_same_origin_and_local_pages_are_allowed_by_default(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
+    client: TestClient[Any, Any],
 ) -> None:
-    client = await aiohttp_client(web_app_for(db, uow_factory, engine, clock))
     own = f"http://{client.host}:{client.port}"
     for origin in [own, "http://localhost:5173", "http://127.0.0.1:9"]:
         response = await client.post("/api/chat/sessions", headers={"Origin": origin})

@@ -123,19 +123,12 @@ async def test_a_sessions_turn_lock_is_dropped_when_nobody_waits_for_it(
     assert hub._waiting == {}
 
 
+@pytest.mark.parametrize("chat_config", [WebChatConfig(rate_limit=3)])
 async def test_a_failing_turn_still_counts_against_the_sessions_rate(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The count is made in the turn's own transaction, which a failing turn undoes: the
     # message must count all the same, or a turn that fails would be a way round the limit.
-    config = WebChatConfig(rate_limit=3)
-    web_app = web_app_for(db, uow_factory, engine, clock, config)
-    client: TestClient[Any, Any] = await aiohttp_client(web_app)
     chat = await ChatSession.open(client)
 
     break_every_flow(monkeypatch)

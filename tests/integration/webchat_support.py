@@ -22,8 +22,9 @@ def web_app_for(
     engine: Engine,
     clock: FakeClock,
     config: WebChatConfig | None = None,
+    settings: Settings | None = None,
 ) -> Any:
-    app = App(settings=Settings(), db=db, uow_factory=uow_factory, clock=clock)
+    app = App(settings=settings or Settings(), db=db, uow_factory=uow_factory, clock=clock)
     return create_web_app(app, engine=engine, chat_config=config)
 
 

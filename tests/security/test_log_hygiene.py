@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel
 from bot.handlers.web import AccessLogScrubber
-from core.db import Database
 from core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock
-from tests.integration.webchat_support import ChatSession, web_app_for
+from tests.integration.webchat_support import ChatSession
 
 BOT_TOKEN = "987654321:AAH-bot-token-of-the-log-tests-0123456789"
 FULL_RECEIPT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{3}[0-9]{10}(?![0-9])")
@@ -50,15 +48,9 @@ def test_the_scrubber_drops_query_strings_and_masks_receipt_numbers() -> None:
 
 
 async def test_the_access_log_holds_no_token_and_no_whole_receipt_number(
-    aiohttp_client: Any,
-    db: Database,
-    clock: FakeClock,
-    engine: Engine,
-    uow_factory: UnitOfWorkFactory,
-    caplog: pytest.LogCaptureFixture,
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="aiohttp.access")
-    client = await aiohttp_client(web_app_for(db, uow_factory, engine, clock))
     session = await ChatSession.open(client)
     await session.send("WAC2212345678")
     await session.transcript()

@@ -20,13 +20,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
-from bot.app import App
-from bot.engine import Engine
-from bot.handlers.web import create_web_app
 from bot.settings import Settings
 from core.db import Database
-from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock
 from tests.integration.webchat_support import ChatSession
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -36,17 +31,8 @@ SAMPLE_PARAMETERS = {"receipt": "WAC2212345678", "code": "PHX", "day": "2026-03-
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: Any,
-    db: Database,
-    uow_factory: UnitOfWorkFactory,
-    engine: Engine,
-    clock: FakeClock,
-) -> TestClient[Any, Any]:
-    settings = Settings(admin_token=ADMIN_TOKEN)
-    app = App(settings=settings, db=db, uow_factory=uow_factory, clock=clock)
-    web_client: TestClient[Any, Any] = await aiohttp_client(create_web_app(app, engine=engine))
-    return web_client
+def web_settings() -> Settings:
+    return Settings(admin_token=ADMIN_TOKEN)
 
 
 async def error_code(response: Any) -> str:
