@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy import ColumnElement, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import RateLimited
@@ -207,7 +207,7 @@ async def purge_expired(uow: UnitOfWork, *, before: datetime, limit: int | None 
 
     Pass a time at least one longest window ago, or a live window would start over.
     """
-    old: Any = RateLimitWindow.window_start < before
+    old: ColumnElement[bool] = RateLimitWindow.window_start < before
     if limit is not None:
         oldest = select(RateLimitWindow.key).where(old).limit(limit).scalar_subquery()
         old = RateLimitWindow.key.in_(oldest)
