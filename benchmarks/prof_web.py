@@ -27,7 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Final
 
@@ -47,6 +48,7 @@ from benchmarks.results import free_port
 from bot.app import build_app
 from bot.handlers.web import create_web_app
 from bot.handlers.web_api import HUB_KEY
+from bot.handlers.webchat import WebChatHub
 from bot.settings import Settings
 
 _DOCUMENT: Final = [{f"k{i}": [i, str(i), {"x": i * 1.5}]} for i in range(300)]
@@ -68,37 +70,56 @@ def _evict() -> None:
     json.loads(json.dumps(_DOCUMENT))
 
 
-async def hub_cpu(turns: int, between: Callable[[], None] | None) -> float:
-    """CPU ms per ``WebChatHub.send`` in this process, on a fresh default SQLite database."""
+@asynccontextmanager
+async def hub_turns(
+    turns: int,
+) -> AsyncIterator[tuple[WebChatHub, list[tuple[tuple[str, str], str]]]]:
+    """A web chat hub on a fresh default SQLite database (demo data, ./var of the working
+    folder), warmed up (lazy imports, compiled statements), and ``turns`` turns to send: the
+    sessions of ``bench_web`` (``turns // 20`` of them, opened here) and their texts."""
     app = build_app(Settings.from_env({}))
     try:
         await app.prepare_database(demo_if_empty=True)
         hub = create_web_app(app)[HUB_KEY]
         sessions = [await hub.open_session("en") for _ in range(turns // TURNS_PER_SESSION)]
-        for session_id, token in sessions[:4]:  # warm-up: lazy imports and compiled statements
+        for session_id, token in sessions[:4]:
             for text in TEXTS:
                 await hub.send(session_id, token, text=text)
-        work = [(s, TEXTS[i % 2]) for i in range(TURNS_PER_SESSION) for s in sessions]
+        yield hub, [(s, TEXTS[i % 2]) for i in range(TURNS_PER_SESSION) for s in sessions]
+    finally:
+        await app.close()
+
+
+async def send_all(
+    hub: WebChatHub,
+    work: list[tuple[tuple[str, str], str]],
+    between: Callable[[], None] | None = None,
+) -> None:
+    """Send ``work`` (emptied) with 64 turns in flight, as ``bench_web``'s load keeps them."""
+
+    async def worker() -> None:
+        while work:
+            (session_id, token), text = work.pop()
+            if between is not None:
+                between()
+            await hub.send(session_id, token, text=text)
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+
+async def hub_cpu(turns: int, between: Callable[[], None] | None) -> float:
+    """CPU ms per ``WebChatHub.send`` in this process, on a fresh default SQLite database."""
+    async with hub_turns(turns) as (hub, work):
         spent = 0.0
         if between is not None:
             started = time.process_time()
             for _ in work:
                 between()
             spent = time.process_time() - started
-
-        async def worker() -> None:
-            while work:
-                (session_id, token), text = work.pop()
-                if between is not None:
-                    between()
-                await hub.send(session_id, token, text=text)
-
         count = len(work)
         started = time.process_time()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await send_all(hub, work, between)
         return (time.process_time() - started - spent) / count * 1000
-    finally:
-        await app.close()
 
 
 def _start(args: list[str], folder: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
