@@ -3,7 +3,7 @@ move, for comparing two versions of the turn. A diagnostic beside ``bench_web``,
 
 Run ``.venv/bin/python -m benchmarks.count_web [--turns N]`` (valgrind must be installed). CPU
 time per turn moves by a third between two runs of the same code here (``prof_web``'s "hub,
-warm" gave 0.49 to 0.86 ms in six runs); instructions counted by valgrind's callgrind do not, so
+warm" gave 0.49 to 0.86 ms in eight runs); instructions counted by valgrind's callgrind do not, so
 a change of a few percent shows. It runs itself again under callgrind, which:
 
 1. starts the web chat hub of ``prof_web`` (``WebChatHub.send`` in this process, no HTTP) on a
