@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from benchmarks.bench_web import ROOT
 from benchmarks.prof_web import hub_turns, send_all
 
 # The C functions that end a phase (called nowhere else in a turn): the wildcard matches both
@@ -103,9 +104,8 @@ def count(turns: int) -> tuple[float, float]:
             "--turns",
             str(turns),
         ]
-        root = Path(__file__).resolve().parent.parent
         done = subprocess.run(  # noqa: S603  (valgrind and our own interpreter)
-            command, cwd=root, capture_output=True, text=True, check=False
+            command, cwd=ROOT, capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
             raise SystemExit(f"the run under callgrind failed:\n{done.stderr[-3000:]}")

@@ -51,6 +51,7 @@ from bot.handlers.web_api import HUB_KEY
 from bot.handlers.webchat import WebChatHub
 from bot.settings import Settings
 
+Turn = tuple[tuple[str, str], str]  # ((session id, token), text)
 _DOCUMENT: Final = [{f"k{i}": [i, str(i), {"x": i * 1.5}]} for i in range(300)]
 # casebot serve, its web chat turn replaced by an immediate empty answer.
 _HTTP_ALONE: Final = """
@@ -73,7 +74,7 @@ def _evict() -> None:
 @asynccontextmanager
 async def hub_turns(
     turns: int,
-) -> AsyncIterator[tuple[WebChatHub, list[tuple[tuple[str, str], str]]]]:
+) -> AsyncIterator[tuple[WebChatHub, list[Turn]]]:
     """A web chat hub on a fresh default SQLite database (demo data, ./var of the working
     folder), warmed up (lazy imports, compiled statements), and ``turns`` turns to send: the
     sessions of ``bench_web`` (``turns // 20`` of them, opened here) and their texts."""
@@ -92,7 +93,7 @@ async def hub_turns(
 
 async def send_all(
     hub: WebChatHub,
-    work: list[tuple[tuple[str, str], str]],
+    work: list[Turn],
     between: Callable[[], None] | None = None,
 ) -> None:
     """Send ``work`` (emptied) with 64 turns in flight, as ``bench_web``'s load keeps them."""
