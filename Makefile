@@ -1,52 +1,82 @@
 # casebot: `make run` starts the assistant on SQLite with demo data; `make test` runs every check.
+# Every install comes from the lock file (uv.lock), through uv, which is itself pinned with hashes.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run chat demo demo-code test lint typecheck bench clean i18n catalogs
+.PHONY: run chat demo demo-code test test-latest lock lint typecheck bench clean i18n catalogs wheel
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(UV): requirements/uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements/uv.txt
+	touch $(UV)
+
+# What running needs (the lock's runtime part), and what the checks need besides (the dev extra).
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+$(RUN_STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --quiet --frozen --inexact --python $(PYTHON)
+	touch $(RUN_STAMP)
+$(DEV_STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
+	touch $(DEV_STAMP) $(RUN_STAMP)
 
 # The compiled catalogs (.mo, not in git) the assistant reads; rebuilt when a .po changes.
-CATALOGS := locales/.compiled
-$(CATALOGS): $(wildcard locales/*/LC_MESSAGES/casebot.po) $(STAMP)
+# (A wheel or sdist build compiles them by itself: setup.py.)
+CATALOGS := bot/locales/.compiled
+$(CATALOGS): $(wildcard bot/locales/*/LC_MESSAGES/casebot.po) $(RUN_STAMP)
 	$(BIN)/python scripts/i18n.py compile
 	touch $(CATALOGS)
 
 catalogs: $(CATALOGS)
 
-i18n: $(STAMP)  ## extract every message into locales/casebot.pot, update each locale's .po, compile
+i18n: $(DEV_STAMP)  ## extract every message into bot/locales/casebot.pot, update each locale's .po, compile
 	$(BIN)/python scripts/i18n.py all
 	touch $(CATALOGS)
 
-run: $(STAMP) $(CATALOGS)  ## the assistant on its embedded default: SQLite under ./var, demo data, http://127.0.0.1:8080
-	$(BIN)/casebot serve
+run: $(RUN_STAMP) $(CATALOGS)  ## the assistant on its embedded default: SQLite under ./var, demo data, http://127.0.0.1:8080 (PORT=8081 for another port)
+	$(BIN)/casebot serve --host $(HOST) --port $(PORT)
 
-chat: $(STAMP) $(CATALOGS)  ## the assistant in this terminal
+chat: $(RUN_STAMP) $(CATALOGS)  ## the assistant in this terminal, with the demo data
 	$(BIN)/casebot chat
 
-demo-code: $(STAMP)  ## the demo account's current authenticator code
+demo-code: $(RUN_STAMP)  ## the demo account's current authenticator code
 	@$(BIN)/python -c "from datetime import datetime, UTC; from core.accounts.otp import totp; print(totp('JBSWY3DPEHPK3PXP', datetime.now(UTC)))"
 
-demo: $(STAMP) $(CATALOGS)
+demo: $(RUN_STAMP) $(CATALOGS)
 	$(BIN)/casebot demo
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 test: lint typecheck $(CATALOGS)  ## every check: lint, types, and the whole test suite
 	$(BIN)/pytest
 
-bench: $(STAMP) $(CATALOGS)  ## benchmarks of the core on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
+lock: $(UV)  ## refresh uv.lock to the newest versions pyproject.toml allows (a dependency change is a lock change)
+	$(UV) lock --upgrade
+
+# The suite on the newest versions pyproject.toml allows, not the locked ones, in a venv of its
+# own: drift (a new Babel's CLDR data, say) is seen on purpose, not on a Monday morning.
+test-latest: $(UV)  ## the whole suite on the newest allowed versions (may fail: that is what it is for)
+	rm -rf .venv-latest
+	$(UV) venv --quiet --python $(PYTHON) .venv-latest
+	$(UV) pip install --quiet --python .venv-latest/bin/python --upgrade -e '.[dev]'
+	.venv-latest/bin/python scripts/i18n.py compile
+	.venv-latest/bin/pytest -p no:cacheprovider
+
+wheel: $(UV)  ## the wheel and sdist users install (dist/), catalogs compiled in
+	$(UV) build --out-dir dist
+
+bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
 	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_telegram
 	$(BIN)/python -m benchmarks.bench_engine $(BENCH_ARGS)
@@ -56,4 +86,4 @@ bench: $(STAMP) $(CATALOGS)  ## benchmarks of the core on SQLite and PostgreSQL,
 	$(BIN)/python -m benchmarks.bench_proofs $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .venv-latest $(TOOLS) var dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts

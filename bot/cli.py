@@ -19,6 +19,7 @@ from typing import Final
 
 from bot.admin_cli import add_admin_parser, run_admin
 from bot.app import App, build_app
+from bot.i18n import CatalogError, check_catalogs
 from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
 
 __all__ = ["main"]
@@ -79,6 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"casebot: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command in {"serve", "chat"}:
+        # Every language is read before anyone is answered: a missing catalog is this one
+        # line at start-up, not an English reply to someone who chose Spanish.
+        try:
+            check_catalogs()
+        except CatalogError as exc:
+            print(f"casebot: {exc}", file=sys.stderr)
+            return 2
     app = build_app(settings)
     try:
         if args.command == "serve":

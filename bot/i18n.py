@@ -1,16 +1,23 @@
-"""Translations (gettext catalogs under ``locales/``) and locale-aware formatting (Babel).
+"""Translations (gettext catalogs under ``bot/locales/``) and locale-aware formatting (Babel).
 
 Every user-visible string is a msgid marked with ``_()`` (or ``ngettext``) on a Translator, so
 Babel's extractor finds it; the conversation's language picks the catalog at render time.
+
+The catalogs travel inside the package: a wheel or sdist build compiles every ``.po`` into the
+``.mo`` that gettext reads (``setup.py``), and ``make`` does the same in a source tree. A locale
+whose compiled catalog is missing or unreadable is an error (``CatalogError``), never a silent
+fall back to English: an applicant who chose Spanish must not be answered in English.
 """
 
 from __future__ import annotations
 
 import gettext
 import re
+import struct
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -26,12 +33,15 @@ __all__ = [
     "N_",
     "OWN_MONTHS",
     "OWN_WEEKDAYS",
+    "CatalogError",
     "Translator",
+    "check_catalogs",
     "normalize_locale",
     "translator",
 ]
 
-LOCALES_DIR: Final = Path(__file__).resolve().parent.parent / "locales"
+# Inside the ``bot`` package wherever this module sits in it, in a source tree and installed.
+LOCALES_DIR: Final = Path(str(resources.files("bot"))) / "locales"
 DOMAIN: Final = "casebot"
 DEFAULT_LOCALE: Final = "en"
 # English, Spanish, Simplified Chinese, Vietnamese, Tagalog, Korean, Arabic, French, Haitian
@@ -72,6 +82,52 @@ RTL_LOCALES: Final = frozenset({"ar"})
 MAX_KEPT_DATES: Final = 4096
 
 
+class CatalogError(RuntimeError):
+    """A locale's compiled catalog is missing or unreadable.
+
+    Attributes:
+        locale: the locale whose catalog could not be read.
+        path: where it was looked for.
+    """
+
+    def __init__(self, locale: str, path: Path, reason: str) -> None:
+        super().__init__(
+            f"the {LANGUAGE_NAMES.get(locale, locale)} ({locale}) catalog {path} is missing or "
+            f"unreadable ({reason}): in a source tree run `make catalogs`; an installed casebot "
+            "must be reinstalled from a wheel built with its catalogs"
+        )
+        self.locale = locale
+        self.path = path
+
+
+def catalog_path(locale: str) -> Path:
+    """Where the compiled catalog of a locale is read from."""
+    return LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+def _load_catalog(locale: str) -> gettext.GNUTranslations:
+    path = catalog_path(locale)
+    try:
+        with path.open("rb") as f:
+            return gettext.GNUTranslations(f)
+    except FileNotFoundError:
+        raise CatalogError(locale, path, "no such file") from None
+    # gettext reports a bad file as OSError ("Bad magic number"), a cut one as struct.error,
+    # bad headers or text as ValueError (UnicodeDecodeError among them) or LookupError.
+    except (OSError, struct.error, ValueError, LookupError) as exc:
+        raise CatalogError(locale, path, str(exc) or type(exc).__name__) from exc
+
+
+def check_catalogs() -> None:
+    """Read every locale's catalog once, as start-up does before serving anyone.
+
+    Raises:
+        CatalogError: for the first locale whose catalog is missing or unreadable.
+    """
+    for locale in LOCALES:
+        translator(locale)
+
+
 def N_(message: str) -> str:
     """Mark a msgid for extraction without translating it now."""
     return message
@@ -94,9 +150,7 @@ class Translator:
 
     def __init__(self, locale: str) -> None:
         self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
-        self._catalog = gettext.translation(
-            DOMAIN, localedir=LOCALES_DIR, languages=[self.locale], fallback=True
-        )
+        self._catalog = _load_catalog(self.locale)
         self.babel_locale = Locale.parse(BABEL_LOCALE.get(self.locale, self.locale))
         self.rtl = self.locale in RTL_LOCALES
         self._zone_locale = Locale.parse(_ZONE_NAMES_FROM.get(self.locale, self.babel_locale))

@@ -1,7 +1,7 @@
-"""Extract, update and compile the gettext catalogs under ``locales/`` (``make i18n``).
+"""Extract, update and compile the gettext catalogs under ``bot/locales/`` (``make i18n``).
 
-    python scripts/i18n.py extract   # bot/**.py -> locales/casebot.pot
-    python scripts/i18n.py update    # the template into every locales/<l>/LC_MESSAGES/casebot.po
+    python scripts/i18n.py extract   # bot/**.py -> bot/locales/casebot.pot
+    python scripts/i18n.py update    # the template into each bot/locales/<l>/LC_MESSAGES/casebot.po
     python scripts/i18n.py compile   # every .po -> .mo (what the running assistant reads)
     python scripts/i18n.py all       # the three, in order
     python scripts/i18n.py check [L ...]  # every translated catalog complete (exit 1 if not)

@@ -1,4 +1,4 @@
-"""Every catalog under locales/ is complete, and the template holds every message of the code.
+"""Every catalog under bot/locales/ is complete, and the template holds every message of the code.
 
 ``make i18n`` extracts the messages and updates the catalogs; translators fill them in. A message
 added to the code without a new template, or a catalog with a missing, empty or fuzzy entry, a
@@ -8,6 +8,7 @@ placeholder that differs from its msgid, or the wrong number of plural forms, fa
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -15,7 +16,8 @@ from types import ModuleType
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES, translator
+from bot import i18n
+from bot.i18n import LOCALES, LOCALES_DIR, CatalogError, Translator, check_catalogs, translator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +47,7 @@ def test_the_template_holds_every_message_of_the_code(tmp_path: Path, monkeypatc
     TOOL.extract()
     with fresh.open("rb") as f:
         extracted = {message.id for message in read_po(f) if message.id}
-    with (ROOT / "locales/casebot.pot").open("rb") as f:
+    with (LOCALES_DIR / "casebot.pot").open("rb") as f:
         committed = {message.id for message in read_po(f) if message.id}
     assert extracted - committed == set(), "new messages: run make i18n and translate them"
     assert committed - extracted == set(), "messages gone from the code: run make i18n"
@@ -59,9 +61,51 @@ def test_the_placeholder_check_catches_a_mismatch() -> None:
 @pytest.mark.parametrize("locale", [locale for locale in LOCALES if locale != "en"])
 def test_the_compiled_catalog_is_the_one_the_assistant_reads(locale: str) -> None:
     # A stale or missing .mo would show English: the running translator must agree with the .po.
-    with (ROOT / f"locales/{locale}/LC_MESSAGES/casebot.po").open("rb") as f:
+    with (LOCALES_DIR / locale / "LC_MESSAGES" / "casebot.po").open("rb") as f:
         catalog = read_po(f)
     sample = [m for m in catalog if m.id and isinstance(m.id, str) and m.string][:25]
     assert sample
     for message in sample:
         assert translator(locale)._(message.id) == message.string
+
+
+def test_a_missing_catalog_is_an_error_naming_the_locale_and_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    with pytest.raises(CatalogError) as raised:
+        Translator("es")
+    assert raised.value.locale == "es"
+    assert raised.value.path == tmp_path / "es" / "LC_MESSAGES" / "casebot.mo"
+    assert "make catalogs" in str(raised.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a catalog at all", b"\xde\x12\x04\x95\x00"])
+def test_an_unreadable_catalog_is_an_error_not_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    (tmp_path / "fr" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "fr" / "LC_MESSAGES" / "casebot.mo").write_bytes(content)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    with pytest.raises(CatalogError, match=r"\(fr\)"):
+        Translator("fr")
+
+
+def test_start_up_reads_every_locales_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every catalog but Russian's: the check names Russian, which nobody had asked for yet.
+    for locale in LOCALES[:-1]:
+        (tmp_path / locale / "LC_MESSAGES").mkdir(parents=True)
+        shutil.copy(
+            LOCALES_DIR / locale / "LC_MESSAGES" / "casebot.mo",
+            tmp_path / locale / "LC_MESSAGES" / "casebot.mo",
+        )
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    translator.cache_clear()
+    try:
+        with pytest.raises(CatalogError) as raised:
+            check_catalogs()
+    finally:
+        translator.cache_clear()
+    assert raised.value.locale == LOCALES[-1] == "ru"
