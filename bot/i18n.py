@@ -36,6 +36,7 @@ __all__ = [
     "CatalogError",
     "Translator",
     "check_catalogs",
+    "dates_locale",
     "normalize_locale",
     "translator",
 ]
@@ -62,9 +63,14 @@ LANGUAGE_NAMES: Final = {
 }
 _ALIASES: Final = {"fil": "tl", "zh-hans": "zh", "zh-cn": "zh", "zh-sg": "zh", "pt-br": "pt"}
 BABEL_LOCALE: Final = {"zh": "zh_Hans", "tl": "fil"}  # CLDR has no "tl" data; Filipino is it
-# Where CLDR's data reads wrong to a locale's speakers, our own words replace it:
-# - Babel's "ht" data is French's: its months and weekdays ("mercredi 4 mars") are replaced by
-#   Haitian Creole's in every formatted date (and read in typed dates, bot/local_input.py);
+# Where CLDR's data reads wrong to a locale's speakers, our own choice replaces it:
+# - CLDR's "ht" is a seed with no date data of its own: months "M03", English weekdays, dates
+#   year first ("2026 M03 4, Wed"). Haitian Creole is written, in Haiti and by Haitians in the
+#   US, with the dates of Haiti's French: day before month ("mèkredi 4 mas 2026", "04/03/2026",
+#   as the catalog's own examples teach) and a 24-hour clock. So its dates and times take the
+#   patterns of Haiti's French ("fr_HT"), the same order is read in typed dates
+#   (bot/local_input.py), and its months and weekdays are replaced by Haitian Creole's;
+_DATES_FROM: Final = {"ht": "fr_HT"}
 OWN_MONTHS: Final[Mapping[str, tuple[str, ...]]] = {
     "ht": ("janvye", "fevriye", "mas", "avril", "me", "jen", "jiyè", "out", "septanm",
            "oktòb", "novanm", "desanm"),
@@ -72,9 +78,12 @@ OWN_MONTHS: Final[Mapping[str, tuple[str, ...]]] = {
 OWN_WEEKDAYS: Final[Mapping[str, tuple[str, ...]]] = {  # Monday first, as CLDR's indexes
     "ht": ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch"),
 }
-# - its time zone names too ("HNE"): Haitian Creole readers in the US get the US abbreviations
-#   ("EST"), as on every notice they receive;
-_ZONE_NAMES_FROM: Final = {"ht": "en"}
+# - Haitian Creole readers in the US get the US zone abbreviations ("EST"), as on every notice
+#   they receive (CLDR's "ht" has only "-0500");
+# - since Babel 2.19, CLDR's "fr" names the US zones only at length ("heure normale de l’Est
+#   nord-américain"): French keeps the short French names it showed before ("HNE", "HAP"),
+#   those of Canada's French, the French written on this continent, short as English's "EST";
+_ZONE_NAMES_FROM: Final = {"ht": "en", "fr": "fr_CA"}
 # - CLDR's short Korean time has the abbreviated day period ("AM 9:30"); Korean writes the wide
 #   one ("오전 9:30"), as the catalog's own examples do.
 _SHORT_TIME: Final = {"ko": "aaaa h:mm"}
@@ -145,13 +154,20 @@ def normalize_locale(tag: str | None) -> str | None:
     return base if base in LOCALES else None
 
 
+def dates_locale(locale: str) -> Locale:
+    """The Babel locale whose patterns and names a supported locale's dates and times are
+    shown with, and typed dates read with (Haiti's French for Haitian Creole, see above)."""
+    code = locale if locale in LOCALES else DEFAULT_LOCALE
+    return Locale.parse(_DATES_FROM.get(code, BABEL_LOCALE.get(code, code)))
+
+
 class Translator:
     """Translations and formatting for one locale."""
 
     def __init__(self, locale: str) -> None:
         self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
         self._catalog = _load_catalog(self.locale)
-        self.babel_locale = Locale.parse(BABEL_LOCALE.get(self.locale, self.locale))
+        self.babel_locale = dates_locale(self.locale)
         self.rtl = self.locale in RTL_LOCALES
         self._zone_locale = Locale.parse(_ZONE_NAMES_FROM.get(self.locale, self.babel_locale))
         self._short_time = _SHORT_TIME.get(self.locale, "short")

@@ -28,7 +28,7 @@ from bot.dialogs.appointment_inputs import (
     parse_day,
     parse_time,
 )
-from bot.i18n import BABEL_LOCALE, DEFAULT_LOCALE, LOCALES, OWN_MONTHS, OWN_WEEKDAYS
+from bot.i18n import LOCALES, OWN_MONTHS, OWN_WEEKDAYS, dates_locale
 
 __all__ = [
     "NO",
@@ -85,10 +85,10 @@ _POLITE_WORDS: Final = (
     "s'il", "vous", "plait", "mesi", "tanpri", "obrigado", "obrigada", "спасибо", "пожалуйста",
 )  # fmt: skip
 
-# Names people type that CLDR lacks: Haitian Creole's own (CLDR's "ht" data carries the French
-# ones, which are read too), Vietnamese weekday numbers, Portuguese short weekdays, "礼拜三".
+# Names people type that CLDR lacks: Haitian Creole's own (its dates are Haiti's French, whose
+# names are read too), Vietnamese weekday numbers, Portuguese short weekdays, "礼拜三".
 _EXTRA_WEEKDAYS: Final[Mapping[str, tuple[str, ...]]] = {
-    **OWN_WEEKDAYS,  # Haitian Creole's (CLDR's "ht" are French's)
+    **OWN_WEEKDAYS,  # Haitian Creole's, as bot/i18n.py shows them
     "vi": ("thứ 2", "thứ 3", "thứ 4", "thứ 5", "thứ 6", "thứ 7", "chủ nhật"),
     # Portuguese speakers drop "-feira" ("quarta"); CLDR has only the long names.
     "pt": ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo"),
@@ -152,8 +152,8 @@ def yes_no(text: str) -> str | None:
 
 @lru_cache(maxsize=len(LOCALES))
 def _babel(locale: str) -> Locale:
-    code = locale if locale in LOCALES else DEFAULT_LOCALE
-    return Locale.parse(BABEL_LOCALE.get(code, code))
+    # The data the assistant's own dates are shown with, so a date is read as it is shown.
+    return dates_locale(locale)
 
 
 def _table(groups: Iterable[Mapping[int, str] | Iterable[str]], start: int) -> dict[str, int]:
@@ -199,8 +199,9 @@ def month_names(locale: str) -> dict[str, int]:
 
 @lru_cache(maxsize=len(LOCALES))
 def date_order(locale: str) -> Order:
-    """The order of day, month and year in the locale's CLDR short date: ``mdy`` (en, tl),
-    ``dmy`` (es, fr, pt, ru, vi, ar, ht) or ``ymd`` (zh, ko)."""
+    """The order of day, month and year in the short date the assistant shows in the locale
+    (CLDR's, Haiti's French for Haitian Creole): ``mdy`` (en, tl), ``dmy`` (es, fr, pt, ru, vi,
+    ar, ht) or ``ymd`` (zh, ko)."""
     pattern = _babel(locale).date_formats["short"].pattern
     positions = {field: pattern.find(field) for field in "dMy"}
     ordered = "".join(sorted("dMy", key=lambda field: positions[field])).lower()

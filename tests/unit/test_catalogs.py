@@ -109,3 +109,22 @@ def test_start_up_reads_every_locales_catalog(
     finally:
         translator.cache_clear()
     assert raised.value.locale == LOCALES[-1] == "ru"
+
+
+# How each language writes a count, form by form (CLDR's categories): Spanish, French and
+# Portuguese put "de" after a whole million, Tagalog links 4, 6 and 9 with "na", Arabic has
+# its dual, its 3-10 and its 11-99, Russian its 2-4.
+@pytest.mark.parametrize(
+    ("locale", "n", "shown"),
+    [("es", 1, "1 minuto"), ("es", 0, "0 minutos"), ("es", 2, "2 minutos"),
+     ("es", 1000000, "1000000 de minutos"), ("es", 1000001, "1000001 minutos"),
+     ("fr", 0, "0 minute"), ("fr", 1, "1 minute"), ("fr", 2, "2 minutes"),
+     ("fr", 2000000, "2000000 de minutes"), ("pt", 1, "1 minuto"), ("pt", 2, "2 minutos"),
+     ("pt", 1000000, "1000000 de minutos"), ("tl", 5, "5 minuto"), ("tl", 4, "4 na minuto"),
+     ("tl", 16, "16 na minuto"), ("tl", 10, "10 minuto"), ("ar", 2, "2 دقيقتين"),
+     ("ar", 5, "5 دقائق"), ("ar", 11, "11 دقيقة"), ("ar", 100, "100 دقيقة"),
+     ("ru", 1, "1 минуту"), ("ru", 22, "22 минуты"), ("ru", 12, "12 минут"),
+     ("ru", 5, "5 минут")],
+)  # fmt: skip
+def test_each_count_takes_the_form_its_language_writes(locale: str, n: int, shown: str) -> None:
+    assert translator(locale).ngettext("{n} minute", "{n} minutes", n).format(n=n) == shown

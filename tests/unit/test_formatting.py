@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
+from babel.dates import get_timezone_name
 
 from bot.i18n import LOCALES, OWN_MONTHS, OWN_WEEKDAYS, translator
 
@@ -14,34 +17,64 @@ MOMENT = datetime(2026, 3, 4, 14, 30, tzinfo=UTC)
 NEW_YORK = "America/New_York"
 
 
-def _french_names() -> set[str]:
-    french = Locale.parse("fr")
-    names = set()
-    for width in ("wide", "abbreviated"):
-        names |= {str(n).strip(".") for n in french.months["format"][width].values()}
-        names |= {str(n).strip(".") for n in french.days["format"][width].values()}
-    return names - {"avril"}  # the same word in both languages
+def _words(shown: str) -> list[str]:
+    return shown.replace(",", " ").split()
 
 
-def test_haitian_creole_dates_use_haitian_creole_months_and_weekdays() -> None:
+@pytest.mark.parametrize("month", range(1, 13))
+def test_haitian_creole_shows_day_before_month_in_haitian_creole_words(month: int) -> None:
     t = translator("ht")
-    assert t.date(date(2026, 3, 4), "full") == "mèkredi 4 mas 2026"
-    assert t.datetime_in(MOMENT, NEW_YORK) == "mèkredi 4 mas 2026, 09:30 (EST)"
-    french = _french_names()
-    for month in range(1, 13):
-        for fmt in ("full", "long", "medium"):
-            shown = t.date(date(2026, month, 10), fmt)
-            assert OWN_MONTHS["ht"][month - 1] in shown, shown
-            assert not french & set(shown.replace(".", " ").split()), shown
+    day = date(2026, month, 24)  # 24 can be no month
+    creole_month = OWN_MONTHS["ht"][month - 1]
+    for fmt in ("full", "long", "medium"):
+        words = _words(t.date(day, fmt))
+        # Nothing but the day, the Creole month, the year and (in full) the Creole weekday: no
+        # French, English or CLDR placeholder ("M03") word.
+        assert set(words) - {"24", creole_month, "2026"} <= set(OWN_WEEKDAYS["ht"]), words
+        assert words.index("24") < words.index(creole_month) < words.index("2026"), words
+    numbers = [int(n) for n in re.findall(r"\d+", t.date(day, "short"))]
+    assert numbers[:2] == [24, month], t.date(day, "short")
+
+
+def test_haitian_creole_full_dates_start_with_the_creole_weekday() -> None:
+    t = translator("ht")
     monday = date(2026, 3, 2)
     for offset, name in enumerate(OWN_WEEKDAYS["ht"]):
-        assert t.date(monday + timedelta(days=offset), "full").startswith(f"{name} ")
+        assert _words(t.date(monday + timedelta(days=offset), "full"))[0] == name
 
 
-def test_french_keeps_its_own_names() -> None:
+def test_haitian_creole_times_use_a_24_hour_clock_and_the_us_zone_abbreviations() -> None:
+    t = translator("ht")
+    afternoon = MOMENT.replace(hour=19)  # 14:30 in New York
+    assert t.time_in(afternoon, NEW_YORK) == "14:30"
+    shown = t.datetime_in(MOMENT, NEW_YORK)
+    assert shown.startswith(t.date(MOMENT.date(), "full"))
+    assert t.time_in(MOMENT, NEW_YORK) in shown
+    assert shown.endswith("(EST)")
+    summer = MOMENT.replace(month=7)
+    assert t.datetime_in(summer, NEW_YORK).endswith("(EDT)")
+
+
+def test_french_shows_french_dates_day_before_month() -> None:
     t = translator("fr")
-    assert t.date(date(2026, 3, 4), "full") == "mercredi 4 mars 2026"
-    assert "(HNE)" in t.datetime_in(MOMENT, NEW_YORK)
+    words = _words(t.date(date(2026, 3, 4), "full"))
+    assert words[0] == "mercredi"
+    assert words.index("4") < words.index("mars") < words.index("2026"), words
+    numbers = [int(n) for n in re.findall(r"\d+", t.date(date(2026, 3, 24), "short"))]
+    assert numbers[:2] == [24, 3]
+
+
+@pytest.mark.parametrize("month", [3, 7])  # standard and daylight time
+def test_the_short_zone_name_of_french_is_north_american_frenchs_own(month: int) -> None:
+    moment = MOMENT.replace(month=month)
+    shown = translator("fr").zone_name(moment, NEW_YORK)
+    local = moment.astimezone(ZoneInfo(NEW_YORK))
+    assert shown == get_timezone_name(local, width="short", locale=Locale.parse("fr_CA"))
+    # An abbreviation ("HNE"), neither a long name, an offset nor English's "EST".
+    assert shown.isalpha(), shown
+    assert shown.isupper(), shown
+    assert shown != translator("en").zone_name(moment, NEW_YORK)
+    assert translator("fr").datetime_in(moment, NEW_YORK).endswith(f"({shown})")
 
 
 @pytest.mark.parametrize(

@@ -77,8 +77,17 @@ def test_receipt_numbers_and_zip_codes_take_any_scripts_digits() -> None:
     [("en", "mdy"), ("tl", "mdy"), ("es", "dmy"), ("fr", "dmy"), ("pt", "dmy"), ("ru", "dmy"),
      ("vi", "dmy"), ("ar", "dmy"), ("ht", "dmy"), ("zh", "ymd"), ("ko", "ymd")],
 )  # fmt: skip
-def test_the_date_order_is_the_locales_cldr_short_date(locale: str, order: str) -> None:
+def test_the_date_order_is_the_one_the_locale_shows(locale: str, order: str) -> None:
     assert date_order(locale) == order
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_reads_back_the_short_dates_the_assistant_shows_in_each_locale(locale: str) -> None:
+    # March 4 and April 3 both exist: only the order the date is shown in reads it right.
+    t = translator(locale)
+    for day in (MARCH_4, APRIL_3):
+        shown = t.date(day, "short")
+        assert local_day(shown, MONDAY, locale) == day, shown
 
 
 # The same ambiguous "4/3" is March 4 where the day comes first and April 3 in US order.
