@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.dialogs.context import Context
 
 __all__ = [
     "Choice",
@@ -60,7 +60,7 @@ class Prompt:
 
     text: str
     choices: Sequence[Choice] = ()
-    attachments: Sequence[Any] = ()  # bot.model.Attachment
+    attachments: Sequence[Any] = ()  # bot.dialogs.model.Attachment
 
 
 # --- transitions -----------------------------------------------------------------------------

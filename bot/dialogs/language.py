@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 
-from bot.context import Context
 from bot.dialogs.base import Choice, Dialog, Prompt, Step
-from bot.i18n import LANGUAGE_NAMES, LOCALES
+from bot.dialogs.context import Context
+from bot.wording.i18n import LANGUAGE_NAMES, LOCALES
 
 __all__ = ["language_dialog"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection
 
-from bot.context import Context
 from bot.dialogs.base import Choice, Dialog, Prompt, Start, Stay, Step, Transition
-from bot.i18n import N_
+from bot.dialogs.context import Context
 from bot.understanding import account_help_topic, understand
+from bot.wording.i18n import N_
 from core.accounts.links import unlink_chat
 
 __all__ = ["menu_dialog"]

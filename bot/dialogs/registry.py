@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from bot.dialogs.account_help import account_help_flows
-from bot.dialogs.appointments import appointments_dialog
+from bot.dialogs.accounts.account_help import account_help_flows
+from bot.dialogs.accounts.link_account import link_account_dialog
+from bot.dialogs.appointments.appointments import appointments_dialog
 from bot.dialogs.base import Dialog
-from bot.dialogs.case_status import case_status_dialog
+from bot.dialogs.cases.case_status import case_status_dialog
+from bot.dialogs.cases.my_cases import my_cases_dialog
 from bot.dialogs.language import language_dialog
-from bot.dialogs.link_account import link_account_dialog
 from bot.dialogs.menu import menu_dialog
-from bot.dialogs.my_cases import my_cases_dialog
 
 __all__ = ["FLOW_NAMES", "all_dialogs"]
 

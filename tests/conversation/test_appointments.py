@@ -13,13 +13,13 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.context import Context, Services
-from bot.dialogs.appointments import appointments_dialog
+from bot.dialogs.appointments.appointments import appointments_dialog
 from bot.dialogs.base import Choice, Dialog, Prompt, Start, Step, Transition
+from bot.dialogs.context import Context, Services
 from bot.dialogs.menu import menu_dialog
 from bot.dialogs.registry import FLOW_NAMES, all_dialogs
 from bot.engine import Engine
-from bot.i18n import translator
+from bot.wording.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account, AccountKind, RepresentativeGrant
 from core.accounts.otp import totp

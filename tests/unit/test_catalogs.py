@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES, translator
+from bot.wording.i18n import LOCALES, translator
 
 ROOT = Path(__file__).resolve().parents[2]
 
