@@ -38,8 +38,8 @@ from bot.dialogs.base import (
     Transition,
 )
 from bot.dialogs.context import Context, Services
+from bot.dialogs.links import open_link
 from bot.dialogs.model import Button, Incoming, Reply, Turn
-from bot.engine.links import open_link
 from bot.understanding import Understanding, understand
 from bot.wording.errors import describe_error
 from bot.wording.i18n import (
@@ -548,7 +548,7 @@ class Engine:
         await self._typed(turn, dialog, state, step, raw if step.secret else text)
 
     async def _follow_link(self, turn: _TurnState, payload: str) -> bool:
-        """A link button of a notification (``bot.engine.links``): start its flow from the menu, at
+        """A link button of a notification (``bot.dialogs.links``): start its flow from the menu, at
         any time, as the "switch" offer does. False when the payload is no link."""
         link = open_link(payload)
         if link is None or link.dialog not in self.dialogs:

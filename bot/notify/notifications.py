@@ -4,7 +4,7 @@ The language is the one the chat chose (``Conversation.locale`` of its channel a
 English. An ordinary button's payload must match the prompt its conversation is at (the engine
 checks the prompt sequence), and a push arrives between turns, so such a button would be refused
 as out of date: status changes and reminders say where to look instead. The one button a
-notification carries is a link (``bot.engine.links``), which the engine accepts at any time: the
+notification carries is a link (``bot.dialogs.links``), which the engine accepts at any time: the
 ``office_closed`` notice's "Book a new appointment" starts the booking flow for the same case.
 """
 
@@ -15,8 +15,8 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
+from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
-from bot.engine.links import book_link
 from bot.notify.reply_outbox import REPLY, reply_from_payload
 from bot.wording.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE

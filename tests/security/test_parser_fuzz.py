@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.dialogs.appointments.inputs import parse_day, parse_time
-from bot.engine.links import book_link, open_link
+from bot.dialogs.links import book_link, open_link
 from bot.wording.i18n import LOCALES
 from bot.wording.local_input import NO, YES, ascii_digits, fold, local_day, local_time, yes_no
 from core.accounts.backup_codes import (
