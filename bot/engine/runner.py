@@ -24,6 +24,19 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any, Final, Protocol
 
+from bot.dialogs.actions import (
+    G_BACK,
+    G_HELP,
+    G_LANG,
+    G_MENU,
+    G_RESTART,
+    G_SETLANG,
+    G_STAY,
+    G_SWITCH,
+    GLOBAL_PREFIX,
+    LANGUAGE,
+    ROOT,
+)
 from bot.dialogs.base import (
     Choice,
     Dialog,
@@ -65,28 +78,11 @@ __all__ = ["Engine", "EngineConfig"]
 
 logger = logging.getLogger(__name__)
 
-ROOT: Final = "menu"
 MAX_FAILURES: Final = 3
 MAX_TEXT_LENGTH: Final = 2000
 # Runs of a turn that may each stop for slow hashes (a sign-in with a rehash takes 3 runs);
 # past them, the last run hashes inline.
 MAX_HASH_ROUNDS: Final = 4
-# Global actions travel as button values with this prefix.
-G_MENU: Final = "g:menu"
-G_HELP: Final = "g:help"
-G_BACK: Final = "g:back"
-G_LANG: Final = "g:lang"
-G_RESTART: Final = "g:restart"
-G_SWITCH: Final = "g:switch"
-G_STAY: Final = "g:stay"
-G_SETLANG: Final = "g:setlang:"
-
-INTENT_DIALOGS: Final = {
-    "case_status": "case_status",
-    "link_account": "link_account",
-    "appointment": "appointments",
-    "password_reset": "account_help",
-}
 
 
 @dataclass(frozen=True)
@@ -230,6 +226,8 @@ class Engine:
                 unknown = [name for name in step.starts if name not in self.dialogs]
                 if unknown:
                     raise DialogError(f"{dialog.name}.{state.name} starts unknown {unknown}")
+        # Free text that asks for a flow (the intents the dialogs declare), for switch offers.
+        self.intents = {d.intent: d.name for d in self.dialogs.values() if d.intent is not None}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._waiters: dict[tuple[str, str], int] = {}
         self.observer: TurnObserver | None = None
@@ -606,7 +604,7 @@ class Engine:
         await self._run(turn, step.handle, value)
 
     async def _value(self, turn: _TurnState, value: str, *, pressed: bool) -> None:
-        if value.startswith("g:"):
+        if value.startswith(GLOBAL_PREFIX):
             await self._global(turn, value)
             return
         frame = turn.stack[-1]
@@ -648,8 +646,8 @@ class Engine:
     async def _offer_switch(self, turn: _TurnState, text: str) -> bool:
         ctx = turn.ctx
         understood: Understanding = understand(text, ctx.locale)
-        target = INTENT_DIALOGS.get(understood.intent)
-        if target is None or target not in self.dialogs:
+        target = self.intents.get(understood.intent)
+        if target is None:
             return False
         current = turn.stack[-1].dialog
         if target == current:
@@ -672,15 +670,9 @@ class Engine:
         turn.prompted = True
         return True
 
-    def _flow_name(self, ctx: Context, dialog: str) -> str:
-        names = {
-            "case_status": ctx._("check a case status"),
-            "link_account": ctx._("sign in to your account"),
-            "appointments": ctx._("book or manage an appointment"),
-            "account_help": ctx._("get help with your password or sign-in"),
-            "my_cases": ctx._("see your cases"),
-        }
-        return names.get(dialog, dialog)
+    def _flow_name(self, ctx: Context, name: str) -> str:
+        purpose = self.dialogs[name].purpose
+        return ctx._(purpose) if purpose is not None else name
 
     # --- global actions ---------------------------------------------------------------------
 
@@ -691,7 +683,7 @@ class Engine:
             if locale is not None:
                 turn.conversation.locale = locale
                 ctx.translator = translator(locale)
-            if turn.stack and turn.stack[-1].dialog == "language":
+            if turn.stack and turn.stack[-1].dialog == LANGUAGE:
                 turn.stack.pop()
             await self._prompt(turn)
             return
@@ -723,8 +715,8 @@ class Engine:
             await self._prompt(turn)
             return
         if action == G_LANG:
-            if turn.stack[-1].dialog != "language" and "language" in self.dialogs:
-                turn.stack.append(_Frame.new(self.dialogs["language"]))
+            if turn.stack[-1].dialog != LANGUAGE and LANGUAGE in self.dialogs:
+                turn.stack.append(_Frame.new(self.dialogs[LANGUAGE]))
             await self._prompt(turn)
             return
         if action == G_SWITCH and turn.offer:

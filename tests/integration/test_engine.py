@@ -109,7 +109,8 @@ async def _resumed(ctx: Context, result: Any) -> Transition:
 
 def _toy() -> Dialog[Toy]:
     return Dialog(
-        name="case_status",  # the name the "case_status" intent leads to, for switch offers
+        name="case_status",
+        intent="case_status",  # free text asking for a case status leads here
         states=Toy,
         initial=Toy.NUMBER,
         steps={
@@ -183,6 +184,8 @@ def _engine(uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock
         "counter": _counter(),
         "account_help": Dialog(
             name="account_help",
+            intent="password_reset",  # for switch offers
+            purpose=N_("get help with your password or sign-in"),
             states=Child,
             initial=Child.ONLY,
             steps={Child.ONLY: Step(prompt=lambda ctx: "Password help here")},

@@ -13,21 +13,29 @@ email has an account. Only a chat signed in as the account is told its own lock'
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection
-from typing import Any, Final
+from typing import Final
 
 from bot.dialogs.accounts.common import no_code_tips
-from bot.dialogs.accounts.create_account import create_account_dialog
-from bot.dialogs.accounts.forgot_password import forgot_password_dialog
-from bot.dialogs.accounts.lost_device import lost_device_dialog
-from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Replace, Stay, Step, Transition
+from bot.dialogs.base import (
+    Choice,
+    Dialog,
+    End,
+    Flow,
+    Next,
+    Prompt,
+    Replace,
+    Stay,
+    Step,
+    Transition,
+)
 from bot.dialogs.context import Context
+from bot.understanding import account_help_topic
 from bot.wording.errors import minutes_until
 from bot.wording.i18n import N_
 from core.accounts.links import get_account
 from core.accounts.lockout import FIRST_LOCKOUT, MAX_FAILURES
 
-__all__ = ["State", "account_help_dialog", "account_help_flows"]
+__all__ = ["FLOW", "State", "account_help_dialog"]
 
 FORGOT: Final = "forgot"
 LOCKED: Final = "locked"
@@ -142,7 +150,10 @@ account_help_dialog: Dialog[State] = Dialog(
     states=State,
     initial=State.CHOOSE,
     sensitive=True,
+    title=N_("Password and sign-in help"),
+    purpose=N_("get help with your password or sign-in"),
     intent="password_reset",
+    refine=account_help_topic,
     steps={
         State.CHOOSE: Step(
             prompt=_choose_prompt,
@@ -160,12 +171,4 @@ account_help_dialog: Dialog[State] = Dialog(
 )
 
 
-def account_help_flows(available: Collection[str]) -> list[Dialog[Any]]:
-    """The help and the flows it leads to, for the registry; ``available`` names the dialogs
-    registered so far (registration offers to sign in when ``link_account`` is there)."""
-    return [
-        account_help_dialog,
-        forgot_password_dialog,
-        lost_device_dialog,
-        create_account_dialog(available),
-    ]
+FLOW: Final = Flow.of(account_help_dialog)

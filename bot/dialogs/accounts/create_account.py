@@ -33,7 +33,18 @@ from bot.dialogs.accounts.common import (
     secret_enrolment_prompt,
     wait_text,
 )
-from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Replace, Stay, Step, Transition
+from bot.dialogs.base import (
+    Choice,
+    Dialog,
+    End,
+    Flow,
+    Next,
+    Prompt,
+    Replace,
+    Stay,
+    Step,
+    Transition,
+)
 from bot.dialogs.context import Context
 from bot.wording.errors import describe_error
 from bot.wording.i18n import N_
@@ -53,7 +64,9 @@ from core.errors import (
     TooManyAttempts,
 )
 
-__all__ = ["MIN_QUESTIONS", "State", "create_account_dialog"]
+__all__ = ["FLOW", "MIN_QUESTIONS", "NAME", "State", "create_account_dialog"]
+
+NAME: Final = "create_account"
 
 MIN_QUESTIONS: Final = 2
 SIGN_IN: Final = "sign_in"
@@ -429,7 +442,7 @@ def create_account_dialog(available: Collection[str]) -> Dialog[State]:
     """The registration dialog; it offers to sign in when ``link_account`` is in ``available``
     (the names of the registered dialogs)."""
     return Dialog(
-        name="create_account",
+        name=NAME,
         states=State,
         initial=State.EMAIL,
         sensitive=True,
@@ -468,3 +481,6 @@ def create_account_dialog(available: Collection[str]) -> Dialog[State]:
             State.TAKEN: _step_taken(available),
         },
     )
+
+
+FLOW: Final = Flow(NAME, create_account_dialog)

@@ -28,7 +28,7 @@ from bot.dialogs.accounts.common import (
     parse_six_digits,
     wait_text,
 )
-from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Stay, Step, Transition
+from bot.dialogs.base import Choice, Dialog, End, Flow, Next, Prompt, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.wording.i18n import N_
 from bot.wording.local_input import YES
@@ -38,7 +38,7 @@ from core.accounts.reset import check_reset_code, issue_reset_code, reset_passwo
 from core.errors import CodeExpired, CodeReused, InvalidCode, RateLimited, TooManyAttempts
 from core.ports import OutgoingMail
 
-__all__ = ["State", "forgot_password_dialog"]
+__all__ = ["FLOW", "State", "forgot_password_dialog"]
 
 
 SEND: Final = "send"
@@ -348,3 +348,6 @@ forgot_password_dialog: Dialog[State] = Dialog(
         ),
     },
 )
+
+
+FLOW: Final = Flow.of(forgot_password_dialog)

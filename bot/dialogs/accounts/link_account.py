@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Start, Stay, Step, Transition
+from bot.dialogs.base import (
+    Choice,
+    Dialog,
+    End,
+    Flow,
+    Next,
+    Prompt,
+    Start,
+    Stay,
+    Step,
+    Transition,
+)
 from bot.dialogs.context import Context
 from bot.wording.errors import minutes_until
 from bot.wording.i18n import N_
@@ -41,7 +52,9 @@ from core.errors import (
 )
 from core.ports import OutgoingMail
 
-__all__ = ["State", "link_account_dialog", "mask_email"]
+__all__ = ["FLOW", "NAME", "State", "link_account_dialog", "mask_email"]
+
+NAME: Final = "link_account"
 
 HELP_DIALOG: Final = "account_help"
 CASES_SHOWN: Final = 5
@@ -409,11 +422,14 @@ def link_account_dialog(available: Collection[str]) -> Dialog[State]:
     """The sign-in dialog; it offers the password help when ``account_help`` is in
     ``available`` (the names of the registered dialogs)."""
     return Dialog(
-        name="link_account",
+        name=NAME,
         states=State,
         initial=State.EMAIL,
         sensitive=True,
+        title=N_("Sign in"),
+        purpose=N_("sign in to your account"),
         intent="link_account",
+        signed_out_only=True,
         steps={
             State.EMAIL: Step(
                 prompt=_email_prompt,
@@ -442,3 +458,6 @@ def link_account_dialog(available: Collection[str]) -> Dialog[State]:
             State.LOCKED: _locked_step(available),
         },
     )
+
+
+FLOW: Final = Flow(NAME, link_account_dialog)

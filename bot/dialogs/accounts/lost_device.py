@@ -23,7 +23,18 @@ from bot.dialogs.accounts.common import (
     enrolment_prompt,
     no_code_tips,
 )
-from bot.dialogs.base import Choice, Dialog, End, Next, Prompt, Replace, Stay, Step, Transition
+from bot.dialogs.base import (
+    Choice,
+    Dialog,
+    End,
+    Flow,
+    Next,
+    Prompt,
+    Replace,
+    Stay,
+    Step,
+    Transition,
+)
 from bot.dialogs.context import Context
 from bot.wording.errors import describe_error
 from bot.wording.i18n import N_
@@ -43,7 +54,7 @@ from core.errors import (
     TooManyAttempts,
 )
 
-__all__ = ["State", "lost_device_dialog"]
+__all__ = ["FLOW", "State", "lost_device_dialog"]
 
 FORGOT: Final = "forgot"
 NEW_APP: Final = "new_app"
@@ -301,3 +312,6 @@ lost_device_dialog: Dialog[State] = Dialog(
         ),
     },
 )
+
+
+FLOW: Final = Flow.of(lost_device_dialog)

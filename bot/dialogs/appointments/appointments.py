@@ -19,7 +19,7 @@ starts in epoch minutes, confirmation codes (8 characters).
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Final
 
 from bot.dialogs.appointments.booking import (
     case_handle,
@@ -48,14 +48,16 @@ from bot.dialogs.appointments.common import (
     start_booking,
 )
 from bot.dialogs.appointments.manage import cancel_handle, cancel_prompt, list_handle, list_prompt
-from bot.dialogs.base import Choice, Dialog, Next, Prompt, Start, Stay, Step, Transition
+from bot.dialogs.base import Choice, Dialog, Flow, Next, Prompt, Start, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.wording.errors import describe_error
 from bot.wording.i18n import N_
 from core.appointments.models import AppointmentKind
 from core.errors import AlreadyBooked
 
-__all__ = ["Appt", "appointments_dialog"]
+__all__ = ["FLOW", "NAME", "Appt", "appointments_dialog"]
+
+NAME: Final = "appointments"
 
 
 def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
@@ -142,10 +144,12 @@ def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
         return Stay()
 
     return Dialog(
-        name="appointments",
+        name=NAME,
         states=Appt,
         initial=Appt.START,
         sensitive=True,
+        title=N_("Appointments"),
+        purpose=N_("book or manage an appointment"),
         intent="appointment",
         steps={
             Appt.START: Step(
@@ -234,3 +238,6 @@ def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
             ),
         },
     )
+
+
+FLOW: Final = Flow(NAME, appointments_dialog)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Collection
 from typing import Final
 
-from bot.dialogs.base import Choice, Dialog, Prompt, Stay, Step, Transition
+from bot.dialogs.base import Choice, Dialog, Flow, Prompt, Stay, Step, Transition
 from bot.dialogs.cases.case_view import (
     APPOINTMENTS,
     CASE_ACTIONS,
@@ -32,10 +32,11 @@ from core.cases.receipt import ReceiptNumber, find_receipt_number
 from core.cases.service import case_detail, lookup_case
 from core.errors import InvalidReceiptNumber, NotAuthorized
 
-__all__ = ["case_status_dialog", "parse_receipt"]
+__all__ = ["FLOW", "NAME", "case_status_dialog", "parse_receipt"]
 
 logger = logging.getLogger(__name__)
 
+NAME: Final = "case_status"
 ARG_RECEIPT: Final = "receipt_number"  # the dialog argument: a receipt number to look up
 VIEW: Final = "view"
 ANOTHER: Final = "another"
@@ -138,9 +139,11 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
         return Stay()
 
     return Dialog(
-        name="case_status",
+        name=NAME,
         states=CaseStatus,
         initial=CaseStatus.CHECK,
+        title=N_("Check a case status"),
+        purpose=N_("check a case status"),
         intent="case_status",
         steps={
             CaseStatus.CHECK: Step(
@@ -158,3 +161,6 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
             )
         },
     )
+
+
+FLOW: Final = Flow(NAME, case_status_dialog)

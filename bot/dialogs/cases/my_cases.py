@@ -17,7 +17,18 @@ import re
 from collections.abc import Collection
 from typing import Final
 
-from bot.dialogs.base import Choice, Dialog, Next, Prompt, Replace, Start, Stay, Step, Transition
+from bot.dialogs.base import (
+    Choice,
+    Dialog,
+    Flow,
+    Next,
+    Prompt,
+    Replace,
+    Start,
+    Stay,
+    Step,
+    Transition,
+)
 from bot.dialogs.cases.case_status import parse_receipt, requester
 from bot.dialogs.cases.case_view import (
     APPOINTMENTS,
@@ -49,7 +60,7 @@ from core.errors import (
     TooManyAttempts,
 )
 
-__all__ = ["my_cases_dialog"]
+__all__ = ["FLOW", "NAME", "my_cases_dialog"]
 
 logger = logging.getLogger(__name__)
 
@@ -284,6 +295,8 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
         states=MyCases,
         initial=MyCases.LIST,
         sensitive=True,
+        title=N_("My cases"),
+        purpose=N_("see your cases"),
         steps={
             MyCases.LIST: Step(
                 prompt=list_prompt,
@@ -321,3 +334,6 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
             ),
         },
     )
+
+
+FLOW: Final = Flow(NAME, my_cases_dialog)
