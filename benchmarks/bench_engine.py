@@ -40,10 +40,10 @@ from sqlalchemy import literal_column, select
 
 from benchmarks.bench_core import Backends
 from benchmarks.results import cores, cpu_model, write_section
-from bot.context import Services
+from bot.dialogs.context import Services
+from bot.dialogs.model import Incoming
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.model import Incoming
 from core.db import Database
 from core.demo import load_demo
 from core.statements import Prepared

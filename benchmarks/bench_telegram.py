@@ -35,8 +35,8 @@ from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from benchmarks.results import cores, cpu_model, free_port, write_section
-from bot.handlers.telegram_limiter import CasebotRateLimiter
-from bot.handlers.telegram_request import AiohttpRequest
+from bot.channels.telegram.limiter import CasebotRateLimiter
+from bot.channels.telegram.request import AiohttpRequest
 
 SECTION: Final = "Telegram sender (issue 4)"
 TOKEN: Final = "123456:bench-token-not-secret"  # noqa: S105 (a fake server's fake token)
@@ -246,7 +246,7 @@ async def run(args: argparse.Namespace) -> int:
 |---|---|---|
 | sender ceiling, limits off: {args.ceiling_messages:,} sendMessage through python-telegram-bot \
 `ExtBot` + `CasebotRateLimiter(limits_enabled=False)`, {WORKERS} concurrent senders, aiohttp \
-transport (`bot.handlers.telegram_request.AiohttpRequest`, the bot's) | \
+transport (`bot.channels.telegram.request.AiohttpRequest`, the bot's) | \
 **{pushed["aiohttp"]:,.0f} messages/s** \
 (target ≥ 1,000/s) | the fake server's own ceiling, plain aiohttp client, {WORKERS} concurrent: \
 {ceiling:,.0f} requests/s |
@@ -267,7 +267,7 @@ the gap is the cost of python-telegram-bot (request building, JSON, `Message` ob
 transport and of the limiter (which, limits off, only looks up the chat and awaits the call). \
 python-telegram-bot's default httpx transport falls well short of 1,000/s here and gets slower \
 as concurrency grows (httpcore's pool); hence the bot's own aiohttp `BaseRequest` \
-(`bot/handlers/telegram_request.py`), used for its requests and for getUpdates. It does not \
+(`bot/channels/telegram/request.py`), used for its requests and for getUpdates. It does not \
 let aiohttp read proxy settings from the environment (`trust_env`): aiohttp re-reads them on \
 every request, which measured about 900/s instead of 3,300-3,600/s on this machine.
 - Telegram allows about 30 messages/s; 10,000 messages at 30/s take 333 s, so the broadcast \

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from benchmarks.results import cores, cpu_model, write_section
-from bot.i18n import LOCALES
+from bot.wording.i18n import LOCALES
 from tests.eval.dataset import Example, folded_key, lexicon_entries, load_examples
 
 SECTION: Final = "Understanding (issue 6)"
@@ -83,7 +83,7 @@ def evaluate(examples: list[Example]) -> dict[str, Tally]:
 
 def time_calls(examples: list[Example], repeats: int) -> tuple[float, list[float]]:
     """The first call (which builds the model) and every later call, in milliseconds."""
-    import bot.understanding as understanding
+    import bot.understanding.intents as understanding
 
     understanding._model.cache_clear()
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def report(
         f" after the first; mean {mean * 1000:.0f} µs, median"
         f" {statistics.median(calls) * 1000:.0f} µs, p99 {p99 * 1000:.0f} µs, max"
         f" {max(calls) * 1000:.0f} µs. The first call builds the model from"
-        f" `bot/understanding_data/` (lexicons, fuzzy index, classifiers): {first:.0f} ms, once"
+        f" `bot/understanding/data/` (lexicons, fuzzy index, classifiers): {first:.0f} ms, once"
         " per process.",
         "",
         "How to read it:",

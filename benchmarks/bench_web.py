@@ -406,7 +406,7 @@ written by hand with aiohttp and nothing else) 0.155 / 0.337 ms a turn, about ha
 rate on both. So a server that small could meet the goal here; casebot's turn does three times \
 the work, in Python.
 - Phases grouped: the turns asked for in one pass of the event loop start back to back in the \
-next (`bot/handlers/batch.py`), and their answers are written back to back, instead of each \
+next (`bot/channels/web/batch.py`), and their answers are written back to back, instead of each \
 request's HTTP work evicting the turn's code and data from the CPU's caches: server CPU per \
 turn 0.61 -> 0.49 ms on the Intel machine.
 - Garbage collection: `casebot serve` freezes what start-up made (`gc.freeze`, \
@@ -429,7 +429,7 @@ context, translations, statuses, clock, understanding, model, and the case servi
 statuses and receipt parser) bring a turn to 1.55 million instructions, 9.7% fewer (the first \
 9 of them alone 9.1%). The rest of the turn cannot be compiled as written: SQLAlchemy's \
 declarative models (`core/conversations.py`, `core/web_sessions.py`), the generic dialog \
-classes (`bot/dialogs`), the async generators of `bot/handlers/webchat.py`. A tenth, for a C \
+classes (`bot/dialogs`), the async generators of `bot/channels/web/chat.py`. A tenth, for a C \
 build step on every install, is far from what the goal needs.
 - What 30% of the echo needs: about 40% less CPU per turn, which is about half of the \
 interpreted work, spread over every layer of the turn. Tuning and compiling give a tenth \

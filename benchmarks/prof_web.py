@@ -46,9 +46,9 @@ from benchmarks.bench_web import (
 )
 from benchmarks.results import free_port
 from bot.app import build_app
-from bot.handlers.web import create_web_app
-from bot.handlers.web_api import HUB_KEY
-from bot.handlers.webchat import WebChatHub
+from bot.channels.web.api import HUB_KEY
+from bot.channels.web.chat import WebChatHub
+from bot.channels.web.server import create_web_app
 from bot.settings import Settings
 
 Turn = tuple[tuple[str, str], str]  # ((session id, token), text)
@@ -56,7 +56,7 @@ _DOCUMENT: Final = [{f"k{i}": [i, str(i), {"x": i * 1.5}]} for i in range(300)]
 # casebot serve, its web chat turn replaced by an immediate empty answer.
 _HTTP_ALONE: Final = """
 import sys
-import bot.handlers.webchat as webchat
+import bot.channels.web.chat as webchat
 
 async def send(self, session_id, token, **_):
     return []

@@ -45,8 +45,8 @@ from benchmarks.proofs_common import (
 )
 from benchmarks.results import cores
 from bot.app import App
+from bot.dialogs.model import Incoming
 from bot.engine import Engine
-from bot.model import Incoming
 from bot.settings import Settings
 from core.accounts import passwords
 from core.accounts.models import Account, CodePurpose, EmailCode

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.context import Services
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine, EngineConfig
-from bot.mail import mailer_from_settings
+from bot.notify.mail import mailer_from_settings
 from bot.settings import Settings
 from core.accounts.totp_store import reseal_totp_secrets
 from core.clock import Clock, SystemClock

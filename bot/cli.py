@@ -3,7 +3,7 @@
 casebot serve [--host H] [--port P]    the HTTP server (web chat, API, widget)
 casebot demo                           (re)load the demo data, idempotently
 casebot understand [--lang L] TEXT     what a message asks for, as one JSON object
-casebot admin ...                      operator commands (see bot/admin_cli.py)
+casebot admin ...                      operator commands (see bot/admin/cli.py)
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
-from bot.admin_cli import add_admin_parser, run_admin
+from bot.admin.cli import add_admin_parser, run_admin
 from bot.app import App, build_app
-from bot.i18n import CatalogError, check_catalogs
 from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
+from bot.wording.i18n import CatalogError, check_catalogs
 
 __all__ = ["main"]
 
@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _run_async(app: App, args: argparse.Namespace) -> int:
     try:
         if args.command == "chat":
-            from bot.handlers.console import run_console
+            from bot.channels.console import run_console
 
             await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
             await run_console(app.build_engine(), locale=args.lang)
@@ -119,8 +119,8 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
 
 
 def _understand(text: str, lang: str | None) -> int:
-    from bot.i18n import LOCALES, normalize_locale
     from bot.understanding import understand
+    from bot.wording.i18n import LOCALES, normalize_locale
 
     hint = normalize_locale(lang)
     if lang is not None and hint is None:
@@ -158,7 +158,7 @@ def settle_start_up() -> None:
 def _serve(app: App, host: str, port: int) -> int:
     from aiohttp import web
 
-    from bot.handlers.web import PathOnlyAccessLogger, create_web_app
+    from bot.channels.web.server import PathOnlyAccessLogger, create_web_app
 
     warming: list[asyncio.Future[None]] = []
 
@@ -178,11 +178,11 @@ def _serve(app: App, host: str, port: int) -> int:
     web_app.on_startup.append(_startup)
     web_app.on_cleanup.append(_cleanup)
     # Telegram too when TELEGRAM_BOT_TOKEN is set; it starts after the database above.
-    from bot.handlers.telegram_webhook import setup_telegram
+    from bot.channels.telegram.webhook import setup_telegram
 
     setup_telegram(web_app, app)
     # The outbox dispatcher of every channel, web pushes and metrics, after Telegram.
-    from bot.handlers.notify import setup_notifications
+    from bot.channels.background import setup_notifications
 
     setup_notifications(web_app, app)
     web.run_app(

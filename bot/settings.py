@@ -45,7 +45,8 @@ class Settings:
         db_max_overflow: ``CASEBOT_DB_MAX_OVERFLOW``, connections a worker may open beyond
             them at busy times.
         trusted_proxies: ``CASEBOT_TRUSTED_PROXIES``, the addresses or networks of reverse
-            proxies whose ``X-Forwarded-For`` names the client (``bot.handlers.client_address``).
+            proxies whose ``X-Forwarded-For`` names the client
+            (``bot.channels.web.client_address``).
     """
 
     database_url: str = DEFAULT_DATABASE_URL

@@ -6,7 +6,7 @@ chat, the transcript and its files, the conversation, the sign-in link and the c
 subscriptions. Nobody can read them any more, and a transcript is personal data. It deletes at
 most ``limit`` sessions per call, so that a caller runs it as several short transactions: on
 SQLite a long one would hold the write lock every chat turn waits for. (Old rate-limit windows
-go with ``core.ratelimit.purge_expired``; ``bot/housekeeping.py`` runs both.)
+go with ``core.ratelimit.purge_expired``; ``bot/ops/housekeeping.py`` runs both.)
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Telegram's webhook delivers one chat's updates one at a time: it sends the next 
 previous one was answered (a queue per chat in the Bot API server). Several worker processes
 behind one webhook URL keep that order by storing each update here *before* answering it, and
 by handling a chat's stored updates lowest ``update_id`` first, one worker at a time per chat
-(see ``bot/handlers/telegram_inbox.py``). An update delivered again (the answer was lost, a
+(see ``bot/channels/telegram/inbox.py``). An update delivered again (the answer was lost, a
 worker died) finds its row and is recognised as a duplicate: handled once, never twice. A
 stored update is never lost: if the worker that stored it dies, another one finds the row
 still pending and handles it.

@@ -203,7 +203,7 @@ async def reset(uow: UnitOfWork, key: str) -> None:
 async def purge_expired(uow: UnitOfWork, *, before: datetime, limit: int | None = None) -> int:
     """Delete the rows whose window started before ``before`` (at most ``limit`` of them: a
     caller on SQLite deletes many in several short transactions); returns how many
-    (housekeeping, ``bot/housekeeping.py``).
+    (housekeeping, ``bot/ops/housekeeping.py``).
 
     Pass a time at least one longest window ago, or a live window would start over.
     """

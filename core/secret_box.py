@@ -43,7 +43,8 @@ __all__ = [
     "key_id",
 ]
 
-# The same text as bot.sealed's: one development key for every secret of a development setup.
+# The same text as bot.dialogs.accounts.sealed's: one development key for every secret of a
+# development setup.
 DEVELOPMENT_KEY: Final = "casebot development key: set CASEBOT_SECRET_KEY in production"
 SEALED_PREFIX: Final = "enc1:"
 _PURPOSE: Final = b"casebot/secrets-at-rest/v1\x00"
@@ -57,7 +58,7 @@ def key_id(secret_key: str) -> str:
 
 def _fernet(secret_key: str) -> Fernet:
     # A purpose label keeps this key apart from others derived from the same setting
-    # (bot.sealed derives the key of the secrets a chat keeps between turns).
+    # (bot.dialogs.accounts.sealed derives the key of the secrets a chat keeps between turns).
     digest = hashlib.sha256(_PURPOSE + secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 

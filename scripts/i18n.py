@@ -27,7 +27,14 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.i18n import BABEL_LOCALE, DEFAULT_LOCALE, DOMAIN, LANGUAGE_NAMES, LOCALES, LOCALES_DIR  # noqa: E402
+from bot.wording.i18n import (  # noqa: E402
+    BABEL_LOCALE,
+    DEFAULT_LOCALE,
+    DOMAIN,
+    LANGUAGE_NAMES,
+    LOCALES,
+    LOCALES_DIR,
+)
 
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
 WIDTH = 100

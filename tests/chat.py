@@ -8,8 +8,8 @@ assert "Case Was Approved" in chat.text
 
 from __future__ import annotations
 
+from bot.dialogs.model import Button, Incoming, Reply, Turn
 from bot.engine import Engine
-from bot.model import Button, Incoming, Reply, Turn
 
 __all__ = ["FakeChat"]
 

@@ -21,10 +21,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 import core.models  # noqa: F401
-from bot.context import Services
+from bot.channels.web.chat import WebChatConfig
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.handlers.webchat import WebChatConfig
 from bot.settings import Settings
 from core.db import Base, Database
 from core.demo import load_demo

@@ -7,8 +7,8 @@ from typing import Final
 
 from sqlalchemy import func, select
 
-from bot.dispatcher import ExternalSender, PermanentFailure
-from bot.model import Reply
+from bot.dialogs.model import Reply
+from bot.notify.dispatcher import ExternalSender, PermanentFailure
 from core.cases.models import Case
 from core.cases.service import update_status
 from core.cases.subscriptions import subscribe

@@ -12,18 +12,19 @@ Prompts and handlers receive a :class:`Context`; they never see a channel.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.dialogs.context import Context
 
 __all__ = [
     "Choice",
     "Dialog",
     "DialogError",
     "End",
+    "Flow",
     "Next",
     "Prompt",
     "Replace",
@@ -60,7 +61,7 @@ class Prompt:
 
     text: str
     choices: Sequence[Choice] = ()
-    attachments: Sequence[Any] = ()  # bot.model.Attachment
+    attachments: Sequence[Any] = ()  # bot.dialogs.model.Attachment
 
 
 # --- transitions -----------------------------------------------------------------------------
@@ -154,10 +155,19 @@ class Step:
 class Dialog(Generic[S]):
     """A dialog: its states, the first one, and a step for each.
 
+    A flow declares here, once, everything the rest of the bot needs to know about it: the
+    menu shows its ``title``, free text with its ``intent`` opens it (from the menu) or offers
+    it (elsewhere, naming it by its ``purpose``), and the registry lists it by ``name``.
+
     Attributes:
         name: stable id (persisted in conversations: never rename without a migration).
         sensitive: holds secrets or needs a signed-in user: it expires sooner when idle.
-        intent: the free-text intent that leads here (for "did you mean ...?" offers).
+        title: msgid of its button on the menu; None keeps it off the menu.
+        purpose: msgid naming what it does, as in "It sounds like you want to: {purpose}".
+        intent: the free-text intent (``bot.understanding``) that leads here.
+        refine: for free text that leads here, the name of a more precise flow the text asks
+            for, or None ("I forgot my password" opens that flow, not the help that would ask).
+        signed_out_only: its menu button shows only while the chat is signed out (sign in).
 
     Raises:
         DialogError: a state without a step, a step of another enum, an edge to a state
@@ -169,7 +179,11 @@ class Dialog(Generic[S]):
     initial: S
     steps: Mapping[S, Step]
     sensitive: bool = False
+    title: str | None = None
+    purpose: str | None = None
     intent: str | None = None
+    refine: Callable[[str], str | None] | None = None
+    signed_out_only: bool = False
 
     def __post_init__(self) -> None:
         missing = [s.name for s in self.states if s not in self.steps]
@@ -212,3 +226,23 @@ class Dialog(Generic[S]):
             out += [(state.name, target.name) for target in step.goes_to]
             out += [(state.name, f"dialog:{name}") for name in step.starts]
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A flow as the registry lists it: its name, and how its dialog is built once the name of
+    every registered flow is known (flows start one another, and a flow offers a button
+    towards another only when that one is registered).
+
+    Attributes:
+        name: the dialog's ``name``; the registry checks that ``build`` keeps it.
+        build: makes the dialog, given the names of every registered flow.
+    """
+
+    name: str
+    build: Callable[[Collection[str]], Dialog[Any]]
+
+    @classmethod
+    def of(cls, dialog: Dialog[Any]) -> Flow:
+        """A flow whose dialog does not depend on which other flows exist."""
+        return cls(dialog.name, lambda _available: dialog)

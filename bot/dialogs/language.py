@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 
-from bot.context import Context
+from bot.dialogs.actions import LANGUAGE, set_language
 from bot.dialogs.base import Choice, Dialog, Prompt, Step
-from bot.i18n import LANGUAGE_NAMES, LOCALES
+from bot.dialogs.context import Context
+from bot.wording.i18n import LANGUAGE_NAMES, LOCALES
 
 __all__ = ["language_dialog"]
 
@@ -16,12 +17,12 @@ class Language(enum.Enum):
 
 
 def _prompt(ctx: Context) -> Prompt:
-    choices = [Choice(LANGUAGE_NAMES[code], f"g:setlang:{code}") for code in LOCALES]
+    choices = [Choice(LANGUAGE_NAMES[code], set_language(code)) for code in LOCALES]
     return Prompt(ctx._("Choose your language:"), choices)
 
 
 language_dialog: Dialog[Language] = Dialog(
-    name="language",
+    name=LANGUAGE,
     states=Language,
     initial=Language.CHOOSE,
     steps={Language.CHOOSE: Step(prompt=_prompt)},

@@ -1,54 +1,45 @@
-"""The menu: what the assistant can do, in a few words, with buttons; and free text at the top."""
+"""The menu: what the assistant can do, in a few words, with buttons; and free text at the top.
+
+It is built from the registered flows (``bot.dialogs.registry``): a button for each flow with a
+title, in their order, and free text that opens the flow of the intent it asks for.
+"""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection
+from collections.abc import Sequence
+from typing import Any
 
-from bot.context import Context
+from bot.dialogs.actions import G_HELP, G_LANG, LANGUAGE, ROOT
 from bot.dialogs.base import Choice, Dialog, Prompt, Start, Stay, Step, Transition
-from bot.i18n import N_
-from bot.understanding import account_help_topic, understand
+from bot.dialogs.context import Context
+from bot.understanding import understand
+from bot.wording.i18n import N_
 from core.accounts.links import unlink_chat
 
 __all__ = ["menu_dialog"]
-
-INTENT_TO_DIALOG = {
-    "case_status": "case_status",
-    "link_account": "link_account",
-    "appointment": "appointments",
-    "password_reset": "account_help",
-}
-
-
-# Every flow the menu may open, by button or by free text.
-_STARTS = frozenset(
-    {*INTENT_TO_DIALOG.values(), "my_cases", "forgot_password", "lost_device", "create_account"}
-)
-LANGUAGE = "language"  # the language picker: always there, beside the flows
 
 
 class Menu(enum.Enum):
     MAIN = "main"
 
 
-def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
-    """The menu, offering the flows that exist in ``available``."""
+def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
+    """The menu, offering these flows (on its buttons, and to free text by their intent)."""
+    available = {flow.name for flow in flows}
+    by_intent = {flow.intent: flow for flow in flows if flow.intent is not None}
 
     async def prompt(ctx: Context) -> Prompt:
         signed_in = await ctx.account_id() is not None
-        entries = [
-            ("case_status", ctx._("Check a case status")),
-            ("my_cases", ctx._("My cases")),
-            ("appointments", ctx._("Appointments")),
-            ("link_account", None if signed_in else ctx._("Sign in")),
-            ("account_help", ctx._("Password and sign-in help")),
+        choices = [
+            Choice(ctx._(flow.title), flow.name)
+            for flow in flows
+            if flow.title is not None and not (signed_in and flow.signed_out_only)
         ]
-        choices = [Choice(label, name) for name, label in entries if label and name in available]
         if signed_in:
             choices.append(Choice(ctx._("Sign out"), "sign_out"))
-        choices.append(Choice(ctx._("Language"), "g:lang"))
-        choices.append(Choice(ctx._("Help"), "g:help"))
+        choices.append(Choice(ctx._("Language"), G_LANG))
+        choices.append(Choice(ctx._("Help"), G_HELP))
         text = ctx._("Hello! I can help you with your immigration case: check its status, "
                      "book an appointment, or get back into your account. What would you like "
                      "to do?")  # fmt: skip
@@ -56,15 +47,14 @@ def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
 
     def parse(ctx: Context, text: str) -> str:
         understood = understand(text, ctx.locale)
-        target = INTENT_TO_DIALOG.get(understood.intent)
-        if target == "account_help":
+        flow = by_intent.get(understood.intent)
+        if flow is not None:
             # "I forgot my password" goes straight there, not to a list that asks it again.
-            topic = account_help_topic(text)
-            target = topic if topic in available else target
-        if target in available:
+            refined = flow.refine(text) if flow.refine is not None else None
+            target = refined if refined in available else flow.name
             return f"{target}|{understood.receipt_number or ''}"
         if understood.intent == "language":
-            return "g:lang"
+            return G_LANG
         if understood.intent in ("greeting", "cancel"):
             return "greeting"
         raise ValueError(ctx._("Sorry, I did not understand. Please choose from the menu."))
@@ -78,14 +68,14 @@ def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
             return Stay()
         if name == "greeting":
             return Stay()
-        if name == "g:lang":  # typed, not pressed: "change language", "en español"
+        if name == G_LANG:  # typed, not pressed: "change language", "en español"
             return Start(LANGUAGE)
         if name in available:
             return Start(name, {"receipt_number": receipt} if receipt else {})
         return Stay()
 
     return Dialog(
-        name="menu",
+        name=ROOT,
         states=Menu,
         initial=Menu.MAIN,
         steps={
@@ -93,7 +83,7 @@ def menu_dialog(available: Collection[str]) -> Dialog[Menu]:
                 prompt=prompt,
                 parse=parse,
                 handle=handle,
-                starts=(*sorted(set(available) & _STARTS), LANGUAGE),
+                starts=(*sorted(available), LANGUAGE),
                 help=N_(
                     "The menu lists everything I can do. Choose a button or type what you need, "
                     'for example "check my case" or a receipt number.'

@@ -1,60 +1,72 @@
-"""Every dialog, by name. Each flow lives in its own module; this registry puts them together.
+"""Every dialog, by name: the one list of flows, from which the menu, the intents the engine
+understands and the names flows may start are all built.
+
+Each flow lives in its own module and declares there its name, its menu title, its purpose and
+its intent (``bot.dialogs.base.Dialog``). Adding a flow is that module plus one line in
+``FLOWS``; the order of ``FLOWS`` is the order of the menu's buttons.
 
 Flows start one another (sign-in in the middle of booking, password help from sign-in), and
 the engine refuses an edge to a dialog it does not know. So the names come first: each flow is
-built knowing every name that will be registered, and declares only edges towards those.
+built knowing every name that is registered, and declares only edges towards those.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
-from bot.dialogs.account_help import account_help_flows
-from bot.dialogs.appointments import appointments_dialog
-from bot.dialogs.base import Dialog
-from bot.dialogs.case_status import case_status_dialog
+from bot.dialogs.accounts import (
+    account_help,
+    create_account,
+    forgot_password,
+    link_account,
+    lost_device,
+)
+from bot.dialogs.appointments import appointments
+from bot.dialogs.base import Dialog, DialogError, Flow
+from bot.dialogs.cases import case_status, my_cases
 from bot.dialogs.language import language_dialog
-from bot.dialogs.link_account import link_account_dialog
 from bot.dialogs.menu import menu_dialog
-from bot.dialogs.my_cases import my_cases_dialog
 
-__all__ = ["FLOW_NAMES", "all_dialogs"]
+__all__ = ["FLOWS", "all_dialogs", "build_dialogs"]
 
-FLOW_NAMES: Final = frozenset(
-    {
-        "case_status",
-        "my_cases",
-        "link_account",
-        "account_help",
-        "forgot_password",
-        "lost_device",
-        "create_account",
-        "appointments",
-    }
+FLOWS: Final[tuple[Flow, ...]] = (
+    case_status.FLOW,
+    my_cases.FLOW,
+    appointments.FLOW,
+    link_account.FLOW,
+    account_help.FLOW,
+    forgot_password.FLOW,
+    lost_device.FLOW,
+    create_account.FLOW,
 )
 
 
-def all_dialogs() -> dict[str, Dialog[Any]]:
-    """The menu, the language picker and every flow.
+def build_dialogs(flows: Sequence[Flow]) -> dict[str, Dialog[Any]]:
+    """The menu, the language picker and these flows, by name.
 
     Raises:
-        DialogError: a flow's name is not the one listed in FLOW_NAMES (or one is missing).
+        DialogError: two flows share a name, a flow's dialog is not named as its flow, or one
+            takes the name of the menu or of the language picker.
     """
-    from bot.dialogs.base import DialogError
-
-    flows: list[Dialog[Any]] = [
-        case_status_dialog(FLOW_NAMES),
-        my_cases_dialog(FLOW_NAMES),
-        link_account_dialog(FLOW_NAMES),
-        *account_help_flows(FLOW_NAMES),
-        appointments_dialog(FLOW_NAMES),
-    ]
-    by_name = {dialog.name: dialog for dialog in flows}
-    if set(by_name) != FLOW_NAMES:
-        raise DialogError(f"registered flows {sorted(by_name)} differ from {sorted(FLOW_NAMES)}")
-    dialogs: dict[str, Dialog[Any]] = {
-        "menu": menu_dialog(FLOW_NAMES),
-        "language": language_dialog,
-    }
-    dialogs.update(by_name)
+    names = [flow.name for flow in flows]
+    if len(set(names)) != len(names):
+        raise DialogError(
+            f"flows registered twice: {sorted(n for n in names if names.count(n) > 1)}"
+        )
+    built = [flow.build(frozenset(names)) for flow in flows]
+    renamed = [(f.name, d.name) for f, d in zip(flows, built, strict=True) if f.name != d.name]
+    if renamed:
+        raise DialogError(f"flows whose dialog has another name: {renamed}")
+    menu = menu_dialog(built)
+    dialogs: dict[str, Dialog[Any]] = {menu.name: menu, language_dialog.name: language_dialog}
+    for dialog in built:
+        if dialog.name in dialogs:
+            raise DialogError(f"a flow may not be called {dialog.name!r}")
+        dialogs[dialog.name] = dialog
     return dialogs
+
+
+def all_dialogs() -> dict[str, Dialog[Any]]:
+    """The menu, the language picker and every registered flow (``FLOWS``)."""
+    return build_dialogs(FLOWS)

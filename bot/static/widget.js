@@ -40,7 +40,7 @@
 
   // The catalog of the widget's own labels, every locale's, from the gettext catalogs under
   // locales/: the server writes it in at the marker as it serves this file
-  // (bot/handlers/widget_labels.py), so the picker switches the labels at once with no second
+  // (bot/channels/web/widget_labels.py), so the picker switches the labels at once with no second
   // request and no build step. Its keys: locales, names (each language's own name), rtl, labels.
   var CATALOG = /*casebot:labels*/ null;
   if (!CATALOG) CATALOG = { locales: ["en"], names: { en: "English" }, rtl: [], labels: {} };

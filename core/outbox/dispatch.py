@@ -1,6 +1,6 @@
 """Sending the outbox, channel by channel: claiming due rows, recording success and failure.
 
-The dispatcher (``bot/dispatcher.py``) works in one of two ways, by channel:
+The dispatcher (``bot/notify/dispatcher.py``) works in one of two ways, by channel:
 
 - Delivered inside a transaction (the web chat: a pushed message is a row of the transcript):
   ``claim_due`` locks a batch, each message is delivered and ``mark_sent`` in the same unit of

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.handlers.widget_labels import WIDGET_LABELS
-from bot.i18n import translator
+from bot.channels.web.widget_labels import WIDGET_LABELS
+from bot.wording.i18n import translator
 from core.accounts.otp import totp
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
 

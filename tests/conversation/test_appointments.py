@@ -13,13 +13,12 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.context import Context, Services
-from bot.dialogs.appointments import appointments_dialog
-from bot.dialogs.base import Choice, Dialog, Prompt, Start, Step, Transition
-from bot.dialogs.menu import menu_dialog
-from bot.dialogs.registry import FLOW_NAMES, all_dialogs
+from bot.dialogs.appointments.appointments import appointments_dialog
+from bot.dialogs.base import Choice, Dialog, Flow, Prompt, Start, Step, Transition
+from bot.dialogs.context import Context, Services
+from bot.dialogs.registry import FLOWS, all_dialogs, build_dialogs
 from bot.engine import Engine
-from bot.i18n import translator
+from bot.wording.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account, AccountKind, RepresentativeGrant
 from core.accounts.otp import totp
@@ -311,14 +310,14 @@ def offering_engine(
     async def offer_handle(ctx: Context, value: Any) -> Transition:
         return Start("appointments", args)
 
-    dialogs = all_dialogs()
-    dialogs["case_status"] = Dialog(
+    offer = Dialog(
         name="case_status",
         states=Offer,
         initial=Offer.SHOW,
+        title="Check a case status",
         steps={Offer.SHOW: Step(offer_prompt, offer_handle, starts=("appointments",))},
     )
-    dialogs["menu"] = menu_dialog(dialogs)
+    dialogs = build_dialogs([Flow.of(offer) if f.name == offer.name else f for f in FLOWS])
     return Engine(Services(uow_factory=uow_factory, mailer=mailer, clock=clock), dialogs)
 
 
@@ -491,7 +490,7 @@ async def test_without_a_sign_in_flow_it_says_whom_to_call(
     uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock
 ) -> None:
     dialogs = all_dialogs()
-    dialogs["appointments"] = appointments_dialog(FLOW_NAMES - {"link_account"})
+    dialogs["appointments"] = appointments_dialog({flow.name for flow in FLOWS} - {"link_account"})
     engine = Engine(Services(uow_factory=uow_factory, mailer=mailer, clock=clock), dialogs)
     chat = FakeChat(engine)
     await chat.send("hi")

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.context import Context, Services
 from bot.dialogs.base import Dialog, Step
-from bot.dialogs.case_status import case_status_dialog
+from bot.dialogs.cases.case_status import case_status_dialog
+from bot.dialogs.context import Context, Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.i18n import translator
+from bot.wording.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account
 from core.cases.models import Case, Subscription

@@ -21,7 +21,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.engine import Engine
-from bot.i18n import BABEL_LOCALE, DEFAULT_LOCALE, DOMAIN, LOCALES, LOCALES_DIR, translator
+from bot.wording.i18n import BABEL_LOCALE, DEFAULT_LOCALE, DOMAIN, LOCALES, LOCALES_DIR, translator
 from core.accounts.otp import totp
 from core.appointments.models import Appointment
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET

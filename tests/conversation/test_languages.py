@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from bot.engine import Engine
-from bot.i18n import LANGUAGE_NAMES, translator
+from bot.wording.i18n import LANGUAGE_NAMES, translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account
 from core.appointments.models import Appointment

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.context import Context, Services
+from bot.dialogs.accounts.link_account import link_account_dialog, mask_email
 from bot.dialogs.base import Dialog, End, Prompt, Step, Transition
-from bot.dialogs.link_account import link_account_dialog, mask_email
+from bot.dialogs.context import Context, Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
 from core.accounts.links import account_for_chat

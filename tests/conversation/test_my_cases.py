@@ -9,12 +9,12 @@ import enum
 import pytest
 from sqlalchemy import select
 
-from bot.context import Context, Services
 from bot.dialogs.base import Dialog, End, Step, Transition
-from bot.dialogs.my_cases import my_cases_dialog
+from bot.dialogs.cases.my_cases import my_cases_dialog
+from bot.dialogs.context import Context, Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.i18n import translator
+from bot.wording.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account, AccountKind, RepresentativeGrant
 from core.cases.models import Case, Subscription

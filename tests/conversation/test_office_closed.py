@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from bot.dialogs.links import book_link, open_link
+from bot.dialogs.model import Reply
 from bot.engine import Engine
-from bot.links import book_link, open_link
-from bot.model import Reply
-from bot.notifications import render_message
+from bot.notify.notifications import render_message
 from core.admin.actions import close_day_as
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentStatus

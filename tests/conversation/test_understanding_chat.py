@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.engine import Engine
-from bot.i18n import translator
+from bot.wording.i18n import translator
 from core.conversations import Conversation
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat

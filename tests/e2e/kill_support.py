@@ -33,7 +33,7 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.handlers.telegram_webhook import SECRET_HEADER, webhook_secret
+from bot.channels.telegram.webhook import SECRET_HEADER, webhook_secret
 from tests.e2e.workers import SECRET_KEY, WEBHOOK_PATH, Worker
 from tests.telegram.fake_bot_api import FakeBotApi
 

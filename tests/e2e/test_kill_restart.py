@@ -241,7 +241,7 @@ async def test_killed_at_random_points_every_conversation_resumes_nothing_lost_o
         sent = [c.text for c in api.calls_of("sendMessage", client.chat_id) if c.ok]
         for once in ("You are signed in as", "Your appointment is booked.", "Case Was Approved"):
             assert sum(once in t for t in sent) <= 1, (client.name, once)
-    assert tally.lost_replies == []  # every Telegram answer arrived (bot/reply_outbox.py)
+    assert tally.lost_replies == []  # every Telegram answer arrived (bot/notify/reply_outbox.py)
 
 
 def client_password(client: WebClient, people: list[Person]) -> str:

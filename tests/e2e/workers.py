@@ -13,7 +13,7 @@ from typing import IO, Any, Final
 
 import aiohttp
 
-from bot.handlers.telegram_webhook import SECRET_HEADER, webhook_secret
+from bot.channels.telegram.webhook import SECRET_HEADER, webhook_secret
 
 SECRET_KEY: Final = "several-workers-test-secret-key-0123456789"
 WEBHOOK_URL: Final = "https://bot.example.test/telegram/webhook"

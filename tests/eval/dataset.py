@@ -3,7 +3,7 @@
 One file per language, ``<locale>.txt``; each line reads
 ``intent | receipt number | language | text`` with ``-`` for none (a bare receipt number has
 no language). Written the way people type in chat: short, informal, misspelled, without
-accents, mixed with English. None of it may be training data (``bot.understanding_data``).
+accents, mixed with English. None of it may be training data (``bot.understanding.data``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from bot.understanding_data import LANGUAGE_NAMES, MODULES, SHARED_CUES
-from bot.understanding_text import prepare
+from bot.understanding.data import LANGUAGE_NAMES, MODULES, SHARED_CUES
+from bot.understanding.text import prepare
 
 __all__ = [
     "EVAL_DIR",

@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-import bot.handlers.admin_api as admin_api
+import bot.admin.api as admin_api
 from bot.settings import Settings
 from core.accounts.models import Account
 from core.appointments import book_appointment

@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import App
-from bot.context import Services
+from bot.channels.background import setup_notifications
+from bot.channels.web.server import PathOnlyAccessLogger, create_web_app
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.handlers.notify import setup_notifications
-from bot.handlers.web import PathOnlyAccessLogger, create_web_app
 from bot.settings import Settings
 from core.accounts.links import link_chat
 from core.accounts.models import Account

@@ -28,13 +28,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 import core.db
-from bot.context import Services
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.webhook import SECRET_HEADER, TELEGRAM_KEY, add_webhook_route
+from bot.channels.web.openapi import openapi_document
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.handlers.telegram import TelegramChannel
-from bot.handlers.telegram_webhook import SECRET_HEADER, TELEGRAM_KEY, add_webhook_route
-from bot.handlers.web_openapi import openapi_document
-from bot.i18n import translator
+from bot.wording.i18n import translator
 from core.conversations import Conversation
 from core.db import Database
 from core.demo import load_demo

@@ -8,11 +8,11 @@ from datetime import timedelta
 from prometheus_client import CollectorRegistry
 from sqlalchemy import select, update
 
+from bot.channels.web.chat import WebChatHub
+from bot.channels.web.push import PushBus, WebChatSender
 from bot.dialogs.registry import all_dialogs
-from bot.dispatcher import LEASE, OutboxDispatcher
-from bot.handlers.webchat import WebChatHub
-from bot.handlers.webchat_push import PushBus, WebChatSender
-from bot.metrics import CasebotMetrics
+from bot.notify.dispatcher import LEASE, OutboxDispatcher
+from bot.ops.metrics import CasebotMetrics
 from core.outbox.dispatch import backoff, claim_due
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.uow import UnitOfWorkFactory
@@ -223,7 +223,7 @@ async def test_a_refusal_parks_at_once_and_a_failure_is_retried_after_the_backof
 async def test_an_address_the_channel_cannot_use_is_parked_with_the_reason(
     uow_factory: UnitOfWorkFactory, clock: FakeClock, engine: object
 ) -> None:
-    from bot.handlers.telegram_notify import TelegramSender
+    from bot.channels.telegram.sender import TelegramSender
 
     numbers = await seed_cases(uow_factory, 1, channel="telegram", chats=["not-a-chat-id"])
     await change_statuses(uow_factory, numbers, "approved")

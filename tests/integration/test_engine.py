@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.context import Context, Services
 from bot.dialogs.base import (
     Choice,
     Dialog,
@@ -25,10 +24,11 @@ from bot.dialogs.base import (
     Step,
     Transition,
 )
+from bot.dialogs.context import Context, Services
 from bot.dialogs.language import language_dialog
+from bot.dialogs.model import Incoming, Turn
 from bot.engine import AdmitHook, Engine, EngineConfig
-from bot.i18n import N_
-from bot.model import Incoming, Turn
+from bot.wording.i18n import N_
 from core import ratelimit
 from core.conversations import Conversation
 from core.ports import OutgoingMail
@@ -109,7 +109,8 @@ async def _resumed(ctx: Context, result: Any) -> Transition:
 
 def _toy() -> Dialog[Toy]:
     return Dialog(
-        name="case_status",  # the name the "case_status" intent leads to, for switch offers
+        name="case_status",
+        intent="case_status",  # free text asking for a case status leads here
         states=Toy,
         initial=Toy.NUMBER,
         steps={
@@ -183,6 +184,8 @@ def _engine(uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock
         "counter": _counter(),
         "account_help": Dialog(
             name="account_help",
+            intent="password_reset",  # for switch offers
+            purpose=N_("get help with your password or sign-in"),
             states=Child,
             initial=Child.ONLY,
             steps={Child.ONLY: Step(prompt=lambda ctx: "Password help here")},
@@ -430,7 +433,7 @@ async def test_a_secret_is_never_read_as_a_button_number_and_keeps_its_spaces(
 
 def test_a_typed_time_matches_a_label_with_cldr_spacing() -> None:
     from bot.dialogs.base import Choice
-    from bot.engine import _match_choice
+    from bot.engine.runner import _match_choice
 
     shown = [Choice("9:00\u202fAM", "a"), Choice("9:30\u202fAM", "b")]
     assert _match_choice("9:30 am", shown) == "b"

@@ -1,4 +1,4 @@
-"""Housekeeping (core/housekeeping.py, bot/housekeeping.py): web chat sessions unused past their
+"""Housekeeping (core/housekeeping.py, bot/ops/housekeeping.py): web chat sessions unused past their
 expiry go with everything kept for their chat, old rate-limit windows go, live rows stay; in
 short batches, by one worker at a time, on a schedule that survives a failed pass."""
 
@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_app
-from bot.handlers.notify import HOUSEKEEPER_KEY, setup_notifications
-from bot.handlers.web import create_web_app
-from bot.handlers.webchat import WebChatConfig
-from bot.housekeeping import RATE_LIMITS_KEPT, Housekeeper, Purged
+from bot.channels.background import HOUSEKEEPER_KEY, setup_notifications
+from bot.channels.web.chat import WebChatConfig
+from bot.channels.web.server import create_web_app
+from bot.ops.housekeeping import RATE_LIMITS_KEPT, Housekeeper, Purged
 from bot.settings import Settings
 from core import ratelimit
 from core.accounts.links import link_chat

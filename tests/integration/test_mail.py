@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from bot.mail import (
+from bot.notify.mail import (
     DEFAULT_SENDER,
     MaildirMailer,
     SmtpMailer,
@@ -428,7 +428,7 @@ async def test_nothing_secret_is_logged(
     await MaildirMailer(tmp_path / "mail").send(MAIL)
 
     logged = "\n".join(
-        record.getMessage() for record in caplog.records if record.name == "bot.mail"
+        record.getMessage() for record in caplog.records if record.name == "bot.notify.mail"
     )
     assert "example.com" in logged
     for secret in ("482913", "ana.demo", SUBJECT, "p@ss", "p%40ss"):

@@ -18,12 +18,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from bot.context import Services
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.i18n import translator
-from bot.mail import SmtpMailer
-from bot.outage import mail_not_sent
+from bot.notify.mail import SmtpMailer
+from bot.wording.i18n import translator
+from bot.wording.outage import mail_not_sent
 from core.accounts.models import CodePurpose, EmailCode, OtpMethod
 from core.accounts.service import register_account
 from core.demo import DEMO_EMAIL, DEMO_RESET_ANSWER

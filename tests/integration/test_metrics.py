@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.metrics import CasebotMetrics, funnel_moves
+from bot.ops.metrics import CasebotMetrics, funnel_moves
 from tests.chat import FakeChat
 from tests.fakes import FakeClock
 

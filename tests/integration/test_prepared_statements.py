@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.context import Services
+from bot.dialogs.context import Services
+from bot.dialogs.model import Incoming
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.model import Incoming
 from core.conversations import Conversation
 from core.db import Database
 from core.demo import load_demo

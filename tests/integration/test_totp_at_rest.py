@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import build_app
-from bot.context import Services
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
 from bot.settings import Settings

@@ -14,11 +14,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
-from bot.context import Services
+from bot.channels.background import PUSH_KEY, setup_notifications
+from bot.channels.web.server import PathOnlyAccessLogger, create_web_app
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.handlers.notify import PUSH_KEY, setup_notifications
-from bot.handlers.web import PathOnlyAccessLogger, create_web_app
 from bot.settings import Settings
 from core.db import Database
 from core.uow import UnitOfWorkFactory
@@ -120,7 +120,7 @@ async def test_a_notification_waits_in_the_transcript_for_a_closed_page(
 async def test_what_was_pushed_while_the_listener_reconnected_still_reaches_the_socket(
     postgres_db: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.handlers.webchat_push")
+    caplog.set_level(logging.INFO, logger="bot.channels.web.push")
     other_process = Database(postgres_db.url)
     try:
         async with (

@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.handlers.web_api import HUB_KEY
-from bot.model import Attachment, Button, Reply
+from bot.channels.web.api import HUB_KEY
+from bot.dialogs.model import Attachment, Button, Reply
 from core.conversations import Conversation
 from core.demo import DEMO_EMAIL
 from core.uow import UnitOfWorkFactory

@@ -1,4 +1,4 @@
-"""New web chat sessions are limited per client address (bot/handlers/client_address.py): the
+"""New web chat sessions are limited per client address (bot/channels/web/client_address.py): the
 per-session limits cannot be dodged by opening session after session."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.handlers.webchat import WebChatConfig
+from bot.channels.web.chat import WebChatConfig
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WebSession
 from tests.fakes import FakeClock

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.handlers.webchat import WebChatConfig
+from bot.channels.web.chat import WebChatConfig
 from tests.fakes import FakeClock
 from tests.integration.webchat_support import ChatSession
 

@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bot.app import build_app
-from bot.handlers.web import create_web_app
-from bot.handlers.webchat import WebChatConfig
+from bot.channels.web.chat import WebChatConfig
+from bot.channels.web.server import create_web_app
 from bot.settings import Settings
 from core.demo import load_demo
 

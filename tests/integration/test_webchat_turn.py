@@ -11,10 +11,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.context import Services
+from bot.channels.web.chat import WebChatConfig
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.handlers.webchat import WebChatConfig
 from core.db import Database
 from core.demo import DEMO_EMAIL
 from core.ports import OutgoingMail
@@ -114,7 +114,7 @@ async def test_a_turn_that_fails_keeps_the_message_and_the_apology_once(
 async def test_a_sessions_turn_lock_is_dropped_when_nobody_waits_for_it(
     client: TestClient[Any, Any],
 ) -> None:
-    from bot.handlers.web_api import HUB_KEY
+    from bot.channels.web.api import HUB_KEY
 
     chats = [await ChatSession.open(client) for _ in range(3)]
     await asyncio.gather(*(chat.send("hi") for chat in chats), chats[0].send("menu"))

@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.handlers.web import STATIC_DIR
-from bot.handlers.widget_labels import LABEL_MARKER, WIDGET_LABELS, widget_script
-from bot.i18n import LANGUAGE_NAMES, LOCALES, translator
+from bot.channels.web.server import STATIC_DIR
+from bot.channels.web.widget_labels import LABEL_MARKER, WIDGET_LABELS, widget_script
+from bot.wording.i18n import LANGUAGE_NAMES, LOCALES, translator
 from core.conversations import Conversation
 from core.uow import UnitOfWorkFactory
 from tests.integration.webchat_support import ChatSession

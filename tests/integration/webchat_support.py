@@ -7,9 +7,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.app import App
+from bot.channels.web.chat import WebChatConfig
+from bot.channels.web.server import create_web_app
 from bot.engine import Engine
-from bot.handlers.web import create_web_app
-from bot.handlers.webchat import WebChatConfig
 from bot.settings import Settings
 from core.db import Database
 from core.uow import UnitOfWorkFactory

@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from bot.handlers.widget_labels import WIDGET_LABELS
-from bot.i18n import DEFAULT_LOCALE, LOCALES, translator
+from bot.channels.web.widget_labels import WIDGET_LABELS
+from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
 from tests.conftest import ON_CI
 from tests.conversation.test_every_locale import english_pieces, translated
 

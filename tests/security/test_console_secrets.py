@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.console import run_console
 from bot.engine import Engine
-from bot.handlers.console import run_console
 from core.accounts.otp import totp
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.fakes import FakeClock

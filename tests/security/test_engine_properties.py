@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import select
 
-from bot.context import Services
 from bot.dialogs.base import DialogError
+from bot.dialogs.context import Services
+from bot.dialogs.model import Turn
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from bot.i18n import LOCALES
-from bot.model import Turn
+from bot.wording.i18n import LOCALES
 from core.accounts.links import link_chat, unlink_chat
 from core.accounts.otp import totp
 from core.accounts.service import find_account_by_email

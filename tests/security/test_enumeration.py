@@ -28,7 +28,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from bot.context import Services
+from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
 from core.accounts.passwords import DUMMY_HASH, verify_password_async

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.web.server import AccessLogScrubber
 from bot.engine import Engine
-from bot.handlers.telegram import TelegramChannel
-from bot.handlers.web import AccessLogScrubber
 from core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.integration.webchat_support import ChatSession
 

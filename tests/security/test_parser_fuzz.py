@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.dialogs.appointment_inputs import parse_day, parse_time
-from bot.i18n import LOCALES
-from bot.links import book_link, open_link
-from bot.local_input import NO, YES, ascii_digits, fold, local_day, local_time, yes_no
+from bot.dialogs.appointments.inputs import parse_day, parse_time
+from bot.dialogs.links import book_link, open_link
+from bot.wording.i18n import LOCALES
+from bot.wording.local_input import NO, YES, ascii_digits, fold, local_day, local_time, yes_no
 from core.accounts.backup_codes import (
     format_backup_code,
     generate_backup_code,

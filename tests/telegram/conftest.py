@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from telegram import Update
 from telegram.ext import BaseRateLimiter, ContextTypes, TypeHandler
 
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.webhook import SECRET_HEADER, TELEGRAM_KEY, add_webhook_route
 from bot.engine import Engine
-from bot.handlers.telegram import TelegramChannel
-from bot.handlers.telegram_webhook import SECRET_HEADER, TELEGRAM_KEY, add_webhook_route
 from core.db import Database
 from tests.telegram.fake_bot_api import Call, FakeBotApi
 

@@ -18,10 +18,10 @@ from typing import Any, Final
 import pytest
 from sqlalchemy import select
 
-from bot.dispatcher import OutboxDispatcher
+from bot.channels.telegram.limiter import CasebotRateLimiter
+from bot.channels.telegram.sender import TelegramSender
 from bot.engine import Engine
-from bot.handlers.telegram_limiter import CasebotRateLimiter
-from bot.handlers.telegram_notify import TelegramSender
+from bot.notify.dispatcher import OutboxDispatcher
 from core.demo import DEMO_EMAIL
 from core.outbox.dispatch import backoff
 from core.outbox.models import OutboxMessage, OutboxStatus

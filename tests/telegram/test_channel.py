@@ -8,18 +8,18 @@ import logging
 
 import pytest
 
-from bot.engine import Engine
-from bot.handlers.telegram import api_urls, to_incoming
-from bot.handlers.telegram_limiter import CasebotRateLimiter
-from bot.handlers.telegram_logging import REDACTED
-from bot.handlers.telegram_render import keyboard, split_text
-from bot.handlers.telegram_webhook import (
+from bot.channels.telegram.channel import api_urls, to_incoming
+from bot.channels.telegram.limiter import CasebotRateLimiter
+from bot.channels.telegram.redaction import REDACTED
+from bot.channels.telegram.render import keyboard, split_text
+from bot.channels.telegram.webhook import (
     SECRET_HEADER,
     webhook_path,
     webhook_secret,
 )
-from bot.i18n import LOCALES, translator
-from bot.model import Attachment, Button, Reply
+from bot.dialogs.model import Attachment, Button, Reply
+from bot.engine import Engine
+from bot.wording.i18n import LOCALES, translator
 from core.accounts.otp import totp
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.fakes import FakeClock

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from telegram import Update
 
-from bot.handlers.telegram_inbox import TelegramInbox
+from bot.channels.telegram.inbox import TelegramInbox
 from core.inbox import DUPLICATE, HANDLED, LATE, InboxUpdate, pending_count, store_update
 from core.uow import UnitOfWorkFactory
 from tests.fakes import FakeClock

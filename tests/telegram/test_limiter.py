@@ -20,7 +20,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
-from bot.handlers.telegram_limiter import CasebotRateLimiter, chat_key, counts_as_message
+from bot.channels.telegram.limiter import CasebotRateLimiter, chat_key, counts_as_message
 
 T = TypeVar("T")
 EPS = 1e-6

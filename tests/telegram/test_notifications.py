@@ -9,9 +9,9 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
-from bot.dispatcher import OutboxDispatcher
-from bot.handlers.telegram_notify import TelegramSender
-from bot.i18n import translator
+from bot.channels.telegram.sender import TelegramSender
+from bot.notify.dispatcher import OutboxDispatcher
+from bot.wording.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account
 from core.appointments.models import Appointment, AppointmentKind, AppointmentStatus, Office

@@ -12,7 +12,7 @@ from telegram.ext import ExtBot
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.handlers.telegram_request import AiohttpRequest
+from bot.channels.telegram.request import AiohttpRequest
 from tests.telegram.conftest import TOKEN
 from tests.telegram.fake_bot_api import FakeBotApi
 

@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
-from bot.handlers.telegram_webhook import SECRET_HEADER, setup_telegram, webhook_secret
-from bot.handlers.web import create_web_app
+from bot.channels.telegram.webhook import SECRET_HEADER, setup_telegram, webhook_secret
+from bot.channels.web.server import create_web_app
 from bot.settings import Settings
 from tests.telegram.conftest import CHAT, TOKEN
 from tests.telegram.fake_bot_api import FakeBotApi

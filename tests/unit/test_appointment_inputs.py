@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot.dialogs.appointment_inputs import (
+from bot.dialogs.appointments.inputs import (
     from_minutes,
     parse_day,
     parse_time,

@@ -1,4 +1,4 @@
-"""Work asked for in one pass of the event loop runs back to back (``bot.handlers.batch``)."""
+"""Work asked for in one pass of the event loop runs back to back (``bot.channels.web.batch``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.handlers.batch import Batch
+from bot.channels.web.batch import Batch
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from icalendar import Calendar, Event
 
-from bot.calendar import PRODID, appointment_ics
+from bot.dialogs.appointments.calendar import PRODID, appointment_ics
 from core.appointments.models import Appointment, AppointmentKind, AppointmentStatus, Office
 from core.appointments.rules import CalendarEvent, calendar_event
 

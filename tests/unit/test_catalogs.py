@@ -16,8 +16,15 @@ from types import ModuleType
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import i18n
-from bot.i18n import LOCALES, LOCALES_DIR, CatalogError, Translator, check_catalogs, translator
+from bot.wording import i18n
+from bot.wording.i18n import (
+    LOCALES,
+    LOCALES_DIR,
+    CatalogError,
+    Translator,
+    check_catalogs,
+    translator,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Who a request counts against (bot/handlers/client_address.py): the peer, or behind a trusted
+"""Who a request counts against (bot/channels/web/client_address.py): the peer, or behind a trusted
 proxy the address it forwarded for; never a header a client wrote itself."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from bot.handlers.client_address import client_key
+from bot.channels.web.client_address import client_key
 
 PROXIES = (ip_network("127.0.0.1/32"), ip_network("10.0.0.0/8"), ip_network("fd00::/8"))
 

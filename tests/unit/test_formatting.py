@@ -10,7 +10,7 @@ import pytest
 from babel import Locale
 from babel.dates import get_timezone_name
 
-from bot.i18n import LOCALES, OWN_MONTHS, OWN_WEEKDAYS, translator
+from bot.wording.i18n import LOCALES, OWN_MONTHS, OWN_WEEKDAYS, translator
 
 # A Wednesday in March, 14:30 UTC: 9:30 in New York (EST).
 MOMENT = datetime(2026, 3, 4, 14, 30, tzinfo=UTC)

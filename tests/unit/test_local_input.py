@@ -8,8 +8,8 @@ from datetime import date, time
 
 import pytest
 
-from bot.i18n import LOCALES, translator
-from bot.local_input import (
+from bot.wording.i18n import LOCALES, translator
+from bot.wording.local_input import (
     NO,
     NO_WORDS,
     YES,

@@ -13,7 +13,7 @@ import qrcode
 import qrcode.constants
 import zxingcpp
 
-from bot.qr import QR_BORDER_MODULES, QR_MODULE_PIXELS, qr_png
+from bot.dialogs.accounts.qr import QR_BORDER_MODULES, QR_MODULE_PIXELS, qr_png
 from core.accounts.otp import provisioning_uri
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

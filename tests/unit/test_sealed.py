@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.sealed import open_sealed, seal
+from bot.dialogs.accounts.sealed import open_sealed, seal
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 KEY = "k" * 32

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from bot.i18n import translator
-from bot.statuses import (
+from bot.wording.i18n import translator
+from bot.wording.statuses import (
     NEXT_STEP_WORDING,
     STATUS_WORDING,
     case_text,

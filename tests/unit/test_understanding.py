@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import LOCALES
-from bot.understanding import INTENTS, _read, account_help_topic, understand
-from bot.understanding_cues import parse_cues, undrawn
-from bot.understanding_fuzzy import FuzzyIndex, osa_distance
-from bot.understanding_text import fold, prepare
+from bot.understanding import INTENTS, account_help_topic, understand
+from bot.understanding.cues import parse_cues, undrawn
+from bot.understanding.fuzzy import FuzzyIndex, osa_distance
+from bot.understanding.intents import _read
+from bot.understanding.text import fold, prepare
+from bot.wording.i18n import LOCALES
 from core.cases.receipt import PREFIXES, find_receipt_number
 
 

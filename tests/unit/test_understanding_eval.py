@@ -6,9 +6,9 @@ from collections import defaultdict
 
 import pytest
 
-from bot.i18n import LOCALES
 from bot.understanding import INTENTS, understand
-from bot.understanding_data import MODULES
+from bot.understanding.data import MODULES
+from bot.wording.i18n import LOCALES
 from tests.eval.dataset import (
     Example,
     folded_key,

@@ -1,0 +1,89 @@
+"""What ``casebot serve`` runs beside its routes: the outbox dispatcher of every channel, the
+web chat's push listener, the metrics of the engine, the dispatcher and the inbox, and the
+housekeeping that deletes expired rows (``bot.ops.housekeeping``).
+
+Every worker runs all of it. On PostgreSQL with several workers: every worker dispatches web
+chat notifications (claimed with SKIP LOCKED, delivered exactly once in a transaction) and
+listens for pushes to the WebSockets it holds; one worker at a time sends Telegram
+notifications (the sender lock), and the others take over when it stops or dies.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+
+from bot.app import App
+from bot.channels.telegram.webhook import TELEGRAM_KEY
+from bot.channels.web.api import HUB_KEY
+from bot.channels.web.push import PushBus, WebChatSender
+from bot.dialogs.registry import all_dialogs
+from bot.notify.dispatcher import INTERVAL, OutboxDispatcher, Sender
+from bot.ops.housekeeping import Housekeeper
+from bot.ops.metrics import CasebotMetrics
+
+__all__ = ["DISPATCHER_KEY", "HOUSEKEEPER_KEY", "METRICS_KEY", "PUSH_KEY", "setup_notifications"]
+
+METRICS_KEY: Final = web.AppKey("casebot_metrics", CasebotMetrics)
+DISPATCHER_KEY: Final = web.AppKey("outbox_dispatcher", OutboxDispatcher)
+PUSH_KEY: Final = web.AppKey("webchat_push", PushBus)
+HOUSEKEEPER_KEY: Final = web.AppKey("housekeeper", Housekeeper)
+
+
+def setup_notifications(
+    web_app: web.Application, app: App, *, dispatch: bool = True, interval: float | None = None
+) -> OutboxDispatcher:
+    """Wire the dispatcher, the push listener and the metrics into the web app; they start
+    with it (after the database and the Telegram channel, registered before this) and stop
+    first when it stops.
+
+    Args:
+        web_app: the app of ``bot.channels.web.server.create_web_app`` (Telegram's route added, if
+            any, by ``setup_telegram``).
+        app: the composed application.
+        dispatch: run the dispatcher's loops (False: only listen for pushes, as a worker that
+            leaves sending to the others).
+        interval: seconds between the dispatcher's passes (None: its default).
+    """
+    hub = web_app[HUB_KEY]
+    metrics = CasebotMetrics(hub.metrics.registry, all_dialogs())
+    hub.engine.observer = metrics
+    bus = PushBus(hub, app.db)
+    senders: list[Sender] = [WebChatSender(bus)]
+    telegram = web_app.get(TELEGRAM_KEY)
+    if telegram is not None:
+        from bot.channels.telegram.sender import TelegramSender
+
+        senders.append(TelegramSender(telegram))
+        telegram.engine.observer = metrics
+        if telegram.inbox is not None:
+            telegram.inbox.metrics = metrics
+    dispatcher = OutboxDispatcher(
+        app.uow_factory,
+        app.clock,
+        senders,
+        metrics=metrics,
+        interval=interval if interval is not None else INTERVAL,
+    )
+    web_app[METRICS_KEY] = metrics
+    web_app[DISPATCHER_KEY] = dispatcher
+    web_app[PUSH_KEY] = bus
+    housekeeper = Housekeeper(app.uow_factory, hub.config.idle_expiry)
+    web_app[HOUSEKEEPER_KEY] = housekeeper
+
+    async def start(_web_app: web.Application) -> None:
+        await bus.start()
+        if dispatch:
+            dispatcher.start()
+        housekeeper.start()
+
+    async def stop(_web_app: web.Application) -> None:
+        await housekeeper.stop()
+        await dispatcher.stop()
+        await bus.stop()
+
+    web_app.on_startup.append(start)
+    # First on shutdown: no notification is half-sent while the Telegram channel stops.
+    web_app.on_shutdown.insert(0, stop)
+    return dispatcher

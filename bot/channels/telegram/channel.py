@@ -1,0 +1,441 @@
+"""The Telegram channel: python-telegram-bot around the engine, translating and nothing more.
+
+An ``Update`` becomes an ``Incoming``; a ``Turn`` becomes messages with inline keyboards, photos
+and documents. Every callback query is answered and the pressed keyboard removed; a typing
+indicator runs while the turn works; a message that carried a secret is deleted. Duplicates
+are dropped by the engine (``update_id``). Updates of different chats run concurrently, one
+chat's in the order they came (``ChatOrderedUpdates``). Sending limits are the rate limiter's.
+A turn's replies are kept in the outbox in the turn's own transaction and marked sent one by
+one, so a crash or a Bot API outage delays them instead of losing them
+(``bot/notify/reply_outbox.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from datetime import timedelta
+from typing import Any, Final
+
+from telegram import BotCommand, InputFile, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot.channels.telegram.inbox import TelegramInbox
+from bot.channels.telegram.redaction import TokenRedaction, quiet_http_loggers
+from bot.channels.telegram.render import keyboard, split_text
+from bot.channels.telegram.request import AiohttpRequest
+from bot.dialogs.model import Incoming, Reply, Turn
+from bot.engine import Engine
+from bot.notify.dispatcher import worker_name
+from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
+from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
+from core.outage import is_database_unavailable
+from core.uow import UnitOfWork
+
+__all__ = ["CHANNEL", "ChatOrderedUpdates", "TelegramChannel", "api_urls", "default_rate_limiter"]
+
+logger = logging.getLogger(__name__)
+
+CHANNEL: Final = "telegram"
+COMMANDS: Final = ("start", "menu", "help", "language")
+# Telegram shows "typing..." for about 5 seconds; renew it a little sooner.
+TYPING_EVERY: Final = 4.0
+ALLOWED_UPDATES: Final = ("message", "callback_query")
+
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+def api_urls(api_url: str | None) -> tuple[str, str]:
+    """``base_url`` and ``base_file_url`` for a Bot API server.
+
+    ``CASEBOT_TELEGRAM_API_URL`` may name the server (``http://localhost:8081``) or its bot
+    prefix (``http://localhost:8081/bot``); the token is appended by the library.
+    """
+    if api_url is None:
+        return "https://api.telegram.org/bot", "https://api.telegram.org/file/bot"
+    root = api_url.rstrip("/").removesuffix("/bot")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def default_rate_limiter() -> BaseRateLimiter[Any] | None:
+    """casebot's limiter (Telegram's 30/s, 1/s per chat, 20/min per group, 429 handling) when
+    it is installed, else None (PTB then sends without limits)."""
+    try:
+        module = importlib.import_module("bot.channels.telegram.limiter")
+    except ImportError:
+        logger.warning("no Telegram rate limiter: messages are sent without limits")
+        return None
+    limiter: BaseRateLimiter[Any] = module.CasebotRateLimiter()
+    return limiter
+
+
+class ChatOrderedUpdates(BaseUpdateProcessor):
+    """Runs updates concurrently, but one chat's one after another, in arrival order.
+
+    The lock is taken before anything awaits, so updates that the Application started in
+    order queue for it in order (asyncio locks are FIFO).
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        key = chat.id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+class TelegramChannel:
+    """The bot: builds the Application at once (bad settings fail here), runs it on demand.
+
+    Args:
+        engine: the dialog engine.
+        token: the bot token (``TELEGRAM_BOT_TOKEN``).
+        api_url: ``CASEBOT_TELEGRAM_API_URL``, a local Bot API server; None for Telegram's.
+        webhook_url: set for webhook mode (updates come through ``feed``); None to poll.
+        webhook_secret: the ``secret_token`` given to ``setWebhook`` (webhook mode).
+        rate_limiter: the outgoing limiter; None sends without limits.
+        poll_timeout: seconds one ``getUpdates`` long poll waits.
+
+    Raises:
+        ValueError: no token, or webhook mode without a secret.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        token: str,
+        *,
+        api_url: str | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        rate_limiter: BaseRateLimiter[Any] | None = None,
+        poll_timeout: float = 10.0,
+    ) -> None:
+        if not token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is empty")
+        if webhook_url is not None and not webhook_secret:
+            raise ValueError("webhook mode needs a secret token")
+        self.engine = engine
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.poll_timeout = poll_timeout
+        self.redaction = TokenRedaction(token)
+        # The name on the outbox rows of this process's replies (see bot/notify/reply_outbox.py).
+        self.worker = f"{worker_name()}:replies"
+        quiet_http_loggers()  # before the Bot is built: at DEBUG it logs its URL, token inside
+        base_url, base_file_url = api_urls(api_url)
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .base_file_url(base_file_url)
+            .concurrent_updates(ChatOrderedUpdates())
+            .request(AiohttpRequest())
+            .get_updates_request(
+                AiohttpRequest(connection_pool_size=1, read_timeout=poll_timeout + 5)
+            )
+        )
+        if rate_limiter is not None:
+            builder = builder.rate_limiter(rate_limiter)
+        if webhook_url is not None:
+            builder = builder.updater(None)
+        self.application: TelegramApp = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        # Webhook mode: updates are stored, then handled in order per chat by whichever worker
+        # (see telegram_inbox.py); several workers may share one webhook URL.
+        self.inbox: TelegramInbox | None = None
+        if webhook_url is not None:
+            self.inbox = TelegramInbox(self.application, engine.services.uow_factory)
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, set the command menus, then poll or register the webhook.
+
+        Raises:
+            telegram.error.TelegramError: the Bot API refused (a wrong token: InvalidToken).
+        """
+        self.redaction.install()
+        quiet_http_loggers()
+        app = self.application
+        await app.initialize()
+        await self._set_commands()
+        await app.start()
+        if self.webhook_url is None:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                timeout=timedelta(seconds=self.poll_timeout), allowed_updates=list(ALLOWED_UPDATES)
+            )
+            logger.info("Telegram: polling as @%s", app.bot.username)
+        else:
+            await app.bot.set_webhook(
+                self.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+            logger.info("Telegram: webhook set for @%s", app.bot.username)
+            if self.inbox is not None:
+                self.inbox.start()
+
+    async def stop(self) -> None:
+        """Stop polling, finish the updates in hand, close the connections."""
+        app = self.application
+        try:
+            if self.inbox is not None:
+                await self.inbox.stop()
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        finally:
+            self.redaction.uninstall()
+
+    async def feed(self, data: dict[str, Any]) -> bool:
+        """Take one update received by the webhook (into the inbox, in webhook mode; else onto
+        the Application's queue); False when the bot is not running (the caller answers an
+        error and Telegram delivers it again).
+
+        Raises:
+            ValueError: the data is not an update.
+        """
+        if self.inbox is not None:
+            return await self.inbox.receive(data)
+        if not self.application.running:
+            return False
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
+        await self.application.update_queue.put(update)
+        return True
+
+    async def _set_commands(self) -> None:
+        bot = self.application.bot
+        for locale in LOCALES:
+            _ = translator(locale)._
+            descriptions = {
+                "start": _("Start over"),
+                "menu": _("Menu"),
+                "help": _("Help"),
+                "language": _("Change language"),
+            }
+            commands = [BotCommand(name, descriptions[name]) for name in COMMANDS]
+            # The default list (no language_code) is the English one.
+            code = None if locale == DEFAULT_LOCALE else locale
+            await bot.set_my_commands(commands, language_code=code)
+
+    # --- one update -------------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        chat_id = int(incoming.chat_id)
+        query = update.callback_query
+        if query is not None:
+            # Answer at once (the button stops spinning) and take the pressed keyboard away,
+            # so old buttons do not pile up.
+            await asyncio.gather(
+                self._quietly(query.answer()),
+                self._quietly(query.edit_message_reply_markup(reply_markup=None)),
+            )
+        async with self._typing(chat_id):
+            turn, replies, kept = await self._turn(incoming, update)
+        if turn.duplicate:
+            logger.info("Telegram: update %s was handled before", update.update_id)
+            return
+        if turn.input_was_secret and update.message is not None:
+            await self._quietly(update.message.delete())
+        if turn.unavailable and self.inbox is not None and not self.inbox.defer(update.update_id):
+            return  # said once already; the inbox tries the update again (telegram_inbox.py)
+        if kept is None:  # not kept: the database is out of reach
+            for reply in replies:
+                await self.send_reply(chat_id, reply)
+            return
+        await send_kept(
+            self.engine.services.uow_factory,
+            list(zip(kept, replies, strict=True)),
+            lambda reply: self.send_reply(chat_id, reply),
+            worker=self.worker,
+            is_permanent=lambda error: isinstance(error, BadRequest | Forbidden | ChatMigrated),
+        )
+
+    async def _turn(
+        self, incoming: Incoming, update: Update
+    ) -> tuple[Turn, list[Reply], list[int] | None]:
+        """Run the turn with its replies kept in the outbox in its own transaction
+        (``bot/notify/reply_outbox.py``): a crash after its commit, or the Bot API out of
+        reach, loses none of them, and the turn's mail goes out only after that commit.
+
+        A turn that fails (undone: its apology was not kept with it) or changes its answer
+        after the commit (a code mail that could not go) has its replies kept in a transaction
+        of their own, the superseded ones withdrawn unsent; a crash just before that loses
+        those replies only.
+
+        Returns:
+            The turn, the replies to send, and their outbox rows (None: not kept, because the
+            turn could not reach the database, or keeping them could not).
+        """
+        kept: list[int] | None = None
+        kept_texts: list[str] = []
+
+        async def keep(uow: UnitOfWork, turn: Turn) -> None:
+            nonlocal kept, kept_texts
+            replies = self._with_notice(turn, update)
+            kept = await keep_replies(uow, CHANNEL, incoming.chat_id, replies, worker=self.worker)
+            kept_texts = [reply.text for reply in replies]
+
+        turn = await self.engine.handle(incoming, within=keep)
+        replies = self._with_notice(turn, update)
+        if turn.duplicate or turn.unavailable:
+            return turn, replies, None
+        if turn.failed:
+            kept = None  # written in the turn's transaction, which was undone
+        if kept is not None and kept_texts == [reply.text for reply in replies]:
+            return turn, replies, kept
+        try:
+            async with self.engine.services.uow_factory() as uow:
+                if kept is not None:
+                    await withdraw_kept(uow, kept, worker=self.worker)
+                kept = await keep_replies(
+                    uow, CHANNEL, incoming.chat_id, replies, worker=self.worker
+                )
+                await uow.commit()
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            logger.warning("Telegram: the database is unavailable; replies sent without a copy")
+            return turn, replies, None
+        return turn, replies, kept
+
+    @staticmethod
+    def _with_notice(turn: Turn, update: Update) -> list[Reply]:
+        """The turn's replies, after a notice that a typed secret was deleted from the chat."""
+        replies = list(turn.replies)
+        if turn.input_was_secret and update.message is not None:
+            _ = translator(turn.locale)._
+            replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
+        return replies
+
+    async def send_turn(self, chat_id: int, turn: Turn) -> None:
+        """Send a turn's replies in order, now (nothing kept: see ``_turn``)."""
+        for reply in turn.replies:
+            await self.send_reply(chat_id, reply)
+
+    async def send_reply(self, chat_id: int, reply: Reply) -> None:
+        """One reply: its text (split to fit, the keyboard on the last part), then its images
+        as photos and its files as documents."""
+        bot = self.application.bot
+        chunks = split_text(reply.text)
+        markup = keyboard(reply.buttons)
+        if not chunks and markup is not None:
+            chunks = ["…"]  # a keyboard needs a message to hang on
+        for n, chunk in enumerate(chunks, start=1):
+            await bot.send_message(
+                chat_id, chunk, reply_markup=markup if n == len(chunks) else None
+            )
+        for attachment in reply.attachments:
+            file = InputFile(attachment.data, filename=attachment.name)
+            if attachment.kind == "image":
+                await bot.send_photo(chat_id, file)
+            else:
+                await bot.send_document(chat_id, file)
+
+    @contextlib.asynccontextmanager
+    async def _typing(self, chat_id: int) -> AsyncIterator[None]:
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(TYPING_EVERY)
+                await self._quietly(
+                    self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
+                )
+
+        await self._quietly(self.application.bot.send_chat_action(chat_id, ChatAction.TYPING))
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @staticmethod
+    async def _quietly(call: Awaitable[Any]) -> None:
+        """A courtesy call (answer, keyboard removal, typing, deletion): its failure (a query
+        too old, a message already gone) must not cost the person their reply."""
+        try:
+            await call
+        except TelegramError as exc:
+            logger.warning("Telegram: %s failed: %s", type(exc).__name__, exc)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        logger.error("Telegram: update %s failed", update_id, exc_info=context.error)
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The engine's view of an update, or None for what the bot does not handle."""
+    user = update.effective_user
+    user_id = str(user.id) if user is not None else None
+    locale_hint = user.language_code if user is not None else None
+    query = update.callback_query
+    if query is not None:
+        if query.message is None or query.data is None:
+            return None
+        return Incoming(
+            CHANNEL,
+            str(query.message.chat.id),
+            payload=query.data,
+            user_id=user_id,
+            locale_hint=locale_hint,
+            update_id=update.update_id,
+        )
+    message = update.message
+    if message is None:
+        return None
+    text = message.text or message.caption or ""
+    if text.startswith("/"):
+        # "/start@casebot deep-link" is the command "/start".
+        text = text.split()[0].split("@")[0] if text.strip() else text
+    return Incoming(
+        CHANNEL,
+        str(message.chat.id),
+        text=text,
+        user_id=user_id,
+        locale_hint=locale_hint,
+        update_id=update.update_id,
+    )

@@ -1,0 +1,72 @@
+"""Turning the engine's replies into Telegram's shapes: message chunks and inline keyboards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.dialogs.model import Button
+
+__all__ = ["MAX_MESSAGE_LENGTH", "keyboard", "split_text"]
+
+# Telegram's limit on one message, counted in UTF-16 code units.
+MAX_MESSAGE_LENGTH: Final = 4096
+MAX_CALLBACK_BYTES: Final = 64
+# Labels this short fit two to a row on a phone.
+SHORT_LABEL: Final = 16
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """Cut a text into messages of at most ``limit`` UTF-16 units, at line breaks when it can,
+    else at spaces, else anywhere. An empty text gives no message."""
+    if _units(text) <= limit:
+        return [text] if text.strip() else []
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if _units(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        current = ""
+        while _units(line) > limit:
+            head = _cut(line, limit)
+            chunks.append(head.rstrip())
+            line = line[len(head) :].lstrip(" ")
+        current = line
+    if current.strip():
+        chunks.append(current)
+    return [chunk.rstrip("\n") for chunk in chunks]
+
+
+def _cut(line: str, limit: int) -> str:
+    """The longest head of ``line`` within ``limit``, ending at a space if there is one."""
+    end = len(line)
+    while _units(line[:end]) > limit:
+        end -= 1
+    space = line.rfind(" ", 0, end)
+    return line[: space + 1] if space > 0 else line[:end]
+
+
+def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    """One button per row, or two per row when every label is short.
+
+    Raises:
+        ValueError: a payload is longer than Telegram's 64-byte ``callback_data``.
+    """
+    if not buttons:
+        return None
+    for button in buttons:
+        if len(button.payload.encode()) > MAX_CALLBACK_BYTES:
+            raise ValueError(f"button payload over {MAX_CALLBACK_BYTES} bytes: {button.label!r}")
+    keys = [InlineKeyboardButton(b.label, callback_data=b.payload) for b in buttons]
+    per_row = 2 if len(keys) > 2 and all(len(b.label) <= SHORT_LABEL for b in buttons) else 1
+    return InlineKeyboardMarkup([keys[i : i + per_row] for i in range(0, len(keys), per_row)])

@@ -1,0 +1,129 @@
+"""Telegram on the casebot HTTP server: the webhook route, and starting the bot with the server.
+
+In webhook mode Telegram POSTs each update to the path of ``CASEBOT_WEBHOOK_URL`` with the
+secret given to ``setWebhook`` in the ``X-Telegram-Bot-Api-Secret-Token`` header; anything else
+gets a 403. An accepted update is stored in the inbox (``telegram_inbox.py``) and answered 200
+as soon as it is stored, so Telegram never waits on a turn, and several workers behind one URL
+handle each chat's updates in order. Notifications are the outbox dispatcher's
+(``bot/channels/background.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
+
+from aiohttp import web
+
+from bot.app import App
+from bot.channels.telegram.channel import TelegramChannel, default_rate_limiter
+
+__all__ = [
+    "SECRET_HEADER",
+    "TELEGRAM_KEY",
+    "add_webhook_route",
+    "setup_telegram",
+    "webhook_path",
+    "webhook_secret",
+]
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+DEFAULT_PATH: Final = "/telegram/webhook"
+TELEGRAM_KEY: Final = web.AppKey("telegram_channel", TelegramChannel)
+
+
+def webhook_path(url: str) -> str:
+    """The route path of a webhook URL (``/telegram/webhook`` when it names none)."""
+    path = urlsplit(url).path
+    return path if path not in ("", "/") else DEFAULT_PATH
+
+
+def webhook_url(url: str) -> str:
+    """The URL given to ``setWebhook``: with the default path when it names none."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=webhook_path(url)))
+
+
+def webhook_secret(secret_key: str | None) -> str:
+    """The webhook's secret token: derived from ``CASEBOT_SECRET_KEY`` (so every process behind
+    a load balancer agrees), or random for this start when there is none. Hex digits only, as
+    Telegram allows ``A-Z a-z 0-9 _ -``."""
+    if secret_key is None:
+        return secrets.token_hex(32)
+    digest = hmac.new(secret_key.encode(), b"casebot telegram webhook", hashlib.sha256)
+    return digest.hexdigest()
+
+
+def add_webhook_route(web_app: web.Application, path: str, secret: str) -> None:
+    """POST ``path``: check the secret header, queue the update for ``web_app[TELEGRAM_KEY]``."""
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            logger.warning("Telegram webhook: refused a request without the right secret")
+            return web.json_response(
+                {"error": {"code": "forbidden", "message": "wrong secret token"}}, status=403
+            )
+        try:
+            data = await request.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.json_response(
+                {"error": {"code": "bad_update", "message": "not a Telegram update"}}, status=400
+            )
+        try:
+            fed = await request.app[TELEGRAM_KEY].feed(data)
+        except ValueError:
+            fed = None
+        if fed is None:
+            return web.json_response(
+                {"error": {"code": "bad_update", "message": "not a Telegram update"}}, status=400
+            )
+        if not fed:
+            return web.json_response(
+                {"error": {"code": "not_ready", "message": "the bot is starting"}}, status=503
+            )
+        return web.Response(status=200)
+
+    web_app.router.add_post(path, receive)
+
+
+def setup_telegram(web_app: web.Application, app: App) -> None:
+    """Run Telegram with the HTTP server when ``TELEGRAM_BOT_TOKEN`` is set: polling, or the
+    webhook route when ``CASEBOT_WEBHOOK_URL`` is. Register it after the database start-up, so
+    no update is handled before the schema is there."""
+    settings = app.settings
+    token = settings.telegram_token
+    if token is None:
+        return
+    url = webhook_url(settings.webhook_url) if settings.webhook_url else None
+    secret = webhook_secret(settings.secret_key) if url else None
+    channel = TelegramChannel(
+        app.build_engine(),
+        token,
+        api_url=settings.telegram_api_url,
+        webhook_url=url,
+        webhook_secret=secret,
+        rate_limiter=default_rate_limiter(),
+    )
+    web_app[TELEGRAM_KEY] = channel
+    if url is not None and secret is not None:
+        add_webhook_route(web_app, webhook_path(url), secret)
+
+    async def start(_web_app: web.Application) -> None:
+        await channel.start()
+
+    async def stop(_web_app: web.Application) -> None:
+        # on_shutdown runs before on_cleanup closes the database.
+        await channel.stop()
+
+    web_app.on_startup.append(start)
+    web_app.on_shutdown.append(stop)

@@ -1,0 +1,480 @@
+"""The web chat channel: sessions, turns, the transcript and pushed messages.
+
+The channel only translates: a JSON body becomes an ``Incoming`` for the engine, a ``Reply``
+becomes a message object. Every message (the person's and the assistant's) is kept in the
+session's transcript first, then sent to the browser's open WebSockets, so a page that reloads
+or loses its connection replays what it missed with ``after=ID``.
+
+``WebChatHub.push`` is the in-process way to send a message that is not an answer (an outbox
+notification): it is stored and delivered like a reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any, Final
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from bot.channels.web.batch import Batch
+from bot.channels.web.client_address import Network
+from bot.dialogs.model import Incoming, Reply, Turn
+from bot.engine import Engine
+from core import ratelimit
+from core.errors import RateLimited
+from core.uow import UnitOfWork, UnitOfWorkFactory
+from core.web_sessions import (
+    MASKED_SECRET,
+    WEB_CHANNEL,
+    StoredAttachment,
+    TranscriptMessage,
+    WebMessage,
+    WebSession,
+    WebSessionNotFound,
+    add_message,
+    authenticate_session,
+    find_attachment,
+    last_asked_secret,
+    last_buttons,
+    list_messages,
+    start_session,
+)
+
+__all__ = ["CHANNEL", "MessageView", "WebChatConfig", "WebChatHub", "WebMetrics", "store_reply"]
+
+logger = logging.getLogger(__name__)
+
+CHANNEL: Final = WEB_CHANNEL
+
+
+@dataclass(frozen=True)
+class WebChatConfig:
+    """The limits of the web chat API.
+
+    Attributes:
+        rate_limit: messages one session may send per ``rate_window``.
+        idle_expiry: a session unused this long is refused; the browser starts a new one.
+        max_body_bytes: the largest request body.
+        origins: pages allowed to embed the chat besides the server's own (None: any port of
+            http://localhost and http://127.0.0.1; ``*`` in it: any).
+        new_sessions_per_client: sessions one client (an address; see
+            ``bot.channels.web.client_address``) may open per ``rate_window``.
+        trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client.
+    """
+
+    rate_limit: int = 30
+    rate_window: timedelta = timedelta(minutes=1)
+    idle_expiry: timedelta = timedelta(hours=24)
+    max_body_bytes: int = 8 * 1024
+    origins: tuple[str, ...] | None = None
+    new_sessions_per_client: int = 10
+    trusted_proxies: tuple[Network, ...] = ()
+
+
+class WebMetrics:
+    """Prometheus metrics of one web app, in its own registry (tests build many apps)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.turns = Counter(
+            "casebot_webchat_turns",
+            "Turns handled through the web chat API",
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "casebot_http_errors",
+            "HTTP error responses, by error code",
+            ["code"],
+            registry=self.registry,
+        )
+        self.turn_seconds = Histogram(
+            "casebot_webchat_turn_seconds",
+            "Time to handle one web chat turn (engine and transcript)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """One transcript message as the API shows it (see ``to_json``)."""
+
+    id: int
+    sender: str
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[tuple[str, str, str], ...] = ()  # (id, kind, name)
+    secret_input: bool = False
+
+    @classmethod
+    def of(cls, message: WebMessage | TranscriptMessage) -> MessageView:
+        return cls(
+            id=message.id,
+            sender=message.sender,
+            text=message.text,
+            buttons=tuple((label, payload) for label, payload in message.buttons),
+            attachments=tuple((a_id, kind, name) for a_id, kind, name in message.attachments),
+            secret_input=message.secret_input,
+        )
+
+    def to_json(self, session_id: str, token: str) -> dict[str, Any]:
+        """The message object; attachment URLs carry the token (an <img> sends no header)."""
+        return {
+            "id": self.id,
+            "from": self.sender,
+            "text": self.text,
+            "buttons": [{"label": label, "payload": payload} for label, payload in self.buttons],
+            "attachments": [
+                {
+                    "kind": kind,
+                    "name": name,
+                    "url": f"/api/chat/sessions/{session_id}/attachments/{a_id}?token={token}",
+                }
+                for a_id, kind, name in self.attachments
+            ],
+            "secret_input": self.secret_input,
+        }
+
+
+@dataclass
+class _Socket:
+    ws: web.WebSocketResponse
+    token: str
+
+
+@dataclass
+class WebChatHub:
+    """Runs web chat sessions over the engine and delivers their messages.
+
+    Args:
+        engine: the dialog engine.
+        uow_factory: units of work on the same database.
+        config: limits.
+        metrics: where turns are counted and timed.
+    """
+
+    engine: Engine
+    uow_factory: UnitOfWorkFactory
+    config: WebChatConfig = field(default_factory=WebChatConfig)
+    metrics: WebMetrics = field(default_factory=WebMetrics)
+    _sockets: dict[str, list[_Socket]] = field(default_factory=dict, init=False)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+    _waiting: dict[str, int] = field(default_factory=dict, init=False)
+    _turns: Batch[list[MessageView]] = field(default_factory=Batch, init=False)
+
+    async def open_session(
+        self, locale: str | None, *, client: str | None = None
+    ) -> tuple[str, str]:
+        """A new session; returns ``(session_id, token)``. With ``client`` (the key of
+        ``bot.channels.web.client_address``), the session counts against that client's limit.
+
+        Raises:
+            RateLimited: the client opened too many sessions in this window (the refused one
+                is counted all the same).
+        """
+        async with self.uow_factory() as uow:
+            if client is not None:
+                try:
+                    await ratelimit.hit(
+                        uow,
+                        f"webchat_open:{client}",
+                        limit=self.config.new_sessions_per_client,
+                        window=self.config.rate_window,
+                    )
+                except RateLimited:
+                    await uow.commit()
+                    raise
+            session_id, token = await start_session(uow, locale=locale)
+            await uow.commit()
+        return session_id, token
+
+    async def authenticate(
+        self, session_id: str, token: str | None, *, count: bool = False
+    ) -> str | None:
+        """Check the token; with ``count``, count one message against the session's rate.
+
+        Returns:
+            The session's locale (None when it was created without one).
+
+        Raises:
+            WebSessionNotFound, WebSessionUnauthorized, WebSessionExpired: see
+                ``core.web_sessions.authenticate_session``.
+            RateLimited: the session sent too many messages in this window.
+        """
+        limited: RateLimited | None = None
+        async with self.uow_factory() as uow:
+            session = await authenticate_session(
+                uow, session_id, token, idle_expiry=self.config.idle_expiry
+            )
+            locale = session.locale
+            if count:
+                try:
+                    await self._count(uow, session_id)
+                except RateLimited as exc:
+                    limited = exc  # committed below: a refused message counts too
+            await uow.commit()
+        if limited is not None:
+            raise limited
+        return locale
+
+    async def send(
+        self,
+        session_id: str,
+        token: str | None,
+        *,
+        text: str | None = None,
+        payload: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> list[MessageView]:
+        """Run one turn for the session; returns the assistant's new messages.
+
+        One transaction, the engine's turn (``Engine.handle``): first the token check,
+        ``last_seen`` and the message counted against the session's rate (``admit``: a refused
+        message is committed as counted, and the turn does not run); then the turn, with the
+        transcript written inside it (``within``), so both are kept or neither, and the engine's
+        mail goes out only after that commit: the person's message (masked when the step asked
+        for a secret), then the replies. A turn that fails is undone, count included, so the
+        count is made again with the apology. The messages are then sent to the session's open
+        sockets. One session's messages are handled one at a time.
+
+        Turns asked for together start back to back (``bot.channels.web.batch``); a turn that has
+        begun runs to its end even when its caller is cancelled.
+
+        Raises:
+            WebSessionNotFound, WebSessionUnauthorized, WebSessionExpired: see
+                ``core.web_sessions.authenticate_session``.
+            RateLimited: the session sent too many messages in this window (the refused
+                message is counted all the same).
+        """
+        return await self._turns.run(
+            lambda: self._send(session_id, token, text=text, payload=payload, headers=headers)
+        )
+
+    async def finish_turns(self) -> None:
+        """Wait for the turns asked for or running (at shutdown, before the database closes)."""
+        await self._turns.wait_idle()
+
+    async def _send(
+        self,
+        session_id: str,
+        token: str | None,
+        *,
+        text: str | None,
+        payload: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> list[MessageView]:
+        started = time.perf_counter()
+        async with self._one_at_a_time(session_id):
+            limited: list[RateLimited] = []
+
+            async def admit(turn_uow: UnitOfWork, incoming: Incoming) -> Incoming | None:
+                session = await authenticate_session(
+                    turn_uow, session_id, token, idle_expiry=self.config.idle_expiry
+                )
+                try:
+                    await self._count(turn_uow, session_id)
+                except RateLimited as exc:
+                    limited.append(exc)
+                    return None  # the count is committed: a refused message counts too
+                return replace(incoming, locale_hint=locale_hint_of(session.locale, headers or {}))
+
+            stored: list[TranscriptMessage] = []
+
+            async def keep(turn_uow: UnitOfWork, turn: Turn) -> None:
+                stored.extend(await self._store_turn(turn_uow, session_id, text, payload, turn))
+
+            turn = await self.engine.handle(
+                Incoming(CHANNEL, session_id, text=text, payload=payload),
+                admit=admit,
+                within=keep,
+            )
+            if limited:
+                raise limited[0]
+            failed = turn.failed or turn.unavailable
+            if failed:
+                stored = []  # written in the turn's transaction, which was undone
+            shown = {message.text for message in stored if message.sender == "bot"}
+            extra = [reply for reply in turn.replies if reply.text not in shown]
+            if failed or extra:
+                # The turn was undone (its apology is what the person sees, and the message
+                # still counts), or it changed its answer after the commit (a code mail that
+                # could not go): keep that too.
+                async with self.uow_factory() as uow:
+                    if failed:
+                        with suppress(RateLimited):  # it was under the limit when admitted
+                            await self._count(uow, session_id)
+                        stored.extend(await self._store_turn(uow, session_id, text, payload, turn))
+                    else:
+                        stored.extend(await self._store_replies(uow, session_id, extra))
+                    await uow.commit()
+            views = [MessageView.of(message) for message in stored]
+        self.metrics.turns.inc()
+        self.metrics.turn_seconds.observe(time.perf_counter() - started)
+        await self._broadcast(session_id, views)
+        return [view for view in views if view.sender == "bot"]
+
+    async def _count(self, uow: UnitOfWork, session_id: str) -> None:
+        """Count one message against the session's rate.
+
+        Raises:
+            RateLimited: over the limit (the count is made all the same).
+        """
+        await ratelimit.hit(
+            uow,
+            f"webchat:{session_id}",
+            limit=self.config.rate_limit,
+            window=self.config.rate_window,
+        )
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, session_id: str) -> AsyncIterator[None]:
+        """The session's turn lock, kept only while someone holds or waits for it (a lock per
+        session ever seen would grow without end)."""
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        self._waiting[session_id] = self._waiting.get(session_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[session_id] -= 1
+            if not self._waiting[session_id]:
+                del self._waiting[session_id]
+                del self._locks[session_id]
+
+    async def push(self, session_id: str, reply: Reply) -> MessageView:
+        """Send a message that answers nothing (a notification): stored, then delivered.
+
+        Raises:
+            WebSessionNotFound: no session has this id.
+        """
+        async with self.uow_factory() as uow:
+            if await uow.session.get(WebSession, session_id) is None:
+                raise WebSessionNotFound()
+            message = await store_reply(uow, session_id, reply)
+            await uow.commit()
+        view = MessageView.of(message)
+        await self._broadcast(session_id, [view])
+        return view
+
+    def serves(self, session_id: str) -> bool:
+        """Whether a WebSocket of the session is open on this worker."""
+        return bool(self._sockets.get(session_id))
+
+    async def deliver(self, session_id: str, message_ids: Sequence[int]) -> int:
+        """Send messages already in the session's transcript (notifications stored by the
+        outbox dispatcher, in this worker or another) to its sockets open here.
+
+        Returns:
+            How many messages were sent (0 when no socket of the session is open here).
+        """
+        if not message_ids or not self.serves(session_id):
+            return 0
+        wanted = set(message_ids)
+        async with self.uow_factory() as uow:
+            stored = await list_messages(uow, session_id, after=min(wanted) - 1)
+            views = [MessageView.of(m) for m in stored if m.id in wanted]
+        await self._broadcast(session_id, views)
+        return len(views)
+
+    async def transcript(self, session_id: str, after: int) -> list[MessageView]:
+        """The session's messages after the id ``after`` (the caller authenticated)."""
+        async with self.uow_factory() as uow:
+            return [MessageView.of(m) for m in await list_messages(uow, session_id, after=after)]
+
+    async def attachment(
+        self, session_id: str, attachment_id: str
+    ) -> tuple[str, str, bytes] | None:
+        """``(name, content_type, data)`` of a file of this session, or None."""
+        async with self.uow_factory() as uow:
+            found = await find_attachment(uow, session_id, attachment_id)
+            if found is None:
+                return None
+            return found.name, found.content_type, found.data
+
+    def connect(self, session_id: str, ws: web.WebSocketResponse, token: str) -> None:
+        self._sockets.setdefault(session_id, []).append(_Socket(ws, token))
+
+    def disconnect(self, session_id: str, ws: web.WebSocketResponse) -> None:
+        sockets = [s for s in self._sockets.get(session_id, []) if s.ws is not ws]
+        if sockets:
+            self._sockets[session_id] = sockets
+        else:
+            self._sockets.pop(session_id, None)
+
+    async def close_sockets(self) -> None:
+        """Close every open WebSocket (the server is stopping)."""
+        sockets = [s for group in self._sockets.values() for s in group]
+        self._sockets.clear()
+        for socket in sockets:
+            await socket.ws.close(code=1001, message=b"server shutdown")
+
+    async def _store_turn(
+        self,
+        uow: UnitOfWork,
+        session_id: str,
+        text: str | None,
+        payload: str | None,
+        turn: Turn,
+    ) -> list[TranscriptMessage]:
+        """The person's message (a pressed button as its label; masked when the step asked for
+        a secret, even if the turn failed) and the turn's replies, in the transcript."""
+        if payload is not None:
+            labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
+            said = labels.get(payload, payload)
+        else:
+            said = text or ""
+        if turn.input_was_secret or await last_asked_secret(uow, session_id):
+            said = MASKED_SECRET
+        stored: list[TranscriptMessage] = []
+        if said.strip():  # the opening empty message is not shown
+            stored.append(await add_message(uow, session_id, sender="user", text=said))
+        stored.extend(await self._store_replies(uow, session_id, turn.replies))
+        return stored
+
+    async def _store_replies(
+        self, uow: UnitOfWork, session_id: str, replies: Sequence[Reply]
+    ) -> list[TranscriptMessage]:
+        return [await store_reply(uow, session_id, reply) for reply in replies]
+
+    async def _broadcast(self, session_id: str, views: list[MessageView]) -> None:
+        for socket in list(self._sockets.get(session_id, [])):
+            try:
+                for view in views:
+                    await socket.ws.send_json(view.to_json(session_id, socket.token))
+            except (ConnectionError, RuntimeError):
+                # A socket closing under us: the page will replay from the transcript.
+                self.disconnect(session_id, socket.ws)
+
+
+async def store_reply(
+    uow: UnitOfWork, session_id: str, reply: Reply, *, outbox_id: int | None = None
+) -> TranscriptMessage:
+    """An assistant's message in the session's transcript, with its buttons and files;
+    ``outbox_id`` names the outbox row of a pushed notification."""
+    return await add_message(
+        uow,
+        session_id,
+        sender="bot",
+        text=reply.text,
+        buttons=[(b.label, b.payload) for b in reply.buttons],
+        attachments=[
+            StoredAttachment(a.kind, a.name, a.content_type, a.data) for a in reply.attachments
+        ],
+        secret_input=reply.secret_input,
+        outbox_id=outbox_id,
+    )
+
+
+def locale_hint_of(session_locale: str | None, headers: Mapping[str, str]) -> str | None:
+    """The session's locale, else the first language of ``Accept-Language``."""
+    if session_locale:
+        return session_locale
+    first = headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
+    return first if first and first != "*" and len(first) <= 16 else None

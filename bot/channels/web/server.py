@@ -1,0 +1,135 @@
+"""The HTTP server: the widget and its demo page, the web chat API, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from bot.admin.api import add_admin_routes
+from bot.app import App
+from bot.channels.web.api import add_chat_routes, error_middleware, json_error
+from bot.channels.web.chat import WebChatConfig, WebChatHub
+from bot.channels.web.openapi import openapi_document
+from bot.channels.web.widget_labels import widget_script
+from bot.engine import Engine
+from core.schema import current_revision
+
+__all__ = [
+    "APP_KEY",
+    "STATIC_DIR",
+    "AccessLogScrubber",
+    "PathOnlyAccessLogger",
+    "create_web_app",
+]
+
+APP_KEY = web.AppKey("casebot_app", App)
+STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "static"
+# The room for an 8 KiB JSON body and its envelope: the API refuses anything larger itself.
+CLIENT_MAX_SIZE: Final = 16 * 1024
+
+
+# A query string (``?token=...``) and a whole receipt number (``/cases/WAC2212345678/``).
+_QUERY: Final = re.compile(r"\?[^\s\"]*")
+_RECEIPT: Final = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{3})[0-9]{7}([0-9]{3})(?![0-9])")
+
+
+class AccessLogScrubber(logging.Filter):
+    """Keeps secrets out of the access log, whatever access logger the server runs with (a
+    test server, another runner): query strings dropped, receipt numbers masked like
+    ``WAC*******678``. Installed on ``aiohttp.access`` by :func:`create_web_app`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to the handler to report
+            return True
+        cleaned = _RECEIPT.sub(r"\1*******\2", _QUERY.sub("", message))
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def _scrub_access_log() -> None:
+    access = logging.getLogger("aiohttp.access")
+    if not any(isinstance(f, AccessLogScrubber) for f in access.filters):
+        access.addFilter(AccessLogScrubber())
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Logs method, path and status, never the query string: it carries session tokens."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %d %.1f ms", request.method, request.path, response.status, time * 1000
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    try:
+        revision = await current_revision(app.db)
+    except Exception:  # the database is down: say so, with a 503, not a crash
+        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    return web.json_response({"status": "ok", "schema": revision})
+
+
+def _static(
+    name: str, content_type: str, transform: Callable[[str], str] | None = None
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def serve(_request: web.Request) -> web.StreamResponse:
+        path = STATIC_DIR / name
+        if not path.is_file():  # the widget is not built into this tree (yet)
+            return json_error(404, "not_found", f"{name} is not available.")
+        body = path.read_bytes()
+        if transform is not None:
+            body = transform(body.decode("utf-8")).encode("utf-8")
+        return web.Response(
+            body=body,
+            content_type=content_type,
+            charset="utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    return serve
+
+
+async def openapi(_request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+def create_web_app(
+    app: App, *, engine: Engine | None = None, chat_config: WebChatConfig | None = None
+) -> web.Application:
+    """Build the aiohttp application around the composed casebot App.
+
+    Args:
+        app: the composed application.
+        engine: the dialog engine (default: ``app.build_engine()``).
+        chat_config: the web chat limits (default: from the settings).
+    """
+    _scrub_access_log()
+    web_app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[error_middleware])
+    web_app[APP_KEY] = app
+    config = chat_config or WebChatConfig(
+        origins=app.settings.web_origins, trusted_proxies=app.settings.trusted_proxies
+    )
+    hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
+    add_chat_routes(web_app, hub)
+    add_admin_routes(web_app, app.uow_factory, app.settings.admin_token)
+    web_app.router.add_get("/", _static("index.html", "text/html"), allow_head=False)
+    # The widget's labels come from the catalogs, written into the script as it is served.
+    widget = _static("widget.js", "text/javascript", widget_script)
+    web_app.router.add_get("/widget.js", widget, allow_head=False)
+    web_app.router.add_get("/healthz", healthz, allow_head=False)
+    web_app.router.add_get("/api/openapi.json", openapi, allow_head=False)
+    return web_app

@@ -1,0 +1,486 @@
+"""Creating an account: email, the mailed code, a password, reset questions, the account type,
+then an authenticator app and the backup code; the chat ends signed in.
+
+``register_account`` needs the code, the password and every answer at once, so they are kept
+sealed (``bot.dialogs.accounts.sealed``) between turns. The account is created only once the
+authenticator app works: choosing the account type draws the app's secret (kept sealed with the
+rest, and kept when the person comes back to that step, so an app that scanned it keeps
+working), the next step shows it as a QR code and a key, and a code from the app proves it. Only
+then is the account created, already enrolled with that secret; the backup code is shown once
+and this chat is signed in. Whoever stops earlier leaves no account behind: an account made
+before the app worked could not be signed in to (its backup code never seen), and a password
+reset does not restore a second factor. It ends with ``{"account_id": id}``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection
+from typing import Any, Final
+
+from bot.dialogs.accounts.common import (
+    QUESTION_LABELS,
+    QUESTION_TEXTS,
+    Secret,
+    authenticator_retry_text,
+    backup_code_text,
+    code_mail,
+    forget_secrets,
+    keep_secrets,
+    kept_secrets,
+    no_code_tips,
+    parse_six_digits,
+    secret_enrolment_prompt,
+    wait_text,
+)
+from bot.dialogs.base import (
+    Choice,
+    Dialog,
+    End,
+    Flow,
+    Next,
+    Prompt,
+    Replace,
+    Stay,
+    Step,
+    Transition,
+)
+from bot.dialogs.context import Context
+from bot.wording.errors import describe_error
+from bot.wording.i18n import N_
+from core.accounts.email_codes import verify_email_code
+from core.accounts.links import get_account, link_chat
+from core.accounts.models import AccountKind, CodePurpose
+from core.accounts.otp import generate_totp_secret, verify_totp
+from core.accounts.policy import check_password, validate_email
+from core.accounts.questions import RESET_QUESTION_IDS, validate_answers
+from core.accounts.service import issue_verification_code, register_account
+from core.errors import (
+    CodeExpired,
+    CodeReused,
+    EmailTaken,
+    InvalidCode,
+    RateLimited,
+    TooManyAttempts,
+)
+
+__all__ = ["FLOW", "MIN_QUESTIONS", "NAME", "State", "create_account_dialog"]
+
+NAME: Final = "create_account"
+
+MIN_QUESTIONS: Final = 2
+SIGN_IN: Final = "sign_in"
+FORGOT: Final = "forgot"
+RESEND: Final = "resend"
+OTHER_EMAIL: Final = "other_email"
+DONE: Final = "done"
+QUESTION: Final = "q:"
+
+
+class State(enum.Enum):
+    EMAIL = "email"
+    CODE = "code"
+    PASSWORD = "password"  # noqa: S105  (a state, not a secret)
+    QUESTIONS = "questions"
+    ANSWER = "answer"
+    KIND = "kind"
+    AUTHENTICATOR = "authenticator"
+    TAKEN = "taken"
+
+
+def _email(ctx: Context) -> str:
+    email = ctx.data.get("email")
+    return email if isinstance(email, str) else ""
+
+
+def _answered(ctx: Context) -> list[str]:
+    answered = ctx.data.get("answered")
+    return [q for q in answered if q in QUESTION_TEXTS] if isinstance(answered, list) else []
+
+
+def _taken_choices(ctx: Context, available: Collection[str]) -> list[Choice]:
+    """The ways on from an email that has an account (read by the EMAIL and TAKEN steps)."""
+    choices = [Choice(ctx._("Reset my password"), FORGOT)]
+    if "link_account" in available:
+        choices.insert(0, Choice(ctx._("Sign in"), SIGN_IN))
+    choices.append(Choice(ctx._("Use another email"), OTHER_EMAIL))
+    return choices
+
+
+async def _send_code(ctx: Context, email: str, available: Collection[str]) -> bool:
+    """Mail a verification code. False when the email has an account (said, with a way on)."""
+    try:
+        issued = await issue_verification_code(ctx.uow, email)
+    except EmailTaken as error:
+        ctx.say(describe_error(ctx, error), _taken_choices(ctx, available))
+        return False
+    except RateLimited as limited:
+        ctx.say(
+            ctx._(
+                "We sent a code a moment ago. Please use that one, or ask for a new code in {time}."
+            ).format(time=wait_text(ctx, limited.retry_after_seconds))
+        )
+        return True
+    ctx.send_mail(code_mail(ctx, issued), code=issued)
+    ctx.say(
+        ctx._("We have sent a 6-digit code to {email}. It works for 10 minutes.").format(
+            email=issued.email
+        )
+    )
+    return True
+
+
+def _step_email(available: Collection[str]) -> Step:
+    async def handle(ctx: Context, value: str) -> Transition:
+        if value == SIGN_IN and "link_account" in available:
+            return Replace("link_account")
+        if value == FORGOT:
+            return Replace("forgot_password", {"email": _email(ctx)} if _email(ctx) else {})
+        if value == OTHER_EMAIL:
+            return Stay()
+        ctx.data["email"] = value
+        forget_secrets(ctx)
+        ctx.data.pop("answered", None)
+        ctx.data.pop("kind", None)
+        if await _send_code(ctx, value, available):
+            return Next(State.CODE)
+        return Stay(prompt=False)
+
+    return Step(
+        prompt=lambda ctx: ctx._(
+            "Let's create your account. What email address do you want to use? We will send "
+            "a code to it to check that it is yours."
+        ),
+        parse=lambda ctx, text: validate_email(text),
+        handle=handle,
+        example=N_("name@example.com"),
+        goes_to=(State.CODE,),
+        starts=("forgot_password", "link_account")
+        if "link_account" in available
+        else ("forgot_password",),
+    )
+
+
+def _step_code(available: Collection[str]) -> Step:
+    async def handle(ctx: Context, value: Secret | str) -> Transition:
+        email = _email(ctx)
+        if value == OTHER_EMAIL or not email:
+            return Next(State.EMAIL)
+        if value == RESEND:
+            ctx.say(no_code_tips(ctx))
+            await _send_code(ctx, email, available)
+            return Stay()
+        if not isinstance(value, Secret):
+            return Stay()
+        try:
+            await verify_email_code(
+                ctx.services.uow_factory, email, CodePurpose.VERIFY_EMAIL, value.text, consume=False
+            )
+        except InvalidCode as error:
+            if error.attempts_left:
+                ctx.say(
+                    ctx.ngettext(
+                        "That code is not right. You have {n} more try.",
+                        "That code is not right. You have {n} more tries.",
+                        error.attempts_left,
+                    ).format(n=error.attempts_left)
+                )
+            else:
+                ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
+            return Stay()
+        except (CodeExpired, CodeReused, TooManyAttempts):
+            ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
+            return Stay()
+        keep_secrets(ctx, code=value.text)
+        # Back here after the code expired at the last step: everything else is kept, and an
+        # app already proven is not asked for again.
+        kept = kept_secrets(ctx) or {}
+        if _ready(kept):
+            if _app_proven(kept):
+                return await _create(ctx, available, at_code=True)
+            return Next(State.KIND)
+        return Next(State.PASSWORD)
+
+    return Step(
+        prompt=lambda ctx: Prompt(
+            ctx._("Please type the 6-digit code from the email."),
+            [
+                Choice(ctx._("Send a new code"), RESEND),
+                Choice(ctx._("Use another email"), OTHER_EMAIL),
+            ],
+        ),
+        parse=parse_six_digits,
+        handle=handle,
+        secret=True,
+        goes_to=(State.EMAIL, State.PASSWORD, State.KIND, State.TAKEN),
+    )
+
+
+async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
+    if not isinstance(value, Secret):
+        return Stay()
+    keep_secrets(ctx, password=value.text)
+    return Next(State.QUESTIONS)
+
+
+def _parse_password(ctx: Context, text: str) -> Secret:
+    check_password(text, _email(ctx))  # raises WeakPassword, which says why
+    return Secret(text)
+
+
+# --- reset questions -------------------------------------------------------------------------
+
+
+def _questions_prompt(ctx: Context) -> Prompt:
+    answered = _answered(ctx)
+    choices = [
+        Choice(ctx._(QUESTION_LABELS[q]), QUESTION + q)
+        for q in RESET_QUESTION_IDS
+        if q not in answered
+    ]
+    if len(answered) >= MIN_QUESTIONS:
+        choices.insert(0, Choice(ctx._("Done"), DONE))
+        text = ctx.ngettext(
+            "You have answered {n} security question. You can add another one, or press Done.",
+            "You have answered {n} security questions. You can add another one, or press Done.",
+            len(answered),
+        ).format(n=len(answered))
+    else:
+        text = ctx._(
+            "If you forget your password, we will ask you one of your security questions. "
+            "Please choose a question to answer ({n} of {total}).",
+        ).format(n=len(answered) + 1, total=MIN_QUESTIONS)
+    return Prompt(text, choices)
+
+
+async def _handle_questions(ctx: Context, value: str) -> Transition:
+    if value == DONE and len(_answered(ctx)) >= MIN_QUESTIONS:
+        return Next(State.KIND)
+    question = value.removeprefix(QUESTION)
+    if value.startswith(QUESTION) and question in QUESTION_TEXTS:
+        ctx.data["question"] = question
+        return Next(State.ANSWER)
+    return Stay()
+
+
+def _answer_prompt(ctx: Context) -> str:
+    question = QUESTION_TEXTS.get(str(ctx.data.get("question")), QUESTION_TEXTS["first_pet"])
+    return ctx._(
+        "{question}\nPlease type your answer. Keep it simple: you will need it later."
+    ).format(question=ctx._(question))
+
+
+def _parse_answer(ctx: Context, text: str) -> Secret:
+    validate_answers({str(ctx.data.get("question")): text})  # InvalidResetAnswer: empty or long
+    return Secret(text)
+
+
+async def _handle_answer(ctx: Context, value: Secret | str) -> Transition:
+    question = str(ctx.data.get("question"))
+    if not isinstance(value, Secret) or question not in QUESTION_TEXTS:
+        return Next(State.QUESTIONS)
+    answers: dict[str, Any] = dict((kept_secrets(ctx) or {}).get("answers") or {})
+    answers[question] = value.text
+    keep_secrets(ctx, answers=answers)
+    ctx.data["answered"] = [*(q for q in _answered(ctx) if q != question), question]
+    ctx.data.pop("question", None)
+    return Next(State.QUESTIONS)
+
+
+# --- account type, authenticator app ---------------------------------------------------------
+
+
+def _ready(kept: dict[str, Any] | None) -> bool:
+    """Whether the password and enough answers are still kept (a seal too old opens to None)."""
+    return (
+        kept is not None
+        and bool(kept.get("password"))
+        and len(kept.get("answers") or {}) >= MIN_QUESTIONS
+    )
+
+
+def _app_proven(kept: dict[str, Any]) -> bool:
+    return isinstance(kept.get("totp"), str) and isinstance(kept.get("totp_step"), int)
+
+
+def _start_again(ctx: Context) -> Transition:
+    ctx.say(ctx._("Sorry, that took too long. Let's start again."))
+    forget_secrets(ctx)
+    ctx.data.pop("answered", None)
+    ctx.data.pop("kind", None)
+    return Next(State.EMAIL)
+
+
+def _kind_prompt(ctx: Context) -> Prompt:
+    return Prompt(
+        ctx._("Last question: what kind of account is it?"),
+        [
+            Choice(ctx._("Applicant, petitioner or requestor"), AccountKind.APPLICANT.value),
+            Choice(ctx._("Legal representative"), AccountKind.REPRESENTATIVE.value),
+        ],
+    )
+
+
+async def _handle_kind(ctx: Context, value: str) -> Transition:
+    try:
+        kind = AccountKind(value)
+    except ValueError:
+        return Stay()
+    kept = kept_secrets(ctx)
+    if not _ready(kept):
+        return _start_again(ctx)
+    ctx.data["kind"] = kind.value
+    # Drawn here, not in the prompt (which may be shown again), and only once: someone who came
+    # back to this step may have scanned the code already.
+    if not isinstance((kept or {}).get("totp"), str):
+        keep_secrets(ctx, totp=generate_totp_secret())
+    return Next(State.AUTHENTICATOR)
+
+
+def _authenticator_prompt(ctx: Context) -> Prompt:
+    secret = (kept_secrets(ctx) or {}).get("totp")
+    return secret_enrolment_prompt(ctx, secret if isinstance(secret, str) else "", _email(ctx))
+
+
+def _step_authenticator(available: Collection[str]) -> Step:
+    async def handle(ctx: Context, value: Secret | str) -> Transition:
+        if not isinstance(value, Secret):
+            return Stay()
+        kept = kept_secrets(ctx)
+        secret = (kept or {}).get("totp")
+        if not _ready(kept) or not isinstance(secret, str):
+            return _start_again(ctx)
+        try:
+            # No step was accepted for this secret yet, so a right code is never "reused".
+            step = verify_totp(secret, value.text, ctx.now(), None)
+        except (InvalidCode, CodeReused):
+            ctx.say(authenticator_retry_text(ctx))
+            return Stay()
+        keep_secrets(ctx, totp_step=step)
+        return await _create(ctx, available, at_code=False)
+
+    return Step(
+        prompt=_authenticator_prompt,
+        parse=lambda ctx, text: Secret(text),
+        handle=handle,
+        secret=True,
+        goes_to=(State.CODE, State.EMAIL, State.TAKEN),
+    )
+
+
+# --- registration, backup code, signed in ----------------------------------------------------
+
+
+async def _create(ctx: Context, available: Collection[str], *, at_code: bool) -> Transition:
+    """Create the account, already enrolled with the proven app, show the backup code once and
+    sign this chat in. ``at_code``: called from the email code step (a refused code stays
+    there)."""
+    kept = kept_secrets(ctx)
+    try:
+        kind = AccountKind(str(ctx.data.get("kind")))
+    except ValueError:
+        return _start_again(ctx)
+    if kept is None or not _ready(kept) or not _app_proven(kept):
+        return _start_again(ctx)
+    try:
+        registration = await register_account(
+            ctx.services.uow_factory,
+            email=_email(ctx),
+            password=kept["password"],
+            reset_answers=kept["answers"],
+            email_code=str(kept.get("code", "")),
+            kind=kind,
+            totp_secret=kept["totp"],
+        )
+    except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts):
+        keep_secrets(ctx, code=None)
+        ctx.say(ctx._("The email code expired before we finished. Here is a new one."))
+        await _send_code(ctx, _email(ctx), available)
+        return Stay() if at_code else Next(State.CODE)
+    except EmailTaken:
+        forget_secrets(ctx)
+        ctx.data.pop("answered", None)
+        ctx.data.pop("kind", None)
+        return Next(State.TAKEN)
+    account = await get_account(ctx.uow, registration.account_id)
+    account.totp_last_step = kept["totp_step"]  # the code that proved the app cannot sign in
+    forget_secrets(ctx)
+    ctx.say(ctx._("Your account is created."))
+    ctx.say(backup_code_text(ctx, registration.backup_code))
+    await link_chat(ctx.uow, registration.account_id, ctx.channel, ctx.chat_id)
+    ctx.forget_account()
+    ctx.say(ctx._("Your authenticator app is set up, and you are signed in. Welcome!"))
+    return End(result={"account_id": registration.account_id})
+
+
+def _step_taken(available: Collection[str]) -> Step:
+    """The email got an account while this one was being made (elsewhere, at the same time)."""
+
+    def prompt(ctx: Context) -> Prompt:
+        return Prompt(describe_error(ctx, EmailTaken()), _taken_choices(ctx, available))
+
+    async def handle(ctx: Context, value: str) -> Transition:
+        if value == SIGN_IN and "link_account" in available:
+            return Replace("link_account")
+        if value == FORGOT:
+            return Replace("forgot_password", {"email": _email(ctx)} if _email(ctx) else {})
+        if value == OTHER_EMAIL:
+            return Next(State.EMAIL)
+        return Stay()
+
+    return Step(
+        prompt=prompt,
+        handle=handle,
+        goes_to=(State.EMAIL,),
+        starts=("forgot_password", "link_account")
+        if "link_account" in available
+        else ("forgot_password",),
+    )
+
+
+def create_account_dialog(available: Collection[str]) -> Dialog[State]:
+    """The registration dialog; it offers to sign in when ``link_account`` is in ``available``
+    (the names of the registered dialogs)."""
+    return Dialog(
+        name=NAME,
+        states=State,
+        initial=State.EMAIL,
+        sensitive=True,
+        steps={
+            State.EMAIL: _step_email(available),
+            State.CODE: _step_code(available),
+            State.PASSWORD: Step(
+                prompt=lambda ctx: ctx._(
+                    "Choose a password: at least 8 characters. A few words together make a "
+                    "password that is strong and easy to remember."
+                ),
+                parse=_parse_password,
+                handle=_handle_password,
+                secret=True,
+                goes_to=(State.QUESTIONS,),
+            ),
+            State.QUESTIONS: Step(
+                prompt=_questions_prompt,
+                handle=_handle_questions,
+                goes_to=(State.ANSWER, State.KIND),
+            ),
+            State.ANSWER: Step(
+                prompt=_answer_prompt,
+                parse=_parse_answer,
+                handle=_handle_answer,
+                secret=True,
+                goes_to=(State.QUESTIONS,),
+                help=N_("Capital letters, accents and extra spaces in answers do not matter."),
+            ),
+            State.KIND: Step(
+                prompt=_kind_prompt,
+                handle=_handle_kind,
+                goes_to=(State.AUTHENTICATOR, State.EMAIL),
+            ),
+            State.AUTHENTICATOR: _step_authenticator(available),
+            State.TAKEN: _step_taken(available),
+        },
+    )
+
+
+FLOW: Final = Flow(NAME, create_account_dialog)

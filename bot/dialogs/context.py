@@ -1,0 +1,122 @@
+"""What a dialog's prompts, parsers and handlers can use during one turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.dialogs.base import Choice
+from bot.dialogs.model import Attachment, Reply
+from bot.wording.i18n import Translator
+from core.accounts.email_codes import IssuedCode
+from core.accounts.links import account_id_for_chat
+from core.clock import Clock
+from core.ports import Mailer, OutgoingMail
+from core.uow import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["Context", "Services"]
+
+
+@dataclass
+class Services:
+    """What the dialogs need from the outside world, built by the composition root."""
+
+    uow_factory: UnitOfWorkFactory
+    mailer: Mailer
+    clock: Clock
+    contact_phone: str = "1-800-375-5283"
+    contact_tty: str = "1-800-767-1833"
+    # CASEBOT_SECRET_KEY: seals secrets a flow keeps between turns
+    # (bot/dialogs/accounts/sealed.py); None is the development key.
+    secret_key: str | None = None
+
+
+@dataclass
+class Context:
+    """One turn of one conversation, seen from a dialog.
+
+    Attributes:
+        data: the running dialog's own data (JSON values only; kept between turns; never a
+            password).
+        uow: the turn's unit of work: everything done through it is committed with the turn.
+    """
+
+    services: Services
+    uow: UnitOfWork
+    translator: Translator
+    channel: str
+    chat_id: str
+    data: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    outbox_mail: list[OutgoingMail] = field(default_factory=list)
+    # The mails that carry a code the person needs to go on, with that code (see send_mail).
+    mailed_codes: list[tuple[OutgoingMail, IssuedCode]] = field(default_factory=list)
+    _account_id: int | None = None
+    _account_known: bool = False
+
+    # --- language ---------------------------------------------------------------------------
+
+    def _(self, message: str) -> str:
+        """Translate a msgid into the conversation's language."""
+        return self.translator._(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translator.ngettext(singular, plural, n)
+
+    @property
+    def locale(self) -> str:
+        return self.translator.locale
+
+    @property
+    def t(self) -> Translator:
+        return self.translator
+
+    # --- the world --------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.uow.clock.now()
+
+    async def account_id(self) -> int | None:
+        """The account this chat is signed in as, or None."""
+        if not self._account_known:
+            self._account_id = await account_id_for_chat(self.uow, self.channel, self.chat_id)
+            self._account_known = True
+        return self._account_id
+
+    def forget_account(self) -> None:
+        """Call after signing in or out, so the next ``account_id()`` asks again."""
+        self._account_known = False
+
+    # --- output -----------------------------------------------------------------------------
+
+    def say(
+        self,
+        text: str,
+        choices: Sequence[Choice] = (),
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
+        """Add a message before the next prompt. Its buttons go to the current step."""
+        from bot.dialogs.model import Button
+
+        self.replies.append(
+            Reply(
+                text=text,
+                buttons=tuple(Button(c.label, c.value, c.means) for c in choices),
+                attachments=tuple(attachments),
+            )
+        )
+
+    def send_mail(self, mail: OutgoingMail, *, code: IssuedCode | None = None) -> None:
+        """Send an email once the turn is committed (never before: a rollback would lie).
+
+        Args:
+            code: the code the mail carries, when the person needs it to go on. If such a
+                mail cannot be sent (the mail server is down), the engine withdraws the code,
+                takes the conversation back to where it was before the turn and says the email
+                could not be sent. A mail without ``code`` (a notice) is only logged then.
+        """
+        self.outbox_mail.append(mail)
+        if code is not None:
+            self.mailed_codes.append((mail, code))

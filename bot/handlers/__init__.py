@@ -1,1 +1,0 @@
-"""Channels: they translate between a transport and the engine, nothing more."""

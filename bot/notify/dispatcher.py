@@ -1,0 +1,384 @@
+"""The outbox dispatcher: one loop per channel that sends notifications, in every worker.
+
+Every pass of a channel queues the appointment reminders that are due, claims the channel's due
+rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never take the same row), parks the
+stale ones (a reminder of an appointment that started, moved or was cancelled) and those this
+version cannot word, renders the others in the recipient's language *now*
+(``bot.notify.notifications``), delivers them, and records each outcome: sent, failed (due
+again after a backoff), or parked after too many failures or a permanent refusal, the reason
+kept on the row.
+
+Two kinds of channel, two ways to be exactly once:
+
+- A ``TransactionalSender`` delivers into the database (the web chat: a notification is a
+  message of the session's transcript, which the open WebSocket is then told about). The
+  delivery, the ``sent`` mark and the idempotency key (the outbox id stored on the transcript
+  message, unique) commit in one transaction. A worker killed at any point delivers either the
+  whole batch or nothing of it; the rows stay pending and another pass delivers them. Exactly
+  once, with no window. Every worker dispatches these channels.
+- An ``ExternalSender`` sends over the network (Telegram). The rows are leased and the lease
+  committed; each message is then sent and its ``sent`` mark committed at once, one message at
+  a time per chat, before that chat's next message goes out. A worker that dies leaves only
+  the messages it had not confirmed: those still leased are released by the next holder of the
+  channel's sender lock (below) or when the lease runs out, and sent again. What no client of
+  the Bot API can close is the moment between Telegram accepting a message and the worker
+  committing its mark (``sendMessage`` takes no idempotency key, and a bot cannot read what it
+  sent): a worker that dies exactly then leaves a row that is sent a second time. Committing
+  per message keeps that window to one database round trip per message (about a millisecond);
+  at-least-once is chosen over at-most-once there, since a repeated status notice costs less
+  than a lost one.
+
+A channel whose rate is the whole bot's (``exclusive``: Telegram's 30 messages a second for one
+bot) is sent by one worker at a time: the one holding the channel's PostgreSQL advisory lock
+(``core.locks.AdvisoryLock``, on a connection held open). The others try again every pass and
+take over when the holder stops or dies (the server releases the lock with its connection);
+the new holder first releases the leases the old one left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+from bot.dialogs.model import Reply
+from bot.notify.notifications import UnknownNotification, render_message
+from bot.notify.senders import ExternalSender, PermanentFailure, Sender, TransactionalSender
+from bot.ops.metrics import CasebotMetrics
+from core.clock import Clock
+from core.locks import SENDER_LOCKS, AdvisoryLock, key_of
+from core.outbox.dispatch import (
+    MAX_ATTEMPTS,
+    claim_due,
+    load_claimed,
+    mark_failed,
+    mark_sent,
+    park,
+    queue_behind,
+    release_leases,
+    stale_reason,
+)
+from core.outbox.models import OutboxMessage
+from core.outbox.reminders import queue_reminders
+from core.uow import UnitOfWork, UnitOfWorkFactory
+
+__all__ = [
+    "ExternalSender",
+    "OutboxDispatcher",
+    "PassReport",
+    "PermanentFailure",
+    "Sender",
+    "TransactionalSender",
+    "worker_name",
+]
+
+logger = logging.getLogger(__name__)
+
+INTERVAL: Final = 1.0  # seconds between passes of a channel with nothing to send
+BATCH: Final = 50
+LEASE: Final = timedelta(minutes=2)  # longer than a batch takes at Telegram's 30 messages/s
+
+
+@dataclass
+class PassReport:
+    """What one pass of a channel did."""
+
+    queued: int = 0  # reminders written
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0  # pending again, after a backoff
+    parked: int = 0
+    lost_lease: int = 0  # not sent: the lease ran out first (claimed again later)
+
+
+def worker_name() -> str:
+    """This process's name on the rows it leases: host, pid and a random part."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class OutboxDispatcher:
+    """Sends the outbox of several channels; ``start`` runs one loop per channel.
+
+    Args:
+        uow_factory: units of work on the casebot database.
+        clock: the time that decides what is due.
+        senders: one per channel.
+        metrics: where sent / failed / parked are counted (None: not counted).
+        interval: seconds between passes when a channel has no backlog.
+        batch: rows one pass claims.
+        lease: how long an external sender's claim holds.
+        max_attempts: tries before a row is parked.
+        worker: the name on leased rows (default: ``worker_name()``).
+
+    Raises:
+        ValueError: two senders for one channel.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        senders: Sequence[Sender],
+        *,
+        metrics: CasebotMetrics | None = None,
+        interval: float = INTERVAL,
+        batch: int = BATCH,
+        lease: timedelta = LEASE,
+        max_attempts: int = MAX_ATTEMPTS,
+        worker: str | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.senders = {sender.channel: sender for sender in senders}
+        if len(self.senders) != len(senders):
+            raise ValueError("one sender per channel")
+        self.metrics = metrics
+        self.interval = interval
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.worker = worker or worker_name()
+        self._locks: dict[str, AdvisoryLock] = {
+            channel: AdvisoryLock(uow_factory.db, SENDER_LOCKS, key_of(channel))
+            for channel, sender in self.senders.items()
+            if isinstance(sender, ExternalSender) and sender.exclusive
+        }
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- running ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run every channel's loop in the background until ``stop``."""
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._loop(channel), name=f"outbox-{channel}")
+                for channel in self.senders
+            ]
+
+    async def stop(self) -> None:
+        """Stop the loops (a pass cut short leaves its rows pending) and give up the sender
+        locks, so another worker takes over at once."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for channel, lock in self._locks.items():
+            await lock.release()
+            self._gauge(channel, held=False)
+
+    async def _loop(self, channel: str) -> None:
+        while True:
+            backlog = False
+            try:
+                if await self.holds_sender_lock(channel):
+                    report = await self.run_once(channel)
+                    backlog = report.claimed >= self.batch
+            except Exception:
+                # A database hiccup must not end notifications for the life of the process.
+                logger.exception("outbox %s: the pass failed", channel)
+            if not backlog:
+                await asyncio.sleep(self.interval)
+
+    async def holds_sender_lock(self, channel: str) -> bool:
+        """Whether this worker may send the channel now: always for a channel any worker may
+        send; for an exclusive one, when it holds (or has just taken) the sender lock. On
+        taking it, the leases left by the previous holder are released."""
+        lock = self._locks.get(channel)
+        if lock is None:
+            return True
+        if lock.held:
+            if await lock.still_held():
+                return True
+            logger.warning("outbox %s: lost the sender lock", channel)
+            self._gauge(channel, held=False)
+        if not await lock.try_acquire():
+            return False
+        logger.info("outbox %s: this worker (%s) is the sender now", channel, self.worker)
+        self._gauge(channel, held=True)
+        async with self.uow_factory() as uow:
+            await release_leases(uow, channel=channel)
+            await uow.commit()
+        return True
+
+    def _gauge(self, channel: str, *, held: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.sender_lock.labels(channel=channel).set(1 if held else 0)
+
+    # --- one pass ---------------------------------------------------------------------------
+
+    async def run_once(self, channel: str) -> PassReport:
+        """Queue due reminders, then deliver one batch of the channel's due rows.
+
+        The caller makes sure this worker may send the channel (``holds_sender_lock``); tests
+        call it directly.
+        """
+        report = PassReport()
+        async with self.uow_factory() as uow:
+            report.queued = await queue_reminders(uow, now=self.clock.now())
+            await uow.commit()
+        sender = self.senders[channel]
+        if isinstance(sender, TransactionalSender):
+            await self._transactional_pass(sender, report)
+        else:
+            await self._external_pass(sender, report)
+        if self.metrics is not None:
+            self.metrics.notification(channel, "sent", report.sent)
+            self.metrics.notification(channel, "failed", report.failed)
+            self.metrics.notification(channel, "parked", report.parked)
+        if report.claimed or report.queued:
+            logger.info("outbox %s: %s", channel, report)
+        return report
+
+    async def _render(
+        self, uow: UnitOfWork, message: OutboxMessage, report: PassReport, problem: str | None
+    ) -> Reply | None:
+        """The message worded for its recipient, or None after parking it."""
+        now = self.clock.now()
+        reason = problem or await stale_reason(uow, message, now=now)
+        if reason is None:
+            try:
+                return await render_message(uow, message)
+            except UnknownNotification as exc:
+                reason = str(exc)
+        await park(uow, message, reason=reason, now=now)
+        report.parked += 1
+        return None
+
+    async def _transactional_pass(self, sender: TransactionalSender, report: PassReport) -> None:
+        async with self.uow_factory() as uow:
+            now = self.clock.now()
+            claimed = await claim_due(uow, channel=sender.channel, limit=self.batch, now=now)
+            report.claimed = len(claimed)
+            for message in claimed:
+                reply = await self._render(uow, message, report, None)
+                if reply is None:
+                    continue
+                try:
+                    # A savepoint: a delivery that fails is undone alone, the batch goes on.
+                    async with self.uow_factory() as attempt:
+                        await sender.deliver(attempt, message, reply)
+                        await attempt.commit()
+                except PermanentFailure as exc:
+                    await park(uow, message, reason=str(exc), now=now)
+                    report.parked += 1
+                    continue
+                except Exception as exc:
+                    logger.exception("outbox %s: delivering %s failed", sender.channel, message.id)
+                    parked = await mark_failed(
+                        uow, message, error=_describe(exc), now=now, max_attempts=self.max_attempts
+                    )
+                    report.parked += parked
+                    report.failed += not parked
+                    continue
+                await mark_sent(uow, message, now=now)
+                report.sent += 1
+            await uow.commit()
+        if report.sent:
+            await sender.after_commit()
+
+    async def _external_pass(self, sender: ExternalSender, report: PassReport) -> None:
+        ready: list[tuple[int, str, Reply]] = []
+        async with self.uow_factory() as uow:
+            now = self.clock.now()
+            claimed = await claim_due(
+                uow,
+                channel=sender.channel,
+                limit=self.batch,
+                now=now,
+                lease=self.lease,
+                worker=self.worker,
+            )
+            report.claimed = len(claimed)
+            for message in claimed:
+                problem = sender.address_problem(message.address)
+                reply = await self._render(uow, message, report, problem)
+                if reply is not None:
+                    ready.append((message.id, message.address, reply))
+            await uow.commit()  # the leases (and the parked rows) before anything is sent
+        expires = now + self.lease - timedelta(seconds=5)
+        by_address: dict[str, list[tuple[int, Reply]]] = defaultdict(list)
+        for message_id, address, reply in ready:
+            by_address[address].append((message_id, reply))
+
+        async def send_chat(address: str, items: list[tuple[int, Reply]]) -> None:
+            # One chat's messages in order, each confirmed before the next goes out.
+            for n, (message_id, reply) in enumerate(items):
+                if self.clock.now() >= expires:
+                    report.lost_lease += 1
+                    continue  # leave it: the lease is about to end, another pass claims it
+                try:
+                    await sender.send(address, reply)
+                except Exception as exc:  # kept on the row: nothing is lost
+                    logger.warning(
+                        "outbox %s: message %s failed: %s",
+                        sender.channel,
+                        message_id,
+                        type(exc).__name__,
+                    )
+                    await self._record_failure(sender, message_id, exc, report)
+                    if not sender.is_permanent(exc):
+                        # The chat's later messages wait behind this one (order is kept).
+                        await self._queue_behind(message_id, [i for i, _ in items[n + 1 :]])
+                        return
+                else:
+                    await self._record_sent(sender, message_id, report)
+
+        await asyncio.gather(*(send_chat(a, items) for a, items in by_address.items()))
+
+    async def _record_sent(
+        self, sender: ExternalSender, message_id: int, report: PassReport
+    ) -> None:
+        async with self.uow_factory() as uow:
+            message = await load_claimed(uow, message_id, worker=self.worker)
+            if message is None:
+                # Another worker took the row after our lease ran out: it may send it again.
+                logger.error(
+                    "outbox %s: sent %s after losing its lease", sender.channel, message_id
+                )
+                report.lost_lease += 1
+                return
+            await mark_sent(uow, message, now=self.clock.now())
+            await uow.commit()
+        report.sent += 1
+
+    async def _queue_behind(self, failed_id: int, message_ids: list[int]) -> None:
+        if message_ids:
+            async with self.uow_factory() as uow:
+                await queue_behind(uow, message_ids, failed_id=failed_id, worker=self.worker)
+                await uow.commit()
+
+    async def _record_failure(
+        self, sender: ExternalSender, message_id: int, error: BaseException, report: PassReport
+    ) -> None:
+        async with self.uow_factory() as uow:
+            message = await load_claimed(uow, message_id, worker=self.worker)
+            if message is None:
+                report.lost_lease += 1
+                return
+            now = self.clock.now()
+            if sender.is_permanent(error):
+                await park(uow, message, reason=_describe(error), now=now)
+                report.parked += 1
+            elif await mark_failed(
+                uow, message, error=_describe(error), now=now, max_attempts=self.max_attempts
+            ):
+                report.parked += 1
+            else:
+                report.failed += 1
+            await uow.commit()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, PermanentFailure):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

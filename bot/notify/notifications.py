@@ -1,0 +1,169 @@
+"""Outbox messages as chat replies, worded in the recipient chat's language at send time.
+
+The language is the one the chat chose (``Conversation.locale`` of its channel and chat), else
+English. An ordinary button's payload must match the prompt its conversation is at (the engine
+checks the prompt sequence), and a push arrives between turns, so such a button would be refused
+as out of date: status changes and reminders say where to look instead. The one button a
+notification carries is a link (``bot.dialogs.links``), which the engine accepts at any time: the
+``office_closed`` notice's "Book a new appointment" starts the booking flow for the same case.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from bot.dialogs.links import book_link
+from bot.dialogs.model import Button, Reply
+from bot.notify.reply_outbox import REPLY, reply_from_payload
+from bot.wording.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
+from core.appointments.closures import OFFICE_CLOSED
+from core.appointments.models import AppointmentKind
+from core.cases.service import STATUS_CHANGED
+from core.cases.statuses import get_status
+from core.conversations import Conversation
+from core.errors import UnknownStatus
+from core.outbox.models import OutboxMessage
+from core.outbox.reminders import REMINDER
+from core.uow import UnitOfWork
+
+__all__ = [
+    "UnknownNotification",
+    "recipient_locale",
+    "render_message",
+    "render_notification",
+]
+
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY)
+
+
+class UnknownNotification(Exception):
+    """An outbox message this version cannot word (an unknown kind, or a payload it does not
+    understand): the dispatcher parks it with this as the reason."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(f"cannot render {kind!r}: {reason}")
+        self.kind = kind
+        self.reason = reason
+
+
+async def recipient_locale(uow: UnitOfWork, channel: str, address: str) -> str:
+    """The language of a chat: the one its conversation chose, else English."""
+    locale = await uow.session.scalar(
+        select(Conversation.locale).where(
+            Conversation.channel == channel, Conversation.chat_id == address
+        )
+    )
+    return locale or DEFAULT_LOCALE
+
+
+def _status_text(t: Translator, payload: dict[str, Any]) -> str:
+    try:
+        status = get_status(payload["status_code"])
+    except UnknownStatus:
+        raise UnknownNotification(STATUS_CHANGED, "unknown status") from None
+    wording = STATUS_WORDING.get(status.code)
+    title = t._(wording.title if wording is not None else status.title)
+    lines = [
+        t._("Update on your case {receipt}: {title}").format(
+            receipt=payload["receipt_number"], title=title
+        )
+    ]
+    if wording is not None:
+        lines.append(t._(wording.meaning))
+    changed_at = datetime.fromisoformat(payload["changed_at"])
+    lines.append(
+        t._("Changed on {day}.").format(day=t.date(changed_at.astimezone(USCIS_ZONE).date()))
+    )
+    lines.append(t._("Open the menu and look up the case for the details and next steps."))
+    return "\n\n".join(lines)
+
+
+def _reminder_text(t: Translator, payload: dict[str, Any]) -> str:
+    starts_at = datetime.fromisoformat(payload["starts_at"])
+    when = t.datetime_in(starts_at, payload["timezone"])
+    if payload["kind"] == AppointmentKind.BIOMETRICS:
+        if payload["hours_before"] == 2:
+            first = t._("Reminder: your biometrics appointment starts in about 2 hours: {when}.")
+        else:
+            first = t._("Reminder: you have a biometrics appointment on {when}.")
+    elif payload["hours_before"] == 2:
+        first = t._("Reminder: your appointment at a field office starts in about 2 hours: {when}.")
+    else:
+        first = t._("Reminder: you have an appointment at a field office on {when}.")
+    return "\n".join(
+        [
+            first.format(when=when),
+            t._("Office: {office}").format(
+                office=f"{payload['office_name']}, {payload['office_address']}"
+            ),
+            t._("Confirmation code: {code}. Please bring a photo ID.").format(
+                code=payload["confirmation_code"]
+            ),
+        ]
+    )
+
+
+def _office_closed(t: Translator, payload: dict[str, Any]) -> Reply:
+    """The office closed the day of an appointment, which was cancelled: say so, and offer to
+    book again (for the same case)."""
+    starts_at = datetime.fromisoformat(payload["starts_at"])
+    values = {
+        "office": payload["office_name"],
+        "day": t.date(date.fromisoformat(payload["day"])),
+        "when": t.datetime_in(starts_at, payload["timezone"]),
+    }
+    if payload["kind"] == AppointmentKind.BIOMETRICS:
+        first = t._(
+            "{office} is closed on {day}, so your biometrics appointment on {when} was cancelled."
+        )
+    else:
+        first = t._(
+            "{office} is closed on {day}, so your appointment at the field office on {when} "
+            "was cancelled."
+        )
+    text = "\n\n".join(
+        [
+            first.format(**values),
+            t._("Cancelled appointment: confirmation code {code}.").format(
+                code=payload["confirmation_code"]
+            ),
+            t._("We are sorry. You can book a new appointment now."),
+        ]
+    )
+    link = book_link(payload["kind"], payload.get("receipt_number"))
+    return Reply(text=text, buttons=(Button(t._("Book a new appointment"), link),))
+
+
+def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Reply:
+    """The reply that tells a chat about one outbox message, in ``t``'s language.
+
+    Raises:
+        UnknownNotification: a kind this version does not send, or a payload without what the
+            kind needs.
+    """
+    try:
+        if kind == STATUS_CHANGED:
+            return Reply(text=_status_text(t, payload))
+        if kind == REMINDER:
+            return Reply(text=_reminder_text(t, payload))
+        if kind == OFFICE_CLOSED:
+            return _office_closed(t, payload)
+        if kind == REPLY:  # a chat's reply, worded in its turn (bot/notify/reply_outbox.py)
+            return reply_from_payload(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
+    raise UnknownNotification(kind, "unknown kind")
+
+
+async def render_message(uow: UnitOfWork, message: OutboxMessage) -> Reply:
+    """An outbox message worded in its recipient chat's language.
+
+    Raises:
+        UnknownNotification: see ``render_notification``.
+    """
+    locale = await recipient_locale(uow, message.channel, message.address)
+    return render_notification(message.kind, message.payload, translator(locale))

@@ -1,0 +1,211 @@
+"""A network channel's replies kept in the outbox with their turn, so neither a crash nor an
+outage of the channel loses them.
+
+Telegram's replies cannot be sent inside the turn's transaction (the rate limiter may hold a
+message for seconds), and a reply sent after the commit is lost if the process dies first, or
+if the Bot API stays unreachable through the limiter's retries. So the channel writes each
+reply as an outbox row (kind ``reply``) in the turn's own transaction, leased to itself
+(``keep_replies``), and after the commit sends them in order, marking each row sent as soon
+as Telegram has it (``send_kept``). What it could not send stays in the outbox:
+
+- the Bot API unreachable (a 5xx, a timeout, a refused connection, after the limiter's
+  retries): that row is due again after the outbox backoff, the rows after it with it, and
+  the dispatcher delivers them in order (retrying, then parking after ``MAX_ATTEMPTS``);
+- the process killed: the lease runs out (``LEASE``), or the next holder of the channel's
+  sender lock releases it at once (``release_leases``), and the dispatcher sends the rest;
+- a refusal no retry can change (the person blocked the bot, a bad request): that row is
+  parked with the reason, and the next reply is tried.
+
+Exactly once, except in the one window every Bot API client has: a process that dies between
+Telegram accepting a message and the commit of its ``sent`` mark leaves a row that is sent
+again. The reply is stored as sent to the person, in the conversation's language (its text,
+buttons and files, base64); its buttons carry their turn's prompt number, so pressed after the
+conversation has moved on they answer "this menu has expired", as any old button does.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, Final
+
+from sqlalchemy import delete
+
+from bot.dialogs.model import Attachment, Button, Reply
+from core.outbox.dispatch import load_claimed, mark_failed, mark_sent, park, queue_behind
+from core.outbox.models import OutboxMessage, OutboxStatus
+from core.uow import UnitOfWork, UnitOfWorkFactory
+
+__all__ = [
+    "LEASE",
+    "REPLY",
+    "keep_replies",
+    "reply_from_payload",
+    "reply_payload",
+    "send_kept",
+    "withdraw_kept",
+]
+
+logger = logging.getLogger(__name__)
+
+REPLY: Final = "reply"
+LEASE: Final = timedelta(seconds=60)
+"""How long the process that ran the turn has to send its replies before the dispatcher may."""
+
+
+def reply_payload(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON values (``reply_from_payload`` reads it back)."""
+    return {
+        "text": reply.text,
+        "buttons": [[b.label, b.payload, b.means] for b in reply.buttons],
+        "attachments": [
+            {
+                "kind": a.kind,
+                "name": a.name,
+                "content_type": a.content_type,
+                "data": base64.b64encode(a.data).decode("ascii"),
+            }
+            for a in reply.attachments
+        ],
+        "secret_input": reply.secret_input,
+    }
+
+
+def reply_from_payload(payload: dict[str, Any]) -> Reply:
+    """The reply kept by ``reply_payload``.
+
+    Raises:
+        KeyError, TypeError, ValueError: the payload is not one (the dispatcher parks it).
+    """
+    text = payload["text"]
+    if not isinstance(text, str):
+        raise TypeError("the text is not a string")
+    return Reply(
+        text=text,
+        buttons=tuple(
+            Button(str(label), str(data), means) for label, data, means in payload["buttons"]
+        ),
+        attachments=tuple(
+            Attachment(
+                kind=str(a["kind"]),
+                name=str(a["name"]),
+                content_type=str(a["content_type"]),
+                data=base64.b64decode(a["data"], validate=True),
+            )
+            for a in payload["attachments"]
+        ),
+        secret_input=bool(payload.get("secret_input", False)),
+    )
+
+
+async def keep_replies(
+    uow: UnitOfWork, channel: str, address: str, replies: Sequence[Reply], *, worker: str
+) -> list[int]:
+    """Write the turn's replies into the outbox in the caller's unit of work (the turn's),
+    leased to ``worker`` for ``LEASE``; returns the row ids, in order."""
+    now = uow.clock.now()
+    batch = secrets.token_hex(8)
+    rows = [
+        OutboxMessage(
+            kind=REPLY,
+            channel=channel,
+            address=address,
+            payload=reply_payload(reply),
+            dedupe_key=f"{REPLY}:{channel}:{batch}:{n}",
+            next_attempt_at=now,
+            created_at=now,
+            claimed_until=now + LEASE,
+            claimed_by=worker,
+        )
+        for n, reply in enumerate(replies)
+    ]
+    uow.session.add_all(rows)
+    await uow.flush()
+    return [row.id for row in rows]
+
+
+async def withdraw_kept(uow: UnitOfWork, row_ids: Sequence[int], *, worker: str) -> None:
+    """Delete kept replies that were never sent (superseded by the turn's final answer), in
+    the caller's unit of work; rows no longer leased to ``worker`` are left alone."""
+    await uow.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(row_ids),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+
+
+async def send_kept(
+    uow_factory: UnitOfWorkFactory,
+    kept: Sequence[tuple[int, Reply]],
+    send: Callable[[Reply], Awaitable[None]],
+    *,
+    worker: str,
+    is_permanent: Callable[[BaseException], bool],
+) -> int:
+    """Send kept replies in order, each marked sent once delivered (see the module docstring
+    for what happens to the others).
+
+    Returns:
+        How many were delivered now.
+    """
+    delivered = 0
+    for n, (row_id, reply) in enumerate(kept):
+        try:
+            await send(reply)
+        except Exception as error:
+            if is_permanent(error):
+                await _settle(uow_factory, row_id, worker, error, permanent=True)
+                continue
+            logger.warning(
+                "%d repl(ies) left to the outbox: %s", len(kept) - n, type(error).__name__
+            )
+            await _settle(uow_factory, row_id, worker, error, permanent=False)
+            await _queue_behind(
+                uow_factory, [i for i, _ in kept[n + 1 :]], worker, failed_id=row_id
+            )
+            return delivered
+        async with uow_factory() as uow:
+            row = await load_claimed(uow, row_id, worker=worker)
+            if row is not None:  # None: the lease ran out and the dispatcher has it
+                await mark_sent(uow, row, now=uow.clock.now())
+                await uow.commit()
+        delivered += 1
+    return delivered
+
+
+async def _settle(
+    uow_factory: UnitOfWorkFactory, row_id: int, worker: str, error: BaseException, *,
+    permanent: bool,
+) -> None:  # fmt: skip
+    """Park the row (a refusal for good) or leave it to the dispatcher after the backoff."""
+    reason = f"{type(error).__name__}: {error}"
+    try:
+        async with uow_factory() as uow:
+            row = await load_claimed(uow, row_id, worker=worker)
+            if row is None:
+                return
+            if permanent:
+                await park(uow, row, reason=reason, now=uow.clock.now())
+            else:
+                await mark_failed(uow, row, error=reason, now=uow.clock.now())
+            await uow.commit()
+    except Exception:  # the lease runs out and the dispatcher takes the row all the same
+        logger.exception("could not record the failure of outbox %s", row_id)
+
+
+async def _queue_behind(
+    uow_factory: UnitOfWorkFactory, row_ids: list[int], worker: str, *, failed_id: int
+) -> None:
+    if not row_ids:
+        return
+    try:
+        async with uow_factory() as uow:
+            await queue_behind(uow, row_ids, failed_id=failed_id, worker=worker)
+            await uow.commit()
+    except Exception:  # the lease runs out and the dispatcher takes the rows all the same
+        logger.exception("could not hand %d repl(ies) to the outbox", len(row_ids))

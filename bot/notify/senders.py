@@ -1,0 +1,75 @@
+"""What the outbox dispatcher (``bot/notify/dispatcher.py``) sends through: one sender per channel.
+
+An ``ExternalSender`` sends over the network (Telegram), a ``TransactionalSender`` delivers
+into the database inside the dispatcher's transaction (the web chat's transcript). The
+dispatcher's docstring tells how each is made exactly once.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from bot.dialogs.model import Reply
+from core.outbox.models import OutboxMessage
+from core.uow import UnitOfWork
+
+__all__ = ["ExternalSender", "PermanentFailure", "Sender", "TransactionalSender"]
+
+
+class PermanentFailure(Exception):
+    """A refusal no retry can change (the person blocked the bot, the session is gone): the
+    row is parked at once with this as the reason."""
+
+
+class ExternalSender(abc.ABC):
+    """Sends a rendered notification over the network.
+
+    Attributes:
+        channel: the outbox channel it sends (``telegram``).
+        exclusive: only one worker at a time may send this channel (a shared rate limit).
+    """
+
+    channel: str
+    exclusive: bool = True
+
+    def address_problem(self, address: str) -> str | None:
+        """Why a row's address cannot be sent to at all (parked with it), or None."""
+        return None
+
+    @abc.abstractmethod
+    async def send(self, address: str, reply: Reply) -> None:
+        """Send one message; returns once the service accepted it.
+
+        Raises:
+            PermanentFailure: never worth another try.
+            Exception: anything else is retried after a backoff.
+        """
+
+    def is_permanent(self, error: BaseException) -> bool:
+        """Whether a failure of ``send`` is final (besides ``PermanentFailure``)."""
+        return isinstance(error, PermanentFailure)
+
+
+class TransactionalSender(abc.ABC):
+    """Delivers a rendered notification inside the dispatcher's unit of work.
+
+    Attributes:
+        channel: the outbox channel it delivers (``webchat``).
+    """
+
+    channel: str
+
+    @abc.abstractmethod
+    async def deliver(self, uow: UnitOfWork, message: OutboxMessage, reply: Reply) -> None:
+        """Write the delivery in ``uow`` (committed with the ``sent`` mark by the dispatcher).
+
+        Raises:
+            PermanentFailure: the address is gone; the row is parked.
+        """
+
+    async def after_commit(self) -> None:
+        """Called after a batch committed (tell live connections in this process)."""
+        return None
+
+
+Sender = ExternalSender | TransactionalSender
