@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Final
 
@@ -17,7 +17,7 @@ from core.clock import Clock
 from core.db import Database
 from core.uow import UnitOfWorkFactory
 
-__all__ = ["POLL_EVERY_SECONDS", "build_uscis", "close_uscis", "polling_uscis"]
+__all__ = ["POLL_EVERY_SECONDS", "build_uscis", "close_uscis", "poller_context", "polling_uscis"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +62,14 @@ async def polling_uscis(
 
     async def loop() -> None:
         while True:
+            # First wait: the server prepares the database as it starts.
+            await asyncio.sleep(every)
             try:
                 checked = await poll_uscis(uow_factory, uscis, mode=mode)
                 if checked:
                     logger.info("USCIS poll: %d followed cases checked", checked)
             except Exception:  # the edge: keep polling after a bug or a database outage
                 logger.exception("USCIS poll failed")
-            await asyncio.sleep(every)
 
     task = asyncio.create_task(loop(), name="uscis-poller")
     try:
@@ -77,3 +78,16 @@ async def polling_uscis(
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+
+
+def poller_context(
+    uow_factory: UnitOfWorkFactory, uscis: Uscis | None, mode: str
+) -> Callable[[object], AsyncIterator[None]]:
+    """The poller as an aiohttp ``cleanup_ctx`` entry (started with the server, stopped
+    before the database closes)."""
+
+    async def context(_app: object) -> AsyncIterator[None]:
+        async with polling_uscis(uow_factory, uscis, CaseSourceMode(mode)):
+            yield
+
+    return context

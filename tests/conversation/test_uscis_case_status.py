@@ -14,10 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from benchmarks.results import free_port
+from bot.admin_uscis import uscis_check
+from bot.app import App
 from bot.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
 from bot.i18n import translator
+from bot.settings import Settings
 from bot.uscis import UscisClient
 from core.cases.models import Case
 from core.cases.uscis import Budget, CircuitBreaker
@@ -393,3 +396,26 @@ async def test_a_followed_uscis_case_that_changes_is_notified_like_a_local_one(
     assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
     async with uow_factory() as uow:
         assert len((await uow.session.scalars(select(OutboxMessage))).all()) == 1
+
+
+# --- operators -------------------------------------------------------------------------------
+
+
+async def test_admin_uscis_check_shows_the_answer_the_cache_and_the_budget_left(
+    db: Database,
+    uow_factory: UnitOfWorkFactory,
+    clock: FakeClock,
+    uscis: Uscis,
+    engine: Engine,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = App(settings=Settings(), db=db, uow_factory=uow_factory, clock=clock, uscis=uscis)
+    assert await uscis_check(app, APPROVED) == 0
+    first = capsys.readouterr().out
+    assert "cache: nothing cached" in first
+    assert "status: Case Was Approved -> catalog approved" in first
+    assert "status (es): Caso Fue Aprobado" in first
+    assert "budget: 1 of 1000 used today, 999 left" in first
+    assert await uscis_check(app, APPROVED) == 0
+    assert "cache: found, fetched 2026-03-02 15:00:00Z (fresh)" in capsys.readouterr().out
+    assert CLIENT_SECRET not in first
