@@ -32,6 +32,7 @@ from typing import Final
 
 from benchmarks.bench_core import Backends
 from benchmarks.results import cores, cpu_model, free_port, record
+from bot.case_source import close_uscis
 from bot.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
@@ -124,7 +125,7 @@ async def run_backend(name: str, db: Database, distinct: int, fake: FakeUscis) -
     latencies, texts = await lookups(engine(CaseSourceMode.USCIS), plan, "uscis")
     wall = time.perf_counter() - started
     stats = await fake.stats()
-    await client.close()
+    await close_uscis(uscis)
     unexpected = [t for t in texts if ANSWERED not in t and BUSY not in t]
     if unexpected:
         raise SystemExit(f"{name}: an unexpected answer: {unexpected[0]!r}")

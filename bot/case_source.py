@@ -43,8 +43,11 @@ def build_uscis(settings: Settings, db: Database, clock: Clock) -> Uscis | None:
 
 
 async def close_uscis(uscis: Uscis | None) -> None:
-    if uscis is not None and isinstance(uscis.source, UscisClient):
+    if uscis is None:
+        return
+    if isinstance(uscis.source, UscisClient):
         await uscis.source.close()
+    await uscis.close()
 
 
 @asynccontextmanager

@@ -94,6 +94,21 @@ class Uscis:
     poll_timeout: float = 20.0
     poll_max_wait: float = 10.0
 
+    def __post_init__(self) -> None:
+        # On PostgreSQL a reservation is its own transaction, on a small pool of its own: a
+        # turn already holds one of the main pool's connections, and with every connection
+        # taken by turns waiting to reserve, none would be left to reserve with.
+        self.quota_db = (
+            Database(self.db.url, pool_size=2, max_overflow=2)
+            if self.db.dialect == "postgresql"
+            else self.db
+        )
+
+    async def close(self) -> None:
+        """Close the quota's own pool (the source is closed by whoever made it)."""
+        if self.quota_db is not self.db:
+            await self.quota_db.dispose()
+
 
 @dataclass(frozen=True, slots=True)
 class UscisStatus:
@@ -173,7 +188,7 @@ async def check_uscis(
         return await _fallback(uow, cached, receipt, "outage")
     permit = functools.partial(
         reserve,
-        uscis.db,
+        uscis.quota_db,
         uow,
         uscis.budget,
         limit=uscis.budget.poller_limit if poller else None,
