@@ -10,7 +10,9 @@ from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine, EngineConfig
 from bot.notify.mail import mailer_from_settings
 from bot.settings import Settings
+from bot.uscis.wiring import build_uscis, close_uscis
 from core.accounts.totp_store import reseal_totp_secrets
+from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.demo import load_demo
@@ -31,6 +33,7 @@ class App:
     db: Database
     uow_factory: UnitOfWorkFactory
     clock: Clock = field(default_factory=SystemClock)
+    uscis: Uscis | None = None
 
     async def prepare_database(self, *, demo_if_empty: bool) -> bool:
         """Bring the database to the latest schema; load the demo data into an empty one.
@@ -60,10 +63,13 @@ class App:
             mailer=mailer_from_settings(self.settings.smtp_url, self.settings.var_dir),
             clock=self.clock,
             secret_key=self.settings.secret_key,
+            case_source=CaseSourceMode(self.settings.case_source),
+            uscis=self.uscis,
         )
         return Engine(services, all_dialogs(), config)
 
     async def close(self) -> None:
+        await close_uscis(self.uscis)
         await self.db.dispose()
 
 
@@ -76,4 +82,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         max_overflow=settings.db_max_overflow,
     )
     box = SecretBox(settings.secret_key, settings.old_secret_keys)
-    return App(settings=settings, db=db, uow_factory=UnitOfWorkFactory(db, clock, box), clock=clock)
+    return App(
+        settings=settings,
+        db=db,
+        uow_factory=UnitOfWorkFactory(db, clock, box),
+        clock=clock,
+        uscis=build_uscis(settings, db, clock),
+    )

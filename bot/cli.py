@@ -185,6 +185,10 @@ def _serve(app: App, host: str, port: int) -> int:
     from bot.channels.background import setup_notifications
 
     setup_notifications(web_app, app)
+    # The poller of followed USCIS cases (CASEBOT_CASE_SOURCE uscis or both).
+    from bot.uscis.wiring import poller_context
+
+    web_app.cleanup_ctx.append(poller_context(app.uow_factory, app.uscis, app.settings.case_source))
     web.run_app(
         web_app,
         host=host,

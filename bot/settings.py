@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from dotenv import dotenv_values
 
@@ -47,6 +47,12 @@ class Settings:
         trusted_proxies: ``CASEBOT_TRUSTED_PROXIES``, the addresses or networks of reverse
             proxies whose ``X-Forwarded-For`` names the client
             (``bot.channels.web.client_address``).
+        case_source: ``CASEBOT_CASE_SOURCE``: ``local`` (default), ``uscis`` or ``both``.
+        uscis_api_url, uscis_client_id, uscis_client_secret: ``CASEBOT_USCIS_API_URL``,
+            ``CASEBOT_USCIS_CLIENT_ID``, ``CASEBOT_USCIS_CLIENT_SECRET`` (never logged): the
+            Case Status API and its OAuth client; needed unless the source is ``local``.
+        uscis_rate: ``CASEBOT_USCIS_RATE``, requests per second all workers together may send.
+        uscis_daily_quota: ``CASEBOT_USCIS_DAILY_QUOTA``, requests per day.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -62,6 +68,12 @@ class Settings:
     db_pool_size: int = 10
     db_max_overflow: int = 10
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    case_source: str = "local"
+    uscis_api_url: str | None = None
+    uscis_client_id: str | None = None
+    uscis_client_secret: str | None = field(default=None, repr=False)
+    uscis_rate: float = 5.0
+    uscis_daily_quota: int = 1000
 
     @property
     def uses_default_database(self) -> bool:
@@ -142,6 +154,7 @@ class Settings:
         pool_size = _count(get("CASEBOT_DB_POOL_SIZE"), "CASEBOT_DB_POOL_SIZE", 10, low=1)
         max_overflow = _count(get("CASEBOT_DB_MAX_OVERFLOW"), "CASEBOT_DB_MAX_OVERFLOW", 10, low=0)
         trusted_proxies = _networks(get("CASEBOT_TRUSTED_PROXIES"))
+        uscis = _uscis(get)
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -155,19 +168,75 @@ class Settings:
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,
             trusted_proxies=trusted_proxies,
+            **uscis,
         )
 
 
-def _count(value: str | None, name: str, default: int, *, low: int) -> int:
-    """A whole number setting between ``low`` and 1000.
+def _uscis(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """The case source and the USCIS Case Status API settings.
+
+    Raises:
+        ConfigError: an unknown source, a missing URL or credential for ``uscis``/``both``,
+            a rate or quota that is not a positive number.
+    """
+    source = (get("CASEBOT_CASE_SOURCE") or "local").lower()
+    if source not in ("local", "uscis", "both"):
+        raise ConfigError(f"CASEBOT_CASE_SOURCE must be local, uscis or both, got {source!r}")
+    url = get("CASEBOT_USCIS_API_URL")
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"CASEBOT_USCIS_API_URL must be an http(s):// URL such as "
+            f"https://api-int.uscis.gov (the sandbox), got {url!r}"
+        )
+    client_id, secret = get("CASEBOT_USCIS_CLIENT_ID"), get("CASEBOT_USCIS_CLIENT_SECRET")
+    if source != "local":
+        missing = [
+            name
+            for name, value in (
+                ("CASEBOT_USCIS_API_URL", url),
+                ("CASEBOT_USCIS_CLIENT_ID", client_id),
+                ("CASEBOT_USCIS_CLIENT_SECRET", secret),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ConfigError(
+                f"CASEBOT_CASE_SOURCE={source} needs {', '.join(missing)}: the Case Status API "
+                "URL and the OAuth client of your app at developer.uscis.gov (or set "
+                "CASEBOT_CASE_SOURCE=local)"
+            )
+    raw_rate = get("CASEBOT_USCIS_RATE") or "5"
+    try:
+        rate = float(raw_rate)
+    except ValueError:
+        rate = -1.0
+    if not 0 < rate <= 1000:
+        raise ConfigError(
+            f"CASEBOT_USCIS_RATE must be requests per second, more than 0 (the sandbox allows "
+            f"5), got {raw_rate!r}"
+        )
+    quota = _count(get("CASEBOT_USCIS_DAILY_QUOTA"), "CASEBOT_USCIS_DAILY_QUOTA", 1000, low=1,
+                   high=10_000_000)  # fmt: skip
+    return {
+        "case_source": source,
+        "uscis_api_url": url,
+        "uscis_client_id": client_id,
+        "uscis_client_secret": secret,
+        "uscis_rate": rate,
+        "uscis_daily_quota": quota,
+    }
+
+
+def _count(value: str | None, name: str, default: int, *, low: int, high: int = 1000) -> int:
+    """A whole number setting between ``low`` and ``high``.
 
     Raises:
         ConfigError: anything else.
     """
     if value is None:
         return default
-    if not value.isdigit() or not low <= int(value) <= 1000:
-        raise ConfigError(f"{name} must be a whole number from {low} to 1000, got {value!r}")
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     return int(value)
 
 

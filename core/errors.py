@@ -40,7 +40,8 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── RescheduleNotAllowed(reason)
     │   └── CancelNotAllowed(reason)
     ├── RateLimited(retry_after_seconds)
-    └── SecretUnreadable(key_id)
+    ├── SecretUnreadable(key_id)
+    └── UscisUnavailable(reason)
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ __all__ = [
     "UnknownResetQuestion",
     "UnknownState",
     "UnknownStatus",
+    "UscisUnavailable",
     "WeakPassword",
 ]
 
@@ -374,3 +376,15 @@ class SecretUnreadable(DomainError):
     a key that is not configured (``key_id`` names it; None when the stored text is damaged)."""
 
     key_id: str | None = None
+
+
+@dataclass(eq=False)
+class UscisUnavailable(DomainError):
+    """USCIS's Case Status API gave no usable answer in time and nothing is cached.
+
+    ``reason``: ``"outage"`` (errors, timeouts, the circuit is open, a malformed answer),
+    ``"busy"`` (its rate limit would make the person wait too long) or ``"quota"`` (today's
+    request budget is spent).
+    """
+
+    reason: str = "outage"

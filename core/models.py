@@ -23,6 +23,7 @@ from core.appointments.models import (
     SlotUsage,
 )
 from core.cases.models import Case, CaseEvent, Subscription
+from core.cases.uscis.models import UscisAnswer, UscisQuota
 from core.conversations import Conversation
 from core.db import Base
 from core.inbox import InboxUpdate
@@ -55,6 +56,8 @@ __all__ = [
     "ResetAnswer",
     "SlotUsage",
     "Subscription",
+    "UscisAnswer",
+    "UscisQuota",
     "WebAttachment",
     "WebMessage",
     "WebSession",

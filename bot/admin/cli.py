@@ -83,6 +83,9 @@ def add_admin_parser(commands: Any) -> None:
     set_status.add_argument("status")
     import_cases = actions_.add_parser("import-cases", help="import cases from a CSV file")
     import_cases.add_argument("file", type=Path)
+    uscis = actions_.add_parser("uscis", help="USCIS Case Status API checks")
+    uscis_what = uscis.add_subparsers(dest="uscis_action", required=True, metavar="WHAT")
+    uscis_what.add_parser("check", help="ask USCIS about a case now").add_argument("receipt")
 
     office = actions_.add_parser("office", help="offices, their hours, capacity and closures")
     what = office.add_subparsers(dest="office_action", required=True, metavar="WHAT")
@@ -197,6 +200,10 @@ async def _run(app: App, args: argparse.Namespace, actor: str) -> int:
             f"{result.unchanged} unchanged case(s); {result.notified} notification(s) queued"
         )
         return 0
+    if args.action == "uscis":
+        from bot.admin.uscis import uscis_check
+
+        return await uscis_check(app, args.receipt)
     if args.action == "office":
         return await _office(app, args, actor)
     if args.action == "appointments":

@@ -12,6 +12,7 @@ from bot.dialogs.model import Attachment, Reply
 from bot.wording.i18n import Translator
 from core.accounts.email_codes import IssuedCode
 from core.accounts.links import account_id_for_chat
+from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock
 from core.ports import Mailer, OutgoingMail
 from core.uow import UnitOfWork, UnitOfWorkFactory
@@ -31,6 +32,9 @@ class Services:
     # CASEBOT_SECRET_KEY: seals secrets a flow keeps between turns
     # (bot/dialogs/accounts/sealed.py); None is the development key.
     secret_key: str | None = None
+    # CASEBOT_CASE_SOURCE, and the USCIS Case Status API when it is used (bot/case_source.py).
+    case_source: CaseSourceMode = CaseSourceMode.LOCAL
+    uscis: Uscis | None = None
 
 
 @dataclass

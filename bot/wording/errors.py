@@ -195,6 +195,11 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _("You have done that many times. Please wait {time} and try again.").format(
                 time=_minutes(ctx, max(1, math.ceil(seconds / 60)))
             )
+        case e.UscisUnavailable():
+            return _(
+                "USCIS's system is not answering right now. Please try again later. You can "
+                "also call the USCIS Contact Center at {phone} (TTY {tty})."
+            ).format(phone=ctx.services.contact_phone, tty=ctx.services.contact_tty)
         case e.SecretUnreadable():
             return _(
                 "Sorry, we cannot check codes from your authenticator app right now. Please "

@@ -20,6 +20,9 @@ class Case(Base):
     receipt_number: Mapped[str] = mapped_column(String(13), unique=True)
     form_type: Mapped[str] = mapped_column(String(20))
     status_code: Mapped[str] = mapped_column(String(60))
+    # Where the status comes from: "local" (this system's record) or "uscis" (a copy of what
+    # USCIS's Case Status API said, kept up to date by lookups and the poller).
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
     received_date: Mapped[date | None] = mapped_column(Date, default=None)
     # When the current status was set: the "last update" shown to the public.
     status_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -60,6 +60,7 @@ __all__ = [
     "list_client_cases",
     "lookup_case",
     "normalize_form_type",
+    "record_status_change",
     "reset_access_code_attempts",
     "subscribe",
     "subscriptions_for_chat",
@@ -384,6 +385,15 @@ async def _change_status(
         len(recipients),
     )
     return event
+
+
+async def record_status_change(
+    uow: UnitOfWork, case: Case, status: Status, at: datetime
+) -> CaseEvent | None:
+    """Set a loaded case's status (``find_case(..., for_update=True)``) as
+    :func:`update_status` does: a dated event and the followers' notifications; None when the
+    case already has that status."""
+    return await _change_status(uow, case, status, _aware(at))
 
 
 async def update_status(

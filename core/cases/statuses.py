@@ -13,7 +13,7 @@ from typing import Final
 
 from core.errors import UnknownStatus
 
-__all__ = ["STATUSES", "Category", "NextStep", "Status", "get_status"]
+__all__ = ["STATUSES", "UNLISTED", "Category", "NextStep", "Status", "get_status"]
 
 
 class Category(enum.StrEnum):
@@ -272,7 +272,14 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.casefold()).strip()
 
 
-_BY_CODE: Final = {status.code: status for status in STATUSES}
+# A status USCIS reported under a title this catalog does not hold (its Case Status API says
+# what it says): the chat shows USCIS's own words with a neutral explanation. Not in
+# STATUSES, so operators never pick it and no title matches it.
+UNLISTED: Final = Status(
+    "unlisted", "Status Not In The Catalog", Category.REVIEW, next_step=NextStep.WAIT_FOR_DECISION
+)
+
+_BY_CODE: Final = {status.code: status for status in (*STATUSES, UNLISTED)}
 _BY_TITLE: Final = {_key(status.title): status for status in STATUSES}
 
 

@@ -26,10 +26,11 @@ from bot.dialogs.cases.case_view import (
     act_on_case,
     case_choices,
 )
+from bot.dialogs.cases.uscis_view import find_for_chat, with_uscis
 from bot.dialogs.context import Context
 from bot.wording.i18n import N_
 from core.cases.receipt import ReceiptNumber, find_receipt_number
-from core.cases.service import case_detail, lookup_case
+from core.cases.service import case_detail
 from core.errors import InvalidReceiptNumber, NotAuthorized
 
 __all__ = ["FLOW", "NAME", "case_status_dialog", "parse_receipt"]
@@ -72,10 +73,10 @@ async def look_up(ctx: Context, receipt: str) -> CaseView:
     account owns the case or represents its owner.
 
     Raises:
-        InvalidReceiptNumber, RateLimited, CaseNotFound: see
-            :func:`core.cases.service.lookup_case` (the try is counted all the same).
+        InvalidReceiptNumber, RateLimited, CaseNotFound, UscisUnavailable: see
+            :func:`core.cases.uscis.service.find_status` (the try is counted all the same).
     """
-    found = await lookup_case(ctx.uow, receipt, requester=requester(ctx))
+    found, official, as_of = await find_for_chat(ctx, receipt, requester(ctx))
     account_id = await ctx.account_id()
     if account_id is not None:
         try:
@@ -83,8 +84,8 @@ async def look_up(ctx: Context, receipt: str) -> CaseView:
         except NotAuthorized:
             pass
         else:
-            return CaseView.detail(detail, account_id)
-    return CaseView.public(found)
+            return with_uscis(CaseView.detail(detail, account_id), official, as_of)
+    return with_uscis(CaseView.public(found), official, as_of)
 
 
 def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.dialogs.base import Choice, Start, Stay, Transition
+from bot.dialogs.cases.uscis_view import Official, uscis_case_text
 from bot.dialogs.context import Context
 from bot.wording.statuses import case_text
 from core.cases.receipt import ReceiptNumber
@@ -68,6 +69,9 @@ class CaseView:
     history: tuple[tuple[Status, datetime], ...] | None = None
     owned: bool = False
     viewer: int | None = None
+    # From USCIS (bot/uscis_view.py): its own words, and when a cached answer was fetched.
+    official: Official | None = None
+    as_of: datetime | None = None
 
     @property
     def private(self) -> bool:
@@ -94,7 +98,14 @@ class CaseView:
         view when the history was shown to another account (or to none)."""
         if self.history is None or (account_id is not None and account_id == self.viewer):
             return self
-        return CaseView(self.receipt, self.form_type, self.status, self.updated_at)
+        return CaseView(
+            self.receipt,
+            self.form_type,
+            self.status,
+            self.updated_at,
+            official=self.official,
+            as_of=self.as_of,
+        )
 
     def dump(self) -> dict[str, Any]:
         raw: dict[str, Any] = {
@@ -109,6 +120,10 @@ class CaseView:
             raw["owned"] = True
         if self.viewer is not None:
             raw["for"] = self.viewer
+        if self.official is not None:
+            raw["uscis"] = self.official.dump()
+        if self.as_of is not None:
+            raw["as_of"] = self.as_of.isoformat()
         return raw
 
     @classmethod
@@ -129,11 +144,15 @@ class CaseView:
                 else tuple((get_status(code), datetime.fromisoformat(at)) for code, at in history),
                 owned=bool(raw.get("owned", False)),
                 viewer=int(raw["for"]) if raw.get("for") is not None else None,
+                official=Official.load(raw.get("uscis")),
+                as_of=datetime.fromisoformat(raw["as_of"]) if raw.get("as_of") else None,
             )
         except (KeyError, TypeError, ValueError, DomainError):
             return None
 
     def text(self, ctx: Context) -> str:
+        if self.official is not None:
+            return uscis_case_text(ctx, self)
         return case_text(
             ctx,
             receipt=self.receipt,

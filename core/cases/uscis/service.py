@@ -1,0 +1,367 @@
+"""Case statuses from USCIS: the lookup behind the case-status flow, its cache, and the poller.
+
+``CASEBOT_CASE_SOURCE`` chooses where a status comes from (:class:`CaseSourceMode`):
+
+- ``local``: this system's record only (the demo, ``admin set-status``, CSV imports);
+- ``uscis``: USCIS's Case Status API for every receipt number (an account's cases too);
+- ``both``: the local record first, USCIS for the receipt numbers it does not hold.
+
+An answer from USCIS is cached (``uscis_answers``) for :attr:`Uscis.ttl` and copied into the
+``cases`` table (``source = "uscis"``) with its history, so following a case, an owner's
+cases and the notifications of a change work as they do for local cases: a new status found by
+a lookup or by :func:`poll_uscis` goes through the same :func:`record_status_change`.
+
+When USCIS gives no usable answer (down, slow, throttling beyond the turn's patience, a
+malformed body, the budget spent), a cached answer is shown with the time it was fetched
+(``UscisStatus.as_of``), else :class:`~core.errors.UscisUnavailable` is raised at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import exists, or_, select
+
+from core.accounts.models import ChannelLink
+from core.cases.models import Case, CaseEvent, Subscription
+from core.cases.receipt import ReceiptNumber
+from core.cases.repository import find_case, find_public_status
+from core.cases.service import normalize_form_type, record_status_change
+from core.cases.statuses import get_status
+from core.cases.throttle import throttle_lookup
+from core.cases.uscis.answer import MalformedAnswer, UscisCase, catalog_status, parse_answer
+from core.cases.uscis.breaker import CircuitBreaker
+from core.cases.uscis.models import UscisAnswer
+from core.cases.uscis.quota import Budget, reserve
+from core.cases.uscis.source import (
+    CaseStatusSource,
+    NotAtSource,
+    OutOfBudget,
+    RefusedBySource,
+    SourceUnavailable,
+)
+from core.cases.views import PublicStatus
+from core.db import Database
+from core.errors import CaseNotFound, DomainError, UscisUnavailable
+from core.uow import UnitOfWork, UnitOfWorkFactory
+
+__all__ = [
+    "CaseSourceMode",
+    "Uscis",
+    "UscisStatus",
+    "check_uscis",
+    "find_status",
+    "poll_uscis",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TTL: Final = timedelta(hours=1)
+
+
+class CaseSourceMode(enum.StrEnum):
+    LOCAL = "local"
+    USCIS = "uscis"
+    BOTH = "both"
+
+
+@dataclass
+class Uscis:
+    """The USCIS side of case lookups, built once by the composition root.
+
+    Attributes:
+        source: the Case Status API (``bot.uscis.UscisClient``) or a fake.
+        db: the database whose ``uscis_quota`` row all workers share.
+        budget: the rate and daily budget.
+        breaker: this process's circuit breaker.
+        ttl: how long an answer is served from the cache without asking again.
+        turn_timeout: seconds a person's lookup may spend on USCIS in all (retries included).
+        turn_max_wait: seconds a person's lookup may wait for its moment of the rate limit.
+    """
+
+    source: CaseStatusSource
+    db: Database
+    budget: Budget
+    breaker: CircuitBreaker
+    ttl: timedelta = DEFAULT_TTL
+    turn_timeout: float = 6.0
+    turn_max_wait: float = 2.0
+    poll_timeout: float = 20.0
+    poll_max_wait: float = 10.0
+
+    def __post_init__(self) -> None:
+        # On PostgreSQL a reservation is its own transaction, on a small pool of its own: a
+        # turn already holds one of the main pool's connections, and with every connection
+        # taken by turns waiting to reserve, none would be left to reserve with.
+        self.quota_db = (
+            Database(self.db.url, pool_size=2, max_overflow=2)
+            if self.db.dialect == "postgresql"
+            else self.db
+        )
+
+    async def close(self) -> None:
+        """Close the quota's own pool (the source is closed by whoever made it)."""
+        if self.quota_db is not self.db:
+            await self.quota_db.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class UscisStatus:
+    """A case as USCIS reported it.
+
+    Attributes:
+        public: what the chat shows of any case (status mapped to the catalog).
+        case: USCIS's own words (English and Spanish titles and descriptions, history).
+        as_of: when the answer was fetched, if it is shown because USCIS did not answer now;
+            None for a fresh answer.
+    """
+
+    public: PublicStatus
+    case: UscisCase
+    as_of: datetime | None = None
+
+
+async def find_status(
+    uow: UnitOfWork,
+    receipt_number: str | ReceiptNumber,
+    *,
+    requester: str,
+    mode: CaseSourceMode,
+    uscis: Uscis | None,
+) -> PublicStatus | UscisStatus:
+    """The public status of a case from the source ``mode`` names (see the module docstring).
+
+    The lookup counts against ``requester``'s throttle, as
+    :func:`core.cases.service.lookup_case` does (commit even when this raises).
+
+    Raises:
+        InvalidReceiptNumber: not a receipt number (never sent to USCIS, not counted).
+        RateLimited: the requester asked too often.
+        CaseNotFound: neither source has the case.
+        UscisUnavailable: USCIS gave no usable answer and nothing is cached.
+    """
+    receipt = ReceiptNumber.parse(receipt_number)
+    await throttle_lookup(uow, requester)
+    if mode is not CaseSourceMode.USCIS:
+        source = await uow.session.scalar(
+            select(Case.source).where(Case.receipt_number == str(receipt))
+        )
+        if source is not None and (source == "local" or mode is CaseSourceMode.LOCAL):
+            found = await find_public_status(uow, receipt)
+            if found is not None:
+                return found
+        if mode is CaseSourceMode.LOCAL or uscis is None:
+            logger.info("lookup of unknown case %s", receipt.masked())
+            raise CaseNotFound(receipt_number=str(receipt))
+    if uscis is None:
+        raise UscisUnavailable(reason="outage")
+    return await check_uscis(uow, uscis, receipt)
+
+
+async def check_uscis(
+    uow: UnitOfWork, uscis: Uscis, receipt: ReceiptNumber, *, poller: bool = False
+) -> UscisStatus:
+    """The case as USCIS reports it: from the cache while fresh, else asked (and cached).
+
+    Args:
+        poller: the poller's re-check: always asks (unless the circuit is open), within the
+            poller's share of the budget, with more patience than a person's turn.
+
+    Raises:
+        CaseNotFound: USCIS has no such case (or refused the number).
+        UscisUnavailable: no usable answer and nothing cached.
+    """
+    now = uow.clock.now()
+    cached = await uow.session.get(UscisAnswer, str(receipt), populate_existing=True)
+    if cached is not None and not poller and now - cached.fetched_at < uscis.ttl:
+        if not cached.found:
+            raise CaseNotFound(receipt_number=str(receipt))
+        fresh = _from_cache(cached, receipt)
+        if fresh is not None:
+            return await _status_of(uow, fresh, None)
+    if not uscis.breaker.allow():
+        return await _fallback(uow, cached, receipt, "outage")
+    permit = functools.partial(
+        reserve,
+        uscis.quota_db,
+        uow,
+        uscis.budget,
+        limit=uscis.budget.poller_limit if poller else None,
+        max_wait=uscis.poll_max_wait if poller else uscis.turn_max_wait,
+    )
+    timeout = uscis.poll_timeout if poller else uscis.turn_timeout
+    try:
+        answer = await uscis.source.fetch(receipt, permit=permit, within=timeout)
+    except NotAtSource:
+        uscis.breaker.succeeded()
+        await _store(uow, receipt, None)
+        logger.info("USCIS has no case %s", receipt.masked())
+        raise CaseNotFound(receipt_number=str(receipt)) from None
+    except RefusedBySource:
+        uscis.breaker.succeeded()
+        logger.warning("USCIS refused the format of %s", receipt.masked())
+        raise CaseNotFound(receipt_number=str(receipt)) from None
+    except OutOfBudget as exc:
+        logger.info("no USCIS request for %s: %s", receipt.masked(), exc.reason)
+        return await _fallback(uow, cached, receipt, exc.reason)
+    except SourceUnavailable as exc:
+        uscis.breaker.failed()
+        logger.warning("USCIS gave no answer for %s: %s", receipt.masked(), exc.reason)
+        return await _fallback(uow, cached, receipt, "outage")
+    uscis.breaker.succeeded()
+    await _store(uow, receipt, answer)
+    await _mirror(uow, answer)
+    return await _status_of(uow, answer, None)
+
+
+async def _fallback(
+    uow: UnitOfWork, cached: UscisAnswer | None, receipt: ReceiptNumber, reason: str
+) -> UscisStatus:
+    """The cached answer with its time, when USCIS cannot be asked now; else the error."""
+    if cached is not None and cached.found:
+        stale = _from_cache(cached, receipt)
+        if stale is not None:
+            return await _status_of(uow, stale, cached.fetched_at)
+    raise UscisUnavailable(reason=reason)
+
+
+def _from_cache(cached: UscisAnswer, receipt: ReceiptNumber) -> UscisCase | None:
+    try:
+        return parse_answer({"case_status": cached.body}, receipt)
+    except MalformedAnswer as exc:  # stored by an older version: ask again
+        logger.warning("cached USCIS answer unreadable (%s); asking again", exc.reason)
+        return None
+
+
+async def _store(uow: UnitOfWork, receipt: ReceiptNumber, answer: UscisCase | None) -> None:
+    row = await uow.session.get(UscisAnswer, str(receipt))
+    body = None if answer is None else answer.dump()
+    if row is None:
+        row = UscisAnswer(receipt_number=str(receipt), found=answer is not None, body=body)
+        uow.session.add(row)
+    row.found = answer is not None
+    row.body = body
+    row.fetched_at = uow.clock.now()
+    await uow.flush()
+
+
+async def _status_of(uow: UnitOfWork, answer: UscisCase, as_of: datetime | None) -> UscisStatus:
+    status = answer.status
+    updated_at = answer.modified_at or (answer.history[-1].at if answer.history else None)
+    public = PublicStatus(
+        receipt=answer.receipt,
+        form_type=answer.form_type or "—",
+        status=status,
+        updated_at=updated_at or uow.clock.now(),
+        received_date=answer.submitted_at.date() if answer.submitted_at else None,
+    )
+    return UscisStatus(public=public, case=answer, as_of=as_of)
+
+
+def _form_type(raw: str) -> str:
+    try:
+        return normalize_form_type(raw)
+    except ValueError:
+        return raw.strip()[:20] or "—"
+
+
+async def _mirror(uow: UnitOfWork, answer: UscisCase) -> None:
+    """Copy USCIS's answer into the case record: its history, and a new status with the
+    notifications of its followers."""
+    status = answer.status
+    at = answer.modified_at or uow.clock.now()
+    case = await find_case(uow, answer.receipt, for_update=True, with_events=True)
+    if case is None:
+        case = Case(
+            receipt_number=str(answer.receipt),
+            form_type=_form_type(answer.form_type),
+            status_code=status.code,
+            source="uscis",
+            received_date=answer.submitted_at.date() if answer.submitted_at else None,
+            status_updated_at=at,
+            created_at=uow.clock.now(),
+        )
+        uow.session.add(case)
+        await uow.flush()
+        known: set[tuple[str, datetime]] = set()
+    else:
+        case.source = "uscis"
+        known = {(event.status_code, event.occurred_at) for event in case.events}
+        if case.status_code != status.code:
+            event = await record_status_change(uow, case, status, at)
+            if event is not None:
+                known.add((event.status_code, event.occurred_at))
+    entries = [(catalog_status(e.title_en).code, e.at) for e in answer.history]
+    if not any(code == status.code for code, _ in entries):
+        entries.append((status.code, at))
+    for code, moment in entries:
+        if (code, moment) not in known:
+            uow.session.add(CaseEvent(case_id=case.id, status_code=code, occurred_at=moment))
+            known.add((code, moment))
+    await uow.flush()
+
+
+async def poll_uscis(
+    uow_factory: UnitOfWorkFactory, uscis: Uscis, *, mode: CaseSourceMode, batch: int = 50
+) -> int:
+    """Re-check followed USCIS cases whose answer is older than the cache's life.
+
+    Followed: a chat subscribed to the case, or its owner has a signed-in chat. In ``uscis``
+    mode every case is USCIS's; in ``both`` only those copied from USCIS. Cases still moving
+    come before decided ones, then the stalest first; the poller stops at ``batch`` cases, at
+    its share of the daily budget, or when USCIS stops answering.
+
+    Returns:
+        How many cases were checked.
+    """
+    if mode is CaseSourceMode.LOCAL:
+        return 0
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        followed = or_(
+            exists().where(Subscription.case_id == Case.id),
+            exists().where(ChannelLink.account_id == Case.owner_id),
+        )
+        query = (
+            select(Case.receipt_number, Case.status_code, UscisAnswer.fetched_at)
+            .outerjoin(UscisAnswer, UscisAnswer.receipt_number == Case.receipt_number)
+            .where(followed)
+        )
+        if mode is CaseSourceMode.BOTH:
+            query = query.where(Case.source == "uscis")
+        rows = (await uow.session.execute(query)).all()
+    due = [
+        (_final(code), fetched or datetime.min.replace(tzinfo=now.tzinfo), receipt)
+        for receipt, code, fetched in rows
+        if fetched is None or now - fetched >= uscis.ttl
+    ]
+    due.sort()
+    checked = 0
+    for _, _, receipt in due[:batch]:
+        if uscis.breaker.is_open:
+            break
+        async with uow_factory() as uow:
+            try:
+                await check_uscis(uow, uscis, ReceiptNumber(receipt), poller=True)
+            except CaseNotFound:
+                pass
+            except UscisUnavailable as exc:
+                await uow.commit()  # the reservation (SQLite) counts
+                logger.info("USCIS poll stopped after %d cases: %s", checked, exc.reason)
+                break
+            await uow.commit()
+        checked += 1
+    return checked
+
+
+def _final(code: str) -> bool:
+    """Decided cases are re-checked after the ones still moving."""
+    try:
+        return get_status(code).final
+    except DomainError:
+        return False
