@@ -37,7 +37,7 @@ from bot.channels.telegram.redaction import TokenRedaction, quiet_http_loggers
 from bot.channels.telegram.render import keyboard, split_text
 from bot.channels.telegram.request import AiohttpRequest
 from bot.dialogs.model import Incoming, Reply, Turn
-from bot.engine import Engine
+from bot.engine import Engine, KeyedLock
 from bot.notify.dispatcher import worker_name
 from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
@@ -90,24 +90,15 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
+        self._chats: KeyedLock[int] = KeyedLock()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
             return
-        key = chat.id
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
+        async with self._chats.hold(chat.id):
+            await coroutine
 
     async def initialize(self) -> None:
         return None
