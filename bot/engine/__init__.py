@@ -17,7 +17,7 @@ and ``keyed_lock`` (one lock per conversation, also used by the channels). It ma
 
 from __future__ import annotations
 
-from bot.dialogs.model import Attachment, Button, Incoming, Reply, Turn
+from bot.dialogs.model import Attachment, Button, Incoming, Outcome, Reply, Turn
 from bot.engine.config import AdmitHook, EngineConfig, TurnHook, TurnObserver
 from bot.engine.input import MAX_TEXT_LENGTH
 from bot.engine.keyed_lock import KeyedLock
@@ -32,6 +32,7 @@ __all__ = [
     "EngineConfig",
     "Incoming",
     "KeyedLock",
+    "Outcome",
     "Reply",
     "Turn",
     "TurnHook",

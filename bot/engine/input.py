@@ -89,7 +89,7 @@ def _open_payload(turn: TurnState, payload: str) -> str | None:
     return value
 
 
-async def _typed(turn: TurnState, step: Step, text: str) -> None:
+async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
     ctx = turn.ctx
     frame = turn.stack[-1]
     if step.handle is None or step.parse is None:
@@ -136,7 +136,7 @@ async def _value(turn: TurnState, value: str) -> None:
     await _run(turn, step.handle, value)
 
 
-async def _run(turn: TurnState, handler: HandleFn, value: Any) -> None:
+async def _run(turn: TurnState, handler: HandleFn[Any], value: Any) -> None:
     ctx = turn.ctx
     try:
         transition = await handler(ctx, value)

@@ -4,6 +4,7 @@ button is bound to the new prompt number, so that a button of an older message e
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 from bot.dialogs.actions import G_BACK, G_MENU, ROOT
 from bot.dialogs.base import Choice, Prompt, Step
@@ -16,7 +17,7 @@ from core.errors import DomainError
 __all__ = ["finish_replies", "prompt"]
 
 
-async def _render(step: Step, ctx: Context) -> Prompt:
+async def _render(step: Step[Any], ctx: Context) -> Prompt:
     shown = step.prompt(ctx)
     if inspect.isawaitable(shown):
         shown = await shown

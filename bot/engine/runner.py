@@ -19,7 +19,7 @@ from typing import Any, Final
 from bot.dialogs.actions import ROOT
 from bot.dialogs.base import Dialog, DialogError
 from bot.dialogs.context import Context, Services
-from bot.dialogs.model import Incoming, Reply, Turn
+from bot.dialogs.model import Incoming, Outcome, Reply, Turn
 from bot.engine.config import AdmitHook, EngineConfig, TurnHook, TurnObserver
 from bot.engine.input import dispatch
 from bot.engine.keyed_lock import KeyedLock
@@ -168,7 +168,7 @@ class Engine:
                         raise _AdmitRaised(error) from error
                     if admitted is None:
                         await uow.commit()
-                        return Turn(replies=[], refused=True)
+                        return Turn(replies=[], outcome=Outcome.REFUSED)
                     incoming = admitted
                 conversation = await load_conversation(uow, incoming.channel, incoming.chat_id)
                 last = conversation.last_update_id
@@ -177,7 +177,9 @@ class Engine:
                     and last is not None
                     and incoming.update_id <= last
                 ):
-                    return Turn(replies=[], duplicate=True, locale=conversation.locale or "en")
+                    return Turn(
+                        replies=[], locale=conversation.locale or "en", outcome=Outcome.DUPLICATE
+                    )
                 if incoming.update_id is not None:
                     conversation.last_update_id = incoming.update_id
                 before = conversation.state
@@ -231,7 +233,7 @@ class Engine:
                     )
                 ],
                 input_was_secret=False,
-                failed=True,
+                outcome=Outcome.FAILED,
             )
         unsent = await self._send_mail(mail, mailed)
         if unsent:

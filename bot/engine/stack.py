@@ -110,7 +110,7 @@ class TurnState:
         if not self.stack:
             self.stack.append(Frame.new(self.dialogs[ROOT]))
 
-    def activate_top(self) -> tuple[Dialog[Any], enum.Enum, Step]:
+    def activate_top(self) -> tuple[Dialog[Any], enum.Enum, Step[Any]]:
         """Make the frame at the top of the stack the current one, and return its dialog,
         state and step: ``ctx.data`` becomes that frame's data.
 

@@ -342,11 +342,6 @@ class TelegramChannel:
             replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
         return replies
 
-    async def send_turn(self, chat_id: int, turn: Turn) -> None:
-        """Send a turn's replies in order, now (nothing kept: see ``_turn``)."""
-        for reply in turn.replies:
-            await self.send_reply(chat_id, reply)
-
     async def send_reply(self, chat_id: int, reply: Reply) -> None:
         """One reply: its text (split to fit, the keyboard on the last part), then its images
         as photos and its files as documents."""
