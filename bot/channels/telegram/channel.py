@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
@@ -33,6 +32,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.inbox import TelegramInbox
+from bot.channels.telegram.limiter import CasebotRateLimiter
 from bot.channels.telegram.redaction import TokenRedaction, quiet_http_loggers
 from bot.channels.telegram.render import keyboard, split_text
 from bot.channels.telegram.request import AiohttpRequest
@@ -69,16 +69,13 @@ def api_urls(api_url: str | None) -> tuple[str, str]:
     return f"{root}/bot", f"{root}/file/bot"
 
 
-def default_rate_limiter() -> BaseRateLimiter[Any] | None:
-    """casebot's limiter (Telegram's 30/s, 1/s per chat, 20/min per group, 429 handling) when
-    it is installed, else None (PTB then sends without limits)."""
-    try:
-        module = importlib.import_module("bot.channels.telegram.limiter")
-    except ImportError:
-        logger.warning("no Telegram rate limiter: messages are sent without limits")
-        return None
-    limiter: BaseRateLimiter[Any] = module.CasebotRateLimiter()
-    return limiter
+def default_rate_limiter() -> BaseRateLimiter[Any]:
+    """casebot's limiter: Telegram's 30/s, 1/s per chat, 20/min per group, 429 handling.
+
+    An ordinary import, not a lookup by name: a limiter that failed to import must stop the
+    start, never quietly switch rate limiting off.
+    """
+    return CasebotRateLimiter()
 
 
 class ChatOrderedUpdates(BaseUpdateProcessor):
