@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 S = TypeVar("S", bound=enum.Enum)
+T = TypeVar("T")
 
 
 class DialogError(Exception):
@@ -110,15 +111,17 @@ class Replace:
 Transition = Next | Stay | End | Start | Replace
 
 PromptFn = Callable[["Context"], Awaitable[Prompt | str] | Prompt | str]
-ParseFn = Callable[["Context", str], Any]
-HandleFn = Callable[["Context", Any], Awaitable[Transition]]
+# A parser returns the value (or an awaitable of it) or raises ValueError or a domain error.
+ParseFn = Callable[["Context", str], "T | Awaitable[T]"]
+HandleFn = Callable[["Context", T], Awaitable[Transition]]
 ResumeFn = Callable[["Context", Any], Awaitable[Transition]]
 EnterFn = Callable[["Context"], Awaitable[Transition | None]]
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """One state of a dialog.
+class Step(Generic[T]):
+    """One state of a dialog, generic over the value its parser gives its handler (``str``
+    for button values), so that mypy checks one against the other.
 
     Attributes:
         prompt: what to show on entering the state (and on re-prompting).
@@ -140,8 +143,8 @@ class Step:
     """
 
     prompt: PromptFn
-    handle: HandleFn | None = None
-    parse: ParseFn | None = None
+    handle: HandleFn[T] | None = None
+    parse: ParseFn[T] | None = None
     example: str | None = None
     secret: bool = False
     goes_to: tuple[enum.Enum, ...] = ()
@@ -177,7 +180,7 @@ class Dialog(Generic[S]):
     name: str
     states: type[S]
     initial: S
-    steps: Mapping[S, Step]
+    steps: Mapping[S, Step[Any]]
     sensitive: bool = False
     title: str | None = None
     purpose: str | None = None
@@ -207,7 +210,7 @@ class Dialog(Generic[S]):
         if unreachable:
             raise DialogError(f"{self.name}: unreachable states {unreachable}")
 
-    def step(self, state_value: str) -> tuple[S, Step]:
+    def step(self, state_value: str) -> tuple[S, Step[Any]]:
         """The state with this stored value and its step.
 
         Raises:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
-__all__ = ["Attachment", "Button", "Incoming", "Reply", "Turn"]
+__all__ = ["Attachment", "Button", "Incoming", "Outcome", "Reply", "Turn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,25 @@ class Reply:
     secret_input: bool = False
 
 
+class Outcome(enum.Enum):
+    """How the engine dealt with one ``Incoming``; exactly one holds for every turn.
+
+    ANSWERED     the turn ran and was committed; the replies answer it
+    DUPLICATE    the update was handled before; nothing was done, no reply
+    UNAVAILABLE  the database could not be reached: nothing was done, the replies only say so;
+                 a channel that can keep the message (the Telegram inbox) tries it again
+    FAILED       the turn met a bug and was undone; the replies only apologise
+    REFUSED      the channel's admit hook refused the message (``Engine.handle``): the turn
+                 did not run and there is no reply
+    """
+
+    ANSWERED = "answered"
+    DUPLICATE = "duplicate"
+    UNAVAILABLE = "unavailable"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
     """What the engine answers to one Incoming.
@@ -70,19 +90,28 @@ class Turn:
         replies: the messages to send, in order.
         input_was_secret: what the person sent was a secret: delete it from the chat (Telegram)
             and mask it in transcripts.
-        duplicate: the update was handled before; nothing was done.
         locale: the conversation's language after the turn.
-        unavailable: the database could not be reached: nothing was done, the replies only
-            say so; a channel that can keep the message (the Telegram inbox) tries it again.
-        failed: the turn met a bug and was undone; the replies only apologise.
-        refused: the channel's admit hook refused the message (``Engine.handle``): the turn
-            did not run and there is no reply.
+        outcome: how the engine dealt with the message (``Outcome``); ``duplicate``,
+            ``unavailable``, ``failed`` and ``refused`` read it.
     """
 
     replies: list[Reply]
     input_was_secret: bool = False
-    duplicate: bool = False
     locale: str = "en"
-    unavailable: bool = False
-    failed: bool = False
-    refused: bool = False
+    outcome: Outcome = Outcome.ANSWERED
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome is Outcome.DUPLICATE
+
+    @property
+    def unavailable(self) -> bool:
+        return self.outcome is Outcome.UNAVAILABLE
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAILED
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome is Outcome.REFUSED

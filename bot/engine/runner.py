@@ -1,179 +1,48 @@
-"""The dialog engine: one turn at a time per conversation, state persisted with the turn.
+"""The turn runner: ``Engine.handle`` takes one message through one turn of its conversation.
 
 A turn runs inside one unit of work: the conversation row (locked for the turn), any domain
 change the dialogs make, and any notification they queue are committed together, before
-anything is sent. The engine, not the dialogs, handles what every step shares: the menu, help,
-back, language and start-over interrupts; re-prompting on bad input with a reason and an
-example; escalation after three failed tries; typed labels and numbers as button presses;
-expired buttons; idle expiry; and offering another flow when free text clearly asks for it.
+anything is sent. Turns of one conversation never interleave (a ``KeyedLock``); a turn that
+needs slow password hashes is undone, the hashes are computed outside any transaction, and it
+runs again; a turn whose mail could not be sent is taken back. What happens inside the turn is
+told by the other modules of ``bot.engine``: ``input`` (what came in), ``interrupts``
+(global actions, switch offers), ``transitions``, ``render`` and ``stack``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import enum
-import inspect
 import logging
-import re
 import time
-import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import timedelta
-from functools import lru_cache
-from typing import Any, Final, Protocol
+from collections.abc import Mapping
+from typing import Any, Final
 
-from bot.dialogs.actions import (
-    G_BACK,
-    G_HELP,
-    G_LANG,
-    G_MENU,
-    G_RESTART,
-    G_SETLANG,
-    G_STAY,
-    G_SWITCH,
-    GLOBAL_PREFIX,
-    LANGUAGE,
-    ROOT,
-)
-from bot.dialogs.base import (
-    Choice,
-    Dialog,
-    DialogError,
-    End,
-    Next,
-    Prompt,
-    Replace,
-    Start,
-    Stay,
-    Step,
-    Transition,
-)
+from bot.dialogs.actions import ROOT
+from bot.dialogs.base import Dialog, DialogError
 from bot.dialogs.context import Context, Services
-from bot.dialogs.links import open_link
-from bot.dialogs.model import Button, Incoming, Reply, Turn
-from bot.understanding import Understanding, understand
-from bot.wording.errors import describe_error
-from bot.wording.i18n import (
-    DEFAULT_LOCALE,
-    LANGUAGE_NAMES,
-    LOCALES,
-    Translator,
-    normalize_locale,
-    translator,
-)
-from bot.wording.local_input import NO, YES, yes_no
+from bot.dialogs.model import Incoming, Outcome, Reply, Turn
+from bot.engine.config import AdmitHook, EngineConfig, TurnHook, TurnObserver
+from bot.engine.input import dispatch
+from bot.engine.keyed_lock import KeyedLock
+from bot.engine.matching import valid_unicode
+from bot.engine.render import finish_replies, prompt
+from bot.engine.stack import TurnState
+from bot.understanding import understand
+from bot.wording.i18n import DEFAULT_LOCALE, normalize_locale, translator
 from bot.wording.outage import mail_not_sent, unavailable_turn
 from core.accounts.email_codes import IssuedCode, withdraw_email_code
 from core.accounts.links import unlink_chat
 from core.accounts.passwords import HashDeferral, HashesNeeded
 from core.conversations import ConversationRecord, load_conversation, save_conversation
-from core.errors import DomainError, InvalidInput
 from core.outage import is_database_unavailable
 from core.ports import OutgoingMail
-from core.uow import UnitOfWork
 
-__all__ = ["Engine", "EngineConfig"]
+__all__ = ["Engine"]
 
 logger = logging.getLogger(__name__)
 
-MAX_FAILURES: Final = 3
-MAX_TEXT_LENGTH: Final = 2000
 # Runs of a turn that may each stop for slow hashes (a sign-in with a rehash takes 3 runs);
 # past them, the last run hashes inline.
 MAX_HASH_ROUNDS: Final = 4
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Timeouts of idle conversations.
-
-    Attributes:
-        idle_timeout: an ordinary flow left alone this long starts again from the menu.
-        sensitive_idle_timeout: the same for a flow that holds secrets or needs a signed-in
-            user.
-        signed_in_idle_timeout: a signed-in chat left alone this long is signed out, per
-            channel; None keeps the link (Telegram: a private chat on the person's own phone,
-            and the link is what carries their notifications).
-    """
-
-    idle_timeout: timedelta = timedelta(minutes=60)
-    sensitive_idle_timeout: timedelta = timedelta(minutes=15)
-    signed_in_idle_timeout: Mapping[str, timedelta | None] | None = None
-
-    def link_timeout(self, channel: str) -> timedelta | None:
-        table = self.signed_in_idle_timeout or {"telegram": None}
-        return table.get(channel, self.sensitive_idle_timeout)
-
-
-class _Frame:
-    """One running dialog on a conversation's stack (stored as JSON)."""
-
-    __slots__ = ("back", "data", "dialog", "failures", "state", "then")
-
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        self.dialog: str = raw["d"]
-        self.state: str = raw["s"]
-        self.data: dict[str, Any] = dict(raw.get("data", {}))
-        self.back: list[str] = list(raw.get("back", []))
-        self.failures: int = int(raw.get("fails", 0))
-        self.then: str | None = raw.get("then")
-
-    @classmethod
-    def new(cls, dialog: Dialog[Any], args: Mapping[str, Any] | None = None) -> _Frame:
-        return cls({"d": dialog.name, "s": dialog.initial.value, "data": dict(args or {})})
-
-    def dump(self) -> dict[str, Any]:
-        raw: dict[str, Any] = {"d": self.dialog, "s": self.state}
-        if self.data:
-            raw["data"] = self.data
-        if self.back:
-            raw["back"] = self.back[-10:]
-        if self.failures:
-            raw["fails"] = self.failures
-        if self.then is not None:
-            raw["then"] = self.then
-        return raw
-
-
-class _TurnState:
-    """Everything one turn works on."""
-
-    def __init__(self, conversation: ConversationRecord, ctx: Context) -> None:
-        self.conversation = conversation
-        self.ctx = ctx
-        raw = conversation.state or {}
-        self.stack = [_Frame(f) for f in raw.get("stack", [])]
-        self.offer: dict[str, Any] | None = raw.get("offer")
-        # The buttons of the newest message that had any, as shown: typing a label or a
-        # number answers them (without rendering the prompt again).
-        self.shown: list[Choice] = [Choice(*shown) for shown in raw.get("shown", [])]
-        self.secret_input = False
-        self.prompted = False
-        # The flow timed out while waiting for a secret: what came is that secret (see
-        # _expire_if_idle), not an answer to the menu.
-        self.expired_secret = False
-        # How the turn left its step when a global action or a timeout decided it (metrics).
-        self.exit_reason: str | None = None
-
-    def dump(self) -> dict[str, Any]:
-        raw: dict[str, Any] = {"stack": [f.dump() for f in self.stack]}
-        if self.offer:
-            raw["offer"] = self.offer
-        if self.shown:
-            raw["shown"] = [
-                [choice.label, choice.value, *([choice.means] if choice.means else [])]
-                for choice in self.shown
-            ]
-        return raw
-
-
-# Run in a turn's transaction before it commits (``Engine.handle(..., within=...)``).
-TurnHook = Callable[[UnitOfWork, Turn], Awaitable[None]]
-# Run first in a turn's transaction (``Engine.handle(..., admit=...)``): the message to handle,
-# or None to refuse it.
-AdmitHook = Callable[[UnitOfWork, Incoming], Awaitable[Incoming | None]]
 
 
 class _AdmitRaised(Exception):
@@ -184,27 +53,14 @@ class _AdmitRaised(Exception):
         self.error = error
 
 
-class TurnObserver(Protocol):
-    """Told about every committed turn (``bot.ops.metrics.CasebotMetrics``): the conversation
-    state before and after, the engine's exit tag (``menu``, ``timeout``, ``back``,
-    ``switched`` or None) and the time the turn took."""
-
-    def turn_finished(
-        self,
-        channel: str,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-        reason: str | None,
-        seconds: float,
-    ) -> None: ...
-
-
 class Engine:
     """Runs conversations.
 
     Args:
         services: what dialogs use (units of work, mailer, clock).
         dialogs: every dialog by name; must include ``menu`` (the root) and ``language``.
+        config: idle timeouts.
+        observer: told about every committed turn (metrics).
 
     Raises:
         DialogError: a dialog starts one that does not exist, or the root is missing.
@@ -215,6 +71,7 @@ class Engine:
         services: Services,
         dialogs: Mapping[str, Dialog[Any]],
         config: EngineConfig | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self.services = services
         self.dialogs = dict(dialogs)
@@ -228,11 +85,8 @@ class Engine:
                     raise DialogError(f"{dialog.name}.{state.name} starts unknown {unknown}")
         # Free text that asks for a flow (the intents the dialogs declare), for switch offers.
         self.intents = {d.intent: d.name for d in self.dialogs.values() if d.intent is not None}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._waiters: dict[tuple[str, str], int] = {}
-        self.observer: TurnObserver | None = None
-
-    # --- the turn ---------------------------------------------------------------------------
+        self.observer = observer
+        self._turns: KeyedLock[tuple[str, str]] = KeyedLock()
 
     async def handle(
         self,
@@ -260,18 +114,9 @@ class Engine:
         Raises:
             Exception: only what ``admit`` raised.
         """
-        incoming = _valid_unicode(incoming)
-        key = (incoming.channel, incoming.chat_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiters[key] = self._waiters.get(key, 0) + 1
-        try:
-            async with lock:
-                return await self._turn(incoming, admit, within)
-        finally:
-            self._waiters[key] -= 1
-            if self._waiters[key] == 0:
-                del self._waiters[key]
-                del self._locks[key]
+        incoming = valid_unicode(incoming)
+        async with self._turns.hold((incoming.channel, incoming.chat_id)):
+            return await self._turn(incoming, admit, within)
 
     async def set_locale(self, channel: str, chat_id: str, locale: str) -> str:
         """Record an explicit language choice made outside a turn (``casebot chat --lang``).
@@ -323,7 +168,7 @@ class Engine:
                         raise _AdmitRaised(error) from error
                     if admitted is None:
                         await uow.commit()
-                        return Turn(replies=[], refused=True)
+                        return Turn(replies=[], outcome=Outcome.REFUSED)
                     incoming = admitted
                 conversation = await load_conversation(uow, incoming.channel, incoming.chat_id)
                 last = conversation.last_update_id
@@ -332,7 +177,9 @@ class Engine:
                     and last is not None
                     and incoming.update_id <= last
                 ):
-                    return Turn(replies=[], duplicate=True, locale=conversation.locale or "en")
+                    return Turn(
+                        replies=[], locale=conversation.locale or "en", outcome=Outcome.DUPLICATE
+                    )
                 if incoming.update_id is not None:
                     conversation.last_update_id = incoming.update_id
                 before = conversation.state
@@ -345,7 +192,7 @@ class Engine:
                     chat_id=incoming.chat_id,
                     data={},
                 )
-                turn = _TurnState(conversation, ctx)
+                turn = TurnState(conversation, ctx, self.dialogs, self.intents)
                 await self._expire_if_idle(turn)
                 await self._dispatch(turn, incoming)
                 replies = self._finish_replies(turn)
@@ -386,7 +233,7 @@ class Engine:
                     )
                 ],
                 input_was_secret=False,
-                failed=True,
+                outcome=Outcome.FAILED,
             )
         unsent = await self._send_mail(mail, mailed)
         if unsent:
@@ -437,11 +284,10 @@ class Engine:
                     chat_id=incoming.chat_id,
                     data={},
                 )
-                turn = _TurnState(conversation, ctx)
-                if not turn.stack:
-                    turn.stack.append(_Frame.new(self.dialogs[ROOT]))
+                turn = TurnState(conversation, ctx, self.dialogs, self.intents)
+                turn.ensure_menu()
                 ctx.say(mail_not_sent(ctx.translator))
-                await self._prompt(turn)
+                await prompt(turn)
                 replies = self._finish_replies(turn)
                 conversation.state = turn.dump()
                 await save_conversation(uow, conversation)
@@ -474,7 +320,7 @@ class Engine:
         conversation.locale = found or DEFAULT_LOCALE
         return conversation.locale
 
-    async def _expire_if_idle(self, turn: _TurnState) -> None:
+    async def _expire_if_idle(self, turn: TurnState) -> None:
         conversation, ctx = turn.conversation, turn.ctx
         idle = ctx.now() - conversation.updated_at
         link_timeout = self.config.link_timeout(ctx.channel)
@@ -489,7 +335,7 @@ class Engine:
         sensitive = any(self.dialogs[f.dialog].sensitive for f in flows if f.dialog in self.dialogs)
         limit = self.config.sensitive_idle_timeout if sensitive else self.config.idle_timeout
         if idle > limit:
-            _dialog, (_state, waiting) = self._frame_step(turn, turn.stack[-1])
+            _dialog, _state, waiting = turn.activate_top()
             turn.exit_reason = "timeout"
             turn.expired_secret = waiting.secret
             turn.stack = []
@@ -497,453 +343,10 @@ class Engine:
             turn.shown = []
             ctx.say(ctx._("That conversation timed out, so we are starting again."))
 
-    # --- input ------------------------------------------------------------------------------
+    # --- what the turn runs (kept as methods: tests break a turn here on purpose) -----------
 
-    async def _dispatch(self, turn: _TurnState, incoming: Incoming) -> None:
-        ctx = turn.ctx
-        if not turn.stack:
-            turn.stack.append(_Frame.new(self.dialogs[ROOT]))
-        frame = turn.stack[-1]
-        dialog, (state, step) = self._frame_step(turn, frame)
-        if turn.expired_secret and incoming.payload is None:
-            # A password or code typed into a flow that had timed out: keep it masked and
-            # never read it as a menu choice or an intent.
-            turn.secret_input = True
-            await self._prompt(turn)
-            return
-        if incoming.payload is not None and await self._follow_link(turn, incoming.payload):
-            return
-        if incoming.payload is not None:
-            value = self._open_payload(turn, incoming.payload)
-            if value is None:
-                ctx.say(ctx._("This menu has expired. Here is where we are now:"))
-                await self._prompt(turn)
-                return
-            await self._value(turn, value, pressed=True)
-            return
-        text = (incoming.text or "").strip()
-        turn.secret_input = step.secret
-        if not text:
-            await self._prompt(turn)
-            return
-        if len(text) > MAX_TEXT_LENGTH:
-            ctx.say(ctx._("That message is too long. Please send a shorter one."))
-            await self._prompt(turn)
-            return
-        command = self._command(ctx, text)
-        if command is not None:  # a command word is never a secret (no password is "menu")
-            turn.secret_input = False
-            await self._global(turn, command)
-            return
-        chosen = _match_choice(text, turn.shown, numbers=not step.secret)
-        if chosen is None and not step.secret:
-            chosen = _yes_no_choice(text, turn.shown)
-        if chosen is not None:
-            await self._value(turn, chosen, pressed=True)
-            return
-        # A secret is passed on as typed (a password may begin or end with a space).
-        raw = (incoming.text or "").strip("\r\n")
-        await self._typed(turn, dialog, state, step, raw if step.secret else text)
+    async def _dispatch(self, turn: TurnState, incoming: Incoming) -> None:
+        await dispatch(turn, incoming)
 
-    async def _follow_link(self, turn: _TurnState, payload: str) -> bool:
-        """A link button of a notification (``bot.dialogs.links``): start its flow from the menu, at
-        any time, as the "switch" offer does. False when the payload is no link."""
-        link = open_link(payload)
-        if link is None or link.dialog not in self.dialogs:
-            return False
-        turn.stack = [_Frame.new(self.dialogs[ROOT])]
-        turn.offer = None
-        await self._apply(turn, Start(link.dialog, link.args))
-        return True
-
-    def _open_payload(self, turn: _TurnState, payload: str) -> str | None:
-        seq, _, value = payload.partition(":")
-        if not value or not seq.isdigit() or int(seq) != turn.conversation.prompt_seq:
-            return None
-        return value
-
-    def _command(self, ctx: Context, text: str) -> str | None:
-        word = text.casefold().strip(" .!?¿¡").lstrip("/")
-        action = _command_words(ctx.translator).get(word)
-        if text.strip() == "?" and action != G_MENU:
-            return G_HELP
-        return action
-
-    async def _typed(
-        self, turn: _TurnState, dialog: Dialog[Any], state: enum.Enum, step: Step, text: str
-    ) -> None:
-        ctx = turn.ctx
-        frame = turn.stack[-1]
-        if step.handle is None or step.parse is None:
-            # Buttons only (or nothing to answer): free text may ask for another flow.
-            if not step.secret and await self._offer_switch(turn, text):
-                return
-            if step.handle is not None:
-                ctx.say(ctx._("Please choose one of the options below."))
-                await self._fail(turn)
-            await self._prompt(turn)
-            return
-        try:
-            value = step.parse(ctx, text)
-            if inspect.isawaitable(value):
-                value = await value
-        except (ValueError, DomainError) as error:
-            # A refusal of the domain met while reading the answer (a date too far ahead) is
-            # a reason to ask again, like a malformed answer.
-            if not step.secret and await self._offer_switch(turn, text):
-                return
-            reason = describe_error(ctx, error) if isinstance(error, DomainError) else str(error)
-            example = ctx._(step.example) if step.example else None
-            if example and example not in reason:  # the reason may show one already
-                reason += "\n" + ctx._("For example: {example}").format(example=example)
-            ctx.say(reason)
-            await self._fail(turn)
-            await self._prompt(turn)
-            return
-        frame.failures = 0
-        await self._run(turn, step.handle, value)
-
-    async def _value(self, turn: _TurnState, value: str, *, pressed: bool) -> None:
-        if value.startswith(GLOBAL_PREFIX):
-            await self._global(turn, value)
-            return
-        frame = turn.stack[-1]
-        _dialog, (_state, step) = self._frame_step(turn, frame)
-        if step.handle is None:
-            await self._prompt(turn)
-            return
-        frame.failures = 0
-        await self._run(turn, step.handle, value)
-
-    async def _run(self, turn: _TurnState, handler: Any, value: Any) -> None:
-        ctx = turn.ctx
-        try:
-            transition = await handler(ctx, value)
-        except DomainError as error:
-            # A refusal by the rules: say why and stay. What the service recorded (a failed
-            # try, a throttle hit) is committed with the turn.
-            ctx.say(describe_error(ctx, error))
-            if isinstance(error, InvalidInput):
-                await self._fail(turn)
-            await self._prompt(turn)
-            return
-        await self._apply(turn, transition)
-
-    async def _fail(self, turn: _TurnState) -> None:
-        ctx = turn.ctx
-        frame = turn.stack[-1]
-        frame.failures += 1
-        if frame.failures >= MAX_FAILURES:
-            frame.failures = 0
-            phone, tty = self.services.contact_phone, self.services.contact_tty
-            ctx.say(
-                ctx._("This does not seem to be working. You can ask for help, go back to the "
-                      "menu, or call the USCIS Contact Center at {phone} (TTY {tty}).")
-                .format(phone=phone, tty=tty),
-                choices=[Choice(ctx._("Help"), G_HELP), Choice(ctx._("Menu"), G_MENU)],
-            )  # fmt: skip
-
-    async def _offer_switch(self, turn: _TurnState, text: str) -> bool:
-        ctx = turn.ctx
-        understood: Understanding = understand(text, ctx.locale)
-        target = self.intents.get(understood.intent)
-        if target is None:
-            return False
-        current = turn.stack[-1].dialog
-        if target == current:
-            return False
-        args = {"receipt_number": understood.receipt_number} if understood.receipt_number else {}
-        if current == ROOT:
-            turn.stack = [turn.stack[0]]
-            await self._apply(turn, Start(target, args))
-            return True
-        turn.offer = {"dialog": target, "args": args}
-        ctx.say(
-            ctx._("It sounds like you want to: {flow}. Shall we switch to that?").format(
-                flow=self._flow_name(ctx, target)
-            ),
-            choices=[
-                Choice(ctx._("Yes, switch"), G_SWITCH, YES),
-                Choice(ctx._("No, continue here"), G_STAY, NO),
-            ],
-        )
-        turn.prompted = True
-        return True
-
-    def _flow_name(self, ctx: Context, name: str) -> str:
-        purpose = self.dialogs[name].purpose
-        return ctx._(purpose) if purpose is not None else name
-
-    # --- global actions ---------------------------------------------------------------------
-
-    async def _global(self, turn: _TurnState, action: str) -> None:
-        ctx = turn.ctx
-        if action.startswith(G_SETLANG):
-            locale = normalize_locale(action[len(G_SETLANG) :])
-            if locale is not None:
-                turn.conversation.locale = locale
-                ctx.translator = translator(locale)
-            if turn.stack and turn.stack[-1].dialog == LANGUAGE:
-                turn.stack.pop()
-            await self._prompt(turn)
-            return
-        if action in (G_MENU, G_RESTART):
-            turn.exit_reason = turn.exit_reason or "menu"
-            turn.stack = [_Frame.new(self.dialogs[ROOT])]
-            turn.offer = None
-            await self._prompt(turn)
-            return
-        if action == G_HELP:
-            frame = turn.stack[-1]
-            _dialog, (_state, step) = self._frame_step(turn, frame)
-            text = ctx._("I can check a case status, link your account, book or change an "
-                         "appointment, and help with your password. Type \"menu\" at any time "
-                         "to start again, or \"back\" to go one step back.")  # fmt: skip
-            if step.help:
-                text = f"{ctx._(step.help)}\n\n{text}"
-            ctx.say(text)
-            await self._prompt(turn)
-            return
-        if action == G_BACK:
-            turn.exit_reason = turn.exit_reason or "back"
-            frame = turn.stack[-1]
-            if frame.back:
-                frame.state = frame.back.pop()
-                frame.failures = 0
-            elif len(turn.stack) > 1:
-                turn.stack.pop()
-            await self._prompt(turn)
-            return
-        if action == G_LANG:
-            if turn.stack[-1].dialog != LANGUAGE and LANGUAGE in self.dialogs:
-                turn.stack.append(_Frame.new(self.dialogs[LANGUAGE]))
-            await self._prompt(turn)
-            return
-        if action == G_SWITCH and turn.offer:
-            turn.exit_reason = turn.exit_reason or "switched"
-            offer, turn.offer = turn.offer, None
-            turn.stack = [turn.stack[0]]
-            await self._apply(turn, Start(offer["dialog"], offer.get("args") or {}))
-            return
-        if action == G_STAY:
-            turn.offer = None
-        await self._prompt(turn)
-
-    # --- transitions ------------------------------------------------------------------------
-
-    async def _apply(self, turn: _TurnState, transition: Transition) -> None:
-        for _ in range(20):  # a bound, so a wrongly declared loop cannot hang a turn
-            next_transition = await self._apply_once(turn, transition)
-            if next_transition is None:
-                return
-            transition = next_transition
-        raise DialogError("too many transitions in one turn")
-
-    async def _apply_once(self, turn: _TurnState, transition: Transition) -> Transition | None:
-        ctx = turn.ctx
-        frame = turn.stack[-1]
-        dialog, (state, step) = self._frame_step(turn, frame)
-        if isinstance(transition, Next):
-            if transition.state not in step.goes_to:
-                raise DialogError(f"{dialog.name}.{state.name} may not go to {transition.state}")
-            frame.back.append(frame.state)
-            frame.state = transition.state.value
-            frame.failures = 0
-            await self._prompt(turn)
-            return None
-        if isinstance(transition, Stay):
-            if transition.prompt:
-                await self._prompt(turn)
-            return None
-        if isinstance(transition, Start | Replace):
-            if transition.dialog not in step.starts:
-                raise DialogError(f"{dialog.name}.{state.name} may not start {transition.dialog}")
-            child = self.dialogs[transition.dialog]
-            if isinstance(transition, Replace):
-                turn.stack.pop()
-                if not turn.stack:
-                    turn.stack.append(_Frame.new(self.dialogs[ROOT]))
-            elif transition.then is not None:
-                frame.then = transition.then.value
-            turn.stack.append(_Frame.new(child, transition.args))
-            return await self._enter(turn)
-        if isinstance(transition, End):
-            turn.stack.pop()
-            if not turn.stack:
-                turn.stack.append(_Frame.new(self.dialogs[ROOT]))
-                await self._prompt(turn)
-                return None
-            parent = turn.stack[-1]
-            if parent.then is not None:
-                if parent.then != parent.state:  # "back" should not show the same step twice
-                    parent.back.append(parent.state)
-                parent.state, parent.then = parent.then, None
-            _pd, (_ps, parent_step) = self._frame_step(turn, parent)
-            if parent_step.resume is not None:
-                return await parent_step.resume(ctx, transition.result)
-            if transition.show_menu or parent.dialog != ROOT:
-                await self._prompt(turn)
-            return None
-        raise DialogError(f"not a transition: {transition!r}")
-
-    async def _enter(self, turn: _TurnState) -> Transition | None:
-        """A dialog has just started: its initial step's ``enter`` hook acts on the arguments
-        (a prompt only reads, so it cannot), then the prompt shows unless it went elsewhere."""
-        ctx = turn.ctx
-        _dialog, (_state, step) = self._frame_step(turn, turn.stack[-1])
-        if step.enter is not None:
-            try:
-                entered = await step.enter(ctx)
-            except DomainError as error:
-                ctx.say(describe_error(ctx, error))
-            else:
-                if entered is not None:
-                    return entered
-        await self._prompt(turn)
-        return None
-
-    # --- output -----------------------------------------------------------------------------
-
-    def _frame_step(self, turn: _TurnState, frame: _Frame) -> tuple[Dialog[Any], tuple[Any, Step]]:
-        dialog = self.dialogs.get(frame.dialog)
-        if dialog is None:
-            # A dialog removed since this conversation was saved: start again from the menu.
-            turn.stack = [_Frame.new(self.dialogs[ROOT])]
-            frame = turn.stack[0]
-            dialog = self.dialogs[ROOT]
-        try:
-            found = dialog.step(frame.state)
-        except DialogError:
-            frame.state = dialog.initial.value
-            found = dialog.step(frame.state)
-        turn.ctx.data = frame.data
-        return dialog, found
-
-    async def _render(self, turn: _TurnState, step: Step) -> Prompt:
-        shown = step.prompt(turn.ctx)
-        if inspect.isawaitable(shown):
-            shown = await shown
-        return Prompt(shown) if isinstance(shown, str) else shown
-
-    async def _prompt(self, turn: _TurnState) -> None:
-        ctx = turn.ctx
-        frame = turn.stack[-1]
-        _dialog, (_state, step) = self._frame_step(turn, frame)
-        try:
-            prompt = await self._render(turn, step)
-        except DomainError as error:
-            if frame.dialog == ROOT:
-                raise
-            # The step cannot be shown any more: the chat was signed out elsewhere (a password
-            # reset signs the other chats out), its appointment is gone... Say why and go back
-            # to the menu; showing the same step again would fail on every turn.
-            ctx.say(describe_error(ctx, error))
-            turn.exit_reason = turn.exit_reason or "menu"
-            turn.stack = [_Frame.new(self.dialogs[ROOT])]
-            turn.offer = None
-            await self._prompt(turn)
-            return
-        choices = list(prompt.choices)
-        if frame.dialog != ROOT:
-            choices += [Choice(ctx._("Back"), G_BACK), Choice(ctx._("Menu"), G_MENU)]
-        ctx.replies.append(
-            Reply(
-                text=prompt.text,
-                buttons=tuple(Button(c.label, c.value, c.means) for c in choices),
-                attachments=tuple(prompt.attachments),
-                secret_input=step.secret,
-            )
-        )
-        turn.prompted = True
-
-    def _finish_replies(self, turn: _TurnState) -> list[Reply]:
-        """Bind every button of this turn to the new prompt number (older ones expire)."""
-        conversation = turn.conversation
-        conversation.prompt_seq = (conversation.prompt_seq + 1) % 1_000_000
-        seq = conversation.prompt_seq
-        with_buttons = [r for r in turn.ctx.replies if r.buttons]
-        if with_buttons:
-            turn.shown = [Choice(b.label, b.payload, b.means) for b in with_buttons[-1].buttons]
-        return [
-            Reply(
-                text=r.text,
-                buttons=tuple(Button(b.label, f"{seq}:{b.payload}", b.means) for b in r.buttons),
-                attachments=r.attachments,
-                secret_input=r.secret_input,
-            )
-            for r in turn.ctx.replies
-        ]
-
-    def language_choices(self) -> list[Choice]:
-        return [Choice(LANGUAGE_NAMES[code], f"{G_SETLANG}{code}") for code in LOCALES]
-
-
-_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
-
-def _valid_unicode(incoming: Incoming) -> Incoming:
-    """The message with any lone surrogate (JSON allows ``"\\ud800"``; a terminal hands over
-    undecodable bytes as surrogates) replaced by U+FFFD: no text can be encoded with one, so
-    a password, an email or a code holding one would fail deep inside a flow."""
-    text, payload = incoming.text, incoming.payload
-    if (text is None or text.isascii()) and (payload is None or payload.isascii()):
-        return incoming
-    if text is not None:
-        text = _LONE_SURROGATE.sub("\ufffd", text)
-    if payload is not None:
-        payload = _LONE_SURROGATE.sub("\ufffd", payload)
-    return dataclasses.replace(incoming, text=text, payload=payload)
-
-
-@lru_cache(maxsize=len(LOCALES))
-def _command_words(t: Translator) -> dict[str, str]:
-    """Every command word of a language and of English, to its action (the first action that
-    lists a word has it); made once per language, not on every message."""
-    table = {
-        G_MENU: (t._("menu, cancel, stop, quit, exit"), "menu, cancel, stop, quit, exit"),
-        G_HELP: (t._("help, ?"), "help, ?"),
-        G_BACK: (t._("back"), "back"),
-        G_LANG: (t._("language, lang"), "language, lang"),
-        G_RESTART: (t._("start, start over, restart"), "start, start over, restart"),
-    }
-    words: dict[str, str] = {}
-    for action, (translated, english) in table.items():
-        for w in f"{translated},{english}".split(","):
-            words.setdefault(w.strip().casefold(), action)
-    return words
-
-
-def _label_key(text: str) -> str:
-    # NFKC folds the narrow no-break space of CLDR times ("9:30\u202fAM") into a space.
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().strip(" .").split())
-
-
-# Button labels only (translations, office names, times), never what was typed: that may be
-# a password, which must not stay in a cache.
-_button_key = lru_cache(maxsize=4096)(_label_key)
-
-
-def _match_choice(text: str, choices: Any, *, numbers: bool = True) -> str | None:
-    """A typed label (any case, any spacing) or number stands for its button.
-
-    ``numbers`` is off at a secret step: a code or PIN is never read as a button's number.
-    """
-    wanted = _label_key(text)
-    options = list(choices)
-    if numbers and wanted.isdigit() and 1 <= int(wanted) <= len(options):
-        return str(options[int(wanted) - 1].value)
-    for choice in options:
-        if _button_key(choice.label) == wanted:
-            return str(choice.value)
-    return None
-
-
-def _yes_no_choice(text: str, choices: Any) -> str | None:
-    """A typed yes or no, in any language, stands for the one button that means it."""
-    if not any(choice.means for choice in choices):
-        return None  # no button means yes or no: nothing to read the text for
-    meaning = yes_no(text)
-    if meaning is None:
-        return None
-    matching = [choice for choice in choices if choice.means == meaning]
-    return str(matching[0].value) if len(matching) == 1 else None
+    def _finish_replies(self, turn: TurnState) -> list[Reply]:
+        return finish_replies(turn)

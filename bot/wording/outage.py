@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from bot.dialogs.model import Reply, Turn
+from bot.dialogs.model import Outcome, Reply, Turn
 from bot.wording.i18n import DEFAULT_LOCALE, Translator, normalize_locale, translator
 
 __all__ = ["mail_not_sent", "unavailable_turn"]
@@ -24,7 +24,7 @@ def unavailable_turn(locale_hint: str | None) -> Turn:
     """
     t = translator(normalize_locale(locale_hint) or DEFAULT_LOCALE)
     text = t._("Sorry, we cannot reach our records right now. Please try again in a few minutes.")
-    return Turn(replies=[Reply(text)], locale=t.locale, unavailable=True)
+    return Turn(replies=[Reply(text)], locale=t.locale, outcome=Outcome.UNAVAILABLE)
 
 
 def mail_not_sent(t: Translator) -> str:

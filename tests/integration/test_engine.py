@@ -433,7 +433,7 @@ async def test_a_secret_is_never_read_as_a_button_number_and_keeps_its_spaces(
 
 def test_a_typed_time_matches_a_label_with_cldr_spacing() -> None:
     from bot.dialogs.base import Choice
-    from bot.engine.runner import _match_choice
+    from bot.engine.matching import match_choice as _match_choice
 
     shown = [Choice("9:00\u202fAM", "a"), Choice("9:30\u202fAM", "b")]
     assert _match_choice("9:30 am", shown) == "b"

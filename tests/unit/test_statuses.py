@@ -8,7 +8,7 @@ import pytest
 from core.cases.statuses import STATUSES, Category, NextStep, get_status
 from core.errors import UnknownStatus
 
-# Every official title listed in ../shared/reference/uscis-facts.md ("Case status titles").
+# Every official title listed in docs/reference/case-status-titles.md.
 FACTS_TITLES = [
     "Case Was Received",
     "Case Was Received and A Receipt Notice Was Emailed",
@@ -50,7 +50,7 @@ FACTS_TITLES = [
     "Expedite Request Denied",
     "Request For Premium Processing Services Was Received",
 ]
-FACTS_FILE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "uscis-facts.md"
+FACTS_FILE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "case-status-titles.md"
 
 
 @pytest.mark.parametrize("title", FACTS_TITLES)

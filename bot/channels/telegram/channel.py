@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
@@ -33,11 +32,12 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.inbox import TelegramInbox
+from bot.channels.telegram.limiter import CasebotRateLimiter
 from bot.channels.telegram.redaction import TokenRedaction, quiet_http_loggers
 from bot.channels.telegram.render import keyboard, split_text
 from bot.channels.telegram.request import AiohttpRequest
 from bot.dialogs.model import Incoming, Reply, Turn
-from bot.engine import Engine
+from bot.engine import Engine, KeyedLock
 from bot.notify.dispatcher import worker_name
 from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
@@ -69,16 +69,13 @@ def api_urls(api_url: str | None) -> tuple[str, str]:
     return f"{root}/bot", f"{root}/file/bot"
 
 
-def default_rate_limiter() -> BaseRateLimiter[Any] | None:
-    """casebot's limiter (Telegram's 30/s, 1/s per chat, 20/min per group, 429 handling) when
-    it is installed, else None (PTB then sends without limits)."""
-    try:
-        module = importlib.import_module("bot.channels.telegram.limiter")
-    except ImportError:
-        logger.warning("no Telegram rate limiter: messages are sent without limits")
-        return None
-    limiter: BaseRateLimiter[Any] = module.CasebotRateLimiter()
-    return limiter
+def default_rate_limiter() -> BaseRateLimiter[Any]:
+    """casebot's limiter: Telegram's 30/s, 1/s per chat, 20/min per group, 429 handling.
+
+    An ordinary import, not a lookup by name: a limiter that failed to import must stop the
+    start, never quietly switch rate limiting off.
+    """
+    return CasebotRateLimiter()
 
 
 class ChatOrderedUpdates(BaseUpdateProcessor):
@@ -90,24 +87,15 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
+        self._chats: KeyedLock[int] = KeyedLock()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
             return
-        key = chat.id
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
+        async with self._chats.hold(chat.id):
+            await coroutine
 
     async def initialize(self) -> None:
         return None
@@ -350,11 +338,6 @@ class TelegramChannel:
             _ = translator(turn.locale)._
             replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
         return replies
-
-    async def send_turn(self, chat_id: int, turn: Turn) -> None:
-        """Send a turn's replies in order, now (nothing kept: see ``_turn``)."""
-        for reply in turn.replies:
-            await self.send_reply(chat_id, reply)
 
     async def send_reply(self, chat_id: int, reply: Reply) -> None:
         """One reply: its text (split to fit, the keyboard on the last part), then its images

@@ -11,11 +11,10 @@ notification): it is stored and delivered like a reply.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Final
@@ -26,7 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from bot.channels.web.batch import Batch
 from bot.channels.web.client_address import Network
 from bot.dialogs.model import Incoming, Reply, Turn
-from bot.engine import Engine
+from bot.engine import Engine, KeyedLock
 from core import ratelimit
 from core.errors import RateLimited
 from core.uow import UnitOfWork, UnitOfWorkFactory
@@ -165,8 +164,7 @@ class WebChatHub:
     config: WebChatConfig = field(default_factory=WebChatConfig)
     metrics: WebMetrics = field(default_factory=WebMetrics)
     _sockets: dict[str, list[_Socket]] = field(default_factory=dict, init=False)
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
-    _waiting: dict[str, int] = field(default_factory=dict, init=False)
+    _locks: KeyedLock[str] = field(default_factory=KeyedLock, init=False)
     _turns: Batch[list[MessageView]] = field(default_factory=Batch, init=False)
 
     async def open_session(
@@ -271,7 +269,7 @@ class WebChatHub:
         headers: Mapping[str, str] | None,
     ) -> list[MessageView]:
         started = time.perf_counter()
-        async with self._one_at_a_time(session_id):
+        async with self._locks.hold(session_id):
             limited: list[RateLimited] = []
 
             async def admit(turn_uow: UnitOfWork, incoming: Incoming) -> Incoming | None:
@@ -332,21 +330,6 @@ class WebChatHub:
             limit=self.config.rate_limit,
             window=self.config.rate_window,
         )
-
-    @asynccontextmanager
-    async def _one_at_a_time(self, session_id: str) -> AsyncIterator[None]:
-        """The session's turn lock, kept only while someone holds or waits for it (a lock per
-        session ever seen would grow without end)."""
-        lock = self._locks.setdefault(session_id, asyncio.Lock())
-        self._waiting[session_id] = self._waiting.get(session_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[session_id] -= 1
-            if not self._waiting[session_id]:
-                del self._waiting[session_id]
-                del self._locks[session_id]
 
     async def push(self, session_id: str, reply: Reply) -> MessageView:
         """Send a message that answers nothing (a notification): stored, then delivered.

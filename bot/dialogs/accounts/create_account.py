@@ -130,7 +130,7 @@ async def _send_code(ctx: Context, email: str, available: Collection[str]) -> bo
     return True
 
 
-def _step_email(available: Collection[str]) -> Step:
+def _step_email(available: Collection[str]) -> Step[str]:
     async def handle(ctx: Context, value: str) -> Transition:
         if value == SIGN_IN and "link_account" in available:
             return Replace("link_account")
@@ -161,7 +161,7 @@ def _step_email(available: Collection[str]) -> Step:
     )
 
 
-def _step_code(available: Collection[str]) -> Step:
+def _step_code(available: Collection[str]) -> Step[Secret]:
     async def handle(ctx: Context, value: Secret | str) -> Transition:
         email = _email(ctx)
         if value == OTHER_EMAIL or not email:
@@ -342,7 +342,7 @@ def _authenticator_prompt(ctx: Context) -> Prompt:
     return secret_enrolment_prompt(ctx, secret if isinstance(secret, str) else "", _email(ctx))
 
 
-def _step_authenticator(available: Collection[str]) -> Step:
+def _step_authenticator(available: Collection[str]) -> Step[Secret]:
     async def handle(ctx: Context, value: Secret | str) -> Transition:
         if not isinstance(value, Secret):
             return Stay()
@@ -413,7 +413,7 @@ async def _create(ctx: Context, available: Collection[str], *, at_code: bool) ->
     return End(result={"account_id": registration.account_id})
 
 
-def _step_taken(available: Collection[str]) -> Step:
+def _step_taken(available: Collection[str]) -> Step[str]:
     """The email got an account while this one was being made (elsewhere, at the same time)."""
 
     def prompt(ctx: Context) -> Prompt:

@@ -187,7 +187,7 @@ def _locked(ctx: Context, until: datetime) -> Transition:
     return Next(State.LOCKED)
 
 
-def _password_step(available: Collection[str]) -> Step:
+def _password_step(available: Collection[str]) -> Step[_Secret]:
     offers_help = HELP_DIALOG in available
 
     def prompt(ctx: Context) -> Prompt:
@@ -372,7 +372,7 @@ async def _welcome(ctx: Context, account_id: int, new_backup_code: str | None) -
 # --- locked ----------------------------------------------------------------------------------
 
 
-def _locked_step(available: Collection[str]) -> Step:
+def _locked_step(available: Collection[str]) -> Step[str]:
     offers_help = HELP_DIALOG in available
 
     def until(ctx: Context) -> datetime | None:

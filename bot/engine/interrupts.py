@@ -1,0 +1,109 @@
+"""What a person may do at any step, whatever the dialog: the global actions (menu, help, back,
+language, start over, a language chosen) and, when free text clearly asks for another flow,
+the offer to switch to it."""
+
+from __future__ import annotations
+
+from bot.dialogs.actions import (
+    G_BACK,
+    G_HELP,
+    G_LANG,
+    G_MENU,
+    G_RESTART,
+    G_SETLANG,
+    G_STAY,
+    G_SWITCH,
+    LANGUAGE,
+    ROOT,
+)
+from bot.dialogs.base import Choice, Start
+from bot.engine.render import prompt
+from bot.engine.stack import Frame, TurnState
+from bot.engine.transitions import apply
+from bot.understanding import understand
+from bot.wording.i18n import normalize_locale, translator
+from bot.wording.local_input import NO, YES
+
+__all__ = ["global_action", "offer_switch"]
+
+
+async def global_action(turn: TurnState, action: str) -> None:
+    """Carry out a global action (a ``g:`` button value or a command word)."""
+    ctx = turn.ctx
+    if action.startswith(G_SETLANG):
+        locale = normalize_locale(action[len(G_SETLANG) :])
+        if locale is not None:
+            turn.conversation.locale = locale
+            ctx.translator = translator(locale)
+        if turn.stack and turn.stack[-1].dialog == LANGUAGE:
+            turn.stack.pop()
+        await prompt(turn)
+        return
+    if action in (G_MENU, G_RESTART):
+        turn.back_to_menu()
+        await prompt(turn)
+        return
+    if action == G_HELP:
+        _dialog, _state, step = turn.activate_top()
+        text = ctx._("I can check a case status, link your account, book or change an "
+                     "appointment, and help with your password. Type \"menu\" at any time "
+                     "to start again, or \"back\" to go one step back.")  # fmt: skip
+        if step.help:
+            text = f"{ctx._(step.help)}\n\n{text}"
+        ctx.say(text)
+        await prompt(turn)
+        return
+    if action == G_BACK:
+        turn.exit_reason = turn.exit_reason or "back"
+        frame = turn.stack[-1]
+        if frame.back:
+            frame.state = frame.back.pop()
+            frame.failures = 0
+        elif len(turn.stack) > 1:
+            turn.stack.pop()
+        await prompt(turn)
+        return
+    if action == G_LANG:
+        if turn.stack[-1].dialog != LANGUAGE and LANGUAGE in turn.dialogs:
+            turn.stack.append(Frame.new(turn.dialogs[LANGUAGE]))
+        await prompt(turn)
+        return
+    if action == G_SWITCH and turn.offer:
+        turn.exit_reason = turn.exit_reason or "switched"
+        offer, turn.offer = turn.offer, None
+        del turn.stack[1:]
+        await apply(turn, Start(offer["dialog"], offer.get("args") or {}))
+        return
+    if action == G_STAY:
+        turn.offer = None
+    await prompt(turn)
+
+
+async def offer_switch(turn: TurnState, text: str) -> bool:
+    """Free text that asks for another flow: from the menu, start it; elsewhere, offer to
+    switch to it (naming it by its ``purpose``). False when the text asks for no other flow."""
+    ctx = turn.ctx
+    understood = understand(text, ctx.locale)
+    target = turn.intents.get(understood.intent)
+    if target is None:
+        return False
+    current = turn.stack[-1].dialog
+    if target == current:
+        return False
+    args = {"receipt_number": understood.receipt_number} if understood.receipt_number else {}
+    if current == ROOT:
+        del turn.stack[1:]
+        await apply(turn, Start(target, args))
+        return True
+    turn.offer = {"dialog": target, "args": args}
+    purpose = turn.dialogs[target].purpose
+    ctx.say(
+        ctx._("It sounds like you want to: {flow}. Shall we switch to that?").format(
+            flow=ctx._(purpose) if purpose is not None else target
+        ),
+        choices=[
+            Choice(ctx._("Yes, switch"), G_SWITCH, YES),
+            Choice(ctx._("No, continue here"), G_STAY, NO),
+        ],
+    )
+    return True

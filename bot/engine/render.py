@@ -1,0 +1,78 @@
+"""Showing the current step: its prompt becomes a ``Reply``, and at the end of the turn every
+button is bound to the new prompt number, so that a button of an older message expires."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from bot.dialogs.actions import G_BACK, G_MENU, ROOT
+from bot.dialogs.base import Choice, Prompt, Step
+from bot.dialogs.context import Context
+from bot.dialogs.model import Button, Reply
+from bot.engine.stack import TurnState
+from bot.wording.errors import describe_error
+from core.errors import DomainError
+
+__all__ = ["finish_replies", "prompt"]
+
+
+async def _render(step: Step[Any], ctx: Context) -> Prompt:
+    shown = step.prompt(ctx)
+    if inspect.isawaitable(shown):
+        shown = await shown
+    return Prompt(shown) if isinstance(shown, str) else shown
+
+
+async def prompt(turn: TurnState) -> None:
+    """Show the step at the top of the stack, with "Back" and "Menu" outside the menu.
+
+    A step that can no longer be shown (the chat was signed out elsewhere, its appointment is
+    gone) says why and the conversation goes back to the menu.
+
+    Raises:
+        DomainError: the menu itself cannot be shown.
+    """
+    ctx = turn.ctx
+    frame = turn.stack[-1]
+    _dialog, _state, step = turn.activate_top()
+    try:
+        shown = await _render(step, ctx)
+    except DomainError as error:
+        if frame.dialog == ROOT:
+            raise
+        # Showing the same step again would fail on every turn.
+        ctx.say(describe_error(ctx, error))
+        turn.back_to_menu()
+        await prompt(turn)
+        return
+    choices = list(shown.choices)
+    if frame.dialog != ROOT:
+        choices += [Choice(ctx._("Back"), G_BACK), Choice(ctx._("Menu"), G_MENU)]
+    ctx.replies.append(
+        Reply(
+            text=shown.text,
+            buttons=tuple(Button(c.label, c.value, c.means) for c in choices),
+            attachments=tuple(shown.attachments),
+            secret_input=step.secret,
+        )
+    )
+
+
+def finish_replies(turn: TurnState) -> list[Reply]:
+    """Bind every button of this turn to the new prompt number (older ones expire)."""
+    conversation = turn.conversation
+    conversation.prompt_seq = (conversation.prompt_seq + 1) % 1_000_000
+    seq = conversation.prompt_seq
+    with_buttons = [r for r in turn.ctx.replies if r.buttons]
+    if with_buttons:
+        turn.shown = [Choice(b.label, b.payload, b.means) for b in with_buttons[-1].buttons]
+    return [
+        Reply(
+            text=r.text,
+            buttons=tuple(Button(b.label, f"{seq}:{b.payload}", b.means) for b in r.buttons),
+            attachments=r.attachments,
+            secret_input=r.secret_input,
+        )
+        for r in turn.ctx.replies
+    ]
