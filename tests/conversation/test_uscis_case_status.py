@@ -309,6 +309,25 @@ async def test_a_fresh_cached_answer_asks_uscis_nothing(engine: Engine, fake: Fa
     assert await requests(fake) == 1
 
 
+async def test_other_chats_are_answered_while_a_lookup_waits_on_uscis(
+    engine: Engine, fake: FakeUscis
+) -> None:
+    await fake.control(plan=[{"status": 200, "delay": 1.5}])  # the first answer comes slowly
+    slow = chat_in(engine, chat_id="slow")
+    waiting = asyncio.create_task(slow.send(f"check my case {APPROVED}"))
+    for _ in range(1000):  # until the slow request is at USCIS
+        if await requests(fake):
+            break
+        await asyncio.sleep(0.01)
+    other = chat_in(engine, chat_id="local")
+    await other.send("check my case WAC2212345678")
+    assert "Status: Case Was Approved" in other.text
+    assert not waiting.done()  # the local lookup did not queue behind the one at USCIS
+    await waiting
+    assert "Status: Case Was Approved" in slow.text
+    assert await requests(fake) == 1
+
+
 # --- the budget ------------------------------------------------------------------------------
 
 
