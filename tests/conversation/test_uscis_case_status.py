@@ -37,6 +37,8 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 APPROVED = "EAC2290000001"
 NOT_ANSWERING = "USCIS's system is not answering right now"
+BUSY = "Many people are checking their cases right now. Please try again in a minute."
+USED_UP = "We have used up today's case lookups at USCIS. Please try again tomorrow"
 CONTACT = "1-800-375-5283"
 
 
@@ -346,8 +348,33 @@ async def test_the_daily_budget_is_never_exceeded(
         answers.append(chat.text)
     assert await requests(fake) == 3
     assert all("Case Was Received" in text for text in answers[:3])
-    assert all(NOT_ANSWERING in text for text in answers[3:])
+    assert all(USED_UP in text and CONTACT in text for text in answers[3:])
+    assert not any(NOT_ANSWERING in text for text in answers)
     await close_uscis(small)
+
+
+async def test_a_burst_beyond_our_share_of_the_rate_is_told_apart_from_an_outage(
+    uow_factory: UnitOfWorkFactory, db: Database, clock: FakeClock, fake: FakeUscis
+) -> None:
+    receipts = ["EAC2290000601", "EAC2290000602"]
+    await fake.control(cases={r: case_body(r) for r in receipts})
+    slow = make_uscis(db, clock, fake.url, rate=0.2)  # the next slot is 5.5 s away
+    engine = engine_for(uow_factory, clock, slow, CaseSourceMode.USCIS)
+    first = chat_in(engine, chat_id="burst-1")
+    await first.send(f"check my case {receipts[0]}")
+    assert "Status: Case Was Received" in first.text
+    second = chat_in(engine, "es", chat_id="burst-2")
+    await second.send(f"estado de mi caso {receipts[1]}")
+    spanish = translator("es")
+    busy = spanish._(
+        "Many people are checking their cases right now. Please try again in a minute. You "
+        "can also call the USCIS Contact Center at {phone} (TTY {tty})."
+    )
+    assert busy.startswith("Muchas personas")  # translated
+    assert busy.split("{phone}")[0] in second.text
+    assert CONTACT in second.text
+    assert await requests(fake) == 1
+    await close_uscis(slow)
 
 
 @pytest.mark.postgres
