@@ -19,6 +19,7 @@ from bot.app import App
 from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from bot.notify.notifications import render_message
 from bot.settings import Settings
 from bot.uscis.client import UscisClient
 from bot.uscis.wiring import close_uscis
@@ -442,6 +443,35 @@ async def test_a_followed_uscis_case_that_changes_is_notified_like_a_local_one(
     assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
     async with uow_factory() as uow:
         assert len((await uow.session.scalars(select(OutboxMessage))).all()) == 1
+
+
+async def test_a_change_between_titles_the_catalog_lacks_is_notified_in_uscis_words(
+    engine: Engine,
+    fake: FakeUscis,
+    uscis: Uscis,
+    uow_factory: UnitOfWorkFactory,
+    clock: FakeClock,
+) -> None:
+    odd = "EAC2290000510"
+    first, second = "Case Was Sent To Office A For Study", "Case Was Sent To Office B For Study"
+    await fake.control(cases={odd: case_body(odd, first, "Caso Enviado A La Oficina A")})
+    english, spanish = chat_in(engine, chat_id="odd-en"), chat_in(engine, "es", chat_id="odd-es")
+    for chat, locale in ((english, "en"), (spanish, "es")):
+        await chat.send(f"check my case {odd}")
+        await chat.press(translator(locale)._("Get updates"))
+    modified = "03-01-2026 11:00:00"
+    await fake.control(
+        cases={odd: case_body(odd, second, "Caso Enviado A La Oficina B", modified=modified)}
+    )
+    clock.advance(hours=2)
+    assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
+    async with uow_factory() as uow:
+        sent = (await uow.session.scalars(select(OutboxMessage))).all()
+        texts = {m.address: (await render_message(uow, m)).text for m in sent}
+    assert set(texts) == {english.chat_id, spanish.chat_id}
+    assert f"Update on your case {odd}: {second}" in texts[english.chat_id]
+    assert "Caso Enviado A La Oficina B" in texts[spanish.chat_id]
+    assert "Status Not In The Catalog" not in "".join(texts.values())
 
 
 # --- operators -------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from core.cases.models import Case, CaseEvent, Subscription
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case, find_public_status
 from core.cases.service import normalize_form_type, record_status_change
-from core.cases.statuses import get_status
+from core.cases.statuses import UNLISTED, get_status
 from core.cases.throttle import throttle_lookup
 from core.cases.uscis.answer import MalformedAnswer, UscisCase, catalog_status, parse_answer
 from core.cases.uscis.breaker import CircuitBreaker
@@ -314,8 +314,9 @@ async def _settle(
     """Keep what USCIS said (cache, case record, notifications) in the caller's transaction,
     and answer with it."""
     if isinstance(outcome, UscisCase):
+        before = _title(cached)
         await _store(uow, receipt, outcome)
-        await _mirror(uow, outcome)
+        await _mirror(uow, outcome, before)
         return await _status_of(uow, outcome, None)
     if isinstance(outcome, NotAtSource):
         await _store(uow, receipt, None)
@@ -389,9 +390,18 @@ def _form_type(raw: str) -> str:
         return raw.strip()[:20] or "—"
 
 
-async def _mirror(uow: UnitOfWork, answer: UscisCase) -> None:
+def _title(cached: UscisAnswer | None) -> str | None:
+    """The English title of a cached answer, if any."""
+    if cached is None or not cached.found or not isinstance(cached.body, dict):
+        return None
+    title = cached.body.get("current_case_status_text_en")
+    return title if isinstance(title, str) else None
+
+
+async def _mirror(uow: UnitOfWork, answer: UscisCase, title_before: str | None) -> None:
     """Copy USCIS's answer into the case record: its history, and a new status with the
-    notifications of its followers."""
+    notifications of its followers (in USCIS's words too, since a title the catalog lacks is
+    shown as USCIS wrote it; a change between two such titles is a change)."""
     status = answer.status
     at = answer.modified_at or uow.clock.now()
     # Made if missing, in one statement: two turns copying the same new case at once (two
@@ -417,8 +427,12 @@ async def _mirror(uow: UnitOfWork, answer: UscisCase) -> None:
     else:
         case.source = "uscis"
         known = {(event.status_code, event.occurred_at) for event in case.events}
-        if case.status_code != status.code:
-            event = await record_status_change(uow, case, status, at)
+        words = {"title_en": answer.title_en, "title_es": answer.title_es}
+        reworded = (
+            status is UNLISTED and title_before is not None and title_before != answer.title_en
+        )
+        if case.status_code != status.code or reworded:
+            event = await record_status_change(uow, case, status, at, words=words)
             if event is not None:
                 known.add((event.status_code, event.occurred_at))
     entries = [(catalog_status(e.title_en).code, e.at) for e in answer.history]
