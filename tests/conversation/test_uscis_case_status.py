@@ -28,6 +28,7 @@ from core.cases.models import Case
 from core.cases.uscis import Budget, CircuitBreaker
 from core.cases.uscis.service import CaseSourceMode, Uscis, poll_uscis
 from core.db import Database
+from core.locks import USCIS_POLL_LOCKS, AdvisoryLock
 from core.outbox.models import OutboxMessage
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
@@ -443,6 +444,34 @@ async def test_a_followed_uscis_case_that_changes_is_notified_like_a_local_one(
     assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
     async with uow_factory() as uow:
         assert len((await uow.session.scalars(select(OutboxMessage))).all()) == 1
+
+
+async def test_one_worker_at_a_time_polls(
+    engine: Engine,
+    fake: FakeUscis,
+    uscis: Uscis,
+    uow_factory: UnitOfWorkFactory,
+    clock: FakeClock,
+    db: Database,
+) -> None:
+    followed = "EAC2290000520"
+    await fake.control(cases={followed: case_body(followed)})
+    chat = chat_in(engine)
+    await chat.send(f"check my case {followed}")
+    await chat.press("Get updates")
+    clock.advance(hours=2)
+    # Another worker (on PostgreSQL its own connection; SQLite has one process) is polling.
+    other = Database(db.url) if db.dialect == "postgresql" else db
+    polling = AdvisoryLock(other, USCIS_POLL_LOCKS, 0)
+    assert await polling.try_acquire()
+    sent = await requests(fake)
+    assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 0
+    assert await requests(fake) == sent
+    await polling.release()
+    assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
+    assert await requests(fake) == sent + 1
+    if other is not db:
+        await other.dispose()
 
 
 async def test_a_change_between_titles_the_catalog_lacks_is_notified_in_uscis_words(

@@ -53,6 +53,7 @@ from core.clock import Clock
 from core.db import Database
 from core.deferral import Deferral, WorkNeeded, active_deferral
 from core.errors import CaseNotFound, DomainError, UscisUnavailable
+from core.locks import USCIS_POLL_LOCKS, AdvisoryLock
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -455,11 +456,28 @@ async def poll_uscis(
     come before decided ones, then the stalest first; the poller stops at ``batch`` cases, at
     its share of the daily budget, or when USCIS stops answering.
 
+    Every worker runs the poller; a pass runs in one worker at a time (an advisory lock), so
+    that workers do not check the same cases twice. A worker that finds the lock held skips
+    its pass.
+
     Returns:
-        How many cases were checked.
+        How many cases were checked (0 when another worker's pass runs).
     """
     if mode is CaseSourceMode.LOCAL:
         return 0
+    lock = AdvisoryLock(uow_factory.db, USCIS_POLL_LOCKS, 0)
+    if not await lock.try_acquire():
+        logger.debug("USCIS poll skipped: another worker polls")
+        return 0
+    try:
+        return await _poll(uow_factory, uscis, mode, batch)
+    finally:
+        await lock.release()
+
+
+async def _poll(
+    uow_factory: UnitOfWorkFactory, uscis: Uscis, mode: CaseSourceMode, batch: int
+) -> int:
     async with uow_factory() as uow:
         now = uow.clock.now()
         followed = or_(
