@@ -32,13 +32,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db import Database
 
-__all__ = ["CHAT_LOCKS", "HOUSEKEEPING_LOCKS", "SENDER_LOCKS", "AdvisoryLock", "key_of"]
+__all__ = [
+    "CHAT_LOCKS",
+    "HOUSEKEEPING_LOCKS",
+    "SENDER_LOCKS",
+    "USCIS_POLL_LOCKS",
+    "AdvisoryLock",
+    "key_of",
+]
 
 logger = logging.getLogger(__name__)
 
 SENDER_LOCKS: Final = 0x0CA5_0001  # one sender per channel whose rate the whole bot shares
 CHAT_LOCKS: Final = 0x0CA5_0002  # one worker at a time handles a chat's inbox
 HOUSEKEEPING_LOCKS: Final = 0x0CA5_0003  # one worker at a time deletes what has expired
+USCIS_POLL_LOCKS: Final = 0x0CA5_0004  # one worker at a time re-checks followed USCIS cases
 
 _BROKEN: Final = (DBAPIError, SQLAlchemyError, OSError)
 

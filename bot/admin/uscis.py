@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from core.cases.receipt import ReceiptNumber
 from core.cases.uscis.models import UscisAnswer
 from core.cases.uscis.quota import quota_state
-from core.cases.uscis.service import check_uscis
+from core.cases.uscis.service import check_uscis_alone
 from core.errors import CaseNotFound, UscisUnavailable
 
 if TYPE_CHECKING:
@@ -38,33 +38,33 @@ async def uscis_check(app: App, receipt_text: str) -> int:
     async with app.uow_factory() as uow:
         cached = await uow.session.get(UscisAnswer, str(receipt))
         now = uow.clock.now()
-        if cached is None:
-            print("cache: nothing cached")
-        else:
-            age = now - cached.fetched_at
-            fresh = "fresh" if age < uscis.ttl else "stale"
-            found = "found" if cached.found else "not found"
-            print(f"cache: {found}, fetched {cached.fetched_at:%Y-%m-%d %H:%M:%S}Z ({fresh})")
-        status = 0
-        try:
-            answer = await check_uscis(uow, uscis, receipt, poller=True)
-        except CaseNotFound:
-            print("USCIS: no case with this receipt number (404)")
-        except UscisUnavailable as exc:
-            print(f"USCIS: no usable answer ({exc.reason}); see the log for the cause")
-            status = 1
-        else:
-            case = answer.case
-            origin = "from the cache, USCIS did not answer" if answer.as_of else "fresh"
-            print(f"USCIS ({origin}):")
-            print(f"  form: {case.form_type}")
-            print(f"  status: {case.title_en} -> catalog {answer.public.status.code}")
-            print(f"  status (es): {case.title_es}")
-            print(f"  updated: {case.modified_at}")
-            for event in case.history:
-                print(f"  history: {event.at:%Y-%m-%d} {event.title_en}")
+    if cached is None:
+        print("cache: nothing cached")
+    else:
+        age = now - cached.fetched_at
+        fresh = "fresh" if age < uscis.ttl else "stale"
+        found = "found" if cached.found else "not found"
+        print(f"cache: {found}, fetched {cached.fetched_at:%Y-%m-%d %H:%M:%S}Z ({fresh})")
+    status = 0
+    try:
+        answer = await check_uscis_alone(app.uow_factory, uscis, receipt, poller=True)
+    except CaseNotFound:
+        print("USCIS: no case with this receipt number (404)")
+    except UscisUnavailable as exc:
+        print(f"USCIS: no usable answer ({exc.reason}); see the log for the cause")
+        status = 1
+    else:
+        case = answer.case
+        origin = "from the cache, USCIS did not answer" if answer.as_of else "fresh"
+        print(f"USCIS ({origin}):")
+        print(f"  form: {case.form_type}")
+        print(f"  status: {case.title_en} -> catalog {answer.public.status.code}")
+        print(f"  status (es): {case.title_es}")
+        print(f"  updated: {case.modified_at}")
+        for event in case.history:
+            print(f"  history: {event.at:%Y-%m-%d} {event.title_en}")
+    async with app.uow_factory() as uow:
         state = await quota_state(uow)
-        await uow.commit()
     left = uscis.budget.daily - state.used
     print(f"budget: {state.used} of {uscis.budget.daily} used today, {left} left")
     return status

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
+from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
@@ -23,7 +24,7 @@ from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
 from core.cases.service import STATUS_CHANGED
-from core.cases.statuses import get_status
+from core.cases.statuses import UNLISTED, get_status
 from core.conversations import Conversation
 from core.errors import UnknownStatus
 from core.outbox.models import OutboxMessage
@@ -67,13 +68,21 @@ def _status_text(t: Translator, payload: dict[str, Any]) -> str:
         raise UnknownNotification(STATUS_CHANGED, "unknown status") from None
     wording = STATUS_WORDING.get(status.code)
     title = t._(wording.title if wording is not None else status.title)
+    meaning = t._(wording.meaning) if wording is not None else None
+    # USCIS's own words, when the change came from its API: its Spanish for Spanish readers,
+    # and a title the catalog lacks as USCIS wrote it (never the catalog's placeholder).
+    uscis_en, uscis_es = payload.get("title_en"), payload.get("title_es")
+    if t.locale == "es" and isinstance(uscis_es, str) and uscis_es:
+        title = uscis_es
+    elif status is UNLISTED and isinstance(uscis_en, str) and uscis_en:
+        title, meaning = uscis_en, t._(UNLISTED_MEANING)
     lines = [
         t._("Update on your case {receipt}: {title}").format(
             receipt=payload["receipt_number"], title=title
         )
     ]
-    if wording is not None:
-        lines.append(t._(wording.meaning))
+    if meaning:
+        lines.append(meaning)
     changed_at = datetime.fromisoformat(payload["changed_at"])
     lines.append(
         t._("Changed on {day}.").format(day=t.date(changed_at.astimezone(USCIS_ZONE).date()))

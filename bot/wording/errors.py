@@ -195,6 +195,17 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _("You have done that many times. Please wait {time} and try again.").format(
                 time=_minutes(ctx, max(1, math.ceil(seconds / 60)))
             )
+        case e.UscisUnavailable(reason="busy"):
+            # Our own share of USCIS's rate is taken, not an outage of USCIS: say so.
+            return _(
+                "Many people are checking their cases right now. Please try again in a minute. "
+                "You can also call the USCIS Contact Center at {phone} (TTY {tty})."
+            ).format(phone=ctx.services.contact_phone, tty=ctx.services.contact_tty)
+        case e.UscisUnavailable(reason="quota"):
+            return _(
+                "We have used up today's case lookups at USCIS. Please try again tomorrow, or "
+                "call the USCIS Contact Center at {phone} (TTY {tty})."
+            ).format(phone=ctx.services.contact_phone, tty=ctx.services.contact_tty)
         case e.UscisUnavailable():
             return _(
                 "USCIS's system is not answering right now. Please try again later. You can "

@@ -10,7 +10,8 @@ normalise before hashing and before verifying.
 
 A hash asked for inside a transaction would hold that transaction (on SQLite, the process's
 single write queue; on PostgreSQL, a pooled connection) for tens of milliseconds. Where the
-work can be undone and done again, as a chat turn can, it runs under ``HashDeferral.scope()``:
+work can be undone and done again, as a chat turn can, it runs under a deferral's scope
+(``core.deferral``; ``HashDeferral`` here):
 a hash not yet known raises ``HashesNeeded`` (the caller undoes what it did), the caller
 computes every pending hash with ``compute()``, outside any transaction, and runs the work
 again, which then finds the results.
@@ -21,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from functools import partial
 from typing import Final
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from core.deferral import Deferral, WorkNeeded, active_deferral
 
 __all__ = [
     "DUMMY_HASH",
@@ -99,9 +100,9 @@ async def hash_password_async(secret: str) -> str:
     Raises:
         HashesNeeded: inside a ``HashDeferral`` scope that does not know this hash yet.
     """
-    deferral = _deferral.get()
+    deferral = active_deferral()
     if deferral is not None:
-        return str(deferral.known_or_pending(("hash", secret)))
+        return str(deferral.known_or_pending(("hash", secret), partial(_hash_now, secret)))
     return await _hash_now(secret)
 
 
@@ -111,9 +112,10 @@ async def verify_password_async(stored_hash: str, secret: str) -> bool:
     Raises:
         HashesNeeded: inside a ``HashDeferral`` scope that does not know this result yet.
     """
-    deferral = _deferral.get()
+    deferral = active_deferral()
     if deferral is not None:
-        return bool(deferral.known_or_pending(("verify", stored_hash, secret)))
+        work = partial(_verify_now, stored_hash, secret)
+        return bool(deferral.known_or_pending(("verify", stored_hash, secret), work))
     return await _verify_now(stored_hash, secret)
 
 
@@ -127,57 +129,7 @@ async def _verify_now(stored_hash: str, secret: str) -> bool:
         return await asyncio.to_thread(verify_password, stored_hash, secret)
 
 
-class HashesNeeded(Exception):
-    """Hashes asked for in a ``HashDeferral`` scope are not known yet: undo the work, run
-    ``compute()`` outside any transaction, and do the work again."""
-
-
-_Key = tuple[str, ...]
-_deferral: ContextVar[HashDeferral | None] = ContextVar("casebot_hash_deferral", default=None)
-
-
-class HashDeferral:
-    """The hashes of one piece of work that runs again until they are all known (a chat turn).
-
-    Keys hold the secrets: keep a deferral no longer than the work it serves.
-    """
-
-    def __init__(self) -> None:
-        self._known: dict[_Key, str | bool] = {}
-        self._pending: list[_Key] = []
-
-    @contextmanager
-    def scope(self) -> Iterator[None]:
-        """Within it (this task and those it starts), the async helpers answer from what is
-        known, or note what is not and raise ``HashesNeeded``."""
-        token = _deferral.set(self)
-        try:
-            yield
-        finally:
-            _deferral.reset(token)
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._pending)
-
-    def known_or_pending(self, key: _Key) -> str | bool:
-        if key in self._known:
-            return self._known[key]
-        if key not in self._pending:
-            self._pending.append(key)
-        raise HashesNeeded()
-
-    async def compute(self) -> None:
-        """Compute every pending hash (outside the scope, so for real), concurrently within
-        the ``MAX_CONCURRENT_HASHES`` limit."""
-        pending, self._pending = self._pending, []
-
-        async def one(key: _Key) -> str | bool:
-            return await (_hash_now(key[1]) if key[0] == "hash" else _verify_now(*key[1:]))
-
-        token = _deferral.set(None)
-        try:
-            results = await asyncio.gather(*(one(key) for key in pending))
-        finally:
-            _deferral.reset(token)
-        self._known.update(zip(pending, results, strict=True))
+# A hash is one kind of slow work deferred out of a turn (core/deferral.py); the names say so
+# where only hashes are deferred.
+HashDeferral = Deferral
+HashesNeeded = WorkNeeded

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -349,10 +349,14 @@ async def _recipients(uow: UnitOfWork, case: Case) -> list[tuple[str, str]]:
 
 
 async def _change_status(
-    uow: UnitOfWork, case: Case, status: Status, at: datetime
+    uow: UnitOfWork,
+    case: Case,
+    status: Status,
+    at: datetime,
+    words: Mapping[str, str] | None = None,
 ) -> CaseEvent | None:
     """Set the status, record the event and queue the notifications, in this transaction."""
-    if case.status_code == status.code:
+    if case.status_code == status.code and words is None:
         return None
     old_code = case.status_code
     case.status_code = status.code
@@ -366,6 +370,7 @@ async def _change_status(
         "status_code": status.code,
         "old_status_code": old_code,
         "changed_at": at.isoformat(),
+        **(words or {}),
     }
     recipients = await _recipients(uow, case)
     for channel, chat_id in recipients:
@@ -388,12 +393,25 @@ async def _change_status(
 
 
 async def record_status_change(
-    uow: UnitOfWork, case: Case, status: Status, at: datetime
+    uow: UnitOfWork,
+    case: Case,
+    status: Status,
+    at: datetime,
+    *,
+    words: Mapping[str, str] | None = None,
 ) -> CaseEvent | None:
     """Set a loaded case's status (``find_case(..., for_update=True)``) as
     :func:`update_status` does: a dated event and the followers' notifications; None when the
-    case already has that status."""
-    return await _change_status(uow, case, status, _aware(at))
+    case already has that status.
+
+    Args:
+        words: the source's own words for the new status (``title_en``, ``title_es``), carried
+            in the notifications, which show a status the catalog lacks in them. Given, the
+            change is recorded even when the code stays the same: between two titles the
+            catalog lacks (both :data:`~core.cases.statuses.UNLISTED`), the caller saw the
+            words change.
+    """
+    return await _change_status(uow, case, status, _aware(at), words)
 
 
 async def update_status(

@@ -19,6 +19,7 @@ from bot.app import App
 from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from bot.notify.notifications import render_message
 from bot.settings import Settings
 from bot.uscis.client import UscisClient
 from bot.uscis.wiring import close_uscis
@@ -27,6 +28,7 @@ from core.cases.models import Case
 from core.cases.uscis import Budget, CircuitBreaker
 from core.cases.uscis.service import CaseSourceMode, Uscis, poll_uscis
 from core.db import Database
+from core.locks import USCIS_POLL_LOCKS, AdvisoryLock
 from core.outbox.models import OutboxMessage
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
@@ -37,6 +39,8 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 APPROVED = "EAC2290000001"
 NOT_ANSWERING = "USCIS's system is not answering right now"
+BUSY = "Many people are checking their cases right now. Please try again in a minute."
+USED_UP = "We have used up today's case lookups at USCIS. Please try again tomorrow"
 CONTACT = "1-800-375-5283"
 
 
@@ -309,6 +313,25 @@ async def test_a_fresh_cached_answer_asks_uscis_nothing(engine: Engine, fake: Fa
     assert await requests(fake) == 1
 
 
+async def test_other_chats_are_answered_while_a_lookup_waits_on_uscis(
+    engine: Engine, fake: FakeUscis
+) -> None:
+    await fake.control(plan=[{"status": 200, "delay": 1.5}])  # the first answer comes slowly
+    slow = chat_in(engine, chat_id="slow")
+    waiting = asyncio.create_task(slow.send(f"check my case {APPROVED}"))
+    for _ in range(1000):  # until the slow request is at USCIS
+        if await requests(fake):
+            break
+        await asyncio.sleep(0.01)
+    other = chat_in(engine, chat_id="local")
+    await other.send("check my case WAC2212345678")
+    assert "Status: Case Was Approved" in other.text
+    assert not waiting.done()  # the local lookup did not queue behind the one at USCIS
+    await waiting
+    assert "Status: Case Was Approved" in slow.text
+    assert await requests(fake) == 1
+
+
 # --- the budget ------------------------------------------------------------------------------
 
 
@@ -327,8 +350,33 @@ async def test_the_daily_budget_is_never_exceeded(
         answers.append(chat.text)
     assert await requests(fake) == 3
     assert all("Case Was Received" in text for text in answers[:3])
-    assert all(NOT_ANSWERING in text for text in answers[3:])
+    assert all(USED_UP in text and CONTACT in text for text in answers[3:])
+    assert not any(NOT_ANSWERING in text for text in answers)
     await close_uscis(small)
+
+
+async def test_a_burst_beyond_our_share_of_the_rate_is_told_apart_from_an_outage(
+    uow_factory: UnitOfWorkFactory, db: Database, clock: FakeClock, fake: FakeUscis
+) -> None:
+    receipts = ["EAC2290000601", "EAC2290000602"]
+    await fake.control(cases={r: case_body(r) for r in receipts})
+    slow = make_uscis(db, clock, fake.url, rate=0.2)  # the next slot is 5.5 s away
+    engine = engine_for(uow_factory, clock, slow, CaseSourceMode.USCIS)
+    first = chat_in(engine, chat_id="burst-1")
+    await first.send(f"check my case {receipts[0]}")
+    assert "Status: Case Was Received" in first.text
+    second = chat_in(engine, "es", chat_id="burst-2")
+    await second.send(f"estado de mi caso {receipts[1]}")
+    spanish = translator("es")
+    busy = spanish._(
+        "Many people are checking their cases right now. Please try again in a minute. You "
+        "can also call the USCIS Contact Center at {phone} (TTY {tty})."
+    )
+    assert busy.startswith("Muchas personas")  # translated
+    assert busy.split("{phone}")[0] in second.text
+    assert CONTACT in second.text
+    assert await requests(fake) == 1
+    await close_uscis(slow)
 
 
 @pytest.mark.postgres
@@ -396,6 +444,63 @@ async def test_a_followed_uscis_case_that_changes_is_notified_like_a_local_one(
     assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
     async with uow_factory() as uow:
         assert len((await uow.session.scalars(select(OutboxMessage))).all()) == 1
+
+
+async def test_one_worker_at_a_time_polls(
+    engine: Engine,
+    fake: FakeUscis,
+    uscis: Uscis,
+    uow_factory: UnitOfWorkFactory,
+    clock: FakeClock,
+    db: Database,
+) -> None:
+    followed = "EAC2290000520"
+    await fake.control(cases={followed: case_body(followed)})
+    chat = chat_in(engine)
+    await chat.send(f"check my case {followed}")
+    await chat.press("Get updates")
+    clock.advance(hours=2)
+    # Another worker (on PostgreSQL its own connection; SQLite has one process) is polling.
+    other = Database(db.url) if db.dialect == "postgresql" else db
+    polling = AdvisoryLock(other, USCIS_POLL_LOCKS, 0)
+    assert await polling.try_acquire()
+    sent = await requests(fake)
+    assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 0
+    assert await requests(fake) == sent
+    await polling.release()
+    assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
+    assert await requests(fake) == sent + 1
+    if other is not db:
+        await other.dispose()
+
+
+async def test_a_change_between_titles_the_catalog_lacks_is_notified_in_uscis_words(
+    engine: Engine,
+    fake: FakeUscis,
+    uscis: Uscis,
+    uow_factory: UnitOfWorkFactory,
+    clock: FakeClock,
+) -> None:
+    odd = "EAC2290000510"
+    first, second = "Case Was Sent To Office A For Study", "Case Was Sent To Office B For Study"
+    await fake.control(cases={odd: case_body(odd, first, "Caso Enviado A La Oficina A")})
+    english, spanish = chat_in(engine, chat_id="odd-en"), chat_in(engine, "es", chat_id="odd-es")
+    for chat, locale in ((english, "en"), (spanish, "es")):
+        await chat.send(f"check my case {odd}")
+        await chat.press(translator(locale)._("Get updates"))
+    modified = "03-01-2026 11:00:00"
+    await fake.control(
+        cases={odd: case_body(odd, second, "Caso Enviado A La Oficina B", modified=modified)}
+    )
+    clock.advance(hours=2)
+    assert await poll_uscis(uow_factory, uscis, mode=CaseSourceMode.BOTH) == 1
+    async with uow_factory() as uow:
+        sent = (await uow.session.scalars(select(OutboxMessage))).all()
+        texts = {m.address: (await render_message(uow, m)).text for m in sent}
+    assert set(texts) == {english.chat_id, spanish.chat_id}
+    assert f"Update on your case {odd}: {second}" in texts[english.chat_id]
+    assert "Caso Enviado A La Oficina B" in texts[spanish.chat_id]
+    assert "Status Not In The Catalog" not in "".join(texts.values())
 
 
 # --- operators -------------------------------------------------------------------------------

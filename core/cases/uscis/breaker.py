@@ -72,6 +72,11 @@ class CircuitBreaker:
         self.opened_at = None
         self._trial = False
 
+    def abandoned(self) -> None:
+        """The request allowed was never sent (no budget, cancelled): a half-open trial is
+        given back, so that the next lookup may make it, instead of the circuit staying open."""
+        self._trial = False
+
     def failed(self) -> None:
         self.failures += 1
         if self._trial or (self.opened_at is None and self.failures >= self.threshold):

@@ -6,10 +6,10 @@ client past its daily quota. Both are kept in the one ``uscis_quota`` row: each 
 itself in today's total; it then waits for its moment. Requests thus leave spaced by at least
 ``1/rate`` seconds whichever worker sends them, and the day's count never passes the budget.
 
-On PostgreSQL the reservation is its own short transaction on its own connection (the row is
-locked only for that statement, and other workers see it at once), never part of a chat turn.
-On SQLite one process owns the database and its turns take turns on one connection, so the
-reservation joins the caller's unit of work.
+A reservation is its own short transaction, committed before the request leaves, never part of
+a chat turn (``core.cases.uscis.service.ask_uscis``): the try counts whatever becomes of the
+turn, and the row is locked only for that statement. On PostgreSQL it runs on a small pool of
+its own; on SQLite in a unit of work of its own (the caller passes it).
 
 The day is the clock's UTC day. The interval carries a small margin, since a request leaves a
 little after its moment and two late ones must not land in one of USCIS's seconds.

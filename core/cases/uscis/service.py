@@ -18,21 +18,23 @@ malformed body, the budget spent), a cached answer is shown with the time it was
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.accounts.models import ChannelLink
 from core.cases.models import Case, CaseEvent, Subscription
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case, find_public_status
 from core.cases.service import normalize_form_type, record_status_change
-from core.cases.statuses import get_status
+from core.cases.statuses import UNLISTED, get_status
 from core.cases.throttle import throttle_lookup
 from core.cases.uscis.answer import MalformedAnswer, UscisCase, catalog_status, parse_answer
 from core.cases.uscis.breaker import CircuitBreaker
@@ -43,18 +45,24 @@ from core.cases.uscis.source import (
     NotAtSource,
     OutOfBudget,
     RefusedBySource,
+    SourceError,
     SourceUnavailable,
 )
 from core.cases.views import PublicStatus
+from core.clock import Clock
 from core.db import Database
+from core.deferral import Deferral, WorkNeeded, active_deferral
 from core.errors import CaseNotFound, DomainError, UscisUnavailable
+from core.locks import USCIS_POLL_LOCKS, AdvisoryLock
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "CaseSourceMode",
     "Uscis",
     "UscisStatus",
+    "ask_uscis",
     "check_uscis",
+    "check_uscis_alone",
     "find_status",
     "poll_uscis",
 ]
@@ -103,6 +111,8 @@ class Uscis:
             if self.db.dialect == "postgresql"
             else self.db
         )
+        # The asks now out, by receipt (and whether the poller's): one request serves them all.
+        self.in_flight: dict[tuple[str, bool], asyncio.Future[Outcome]] = {}
 
     async def close(self) -> None:
         """Close the quota's own pool (the source is closed by whoever made it)."""
@@ -168,6 +178,12 @@ async def check_uscis(
 ) -> UscisStatus:
     """The case as USCIS reports it: from the cache while fresh, else asked (and cached).
 
+    USCIS is asked outside the caller's transaction where the caller can run again: inside a
+    :class:`~core.deferral.Deferral` scope (a chat turn, :func:`check_uscis_alone`) an answer
+    not known yet raises :class:`~core.deferral.WorkNeeded`, and the next run finds it. So a
+    lookup never holds SQLite's write queue (or a pooled PostgreSQL connection) while it waits
+    on HTTP. Outside a scope, USCIS is asked inline.
+
     Args:
         poller: the poller's re-check: always asks (unless the circuit is open), within the
             poller's share of the budget, with more patience than a person's turn.
@@ -175,6 +191,7 @@ async def check_uscis(
     Raises:
         CaseNotFound: USCIS has no such case (or refused the number).
         UscisUnavailable: no usable answer and nothing cached.
+        WorkNeeded: in a deferral scope, USCIS must be asked first (see above).
     """
     now = uow.clock.now()
     cached = await uow.session.get(UscisAnswer, str(receipt), populate_existing=True)
@@ -184,39 +201,134 @@ async def check_uscis(
         fresh = _from_cache(cached, receipt)
         if fresh is not None:
             return await _status_of(uow, fresh, None)
-    if not uscis.breaker.allow():
+    deferral = active_deferral()
+    key = ("uscis", str(receipt), poller)
+    if (deferral is None or not deferral.knows(key)) and uscis.breaker.is_open:
         return await _fallback(uow, cached, receipt, "outage")
-    permit = functools.partial(
-        reserve,
-        uscis.quota_db,
-        uow,
-        uscis.budget,
-        limit=uscis.budget.poller_limit if poller else None,
-        max_wait=uscis.poll_max_wait if poller else uscis.turn_max_wait,
-    )
+    ask = functools.partial(ask_uscis, uscis, receipt, uow.clock, poller=poller)
+    if deferral is not None:
+        outcome = deferral.known_or_pending(key, ask)
+    else:
+        outcome = await ask()
+    return await _settle(uow, cached, receipt, outcome)
+
+
+async def check_uscis_alone(
+    uow_factory: UnitOfWorkFactory, uscis: Uscis, receipt: ReceiptNumber, *, poller: bool = False
+) -> UscisStatus:
+    """:func:`check_uscis` in a unit of work of its own, committed, with USCIS asked outside
+    it (the poller, ``casebot admin uscis check``).
+
+    Raises:
+        CaseNotFound, UscisUnavailable: as :func:`check_uscis` (what it stored is committed).
+    """
+    deferral = Deferral()
+    while True:
+        async with uow_factory() as uow:
+            with deferral.scope():
+                try:
+                    status = await check_uscis(uow, uscis, receipt, poller=poller)
+                except WorkNeeded:
+                    pass
+                except (CaseNotFound, UscisUnavailable):
+                    await uow.commit()  # the "no such case" answer is cached
+                    raise
+                else:
+                    await uow.commit()
+                    return status
+        await deferral.compute()
+
+
+Outcome = UscisCase | SourceError
+"""What asking USCIS gave: the case, or why there is none."""
+
+
+class _CircuitOpen(SourceUnavailable):
+    """Another lookup holds the half-open circuit's one trial."""
+
+
+async def ask_uscis(
+    uscis: Uscis, receipt: ReceiptNumber, clock: Clock, *, poller: bool = False
+) -> Outcome:
+    """Ask USCIS about one case, in no unit of work of the caller's: each request's place in
+    the shared rate and budget is reserved in a short unit of work of its own, committed before
+    the request leaves, so the try counts whatever becomes of the caller's transaction.
+
+    Concurrent asks about one receipt in this process share one request. The circuit breaker is
+    consulted and told the result. Never raises for what USCIS does: the error is the outcome.
+    """
+    flights = uscis.in_flight
+    key = (str(receipt), poller)
+    flight = flights.get(key)
+    if flight is None:
+        flight = flights[key] = asyncio.ensure_future(_ask(uscis, receipt, clock, poller))
+        flight.add_done_callback(lambda _: flights.pop(key, None))
+    return await asyncio.shield(flight)
+
+
+async def _ask(uscis: Uscis, receipt: ReceiptNumber, clock: Clock, poller: bool) -> Outcome:
+    if not uscis.breaker.allow():
+        return _CircuitOpen("circuit open")
+    permit = functools.partial(_reserve_alone, uscis, clock, poller)
     timeout = uscis.poll_timeout if poller else uscis.turn_timeout
     try:
         answer = await uscis.source.fetch(receipt, permit=permit, within=timeout)
-    except NotAtSource:
+    except NotAtSource as exc:
         uscis.breaker.succeeded()
-        await _store(uow, receipt, None)
         logger.info("USCIS has no case %s", receipt.masked())
-        raise CaseNotFound(receipt_number=str(receipt)) from None
-    except RefusedBySource:
+        return exc
+    except RefusedBySource as exc:
         uscis.breaker.succeeded()
         logger.warning("USCIS refused the format of %s", receipt.masked())
-        raise CaseNotFound(receipt_number=str(receipt)) from None
+        return exc
     except OutOfBudget as exc:
+        uscis.breaker.abandoned()
         logger.info("no USCIS request for %s: %s", receipt.masked(), exc.reason)
-        return await _fallback(uow, cached, receipt, exc.reason)
+        return exc
     except SourceUnavailable as exc:
         uscis.breaker.failed()
         logger.warning("USCIS gave no answer for %s: %s", receipt.masked(), exc.reason)
-        return await _fallback(uow, cached, receipt, "outage")
+        return exc
+    except BaseException:
+        uscis.breaker.abandoned()
+        raise
     uscis.breaker.succeeded()
-    await _store(uow, receipt, answer)
-    await _mirror(uow, answer)
-    return await _status_of(uow, answer, None)
+    return answer
+
+
+async def _reserve_alone(uscis: Uscis, clock: Clock, poller: bool) -> float:
+    async with UnitOfWork(uscis.db, clock) as own:
+        wait = await reserve(
+            uscis.quota_db,
+            own,
+            uscis.budget,
+            limit=uscis.budget.poller_limit if poller else None,
+            max_wait=uscis.poll_max_wait if poller else uscis.turn_max_wait,
+        )
+        await own.commit()
+    return wait
+
+
+async def _settle(
+    uow: UnitOfWork, cached: UscisAnswer | None, receipt: ReceiptNumber, outcome: object
+) -> UscisStatus:
+    """Keep what USCIS said (cache, case record, notifications) in the caller's transaction,
+    and answer with it."""
+    if isinstance(outcome, UscisCase):
+        before = _title(cached)
+        await _store(uow, receipt, outcome)
+        await _mirror(uow, outcome, before)
+        return await _status_of(uow, outcome, None)
+    if isinstance(outcome, NotAtSource):
+        await _store(uow, receipt, None)
+        raise CaseNotFound(receipt_number=str(receipt))
+    if isinstance(outcome, RefusedBySource):
+        raise CaseNotFound(receipt_number=str(receipt))
+    if isinstance(outcome, OutOfBudget):
+        return await _fallback(uow, cached, receipt, outcome.reason)
+    if isinstance(outcome, SourceUnavailable):
+        return await _fallback(uow, cached, receipt, "outage")
+    raise TypeError(f"not an outcome of asking USCIS: {outcome!r}")
 
 
 async def _fallback(
@@ -239,15 +351,24 @@ def _from_cache(cached: UscisAnswer, receipt: ReceiptNumber) -> UscisCase | None
 
 
 async def _store(uow: UnitOfWork, receipt: ReceiptNumber, answer: UscisCase | None) -> None:
-    row = await uow.session.get(UscisAnswer, str(receipt))
-    body = None if answer is None else answer.dump()
-    if row is None:
-        row = UscisAnswer(receipt_number=str(receipt), found=answer is not None, body=body)
-        uow.session.add(row)
-    row.found = answer is not None
-    row.body = body
-    row.fetched_at = uow.clock.now()
-    await uow.flush()
+    # An upsert: two turns (two workers) settling the same answer at once must not collide.
+    values = {
+        "receipt_number": str(receipt),
+        "found": answer is not None,
+        "body": None if answer is None else answer.dump(),
+        "fetched_at": uow.clock.now(),
+    }
+    statement = _insert(uow)(UscisAnswer).values(**values)
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[UscisAnswer.receipt_number],
+            set_={name: statement.excluded[name] for name in ("found", "body", "fetched_at")},
+        )
+    )
+
+
+def _insert(uow: UnitOfWork) -> Any:
+    return postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
 
 
 async def _status_of(uow: UnitOfWork, answer: UscisCase, as_of: datetime | None) -> UscisStatus:
@@ -270,14 +391,25 @@ def _form_type(raw: str) -> str:
         return raw.strip()[:20] or "—"
 
 
-async def _mirror(uow: UnitOfWork, answer: UscisCase) -> None:
+def _title(cached: UscisAnswer | None) -> str | None:
+    """The English title of a cached answer, if any."""
+    if cached is None or not cached.found or not isinstance(cached.body, dict):
+        return None
+    title = cached.body.get("current_case_status_text_en")
+    return title if isinstance(title, str) else None
+
+
+async def _mirror(uow: UnitOfWork, answer: UscisCase, title_before: str | None) -> None:
     """Copy USCIS's answer into the case record: its history, and a new status with the
-    notifications of its followers."""
+    notifications of its followers (in USCIS's words too, since a title the catalog lacks is
+    shown as USCIS wrote it; a change between two such titles is a change)."""
     status = answer.status
     at = answer.modified_at or uow.clock.now()
-    case = await find_case(uow, answer.receipt, for_update=True, with_events=True)
-    if case is None:
-        case = Case(
+    # Made if missing, in one statement: two turns copying the same new case at once (two
+    # workers, or two chats sharing one request) must not both insert it.
+    created = await uow.session.scalar(
+        _insert(uow)(Case)
+        .values(
             receipt_number=str(answer.receipt),
             form_type=_form_type(answer.form_type),
             status_code=status.code,
@@ -286,14 +418,22 @@ async def _mirror(uow: UnitOfWork, answer: UscisCase) -> None:
             status_updated_at=at,
             created_at=uow.clock.now(),
         )
-        uow.session.add(case)
-        await uow.flush()
+        .on_conflict_do_nothing(index_elements=[Case.receipt_number])
+        .returning(Case.id)
+    )
+    case = await find_case(uow, answer.receipt, for_update=True, with_events=True)
+    assert case is not None  # made above, or there already
+    if created is not None:
         known: set[tuple[str, datetime]] = set()
     else:
         case.source = "uscis"
         known = {(event.status_code, event.occurred_at) for event in case.events}
-        if case.status_code != status.code:
-            event = await record_status_change(uow, case, status, at)
+        words = {"title_en": answer.title_en, "title_es": answer.title_es}
+        reworded = (
+            status is UNLISTED and title_before is not None and title_before != answer.title_en
+        )
+        if case.status_code != status.code or reworded:
+            event = await record_status_change(uow, case, status, at, words=words)
             if event is not None:
                 known.add((event.status_code, event.occurred_at))
     entries = [(catalog_status(e.title_en).code, e.at) for e in answer.history]
@@ -316,11 +456,28 @@ async def poll_uscis(
     come before decided ones, then the stalest first; the poller stops at ``batch`` cases, at
     its share of the daily budget, or when USCIS stops answering.
 
+    Every worker runs the poller; a pass runs in one worker at a time (an advisory lock), so
+    that workers do not check the same cases twice. A worker that finds the lock held skips
+    its pass.
+
     Returns:
-        How many cases were checked.
+        How many cases were checked (0 when another worker's pass runs).
     """
     if mode is CaseSourceMode.LOCAL:
         return 0
+    lock = AdvisoryLock(uow_factory.db, USCIS_POLL_LOCKS, 0)
+    if not await lock.try_acquire():
+        logger.debug("USCIS poll skipped: another worker polls")
+        return 0
+    try:
+        return await _poll(uow_factory, uscis, mode, batch)
+    finally:
+        await lock.release()
+
+
+async def _poll(
+    uow_factory: UnitOfWorkFactory, uscis: Uscis, mode: CaseSourceMode, batch: int
+) -> int:
     async with uow_factory() as uow:
         now = uow.clock.now()
         followed = or_(
@@ -345,16 +502,13 @@ async def poll_uscis(
     for _, _, receipt in due[:batch]:
         if uscis.breaker.is_open:
             break
-        async with uow_factory() as uow:
-            try:
-                await check_uscis(uow, uscis, ReceiptNumber(receipt), poller=True)
-            except CaseNotFound:
-                pass
-            except UscisUnavailable as exc:
-                await uow.commit()  # the reservation (SQLite) counts
-                logger.info("USCIS poll stopped after %d cases: %s", checked, exc.reason)
-                break
-            await uow.commit()
+        try:
+            await check_uscis_alone(uow_factory, uscis, ReceiptNumber(receipt), poller=True)
+        except CaseNotFound:
+            pass
+        except UscisUnavailable as exc:
+            logger.info("USCIS poll stopped after %d cases: %s", checked, exc.reason)
+            break
         checked += 1
     return checked
 
