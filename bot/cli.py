@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 
 from bot.admin.cli import add_admin_parser, run_admin
@@ -131,10 +132,23 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
             report = await load_demo(app.uow_factory)
             print(f"demo data loaded: {report}")
             return 0
+        if args.action in ("backup", "restore"):  # the database as it is: no migration first
+            return _backup_or_restore(app.settings.database_url, args.action, args.path)
         await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
         return await run_admin(app, args)
     finally:
         await app.close()
+
+
+def _backup_or_restore(database_url: str, action: str, path: Path) -> int:
+    from bot.ops.backup import BackupError, backup, restore
+
+    try:
+        print(backup(database_url, path) if action == "backup" else restore(database_url, path))
+    except BackupError as exc:
+        print(f"casebot: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _supervise(settings: Settings, workers: int, argv: Sequence[str] | None) -> int:
