@@ -158,13 +158,13 @@ class CasebotMetrics:
             # One line a turn, for CASEBOT_LOG_FORMAT=json: the step's name, never its text.
             top = _steps(after)
             step_name = ".".join(self._label(*top[-1])) if top else None
+            fields = {
+                "channel": channel if channel in CHANNELS else OTHER,
+                "step": step_name,
+                "latency_ms": round(seconds * 1000, 1),
+            }
             logger.info(
-                "turn",
-                extra={
-                    "channel": channel if channel in CHANNELS else OTHER,
-                    "step": step_name,
-                    "latency_ms": round(seconds * 1000, 1),
-                },
+                "turn %s %s %.1f ms", fields["channel"], step_name, seconds * 1000, extra=fields
             )
 
     def _child(self, metric: _Labelled, *values: str) -> _Labelled:
