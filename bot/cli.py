@@ -1,6 +1,8 @@
 """The ``casebot`` command line.
 
-casebot serve [--host H] [--port P]    the HTTP server (web chat, API, widget)
+casebot serve [--host H] [--port P] [--workers N]
+                                       the HTTP server (web chat, API, widget); N processes
+                                       on one port under a supervisor (bot/ops/supervisor.py)
 casebot demo                           (re)load the demo data, idempotently
 casebot understand [--lang L] TEXT     what a message asks for, as one JSON object
 casebot admin ...                      operator commands (see bot/admin/cli.py)
@@ -15,10 +17,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 
 from bot.admin.cli import add_admin_parser, run_admin
 from bot.app import App, build_app
+from bot.ops.logs import configure_logging
 from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
 from bot.wording.i18n import CatalogError, check_catalogs
 
@@ -43,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web chat server")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT), restarted if one dies",
+    )
 
     chat = commands.add_parser("chat", help="chat with the assistant in this terminal")
     chat.add_argument("--lang", default=None, help="language: en, es, zh, vi, tl, ko, ar, ...")
@@ -64,10 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "understand":  # no database, settings or logging: text in, JSON out
         return _understand(" ".join(args.text), args.lang)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"casebot: configuration error: {exc}", file=sys.stderr)
+        return 2
     quiet = args.command == "chat"  # the terminal is the conversation: keep logs out of it
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        log_format=settings.log_format,
+        level=logging.DEBUG
+        if args.verbose
+        else logging.WARNING
+        if quiet
+        else logging.getLevelName(settings.log_level or "INFO"),
     )
     # The httpx logger prints request URLs, and Telegram's contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -75,11 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # receipt numbers, hashes), and python-telegram-bot every update and message it handles.
     for name in SILENCED_AT_DEBUG:
         logging.getLogger(name).setLevel(logging.INFO if name == "telegram" else logging.WARNING)
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"casebot: configuration error: {exc}", file=sys.stderr)
-        return 2
     if args.command in {"serve", "chat"}:
         # Every language is read before anyone is answered: a missing catalog is this one
         # line at start-up, not an English reply to someone who chose Spanish.
@@ -88,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CatalogError as exc:
             print(f"casebot: {exc}", file=sys.stderr)
             return 2
+    if args.command == "serve" and args.workers != 1:
+        return _supervise(settings, args.workers, argv)
     app = build_app(settings)
     try:
         if args.command == "serve":
@@ -103,7 +119,11 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
             from bot.channels.console import run_console
 
             await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
-            await run_console(app.build_engine(), locale=args.lang)
+            await run_console(
+                app.build_engine(),
+                locale=args.lang,
+                attachments_dir=app.settings.var_dir / "attachments",
+            )
             return 0
         if args.command == "demo":
             from core.demo import load_demo
@@ -112,10 +132,44 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
             report = await load_demo(app.uow_factory)
             print(f"demo data loaded: {report}")
             return 0
+        if args.action in ("backup", "restore"):  # the database as it is: no migration first
+            return _backup_or_restore(app.settings.database_url, args.action, args.path)
         await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
         return await run_admin(app, args)
     finally:
         await app.close()
+
+
+def _backup_or_restore(database_url: str, action: str, path: Path) -> int:
+    from bot.ops.backup import BackupError, backup, restore
+
+    try:
+        print(backup(database_url, path) if action == "backup" else restore(database_url, path))
+    except BackupError as exc:
+        print(f"casebot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _supervise(settings: Settings, workers: int, argv: Sequence[str] | None) -> int:
+    """``serve --workers N``: the same command line, one worker each, under a supervisor."""
+    from bot.ops.supervisor import Supervisor, check_workers
+
+    try:
+        check_workers(settings, workers)
+    except ConfigError as exc:
+        print(f"casebot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if settings.database_url.startswith("sqlite"):
+        logger.warning(
+            "%d workers on one SQLite file take turns on its single writer; PostgreSQL is the "
+            "way to use several cores (README: Deploying)",
+            workers,
+        )
+    # The last --workers on a command line wins: each worker is this command, with one.
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = [sys.executable, "-m", "bot", *given, "--workers", "1"]
+    return Supervisor(command, workers).run()
 
 
 def _understand(text: str, lang: str | None) -> int:
@@ -189,11 +243,15 @@ def _serve(app: App, host: str, port: int) -> int:
     from bot.uscis.wiring import poller_context
 
     web_app.cleanup_ctx.append(poller_context(app.uow_factory, app.uscis, app.settings.case_source))
+    from bot.ops.supervisor import worker_number
+
     web.run_app(
         web_app,
         host=host,
         port=port,
         print=lambda _msg: None,
         access_log_class=PathOnlyAccessLogger,
+        # Under a supervisor (serve --workers N) every worker binds the same port.
+        reuse_port=worker_number() is not None,
     )
     return 0

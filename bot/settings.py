@@ -13,10 +13,20 @@ from dotenv import dotenv_values
 
 from core.db import DEFAULT_DATABASE_URL, normalize_url
 
-__all__ = ["ConfigError", "Settings"]
+__all__ = ["ConfigError", "Settings", "default_database_url"]
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8080
+DEFAULT_DATA_DIR: Final = Path("var")
+LOG_FORMATS: Final = ("text", "json")
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The SQLite file casebot uses when ``CASEBOT_DATABASE_URL`` is not set."""
+    if data_dir == DEFAULT_DATA_DIR:
+        return DEFAULT_DATABASE_URL
+    return f"sqlite+aiosqlite:///{data_dir / 'casebot.sqlite3'}"
 
 
 class ConfigError(Exception):
@@ -40,7 +50,11 @@ class Settings:
         web_origins: ``CASEBOT_WEB_ORIGINS``, the origins (``https://host[:port]``) of pages
             allowed to embed the web chat, besides the server's own; None means the default
             (any port of ``http://localhost`` and ``http://127.0.0.1``); ``*`` allows any.
-        var_dir: where the default database and mail folder live.
+        var_dir: ``CASEBOT_DATA_DIR`` (default ``./var``): where the default SQLite file, the
+            mail folder and the terminal's attachments live; the one volume of a container.
+        log_format: ``CASEBOT_LOG_FORMAT``, ``text`` (default) or ``json`` (one object a line).
+        log_level: ``CASEBOT_LOG_LEVEL``, ``DEBUG``, ``INFO`` (default), ``WARNING`` or
+            ``ERROR``; None when unset (the command's own default applies).
         db_pool_size: ``CASEBOT_DB_POOL_SIZE``, PostgreSQL connections each worker keeps open.
         db_max_overflow: ``CASEBOT_DB_MAX_OVERFLOW``, connections a worker may open beyond
             them at busy times.
@@ -64,7 +78,9 @@ class Settings:
     smtp_url: str | None = None
     admin_token: str | None = None
     web_origins: tuple[str, ...] | None = None
-    var_dir: Path = Path("var")
+    var_dir: Path = DEFAULT_DATA_DIR
+    log_format: str = "text"
+    log_level: str | None = None
     db_pool_size: int = 10
     db_max_overflow: int = 10
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
@@ -77,7 +93,7 @@ class Settings:
 
     @property
     def uses_default_database(self) -> bool:
-        return self.database_url == DEFAULT_DATABASE_URL
+        return self.database_url == default_database_url(self.var_dir)
 
     @classmethod
     def from_env(
@@ -100,7 +116,8 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
-        database_url = get("CASEBOT_DATABASE_URL") or DEFAULT_DATABASE_URL
+        var_dir = Path(get("CASEBOT_DATA_DIR") or DEFAULT_DATA_DIR)
+        database_url = get("CASEBOT_DATABASE_URL") or default_database_url(var_dir)
         try:
             database_url = normalize_url(database_url)
         except ValueError as exc:
@@ -155,6 +172,16 @@ class Settings:
         max_overflow = _count(get("CASEBOT_DB_MAX_OVERFLOW"), "CASEBOT_DB_MAX_OVERFLOW", 10, low=0)
         trusted_proxies = _networks(get("CASEBOT_TRUSTED_PROXIES"))
         uscis = _uscis(get)
+        log_format = (get("CASEBOT_LOG_FORMAT") or "text").lower()
+        if log_format not in LOG_FORMATS:
+            raise ConfigError(f"CASEBOT_LOG_FORMAT must be text or json, got {log_format!r}")
+        log_level = get("CASEBOT_LOG_LEVEL")
+        if log_level is not None:
+            log_level = log_level.upper()
+            if log_level not in LOG_LEVELS:
+                raise ConfigError(
+                    f"CASEBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}"
+                )
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -168,6 +195,9 @@ class Settings:
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,
             trusted_proxies=trusted_proxies,
+            var_dir=var_dir,
+            log_format=log_format,
+            log_level=log_level,
             **uscis,
         )
 

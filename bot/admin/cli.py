@@ -78,6 +78,14 @@ def add_admin_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="operator commands")
     actions_ = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions_.add_parser("migrate", help="bring the database to the latest schema")
+    backup = actions_.add_parser(
+        "backup", help="a consistent copy of the database while serving (PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("path", type=Path)
+    restore = actions_.add_parser(
+        "restore", help="replace the SQLite database with a backup (stop casebot first)"
+    )
+    restore.add_argument("path", type=Path)
     set_status = actions_.add_parser("set-status", help="set a case's status (title or code)")
     set_status.add_argument("receipt_number")
     set_status.add_argument("status")

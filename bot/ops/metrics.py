@@ -18,6 +18,7 @@ Every label is bounded: flow and step names of the registered dialogs (anything 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
@@ -26,6 +27,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from bot.dialogs.base import Dialog
 
 __all__ = ["GIVE_UP", "OUTCOMES", "CasebotMetrics", "funnel_moves"]
+
+logger = logging.getLogger(__name__)
 
 # Why a turn left its step, as the engine tags it (None: what the dialog did decides).
 GIVE_UP: Final = ("menu", "timeout")
@@ -151,6 +154,18 @@ class CasebotMetrics:
             self._child(self.step_left, *self._label(flow, step), outcome).inc()
         if entered is not None:
             self._child(self.step_entered, *self._label(*entered)).inc()
+        if logger.isEnabledFor(logging.INFO):
+            # One line a turn, for CASEBOT_LOG_FORMAT=json: the step's name, never its text.
+            top = _steps(after)
+            step_name = ".".join(self._label(*top[-1])) if top else None
+            fields = {
+                "channel": channel if channel in CHANNELS else OTHER,
+                "step": step_name,
+                "latency_ms": round(seconds * 1000, 1),
+            }
+            logger.info(
+                "turn %s %s %.1f ms", fields["channel"], step_name, seconds * 1000, extra=fields
+            )
 
     def _child(self, metric: _Labelled, *values: str) -> _Labelled:
         # ``labels()`` checks and sorts its arguments and takes a lock on every call; the labels

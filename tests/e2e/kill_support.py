@@ -23,7 +23,9 @@ its answer never read, which the client then repairs like any other.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +108,70 @@ class Server:
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+
+
+class SupervisedServer(Server):
+    """``casebot serve --workers N``: the killer SIGKILLs one worker (not the supervisor); the
+    others go on serving, and the supervisor starts a new one, which must answer before the
+    next kill."""
+
+    def __init__(self, *args: Any, workers: int = 2, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count = workers
+        self.restarted: list[int] = []  # the pids of the workers started after a kill
+
+    async def start(self) -> None:
+        self.generation += 1
+        self.worker = Worker(
+            "supervisor", self.folder, self.database_url,
+            telegram_api=self.api.url, token=self.token, workers=self.count,
+        )  # fmt: skip
+        self.workers.append(self.worker)
+        await self.worker.ready(self.http)
+        for pid in self.children():
+            await self.answered_by(pid)
+        self.up.set()
+
+    def children(self) -> list[int]:
+        assert self.worker is not None
+        pid = self.worker.process.pid
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return sorted(int(p) for p in listed)
+
+    async def answered_by(self, pid: int, within: float = 60) -> None:
+        """Wait until a request on a new connection is answered by worker ``pid``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            try:
+                async with self.http.get(
+                    f"{self.url}/livez", headers={"Connection": "close"}
+                ) as response:
+                    if (await response.json())["pid"] == pid:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"worker {pid} never answered:\n{self.worker and self.worker.log()}")
+
+    async def kill_and_restart(self, why: str) -> None:
+        before = self.children()
+        assert len(before) == self.count, before
+        victim = before[len(self.kills) % len(before)]
+        os.kill(victim, signal.SIGKILL)
+        self.kills.append(f"{why} (pid {victim})")
+        # The other workers serve on: a client cut by the kill may send again at once.
+        self.generation += 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while loop.time() < deadline:
+            fresh = [pid for pid in self.children() if pid not in before]
+            if fresh:
+                self.restarted.append(fresh[0])
+                await self.answered_by(fresh[0])
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the supervisor did not restart the killed worker")
 
 
 class Killer:

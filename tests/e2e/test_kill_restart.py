@@ -151,6 +151,19 @@ async def peek(database: Database) -> AsyncIterator[AsyncEngine]:
 async def test_killed_at_random_points_every_conversation_resumes_nothing_lost_or_doubled(
     database: Database, peek: AsyncEngine, tmp_path: Path
 ) -> None:
+    await converse_through_kills(
+        database, peek, lambda api, http: Server(tmp_path, database.url, api, TOKEN, http)
+    )
+
+
+async def converse_through_kills(
+    database: Database,
+    peek: AsyncEngine,
+    make_server: Callable[[FakeBotApi, aiohttp.ClientSession], Server],
+) -> Server:
+    """Everyone's script through ``make_server``'s server under the seeded killer; then checks
+    that nothing confirmed was lost or doubled (the module's docstring). Returns the server,
+    stopped."""
     people = await seed(database, WEB_PEOPLE + TELEGRAM_PEOPLE)
     rng = random.Random(SEED)
     plan = list(PLAN)
@@ -159,7 +172,7 @@ async def test_killed_at_random_points_every_conversation_resumes_nothing_lost_o
     await api.start()
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        server = Server(tmp_path, database.url, api, TOKEN, http)
+        server = make_server(api, http)
         tally = Tally()
         killer = Killer(server, rng, plan, lose=["code", "confirm"])
         try:
@@ -242,6 +255,7 @@ async def test_killed_at_random_points_every_conversation_resumes_nothing_lost_o
         for once in ("You are signed in as", "Your appointment is booked.", "Case Was Approved"):
             assert sum(once in t for t in sent) <= 1, (client.name, once)
     assert tally.lost_replies == []  # every Telegram answer arrived (bot/notify/reply_outbox.py)
+    return server
 
 
 def client_password(client: WebClient, people: list[Person]) -> str:

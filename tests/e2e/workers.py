@@ -30,7 +30,8 @@ def free_port() -> int:
 
 class Worker:
     """One ``casebot serve`` process on ``database_url`` (Telegram in webhook mode when
-    ``telegram_api`` is given), logging to a file under ``folder``."""
+    ``telegram_api`` is given), logging to a file under ``folder``; with ``workers`` above 1,
+    the supervisor of that many processes on its port."""
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class Worker:
         *,
         telegram_api: str | None = None,
         token: str | None = None,
+        workers: int = 1,
     ) -> None:
         self.name = name
         self.port = free_port()
@@ -60,7 +62,8 @@ class Worker:
             )
         self._log: IO[str] = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)]
+            + (["--workers", str(workers)] if workers != 1 else []),
             cwd=folder,
             env=env,
             stdout=self._log,

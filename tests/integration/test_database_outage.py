@@ -214,6 +214,9 @@ async def test_the_web_api_answers_503_with_retry_after_then_recovers_without_a_
     opened = await served.client.post("/api/chat/sessions", json={})
     assert opened.status == 503
     assert (await served.client.get("/healthz")).status == 503
+    assert (await served.client.get("/livez")).status == 200  # alive: no restart would help
+    ready = await served.client.get("/readyz")
+    assert (ready.status, (await ready.json())["checks"]["database"]) == (503, "down")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # an outage, no bug
     documented = openapi_document()["paths"]["/api/chat/sessions/{session_id}/messages"]
     assert "503" in documented["post"]["responses"]  # as the OpenAPI document says

@@ -21,9 +21,24 @@ def test_a_plain_postgresql_url_gets_the_async_driver() -> None:
     assert not settings.uses_default_database
 
 
+def test_the_data_folder_holds_the_default_sqlite_file() -> None:
+    settings = Settings.from_env({"CASEBOT_DATA_DIR": "/srv/casebot"})
+    assert settings.var_dir == Path("/srv/casebot")
+    assert settings.database_url == "sqlite+aiosqlite:////srv/casebot/casebot.sqlite3"
+    assert settings.uses_default_database
+
+
+def test_log_format_and_level_are_read_in_any_case() -> None:
+    settings = Settings.from_env({"CASEBOT_LOG_FORMAT": "JSON", "CASEBOT_LOG_LEVEL": "warning"})
+    assert (settings.log_format, settings.log_level) == ("json", "WARNING")
+    assert (Settings.from_env({}).log_format, Settings.from_env({}).log_level) == ("text", None)
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
+        ("CASEBOT_LOG_FORMAT", "xml"),
+        ("CASEBOT_LOG_LEVEL", "loud"),
         ("CASEBOT_DATABASE_URL", "mysql://root@localhost/x"),
         ("CASEBOT_WEBHOOK_URL", "http://example.com/hook"),
         ("CASEBOT_TELEGRAM_API_URL", "localhost:8081"),

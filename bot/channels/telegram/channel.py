@@ -198,6 +198,14 @@ class TelegramChannel:
             if self.inbox is not None:
                 self.inbox.start()
 
+    @property
+    def connected(self) -> bool:
+        """Started and, when polling, polling (readiness: ``/readyz``)."""
+        app = self.application
+        if not app.running:
+            return False
+        return self.webhook_url is not None or (app.updater is not None and app.updater.running)
+
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, close the connections."""
         app = self.application

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.channels.telegram.channel import TelegramChannel, default_rate_limiter
+from bot.ops.health import add_ready_check
 
 __all__ = [
     "SECRET_HEADER",
@@ -115,6 +116,7 @@ def setup_telegram(web_app: web.Application, app: App) -> None:
         rate_limiter=default_rate_limiter(),
     )
     web_app[TELEGRAM_KEY] = channel
+    add_ready_check(web_app, "telegram", lambda: channel.connected)
     if url is not None and secret is not None:
         add_webhook_route(web_app, webhook_path(url), secret)
 

@@ -396,7 +396,9 @@ class WebChatHub:
         sockets = [s for group in self._sockets.values() for s in group]
         self._sockets.clear()
         for socket in sockets:
-            await socket.ws.close(code=1001, message=b"server shutdown")
+            # 1012 "service restart": the widget reconnects (to another worker, or this one
+            # started again) and reads what it missed from the transcript.
+            await socket.ws.close(code=1012, message=b"server restart")
 
     async def _store_turn(
         self,

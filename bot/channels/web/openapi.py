@@ -88,6 +88,26 @@ def _pick(*codes: str) -> dict[str, Any]:
     return {code: _ERRORS[code] for code in codes}
 
 
+_LIVENESS: Final[dict[str, object]] = {
+    "type": "object",
+    "required": ["status", "pid"],
+    "properties": {"status": {"const": "ok"}, "pid": {"type": "integer"}},
+}
+_READINESS: Final[dict[str, object]] = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"enum": ["ok", "unavailable"]},
+        "schema": {"type": ["string", "null"], "description": "the schema revision"},
+        "checks": {
+            "type": "object",
+            "description": "database, schema, catalogs, and telegram when configured",
+            "additionalProperties": {"enum": ["ok", "down", "behind", "missing"]},
+        },
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """The whole document (a fresh dict each call)."""
     message = {
@@ -349,17 +369,51 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/livez": {
+                "get": {
+                    "operationId": "liveness",
+                    "description": "Liveness: the process answers. Nothing else is checked, "
+                    "so a database outage does not make an orchestrator restart the workers.",
+                    "responses": {
+                        "200": {
+                            "description": "Alive; ``pid`` names the worker that answered.",
+                            "content": {"application/json": {"schema": _LIVENESS}},
+                        }
+                    },
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "operationId": "readiness",
+                    "description": "Readiness: the database answers at the schema this "
+                    "version ships, every catalog is loaded, Telegram is connected when "
+                    "configured. A load balancer sends traffic only while it answers 200.",
+                    "responses": {
+                        "200": {
+                            "description": "Ready; every check ``ok``.",
+                            "content": {"application/json": {"schema": _READINESS}},
+                        },
+                        "503": {
+                            "description": "Not ready; ``checks`` names what is not ``ok`` "
+                            "(database ``down``, schema ``behind``, catalogs ``missing``, "
+                            "telegram ``down``).",
+                            "content": {"application/json": {"schema": _READINESS}},
+                        },
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "operationId": "health",
+                    "description": "The same as ``/readyz`` (kept for compatibility).",
                     "responses": {
                         "200": {
-                            "description": "Up; the schema revision.",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "description": "Ready, as ``/readyz``.",
+                            "content": {"application/json": {"schema": _READINESS}},
                         },
                         "503": {
-                            "description": "The database is down.",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "description": "Not ready, as ``/readyz``.",
+                            "content": {"application/json": {"schema": _READINESS}},
                         },
                     },
                 }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from sqlalchemy import text
 
 from bot.admin.api import add_admin_routes
 from bot.app import App
@@ -18,7 +21,9 @@ from bot.channels.web.chat import WebChatConfig, WebChatHub
 from bot.channels.web.openapi import openapi_document
 from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
-from core.schema import current_revision
+from bot.ops.health import READY_CHECKS
+from bot.wording.i18n import CatalogError, check_catalogs
+from core.schema import current_revision, head_revision
 
 __all__ = [
     "APP_KEY",
@@ -29,6 +34,17 @@ __all__ = [
 ]
 
 APP_KEY = web.AppKey("casebot_app", App)
+
+
+@dataclass
+class _SchemaSeen:
+    """Whether ``/readyz`` has seen the database at this version's schema (it only moves
+    forward, by a migration at start-up, so once seen it is not read again)."""
+
+    current: bool = False
+
+
+SCHEMA_SEEN_KEY = web.AppKey("casebot_schema_seen", _SchemaSeen)
 STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "static"
 # The room for an 8 KiB JSON body and its envelope: the API refuses anything larger itself.
 CLIENT_MAX_SIZE: Final = 16 * 1024
@@ -74,13 +90,46 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
 
-async def healthz(request: web.Request) -> web.Response:
+async def livez(_request: web.Request) -> web.Response:
+    """Liveness: the process answers (nothing else is checked: a restart would not fix a
+    database that is down). ``pid`` says which worker answered."""
+    return web.json_response({"status": "ok", "pid": os.getpid()})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers at the schema this version ships, every catalog is
+    loaded, and Telegram is connected when it is configured; 503 naming what is not."""
     app = request.app[APP_KEY]
+    checks: dict[str, str] = {}
+    body: dict[str, object] = {}
     try:
-        revision = await current_revision(app.db)
+        seen = request.app[SCHEMA_SEEN_KEY]
+        if not seen.current:
+            revision = await current_revision(app.db)
+            seen.current = revision == head_revision()
+            body["schema"] = revision
+        else:
+            async with app.db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            body["schema"] = head_revision()
+        checks["database"] = "ok"
+        checks["schema"] = "ok" if seen.current else "behind"
     except Exception:  # the database is down: say so, with a 503, not a crash
-        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
-    return web.json_response({"status": "ok", "schema": revision})
+        checks["database"] = "down"
+    try:
+        check_catalogs()  # cached after the first read: a dictionary look-up per locale
+        checks["catalogs"] = "ok"
+    except CatalogError:
+        checks["catalogs"] = "missing"
+    for name, check in request.app.get(READY_CHECKS, {}).items():
+        checks[name] = "ok" if check() else "down"
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if ready else "unavailable", **body, "checks": checks}
+    return web.json_response(body, status=200 if ready else 503)
+
+
+# /healthz, from before the split, answers as /readyz.
+healthz = readyz
 
 
 def _static(
@@ -130,6 +179,9 @@ def create_web_app(
     # The widget's labels come from the catalogs, written into the script as it is served.
     widget = _static("widget.js", "text/javascript", widget_script)
     web_app.router.add_get("/widget.js", widget, allow_head=False)
+    web_app[SCHEMA_SEEN_KEY] = _SchemaSeen()
+    web_app.router.add_get("/livez", livez, allow_head=False)
+    web_app.router.add_get("/readyz", readyz, allow_head=False)
     web_app.router.add_get("/healthz", healthz, allow_head=False)
     web_app.router.add_get("/api/openapi.json", openapi, allow_head=False)
     return web_app
