@@ -1,9 +1,13 @@
 """The ``casebot`` command line.
 
-casebot serve [--host H] [--port P]    the HTTP server (web chat, API, widget)
-casebot demo                           (re)load the demo data, idempotently
-casebot understand [--lang L] TEXT     what a message asks for, as one JSON object
-casebot admin ...                      operator commands (see bot/admin_cli.py)
+casebot serve [--host H] [--port P] [--demo]   the HTTP server (web chat, API, widget)
+casebot chat [--lang L] [--demo]               the assistant in this terminal
+casebot demo                                   (re)load the demo data, idempotently
+casebot understand [--lang L] TEXT             what a message asks for, as one JSON object
+casebot admin ...                              operator commands (see bot/admin_cli.py)
+
+The demo data (whose account's password is published) goes into an empty database only with
+``--demo`` or ``casebot demo``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from bot.admin_cli import add_admin_parser, run_admin
-from bot.app import App, build_app
+from bot.app import App, Prepared, build_app
 from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
 
 __all__ = ["main"]
@@ -32,6 +36,10 @@ SILENCED_AT_DEBUG: Final = (
     "asyncpg",
     "telegram",
 )
+DEMO_HELP: Final = (
+    "load the demo data (its account's password is public) into a database with no account, "
+    "case or office"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,9 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web chat server")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--demo", action="store_true", help=DEMO_HELP)
 
     chat = commands.add_parser("chat", help="chat with the assistant in this terminal")
     chat.add_argument("--lang", default=None, help="language: en, es, zh, vi, tl, ko, ar, ...")
+    chat.add_argument("--demo", action="store_true", help=DEMO_HELP)
 
     commands.add_parser("demo", help="(re)load the demo data, idempotently")
 
@@ -82,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = build_app(settings)
     try:
         if args.command == "serve":
-            return _serve(app, args.host, args.port)
+            return _serve(app, args.host, args.port, demo=args.demo)
         return asyncio.run(_run_async(app, args))
     except KeyboardInterrupt:
         return 130
@@ -93,7 +103,12 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
         if args.command == "chat":
             from bot.handlers.console import run_console
 
-            await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
+            if await app.prepare_database(demo_if_empty=args.demo) is Prepared.EMPTY:
+                print(
+                    "casebot: the database holds no account, case or office; "
+                    "`casebot chat --demo` loads the demo data",
+                    file=sys.stderr,
+                )
             await run_console(app.build_engine(), locale=args.lang)
             return 0
         if args.command == "demo":
@@ -103,7 +118,7 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
             report = await load_demo(app.uow_factory)
             print(f"demo data loaded: {report}")
             return 0
-        await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
+        await app.prepare_database(demo_if_empty=False)
         return await run_admin(app, args)
     finally:
         await app.close()
@@ -146,7 +161,7 @@ def settle_start_up() -> None:
     gc.freeze()
 
 
-def _serve(app: App, host: str, port: int) -> int:
+def _serve(app: App, host: str, port: int, *, demo: bool) -> int:
     from aiohttp import web
 
     from bot.handlers.web import PathOnlyAccessLogger, create_web_app
@@ -154,7 +169,12 @@ def _serve(app: App, host: str, port: int) -> int:
     warming: list[asyncio.Future[None]] = []
 
     async def _startup(_web_app: web.Application) -> None:
-        await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
+        if await app.prepare_database(demo_if_empty=demo) is Prepared.EMPTY:
+            logger.warning(
+                "the database holds no account, case or office: load the demo data with "
+                "`casebot demo` (or start with `casebot serve --demo`), or add offices with "
+                "`casebot admin office add` and cases with `casebot admin import-cases`"
+            )
         logger.info("casebot is serving on http://%s:%d/", host, port)
         # The free-text model (about 0.1 s to build) in a thread, while the server listens.
         from bot.understanding import load_model
