@@ -36,6 +36,9 @@ SILENCED_AT_DEBUG: Final = (
     "asyncpg",
     "telegram",
 )
+# Alembic tells which dialect and DDL mode it assumes each time it looks at a schema: noise on
+# every command (core.schema logs what it changed instead). Shown with --verbose.
+QUIET_UNLESS_VERBOSE: Final = ("alembic",)
 DEMO_HELP: Final = (
     "load the demo data (its account's password is public) into a database with no account, "
     "case or office"
@@ -84,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # receipt numbers, hashes), and python-telegram-bot every update and message it handles.
     for name in SILENCED_AT_DEBUG:
         logging.getLogger(name).setLevel(logging.INFO if name == "telegram" else logging.WARNING)
+    for name in QUIET_UNLESS_VERBOSE:
+        logging.getLogger(name).setLevel(logging.NOTSET if args.verbose else logging.WARNING)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

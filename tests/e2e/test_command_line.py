@@ -213,3 +213,23 @@ def test_serve_on_a_database_that_holds_data_gives_no_hint_and_loads_nothing(
         server.get("/healthz")
     assert row_counts(database) == before
     assert "--demo" not in server.log()
+
+
+def test_healthz_polled_five_times_adds_no_alembic_line_to_the_log(tmp_path: Path) -> None:
+    with Serving(tmp_path) as server:
+        for _ in range(5):
+            body = json.loads(server.get("/healthz"))
+            assert body["status"] == "ok"
+            assert body["schema"]
+    assert "alembic" not in server.log().lower(), server.log()
+    assert "/healthz" not in server.log(), server.log()  # a passed check is no news
+
+
+def test_an_admin_command_logs_no_alembic_line(tmp_path: Path) -> None:
+    assert run_casebot("demo", cwd=tmp_path).returncode == 0
+    for args in (("admin", "office", "list"), ("admin", "migrate")):
+        done = run_casebot(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "alembic" not in done.stderr.lower(), done.stderr
+    verbose = run_casebot("--verbose", "admin", "office", "list", cwd=tmp_path)
+    assert "alembic" in verbose.stderr.lower()
