@@ -5,6 +5,7 @@ casebot chat [--lang L] [--demo]               the assistant in this terminal
 casebot demo                                   (re)load the demo data, idempotently
 casebot understand [--lang L] TEXT             what a message asks for, as one JSON object
 casebot admin ...                              operator commands (see bot/admin_cli.py)
+casebot --version
 
 The demo data (whose account's password is published) goes into an empty database only with
 ``--demo`` or ``casebot demo``.
@@ -15,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.metadata
 import json
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Final
@@ -45,14 +48,28 @@ DEMO_HELP: Final = (
 )
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("casebot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree not installed
+        return "unknown (not installed)"
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description="casebot, the case assistant")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("--version", action="version", version=f"casebot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the web chat server")
-    serve.add_argument("--host", default=DEFAULT_HOST)
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument("--demo", action="store_true", help=DEMO_HELP)
 
     chat = commands.add_parser("chat", help="chat with the assistant in this terminal")
@@ -94,13 +111,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"casebot: configuration error: {exc}", file=sys.stderr)
         return 2
+    sockets: list[socket.socket] = []
+    if args.command == "serve":  # before anything starts: a port in use is one line, not a trace
+        from bot.listen import CannotListen, listen
+
+        try:
+            sockets = listen(args.host, args.port)
+        except CannotListen as exc:
+            print(f"casebot: {exc}", file=sys.stderr)
+            return 2
     app = build_app(settings)
     try:
         if args.command == "serve":
-            return _serve(app, args.host, args.port, demo=args.demo)
+            return _serve(app, args.host, sockets, demo=args.demo)
         return asyncio.run(_run_async(app, args))
     except KeyboardInterrupt:
         return 130
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 async def _run_async(app: App, args: argparse.Namespace) -> int:
@@ -166,12 +195,13 @@ def settle_start_up() -> None:
     gc.freeze()
 
 
-def _serve(app: App, host: str, port: int, *, demo: bool) -> int:
+def _serve(app: App, host: str, sockets: list[socket.socket], *, demo: bool) -> int:
     from aiohttp import web
 
     from bot.handlers.web import PathOnlyAccessLogger, create_web_app
 
     warming: list[asyncio.Future[None]] = []
+    port = sockets[0].getsockname()[1]  # the one asked for, or the one given for --port 0
 
     async def _startup(_web_app: web.Application) -> None:
         if await app.prepare_database(demo_if_empty=demo) is Prepared.EMPTY:
@@ -180,7 +210,8 @@ def _serve(app: App, host: str, port: int, *, demo: bool) -> int:
                 "`casebot demo` (or start with `casebot serve --demo`), or add offices with "
                 "`casebot admin office add` and cases with `casebot admin import-cases`"
             )
-        logger.info("casebot is serving on http://%s:%d/", host, port)
+        shown = f"[{host}]" if ":" in host else host
+        logger.info("casebot is serving on http://%s:%d/", shown, port)
         # The free-text model (about 0.1 s to build) in a thread, while the server listens.
         from bot.understanding import load_model
 
@@ -203,8 +234,7 @@ def _serve(app: App, host: str, port: int, *, demo: bool) -> int:
     setup_notifications(web_app, app)
     web.run_app(
         web_app,
-        host=host,
-        port=port,
+        sock=sockets,
         print=lambda _msg: None,
         access_log_class=PathOnlyAccessLogger,
     )

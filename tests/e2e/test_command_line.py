@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import socket
@@ -233,3 +234,43 @@ def test_an_admin_command_logs_no_alembic_line(tmp_path: Path) -> None:
         assert "alembic" not in done.stderr.lower(), done.stderr
     verbose = run_casebot("--verbose", "admin", "office", "list", cwd=tmp_path)
     assert "alembic" in verbose.stderr.lower()
+
+
+def test_version_prints_the_installed_package_version(tmp_path: Path) -> None:
+    expected = f"casebot {importlib.metadata.version('casebot')}"
+    console_script = Path(sys.executable).with_name("casebot")
+    done = subprocess.run(
+        [str(console_script), "--version"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected
+    assert run_casebot("--version", cwd=tmp_path).stdout.strip() == expected
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_exits(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_casebot("serve", "--demo", "--port", str(port), cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"port {port}" in lines[0]
+    assert "--port" in lines[0]
+    # Nothing was started: the database was not even created.
+    assert not (tmp_path / "var" / "casebot.sqlite3").exists()
+
+
+def test_serve_on_an_address_of_no_interface_says_so_in_one_line_and_exits(
+    tmp_path: Path,
+) -> None:
+    done = run_casebot("serve", "--host", "192.0.2.1", "--port", "8080", cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "192.0.2.1" in lines[0]
+    assert "--host" in lines[0]
