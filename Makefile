@@ -40,10 +40,10 @@ i18n: $(DEV_STAMP)  ## extract every message into bot/locales/casebot.pot, updat
 	touch $(CATALOGS)
 
 run: $(RUN_STAMP) $(CATALOGS)  ## the assistant on its embedded default: SQLite under ./var, demo data, http://127.0.0.1:8080 (PORT=8081 for another port)
-	$(BIN)/casebot serve --host $(HOST) --port $(PORT)
+	$(BIN)/casebot serve --demo --host $(HOST) --port $(PORT)
 
 chat: $(RUN_STAMP) $(CATALOGS)  ## the assistant in this terminal, with the demo data
-	$(BIN)/casebot chat
+	$(BIN)/casebot chat --demo
 
 demo-code: $(RUN_STAMP)  ## the demo account's current authenticator code
 	@$(BIN)/python -c "from datetime import datetime, UTC; from core.accounts.otp import totp; print(totp('JBSWY3DPEHPK3PXP', datetime.now(UTC)))"

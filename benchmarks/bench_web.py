@@ -3,9 +3,9 @@
 Run ``.venv/bin/python -m benchmarks.bench_web [--quick] [--turns N] [--rounds R]`` (or
 ``make bench``).
 
-Two servers run as subprocesses on 127.0.0.1, each on its own free port: ``casebot serve`` on its
-default SQLite database (demo data, in a temporary working folder, with no ``CASEBOT_*`` or
-``TELEGRAM_*`` variable in its environment), and a bare aiohttp JSON echo server
+Two servers run as subprocesses on 127.0.0.1, each on its own free port: ``casebot serve
+--demo`` on its default SQLite database (demo data, in a temporary working folder, with no
+``CASEBOT_*`` or ``TELEGRAM_*`` variable in its environment), and a bare aiohttp JSON echo server
 (``benchmarks.echo_server``), the ceiling of aiohttp on this machine. The load generator in this
 process keeps 64 requests in flight (one ``aiohttp.ClientSession``, connector limit 64):
 
@@ -452,7 +452,9 @@ async def run(args: argparse.Namespace) -> int:
         with (work / "serve.log").open("wb") as chat_log, (work / "echo.log").open("wb") as elog:
             try:
                 processes.append(
-                    start(["-m", "bot", "serve", "--port", str(chat_port)], work, chat_log)
+                    start(
+                        ["-m", "bot", "serve", "--demo", "--port", str(chat_port)], work, chat_log
+                    )
                 )
                 processes.append(
                     start(["-m", "benchmarks.echo_server", "--port", str(echo_port)], ROOT, elog)

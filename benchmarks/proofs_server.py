@@ -2,8 +2,8 @@
 ``bench_proofs``).
 
 One server process per backend, on 127.0.0.1: on SQLite it is the default database of a
-temporary working folder (demo data loaded by the server itself, as ``make run`` does); on
-PostgreSQL a scratch database (migrated and given the demo data by this process first). The load
+temporary working folder (demo data loaded by the server itself, ``--demo`` as in ``make run``);
+on PostgreSQL a scratch database (migrated and given the demo data by this process first). The load
 generator opens ``sessions`` web chat sessions and runs one typical flow in each, as the widget
 does (an empty opener, then two messages), 64 sessions at once:
 
@@ -142,7 +142,7 @@ class Server:
     def start(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         port = self.url.rpartition(":")[2]
         self.process = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
-            [*casebot_command(), "serve", "--port", port],
+            [*casebot_command(), "serve", "--demo", "--port", port],
             cwd=self.folder,
             env=self.env,
             stdin=subprocess.DEVNULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass, field
 
@@ -15,14 +16,25 @@ from core.accounts.totp_store import reseal_totp_secrets
 from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock, SystemClock
 from core.db import Database
-from core.demo import load_demo
+from core.demo import holds_no_records, load_demo
 from core.schema import upgrade
 from core.secret_box import SecretBox
 from core.uow import UnitOfWorkFactory
 
-__all__ = ["App", "build_app"]
+__all__ = ["App", "Prepared", "build_app"]
 
 logger = logging.getLogger(__name__)
+
+
+class Prepared(enum.Enum):
+    """What :meth:`App.prepare_database` found, and did."""
+
+    EMPTY = "empty"
+    """It holds no account, case or office (the schema only): it was not asked for the demo."""
+    DEMO = "demo"
+    """It held no account, case or office: the demo data is in it now."""
+    IN_USE = "in use"
+    """It holds records: nothing was loaded."""
 
 
 @dataclass
@@ -35,17 +47,23 @@ class App:
     clock: Clock = field(default_factory=SystemClock)
     uscis: Uscis | None = None
 
-    async def prepare_database(self, *, demo_if_empty: bool) -> bool:
-        """Bring the database to the latest schema; load the demo data into an empty one.
+    async def prepare_database(self, *, demo_if_empty: bool) -> Prepared:
+        """Bring the database to the latest schema; load the demo data into an empty one, when
+        asked (``--demo``): the demo account's credentials are public, so a database never
+        gets it unasked.
+
+        "Empty" means holding no account, case or office, so that a first run without
+        ``--demo`` (which creates the schema) does not stop a later one with it from working.
 
         Returns:
-            True when the demo data was loaded.
+            What it found and did.
         """
-        was_empty = await upgrade(self.db)
-        if was_empty and demo_if_empty:
+        await upgrade(self.db)
+        empty = await holds_no_records(self.uow_factory)
+        if empty and demo_if_empty:
             await load_demo(self.uow_factory)
             logger.info("empty database: demo data loaded")
-            return True
+            return Prepared.DEMO
         # Authenticator secrets stored plain (before encryption) or under an old key are
         # sealed under the current one; secrets no configured key opens are reported.
         await reseal_totp_secrets(self.uow_factory)
@@ -54,7 +72,7 @@ class App:
                 "CASEBOT_SECRET_KEY is not set: secrets at rest are sealed under the public "
                 "development key; set it in production"
             )
-        return False
+        return Prepared.EMPTY if empty else Prepared.IN_USE
 
     def build_engine(self, config: EngineConfig | None = None) -> Engine:
         """The dialog engine with every dialog, on this app's database, mailer and clock."""

@@ -1,11 +1,16 @@
 """The ``casebot`` command line.
 
-casebot serve [--host H] [--port P] [--workers N]
-                                       the HTTP server (web chat, API, widget); N processes
-                                       on one port under a supervisor (bot/ops/supervisor.py)
-casebot demo                           (re)load the demo data, idempotently
-casebot understand [--lang L] TEXT     what a message asks for, as one JSON object
-casebot admin ...                      operator commands (see bot/admin/cli.py)
+casebot serve [--host H] [--port P] [--workers N] [--demo]
+                                               the HTTP server (web chat, API, widget); N
+                                               processes on one port under a supervisor
+casebot chat [--lang L] [--demo]               the assistant in this terminal
+casebot demo                                   (re)load the demo data, idempotently
+casebot understand [--lang L] TEXT             what a message asks for, as one JSON object
+casebot admin ...                              operator commands (see bot/admin/cli.py)
+casebot --version
+
+The demo data (whose account's password is published) goes into an empty database only with
+``--demo`` or ``casebot demo``.
 """
 
 from __future__ import annotations
@@ -13,15 +18,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.metadata
 import json
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from bot.admin.cli import add_admin_parser, run_admin
-from bot.app import App, build_app
+from bot.app import App, Prepared, build_app
 from bot.ops.logs import configure_logging
 from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
 from bot.wording.i18n import CatalogError, check_catalogs
@@ -37,25 +44,48 @@ SILENCED_AT_DEBUG: Final = (
     "asyncpg",
     "telegram",
 )
+# Alembic tells which dialect and DDL mode it assumes each time it looks at a schema: noise on
+# every command (core.schema logs what it changed instead). Shown with --verbose.
+QUIET_UNLESS_VERBOSE: Final = ("alembic",)
+DEMO_HELP: Final = (
+    "load the demo data (its account's password is public) into a database with no account, "
+    "case or office"
+)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("casebot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree not installed
+        return "unknown (not installed)"
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description="casebot, the case assistant")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("--version", action="version", version=f"casebot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the web chat server")
-    serve.add_argument("--host", default=DEFAULT_HOST)
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument(
         "--workers",
         type=int,
         default=1,
         help="server processes sharing the port (SO_REUSEPORT), restarted if one dies",
     )
+    serve.add_argument("--demo", action="store_true", help=DEMO_HELP)
 
     chat = commands.add_parser("chat", help="chat with the assistant in this terminal")
     chat.add_argument("--lang", default=None, help="language: en, es, zh, vi, tl, ko, ar, ...")
+    chat.add_argument("--demo", action="store_true", help=DEMO_HELP)
 
     commands.add_parser("demo", help="(re)load the demo data, idempotently")
 
@@ -94,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # receipt numbers, hashes), and python-telegram-bot every update and message it handles.
     for name in SILENCED_AT_DEBUG:
         logging.getLogger(name).setLevel(logging.INFO if name == "telegram" else logging.WARNING)
+    for name in QUIET_UNLESS_VERBOSE:
+        logging.getLogger(name).setLevel(logging.NOTSET if args.verbose else logging.WARNING)
     if args.command in {"serve", "chat"}:
         # Every language is read before anyone is answered: a missing catalog is this one
         # line at start-up, not an English reply to someone who chose Spanish.
@@ -104,13 +136,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "serve" and args.workers != 1:
         return _supervise(settings, args.workers, argv)
+    sockets: list[socket.socket] = []
+    if args.command == "serve":  # before anything starts: a port in use is one line, not a trace
+        from bot.ops.listen import CannotListen, listen
+        from bot.ops.supervisor import worker_number
+
+        try:
+            # Under a supervisor (serve --workers N) every worker binds the same port.
+            sockets = listen(args.host, args.port, reuse_port=worker_number() is not None)
+        except CannotListen as exc:
+            print(f"casebot: {exc}", file=sys.stderr)
+            return 2
     app = build_app(settings)
     try:
         if args.command == "serve":
-            return _serve(app, args.host, args.port)
+            return _serve(app, args.host, sockets, demo=args.demo)
         return asyncio.run(_run_async(app, args))
     except KeyboardInterrupt:
         return 130
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 async def _run_async(app: App, args: argparse.Namespace) -> int:
@@ -118,7 +164,12 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
         if args.command == "chat":
             from bot.channels.console import run_console
 
-            await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
+            if await app.prepare_database(demo_if_empty=args.demo) is Prepared.EMPTY:
+                print(
+                    "casebot: the database holds no account, case or office; "
+                    "`casebot chat --demo` loads the demo data",
+                    file=sys.stderr,
+                )
             await run_console(
                 app.build_engine(),
                 locale=args.lang,
@@ -134,7 +185,7 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
             return 0
         if args.action in ("backup", "restore"):  # the database as it is: no migration first
             return _backup_or_restore(app.settings.database_url, args.action, args.path)
-        await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
+        await app.prepare_database(demo_if_empty=False)
         return await run_admin(app, args)
     finally:
         await app.close()
@@ -209,16 +260,23 @@ def settle_start_up() -> None:
     gc.freeze()
 
 
-def _serve(app: App, host: str, port: int) -> int:
+def _serve(app: App, host: str, sockets: list[socket.socket], *, demo: bool) -> int:
     from aiohttp import web
 
     from bot.channels.web.server import PathOnlyAccessLogger, create_web_app
 
     warming: list[asyncio.Future[None]] = []
+    port = sockets[0].getsockname()[1]  # the one asked for, or the one given for --port 0
 
     async def _startup(_web_app: web.Application) -> None:
-        await app.prepare_database(demo_if_empty=app.settings.uses_default_database)
-        logger.info("casebot is serving on http://%s:%d/", host, port)
+        if await app.prepare_database(demo_if_empty=demo) is Prepared.EMPTY:
+            logger.warning(
+                "the database holds no account, case or office: load the demo data with "
+                "`casebot demo` (or start with `casebot serve --demo`), or add offices with "
+                "`casebot admin office add` and cases with `casebot admin import-cases`"
+            )
+        shown = f"[{host}]" if ":" in host else host
+        logger.info("casebot is serving on http://%s:%d/", shown, port)
         # The free-text model (about 0.1 s to build) in a thread, while the server listens.
         from bot.understanding import load_model
 
@@ -243,15 +301,10 @@ def _serve(app: App, host: str, port: int) -> int:
     from bot.uscis.wiring import poller_context
 
     web_app.cleanup_ctx.append(poller_context(app.uow_factory, app.uscis, app.settings.case_source))
-    from bot.ops.supervisor import worker_number
-
     web.run_app(
         web_app,
-        host=host,
-        port=port,
+        sock=sockets,
         print=lambda _msg: None,
         access_log_class=PathOnlyAccessLogger,
-        # Under a supervisor (serve --workers N) every worker binds the same port.
-        reuse_port=worker_number() is not None,
     )
     return 0

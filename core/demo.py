@@ -1,5 +1,5 @@
-"""The demo data of the public contract (see the README): loaded by ``casebot demo`` and by
-``casebot serve`` on an empty default database.
+"""The demo data of the public contract (see the README): loaded by ``casebot demo``, and by
+``casebot serve --demo`` and ``casebot chat --demo`` into an empty database.
 
 Loading is idempotent and restores: Ana's account and the demo cases are put back exactly as the
 contract gives them (her sign-in state, the cases' status, history and ownership, the paper case's
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 
 from core.accounts.models import Account
 from core.accounts.questions import RESET_QUESTION_IDS
@@ -24,7 +24,7 @@ from core.cases.models import Case
 from core.cases.service import create_case
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["DEMO_EMAIL", "DemoReport", "load_demo"]
+__all__ = ["DEMO_EMAIL", "DemoReport", "holds_no_records", "load_demo"]
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +186,16 @@ async def load_demo(uow_factory: UnitOfWorkFactory) -> DemoReport:
         await uow.commit()
     logger.info("demo data loaded")
     return DemoReport(accounts=1, cases=len(DEMO_CASES), offices=len(DEMO_OFFICES))
+
+
+async def holds_no_records(uow_factory: UnitOfWorkFactory) -> bool:
+    """True when the database holds no account, case or office: nothing of anyone's that the
+    demo data could be mixed with."""
+    async with uow_factory() as uow:
+        found = await uow.session.scalar(
+            select(exists(select(Account.id)) | exists(select(Case.id)) | exists(select(Office.id)))
+        )
+    return not found
 
 
 async def _put_office(uow: UnitOfWork, spec: _DemoOffice) -> None:

@@ -72,14 +72,24 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``casebot serve`` on a free port, in a fresh folder: its default SQLite with demo data."""
+    """``casebot serve --demo`` on a free port, in a fresh folder: its default SQLite, demo data."""
     workdir = tmp_path_factory.mktemp("casebot-serve")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
     env["PYTHONPATH"] = str(REPO)
     log = (workdir / "serve.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--demo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         cwd=workdir,
         env=env,
         stdout=log,

@@ -304,7 +304,7 @@ class WebClient:
             try:
                 return await asyncio.wait_for(self._post(body), 0.002)
             except TimeoutError:  # sent; the server goes on without a listener
-                await asyncio.sleep(0.5)
+                await self._until_handled()
             except aiohttp.ClientError:  # a kill of another step's got there first
                 self.tally.interrupted += 1
                 await self.server.back(generation)
@@ -332,6 +332,22 @@ class WebClient:
                 self.tally.interrupted += 1
                 cut = True
                 await self.server.back(generation)
+
+    async def _until_handled(self, within: float = 15.0) -> None:
+        """Wait until the transcript shows the message whose answer was dropped, answered (on
+        a busy machine half a second was not always enough, and a text sent again before the
+        first was handled would run twice); gives up on a kill or after ``within`` seconds,
+        and the retry below copes with either."""
+        deadline = asyncio.get_running_loop().time() + within
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                missed = await self._transcript()
+            except (aiohttp.ClientError, TimeoutError):
+                return
+            senders = [m["from"] for m in missed]
+            if "user" in senders and "bot" in senders[senders.index("user") :]:
+                return
+            await asyncio.sleep(0.05)
 
     async def _post(self, body: dict[str, str]) -> list[dict[str, Any]]:
         url = f"{self.server.url}/api/chat/sessions/{self.session_id}/messages"

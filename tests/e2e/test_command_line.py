@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import socket
 import sqlite3
@@ -10,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,31 +117,160 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_brings_an_empty_database_up_with_the_demo_data(tmp_path: Path) -> None:
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+class Serving:
+    """``casebot serve ARGS`` in ``folder`` on a free port, its output in ``serve.log``."""
+
+    def __init__(self, folder: Path, *args: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / "serve.log"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "serve", "--port", str(self.port), *args],
+                cwd=folder,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+    def __enter__(self) -> Serving:
         deadline = time.monotonic() + 60
-        body = None
-        while time.monotonic() < deadline and body is None:
-            if server.poll() is not None:
-                pytest.fail(f"serve exited early: {server.stdout.read() if server.stdout else ''}")
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited early:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    body = r.read().decode()
+                self.get("/healthz")
+                return self
             except OSError:
                 time.sleep(0.2)
-        assert body is not None, "serve did not answer /healthz"
-        assert '"status": "ok"' in body
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        self.stop()
+        pytest.fail(f"serve did not answer /healthz:\n{self.log()}")
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def get(self, path: str) -> str:
+        with urllib.request.urlopen(self.url + path, timeout=2) as response:  # noqa: S310
+            return str(response.read().decode())
+
+    def post(self, path: str, body: dict[str, str], token: str | None = None) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(  # noqa: S310  (http://127.0.0.1 only)
+            self.url + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
+    def chat(self, text: str) -> str:
+        """The replies' text to ``text``, typed into a new web chat session."""
+        session = self.post("/api/chat/sessions", {"locale": "en"})
+        path = f"/api/chat/sessions/{session['session_id']}/messages"
+        replies = self.post(path, {"text": text}, token=session["token"])["replies"]
+        return "\n".join(reply["text"] for reply in replies)
+
+
+def test_serve_with_demo_brings_an_empty_database_up_with_the_demo_data(tmp_path: Path) -> None:
+    with Serving(tmp_path, "--demo") as server:
+        assert '"status": "ok"' in server.get("/healthz")
+        assert "Case Was Approved" in server.chat("WAC2212345678")
     assert row_counts(tmp_path / "var" / "casebot.sqlite3")["accounts"] == 1
+
+
+def test_serve_without_demo_holds_no_account_and_says_how_to_load_the_demo(
+    tmp_path: Path,
+) -> None:
+    with Serving(tmp_path) as server:
+        assert '"status": "ok"' in server.get("/healthz")
+        assert "Case Was Approved" not in server.chat("WAC2212345678")
+    counts = row_counts(tmp_path / "var" / "casebot.sqlite3")
+    assert counts["accounts"] == 0
+    assert counts["cases"] == 0
+    hints = [line for line in server.log().splitlines() if "--demo" in line]
+    assert len(hints) == 1, server.log()
+    assert "casebot demo" in hints[0]
+    assert "casebot admin office add" in hints[0]
+
+
+def test_serve_on_a_database_that_holds_data_gives_no_hint_and_loads_nothing(
+    tmp_path: Path,
+) -> None:
+    assert run_casebot("demo", cwd=tmp_path).returncode == 0
+    database = tmp_path / "var" / "casebot.sqlite3"
+    before = row_counts(database)
+    with Serving(tmp_path, "--demo") as server:
+        server.get("/healthz")
+    assert row_counts(database) == before
+    assert "--demo" not in server.log()
+
+
+def test_healthz_polled_five_times_adds_no_alembic_line_to_the_log(tmp_path: Path) -> None:
+    with Serving(tmp_path) as server:
+        for _ in range(5):
+            body = json.loads(server.get("/healthz"))
+            assert body["status"] == "ok"
+            assert body["schema"]
+    assert "alembic" not in server.log().lower(), server.log()
+    assert "/healthz" not in server.log(), server.log()  # a passed check is no news
+
+
+def test_an_admin_command_logs_no_alembic_line(tmp_path: Path) -> None:
+    assert run_casebot("demo", cwd=tmp_path).returncode == 0
+    for args in (("admin", "office", "list"), ("admin", "migrate")):
+        done = run_casebot(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "alembic" not in done.stderr.lower(), done.stderr
+    verbose = run_casebot("--verbose", "admin", "office", "list", cwd=tmp_path)
+    assert "alembic" in verbose.stderr.lower()
+
+
+def test_version_prints_the_installed_package_version(tmp_path: Path) -> None:
+    expected = f"casebot {importlib.metadata.version('casebot')}"
+    console_script = Path(sys.executable).with_name("casebot")
+    done = subprocess.run(
+        [str(console_script), "--version"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected
+    assert run_casebot("--version", cwd=tmp_path).stdout.strip() == expected
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_exits(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_casebot("serve", "--demo", "--port", str(port), cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"port {port}" in lines[0]
+    assert "--port" in lines[0]
+    # Nothing was started: the database was not even created.
+    assert not (tmp_path / "var" / "casebot.sqlite3").exists()
+
+
+def test_serve_on_an_address_of_no_interface_says_so_in_one_line_and_exits(
+    tmp_path: Path,
+) -> None:
+    done = run_casebot("serve", "--host", "192.0.2.1", "--port", "8080", cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "192.0.2.1" in lines[0]
+    assert "--host" in lines[0]

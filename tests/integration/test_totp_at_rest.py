@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.app import build_app
+from bot.app import Prepared, build_app
 from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
@@ -193,7 +193,7 @@ async def test_serve_start_up_seals_a_legacy_database_under_the_configured_key(
     await store_raw(sqlite_db, DEMO_TOTP_SECRET)
     app = build_app(Settings(database_url=sqlite_db.url, secret_key=SECRET_KEY, var_dir=tmp_path))
     try:
-        assert await app.prepare_database(demo_if_empty=True) is False
+        assert await app.prepare_database(demo_if_empty=True) is Prepared.IN_USE
     finally:
         await app.close()
     stored = await raw_secret(sqlite_db)
