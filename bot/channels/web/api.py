@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.channels.web.chat import WebChatHub
 from bot.channels.web.client_address import client_key
+from bot.channels.web.json_budget import JsonRefused, parse_json
 from bot.engine import MAX_TEXT_LENGTH
 from core.errors import RateLimited
 from core.outage import RETRY_AFTER_SECONDS, is_database_unavailable
@@ -191,13 +192,13 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if (request.content_length or 0) > hub.config.max_body_bytes:
         raise ApiError(413, "body_too_large", "The request body is too large.")
     raw = await request.read()
-    if len(raw) > hub.config.max_body_bytes:
-        raise ApiError(413, "body_too_large", "The request body is too large.")
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = parse_json(raw, max_bytes=hub.config.max_body_bytes)
+    except JsonRefused as refused:
+        if refused.reason == "too_large":
+            raise ApiError(413, "body_too_large", "The request body is too large.") from None
         raise ApiError(400, "bad_json", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "The body must be a JSON object.")
