@@ -158,7 +158,12 @@ def settle_start_up() -> None:
 def _serve(app: App, host: str, port: int) -> int:
     from aiohttp import web
 
-    from bot.channels.web.server import PathOnlyAccessLogger, create_web_app
+    from bot.channels.web.server import (
+        PathOnlyAccessLogger,
+        RequestTimeouts,
+        create_web_app,
+        runner_options,
+    )
 
     warming: list[asyncio.Future[None]] = []
 
@@ -195,5 +200,6 @@ def _serve(app: App, host: str, port: int) -> int:
         port=port,
         print=lambda _msg: None,
         access_log_class=PathOnlyAccessLogger,
+        **runner_options(RequestTimeouts()),
     )
     return 0
