@@ -20,6 +20,7 @@ from bot.channels.web.chat import WebChatConfig, WebChatHub
 from bot.channels.web.openapi import openapi_document
 from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
+from bot.ops.log_escape import install_log_escaping, printable
 from core.schema import current_revision
 
 __all__ = [
@@ -135,7 +136,11 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
-            "%s %s %d %.1f ms", request.method, request.path, response.status, time * 1000
+            "%s %s %d %.1f ms",
+            printable(request.method),
+            printable(request.path),
+            response.status,
+            time * 1000,
         )
 
     @property
@@ -193,6 +198,8 @@ def create_web_app(
             is the runner's, from :func:`runner_options`.
     """
     _scrub_access_log()
+    # After the scrubber, so the line it rewrites is escaped too.
+    install_log_escaping("aiohttp.access", "aiohttp.server", "aiohttp.web")
     body_timeout = _body_timeout((timeouts or RequestTimeouts()).body_seconds)
     web_app = web.Application(
         client_max_size=CLIENT_MAX_SIZE, middlewares=[error_middleware, body_timeout]
