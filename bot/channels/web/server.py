@@ -209,7 +209,7 @@ def create_web_app(
         origins=app.settings.web_origins, trusted_proxies=app.settings.trusted_proxies
     )
     hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
-    add_chat_routes(web_app, hub)
+    add_chat_routes(web_app, hub, app.settings.metrics_token)
     add_admin_routes(web_app, app.uow_factory, app.settings.admin_token)
     web_app.router.add_get("/", _static("index.html", "text/html"), allow_head=False)
     # The widget's labels come from the catalogs, written into the script as it is served.
