@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MAX_DIGITS", "whole_number"]
+__all__ = ["MAX_DIGITS", "OFFICE_ID_DIGITS", "whole_number"]
 
-# 18 digits always fit in a signed 64-bit column.
+# 18 digits always fit in a signed 64-bit column, 9 in a 32-bit one (PostgreSQL's INTEGER ids).
 MAX_DIGITS: Final = 18
+OFFICE_ID_DIGITS: Final = 9
 
 
 def whole_number(text: object, *, max_digits: int = MAX_DIGITS) -> int:

@@ -14,7 +14,7 @@ from bot.dialogs.appointments.offices import OfficeSearch, office_line, search_o
 from bot.dialogs.base import Choice, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
 from bot.dialogs.model import Attachment
-from bot.dialogs.numbers import whole_number
+from bot.dialogs.numbers import OFFICE_ID_DIGITS, whole_number
 from bot.wording.errors import describe_error
 from core.appointments import (
     calendar_event,
@@ -230,7 +230,7 @@ async def office_handle(ctx: Context, value: Any) -> Transition:
     try:
         if not (isinstance(value, str) and value.startswith("o")):
             raise ValueError("not an office")
-        office_id = whole_number(value[1:])
+        office_id = whole_number(value[1:], max_digits=OFFICE_ID_DIGITS)
     except ValueError:
         ctx.say(choose_text(ctx))
         return Stay()
