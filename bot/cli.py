@@ -263,7 +263,12 @@ def settle_start_up() -> None:
 def _serve(app: App, host: str, sockets: list[socket.socket], *, demo: bool) -> int:
     from aiohttp import web
 
-    from bot.channels.web.server import PathOnlyAccessLogger, create_web_app
+    from bot.channels.web.server import (
+        PathOnlyAccessLogger,
+        RequestTimeouts,
+        create_web_app,
+        runner_options,
+    )
 
     warming: list[asyncio.Future[None]] = []
     port = sockets[0].getsockname()[1]  # the one asked for, or the one given for --port 0
@@ -306,5 +311,6 @@ def _serve(app: App, host: str, sockets: list[socket.socket], *, demo: bool) -> 
         sock=sockets,
         print=lambda _msg: None,
         access_log_class=PathOnlyAccessLogger,
+        **runner_options(RequestTimeouts()),
     )
     return 0

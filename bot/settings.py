@@ -47,6 +47,8 @@ class Settings:
         webhook_url: ``CASEBOT_WEBHOOK_URL``; webhook mode instead of polling.
         smtp_url: ``CASEBOT_SMTP_URL``; None means mail goes to ``./var/mail/``.
         admin_token: ``CASEBOT_ADMIN_TOKEN``; None disables the admin HTTP API.
+        metrics_token: ``CASEBOT_METRICS_TOKEN``, the bearer token ``/metrics`` asks for;
+            None disables ``/metrics``.
         web_origins: ``CASEBOT_WEB_ORIGINS``, the origins (``https://host[:port]``) of pages
             allowed to embed the web chat, besides the server's own; None means the default
             (any port of ``http://localhost`` and ``http://127.0.0.1``); ``*`` allows any.
@@ -77,6 +79,7 @@ class Settings:
     webhook_url: str | None = None
     smtp_url: str | None = None
     admin_token: str | None = None
+    metrics_token: str | None = None
     web_origins: tuple[str, ...] | None = None
     var_dir: Path = DEFAULT_DATA_DIR
     log_format: str = "text"
@@ -167,6 +170,12 @@ class Settings:
         admin_token = get("CASEBOT_ADMIN_TOKEN")
         if admin_token is not None and len(admin_token) < 16:
             raise ConfigError("CASEBOT_ADMIN_TOKEN must be at least 16 characters")
+        metrics_token = get("CASEBOT_METRICS_TOKEN")
+        if metrics_token is not None and len(metrics_token) < 16:
+            raise ConfigError(
+                "CASEBOT_METRICS_TOKEN must be at least 16 characters (or unset, which turns "
+                "/metrics off)"
+            )
         web_origins = _origins(get("CASEBOT_WEB_ORIGINS"))
         pool_size = _count(get("CASEBOT_DB_POOL_SIZE"), "CASEBOT_DB_POOL_SIZE", 10, low=1)
         max_overflow = _count(get("CASEBOT_DB_MAX_OVERFLOW"), "CASEBOT_DB_MAX_OVERFLOW", 10, low=0)
@@ -191,6 +200,7 @@ class Settings:
             webhook_url=webhook_url,
             smtp_url=smtp_url,
             admin_token=admin_token,
+            metrics_token=metrics_token,
             web_origins=web_origins,
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from aiohttp import web
 from bot.admin.errors import describe_refusal
 from bot.admin.input import parse_day, parse_hours, parse_kind, parse_status
 from bot.channels.web.api import ApiError
+from bot.channels.web.json_budget import JsonRefused, parse_json
 from core.admin import actions
 from core.admin.audit import AuditEntry, api_actor
 from core.appointments.listing import AppointmentQuery, AppointmentRecord
@@ -130,14 +130,15 @@ async def read_json(request: web.Request, allowed: frozenset[str]) -> dict[str, 
     if (request.content_length or 0) > MAX_JSON_BYTES:
         raise ApiError(413, "body_too_large", "The request body is larger than 16 KiB.")
     raw = await request.read()
-    if len(raw) > MAX_JSON_BYTES:
-        raise ApiError(413, "body_too_large", "The request body is larger than 16 KiB.")
     if not raw.strip():
         body: Any = {}
     else:
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = parse_json(raw, max_bytes=MAX_JSON_BYTES)
+        except JsonRefused as refused:
+            if refused.reason == "too_large":
+                message = "The request body is larger than 16 KiB."
+                raise ApiError(413, "body_too_large", message) from None
             raise bad("The body is not valid JSON.", "bad_json") from None
     if not isinstance(body, dict):
         raise bad("The body must be a JSON object.")

@@ -11,6 +11,7 @@ from bot.dialogs.actions import G_HELP, G_MENU, GLOBAL_PREFIX
 from bot.dialogs.base import Choice, HandleFn, Start, Step
 from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
+from bot.dialogs.numbers import whole_number
 from bot.engine.interrupts import global_action, offer_switch
 from bot.engine.matching import command, match_choice, yes_no_choice
 from bot.engine.render import prompt
@@ -84,7 +85,10 @@ async def _follow_link(turn: TurnState, payload: str) -> bool:
 
 def _open_payload(turn: TurnState, payload: str) -> str | None:
     seq, _, value = payload.partition(":")
-    if not value or not seq.isdigit() or int(seq) != turn.conversation.prompt_seq:
+    try:
+        if not value or whole_number(seq) != turn.conversation.prompt_seq:
+            return None
+    except ValueError:
         return None
     return value
 

@@ -79,8 +79,9 @@ def match_choice(text: str, choices: Iterable[Choice], *, numbers: bool = True) 
     """
     wanted = _label_key(text)
     options = list(choices)
-    if numbers and wanted.isdigit() and 1 <= int(wanted) <= len(options):
-        return str(options[int(wanted) - 1].value)
+    number = _option_number(wanted) if numbers else None
+    if number is not None and 1 <= number <= len(options):
+        return str(options[number - 1].value)
     for choice in options:
         if _button_key(choice.label) == wanted:
             return str(choice.value)
@@ -97,3 +98,14 @@ def yes_no_choice(text: str, choices: Iterable[Choice]) -> str | None:
         return None
     matching = [choice for choice in options if choice.means == meaning]
     return str(matching[0].value) if len(matching) == 1 else None
+
+
+def _option_number(wanted: str) -> int | None:
+    """A typed option number in the digits of any script (``3``, ``٣``, ``३``), else None;
+    ``²`` and other characters ``str.isdigit`` accepts but ``int`` does not are no number."""
+    if not 0 < len(wanted) <= 4:
+        return None
+    digits = [unicodedata.decimal(char, None) for char in wanted]
+    if any(digit is None for digit in digits):
+        return None
+    return int("".join(str(digit) for digit in digits))

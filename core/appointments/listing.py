@@ -34,6 +34,10 @@ __all__ = [
 ]
 
 MAX_EXPORT_ROWS: Final = 100_000
+# Every appointment lies between these days; a filter day beyond them (0001-01-01, 9999-12-31)
+# is read as the nearest of them, where its day bounds can still be computed in any time zone.
+_EARLIEST_DAY: Final = date(1900, 1, 1)
+_LATEST_DAY: Final = date(9000, 1, 1)
 EXPORT_COLUMNS: Final = (
     "confirmation_code",
     "office",
@@ -184,15 +188,17 @@ def _where_offices_and_days(
     for office in offices:
         parts = [Appointment.office_id == office.id]
         if query.first_day is not None:
-            parts.append(
-                Appointment.starts_at >= local_day_bounds(query.first_day, office.timezone)[0]
-            )
+            first = _within_calendar(query.first_day)
+            parts.append(Appointment.starts_at >= local_day_bounds(first, office.timezone)[0])
         if query.last_day is not None:
-            parts.append(
-                Appointment.starts_at < local_day_bounds(query.last_day, office.timezone)[1]
-            )
+            last = _within_calendar(query.last_day)
+            parts.append(Appointment.starts_at < local_day_bounds(last, office.timezone)[1])
         conditions.append(and_(*parts))
     return or_(*conditions)
+
+
+def _within_calendar(day: date) -> date:
+    return min(max(day, _EARLIEST_DAY), _LATEST_DAY)
 
 
 def appointments_csv(records: Iterable[AppointmentRecord]) -> str:

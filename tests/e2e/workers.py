@@ -19,6 +19,7 @@ SECRET_KEY: Final = "several-workers-test-secret-key-0123456789"
 WEBHOOK_URL: Final = "https://bot.example.test/telegram/webhook"
 WEBHOOK_PATH: Final = "/telegram/webhook"
 ROOT: Final = Path(__file__).resolve().parents[2]
+METRICS_TOKEN: Final = "several-workers-test-metrics-token"
 
 
 def free_port() -> int:
@@ -52,6 +53,7 @@ class Worker:
         env.update(
             CASEBOT_DATABASE_URL=database_url,
             CASEBOT_SECRET_KEY=SECRET_KEY,
+            CASEBOT_METRICS_TOKEN=METRICS_TOKEN,
             PYTHONPATH=str(ROOT),
         )
         if telegram_api is not None and token is not None:
@@ -96,7 +98,8 @@ class Worker:
 
     async def metric(self, session: aiohttp.ClientSession, line_start: str) -> float:
         """The value of the first /metrics sample line that starts with ``line_start``."""
-        async with session.get(f"{self.url}/metrics") as response:
+        scraper = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        async with session.get(f"{self.url}/metrics", headers=scraper) as response:
             page = await response.text()
         for line in page.splitlines():
             if line.startswith(line_start):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.channels.web.api import HUB_KEY
 from bot.dialogs.model import Attachment, Button, Reply
+from bot.settings import Settings
 from core.conversations import Conversation
 from core.demo import DEMO_EMAIL
 from core.uow import UnitOfWorkFactory
@@ -21,6 +22,7 @@ from tests.integration.webchat_support import ChatSession
 pytestmark = pytest.mark.usefixtures("demo")
 
 PASSWORD = "sunflower-passport-42"
+METRICS_TOKEN = "scraper-token-of-the-webchat-tests"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
 
@@ -147,11 +149,16 @@ async def test_attachments_download_with_the_token_only(client: TestClient[Any, 
     ).status == 404
 
 
+@pytest.fixture
+def web_settings() -> Settings:
+    return Settings(metrics_token=METRICS_TOKEN)
+
+
 async def test_metrics_count_turns_and_errors(client: TestClient[Any, Any]) -> None:
     chat = await ChatSession.open(client)
     await chat.send("hi")
     await chat.post({"nope": 1})
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status == 200
     body = await response.text()
     assert "casebot_webchat_turns_total 1.0" in body

@@ -14,19 +14,21 @@ import hashlib
 import hmac
 import logging
 import secrets
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
 from bot.app import App
 from bot.channels.telegram.channel import TelegramChannel, default_rate_limiter
+from bot.channels.web.json_budget import parse_json
 from bot.ops.health import add_ready_check
 
 __all__ = [
     "SECRET_HEADER",
     "TELEGRAM_KEY",
     "add_webhook_route",
+    "parse_update",
     "setup_telegram",
     "webhook_path",
     "webhook_secret",
@@ -37,6 +39,28 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 DEFAULT_PATH: Final = "/telegram/webhook"
 TELEGRAM_KEY: Final = web.AppKey("telegram_channel", TelegramChannel)
+# Telegram's updates are a few KiB; the server's own body limit is lower still.
+MAX_UPDATE_BYTES: Final = 1024 * 1024
+# The inbox stores update ids in a signed 64-bit column.
+MAX_UPDATE_ID: Final = 2**63 - 1
+
+
+def parse_update(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a webhook body, with an ``update_id`` the inbox can store.
+
+    Raises:
+        ValueError: not JSON within the budget (``json_budget``), not an object, or no
+            ``update_id`` that is a whole number from 0 to 2**63 - 1.
+    """
+    data = parse_json(raw, max_bytes=MAX_UPDATE_BYTES)
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    update_id = data.get("update_id")
+    if isinstance(update_id, bool) or not isinstance(update_id, int):
+        raise ValueError("no update_id")
+    if not 0 <= update_id <= MAX_UPDATE_ID:
+        raise ValueError("update_id out of range")
+    return data
 
 
 def webhook_path(url: str) -> str:
@@ -66,17 +90,15 @@ def add_webhook_route(web_app: web.Application, path: str, secret: str) -> None:
     expected = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, expected):
             logger.warning("Telegram webhook: refused a request without the right secret")
             return web.json_response(
                 {"error": {"code": "forbidden", "message": "wrong secret token"}}, status=403
             )
         try:
-            data = await request.json()
+            data = parse_update(await request.read())
         except ValueError:
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.json_response(
                 {"error": {"code": "bad_update", "message": "not a Telegram update"}}, status=400
             )

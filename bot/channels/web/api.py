@@ -7,6 +7,8 @@ logged and answered with a 500 of the same shape (a bug, never a reaction to inp
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -20,16 +22,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.channels.web.chat import WebChatHub
 from bot.channels.web.client_address import client_key
+from bot.channels.web.json_budget import JsonRefused, parse_json
 from bot.engine import MAX_TEXT_LENGTH
 from core.errors import RateLimited
 from core.outage import RETRY_AFTER_SECONDS, is_database_unavailable
 from core.web_sessions import WebSessionExpired, WebSessionNotFound, WebSessionUnauthorized
 
-__all__ = ["HUB_KEY", "add_chat_routes", "error_middleware", "json_error"]
+__all__ = ["HUB_KEY", "METRICS_TOKEN_KEY", "add_chat_routes", "error_middleware", "json_error"]
 
 logger = logging.getLogger(__name__)
 
 HUB_KEY: Final = web.AppKey("webchat_hub", WebChatHub)
+# The bearer token /metrics asks for (CASEBOT_METRICS_TOKEN); None turns /metrics off.
+METRICS_TOKEN_KEY: Final = web.AppKey("metrics_token", str)
 MAX_PAYLOAD_LENGTH: Final = 200
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _LOCALE: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
@@ -191,13 +196,13 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if (request.content_length or 0) > hub.config.max_body_bytes:
         raise ApiError(413, "body_too_large", "The request body is too large.")
     raw = await request.read()
-    if len(raw) > hub.config.max_body_bytes:
-        raise ApiError(413, "body_too_large", "The request body is too large.")
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = parse_json(raw, max_bytes=hub.config.max_body_bytes)
+    except JsonRefused as refused:
+        if refused.reason == "too_large":
+            raise ApiError(413, "body_too_large", "The request body is too large.") from None
         raise ApiError(400, "bad_json", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "The body must be a JSON object.")
@@ -313,7 +318,29 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+def _sha256(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
+
+
+def _check_metrics_token(request: web.Request) -> None:
+    expected = request.app.get(METRICS_TOKEN_KEY)
+    if expected is None:
+        raise ApiError(
+            404, "metrics_disabled", "/metrics is off: set CASEBOT_METRICS_TOKEN to turn it on."
+        )
+    given = _bearer(request) or ""
+    # Digests of equal length, compared in constant time, a missing token included.
+    if not (hmac.compare_digest(_sha256(given), _sha256(expected)) and given):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "A valid metrics token is required: Authorization: Bearer <token>.",
+            {"WWW-Authenticate": 'Bearer realm="casebot-metrics"'},
+        )
+
+
 async def metrics(request: web.Request) -> web.Response:
+    _check_metrics_token(request)
     body = generate_latest(request.app[HUB_KEY].metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -328,9 +355,14 @@ async def _finish_turns(app: web.Application) -> None:
     await app[HUB_KEY].finish_turns()
 
 
-def add_chat_routes(app: web.Application, hub: WebChatHub) -> None:
-    """Mount the chat API and /metrics on ``app`` (its middleware comes from ``create_web_app``)."""
+def add_chat_routes(
+    app: web.Application, hub: WebChatHub, metrics_token: str | None = None
+) -> None:
+    """Mount the chat API and /metrics on ``app`` (its middleware comes from ``create_web_app``);
+    /metrics answers only ``Authorization: Bearer <metrics_token>``, and 404 when it is None."""
     app[HUB_KEY] = hub
+    if metrics_token is not None:
+        app[METRICS_TOKEN_KEY] = metrics_token
     prefix = "/api/chat/sessions"
     app.router.add_post(prefix, create_session)
     app.router.add_post(prefix + "/{session_id}/messages", post_message)

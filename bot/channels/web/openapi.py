@@ -32,6 +32,8 @@ _ERROR_CODES: Final = [
     "method_not_allowed",
     "http_error",
     "unavailable",
+    "metrics_disabled",
+    "request_timeout",
 ]
 
 
@@ -421,12 +423,16 @@ def openapi_document() -> dict[str, Any]:
             "/metrics": {
                 "get": {
                     "operationId": "metrics",
+                    "description": "Off unless CASEBOT_METRICS_TOKEN is set; then it asks for "
+                    "Authorization: Bearer <that token> (not a chat or admin token).",
                     "responses": {
                         "200": {
                             "description": "Prometheus text format: casebot_webchat_turns_total, "
                             "casebot_webchat_turn_seconds, casebot_http_errors_total{code}.",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
+                        },
+                        "401": _error("A missing or wrong metrics token (unauthorized)."),
+                        "404": _error("CASEBOT_METRICS_TOKEN is not set (metrics_disabled)."),
                     },
                 }
             },

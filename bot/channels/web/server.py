@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -20,6 +22,7 @@ from bot.channels.web.openapi import openapi_document
 from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
 from bot.ops.health import READY_CHECKS
+from bot.ops.log_escape import install_log_escaping, printable
 from bot.wording.i18n import CatalogError, check_catalogs
 from core.schema import head_revision, stored_revision
 
@@ -28,7 +31,9 @@ __all__ = [
     "STATIC_DIR",
     "AccessLogScrubber",
     "PathOnlyAccessLogger",
+    "RequestTimeouts",
     "create_web_app",
+    "runner_options",
 ]
 
 APP_KEY = web.AppKey("casebot_app", App)
@@ -37,6 +42,71 @@ APP_KEY = web.AppKey("casebot_app", App)
 STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "static"
 # The room for an 8 KiB JSON body and its envelope: the API refuses anything larger itself.
 CLIENT_MAX_SIZE: Final = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTimeouts:
+    """How long a client may take to send a request, so a stalled one cannot hold a socket.
+
+    Attributes:
+        header_seconds: from the connection (or the end of the last answer) to the end of the
+            request's headers; also how long an idle keep-alive connection stays open.
+        body_seconds: to send the whole body once the headers are in; then 408 and closed.
+    """
+
+    header_seconds: float = 15.0
+    body_seconds: float = 15.0
+
+    def __post_init__(self) -> None:
+        if not (self.header_seconds > 0 and self.body_seconds > 0):
+            raise ValueError("request timeouts must be positive")
+
+
+def runner_options(timeouts: RequestTimeouts) -> dict[str, Any]:
+    """The request handler's options that enforce ``timeouts`` (for ``web.run_app`` or
+    ``web.AppRunner``): aiohttp closes a connection still waiting for its request's headers
+    when its keep-alive timer runs out."""
+    return {"keepalive_timeout": timeouts.header_seconds}
+
+
+class _BodyTimedOut(Exception):
+    """Raised into a handler's read of a body that did not arrive in time."""
+
+
+# A large upload (an operator's import) gets this much more time per byte announced.
+_SECONDS_PER_BYTE: Final = 1 / (64 * 1024)
+
+
+def _body_timeout(seconds: float) -> Any:
+    @web.middleware
+    async def read_body_in_time(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if not request.body_exists:
+            return await handler(request)
+        # A deadline for the whole body, not a pause between reads: a client sending a byte
+        # now and then would reset the latter forever. When it passes, any read of the body
+        # raises, and the client gets a 408 and a closed connection.
+        allowed = seconds + (request.content_length or 0) * _SECONDS_PER_BYTE
+        content = request.content
+
+        def expire() -> None:
+            if not content.is_eof():
+                content.set_exception(_BodyTimedOut())
+
+        timer = asyncio.get_running_loop().call_later(allowed, expire)
+        try:
+            return await handler(request)
+        except _BodyTimedOut:
+            response = json_error(
+                408, "request_timeout", "The request body did not arrive in time."
+            )
+            response.force_close()
+            return response
+        finally:
+            timer.cancel()
+
+    return read_body_in_time
 
 
 # A query string (``?token=...``) and a whole receipt number (``/cases/WAC2212345678/``).
@@ -78,7 +148,11 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         if request.path in HEALTH_PATHS and response.status == 200:
             return
         self.logger.info(
-            "%s %s %d %.1f ms", request.method, request.path, response.status, time * 1000
+            "%s %s %d %.1f ms",
+            printable(request.method),
+            printable(request.path),
+            response.status,
+            time * 1000,
         )
 
     @property
@@ -149,7 +223,11 @@ async def openapi(_request: web.Request) -> web.Response:
 
 
 def create_web_app(
-    app: App, *, engine: Engine | None = None, chat_config: WebChatConfig | None = None
+    app: App,
+    *,
+    engine: Engine | None = None,
+    chat_config: WebChatConfig | None = None,
+    timeouts: RequestTimeouts | None = None,
 ) -> web.Application:
     """Build the aiohttp application around the composed casebot App.
 
@@ -157,15 +235,22 @@ def create_web_app(
         app: the composed application.
         engine: the dialog engine (default: ``app.build_engine()``).
         chat_config: the web chat limits (default: from the settings).
+        timeouts: the body read timeout (default ``RequestTimeouts()``); the header timeout
+            is the runner's, from :func:`runner_options`.
     """
     _scrub_access_log()
-    web_app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[error_middleware])
+    # After the scrubber, so the line it rewrites is escaped too.
+    install_log_escaping("aiohttp.access", "aiohttp.server", "aiohttp.web")
+    body_timeout = _body_timeout((timeouts or RequestTimeouts()).body_seconds)
+    web_app = web.Application(
+        client_max_size=CLIENT_MAX_SIZE, middlewares=[error_middleware, body_timeout]
+    )
     web_app[APP_KEY] = app
     config = chat_config or WebChatConfig(
         origins=app.settings.web_origins, trusted_proxies=app.settings.trusted_proxies
     )
     hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
-    add_chat_routes(web_app, hub)
+    add_chat_routes(web_app, hub, app.settings.metrics_token)
     add_admin_routes(web_app, app.uow_factory, app.settings.admin_token)
     web_app.router.add_get("/", _static("index.html", "text/html"), allow_head=False)
     # The widget's labels come from the catalogs, written into the script as it is served.

@@ -29,6 +29,7 @@ from bot.dialogs.appointments.inputs import from_minutes, to_minutes
 from bot.dialogs.appointments.offices import office_line
 from bot.dialogs.base import Choice, End, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
+from bot.dialogs.numbers import whole_number
 from bot.wording.errors import describe_error
 from bot.wording.local_input import NO, YES, local_day, local_time
 from core.appointments import book_appointment, reschedule_appointment
@@ -249,14 +250,20 @@ async def time_handle(ctx: Context, value: Any) -> Transition:
     """A slot start (epoch minutes) that is still free goes to the confirmation."""
     if value == "day":
         return Next(Appt.DAY)
-    if not str(value).isdigit():
+    try:
+        minutes = whole_number(value)
+    except ValueError:
         return Stay()
     *_, slots = await day_slots(ctx)
-    if int(value) not in {to_minutes(s.starts_at) for s in slots}:
-        taken = SlotTaken(office_id=int(ctx.data["office"]), starts_at=from_minutes(int(value)))
+    if minutes not in {to_minutes(s.starts_at) for s in slots}:
+        try:
+            starts_at = from_minutes(minutes)
+        except ValueError:  # no moment of any calendar: a forged payload
+            return Stay()
+        taken = SlotTaken(office_id=int(ctx.data["office"]), starts_at=starts_at)
         ctx.say(describe_error(ctx, taken))
         return Stay()
-    ctx.data["slot"] = int(value)
+    ctx.data["slot"] = minutes
     return Next(Appt.CONFIRM)
 
 

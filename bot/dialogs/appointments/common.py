@@ -14,6 +14,7 @@ from bot.dialogs.appointments.offices import OfficeSearch, office_line, search_o
 from bot.dialogs.base import Choice, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
 from bot.dialogs.model import Attachment
+from bot.dialogs.numbers import OFFICE_ID_DIGITS, whole_number
 from bot.wording.errors import describe_error
 from core.appointments import (
     calendar_event,
@@ -226,10 +227,14 @@ async def office_handle(ctx: Context, value: Any) -> Transition:
     if isinstance(value, OfficeSearch):
         ctx.data.update(found=list(value.office_ids), place=value.place, near=not value.exact)
         return Stay()
-    if not (isinstance(value, str) and value.startswith("o") and value[1:].isdigit()):
+    try:
+        if not (isinstance(value, str) and value.startswith("o")):
+            raise ValueError("not an office")
+        office_id = whole_number(value[1:], max_digits=OFFICE_ID_DIGITS)
+    except ValueError:
         ctx.say(choose_text(ctx))
         return Stay()
-    office = await get_office(ctx.uow, int(value[1:]))
+    office = await get_office(ctx.uow, office_id)
     for key in ("found", "place", "near", "day", "slot"):
         ctx.data.pop(key, None)
     ctx.data["office"] = office.id

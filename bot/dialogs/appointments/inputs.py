@@ -36,8 +36,15 @@ def to_minutes(moment: datetime) -> int:
 
 
 def from_minutes(minutes: int) -> datetime:
-    """The aware UTC moment of :func:`to_minutes`."""
-    return datetime.fromtimestamp(minutes * 60, tz=UTC)
+    """The aware UTC moment of :func:`to_minutes`.
+
+    Raises:
+        ValueError: no moment of the calendar lies that many minutes from the epoch.
+    """
+    try:
+        return datetime.fromtimestamp(minutes * 60, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("no such moment") from None
 
 
 def word_table(*names: Iterable[str] | Mapping[int, str], start: int = 0) -> dict[str, int]:
