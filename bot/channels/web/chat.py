@@ -34,8 +34,6 @@ from core.web_sessions import (
     WEB_CHANNEL,
     StoredAttachment,
     TranscriptMessage,
-    WebMessage,
-    WebSession,
     WebSessionNotFound,
     add_message,
     authenticate_session,
@@ -43,6 +41,7 @@ from core.web_sessions import (
     last_asked_secret,
     last_buttons,
     list_messages,
+    session_exists,
     start_session,
 )
 
@@ -113,7 +112,7 @@ class MessageView:
     secret_input: bool = False
 
     @classmethod
-    def of(cls, message: WebMessage | TranscriptMessage) -> MessageView:
+    def of(cls, message: TranscriptMessage) -> MessageView:
         return cls(
             id=message.id,
             sender=message.sender,
@@ -338,7 +337,7 @@ class WebChatHub:
             WebSessionNotFound: no session has this id.
         """
         async with self.uow_factory() as uow:
-            if await uow.session.get(WebSession, session_id) is None:
+            if not await session_exists(uow, session_id):
                 raise WebSessionNotFound()
             message = await store_reply(uow, session_id, reply)
             await uow.commit()

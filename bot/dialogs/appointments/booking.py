@@ -32,8 +32,9 @@ from bot.dialogs.context import Context
 from bot.wording.errors import describe_error
 from bot.wording.local_input import NO, YES, local_day, local_time
 from core.appointments import book_appointment, reschedule_appointment
-from core.appointments.models import AppointmentKind, Office
+from core.appointments.models import AppointmentKind
 from core.appointments.service import SlotView
+from core.appointments.views import OfficeView
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case
 from core.cases.service import list_cases, list_client_cases
@@ -207,7 +208,7 @@ async def day_handle(ctx: Context, value: Any) -> Transition:
 # TIME
 
 
-async def day_slots(ctx: Context) -> tuple[Office, date, list[SlotView]]:
+async def day_slots(ctx: Context) -> tuple[OfficeView, date, list[SlotView]]:
     """The office, the chosen local day and its free slots now."""
     office = await office_of(ctx)
     day = date.fromisoformat(ctx.data["day"])
