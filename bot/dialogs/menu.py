@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.dialogs.actions import G_HELP, G_LANG, LANGUAGE, ROOT
-from bot.dialogs.base import Choice, Dialog, Prompt, Start, Stay, Step, Transition
+from bot.dialogs.base import Button, Dialog, Prompt, Start, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.understanding import understand
 from bot.wording.i18n import N_
@@ -32,14 +32,14 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
     async def prompt(ctx: Context) -> Prompt:
         signed_in = await ctx.account_id() is not None
         choices = [
-            Choice(ctx._(flow.title), flow.name)
+            Button(ctx._(flow.title), flow.name)
             for flow in flows
             if flow.title is not None and not (signed_in and flow.signed_out_only)
         ]
         if signed_in:
-            choices.append(Choice(ctx._("Sign out"), "sign_out"))
-        choices.append(Choice(ctx._("Language"), G_LANG))
-        choices.append(Choice(ctx._("Help"), G_HELP))
+            choices.append(Button(ctx._("Sign out"), "sign_out"))
+        choices.append(Button(ctx._("Language"), G_LANG))
+        choices.append(Button(ctx._("Help"), G_HELP))
         text = ctx._("Hello! I can help you with your immigration case: check its status, "
                      "book an appointment, or get back into your account. What would you like "
                      "to do?")  # fmt: skip

@@ -8,7 +8,7 @@ import inspect
 from typing import Any, Final
 
 from bot.dialogs.actions import G_HELP, G_MENU, GLOBAL_PREFIX
-from bot.dialogs.base import Choice, HandleFn, Start, Step
+from bot.dialogs.base import Button, HandleFn, Start, Step
 from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
 from bot.engine.interrupts import global_action, offer_switch
@@ -162,5 +162,5 @@ async def _fail(turn: TurnState) -> None:
             ctx._("This does not seem to be working. You can ask for help, go back to the "
                   "menu, or call the USCIS Contact Center at {phone} (TTY {tty}).")
             .format(phone=phone, tty=tty),
-            choices=[Choice(ctx._("Help"), G_HELP), Choice(ctx._("Menu"), G_MENU)],
+            choices=[Button(ctx._("Help"), G_HELP), Button(ctx._("Menu"), G_MENU)],
         )  # fmt: skip

@@ -16,7 +16,7 @@ from bot.dialogs.actions import (
     LANGUAGE,
     ROOT,
 )
-from bot.dialogs.base import Choice, Start
+from bot.dialogs.base import Button, Start
 from bot.engine.render import prompt
 from bot.engine.stack import Frame, TurnState
 from bot.engine.transitions import apply
@@ -102,8 +102,8 @@ async def offer_switch(turn: TurnState, text: str) -> bool:
             flow=ctx._(purpose) if purpose is not None else target
         ),
         choices=[
-            Choice(ctx._("Yes, switch"), G_SWITCH, YES),
-            Choice(ctx._("No, continue here"), G_STAY, NO),
+            Button(ctx._("Yes, switch"), G_SWITCH, YES),
+            Button(ctx._("No, continue here"), G_STAY, NO),
         ],
     )
     return True

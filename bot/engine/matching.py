@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Final
 
 from bot.dialogs.actions import G_BACK, G_HELP, G_LANG, G_MENU, G_RESTART
-from bot.dialogs.base import Choice
+from bot.dialogs.base import Button
 from bot.dialogs.model import Incoming
 from bot.wording.i18n import LOCALES, Translator
 from bot.wording.local_input import yes_no
@@ -72,7 +72,7 @@ def _label_key(text: str) -> str:
 _button_key = lru_cache(maxsize=4096)(_label_key)
 
 
-def match_choice(text: str, choices: Iterable[Choice], *, numbers: bool = True) -> str | None:
+def match_choice(text: str, choices: Iterable[Button], *, numbers: bool = True) -> str | None:
     """A typed label (any case, any spacing) or number stands for its button.
 
     ``numbers`` is off at a secret step: a code or PIN is never read as a button's number.
@@ -80,14 +80,14 @@ def match_choice(text: str, choices: Iterable[Choice], *, numbers: bool = True) 
     wanted = _label_key(text)
     options = list(choices)
     if numbers and wanted.isdigit() and 1 <= int(wanted) <= len(options):
-        return str(options[int(wanted) - 1].value)
+        return str(options[int(wanted) - 1].payload)
     for choice in options:
         if _button_key(choice.label) == wanted:
-            return str(choice.value)
+            return str(choice.payload)
     return None
 
 
-def yes_no_choice(text: str, choices: Iterable[Choice]) -> str | None:
+def yes_no_choice(text: str, choices: Iterable[Button]) -> str | None:
     """A typed yes or no, in any language, stands for the one button that means it."""
     options = list(choices)
     if not any(choice.means for choice in options):
@@ -96,4 +96,4 @@ def yes_no_choice(text: str, choices: Iterable[Choice]) -> str | None:
     if meaning is None:
         return None
     matching = [choice for choice in options if choice.means == meaning]
-    return str(matching[0].value) if len(matching) == 1 else None
+    return str(matching[0].payload) if len(matching) == 1 else None

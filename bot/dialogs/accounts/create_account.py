@@ -34,7 +34,7 @@ from bot.dialogs.accounts.common import (
     wait_text,
 )
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     End,
     Flow,
@@ -98,12 +98,12 @@ def _answered(ctx: Context) -> list[str]:
     return [q for q in answered if q in QUESTION_TEXTS] if isinstance(answered, list) else []
 
 
-def _taken_choices(ctx: Context, available: Collection[str]) -> list[Choice]:
+def _taken_choices(ctx: Context, available: Collection[str]) -> list[Button]:
     """The ways on from an email that has an account (read by the EMAIL and TAKEN steps)."""
-    choices = [Choice(ctx._("Reset my password"), FORGOT)]
+    choices = [Button(ctx._("Reset my password"), FORGOT)]
     if "link_account" in available:
-        choices.insert(0, Choice(ctx._("Sign in"), SIGN_IN))
-    choices.append(Choice(ctx._("Use another email"), OTHER_EMAIL))
+        choices.insert(0, Button(ctx._("Sign in"), SIGN_IN))
+    choices.append(Button(ctx._("Use another email"), OTHER_EMAIL))
     return choices
 
 
@@ -205,8 +205,8 @@ def _step_code(available: Collection[str]) -> Step[Secret]:
         prompt=lambda ctx: Prompt(
             ctx._("Please type the 6-digit code from the email."),
             [
-                Choice(ctx._("Send a new code"), RESEND),
-                Choice(ctx._("Use another email"), OTHER_EMAIL),
+                Button(ctx._("Send a new code"), RESEND),
+                Button(ctx._("Use another email"), OTHER_EMAIL),
             ],
         ),
         parse=parse_six_digits,
@@ -234,12 +234,12 @@ def _parse_password(ctx: Context, text: str) -> Secret:
 def _questions_prompt(ctx: Context) -> Prompt:
     answered = _answered(ctx)
     choices = [
-        Choice(ctx._(QUESTION_LABELS[q]), QUESTION + q)
+        Button(ctx._(QUESTION_LABELS[q]), QUESTION + q)
         for q in RESET_QUESTION_IDS
         if q not in answered
     ]
     if len(answered) >= MIN_QUESTIONS:
-        choices.insert(0, Choice(ctx._("Done"), DONE))
+        choices.insert(0, Button(ctx._("Done"), DONE))
         text = ctx.ngettext(
             "You have answered {n} security question. You can add another one, or press Done.",
             "You have answered {n} security questions. You can add another one, or press Done.",
@@ -315,8 +315,8 @@ def _kind_prompt(ctx: Context) -> Prompt:
     return Prompt(
         ctx._("Last question: what kind of account is it?"),
         [
-            Choice(ctx._("Applicant, petitioner or requestor"), AccountKind.APPLICANT.value),
-            Choice(ctx._("Legal representative"), AccountKind.REPRESENTATIVE.value),
+            Button(ctx._("Applicant, petitioner or requestor"), AccountKind.APPLICANT.value),
+            Button(ctx._("Legal representative"), AccountKind.REPRESENTATIVE.value),
         ],
     )
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     End,
     Flow,
@@ -109,7 +109,7 @@ async def _email_prompt(ctx: Context) -> Prompt:
         )
         return Prompt(
             text,
-            [Choice(ctx._("Sign out"), SIGN_OUT), Choice(ctx._("Keep me signed in"), KEEP)],
+            [Button(ctx._("Sign out"), SIGN_OUT), Button(ctx._("Keep me signed in"), KEEP)],
         )
     return Prompt(ctx._("To sign in, please type the email address of your USCIS online account."))
 
@@ -197,8 +197,8 @@ def _password_step(available: Collection[str]) -> Step[_Secret]:
             if isinstance(email, str)
             else ctx._("Please type your password.")
         )
-        choices = [Choice(ctx._("Forgot password?"), FORGOT)] if offers_help else []
-        choices.append(Choice(ctx._("Use another email"), OTHER_EMAIL))
+        choices = [Button(ctx._("Forgot password?"), FORGOT)] if offers_help else []
+        choices.append(Button(ctx._("Use another email"), OTHER_EMAIL))
         return Prompt(text, choices)
 
     async def handle(ctx: Context, value: _Secret | str) -> Transition:
@@ -384,7 +384,7 @@ def _locked_step(available: Collection[str]) -> Step[str]:
         if end is None or end <= ctx.now():
             return Prompt(
                 ctx._("Your account is not locked any more. You can try again now."),
-                [Choice(ctx._("Try again"), RETRY)],
+                [Button(ctx._("Try again"), RETRY)],
             )
         text = ctx._(
             "Your account is locked for {time} after too many wrong tries. This keeps it safe."
@@ -393,7 +393,7 @@ def _locked_step(available: Collection[str]) -> Step[str]:
             text += "\n" + ctx._(
                 "You can wait and sign in again later, or reset your password to unlock it now."
             )
-            return Prompt(text, [Choice(ctx._("Reset my password"), FORGOT)])
+            return Prompt(text, [Button(ctx._("Reset my password"), FORGOT)])
         text += "\n" + ctx._(
             "Please wait and sign in again later. If you need help now, call the USCIS Contact "
             "Center at {phone} (TTY {tty})."

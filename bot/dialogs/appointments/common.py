@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.dialogs.appointments.calendar import ICS_CONTENT_TYPE, appointment_ics
 from bot.dialogs.appointments.inputs import to_minutes
 from bot.dialogs.appointments.offices import OfficeSearch, office_line, search_offices
-from bot.dialogs.base import Choice, Next, Prompt, Stay, Transition
+from bot.dialogs.base import Button, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
 from bot.dialogs.model import Attachment
 from bot.wording.errors import describe_error
@@ -212,7 +212,7 @@ async def office_prompt(ctx: Context) -> Prompt:
     lines = [f"• {office_line(office)}" for office in offices]
     hint = ctx._("Choose one, or type your state (like Texas or TX) or your ZIP code.")
     parts = [text, "\n".join(lines), hint]
-    choices = [Choice(o.name, f"o{o.id}") for o in offices]
+    choices = [Button(o.name, f"o{o.id}") for o in offices]
     return Prompt("\n\n".join(parts), choices)
 
 
