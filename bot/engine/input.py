@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Final
 
-from bot.dialogs.actions import G_HELP, G_MENU, GLOBAL_PREFIX
+from bot.dialogs.actions import G_HELP, G_MENU, G_SETLANG, GLOBAL_PREFIX
 from bot.dialogs.base import Button, HandleFn, Start, Step
 from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
@@ -119,6 +119,9 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
         await prompt(turn)
         return
     frame.failures = 0
+    if isinstance(value, str) and value.startswith(G_SETLANG):
+        await global_action(turn, value)  # the text named a language (the menu's parser)
+        return
     await _run(turn, step.handle, value)
 
 
