@@ -29,6 +29,8 @@ from core.uow import UnitOfWork
 __all__ = [
     "Conversation",
     "ConversationRecord",
+    "chat_locale",
+    "last_update_id",
     "load_conversation",
     "open_conversation",
     "save_conversation",
@@ -171,3 +173,23 @@ async def save_conversation(uow: UnitOfWork, record: ConversationRecord) -> None
             "updated_at": record.updated_at,
         },
     )
+
+
+async def chat_locale(uow: UnitOfWork, channel: str, chat_id: str) -> str | None:
+    """The language a chat's conversation chose, or None (none chosen, or no conversation)."""
+    locale: str | None = await uow.session.scalar(
+        select(Conversation.locale).where(
+            Conversation.channel == channel, Conversation.chat_id == chat_id
+        )
+    )
+    return locale
+
+
+async def last_update_id(uow: UnitOfWork, channel: str, chat_id: str) -> int | None:
+    """The id of the newest channel update a chat's conversation handled, or None."""
+    last: int | None = await uow.session.scalar(
+        select(Conversation.last_update_id).where(
+            Conversation.channel == channel, Conversation.chat_id == chat_id
+        )
+    )
+    return last

@@ -263,6 +263,11 @@ class Database:
             await connection.close()
         await self.engine.dispose()
 
+    def driver_dsn(self) -> str:
+        """The URL as the plain driver reads it (``postgresql://...``, password included), for
+        a connection of its own outside the pool (a LISTEN connection)."""
+        return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
 
 def normalize_url(url: str) -> str:
     """Give a plain database URL its async driver.

@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy import text
 from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncSessionTransaction
 
@@ -36,7 +37,7 @@ from core.db import Database, call_when_not_busy
 from core.secret_box import SecretBox
 from core.statements import Prepared, run_sqlite
 
-__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+__all__ = ["UnitOfWork", "UnitOfWorkFactory", "notify_listeners"]
 
 _open_unit: ContextVar[UnitOfWork | None] = ContextVar("casebot_open_unit_of_work", default=None)
 _NO_PARAMS: Mapping[str, Any] = {}
@@ -273,3 +274,11 @@ def _development_box() -> SecretBox:
     if not _DEVELOPMENT_BOX:
         _DEVELOPMENT_BOX.append(SecretBox(None))
     return _DEVELOPMENT_BOX[0]
+
+
+async def notify_listeners(uow: UnitOfWork, channel: str, payload: str) -> None:
+    """PostgreSQL's ``pg_notify(channel, payload)`` in ``uow``: every connection listening on
+    ``channel`` hears ``payload`` when, and only when, ``uow`` commits."""
+    await uow.session.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+    )

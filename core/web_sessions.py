@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    func,
     insert,
     select,
     update,
@@ -35,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
-from core.db import Base, UTCDateTime
+from core.db import Base, Database, UTCDateTime
 from core.errors import DomainError
 from core.statements import Prepared
 from core.uow import UnitOfWork
@@ -60,7 +61,11 @@ __all__ = [
     "last_asked_secret",
     "last_buttons",
     "list_messages",
+    "newest_message_id",
+    "pushed_after",
+    "session_exists",
     "start_session",
+    "transcript_id_of",
 ]
 
 MASKED_SECRET: Final = "••••••"  # noqa: S105  (the mask shown instead of a secret)
@@ -320,7 +325,7 @@ async def add_message(
 
 async def list_messages(
     uow: UnitOfWork, session_id: str, *, after: int = 0, limit: int = MAX_MESSAGES_PER_PAGE
-) -> list[WebMessage]:
+) -> list[TranscriptMessage]:
     """The session's messages with an id above ``after``, oldest first, at most ``limit``."""
     rows = await uow.session.scalars(
         select(WebMessage)
@@ -328,7 +333,39 @@ async def list_messages(
         .order_by(WebMessage.id)
         .limit(limit)
     )
-    return list(rows)
+    return [
+        TranscriptMessage(m.id, m.sender, m.text, m.buttons, m.attachments, m.secret_input)
+        for m in rows
+    ]
+
+
+async def session_exists(uow: UnitOfWork, session_id: str) -> bool:
+    """Whether a session has this id (expired or not)."""
+    return await uow.session.get(WebSession, session_id) is not None
+
+
+async def transcript_id_of(uow: UnitOfWork, outbox_id: int) -> int | None:
+    """The id of the transcript message a pushed outbox row became, or None (not stored yet)."""
+    return await uow.session.scalar(select(WebMessage.id).where(WebMessage.outbox_id == outbox_id))
+
+
+async def newest_message_id(db: Database) -> int:
+    """The highest transcript message id of any session (0 when there is none)."""
+    async with db.engine.connect() as connection:
+        newest = await connection.scalar(select(func.max(WebMessage.id)))
+    return int(newest or 0)
+
+
+async def pushed_after(db: Database, after: int) -> list[tuple[str, int]]:
+    """``(session id, message id)`` of every pushed notification above message ``after``,
+    oldest first."""
+    async with db.engine.connect() as connection:
+        rows = await connection.execute(
+            select(WebMessage.session_id, WebMessage.id)
+            .where(WebMessage.outbox_id.is_not(None), WebMessage.id > after)
+            .order_by(WebMessage.id)
+        )
+        return [(session_id, message_id) for session_id, message_id in rows]
 
 
 async def last_buttons(uow: UnitOfWork, session_id: str) -> list[tuple[str, str]]:
@@ -349,9 +386,11 @@ async def last_asked_secret(uow: UnitOfWork, session_id: str) -> bool:
 
 async def find_attachment(
     uow: UnitOfWork, session_id: str, attachment_id: str
-) -> WebAttachment | None:
+) -> StoredAttachment | None:
     """A file of this session, or None (a file of another session is not found either)."""
     attachment = await uow.session.get(WebAttachment, attachment_id)
     if attachment is None or attachment.session_id != session_id:
         return None
-    return attachment
+    return StoredAttachment(
+        attachment.kind, attachment.name, attachment.content_type, attachment.data
+    )

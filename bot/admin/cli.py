@@ -39,9 +39,9 @@ from bot.app import App
 from core.admin import actions
 from core.admin.audit import AuditQuery, cli_actor
 from core.appointments.listing import AppointmentQuery, AppointmentRecord, appointments_csv
-from core.appointments.models import Office
 from core.appointments.office_admin import OfficeChanges
 from core.appointments.offices import BUSINESS_HOURS
+from core.appointments.views import OfficeWithSchedule
 from core.errors import DomainError
 from core.importer import ImportFailed
 
@@ -287,7 +287,7 @@ async def _office(app: App, args: argparse.Namespace, actor: str) -> int:
     raise AssertionError(f"unhandled office action {args.office_action}")
 
 
-def _office_text(office: Office) -> str:
+def _office_text(office: OfficeWithSchedule) -> str:
     hours = ", ".join(
         f"{actions.WEEKDAYS[h.weekday]} {h.opens:%H:%M}-{h.closes:%H:%M}"
         for h in sorted(office.hours, key=lambda h: h.weekday)

@@ -19,9 +19,9 @@ from bot.admin.input import parse_day, parse_hours, parse_kind, parse_status
 from bot.channels.web.api import ApiError
 from bot.channels.web.json_budget import JsonRefused, parse_json
 from core.admin import actions
-from core.admin.audit import AuditEntry, api_actor
+from core.admin.audit import AuditRecord, api_actor
 from core.appointments.listing import AppointmentQuery, AppointmentRecord
-from core.appointments.models import Office
+from core.appointments.views import OfficeWithSchedule
 from core.errors import DomainError
 from core.uow import UnitOfWorkFactory
 
@@ -237,7 +237,7 @@ def appointment_query(request: web.Request, *, paged: bool) -> AppointmentQuery:
 # --- answers ---------------------------------------------------------------------------------
 
 
-def office_json(office: Office) -> dict[str, Any]:
+def office_json(office: OfficeWithSchedule) -> dict[str, Any]:
     """An office with its hours and closures (loaded)."""
     return {
         "code": office.code,
@@ -275,7 +275,7 @@ def appointment_json(record: AppointmentRecord) -> dict[str, Any]:
     }
 
 
-def audit_json(entry: AuditEntry) -> dict[str, Any]:
+def audit_json(entry: AuditRecord) -> dict[str, Any]:
     return {
         "id": entry.id,
         "at": entry.at.isoformat(),

@@ -7,9 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from core.cases.receipt import ReceiptNumber
-from core.cases.uscis.models import UscisAnswer
 from core.cases.uscis.quota import quota_state
-from core.cases.uscis.service import check_uscis_alone
+from core.cases.uscis.service import cached_answer, check_uscis_alone
 from core.errors import CaseNotFound, UscisUnavailable
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ async def uscis_check(app: App, receipt_text: str) -> int:
         return 2
     print(f"API: {uscis.source!r}, rate {uscis.budget.rate}/s, {uscis.budget.daily} a day")
     async with app.uow_factory() as uow:
-        cached = await uow.session.get(UscisAnswer, str(receipt))
+        cached = await cached_answer(uow, receipt)
         now = uow.clock.now()
     if cached is None:
         print("cache: nothing cached")

@@ -16,11 +16,13 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from bot.dialogs.model import Button
+
 if TYPE_CHECKING:
     from bot.dialogs.context import Context
 
 __all__ = [
-    "Choice",
+    "Button",
     "Dialog",
     "DialogError",
     "End",
@@ -43,25 +45,11 @@ class DialogError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Choice:
-    """A button: ``label`` is shown (already translated), ``value`` comes back to the handler.
-
-    Typing the label (in any case) or its number is the same as pressing it. ``means`` is
-    ``"yes"`` or ``"no"`` for a button that answers a yes/no question: typing a yes or a no
-    in any language ("sí", "oui", "네", "không") presses it.
-    """
-
-    label: str
-    value: str
-    means: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Prompt:
     """What a step shows: text, buttons, files."""
 
     text: str
-    choices: Sequence[Choice] = ()
+    choices: Sequence[Button] = ()
     attachments: Sequence[Any] = ()  # bot.dialogs.model.Attachment
 
 

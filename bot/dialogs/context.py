@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.dialogs.base import Choice
+from bot.dialogs.base import Button
 from bot.dialogs.model import Attachment, Reply
 from bot.wording.i18n import Translator
 from core.accounts.email_codes import IssuedCode
@@ -98,16 +98,14 @@ class Context:
     def say(
         self,
         text: str,
-        choices: Sequence[Choice] = (),
+        choices: Sequence[Button] = (),
         attachments: Sequence[Attachment] = (),
     ) -> None:
         """Add a message before the next prompt. Its buttons go to the current step."""
-        from bot.dialogs.model import Button
-
         self.replies.append(
             Reply(
                 text=text,
-                buttons=tuple(Button(c.label, c.value, c.means) for c in choices),
+                buttons=tuple(choices),
                 attachments=tuple(attachments),
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from bot.dialogs.actions import LANGUAGE, set_language
-from bot.dialogs.base import Choice, Dialog, Prompt, Step
+from bot.dialogs.base import Button, Dialog, Prompt, Step
 from bot.dialogs.context import Context
 from bot.wording.i18n import LANGUAGE_NAMES, LOCALES
 
@@ -17,7 +17,7 @@ class Language(enum.Enum):
 
 
 def _prompt(ctx: Context) -> Prompt:
-    choices = [Choice(LANGUAGE_NAMES[code], set_language(code)) for code in LOCALES]
+    choices = [Button(LANGUAGE_NAMES[code], set_language(code)) for code in LOCALES]
     return Prompt(ctx._("Choose your language:"), choices)
 
 

@@ -10,8 +10,8 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
-from bot.dialogs.actions import G_HELP, G_LANG, LANGUAGE, ROOT
-from bot.dialogs.base import Choice, Dialog, Prompt, Start, Stay, Step, Transition
+from bot.dialogs.actions import G_HELP, G_LANG, LANGUAGE, ROOT, set_language
+from bot.dialogs.base import Button, Dialog, Prompt, Start, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.understanding import understand
 from bot.wording.i18n import N_
@@ -32,14 +32,14 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
     async def prompt(ctx: Context) -> Prompt:
         signed_in = await ctx.account_id() is not None
         choices = [
-            Choice(ctx._(flow.title), flow.name)
+            Button(ctx._(flow.title), flow.name)
             for flow in flows
             if flow.title is not None and not (signed_in and flow.signed_out_only)
         ]
         if signed_in:
-            choices.append(Choice(ctx._("Sign out"), "sign_out"))
-        choices.append(Choice(ctx._("Language"), G_LANG))
-        choices.append(Choice(ctx._("Help"), G_HELP))
+            choices.append(Button(ctx._("Sign out"), "sign_out"))
+        choices.append(Button(ctx._("Language"), G_LANG))
+        choices.append(Button(ctx._("Help"), G_HELP))
         text = ctx._("Hello! I can help you with your immigration case: check its status, "
                      "book an appointment, or get back into your account. What would you like "
                      "to do?")  # fmt: skip
@@ -54,7 +54,10 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
             target = refined if refined in available else flow.name
             return f"{target}|{understood.receipt_number or ''}"
         if understood.intent == "language":
-            return G_LANG
+            # "en español" switches at once (the engine carries out a set-language value);
+            # "change language" shows the list.
+            requested = understood.requested_language
+            return set_language(requested) if requested else G_LANG
         if understood.intent in ("greeting", "cancel"):
             return "greeting"
         raise ValueError(ctx._("Sorry, I did not understand. Please choose from the menu."))

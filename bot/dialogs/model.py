@@ -35,9 +35,19 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A button: ``label`` is shown (already translated), ``payload`` comes back when it is
+    pressed. A step's prompt gives the bare value its handler receives; the engine binds the
+    buttons it sends to the prompt's number (``"<seq>:<value>"``, at most 64 bytes: Telegram's
+    ``callback_data`` limit), so a button of an older message expires.
+
+    Typing the label (in any case) or its number is the same as pressing it. ``means`` is
+    ``"yes"`` or ``"no"`` for a button that answers a yes/no question: typing a yes or a no
+    in any language ("sí", "oui", "네", "không") presses it.
+    """
+
     label: str
-    payload: str  # at most 64 bytes (Telegram's callback_data limit)
-    means: str | None = None  # "yes" / "no": a typed yes or no presses it (Choice.means)
+    payload: str
+    means: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Final
 
-from bot.dialogs.actions import G_HELP, G_MENU, GLOBAL_PREFIX
-from bot.dialogs.base import Choice, HandleFn, Start, Step
+from bot.dialogs.actions import G_HELP, G_MENU, G_SETLANG, GLOBAL_PREFIX
+from bot.dialogs.base import Button, HandleFn, Start, Step
 from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
 from bot.dialogs.numbers import whole_number
@@ -123,6 +123,9 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
         await prompt(turn)
         return
     frame.failures = 0
+    if isinstance(value, str) and value.startswith(G_SETLANG):
+        await global_action(turn, value)  # the text named a language (the menu's parser)
+        return
     await _run(turn, step.handle, value)
 
 
@@ -166,5 +169,5 @@ async def _fail(turn: TurnState) -> None:
             ctx._("This does not seem to be working. You can ask for help, go back to the "
                   "menu, or call the USCIS Contact Center at {phone} (TTY {tty}).")
             .format(phone=phone, tty=tty),
-            choices=[Choice(ctx._("Help"), G_HELP), Choice(ctx._("Menu"), G_MENU)],
+            choices=[Button(ctx._("Help"), G_HELP), Button(ctx._("Menu"), G_MENU)],
         )  # fmt: skip

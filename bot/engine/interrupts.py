@@ -15,8 +15,9 @@ from bot.dialogs.actions import (
     G_SWITCH,
     LANGUAGE,
     ROOT,
+    set_language,
 )
-from bot.dialogs.base import Choice, Start
+from bot.dialogs.base import Button, Start
 from bot.engine.render import prompt
 from bot.engine.stack import Frame, TurnState
 from bot.engine.transitions import apply
@@ -84,6 +85,10 @@ async def offer_switch(turn: TurnState, text: str) -> bool:
     switch to it (naming it by its ``purpose``). False when the text asks for no other flow."""
     ctx = turn.ctx
     understood = understand(text, ctx.locale)
+    if understood.intent == "language" and understood.requested_language is not None:
+        # "en español", "can you speak korean": switch, and ask the same question again.
+        await global_action(turn, set_language(understood.requested_language))
+        return True
     target = turn.intents.get(understood.intent)
     if target is None:
         return False
@@ -102,8 +107,8 @@ async def offer_switch(turn: TurnState, text: str) -> bool:
             flow=ctx._(purpose) if purpose is not None else target
         ),
         choices=[
-            Choice(ctx._("Yes, switch"), G_SWITCH, YES),
-            Choice(ctx._("No, continue here"), G_STAY, NO),
+            Button(ctx._("Yes, switch"), G_SWITCH, YES),
+            Button(ctx._("No, continue here"), G_STAY, NO),
         ],
     )
     return True

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Final
 
 from bot.dialogs.actions import G_BACK, G_HELP, G_LANG, G_MENU, G_RESTART
-from bot.dialogs.base import Choice
+from bot.dialogs.base import Button
 from bot.dialogs.model import Incoming
 from bot.wording.i18n import LOCALES, Translator
 from bot.wording.local_input import yes_no
@@ -72,7 +72,7 @@ def _label_key(text: str) -> str:
 _button_key = lru_cache(maxsize=4096)(_label_key)
 
 
-def match_choice(text: str, choices: Iterable[Choice], *, numbers: bool = True) -> str | None:
+def match_choice(text: str, choices: Iterable[Button], *, numbers: bool = True) -> str | None:
     """A typed label (any case, any spacing) or number stands for its button.
 
     ``numbers`` is off at a secret step: a code or PIN is never read as a button's number.
@@ -81,14 +81,14 @@ def match_choice(text: str, choices: Iterable[Choice], *, numbers: bool = True) 
     options = list(choices)
     number = _option_number(wanted) if numbers else None
     if number is not None and 1 <= number <= len(options):
-        return str(options[number - 1].value)
+        return str(options[number - 1].payload)
     for choice in options:
         if _button_key(choice.label) == wanted:
-            return str(choice.value)
+            return str(choice.payload)
     return None
 
 
-def yes_no_choice(text: str, choices: Iterable[Choice]) -> str | None:
+def yes_no_choice(text: str, choices: Iterable[Button]) -> str | None:
     """A typed yes or no, in any language, stands for the one button that means it."""
     options = list(choices)
     if not any(choice.means for choice in options):
@@ -97,7 +97,7 @@ def yes_no_choice(text: str, choices: Iterable[Choice]) -> str | None:
     if meaning is None:
         return None
     matching = [choice for choice in options if choice.means == meaning]
-    return str(matching[0].value) if len(matching) == 1 else None
+    return str(matching[0].payload) if len(matching) == 1 else None
 
 
 def _option_number(wanted: str) -> int | None:

@@ -7,7 +7,7 @@ import inspect
 from typing import Any
 
 from bot.dialogs.actions import G_BACK, G_MENU, ROOT
-from bot.dialogs.base import Choice, Prompt, Step
+from bot.dialogs.base import Prompt, Step
 from bot.dialogs.context import Context
 from bot.dialogs.model import Button, Reply
 from bot.engine.stack import TurnState
@@ -48,11 +48,11 @@ async def prompt(turn: TurnState) -> None:
         return
     choices = list(shown.choices)
     if frame.dialog != ROOT:
-        choices += [Choice(ctx._("Back"), G_BACK), Choice(ctx._("Menu"), G_MENU)]
+        choices += [Button(ctx._("Back"), G_BACK), Button(ctx._("Menu"), G_MENU)]
     ctx.replies.append(
         Reply(
             text=shown.text,
-            buttons=tuple(Button(c.label, c.value, c.means) for c in choices),
+            buttons=tuple(choices),
             attachments=tuple(shown.attachments),
             secret_input=step.secret,
         )
@@ -66,7 +66,7 @@ def finish_replies(turn: TurnState) -> list[Reply]:
     seq = conversation.prompt_seq
     with_buttons = [r for r in turn.ctx.replies if r.buttons]
     if with_buttons:
-        turn.shown = [Choice(b.label, b.payload, b.means) for b in with_buttons[-1].buttons]
+        turn.shown = list(with_buttons[-1].buttons)
     return [
         Reply(
             text=r.text,

@@ -31,8 +31,8 @@ from bot.wording.i18n import DEFAULT_LOCALE, normalize_locale, translator
 from bot.wording.outage import mail_not_sent, unavailable_turn
 from core.accounts.email_codes import IssuedCode, withdraw_email_code
 from core.accounts.links import unlink_chat
-from core.accounts.passwords import HashDeferral, HashesNeeded
 from core.conversations import ConversationRecord, load_conversation, save_conversation
+from core.deferral import Deferral, WorkNeeded
 from core.outage import is_database_unavailable
 from core.ports import OutgoingMail
 
@@ -40,9 +40,9 @@ __all__ = ["Engine"]
 
 logger = logging.getLogger(__name__)
 
-# Runs of a turn that may each stop for slow hashes (a sign-in with a rehash takes 3 runs);
-# past them, the last run hashes inline.
-MAX_HASH_ROUNDS: Final = 4
+# Runs of a turn that may each stop for slow work (a sign-in with a rehash takes 3 runs);
+# past them, the last run does the rest inline.
+MAX_DEFERRED_ROUNDS: Final = 4
 
 
 class _AdmitRaised(Exception):
@@ -135,16 +135,17 @@ class Engine:
     async def _turn(
         self, incoming: Incoming, admit: AdmitHook | None, within: TurnHook | None
     ) -> Turn:
-        """The turn, run again while it asks for slow hashes: each run that needs one is undone
-        (``HashesNeeded``), the hashes are computed outside its transaction, and the next run
-        finds them. So a sign-in's Argon2id never holds the write queue (SQLite) or a pooled
-        connection (PostgreSQL) that other chats' turns wait for (core/accounts/passwords.py)."""
-        deferral = HashDeferral()
-        for _ in range(MAX_HASH_ROUNDS):
+        """The turn, run again while it asks for slow work (an Argon2id hash, a USCIS lookup):
+        each run that needs some is undone (``WorkNeeded``), the work is done outside its
+        transaction, and the next run finds the results. So slow work never holds the write
+        queue (SQLite) or a pooled connection (PostgreSQL) that other chats' turns wait for
+        (core/deferral.py)."""
+        deferral = Deferral()
+        for _ in range(MAX_DEFERRED_ROUNDS):
             with deferral.scope():
                 try:
                     return await self._turn_once(incoming, admit, within)
-                except HashesNeeded:
+                except WorkNeeded:
                     pass
             try:
                 await deferral.compute()
@@ -211,8 +212,8 @@ class Engine:
                 mail, mailed = ctx.outbox_mail, ctx.mailed_codes
         except _AdmitRaised as refused:
             raise refused.error from None
-        except HashesNeeded:
-            raise  # undone: run again once the hashes are known (_turn)
+        except WorkNeeded:
+            raise  # undone: run again once the slow work is done (_turn)
         except Exception as error:
             if is_database_unavailable(error):
                 # An outage, not a bug: one line, not a traceback per turn (core/outage.py).

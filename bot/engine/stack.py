@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.dialogs.actions import ROOT
-from bot.dialogs.base import Choice, Dialog, DialogError, Step
+from bot.dialogs.base import Button, Dialog, DialogError, Step
 from bot.dialogs.context import Context
 from core.conversations import ConversationRecord
 
@@ -74,7 +74,7 @@ class TurnState:
         self.offer: dict[str, Any] | None = raw.get("offer")
         # The buttons of the newest message that had any, as shown: typing a label or a
         # number answers them (without rendering the prompt again).
-        self.shown: list[Choice] = [Choice(*shown) for shown in raw.get("shown", [])]
+        self.shown: list[Button] = [Button(*shown) for shown in raw.get("shown", [])]
         self.secret_input = False
         # The flow timed out while waiting for a secret: what came is that secret (see
         # Engine._expire_if_idle), not an answer to the menu.
@@ -88,7 +88,7 @@ class TurnState:
             raw["offer"] = self.offer
         if self.shown:
             raw["shown"] = [
-                [choice.label, choice.value, *([choice.means] if choice.means else [])]
+                [choice.label, choice.payload, *([choice.means] if choice.means else [])]
                 for choice in self.shown
             ]
         return raw

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
-
 from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
@@ -25,10 +23,10 @@ from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
 from core.cases.service import STATUS_CHANGED
 from core.cases.statuses import UNLISTED, get_status
-from core.conversations import Conversation
+from core.conversations import chat_locale
 from core.errors import UnknownStatus
-from core.outbox.models import OutboxMessage
 from core.outbox.reminders import REMINDER
+from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -53,12 +51,7 @@ class UnknownNotification(Exception):
 
 async def recipient_locale(uow: UnitOfWork, channel: str, address: str) -> str:
     """The language of a chat: the one its conversation chose, else English."""
-    locale = await uow.session.scalar(
-        select(Conversation.locale).where(
-            Conversation.channel == channel, Conversation.chat_id == address
-        )
-    )
-    return locale or DEFAULT_LOCALE
+    return await chat_locale(uow, channel, address) or DEFAULT_LOCALE
 
 
 def _status_text(t: Translator, payload: dict[str, Any]) -> str:
@@ -168,7 +161,7 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
     raise UnknownNotification(kind, "unknown kind")
 
 
-async def render_message(uow: UnitOfWork, message: OutboxMessage) -> Reply:
+async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
     """An outbox message worded in its recipient chat's language.
 
     Raises:

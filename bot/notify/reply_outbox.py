@@ -27,16 +27,13 @@ from __future__ import annotations
 
 import base64
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete
-
 from bot.dialogs.model import Attachment, Button, Reply
 from core.outbox.dispatch import load_claimed, mark_failed, mark_sent, park, queue_behind
-from core.outbox.models import OutboxMessage, OutboxStatus
+from core.outbox.service import lease_messages, withdraw_leased
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -106,37 +103,21 @@ async def keep_replies(
 ) -> list[int]:
     """Write the turn's replies into the outbox in the caller's unit of work (the turn's),
     leased to ``worker`` for ``LEASE``; returns the row ids, in order."""
-    now = uow.clock.now()
-    batch = secrets.token_hex(8)
-    rows = [
-        OutboxMessage(
-            kind=REPLY,
-            channel=channel,
-            address=address,
-            payload=reply_payload(reply),
-            dedupe_key=f"{REPLY}:{channel}:{batch}:{n}",
-            next_attempt_at=now,
-            created_at=now,
-            claimed_until=now + LEASE,
-            claimed_by=worker,
-        )
-        for n, reply in enumerate(replies)
-    ]
-    uow.session.add_all(rows)
-    await uow.flush()
-    return [row.id for row in rows]
+    return await lease_messages(
+        uow,
+        kind=REPLY,
+        channel=channel,
+        address=address,
+        payloads=[reply_payload(reply) for reply in replies],
+        lease=LEASE,
+        worker=worker,
+    )
 
 
 async def withdraw_kept(uow: UnitOfWork, row_ids: Sequence[int], *, worker: str) -> None:
     """Delete kept replies that were never sent (superseded by the turn's final answer), in
     the caller's unit of work; rows no longer leased to ``worker`` are left alone."""
-    await uow.session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.id.in_(row_ids),
-            OutboxMessage.claimed_by == worker,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-    )
+    await withdraw_leased(uow, row_ids, worker=worker)
 
 
 async def send_kept(

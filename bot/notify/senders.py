@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 
 from bot.dialogs.model import Reply
-from core.outbox.models import OutboxMessage
+from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
 
 __all__ = ["ExternalSender", "PermanentFailure", "Sender", "TransactionalSender"]
@@ -60,7 +60,7 @@ class TransactionalSender(abc.ABC):
     channel: str
 
     @abc.abstractmethod
-    async def deliver(self, uow: UnitOfWork, message: OutboxMessage, reply: Reply) -> None:
+    async def deliver(self, uow: UnitOfWork, message: OutboxItem, reply: Reply) -> None:
         """Write the delivery in ``uow`` (committed with the ``sent`` mark by the dispatcher).
 
         Raises:

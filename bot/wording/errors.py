@@ -16,7 +16,7 @@ from core import errors as e
 if TYPE_CHECKING:
     from bot.dialogs.context import Context
 
-__all__ = ["describe_error", "minutes_until"]
+__all__ = ["describe_error", "minutes_text", "minutes_until"]
 
 RECEIPT_EXAMPLE: Final = "IOE0912345678"
 
@@ -27,7 +27,8 @@ def minutes_until(ctx: Context, until: datetime | None) -> int:
     return max(1, math.ceil((until - ctx.now()).total_seconds() / 60))
 
 
-def _minutes(ctx: Context, n: int) -> str:
+def minutes_text(ctx: Context, n: int) -> str:
+    """``n`` minutes, worded for the person ("1 minute", "20 minutes")."""
     return ctx.ngettext("{n} minute", "{n} minutes", n).format(n=n)
 
 
@@ -161,7 +162,7 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _(
                 "Your account is locked for {time} after too many tries. You can wait, or "
                 "reset your password to unlock it now."
-            ).format(time=_minutes(ctx, minutes_until(ctx, until)))
+            ).format(time=minutes_text(ctx, minutes_until(ctx, until)))
         case e.InvalidCode(attempts_left=left) if left is not None and left <= 2:
             return ctx.ngettext(
                 "That code is not right. {n} try left.",
@@ -174,7 +175,7 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _("That code has expired. Please ask for a new one.")
         case e.TooManyAttempts(until=until) if until is not None:
             return _("Too many tries. Please try again in {time}.").format(
-                time=_minutes(ctx, minutes_until(ctx, until))
+                time=minutes_text(ctx, minutes_until(ctx, until))
             )
         case e.TooManyAttempts():
             return _("Too many tries. Please call the Contact Center to unlock it.")
@@ -193,7 +194,7 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _("Sorry, you cannot see or change that.")
         case e.RateLimited(retry_after_seconds=seconds):
             return _("You have done that many times. Please wait {time} and try again.").format(
-                time=_minutes(ctx, max(1, math.ceil(seconds / 60)))
+                time=minutes_text(ctx, max(1, math.ceil(seconds / 60)))
             )
         case e.UscisUnavailable(reason="busy"):
             # Our own share of USCIS's rate is taken, not an outage of USCIS: say so.

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final
 
-from core.admin.audit import AuditEntry, AuditQuery, Outcome, list_audit, record_action
+from core.admin.audit import AuditQuery, AuditRecord, Outcome, list_audit, record_action
 from core.appointments.closures import ClosureResult, close_office_day, reopen_office_day
 from core.appointments.listing import AppointmentQuery, AppointmentRecord, find_appointments
 from core.appointments.models import Office
@@ -301,7 +301,7 @@ async def _read_appointments(
     return records
 
 
-async def read_audit(uow_factory: UnitOfWorkFactory, query: AuditQuery) -> list[AuditEntry]:
+async def read_audit(uow_factory: UnitOfWorkFactory, query: AuditQuery) -> list[AuditRecord]:
     """Audit entries (reading the log is not itself logged)."""
     async with uow_factory() as uow:
-        return await list_audit(uow, query)
+        return [AuditRecord.of(entry) for entry in await list_audit(uow, query)]

@@ -30,6 +30,7 @@ from core.uow import UnitOfWork
 
 __all__ = [
     "AuditEntry",
+    "AuditRecord",
     "Outcome",
     "api_actor",
     "cli_actor",
@@ -62,6 +63,33 @@ class AuditEntry(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome))
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry of the audit log as it is read back."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    params: dict[str, Any]
+    outcome: Outcome
+    result: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditRecord:
+        return cls(
+            entry.id,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.params,
+            entry.outcome,
+            entry.result,
+        )
 
 
 def cli_actor(user: str) -> str:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from core.appointments.models import Appointment, AppointmentKind, AppointmentStatus, Office
+from core.appointments.models import Appointment, AppointmentKind, AppointmentStatus
+from core.appointments.views import AppointmentView, OfficeView
 from core.cases.statuses import get_status
 from core.errors import CancelNotAllowed, NotBookable, RescheduleNotAllowed, UnknownStatus
 
@@ -116,7 +117,7 @@ class CalendarEvent:
     sequence: int
 
 
-def calendar_event(appointment: Appointment, office: Office) -> CalendarEvent:
+def calendar_event(appointment: AppointmentView, office: OfficeView) -> CalendarEvent:
     """The calendar data of an appointment at its office."""
     return CalendarEvent(
         uid=f"appointment-{appointment.confirmation_code}@casebot",

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from core.outbox.models import OutboxMessage
+from core.outbox.models import OutboxMessage, OutboxStatus
 from core.uow import UnitOfWork
 
-__all__ = ["add_notification", "pending_notifications"]
+__all__ = [
+    "OutboxItem",
+    "add_notification",
+    "lease_messages",
+    "pending_notifications",
+    "withdraw_leased",
+]
+
+
+class OutboxItem(Protocol):
+    """An outbox message as a sender reads it (the dispatcher's claimed row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
 
 
 async def add_notification(
@@ -46,10 +70,57 @@ async def add_notification(
     return True
 
 
+async def lease_messages(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    channel: str,
+    address: str,
+    payloads: Sequence[dict[str, Any]],
+    lease: timedelta,
+    worker: str,
+) -> list[int]:
+    """Write messages due now in the caller's unit of work, already leased to ``worker`` for
+    ``lease`` (the caller sends them itself; the dispatcher only once the lease runs out).
+
+    Returns:
+        The row ids, in the order of ``payloads``.
+    """
+    now = uow.clock.now()
+    batch = secrets.token_hex(8)
+    rows = [
+        OutboxMessage(
+            kind=kind,
+            channel=channel,
+            address=address,
+            payload=payload,
+            dedupe_key=f"{kind}:{channel}:{batch}:{n}",
+            next_attempt_at=now,
+            created_at=now,
+            claimed_until=now + lease,
+            claimed_by=worker,
+        )
+        for n, payload in enumerate(payloads)
+    ]
+    uow.session.add_all(rows)
+    await uow.flush()
+    return [row.id for row in rows]
+
+
+async def withdraw_leased(uow: UnitOfWork, row_ids: Sequence[int], *, worker: str) -> None:
+    """Delete leased messages that were never sent, in the caller's unit of work; rows no
+    longer leased to ``worker`` are left alone."""
+    await uow.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(row_ids),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+
+
 async def pending_notifications(uow: UnitOfWork) -> list[OutboxMessage]:
     """Every notification not sent yet, oldest first (for tests and the admin tools)."""
-    from core.outbox.models import OutboxStatus
-
     rows = await uow.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.PENDING)

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.dialogs.appointments.appointments import appointments_dialog
-from bot.dialogs.base import Choice, Dialog, Flow, Prompt, Start, Step, Transition
+from bot.dialogs.base import Button, Dialog, Flow, Prompt, Start, Step, Transition
 from bot.dialogs.context import Context, Services
 from bot.dialogs.registry import FLOWS, all_dialogs, build_dialogs
 from bot.engine import Engine
@@ -305,7 +305,7 @@ def offering_engine(
         SHOW = "show"
 
     def offer_prompt(ctx: Context) -> Prompt:
-        return Prompt("Your case allows biometrics.", [Choice("Book biometrics", "go")])
+        return Prompt("Your case allows biometrics.", [Button("Book biometrics", "go")])
 
     async def offer_handle(ctx: Context, value: Any) -> Transition:
         return Start("appointments", args)

@@ -169,6 +169,42 @@ async def test_switching_to_french_mid_booking_asks_the_same_question_in_french(
     assert chat.buttons[0] == "07:30"
 
 
+async def test_a_message_that_names_a_language_switches_to_it_from_the_menu(
+    engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine)
+    await chat.send("hi")
+    await chat.send("en español por favor")
+    es = translator("es")
+    assert chat.turn.locale == "es"
+    assert await stored_locale(uow_factory, chat) == "es"
+    # The menu again, in Spanish: not the list of languages.
+    assert es._("Appointments") in chat.buttons
+    assert LANGUAGE_NAMES["fr"] not in chat.buttons
+
+
+async def test_a_message_that_names_a_language_switches_to_it_mid_flow(
+    engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine)
+    await sign_in(uow_factory, chat)
+    await to_phoenix_days(chat, "en")
+    await chat.send("can you speak french")
+    assert chat.turn.locale == "fr"
+    # The same step, now in French.
+    assert "mercredi 4 mars 2026" in chat.buttons
+    assert translator("fr")._("Back") in chat.buttons
+
+
+async def test_asking_for_the_language_without_naming_one_still_shows_the_list(
+    engine: Engine,
+) -> None:
+    chat = FakeChat(engine)
+    await chat.send("hi")
+    await chat.send("change language")
+    assert LANGUAGE_NAMES["fr"] in chat.buttons
+
+
 # --- typed answers ----------------------------------------------------------------------------
 
 

@@ -136,7 +136,6 @@ async def test_a_request_for_another_flow_is_offered_in_the_middle_of_one(
     ("locale", "text"),
     [
         ("en", "change language please"),
-        ("es", "en ingles porfa"),
         ("zh", "换语言"),
         ("ht", "chanje lang lan"),
     ],
@@ -150,3 +149,21 @@ async def test_asking_for_another_language_at_the_menu_offers_the_languages(
     assert {"English", "Español", "Kreyòl ayisyen", "Русский"} <= set(chat.buttons)
     await chat.press("English")
     assert await flows(uow_factory, chat) == ["menu"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "named"),
+    [
+        ("es", "en ingles porfa", "en"),
+        ("en", "en español por favor", "es"),
+    ],
+)
+async def test_naming_a_language_at_the_menu_switches_to_it(
+    engine: Engine, uow_factory: UnitOfWorkFactory, locale: str, text: str, named: str
+) -> None:
+    chat = FakeChat(engine, locale_hint=locale)
+    await chat.send(text)
+    assert await flows(uow_factory, chat) == ["menu"]
+    assert chat.turn.locale == named
+    assert "Русский" not in chat.buttons  # the menu, not the list of languages
+    assert translator(named)._("Appointments") in chat.buttons

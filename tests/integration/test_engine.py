@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     DialogError,
     End,
@@ -66,8 +66,8 @@ def _root() -> Dialog[Root]:
         initial=Root.MAIN,
         steps={
             Root.MAIN: Step(
-                prompt=lambda ctx: Prompt("Main menu", [Choice("Play", "case_status"),
-                                                        Choice("Count", "counter")]),
+                prompt=lambda ctx: Prompt("Main menu", [Button("Play", "case_status"),
+                                                        Button("Count", "counter")]),
                 handle=handle,
                 starts=("case_status", "counter", "account_help"),
             )
@@ -123,11 +123,11 @@ def _toy() -> Dialog[Toy]:
                 help=N_("Any number from 1 to 10 will do."),
             ),
             Toy.COLOUR: Step(
-                prompt=lambda ctx: Prompt("Pick a colour", [Choice("Red", "red"),
-                                                             Choice("Blue", "blue"),
-                                                             Choice("Child", "child"),
-                                                             Choice("Boom", "boom"),
-                                                             Choice("Illegal", "illegal")]),
+                prompt=lambda ctx: Prompt("Pick a colour", [Button("Red", "red"),
+                                                             Button("Blue", "blue"),
+                                                             Button("Child", "child"),
+                                                             Button("Boom", "boom"),
+                                                             Button("Illegal", "illegal")]),
                 handle=_got_colour,
                 goes_to=(Toy.PIN,),
                 starts=("child",),
@@ -154,7 +154,7 @@ def _child() -> Dialog[Child]:
         name="child",
         states=Child,
         initial=Child.ONLY,
-        steps={Child.ONLY: Step(prompt=lambda ctx: Prompt("Child step", [Choice("Finish", "f")]),
+        steps={Child.ONLY: Step(prompt=lambda ctx: Prompt("Child step", [Button("Finish", "f")]),
                                 handle=handle)},
     )  # fmt: skip
 
@@ -432,10 +432,10 @@ async def test_a_secret_is_never_read_as_a_button_number_and_keeps_its_spaces(
 
 
 def test_a_typed_time_matches_a_label_with_cldr_spacing() -> None:
-    from bot.dialogs.base import Choice
+    from bot.dialogs.base import Button
     from bot.engine.matching import match_choice as _match_choice
 
-    shown = [Choice("9:00\u202fAM", "a"), Choice("9:30\u202fAM", "b")]
+    shown = [Button("9:00\u202fAM", "a"), Button("9:30\u202fAM", "b")]
     assert _match_choice("9:30 am", shown) == "b"
     assert _match_choice("2", shown) == "b"
     assert _match_choice("2", shown, numbers=False) is None

@@ -16,7 +16,7 @@ from bot.admin.input import parse_day
 from bot.channels.telegram.webhook import MAX_UPDATE_ID, parse_update
 from bot.channels.web.json_budget import MAX_JSON_DEPTH, JsonRefused, json_depth, parse_json
 from bot.dialogs.appointments.inputs import from_minutes, to_minutes
-from bot.dialogs.base import Choice
+from bot.dialogs.base import Button
 from bot.dialogs.numbers import MAX_DIGITS, whole_number
 from bot.engine.matching import match_choice
 from core.appointments.listing import _within_calendar
@@ -102,13 +102,13 @@ def test_epoch_minutes_are_a_moment_or_a_value_error(minutes: int) -> None:
 @example("٣")
 @example("9" * 5000)
 def test_a_typed_option_number_is_an_option_or_nothing(text: str) -> None:
-    choices = [Choice(f"Label {i}", f"v{i}") for i in range(1, 6)]
+    choices = [Button(f"Label {i}", f"v{i}") for i in range(1, 6)]
     found = match_choice(text, choices)
-    assert found is None or found in {c.value for c in choices}
+    assert found is None or found in {c.payload for c in choices}
 
 
 def test_option_numbers_may_be_typed_in_any_script() -> None:
-    choices = [Choice(f"Label {i}", f"v{i}") for i in range(1, 6)]
+    choices = [Button(f"Label {i}", f"v{i}") for i in range(1, 6)]
     assert match_choice("٣", choices) == "v3"
     assert match_choice("３", choices) == "v3"
 

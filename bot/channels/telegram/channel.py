@@ -26,7 +26,6 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
-    BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
 )
@@ -36,19 +35,26 @@ from bot.channels.telegram.limiter import CasebotRateLimiter
 from bot.channels.telegram.redaction import TokenRedaction, quiet_http_loggers
 from bot.channels.telegram.render import keyboard, split_text
 from bot.channels.telegram.request import AiohttpRequest
+from bot.channels.telegram.updates import CHANNEL, ChatOrderedUpdates, to_incoming
 from bot.dialogs.model import Incoming, Reply, Turn
-from bot.engine import Engine, KeyedLock
+from bot.engine import Engine
 from bot.notify.dispatcher import worker_name
 from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
 from core.outage import is_database_unavailable
 from core.uow import UnitOfWork
 
-__all__ = ["CHANNEL", "ChatOrderedUpdates", "TelegramChannel", "api_urls", "default_rate_limiter"]
+__all__ = [
+    "CHANNEL",
+    "ChatOrderedUpdates",
+    "TelegramChannel",
+    "api_urls",
+    "default_rate_limiter",
+    "to_incoming",
+]
 
 logger = logging.getLogger(__name__)
 
-CHANNEL: Final = "telegram"
 COMMANDS: Final = ("start", "menu", "help", "language")
 # Telegram shows "typing..." for about 5 seconds; renew it a little sooner.
 TYPING_EVERY: Final = 4.0
@@ -76,32 +82,6 @@ def default_rate_limiter() -> BaseRateLimiter[Any]:
     start, never quietly switch rate limiting off.
     """
     return CasebotRateLimiter()
-
-
-class ChatOrderedUpdates(BaseUpdateProcessor):
-    """Runs updates concurrently, but one chat's one after another, in arrival order.
-
-    The lock is taken before anything awaits, so updates that the Application started in
-    order queue for it in order (asyncio locks are FIFO).
-    """
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._chats: KeyedLock[int] = KeyedLock()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        async with self._chats.hold(chat.id):
-            await coroutine
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
 
 
 class TelegramChannel:
@@ -396,37 +376,3 @@ class TelegramChannel:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
         logger.error("Telegram: update %s failed", update_id, exc_info=context.error)
-
-
-def to_incoming(update: Update) -> Incoming | None:
-    """The engine's view of an update, or None for what the bot does not handle."""
-    user = update.effective_user
-    user_id = str(user.id) if user is not None else None
-    locale_hint = user.language_code if user is not None else None
-    query = update.callback_query
-    if query is not None:
-        if query.message is None or query.data is None:
-            return None
-        return Incoming(
-            CHANNEL,
-            str(query.message.chat.id),
-            payload=query.data,
-            user_id=user_id,
-            locale_hint=locale_hint,
-            update_id=update.update_id,
-        )
-    message = update.message
-    if message is None:
-        return None
-    text = message.text or message.caption or ""
-    if text.startswith("/"):
-        # "/start@casebot deep-link" is the command "/start".
-        text = text.split()[0].split("@")[0] if text.strip() else text
-    return Incoming(
-        CHANNEL,
-        str(message.chat.id),
-        text=text,
-        user_id=user_id,
-        locale_hint=locale_hint,
-        update_id=update.update_id,
-    )

@@ -32,12 +32,11 @@ import logging
 from datetime import timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
 from bot.ops.metrics import CasebotMetrics
-from core.conversations import Conversation
+from core.conversations import last_update_id
 from core.inbox import (
     DUPLICATE,
     HANDLED,
@@ -197,11 +196,7 @@ class TelegramInbox:
             row = await next_pending(uow, self.channel, chat_id)
             if row is None:
                 return False
-            last = await uow.session.scalar(
-                select(Conversation.last_update_id).where(
-                    Conversation.channel == self.channel, Conversation.chat_id == chat_id
-                )
-            )
+            last = await last_update_id(uow, self.channel, chat_id)
         outcome = HANDLED
         if last is not None and row.update_id <= last:
             outcome = DUPLICATE if row.update_id == last else LATE

@@ -18,13 +18,7 @@ What it keeps (Telegram's published limits):
 - at most ``group_rate`` messages per minute to one group, supergroup or channel (default 20;
   a negative chat id or an ``@username``), as an exact sliding window of 60 s.
 
-Which calls count: a *message* is a call that puts something into a chat - an endpoint starting
-with ``send`` (except ``sendChatAction``), ``edit``, ``copyMessage(s)``, ``forwardMessage(s)``
-or ``stopPoll`` - that names a ``chat_id``. Everything else (``getMe``, ``setMyCommands``,
-``answerCallbackQuery``, ``sendChatAction``, ``deleteMessage``, ``setWebhook``...) is not
-throttled: Telegram does not count it against the message limits, and delaying a callback answer
-or a typing indicator behind a queue of replies would make the bot feel stuck. Such a call still
-waits while its chat is paused by a 429.
+Which calls count, and the limits themselves: ``bot.channels.telegram.flood_limits``.
 
 Order and fairness: the messages of one chat are sent one after another in the order they
 reached the limiter (an asyncio lock per chat, which is FIFO), and a message keeps its place
@@ -59,53 +53,29 @@ from typing import Any, Final, TypeAlias
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
-__all__ = ["CasebotRateLimiter"]
+from bot.channels.telegram.flood_limits import (
+    CHAT_INTERVAL,
+    GROUP_PERIOD,
+    GROUP_RATE,
+    MARGIN,
+    OVERALL_RATE,
+    chat_key,
+    counts_as_message,
+)
+
+__all__ = ["CasebotRateLimiter", "chat_key", "counts_as_message"]
 
 logger = logging.getLogger(__name__)
 
 ApiResult: TypeAlias = bool | dict[str, Any] | list[dict[str, Any]]
 ApiCallback: TypeAlias = Callable[..., Coroutine[Any, Any, ApiResult]]
 
-OVERALL_RATE: Final = 30.0
-"""Messages per second for the whole bot (Telegram's free broadcast limit)."""
-CHAT_INTERVAL: Final = 1.0
-"""Seconds between two messages to one chat."""
-GROUP_RATE: Final = 20
-"""Messages per ``GROUP_PERIOD`` to one group, supergroup or channel."""
-GROUP_PERIOD: Final = 60.0
-MARGIN: Final = 0.05
-"""Seconds added to the 1 s overall window (after a message's answer): timer and clock slack."""
 NETWORK_TRIES: Final = 5
 """Attempts in all for a request that keeps failing with a network error or a 5xx."""
 FIRST_BACKOFF: Final = 0.5
 MAX_BACKOFF: Final = 30.0
 
-_MESSAGE_PREFIXES: Final = ("send", "edit", "copyMessage", "forwardMessage", "stopPoll")
-_NOT_MESSAGES: Final = frozenset({"sendChatAction"})
 _PRUNE_FLOOR: Final = 1024
-
-
-def counts_as_message(endpoint: str) -> bool:
-    """Tell whether a Bot API call counts against Telegram's message limits."""
-    return endpoint.startswith(_MESSAGE_PREFIXES) and endpoint not in _NOT_MESSAGES
-
-
-def chat_key(chat_id: object) -> tuple[int | str, bool] | None:
-    """Return ``(key, is_group)`` for a ``chat_id`` parameter, or None when there is none.
-
-    A negative id is a group, supergroup or channel; so is an ``@username`` (only those have
-    one). A numeric string is read as the number it spells, so ``"42"`` and ``42`` share a lane.
-    """
-    if chat_id is None or isinstance(chat_id, bool):
-        return None
-    if isinstance(chat_id, int):
-        return chat_id, chat_id < 0
-    text = str(chat_id)
-    try:
-        number = int(text)
-    except ValueError:
-        return text.lower(), True
-    return number, number < 0
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:

@@ -6,7 +6,8 @@ session's transcript first, then sent to the browser's open WebSockets, so a pag
 or loses its connection replays what it missed with ``after=ID``.
 
 ``WebChatHub.push`` is the in-process way to send a message that is not an answer (an outbox
-notification): it is stored and delivered like a reply.
+notification): it is stored and delivered like a reply. The limits and metrics are in
+``limits``, a transcript message as JSON in ``transcript``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.channels.web.batch import Batch
-from bot.channels.web.client_address import Network
+from bot.channels.web.limits import WebChatConfig, WebMetrics
+from bot.channels.web.transcript import MessageView, store_reply
 from bot.dialogs.model import Incoming, Reply, Turn
 from bot.engine import Engine, KeyedLock
 from core import ratelimit
@@ -32,10 +32,7 @@ from core.uow import UnitOfWork, UnitOfWorkFactory
 from core.web_sessions import (
     MASKED_SECRET,
     WEB_CHANNEL,
-    StoredAttachment,
     TranscriptMessage,
-    WebMessage,
-    WebSession,
     WebSessionNotFound,
     add_message,
     authenticate_session,
@@ -43,6 +40,7 @@ from core.web_sessions import (
     last_asked_secret,
     last_buttons,
     list_messages,
+    session_exists,
     start_session,
 )
 
@@ -51,95 +49,6 @@ __all__ = ["CHANNEL", "MessageView", "WebChatConfig", "WebChatHub", "WebMetrics"
 logger = logging.getLogger(__name__)
 
 CHANNEL: Final = WEB_CHANNEL
-
-
-@dataclass(frozen=True)
-class WebChatConfig:
-    """The limits of the web chat API.
-
-    Attributes:
-        rate_limit: messages one session may send per ``rate_window``.
-        idle_expiry: a session unused this long is refused; the browser starts a new one.
-        max_body_bytes: the largest request body.
-        origins: pages allowed to embed the chat besides the server's own (None: any port of
-            http://localhost and http://127.0.0.1; ``*`` in it: any).
-        new_sessions_per_client: sessions one client (an address; see
-            ``bot.channels.web.client_address``) may open per ``rate_window``.
-        trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client.
-    """
-
-    rate_limit: int = 30
-    rate_window: timedelta = timedelta(minutes=1)
-    idle_expiry: timedelta = timedelta(hours=24)
-    max_body_bytes: int = 8 * 1024
-    origins: tuple[str, ...] | None = None
-    new_sessions_per_client: int = 10
-    trusted_proxies: tuple[Network, ...] = ()
-
-
-class WebMetrics:
-    """Prometheus metrics of one web app, in its own registry (tests build many apps)."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.turns = Counter(
-            "casebot_webchat_turns",
-            "Turns handled through the web chat API",
-            registry=self.registry,
-        )
-        self.errors = Counter(
-            "casebot_http_errors",
-            "HTTP error responses, by error code",
-            ["code"],
-            registry=self.registry,
-        )
-        self.turn_seconds = Histogram(
-            "casebot_webchat_turn_seconds",
-            "Time to handle one web chat turn (engine and transcript)",
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-            registry=self.registry,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class MessageView:
-    """One transcript message as the API shows it (see ``to_json``)."""
-
-    id: int
-    sender: str
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    attachments: tuple[tuple[str, str, str], ...] = ()  # (id, kind, name)
-    secret_input: bool = False
-
-    @classmethod
-    def of(cls, message: WebMessage | TranscriptMessage) -> MessageView:
-        return cls(
-            id=message.id,
-            sender=message.sender,
-            text=message.text,
-            buttons=tuple((label, payload) for label, payload in message.buttons),
-            attachments=tuple((a_id, kind, name) for a_id, kind, name in message.attachments),
-            secret_input=message.secret_input,
-        )
-
-    def to_json(self, session_id: str, token: str) -> dict[str, Any]:
-        """The message object; attachment URLs carry the token (an <img> sends no header)."""
-        return {
-            "id": self.id,
-            "from": self.sender,
-            "text": self.text,
-            "buttons": [{"label": label, "payload": payload} for label, payload in self.buttons],
-            "attachments": [
-                {
-                    "kind": kind,
-                    "name": name,
-                    "url": f"/api/chat/sessions/{session_id}/attachments/{a_id}?token={token}",
-                }
-                for a_id, kind, name in self.attachments
-            ],
-            "secret_input": self.secret_input,
-        }
 
 
 @dataclass
@@ -338,7 +247,7 @@ class WebChatHub:
             WebSessionNotFound: no session has this id.
         """
         async with self.uow_factory() as uow:
-            if await uow.session.get(WebSession, session_id) is None:
+            if not await session_exists(uow, session_id):
                 raise WebSessionNotFound()
             message = await store_reply(uow, session_id, reply)
             await uow.commit()
@@ -436,25 +345,6 @@ class WebChatHub:
             except (ConnectionError, RuntimeError):
                 # A socket closing under us: the page will replay from the transcript.
                 self.disconnect(session_id, socket.ws)
-
-
-async def store_reply(
-    uow: UnitOfWork, session_id: str, reply: Reply, *, outbox_id: int | None = None
-) -> TranscriptMessage:
-    """An assistant's message in the session's transcript, with its buttons and files;
-    ``outbox_id`` names the outbox row of a pushed notification."""
-    return await add_message(
-        uow,
-        session_id,
-        sender="bot",
-        text=reply.text,
-        buttons=[(b.label, b.payload) for b in reply.buttons],
-        attachments=[
-            StoredAttachment(a.kind, a.name, a.content_type, a.data) for a in reply.attachments
-        ],
-        secret_input=reply.secret_input,
-        outbox_id=outbox_id,
-    )
 
 
 def locale_hint_of(session_locale: str | None, headers: Mapping[str, str]) -> str | None:

@@ -11,83 +11,17 @@ from typing import Any, Final
 
 from bot.admin.openapi import add_admin_document
 from bot.channels.web.api import MAX_PAYLOAD_LENGTH
+from bot.channels.web.openapi_errors import (
+    ERROR_CODES,
+    QUERY_TOKEN,
+    RETRY_AFTER,
+    SESSION_ID,
+    error_response,
+    pick_errors,
+)
 from bot.engine import MAX_TEXT_LENGTH
 
 __all__ = ["openapi_document"]
-
-_ERROR_CODES: Final = [
-    "bad_request",
-    "bad_json",
-    "bad_locale",
-    "too_long",
-    "body_too_large",
-    "unauthorized",
-    "session_expired",
-    "session_not_found",
-    "attachment_not_found",
-    "websocket_expected",
-    "origin_not_allowed",
-    "rate_limited",
-    "not_found",
-    "method_not_allowed",
-    "http_error",
-    "unavailable",
-    "metrics_disabled",
-    "request_timeout",
-]
-
-
-def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-_RETRY_AFTER: Final = {
-    "Retry-After": {
-        "description": "Seconds to wait before trying again.",
-        "schema": {"type": "string", "pattern": "^[0-9]+$"},
-    }
-}
-_SESSION_ID: Final = {
-    "name": "session_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "The session id returned when the session was created (32 hex digits).",
-}
-_QUERY_TOKEN: Final = {
-    "name": "token",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "The session token (where a header cannot be sent: <img>, WebSocket).",
-}
-_ERRORS: Final = {
-    "400": _error("Bad input: not JSON, wrong types, both or neither of text and payload."),
-    "401": _error("Missing, wrong or expired token (code unauthorized or session_expired)."),
-    "403": _error("The request's Origin may not use the API (see CASEBOT_WEB_ORIGINS)."),
-    "404": _error("No such session."),
-    "413": _error("The body is larger than 8 KiB."),
-    "503": _error(
-        "The database cannot be reached for a moment (code unavailable): try again after "
-        "Retry-After seconds.",
-        {
-            "Retry-After": {
-                "description": "Seconds to wait before trying again.",
-                "schema": {"type": "string", "pattern": "^[0-9]+$"},
-            }
-        },
-    ),
-}
-
-
-def _pick(*codes: str) -> dict[str, Any]:
-    return {code: _ERRORS[code] for code in codes}
 
 
 _LIVENESS: Final[dict[str, object]] = {
@@ -152,7 +86,7 @@ def openapi_document() -> dict[str, Any]:
                             "type": "object",
                             "required": ["code", "message"],
                             "properties": {
-                                "code": {"type": "string", "enum": _ERROR_CODES},
+                                "code": {"type": "string", "enum": ERROR_CODES},
                                 "message": {"type": "string"},
                             },
                         }
@@ -229,19 +163,19 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_pick("400", "403", "413", "503"),
-                        "429": _error(
+                        **pick_errors("400", "403", "413", "503"),
+                        "429": error_response(
                             "More than 10 new sessions a minute from one client address "
                             "(requests from this machine itself are not counted; behind a "
                             "proxy listed in CASEBOT_TRUSTED_PROXIES, the address it forwarded "
                             "for).",
-                            _RETRY_AFTER,
+                            RETRY_AFTER,
                         ),
                     },
                 }
             },
             "/api/chat/sessions/{session_id}/messages": {
-                "parameters": [_SESSION_ID],
+                "parameters": [SESSION_ID],
                 "post": {
                     "operationId": "sendMessage",
                     "summary": "Send typed text or a pressed button's payload",
@@ -277,8 +211,8 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_pick("400", "401", "403", "404", "413", "503"),
-                        "429": _error("More than 30 messages a minute.", _RETRY_AFTER),
+                        **pick_errors("400", "401", "403", "404", "413", "503"),
+                        "429": error_response("More than 30 messages a minute.", RETRY_AFTER),
                     },
                 },
                 "get": {
@@ -312,20 +246,20 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_pick("400", "401", "403", "404", "503"),
+                        **pick_errors("400", "401", "403", "404", "503"),
                     },
                 },
             },
             "/api/chat/sessions/{session_id}/attachments/{attachment_id}": {
                 "parameters": [
-                    _SESSION_ID,
+                    SESSION_ID,
                     {
                         "name": "attachment_id",
                         "in": "path",
                         "required": True,
                         "schema": {"type": "string"},
                     },
-                    _QUERY_TOKEN,
+                    QUERY_TOKEN,
                 ],
                 "get": {
                     "operationId": "getAttachment",
@@ -340,13 +274,13 @@ def openapi_document() -> dict[str, Any]:
                                 "application/octet-stream": {"schema": {"type": "string"}},
                             },
                         },
-                        **_pick("401", "403"),
-                        "404": _error("No such session or file."),
+                        **pick_errors("401", "403"),
+                        "404": error_response("No such session or file."),
                     },
                 },
             },
             "/api/chat/sessions/{session_id}/ws": {
-                "parameters": [_SESSION_ID, _QUERY_TOKEN],
+                "parameters": [SESSION_ID, QUERY_TOKEN],
                 "get": {
                     "operationId": "openWebSocket",
                     "summary": "A WebSocket carrying every new message of the session as a "
@@ -354,8 +288,10 @@ def openapi_document() -> dict[str, Any]:
                     "pushed later (notifications). Frames sent by the page are ignored.",
                     "responses": {
                         "101": {"description": "Switching to the WebSocket protocol."},
-                        "400": _error("Not a WebSocket handshake (code websocket_expected)."),
-                        **_pick("401", "403", "404"),
+                        "400": error_response(
+                            "Not a WebSocket handshake (code websocket_expected)."
+                        ),
+                        **pick_errors("401", "403", "404"),
                     },
                 },
             },
@@ -431,8 +367,10 @@ def openapi_document() -> dict[str, Any]:
                             "casebot_webchat_turn_seconds, casebot_http_errors_total{code}.",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
                         },
-                        "401": _error("A missing or wrong metrics token (unauthorized)."),
-                        "404": _error("CASEBOT_METRICS_TOKEN is not set (metrics_disabled)."),
+                        "401": error_response("A missing or wrong metrics token (unauthorized)."),
+                        "404": error_response(
+                            "CASEBOT_METRICS_TOKEN is not set (metrics_disabled)."
+                        ),
                     },
                 }
             },
@@ -444,7 +382,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "The demo page with the widget.",
                             "content": {"text/html": {"schema": {"type": "string"}}},
                         },
-                        "404": _error("The widget is not installed."),
+                        "404": error_response("The widget is not installed."),
                     },
                 }
             },
@@ -456,7 +394,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "The embeddable widget.",
                             "content": {"text/javascript": {"schema": {"type": "string"}}},
                         },
-                        "404": _error("The widget is not installed."),
+                        "404": error_response("The widget is not installed."),
                     },
                 }
             },

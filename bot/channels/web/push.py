@@ -29,16 +29,13 @@ import contextlib
 import logging
 from typing import Any, Final
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-
 from bot.channels.web.chat import CHANNEL, WebChatHub, store_reply
 from bot.dialogs.model import Reply
 from bot.notify.dispatcher import PermanentFailure, TransactionalSender
 from core.db import Database
-from core.outbox.models import OutboxMessage
-from core.uow import UnitOfWork
-from core.web_sessions import WebMessage, WebSession
+from core.outbox.service import OutboxItem
+from core.uow import UnitOfWork, notify_listeners
+from core.web_sessions import newest_message_id, pushed_after, session_exists, transcript_id_of
 
 __all__ = ["NOTIFY_CHANNEL", "PushBus", "WebChatSender"]
 
@@ -76,10 +73,7 @@ class PushBus:
     async def announce(self, uow: UnitOfWork, session_id: str, message_id: int) -> None:
         """Announce a message stored in ``uow``: sent to the socket once ``uow`` commits."""
         if self.distributed:
-            await uow.session.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": NOTIFY_CHANNEL, "payload": f"{session_id}:{message_id}"},
-            )
+            await notify_listeners(uow, NOTIFY_CHANNEL, f"{session_id}:{message_id}")
         else:
             self._local.append((session_id, message_id))
 
@@ -103,9 +97,7 @@ class PushBus:
         """
         if not self.distributed or self._task is not None:
             return
-        async with self.db.engine.connect() as connection:
-            newest = await connection.scalar(select(func.max(WebMessage.id)))
-        self._last_id = int(newest or 0)
+        self._last_id = await newest_message_id(self.db)
         await self._listen()
         self._task = asyncio.create_task(self._keep_listening(), name="webchat-push-listener")
 
@@ -122,8 +114,7 @@ class PushBus:
     async def _listen(self) -> None:
         import asyncpg  # type: ignore[import-untyped]
 
-        url = make_url(self.db.url).set(drivername="postgresql")
-        connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+        connection = await asyncpg.connect(self.db.driver_dsn())
         self._lost.clear()
         connection.add_termination_listener(lambda _conn: self._lost.set())
         await connection.add_listener(NOTIFY_CHANNEL, self._on_notify)
@@ -155,13 +146,7 @@ class PushBus:
 
     async def _catch_up(self) -> None:
         """Send what was pushed while the connection was down to the sockets open here."""
-        async with self.db.engine.connect() as connection:
-            rows = await connection.execute(
-                select(WebMessage.session_id, WebMessage.id)
-                .where(WebMessage.outbox_id.is_not(None), WebMessage.id > self._last_id)
-                .order_by(WebMessage.id)
-            )
-            missed = list(rows)
+        missed = await pushed_after(self.db, self._last_id)
         caught_up = 0
         for session_id, message_id in missed:
             self._last_id = max(self._last_id, message_id)
@@ -199,13 +184,11 @@ class WebChatSender(TransactionalSender):
     def __init__(self, bus: PushBus) -> None:
         self.bus = bus
 
-    async def deliver(self, uow: UnitOfWork, message: OutboxMessage, reply: Reply) -> None:
+    async def deliver(self, uow: UnitOfWork, message: OutboxItem, reply: Reply) -> None:
         session_id = message.address
-        if await uow.session.get(WebSession, session_id) is None:
+        if not await session_exists(uow, session_id):
             raise PermanentFailure("no such web chat session")
-        stored_before = await uow.session.scalar(
-            select(WebMessage.id).where(WebMessage.outbox_id == message.id)
-        )
+        stored_before = await transcript_id_of(uow, message.id)
         if stored_before is not None:
             logger.warning("web push: outbox %s was in the transcript already", message.id)
             return  # a redelivery, recognised by its idempotency key: not stored twice

@@ -17,7 +17,7 @@ from typing import Final
 
 from bot.dialogs.accounts.common import no_code_tips
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     End,
     Flow,
@@ -59,11 +59,11 @@ def _choose_prompt(ctx: Context) -> Prompt:
     return Prompt(
         ctx._("What do you need help with?"),
         [
-            Choice(ctx._("I forgot my password"), FORGOT),
-            Choice(ctx._("My account is locked"), LOCKED),
-            Choice(ctx._("I did not get my code"), NO_CODE),
-            Choice(ctx._("I lost my phone / authenticator"), LOST),
-            Choice(ctx._("Create an account"), CREATE),
+            Button(ctx._("I forgot my password"), FORGOT),
+            Button(ctx._("My account is locked"), LOCKED),
+            Button(ctx._("I did not get my code"), NO_CODE),
+            Button(ctx._("I lost my phone / authenticator"), LOST),
+            Button(ctx._("Create an account"), CREATE),
         ],
     )
 
@@ -105,8 +105,8 @@ async def _locked_prompt(ctx: Context) -> Prompt:
     return Prompt(
         text,
         [
-            Choice(ctx._("Reset my password now"), FORGOT),
-            Choice(ctx._("I will wait"), WAIT),
+            Button(ctx._("Reset my password now"), FORGOT),
+            Button(ctx._("I will wait"), WAIT),
         ],
     )
 
@@ -128,9 +128,9 @@ def _no_code_prompt(ctx: Context) -> Prompt:
         + "\n\n"
         + ctx._("Which code did you not get? We can send a new one."),
         [
-            Choice(ctx._("The code to sign in"), SIGN_IN_CODE),
-            Choice(ctx._("The code to reset my password"), RESET_CODE),
-            Choice(ctx._("The code to create an account"), NEW_ACCOUNT_CODE),
+            Button(ctx._("The code to sign in"), SIGN_IN_CODE),
+            Button(ctx._("The code to reset my password"), RESET_CODE),
+            Button(ctx._("The code to create an account"), NEW_ACCOUNT_CODE),
         ],
     )
 

@@ -19,8 +19,6 @@ from collections.abc import Collection
 from typing import Any, Final
 
 from bot.dialogs.accounts.common import (
-    QUESTION_LABELS,
-    QUESTION_TEXTS,
     Secret,
     authenticator_retry_text,
     backup_code_text,
@@ -33,8 +31,9 @@ from bot.dialogs.accounts.common import (
     secret_enrolment_prompt,
     wait_text,
 )
+from bot.dialogs.accounts.reset_questions import MIN_QUESTIONS, question_steps
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     End,
     Flow,
@@ -53,7 +52,6 @@ from core.accounts.links import get_account, link_chat
 from core.accounts.models import AccountKind, CodePurpose
 from core.accounts.otp import generate_totp_secret, verify_totp
 from core.accounts.policy import check_password, validate_email
-from core.accounts.questions import RESET_QUESTION_IDS, validate_answers
 from core.accounts.service import issue_verification_code, register_account
 from core.errors import (
     CodeExpired,
@@ -68,13 +66,10 @@ __all__ = ["FLOW", "MIN_QUESTIONS", "NAME", "State", "create_account_dialog"]
 
 NAME: Final = "create_account"
 
-MIN_QUESTIONS: Final = 2
 SIGN_IN: Final = "sign_in"
 FORGOT: Final = "forgot"
 RESEND: Final = "resend"
 OTHER_EMAIL: Final = "other_email"
-DONE: Final = "done"
-QUESTION: Final = "q:"
 
 
 class State(enum.Enum):
@@ -93,17 +88,12 @@ def _email(ctx: Context) -> str:
     return email if isinstance(email, str) else ""
 
 
-def _answered(ctx: Context) -> list[str]:
-    answered = ctx.data.get("answered")
-    return [q for q in answered if q in QUESTION_TEXTS] if isinstance(answered, list) else []
-
-
-def _taken_choices(ctx: Context, available: Collection[str]) -> list[Choice]:
+def _taken_choices(ctx: Context, available: Collection[str]) -> list[Button]:
     """The ways on from an email that has an account (read by the EMAIL and TAKEN steps)."""
-    choices = [Choice(ctx._("Reset my password"), FORGOT)]
+    choices = [Button(ctx._("Reset my password"), FORGOT)]
     if "link_account" in available:
-        choices.insert(0, Choice(ctx._("Sign in"), SIGN_IN))
-    choices.append(Choice(ctx._("Use another email"), OTHER_EMAIL))
+        choices.insert(0, Button(ctx._("Sign in"), SIGN_IN))
+    choices.append(Button(ctx._("Use another email"), OTHER_EMAIL))
     return choices
 
 
@@ -205,8 +195,8 @@ def _step_code(available: Collection[str]) -> Step[Secret]:
         prompt=lambda ctx: Prompt(
             ctx._("Please type the 6-digit code from the email."),
             [
-                Choice(ctx._("Send a new code"), RESEND),
-                Choice(ctx._("Use another email"), OTHER_EMAIL),
+                Button(ctx._("Send a new code"), RESEND),
+                Button(ctx._("Use another email"), OTHER_EMAIL),
             ],
         ),
         parse=parse_six_digits,
@@ -226,65 +216,6 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
 def _parse_password(ctx: Context, text: str) -> Secret:
     check_password(text, _email(ctx))  # raises WeakPassword, which says why
     return Secret(text)
-
-
-# --- reset questions -------------------------------------------------------------------------
-
-
-def _questions_prompt(ctx: Context) -> Prompt:
-    answered = _answered(ctx)
-    choices = [
-        Choice(ctx._(QUESTION_LABELS[q]), QUESTION + q)
-        for q in RESET_QUESTION_IDS
-        if q not in answered
-    ]
-    if len(answered) >= MIN_QUESTIONS:
-        choices.insert(0, Choice(ctx._("Done"), DONE))
-        text = ctx.ngettext(
-            "You have answered {n} security question. You can add another one, or press Done.",
-            "You have answered {n} security questions. You can add another one, or press Done.",
-            len(answered),
-        ).format(n=len(answered))
-    else:
-        text = ctx._(
-            "If you forget your password, we will ask you one of your security questions. "
-            "Please choose a question to answer ({n} of {total}).",
-        ).format(n=len(answered) + 1, total=MIN_QUESTIONS)
-    return Prompt(text, choices)
-
-
-async def _handle_questions(ctx: Context, value: str) -> Transition:
-    if value == DONE and len(_answered(ctx)) >= MIN_QUESTIONS:
-        return Next(State.KIND)
-    question = value.removeprefix(QUESTION)
-    if value.startswith(QUESTION) and question in QUESTION_TEXTS:
-        ctx.data["question"] = question
-        return Next(State.ANSWER)
-    return Stay()
-
-
-def _answer_prompt(ctx: Context) -> str:
-    question = QUESTION_TEXTS.get(str(ctx.data.get("question")), QUESTION_TEXTS["first_pet"])
-    return ctx._(
-        "{question}\nPlease type your answer. Keep it simple: you will need it later."
-    ).format(question=ctx._(question))
-
-
-def _parse_answer(ctx: Context, text: str) -> Secret:
-    validate_answers({str(ctx.data.get("question")): text})  # InvalidResetAnswer: empty or long
-    return Secret(text)
-
-
-async def _handle_answer(ctx: Context, value: Secret | str) -> Transition:
-    question = str(ctx.data.get("question"))
-    if not isinstance(value, Secret) or question not in QUESTION_TEXTS:
-        return Next(State.QUESTIONS)
-    answers: dict[str, Any] = dict((kept_secrets(ctx) or {}).get("answers") or {})
-    answers[question] = value.text
-    keep_secrets(ctx, answers=answers)
-    ctx.data["answered"] = [*(q for q in _answered(ctx) if q != question), question]
-    ctx.data.pop("question", None)
-    return Next(State.QUESTIONS)
 
 
 # --- account type, authenticator app ---------------------------------------------------------
@@ -315,8 +246,8 @@ def _kind_prompt(ctx: Context) -> Prompt:
     return Prompt(
         ctx._("Last question: what kind of account is it?"),
         [
-            Choice(ctx._("Applicant, petitioner or requestor"), AccountKind.APPLICANT.value),
-            Choice(ctx._("Legal representative"), AccountKind.REPRESENTATIVE.value),
+            Button(ctx._("Applicant, petitioner or requestor"), AccountKind.APPLICANT.value),
+            Button(ctx._("Legal representative"), AccountKind.REPRESENTATIVE.value),
         ],
     )
 
@@ -459,19 +390,7 @@ def create_account_dialog(available: Collection[str]) -> Dialog[State]:
                 secret=True,
                 goes_to=(State.QUESTIONS,),
             ),
-            State.QUESTIONS: Step(
-                prompt=_questions_prompt,
-                handle=_handle_questions,
-                goes_to=(State.ANSWER, State.KIND),
-            ),
-            State.ANSWER: Step(
-                prompt=_answer_prompt,
-                parse=_parse_answer,
-                handle=_handle_answer,
-                secret=True,
-                goes_to=(State.QUESTIONS,),
-                help=N_("Capital letters, accents and extra spaces in answers do not matter."),
-            ),
+            **question_steps(ask=State.QUESTIONS, answer=State.ANSWER, then=State.KIND),
             State.KIND: Step(
                 prompt=_kind_prompt,
                 handle=_handle_kind,

@@ -28,7 +28,7 @@ from bot.dialogs.accounts.common import (
     parse_six_digits,
     wait_text,
 )
-from bot.dialogs.base import Choice, Dialog, End, Flow, Next, Prompt, Stay, Step, Transition
+from bot.dialogs.base import Button, Dialog, End, Flow, Next, Prompt, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.wording.i18n import N_
 from bot.wording.local_input import YES
@@ -89,7 +89,7 @@ def _email_prompt(ctx: Context) -> Prompt:
                 "Shall we send a code to reset your password to {email}? Or type another "
                 "email address."
             ).format(email=email),
-            [Choice(ctx._("Yes, send the code"), SEND, YES)],
+            [Button(ctx._("Yes, send the code"), SEND, YES)],
         )
     return Prompt(ctx._("To reset your password, please type the email address of your account."))
 
@@ -114,7 +114,7 @@ async def _handle_email(ctx: Context, value: str) -> Transition:
 def _code_prompt(ctx: Context) -> Prompt:
     return Prompt(
         ctx._("Please type the 6-digit code from the email."),
-        [Choice(ctx._("Send a new code"), RESEND), Choice(ctx._("Use another email"), OTHER_EMAIL)],
+        [Button(ctx._("Send a new code"), RESEND), Button(ctx._("Use another email"), OTHER_EMAIL)],
     )
 
 

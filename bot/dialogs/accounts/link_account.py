@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from bot.dialogs.accounts.signed_in import mask_email, welcome
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     End,
     Flow,
@@ -31,7 +32,7 @@ from bot.dialogs.base import (
     Transition,
 )
 from bot.dialogs.context import Context
-from bot.wording.errors import minutes_until
+from bot.wording.errors import minutes_text, minutes_until
 from bot.wording.i18n import N_
 from core.accounts.backup_codes import looks_like_backup_code
 from core.accounts.links import get_account, unlink_chat
@@ -39,7 +40,6 @@ from core.accounts.models import OtpMethod
 from core.accounts.otp import normalize_digits
 from core.accounts.policy import MIN_PASSWORD_LENGTH, validate_email
 from core.accounts.signin import SignInChallenge, complete_sign_in, start_sign_in
-from core.cases.service import list_cases
 from core.errors import (
     AccountLocked,
     AccountNotFound,
@@ -57,7 +57,6 @@ __all__ = ["FLOW", "NAME", "State", "link_account_dialog", "mask_email"]
 NAME: Final = "link_account"
 
 HELP_DIALOG: Final = "account_help"
-CASES_SHOWN: Final = 5
 # Button values (short: they travel in the button payload).
 SIGN_OUT: Final = "sign_out"
 KEEP: Final = "keep"
@@ -81,16 +80,6 @@ class _Secret:
     text: str = field(repr=False)
 
 
-def mask_email(email: str) -> str:
-    """``ana.demo@example.com`` -> ``a***@example.com``: enough to recognise, not to harvest."""
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def _minutes(ctx: Context, n: int) -> str:
-    return ctx.ngettext("{n} minute", "{n} minutes", n).format(n=n)
-
-
 # --- email (or: already signed in) -----------------------------------------------------------
 
 
@@ -109,7 +98,7 @@ async def _email_prompt(ctx: Context) -> Prompt:
         )
         return Prompt(
             text,
-            [Choice(ctx._("Sign out"), SIGN_OUT), Choice(ctx._("Keep me signed in"), KEEP)],
+            [Button(ctx._("Sign out"), SIGN_OUT), Button(ctx._("Keep me signed in"), KEEP)],
         )
     return Prompt(ctx._("To sign in, please type the email address of your USCIS online account."))
 
@@ -197,8 +186,8 @@ def _password_step(available: Collection[str]) -> Step[_Secret]:
             if isinstance(email, str)
             else ctx._("Please type your password.")
         )
-        choices = [Choice(ctx._("Forgot password?"), FORGOT)] if offers_help else []
-        choices.append(Choice(ctx._("Use another email"), OTHER_EMAIL))
+        choices = [Button(ctx._("Forgot password?"), FORGOT)] if offers_help else []
+        choices.append(Button(ctx._("Use another email"), OTHER_EMAIL))
         return Prompt(text, choices)
 
     async def handle(ctx: Context, value: _Secret | str) -> Transition:
@@ -324,49 +313,9 @@ async def _handle_code(ctx: Context, value: _Secret | str) -> Transition:
         ctx.say(ctx._("We could not find your account. Please sign in again."))
         return Next(State.EMAIL)
     ctx.forget_account()
-    await _welcome(ctx, result.account_id, result.new_backup_code)
+    await welcome(ctx, result.account_id, result.new_backup_code)
     ctx.data.clear()
     return End(result={"account_id": result.account_id})
-
-
-async def _welcome(ctx: Context, account_id: int, new_backup_code: str | None) -> None:
-    """Say who is signed in, list the cases briefly, and show a new backup code once."""
-    account = await get_account(ctx.uow, account_id)
-    lines = [
-        ctx._("You are signed in as {email}. This chat is now linked to your account.").format(
-            email=mask_email(account.email)
-        )
-    ]
-    cases = await list_cases(ctx.uow, account_id)
-    if cases:
-        lines.append(ctx._("Your cases:"))
-        lines += [
-            ctx._("• {receipt} ({form}): {status}").format(
-                receipt=str(case.receipt), form=case.form_type, status=ctx._(case.status.title)
-            )
-            for case in cases[:CASES_SHOWN]
-        ]
-        more = len(cases) - CASES_SHOWN
-        if more > 0:
-            lines.append(
-                ctx.ngettext(
-                    "…and {n} more case under My cases.",
-                    "…and {n} more cases under My cases.",
-                    more,
-                ).format(n=more)
-            )
-    else:
-        lines.append(ctx._("There are no cases in your account yet."))
-    ctx.say("\n".join(lines))
-    if new_backup_code is not None:
-        ctx.say(
-            ctx._(
-                "You used your backup code, so it no longer works. Your NEW backup code is:\n"
-                "{code}\n"
-                "Write it down now and keep it somewhere safe: it replaces the old one, and "
-                "we will not show it again."
-            ).format(code=new_backup_code)
-        )
 
 
 # --- locked ----------------------------------------------------------------------------------
@@ -384,16 +333,16 @@ def _locked_step(available: Collection[str]) -> Step[str]:
         if end is None or end <= ctx.now():
             return Prompt(
                 ctx._("Your account is not locked any more. You can try again now."),
-                [Choice(ctx._("Try again"), RETRY)],
+                [Button(ctx._("Try again"), RETRY)],
             )
         text = ctx._(
             "Your account is locked for {time} after too many wrong tries. This keeps it safe."
-        ).format(time=_minutes(ctx, minutes_until(ctx, end)))
+        ).format(time=minutes_text(ctx, minutes_until(ctx, end)))
         if offers_help:
             text += "\n" + ctx._(
                 "You can wait and sign in again later, or reset your password to unlock it now."
             )
-            return Prompt(text, [Choice(ctx._("Reset my password"), FORGOT)])
+            return Prompt(text, [Button(ctx._("Reset my password"), FORGOT)])
         text += "\n" + ctx._(
             "Please wait and sign in again later. If you need help now, call the USCIS Contact "
             "Center at {phone} (TTY {tty})."

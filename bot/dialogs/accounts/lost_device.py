@@ -24,7 +24,7 @@ from bot.dialogs.accounts.common import (
     no_code_tips,
 )
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     End,
     Flow,
@@ -77,7 +77,7 @@ def _resend(ctx: Context) -> bool:
 
 
 def _locked(ctx: Context, error: AccountLocked) -> Transition:
-    ctx.say(describe_error(ctx, error), [Choice(ctx._("Reset my password"), FORGOT)])
+    ctx.say(describe_error(ctx, error), [Button(ctx._("Reset my password"), FORGOT)])
     return Stay()
 
 
@@ -144,8 +144,8 @@ def _new_app_prompt(ctx: Context) -> Prompt:
             "authenticator app on your new phone? We recommend it."
         ),
         [
-            Choice(ctx._("Yes, set up a new app"), NEW_APP, YES),
-            Choice(ctx._("Not now"), LATER, NO),
+            Button(ctx._("Yes, set up a new app"), NEW_APP, YES),
+            Button(ctx._("Not now"), LATER, NO),
         ],
     )
 
@@ -170,7 +170,7 @@ def _code_prompt(ctx: Context) -> Prompt:
             ctx._(
                 "Please type the 6-digit code from the email, or your backup code.\n\n{tips}"
             ).format(tips=no_code_tips(ctx)),
-            [Choice(ctx._("Send a new code"), RESEND)],
+            [Button(ctx._("Send a new code"), RESEND)],
         )
     return Prompt(
         ctx._(
@@ -283,7 +283,7 @@ lost_device_dialog: Dialog[State] = Dialog(
         State.PASSWORD: Step(
             prompt=lambda ctx: Prompt(
                 ctx._("Please type your password."),
-                [Choice(ctx._("Forgot password?"), FORGOT)],
+                [Button(ctx._("Forgot password?"), FORGOT)],
             ),
             parse=_parse_secret,
             handle=_handle_password,

@@ -48,7 +48,7 @@ from bot.dialogs.appointments.common import (
     start_booking,
 )
 from bot.dialogs.appointments.manage import cancel_handle, cancel_prompt, list_handle, list_prompt
-from bot.dialogs.base import Choice, Dialog, Flow, Next, Prompt, Start, Stay, Step, Transition
+from bot.dialogs.base import Button, Dialog, Flow, Next, Prompt, Start, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.wording.errors import describe_error
 from bot.wording.i18n import N_
@@ -120,13 +120,13 @@ def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
                 "Your appointments are kept in your USCIS account, so please sign in first."
             )
             if can_sign_in:
-                return Prompt(text, [Choice(ctx._("Sign in"), "signin")])
+                return Prompt(text, [Button(ctx._("Sign in"), "signin")])
             return Prompt(f"{text}\n{contact_text(ctx)}")
         return Prompt(
             ctx._("What would you like to do?"),
             [
-                Choice(ctx._("Book an appointment"), "book"),
-                Choice(ctx._("My appointments"), "view"),
+                Button(ctx._("Book an appointment"), "book"),
+                Button(ctx._("My appointments"), "view"),
             ],
         )
 

@@ -27,14 +27,15 @@ from bot.dialogs.appointments.common import (
 )
 from bot.dialogs.appointments.inputs import from_minutes, to_minutes
 from bot.dialogs.appointments.offices import office_line
-from bot.dialogs.base import Choice, End, Next, Prompt, Stay, Transition
+from bot.dialogs.base import Button, End, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
 from bot.dialogs.numbers import whole_number
 from bot.wording.errors import describe_error
 from bot.wording.local_input import NO, YES, local_day, local_time
 from core.appointments import book_appointment, reschedule_appointment
-from core.appointments.models import AppointmentKind, Office
+from core.appointments.models import AppointmentKind
 from core.appointments.service import SlotView
+from core.appointments.views import OfficeView
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case
 from core.cases.service import list_cases, list_client_cases
@@ -67,8 +68,8 @@ def kind_prompt(ctx: Context) -> Prompt:
     return Prompt(
         ctx._("What kind of appointment do you need?"),
         [
-            Choice(kind_label(ctx, AppointmentKind.BIOMETRICS), AppointmentKind.BIOMETRICS.value),
-            Choice(kind_label(ctx, AppointmentKind.IN_PERSON), AppointmentKind.IN_PERSON.value),
+            Button(kind_label(ctx, AppointmentKind.BIOMETRICS), AppointmentKind.BIOMETRICS.value),
+            Button(kind_label(ctx, AppointmentKind.IN_PERSON), AppointmentKind.IN_PERSON.value),
         ],
     )
 
@@ -118,7 +119,7 @@ async def case_prompt(ctx: Context) -> Prompt:
     text = ctx._("Which case is the biometrics appointment for?") + "\n\n" + "\n".join(lines)
     if not any(c.status.allows_biometrics for c in cases):
         text += "\n\n" + ctx._("None of your cases is ready yet.") + " " + biometrics_rule(ctx)
-    return Prompt(text, [Choice(str(c.receipt), str(c.receipt)) for c in cases])
+    return Prompt(text, [Button(str(c.receipt), str(c.receipt)) for c in cases])
 
 
 def case_parse(ctx: Context, text: str) -> str:
@@ -166,7 +167,7 @@ async def day_prompt(ctx: Context) -> Prompt:
         "Which day would you like at the {office}? These days have free times. You can "
         "also type a date, like 3/4 or Wednesday."
     ).format(office=office.name)
-    return Prompt(text, [Choice(ctx.t.date(d, "full"), d.isoformat()) for d in days])
+    return Prompt(text, [Button(ctx.t.date(d, "full"), d.isoformat()) for d in days])
 
 
 async def day_parse(ctx: Context, text: str) -> str:
@@ -208,7 +209,7 @@ async def day_handle(ctx: Context, value: Any) -> Transition:
 # TIME
 
 
-async def day_slots(ctx: Context) -> tuple[Office, date, list[SlotView]]:
+async def day_slots(ctx: Context) -> tuple[OfficeView, date, list[SlotView]]:
     """The office, the chosen local day and its free slots now."""
     office = await office_of(ctx)
     day = date.fromisoformat(ctx.data["day"])
@@ -221,14 +222,14 @@ async def time_prompt(ctx: Context) -> Prompt:
     if not slots:
         return Prompt(
             ctx._("There are no free times left on {date}.").format(date=shown_day),
-            [Choice(ctx._("Choose another day"), "day")],
+            [Button(ctx._("Choose another day"), "day")],
         )
     zone = ctx.t.zone_name(slots[0].starts_at, office.timezone)
     text = ctx._(
         "Free times on {date} at the {office}. Times are local time in {city} ({zone})."
     ).format(date=shown_day, office=office.name, city=office.city, zone=zone)
     choices = [
-        Choice(ctx.t.time_in(s.starts_at, office.timezone), str(to_minutes(s.starts_at)))
+        Button(ctx.t.time_in(s.starts_at, office.timezone), str(to_minutes(s.starts_at)))
         for s in slots
     ]
     return Prompt(text, choices)
@@ -273,7 +274,7 @@ async def time_handle(ctx: Context, value: Any) -> Transition:
 async def confirm_prompt(ctx: Context) -> Prompt:
     office = await office_of(ctx)
     when = shown_at(ctx, from_minutes(int(ctx.data["slot"])), office)
-    choices = [Choice(ctx._("Confirm"), "confirm", YES), Choice(ctx._("Change"), "change", NO)]
+    choices = [Button(ctx._("Confirm"), "confirm", YES), Button(ctx._("Change"), "change", NO)]
     if ctx.data.get("mode") == "reschedule":
         current = from_minutes(int(ctx.data["current"]))
         text = "\n".join(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.dialogs.appointments.calendar import ICS_CONTENT_TYPE, appointment_ics
 from bot.dialogs.appointments.inputs import to_minutes
 from bot.dialogs.appointments.offices import OfficeSearch, office_line, search_offices
-from bot.dialogs.base import Choice, Next, Prompt, Stay, Transition
+from bot.dialogs.base import Button, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
 from bot.dialogs.model import Attachment
 from bot.dialogs.numbers import OFFICE_ID_DIGITS, whole_number
@@ -23,8 +23,9 @@ from core.appointments import (
     list_offices,
     list_slots,
 )
-from core.appointments.models import Appointment, AppointmentKind, Office
+from core.appointments.models import AppointmentKind
 from core.appointments.service import SlotView
+from core.appointments.views import AppointmentView, OfficeView
 from core.cases.repository import find_case
 from core.cases.service import PublicStatus, list_cases, list_client_cases
 from core.errors import AccountNotFound, AlreadyBooked, NotBookable
@@ -89,7 +90,7 @@ def kind_label(ctx: Context, kind: str) -> str:
     return ctx._("Help in person at a field office")
 
 
-def shown_at(ctx: Context, moment: datetime, office: Office) -> str:
+def shown_at(ctx: Context, moment: datetime, office: OfficeView) -> str:
     """A UTC moment as the office's local date and time, with the zone named."""
     return ctx.t.datetime_in(moment, office.timezone)
 
@@ -103,7 +104,7 @@ def contact_text(ctx: Context) -> str:
     return ctx._("USCIS Contact Center: {phone} (TTY {tty}).").format(phone=phone, tty=tty)
 
 
-def ics_attachment(ctx: Context, appointment: Appointment) -> Attachment:
+def ics_attachment(ctx: Context, appointment: AppointmentView) -> Attachment:
     """The calendar file of an appointment as it is now (booked, moved or cancelled)."""
     event = calendar_event(appointment, appointment.office)
     if appointment.kind is AppointmentKind.BIOMETRICS:
@@ -118,7 +119,7 @@ def ics_attachment(ctx: Context, appointment: Appointment) -> Attachment:
     return Attachment(kind="file", name=name, content_type=ICS_CONTENT_TYPE, data=data)
 
 
-def details(ctx: Context, appointment: Appointment) -> str:
+def details(ctx: Context, appointment: AppointmentView) -> str:
     office = appointment.office
     return "\n".join(
         [
@@ -212,7 +213,7 @@ async def office_prompt(ctx: Context) -> Prompt:
     lines = [f"• {office_line(office)}" for office in offices]
     hint = ctx._("Choose one, or type your state (like Texas or TX) or your ZIP code.")
     parts = [text, "\n".join(lines), hint]
-    choices = [Choice(o.name, f"o{o.id}") for o in offices]
+    choices = [Button(o.name, f"o{o.id}") for o in offices]
     return Prompt("\n\n".join(parts), choices)
 
 
@@ -244,15 +245,15 @@ async def office_handle(ctx: Context, value: Any) -> Transition:
 # --- slots -----------------------------------------------------------------------------------
 
 
-async def office_of(ctx: Context) -> Office:
+async def office_of(ctx: Context) -> OfficeView:
     return await get_office(ctx.uow, int(ctx.data["office"]))
 
 
-def today_at(ctx: Context, office: Office) -> date:
+def today_at(ctx: Context, office: OfficeView) -> date:
     return ctx.now().astimezone(ZoneInfo(office.timezone)).date()
 
 
-async def free_slots(ctx: Context, office: Office, first: date, last: date) -> list[SlotView]:
+async def free_slots(ctx: Context, office: OfficeView, first: date, last: date) -> list[SlotView]:
     """The free slots between two local days, leaving out the slot being moved away from."""
     slots = await list_slots(ctx.uow, office.id, (first, last), ctx.data["kind"])
     current = ctx.data.get("current")

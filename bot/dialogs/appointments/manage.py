@@ -14,7 +14,7 @@ from bot.dialogs.appointments.common import (
     start_booking,
 )
 from bot.dialogs.appointments.inputs import to_minutes
-from bot.dialogs.base import Choice, End, Next, Prompt, Stay, Transition
+from bot.dialogs.base import Button, End, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
 from bot.wording.errors import describe_error
 from bot.wording.local_input import NO, YES
@@ -35,7 +35,7 @@ __all__ = [
 
 async def list_prompt(ctx: Context) -> Prompt:
     appointments = await list_appointments(ctx.uow, await account_of(ctx))
-    book_choice = Choice(ctx._("Book an appointment"), "book")
+    book_choice = Button(ctx._("Book an appointment"), "book")
     if not appointments:
         return Prompt(ctx._("You have no upcoming appointments."), [book_choice])
     blocks = [details(ctx, a) for a in appointments]
@@ -43,8 +43,8 @@ async def list_prompt(ctx: Context) -> Prompt:
     choices = []
     for a in appointments:
         code = a.confirmation_code
-        choices.append(Choice(ctx._("Reschedule {code}").format(code=code), f"r:{code}"))
-        choices.append(Choice(ctx._("Cancel {code}").format(code=code), f"c:{code}"))
+        choices.append(Button(ctx._("Reschedule {code}").format(code=code), f"r:{code}"))
+        choices.append(Button(ctx._("Cancel {code}").format(code=code), f"c:{code}"))
     return Prompt(text, [*choices, book_choice])
 
 
@@ -91,7 +91,7 @@ async def cancel_prompt(ctx: Context) -> Prompt:
     text = ctx._("Do you want to cancel this appointment?") + "\n\n" + details(ctx, appointment)
     return Prompt(
         text,
-        [Choice(ctx._("Yes, cancel it"), "yes", YES), Choice(ctx._("No, keep it"), "no", NO)],
+        [Button(ctx._("Yes, cancel it"), "yes", YES), Button(ctx._("No, keep it"), "no", NO)],
     )
 
 

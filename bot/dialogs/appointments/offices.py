@@ -13,7 +13,7 @@ from core.appointments.geography import (
     normalize_zip,
     state_for_zip,
 )
-from core.appointments.models import Office
+from core.appointments.views import OfficeView
 from core.uow import UnitOfWork
 
 __all__ = ["NEAREST_SHOWN", "OfficeSearch", "office_line", "search_offices"]
@@ -37,7 +37,7 @@ class OfficeSearch:
     exact: bool
 
 
-def office_line(office: Office, *, name: bool = True) -> str:
+def office_line(office: OfficeView, *, name: bool = True) -> str:
     """An office on one line: ``Phoenix Field Office, 2035 N Central Ave, Phoenix, AZ 85004``."""
     address = f"{office.address}, {office.city}, {office.state} {office.zip_code}"
     return f"{office.name}, {address}" if name else address

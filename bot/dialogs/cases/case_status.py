@@ -18,7 +18,7 @@ import logging
 from collections.abc import Collection
 from typing import Final
 
-from bot.dialogs.base import Choice, Dialog, Flow, Prompt, Stay, Step, Transition
+from bot.dialogs.base import Button, Dialog, Flow, Prompt, Stay, Step, Transition
 from bot.dialogs.cases.case_view import (
     APPOINTMENTS,
     CASE_ACTIONS,
@@ -100,7 +100,7 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
 
     async def show(ctx: Context, view: CaseView) -> Prompt:
         choices = await case_choices(ctx, view, available)
-        choices.append(Choice(ctx._("Check another case"), ANOTHER))
+        choices.append(Button(ctx._("Check another case"), ANOTHER))
         text = view.text(ctx) + "\n\n" + ctx._("To check another case, type its receipt number.")
         return Prompt(text, choices)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from bot.dialogs.base import Choice, Start, Stay, Transition
+from bot.dialogs.base import Button, Start, Stay, Transition
 from bot.dialogs.cases.uscis_view import Official, uscis_case_text
 from bot.dialogs.context import Context
 from bot.wording.statuses import case_text
@@ -173,15 +173,15 @@ async def is_subscribed(ctx: Context, receipt: str) -> bool:
     return await is_following(ctx.uow, receipt, channel=ctx.channel, chat_id=ctx.chat_id)
 
 
-async def case_choices(ctx: Context, view: CaseView, available: Collection[str]) -> list[Choice]:
+async def case_choices(ctx: Context, view: CaseView, available: Collection[str]) -> list[Button]:
     """The buttons under a case: follow or stop following it, and book biometrics when
     possible."""
     if await is_subscribed(ctx, view.receipt):
-        choices = [Choice(ctx._("Stop updates"), UNSUBSCRIBE)]
+        choices = [Button(ctx._("Stop updates"), UNSUBSCRIBE)]
     else:
-        choices = [Choice(ctx._("Get updates"), SUBSCRIBE)]
+        choices = [Button(ctx._("Get updates"), SUBSCRIBE)]
     if view.can_book(available):
-        choices.append(Choice(ctx._("Book biometrics"), BOOK))
+        choices.append(Button(ctx._("Book biometrics"), BOOK))
     return choices
 
 

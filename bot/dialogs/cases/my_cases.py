@@ -18,7 +18,7 @@ from collections.abc import Collection
 from typing import Final
 
 from bot.dialogs.base import (
-    Choice,
+    Button,
     Dialog,
     Flow,
     Next,
@@ -133,7 +133,7 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
             if can_sign_in:
                 return Prompt(
                     ctx._("To see your cases, please sign in to your USCIS account first."),
-                    [Choice(ctx._("Sign in"), SIGN_IN)],
+                    [Button(ctx._("Sign in"), SIGN_IN)],
                 )
             return Prompt(ctx._("To see your cases, please sign in to your USCIS account first."))
         own = await list_cases(ctx.uow, account_id)
@@ -142,11 +142,11 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
             text = ctx._("Here are the cases in your account. Choose one to see its history.")
         else:
             text = ctx._("There are no cases in your account yet.")
-        choices = [Choice(_case_label(ctx, case), f"{CASE_PREFIX}{case.receipt}") for case in own]
+        choices = [Button(_case_label(ctx, case), f"{CASE_PREFIX}{case.receipt}") for case in own]
         if clients:
             text += "\n" + ctx._("Your clients' cases are listed too, after their email address.")
             choices += [
-                Choice(
+                Button(
                     ctx._("{email}: {case}").format(
                         email=client.client_email, case=_case_label(ctx, client.case)
                     ),
@@ -156,7 +156,7 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
             ]
         text += "\n" + ctx._("Did you file a case on paper? You can add it with the Online "
                              "Access Code from its Account Access Notice.")  # fmt: skip
-        choices.append(Choice(ctx._("Add a paper-filed case"), ADD))
+        choices.append(Button(ctx._("Add a paper-filed case"), ADD))
         return Prompt(text, choices)
 
     async def list_enter(ctx: Context) -> Transition | None:

@@ -57,10 +57,12 @@ from core.locks import USCIS_POLL_LOCKS, AdvisoryLock
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
+    "CachedAnswer",
     "CaseSourceMode",
     "Uscis",
     "UscisStatus",
     "ask_uscis",
+    "cached_answer",
     "check_uscis",
     "check_uscis_alone",
     "find_status",
@@ -340,6 +342,20 @@ async def _fallback(
         if stale is not None:
             return await _status_of(uow, stale, cached.fetched_at)
     raise UscisUnavailable(reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """What the cache holds about one receipt number: whether USCIS found it, and when."""
+
+    found: bool
+    fetched_at: datetime
+
+
+async def cached_answer(uow: UnitOfWork, receipt: ReceiptNumber) -> CachedAnswer | None:
+    """The cached answer about ``receipt``, fresh or stale, or None (nothing cached)."""
+    cached = await uow.session.get(UscisAnswer, str(receipt))
+    return None if cached is None else CachedAnswer(cached.found, cached.fetched_at)
 
 
 def _from_cache(cached: UscisAnswer, receipt: ReceiptNumber) -> UscisCase | None:
