@@ -192,7 +192,7 @@ async def _run_async(app: App, args: argparse.Namespace) -> int:
 
 
 def _backup_or_restore(database_url: str, action: str, path: Path) -> int:
-    from bot.ops.backup import BackupError, backup, restore
+    from core.backup import BackupError, backup, restore
 
     try:
         print(backup(database_url, path) if action == "backup" else restore(database_url, path))

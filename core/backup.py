@@ -1,4 +1,4 @@
-"""``casebot admin backup PATH`` and ``casebot admin restore PATH``.
+"""Backups of the database: ``casebot admin backup PATH`` and ``casebot admin restore PATH``.
 
 SQLite: the backup is SQLite's online backup API (``sqlite3.Connection.backup``) in one step,
 inside one read transaction: a consistent copy of every committed transaction at that moment,
