@@ -305,6 +305,45 @@ async def test_during_an_outage_a_cached_answer_is_shown_with_its_time(
     assert "Status: Case Was Approved" in chat.text
 
 
+async def test_past_the_daily_budget_a_cached_answer_says_the_lookups_are_used_up(
+    uow_factory: UnitOfWorkFactory, db: Database, clock: FakeClock, fake: FakeUscis
+) -> None:
+    small = make_uscis(db, clock, fake.url, daily=1)
+    engine = engine_for(uow_factory, clock, small, CaseSourceMode.USCIS)
+    chat = chat_in(engine)
+    await chat.send(f"check my case {APPROVED}")
+    clock.advance(hours=2)  # stale, and the day's one request is spent
+    await chat.send(APPROVED)
+    assert "We have used up today's case lookups at USCIS, so this is what USCIS said on" in (
+        chat.text
+    )
+    assert NOT_ANSWERING not in chat.text
+    assert "Status: Case Was Approved" in chat.text
+    assert await requests(fake) == 1
+    await close_uscis(small)
+
+
+async def test_beyond_our_share_of_the_rate_a_cached_answer_says_many_people_are_checking(
+    uow_factory: UnitOfWorkFactory, db: Database, clock: FakeClock, fake: FakeUscis
+) -> None:
+    slow = make_uscis(db, clock, fake.url, rate=0.2)  # the next slot is 5.5 s away
+    engine = engine_for(uow_factory, clock, slow, CaseSourceMode.USCIS)
+    chat = chat_in(engine, "es")
+    await chat.send(f"estado de mi caso {APPROVED}")
+    clock.advance(hours=2)
+    await chat.send(APPROVED)
+    spanish = translator("es")
+    busy = spanish._(
+        "Many people are checking their cases right now, so this is what USCIS said on {when}. "
+        "Please try again in a minute for a newer answer."
+    )
+    assert busy.startswith("Muchas personas")  # translated
+    assert busy.split("{when}")[0] in chat.text
+    assert "Caso Fue Aprobado" in chat.text
+    assert await requests(fake) == 1
+    await close_uscis(slow)
+
+
 async def test_a_fresh_cached_answer_asks_uscis_nothing(engine: Engine, fake: FakeUscis) -> None:
     for n in range(3):
         chat = chat_in(engine, chat_id=f"cache-{n}")

@@ -3,14 +3,16 @@
 - Spanish readers get USCIS's own Spanish title and description.
 - Other readers get the catalog's wording of a known title in their language; a title the
   catalog does not know is shown as USCIS wrote it (English), with a neutral explanation.
-- An answer served from the cache because USCIS is not answering says when it was fetched.
+- An answer served from the cache because USCIS cannot be asked now says when it was fetched,
+  and why: USCIS is not answering, many people are checking at once (our share of USCIS's
+  rate), or today's lookups are used up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.wording.i18n import N_
 from bot.wording.statuses import next_step_text, status_day, status_meaning, status_title
@@ -23,13 +25,33 @@ if TYPE_CHECKING:
     from bot.dialogs.cases.case_view import CaseView
     from bot.dialogs.context import Context
 
-__all__ = ["Official", "find_for_chat", "uscis_case_text"]
+__all__ = ["Official", "Stale", "find_for_chat", "uscis_case_text"]
 
 UNLISTED_MEANING = N_(
     "This is the status as USCIS wrote it. We do not have a plain explanation of it yet: the "
     "notice USCIS sends you explains what it means."
 )
-AS_OF = N_("USCIS's system is not answering right now, so this is what it said on {when}.")
+# Why a cached answer is shown, by the reason of core.errors.UscisUnavailable.
+AS_OF: Final = {
+    "outage": N_("USCIS's system is not answering right now, so this is what it said on {when}."),
+    "busy": N_(
+        "Many people are checking their cases right now, so this is what USCIS said on {when}. "
+        "Please try again in a minute for a newer answer."
+    ),
+    "quota": N_(
+        "We have used up today's case lookups at USCIS, so this is what USCIS said on {when}. "
+        "Please try again tomorrow for a newer answer."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """A cached answer shown because USCIS could not be asked now: when it was fetched, and
+    why (``"outage"``, ``"busy"`` or ``"quota"``)."""
+
+    when: datetime
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +76,9 @@ class Official:
 
 async def find_for_chat(
     ctx: Context, receipt: str, requester: str
-) -> tuple[PublicStatus, Official | None, datetime | None]:
-    """The public status from the configured source, with USCIS's words and the time of a
-    cached answer when it comes from USCIS.
+) -> tuple[PublicStatus, Official | None, Stale | None]:
+    """The public status from the configured source, with USCIS's words, and the time and
+    reason of a cached answer, when it comes from USCIS.
 
     Raises:
         The errors of :func:`core.cases.uscis.service.find_status`.
@@ -71,11 +93,18 @@ async def find_for_chat(
         return found, None, None
     case = found.case
     official = Official(case.title_en, case.desc_en, case.title_es, case.desc_es)
-    return found.public, official, found.as_of
+    stale = None
+    if found.as_of is not None:
+        stale = Stale(found.as_of, found.as_of_reason or "outage")
+    return found.public, official, stale
 
 
-def with_uscis(view: CaseView, official: Official | None, as_of: datetime | None) -> CaseView:
-    return view if official is None else replace(view, official=official, as_of=as_of)
+def with_uscis(view: CaseView, official: Official | None, stale: Stale | None) -> CaseView:
+    if official is None:
+        return view
+    if stale is None:
+        return replace(view, official=official)
+    return replace(view, official=official, as_of=stale.when, as_of_reason=stale.reason)
 
 
 def uscis_case_text(ctx: Context, view: CaseView) -> str:
@@ -95,7 +124,8 @@ def uscis_case_text(ctx: Context, view: CaseView) -> str:
     lines = []
     if view.as_of is not None:
         when = ctx.t.datetime_in(view.as_of, "America/New_York")
-        lines += [ctx._(AS_OF).format(when=when), ""]
+        why = AS_OF.get(view.as_of_reason or "outage", AS_OF["outage"])
+        lines += [ctx._(why).format(when=when), ""]
     lines += [
         ctx._("Case {receipt} ({form})").format(receipt=view.receipt, form=view.form_type),
         ctx._("Status: {title}").format(title=title),
