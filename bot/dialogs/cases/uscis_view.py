@@ -1,6 +1,7 @@
 """A case whose status comes from USCIS, as the chat finds and shows it.
 
-- Spanish readers get USCIS's own Spanish title and description.
+- Spanish readers get USCIS's own Spanish title and description, and its Spanish for each
+  entry of a signed-in owner's history where USCIS gave it.
 - Other readers get the catalog's wording of a known title in their language; a title the
   catalog does not know is shown as USCIS wrote it (English), with a neutral explanation.
 - An answer served from the cache because USCIS cannot be asked now says when it was fetched,
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 from bot.wording.i18n import N_
 from bot.wording.statuses import next_step_text, status_day, status_meaning, status_title
 from core.cases.service import lookup_case
-from core.cases.statuses import UNLISTED
+from core.cases.statuses import UNLISTED, Status
+from core.cases.uscis.answer import catalog_status
 from core.cases.uscis.service import CaseSourceMode, UscisStatus, find_status
 from core.cases.views import PublicStatus
 
@@ -56,22 +58,36 @@ class Stale:
 
 @dataclass(frozen=True, slots=True)
 class Official:
-    """USCIS's own words for the current status, in English and Spanish."""
+    """USCIS's own words for the current status, in English and Spanish, and its Spanish for
+    the entries of the history (each by its catalog status code and time)."""
 
     title_en: str
     desc_en: str = ""
     title_es: str = ""
     desc_es: str = ""
+    history_es: tuple[tuple[str, datetime, str], ...] = ()
 
-    def dump(self) -> list[str]:
-        return [self.title_en, self.desc_en, self.title_es, self.desc_es]
+    def dump(self) -> list[Any]:
+        history = [[code, at.isoformat(), title] for code, at, title in self.history_es]
+        return [self.title_en, self.desc_en, self.title_es, self.desc_es, history]
 
     @classmethod
     def load(cls, raw: Any) -> Official | None:
         if raw is None:
             return None
-        title_en, desc_en, title_es, desc_es = (str(part) for part in raw)
-        return cls(title_en, desc_en, title_es, desc_es)
+        title_en, desc_en, title_es, desc_es = (str(part) for part in raw[:4])
+        history = tuple(
+            (str(code), datetime.fromisoformat(at), str(title))
+            for code, at, title in (raw[4] if len(raw) > 4 else ())
+        )
+        return cls(title_en, desc_en, title_es, desc_es, history)
+
+    def spanish_title(self, status: Status, at: datetime) -> str | None:
+        """USCIS's Spanish for the history entry of ``status`` at ``at``, if it gave one."""
+        for code, moment, title in self.history_es:
+            if code == status.code and moment == at:
+                return title
+        return None
 
 
 async def find_for_chat(
@@ -92,7 +108,15 @@ async def find_for_chat(
     if not isinstance(found, UscisStatus):
         return found, None, None
     case = found.case
-    official = Official(case.title_en, case.desc_en, case.title_es, case.desc_es)
+    history_es = tuple(
+        (catalog_status(event.title_en).code, event.at, event.title_es)
+        for event in case.history
+        if event.title_es
+    )
+    if case.title_es and case.modified_at is not None:
+        # The current status is an entry of the history too (core's _mirror adds it).
+        history_es += ((case.status.code, case.modified_at, case.title_es),)
+    official = Official(case.title_en, case.desc_en, case.title_es, case.desc_es, history_es)
     stale = None
     if found.as_of is not None:
         stale = Stale(found.as_of, found.as_of_reason or "outage")
@@ -139,9 +163,12 @@ def uscis_case_text(ctx: Context, view: CaseView) -> str:
     if view.history:
         lines += ["", ctx._("History:")]
         for entry_status, at in sorted(view.history, key=lambda entry: entry[1], reverse=True):
+            entry_title = None
+            if ctx.locale == "es" and official is not None:
+                entry_title = official.spanish_title(entry_status, at)
             lines.append(
                 ctx._("• {day}: {title}").format(
-                    day=status_day(ctx, at), title=status_title(ctx, entry_status)
+                    day=status_day(ctx, at), title=entry_title or status_title(ctx, entry_status)
                 )
             )
     return "\n".join(lines)
