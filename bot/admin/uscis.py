@@ -54,7 +54,7 @@ async def uscis_check(app: App, receipt_text: str) -> int:
         status = 1
     else:
         case = answer.case
-        origin = "from the cache, USCIS did not answer" if answer.as_of else "fresh"
+        origin = f"from the cache: {answer.as_of_reason}" if answer.as_of else "fresh"
         print(f"USCIS ({origin}):")
         print(f"  form: {case.form_type}")
         print(f"  status: {case.title_en} -> catalog {answer.public.status.code}")

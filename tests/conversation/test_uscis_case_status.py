@@ -24,10 +24,13 @@ from bot.settings import Settings
 from bot.uscis.client import UscisClient
 from bot.uscis.wiring import close_uscis
 from bot.wording.i18n import translator
+from core.accounts.links import link_chat
+from core.accounts.models import Account
 from core.cases.models import Case
 from core.cases.uscis import Budget, CircuitBreaker
 from core.cases.uscis.service import CaseSourceMode, Uscis, poll_uscis
 from core.db import Database
+from core.demo import DEMO_EMAIL
 from core.locks import USCIS_POLL_LOCKS, AdvisoryLock
 from core.outbox.models import OutboxMessage
 from core.uow import UnitOfWorkFactory
@@ -305,6 +308,45 @@ async def test_during_an_outage_a_cached_answer_is_shown_with_its_time(
     assert "Status: Case Was Approved" in chat.text
 
 
+async def test_past_the_daily_budget_a_cached_answer_says_the_lookups_are_used_up(
+    uow_factory: UnitOfWorkFactory, db: Database, clock: FakeClock, fake: FakeUscis
+) -> None:
+    small = make_uscis(db, clock, fake.url, daily=1)
+    engine = engine_for(uow_factory, clock, small, CaseSourceMode.USCIS)
+    chat = chat_in(engine)
+    await chat.send(f"check my case {APPROVED}")
+    clock.advance(hours=2)  # stale, and the day's one request is spent
+    await chat.send(APPROVED)
+    assert "We have used up today's case lookups at USCIS, so this is what USCIS said on" in (
+        chat.text
+    )
+    assert NOT_ANSWERING not in chat.text
+    assert "Status: Case Was Approved" in chat.text
+    assert await requests(fake) == 1
+    await close_uscis(small)
+
+
+async def test_beyond_our_share_of_the_rate_a_cached_answer_says_many_people_are_checking(
+    uow_factory: UnitOfWorkFactory, db: Database, clock: FakeClock, fake: FakeUscis
+) -> None:
+    slow = make_uscis(db, clock, fake.url, rate=0.2)  # the next slot is 5.5 s away
+    engine = engine_for(uow_factory, clock, slow, CaseSourceMode.USCIS)
+    chat = chat_in(engine, "es")
+    await chat.send(f"estado de mi caso {APPROVED}")
+    clock.advance(hours=2)
+    await chat.send(APPROVED)
+    spanish = translator("es")
+    busy = spanish._(
+        "Many people are checking their cases right now, so this is what USCIS said on {when}. "
+        "Please try again in a minute for a newer answer."
+    )
+    assert busy.startswith("Muchas personas")  # translated
+    assert busy.split("{when}")[0] in chat.text
+    assert "Caso Fue Aprobado" in chat.text
+    assert await requests(fake) == 1
+    await close_uscis(slow)
+
+
 async def test_a_fresh_cached_answer_asks_uscis_nothing(engine: Engine, fake: FakeUscis) -> None:
     for n in range(3):
         chat = chat_in(engine, chat_id=f"cache-{n}")
@@ -330,6 +372,40 @@ async def test_other_chats_are_answered_while_a_lookup_waits_on_uscis(
     await waiting
     assert "Status: Case Was Approved" in slow.text
     assert await requests(fake) == 1
+
+
+async def test_a_signed_in_owner_reading_spanish_gets_the_history_in_uscis_spanish(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock, uscis: Uscis, fake: FakeUscis
+) -> None:
+    owned = "IOE0912345679"  # the demo account's
+    fee_es = "Pago de Huellas Dactilares Fue Recibido"  # not the catalog's Spanish
+    history = [
+        {
+            "date": "01-05-2026 09:00:00",
+            "completed_text_en": "Case Was Received",
+            "completed_text_es": "Caso Fue Recibido",
+        },
+        {
+            "date": "01-20-2026 11:00:00",
+            "completed_text_en": "Fingerprint Fee Was Received",
+            "completed_text_es": fee_es,
+        },
+    ]
+    await fake.control(
+        cases={owned: case_body(owned, "Case Was Approved", "Caso Fue Aprobado", history=history)}
+    )
+    engine = engine_for(uow_factory, clock, uscis, CaseSourceMode.USCIS)
+    chat = chat_in(engine, "es")
+    async with uow_factory() as uow:
+        ana = await uow.session.scalar(select(Account.id).where(Account.email == DEMO_EMAIL))
+        assert ana is not None
+        await link_chat(uow, ana, chat.channel, chat.chat_id)
+        await uow.commit()
+    await chat.send(f"estado de mi caso {owned}")
+    assert "Caso Fue Aprobado" in chat.text
+    history_part = chat.text.split("Historial:")[1]
+    assert fee_es in history_part
+    assert "Caso Fue Recibido" in history_part
 
 
 # --- the budget ------------------------------------------------------------------------------

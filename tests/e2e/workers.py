@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -32,7 +33,8 @@ def free_port() -> int:
 class Worker:
     """One ``casebot serve`` process on ``database_url`` (Telegram in webhook mode when
     ``telegram_api`` is given), logging to a file under ``folder``; with ``workers`` above 1,
-    the supervisor of that many processes on its port."""
+    the supervisor of that many processes on its port; ``settings`` adds ``CASEBOT_*``
+    variables of its own."""
 
     def __init__(
         self,
@@ -43,6 +45,7 @@ class Worker:
         telegram_api: str | None = None,
         token: str | None = None,
         workers: int = 1,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.port = free_port()
@@ -62,6 +65,7 @@ class Worker:
                 CASEBOT_TELEGRAM_API_URL=telegram_api,
                 CASEBOT_WEBHOOK_URL=WEBHOOK_URL,
             )
+        env.update(settings or {})
         self._log: IO[str] = self.log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(self.port)]

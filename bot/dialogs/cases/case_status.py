@@ -76,7 +76,7 @@ async def look_up(ctx: Context, receipt: str) -> CaseView:
         InvalidReceiptNumber, RateLimited, CaseNotFound, UscisUnavailable: see
             :func:`core.cases.uscis.service.find_status` (the try is counted all the same).
     """
-    found, official, as_of = await find_for_chat(ctx, receipt, requester(ctx))
+    found, official, stale = await find_for_chat(ctx, receipt, requester(ctx))
     account_id = await ctx.account_id()
     if account_id is not None:
         try:
@@ -84,8 +84,8 @@ async def look_up(ctx: Context, receipt: str) -> CaseView:
         except NotAuthorized:
             pass
         else:
-            return with_uscis(CaseView.detail(detail, account_id), official, as_of)
-    return with_uscis(CaseView.public(found), official, as_of)
+            return with_uscis(CaseView.detail(detail, account_id), official, stale)
+    return with_uscis(CaseView.public(found), official, stale)
 
 
 def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:

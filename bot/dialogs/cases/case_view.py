@@ -69,9 +69,11 @@ class CaseView:
     history: tuple[tuple[Status, datetime], ...] | None = None
     owned: bool = False
     viewer: int | None = None
-    # From USCIS (bot/uscis_view.py): its own words, and when a cached answer was fetched.
+    # From USCIS (bot/uscis_view.py): its own words, and when a cached answer was fetched and
+    # why USCIS was not asked ("outage", "busy", "quota"; None: stored before reasons were).
     official: Official | None = None
     as_of: datetime | None = None
+    as_of_reason: str | None = None
 
     @property
     def private(self) -> bool:
@@ -105,6 +107,7 @@ class CaseView:
             self.updated_at,
             official=self.official,
             as_of=self.as_of,
+            as_of_reason=self.as_of_reason,
         )
 
     def dump(self) -> dict[str, Any]:
@@ -124,6 +127,8 @@ class CaseView:
             raw["uscis"] = self.official.dump()
         if self.as_of is not None:
             raw["as_of"] = self.as_of.isoformat()
+        if self.as_of_reason is not None:
+            raw["as_of_reason"] = self.as_of_reason
         return raw
 
     @classmethod
@@ -146,6 +151,7 @@ class CaseView:
                 viewer=int(raw["for"]) if raw.get("for") is not None else None,
                 official=Official.load(raw.get("uscis")),
                 as_of=datetime.fromisoformat(raw["as_of"]) if raw.get("as_of") else None,
+                as_of_reason=str(raw["as_of_reason"]) if raw.get("as_of_reason") else None,
             )
         except (KeyError, TypeError, ValueError, DomainError):
             return None

@@ -129,13 +129,17 @@ class UscisStatus:
     Attributes:
         public: what the chat shows of any case (status mapped to the catalog).
         case: USCIS's own words (English and Spanish titles and descriptions, history).
-        as_of: when the answer was fetched, if it is shown because USCIS did not answer now;
-            None for a fresh answer.
+        as_of: when the answer was fetched, if it is shown because USCIS could not be asked
+            now; None for a fresh answer.
+        as_of_reason: why USCIS could not be asked, when ``as_of`` is set: ``"outage"``,
+            ``"busy"`` (our share of the rate) or ``"quota"`` (today's budget), the reasons of
+            :class:`~core.errors.UscisUnavailable`.
     """
 
     public: PublicStatus
     case: UscisCase
     as_of: datetime | None = None
+    as_of_reason: str | None = None
 
 
 async def find_status(
@@ -340,7 +344,7 @@ async def _fallback(
     if cached is not None and cached.found:
         stale = _from_cache(cached, receipt)
         if stale is not None:
-            return await _status_of(uow, stale, cached.fetched_at)
+            return await _status_of(uow, stale, cached.fetched_at, reason)
     raise UscisUnavailable(reason=reason)
 
 
@@ -387,7 +391,9 @@ def _insert(uow: UnitOfWork) -> Any:
     return postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
 
 
-async def _status_of(uow: UnitOfWork, answer: UscisCase, as_of: datetime | None) -> UscisStatus:
+async def _status_of(
+    uow: UnitOfWork, answer: UscisCase, as_of: datetime | None, reason: str | None = None
+) -> UscisStatus:
     status = answer.status
     updated_at = answer.modified_at or (answer.history[-1].at if answer.history else None)
     public = PublicStatus(
@@ -397,7 +403,7 @@ async def _status_of(uow: UnitOfWork, answer: UscisCase, as_of: datetime | None)
         updated_at=updated_at or uow.clock.now(),
         received_date=answer.submitted_at.date() if answer.submitted_at else None,
     )
-    return UscisStatus(public=public, case=answer, as_of=as_of)
+    return UscisStatus(public=public, case=answer, as_of=as_of, as_of_reason=reason)
 
 
 def _form_type(raw: str) -> str:
