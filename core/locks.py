@@ -37,6 +37,7 @@ __all__ = [
     "HOUSEKEEPING_LOCKS",
     "SENDER_LOCKS",
     "USCIS_POLL_LOCKS",
+    "WORKER_LOCKS",
     "AdvisoryLock",
     "key_of",
 ]
@@ -47,6 +48,7 @@ SENDER_LOCKS: Final = 0x0CA5_0001  # one sender per channel whose rate the whole
 CHAT_LOCKS: Final = 0x0CA5_0002  # one worker at a time handles a chat's inbox
 HOUSEKEEPING_LOCKS: Final = 0x0CA5_0003  # one worker at a time deletes what has expired
 USCIS_POLL_LOCKS: Final = 0x0CA5_0004  # one worker at a time re-checks followed USCIS cases
+WORKER_LOCKS: Final = 0x0CA5_0005  # held for life by a process, per name it leases rows under
 
 _BROKEN: Final = (DBAPIError, SQLAlchemyError, OSError)
 
