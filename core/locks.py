@@ -14,6 +14,11 @@ says so, and the next ``try_acquire`` opens a new connection.
 On SQLite casebot runs as one process, and an in-process table of holders stands in (per
 database file), so the same code works on both.
 
+A process that leases rows under a name holds that name's presence lock (``presence_lock``,
+``WORKER_LOCKS``) for as long as it may still act on them: ``is_present`` tells another process
+whether the owner of a lease is alive, because a killed process's presence goes with its
+connection.
+
 Keys are two 32-bit numbers: a namespace (one per kind of lock, below) and a key within it
 (``key_of`` hashes a text key). They never meet the one-number lock of the migrations.
 """
@@ -37,8 +42,11 @@ __all__ = [
     "HOUSEKEEPING_LOCKS",
     "SENDER_LOCKS",
     "USCIS_POLL_LOCKS",
+    "WORKER_LOCKS",
     "AdvisoryLock",
+    "is_present",
     "key_of",
+    "presence_lock",
 ]
 
 logger = logging.getLogger(__name__)
@@ -47,6 +55,7 @@ SENDER_LOCKS: Final = 0x0CA5_0001  # one sender per channel whose rate the whole
 CHAT_LOCKS: Final = 0x0CA5_0002  # one worker at a time handles a chat's inbox
 HOUSEKEEPING_LOCKS: Final = 0x0CA5_0003  # one worker at a time deletes what has expired
 USCIS_POLL_LOCKS: Final = 0x0CA5_0004  # one worker at a time re-checks followed USCIS cases
+WORKER_LOCKS: Final = 0x0CA5_0005  # held for life by a process, per name it leases rows under
 
 _BROKEN: Final = (DBAPIError, SQLAlchemyError, OSError)
 
@@ -241,3 +250,27 @@ class AdvisoryLock:
             )
         except _BROKEN:
             return  # the connection broke: the server released the lock with it
+
+
+def presence_lock(db: Database, owner: str) -> AdvisoryLock:
+    """The lock a process holds while it is alive under ``owner``, the name on rows it leases
+    (``core.outbox.dispatch``); take it before the first lease, give it up after the last."""
+    return AdvisoryLock(db, WORKER_LOCKS, key_of(owner))
+
+
+async def is_present(db: Database, owner: str) -> bool:
+    """Whether a live process holds ``owner``'s presence lock (another process, or another
+    holder in this one). False when the lock could be taken: it is given back at once, since a
+    gone owner's name (host, pid, random part) is never used again. Two names that share a key
+    make a gone owner look present: its rows then wait for their lease to run out.
+
+    On SQLite only this process can serve, so any owner it does not hold is gone.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError, OSError: the database cannot be reached.
+    """
+    lock = presence_lock(db, owner)
+    if not await lock.try_acquire():
+        return True
+    await lock.release()
+    return False

@@ -32,7 +32,11 @@ A channel whose rate is the whole bot's (``exclusive``: Telegram's 30 messages a
 bot) is sent by one worker at a time: the one holding the channel's PostgreSQL advisory lock
 (``core.locks.AdvisoryLock``, on a connection held open). The others try again every pass and
 take over when the holder stops or dies (the server releases the lock with its connection);
-the new holder first releases the leases the old one left.
+the new holder first releases the leases their owners left: those of owners that are gone.
+Every process holds a presence lock (``core.locks.presence_lock``) under each name it leases
+rows with (this dispatcher's ``worker``, the Telegram channel's replies), from before its first
+lease until it stops, and loses it with its connection when killed; so a lease whose owner is
+alive (another worker sending its turn's replies, or this one) is never released under it.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from bot.notify.notifications import UnknownNotification, render_message
 from bot.notify.senders import ExternalSender, PermanentFailure, Sender, TransactionalSender
 from bot.ops.metrics import CasebotMetrics
 from core.clock import Clock
-from core.locks import SENDER_LOCKS, AdvisoryLock, key_of
+from core.locks import SENDER_LOCKS, AdvisoryLock, is_present, key_of, presence_lock
 from core.outbox.dispatch import (
     MAX_ATTEMPTS,
     claim_due,
@@ -151,6 +155,8 @@ class OutboxDispatcher:
             for channel, sender in self.senders.items()
             if isinstance(sender, ExternalSender) and sender.exclusive
         }
+        # Held from this dispatcher's first lease until it stops (see the module docstring).
+        self._presence = presence_lock(uow_factory.db, self.worker)
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- running ----------------------------------------------------------------------------
@@ -175,6 +181,7 @@ class OutboxDispatcher:
         for channel, lock in self._locks.items():
             await lock.release()
             self._gauge(channel, held=False)
+        await self._presence.release()  # its leases may be released now: it sends no more
 
     async def _loop(self, channel: str) -> None:
         while True:
@@ -192,7 +199,7 @@ class OutboxDispatcher:
     async def holds_sender_lock(self, channel: str) -> bool:
         """Whether this worker may send the channel now: always for a channel any worker may
         send; for an exclusive one, when it holds (or has just taken) the sender lock. On
-        taking it, the leases left by the previous holder are released."""
+        taking it, the leases of owners that are gone are released (``release_leases``)."""
         lock = self._locks.get(channel)
         if lock is None:
             return True
@@ -206,7 +213,12 @@ class OutboxDispatcher:
         logger.info("outbox %s: this worker (%s) is the sender now", channel, self.worker)
         self._gauge(channel, held=True)
         async with self.uow_factory() as uow:
-            await release_leases(uow, channel=channel)
+            await release_leases(
+                uow,
+                channel=channel,
+                worker=self.worker,
+                is_alive=lambda owner: is_present(self.uow_factory.db, owner),
+            )
             await uow.commit()
         return True
 
@@ -288,6 +300,7 @@ class OutboxDispatcher:
 
     async def _external_pass(self, sender: ExternalSender, report: PassReport) -> None:
         ready: list[tuple[int, str, Reply]] = []
+        await self._presence.try_acquire()  # before the first lease (a no-op once held)
         async with self.uow_factory() as uow:
             now = self.clock.now()
             claimed = await claim_due(

@@ -16,6 +16,14 @@ as Telegram has it (``send_kept``). What it could not send stays in the outbox:
 - a refusal no retry can change (the person blocked the bot, a bad request): that row is
   parked with the reason, and the next reply is tried.
 
+With several workers, the lease is what keeps the dispatcher off a turn's replies while the
+worker that ran the turn sends them. The channel holds a presence lock under its lease name
+(``core.locks.presence_lock``) from ``start`` to ``stop``, and a killed process loses it with
+its database connection; a worker that becomes the channel's sender releases only the leases
+whose owner has no presence left, so the replies of a live worker (itself included) are sent
+by that worker alone, and those of a killed one by the dispatcher, once. (On SQLite only one
+process serves, and any owner but its own is a dead predecessor.)
+
 Exactly once, except in the one window every Bot API client has: a process that dies between
 Telegram accepting a message and the commit of its ``sent`` mark leaves a row that is sent
 again. The reply is stored as sent to the person, in the conversation's language (its text,

@@ -12,7 +12,7 @@ The dispatcher (``bot/notify/dispatcher.py``) works in one of two ways, by chann
   own short unit of work (``load_claimed`` + ``mark_sent`` / ``mark_failed`` / ``park``), so
   that a worker dying mid-batch leaves only unsent rows behind, which are claimed again when
   the lease runs out, or at once by the next holder of the channel's sender lock
-  (``release_leases``).
+  (``release_leases``, which leaves the leases of owners still alive alone).
 
 A message that fails is retried with exponential backoff and parked after ``MAX_ATTEMPTS``
 tries, the reason kept in ``last_error``; none is dropped silently. ``stale_reason`` names
@@ -26,7 +26,7 @@ the same row, and neither waits for the other. On SQLite a unit of work is exclu
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -154,22 +154,50 @@ async def queue_behind(
     return queued
 
 
-async def release_leases(uow: UnitOfWork, *, channel: str) -> int:
-    """End every lease on the channel's pending rows (the caller has just become the channel's
-    only sender, so whoever leased them is gone); returns how many rows were released."""
+async def release_leases(
+    uow: UnitOfWork,
+    *,
+    channel: str,
+    worker: str,
+    is_alive: Callable[[str], Awaitable[bool]],
+) -> int:
+    """End the leases on the channel's pending rows whose owner is gone (the caller has just
+    become the channel's sender, and a killed sender or worker leaves rows leased to a name
+    nobody answers to any more); returns how many rows were released.
+
+    Rows leased by ``worker`` (the caller) and by every owner ``is_alive`` says is alive (a
+    live worker sending its turn's replies) keep their lease: releasing them would have them
+    sent twice. Those of a live owner that fails to send are released when the lease runs out.
+
+    Raises:
+        whatever ``is_alive`` raises (the database cannot be reached).
+    """
+    pending = (
+        OutboxMessage.channel == channel,
+        OutboxMessage.status == OutboxStatus.PENDING,
+    )
+    owners = await uow.session.scalars(
+        select(OutboxMessage.claimed_by)
+        .where(*pending, OutboxMessage.claimed_by.is_not(None), OutboxMessage.claimed_by != worker)
+        .distinct()
+    )
+    gone = [owner for owner in owners.all() if owner is not None and not await is_alive(owner)]
+    if not gone:
+        return 0
     result = await uow.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.claimed_by.is_not(None),
-        )
+        .where(*pending, OutboxMessage.claimed_by.in_(gone))
         .values(claimed_until=None, claimed_by=None)
         .returning(OutboxMessage.id)
     )
     released = len(result.all())
     if released:
-        logger.warning("outbox: took over %d %s message(s) left by a sender", released, channel)
+        logger.warning(
+            "outbox: took over %d %s message(s) left by %d gone worker(s)",
+            released,
+            channel,
+            len(gone),
+        )
     return released
 
 

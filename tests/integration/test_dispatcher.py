@@ -13,6 +13,8 @@ from bot.channels.web.push import PushBus, WebChatSender
 from bot.dialogs.registry import all_dialogs
 from bot.notify.dispatcher import LEASE, OutboxDispatcher
 from bot.ops.metrics import CasebotMetrics
+from core.db import Database
+from core.locks import WORKER_LOCKS, AdvisoryLock, key_of
 from core.outbox.dispatch import backoff, claim_due
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.uow import UnitOfWorkFactory
@@ -168,6 +170,35 @@ async def test_only_one_worker_sends_an_exclusive_channel_and_the_next_takes_ove
     assert len(sent) == len(set(sent)) == 12  # every notification, once
     assert {row.status for row in await outbox_rows(uow_factory)} == {OutboxStatus.SENT}
     await two.stop()
+
+
+async def test_a_new_sender_releases_the_leases_of_gone_workers_only(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock, db: Database
+) -> None:
+    numbers = await seed_cases(uow_factory, 3, channel="telegram", chats=["11"])
+    await change_statuses(uow_factory, numbers, "approved")
+    for owner in ("killed", "alive:replies", "me"):  # one row each
+        async with uow_factory() as uow:
+            await claim_due(
+                uow, channel="telegram", limit=1, now=clock.now(), lease=LEASE, worker=owner
+            )
+            await uow.commit()
+    # Another worker (its own connections) is sending its turn's replies: it is present.
+    other_worker = Database(db.url)
+    presence = AdvisoryLock(other_worker, WORKER_LOCKS, key_of("alive:replies"))
+    try:
+        assert await presence.try_acquire()
+        me = OutboxDispatcher(uow_factory, clock, [RecordingSender()], worker="me")
+
+        assert await me.holds_sender_lock("telegram")
+
+        leases = [row.claimed_by for row in await outbox_rows(uow_factory)]
+        # The killed worker's row is free at once; the live one's and our own stay leased.
+        assert leases == [None, "alive:replies", "me"]
+        await me.stop()
+    finally:
+        await presence.release()
+        await other_worker.dispose()
 
 
 async def test_a_lease_keeps_other_workers_off_until_it_runs_out(

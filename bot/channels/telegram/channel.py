@@ -41,6 +41,7 @@ from bot.engine import Engine
 from bot.notify.dispatcher import worker_name
 from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
+from core.locks import presence_lock
 from core.outage import is_database_unavailable
 from core.uow import UnitOfWork
 
@@ -122,6 +123,8 @@ class TelegramChannel:
         self.redaction = TokenRedaction(token)
         # The name on the outbox rows of this process's replies (see bot/notify/reply_outbox.py).
         self.worker = f"{worker_name()}:replies"
+        # Held while this process may send kept replies: a new sender leaves their leases alone.
+        self._presence = presence_lock(engine.services.uow_factory.db, self.worker)
         quiet_http_loggers()  # before the Bot is built: at DEBUG it logs its URL, token inside
         base_url, base_file_url = api_urls(api_url)
         builder = (
@@ -155,9 +158,12 @@ class TelegramChannel:
 
         Raises:
             telegram.error.TelegramError: the Bot API refused (a wrong token: InvalidToken).
+            sqlalchemy.exc.SQLAlchemyError, OSError: the database cannot be reached (this
+                process's presence, which keeps its replies' leases, cannot be announced).
         """
         self.redaction.install()
         quiet_http_loggers()
+        await self._presence.try_acquire()  # before the first turn leases its replies
         app = self.application
         await app.initialize()
         await self._set_commands()
@@ -198,6 +204,7 @@ class TelegramChannel:
                 await app.stop()
             await app.shutdown()
         finally:
+            await self._presence.release()  # no more replies sent: their leases may go
             self.redaction.uninstall()
 
     async def feed(self, data: dict[str, Any]) -> bool:
