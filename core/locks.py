@@ -104,20 +104,28 @@ class _LockSession:
                 lock of this session is lost then).
         """
         async with self._lock:
-            if self.connection is None:
-                if not open_new:
-                    return False, self.generation
-                self.connection = await self.db.engine.connect()
-                self.generation += 1
-            try:
-                answer = await self.connection.scalar(
-                    text(sql), {"namespace": namespace, "key": key}
-                )
-                # A session-level lock outlives the transaction: never sit idle in one.
-                await self.connection.commit()
-            except _BROKEN:
-                await self._drop()
-                raise
+            while True:
+                fresh = self.connection is None
+                if fresh:
+                    if not open_new:
+                        return False, self.generation
+                    self.connection = await self.db.engine.connect()
+                    self.generation += 1
+                assert self.connection is not None
+                try:
+                    answer = await self.connection.scalar(
+                        text(sql), {"namespace": namespace, "key": key}
+                    )
+                    # A session-level lock outlives the transaction: never sit idle in one.
+                    await self.connection.commit()
+                    break
+                except _BROKEN:
+                    await self._drop()
+                    # A connection kept open for a lock held for life (a worker's presence)
+                    # breaks unseen in an outage; once the database is back, the first lock
+                    # asked for finds it broken: ask again, once, on a new connection.
+                    if fresh or not open_new:
+                        raise
             generation = self.generation
             if answer:
                 self.held += change
@@ -169,7 +177,14 @@ class AdvisoryLock:
         Raises:
             sqlalchemy.exc.SQLAlchemyError, OSError: the database cannot be reached.
         """
-        if self.held:
+        if self._generation is not None:
+            session = _LockSession.of(self.db)
+            if session.holders.get((self.namespace, self.key)) is self:
+                return True
+            # The lock connection broke since (every lock of the process went with it): this
+            # object holds nothing now, and takes the lock again below.
+            self._generation = None
+        if self._held_locally:
             return True
         if self.db.dialect != "postgresql":
             local = (self.db.url, self.namespace, self.key)
@@ -199,6 +214,15 @@ class AdvisoryLock:
             return False
         self._generation = generation
         return True
+
+    async def keep(self) -> bool:
+        """Hold the lock, taking it again if the lock connection broke since; False when it
+        cannot be had now (another holder, or the database out of reach: the caller goes on,
+        and asks again next time). Costs nothing while it is held."""
+        try:
+            return await self.try_acquire()
+        except _BROKEN:
+            return False
 
     async def still_held(self) -> bool:
         """Ask the server whether the lock is still ours (False when the lock connection broke:

@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import text
 
 from core.db import Database
-from core.locks import CHAT_LOCKS, SENDER_LOCKS, AdvisoryLock, key_of
+from core.locks import (
+    CHAT_LOCKS,
+    SENDER_LOCKS,
+    WORKER_LOCKS,
+    AdvisoryLock,
+    is_present,
+    key_of,
+    presence_lock,
+)
 
 
 async def test_a_lock_has_one_holder_until_it_is_released(db: Database) -> None:
@@ -90,3 +98,43 @@ async def test_the_lock_connection_goes_back_to_the_pool_when_no_lock_is_held(
     for lock in locks:
         await lock.release()
     assert postgres_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+async def test_a_lock_connection_broken_while_idle_is_replaced_and_presence_taken_again(
+    postgres_db: Database,
+) -> None:
+    # A worker's presence keeps its lock connection open for life; an outage breaks it unseen.
+    # Once the database is back, the next lock asked for must not fail on the dead connection,
+    # and the presence must be announced again.
+    process_a = postgres_db
+    process_b = Database(postgres_db.url)
+    try:
+        presence = presence_lock(process_a, "worker-a:replies")
+        assert await presence.keep()
+        async with process_b.engine.connect() as admin:
+            killed = await admin.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND classid = :namespace AND objid = :key "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                ),
+                {"namespace": WORKER_LOCKS, "key": key_of("worker-a:replies")},
+            )
+        assert killed == 1
+        for _ in range(100):  # the backend exits a moment after the signal
+            if not await is_present(process_b, "worker-a:replies"):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the presence was still held 5 s after its connection ended")
+
+        chat = AdvisoryLock(process_a, CHAT_LOCKS, key_of("chat:after-the-outage"))
+        assert await chat.try_acquire()  # on a new connection, not an error from the dead one
+        assert await presence.keep()  # announced again
+        assert await is_present(process_b, "worker-a:replies")
+        await chat.release()
+        await presence.release()
+    finally:
+        await process_b.dispose()

@@ -293,6 +293,9 @@ class TelegramChannel:
             The turn, the replies to send, and their outbox rows (None: not kept, because the
             turn could not reach the database, or keeping them could not).
         """
+        # This process's presence keeps its replies' leases from another worker's sender; a
+        # lock connection broken in an outage took it away: announce it again before leasing.
+        await self._presence.keep()
         kept: list[int] | None = None
         kept_texts: list[str] = []
 
