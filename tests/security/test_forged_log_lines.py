@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 from bot.ops.log_escape import EscapeControlCharacters, printable
-from tests.security.serve_support import serving
+from tests.serve_support import serving
 
 FORGED = "127.0.0.1 FORGED-LINE"
 ADMIN_TOKEN = "operator-token-of-the-log-line-tests"

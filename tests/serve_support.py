@@ -1,5 +1,5 @@
-"""A real ``casebot serve`` on a free port, in a fresh folder with the demo data, its log in a
-file: for the replays that are about the server itself (as in ``tests/browser/conftest.py``)."""
+"""A real ``casebot serve`` on a free port, in a fresh folder, its log in a file: for the tests
+that are about the server itself (the browser tests, the security replays)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def free_port() -> int:
 
 @contextmanager
 def serving(workdir: Path, env: dict[str, str] | None = None, *args: str) -> Iterator[Served]:
-    """Run ``casebot serve`` (its default database gets the demo data) until the block ends."""
+    """Run ``casebot serve ARGS`` (``--demo`` for the demo data) until the block ends."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
     environment["PYTHONPATH"] = str(REPO)
