@@ -43,6 +43,9 @@ async def dispatch(turn: TurnState, incoming: Incoming) -> None:
         value = _open_payload(turn, incoming.payload)
         if value is None:
             ctx.say(ctx._("This menu has expired. Here is where we are now:"))
+            # Nothing moved (a double tap, a press sent again after its answer was lost):
+            # the buttons already shown for this step stay good.
+            turn.only_reshown = turn.unchanged()
             await prompt(turn)
             return
         await _value(turn, value)

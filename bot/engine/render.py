@@ -60,9 +60,11 @@ async def prompt(turn: TurnState) -> None:
 
 
 def finish_replies(turn: TurnState) -> list[Reply]:
-    """Bind every button of this turn to the new prompt number (older ones expire)."""
+    """Bind every button of this turn to the new prompt number (older ones expire); a turn
+    that only showed the same step again keeps the number, and the buttons on screen."""
     conversation = turn.conversation
-    conversation.prompt_seq = (conversation.prompt_seq + 1) % 1_000_000
+    if not turn.only_reshown:
+        conversation.prompt_seq = (conversation.prompt_seq + 1) % 1_000_000
     seq = conversation.prompt_seq
     with_buttons = [r for r in turn.ctx.replies if r.buttons]
     if with_buttons:

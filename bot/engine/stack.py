@@ -6,6 +6,7 @@ person is in at the top, and between them the flows that started it and wait for
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Mapping
 from typing import Any
@@ -81,6 +82,16 @@ class TurnState:
         self.expired_secret = False
         # How the turn left its step when a global action or a timeout decided it (metrics).
         self.exit_reason: str | None = None
+        # An expired button only showed the step again: its buttons keep their number.
+        self.only_reshown = False
+        self._loaded = copy.deepcopy((raw.get("stack", []), raw.get("offer")))
+
+    def unchanged(self) -> bool:
+        """True while the stack and the switch offer are as the turn found them."""
+        return ([f.dump() for f in self.stack], self.offer or None) == (
+            self._loaded[0],
+            self._loaded[1] or None,
+        )
 
     def dump(self) -> dict[str, Any]:
         raw: dict[str, Any] = {"stack": [f.dump() for f in self.stack]}

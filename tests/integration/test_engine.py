@@ -235,6 +235,26 @@ async def test_a_button_from_an_old_message_says_the_menu_expired(toy_chat: Fake
     assert "Pick a colour" in toy_chat.text
 
 
+async def test_a_press_sent_twice_leaves_the_buttons_it_answered_working(
+    toy_chat: FakeChat,
+) -> None:
+    # A double tap, or a press sent again after its answer was lost: the second copy finds
+    # the menu expired and shows where the conversation is, changing nothing, so the
+    # buttons of the first answer (the ones the person may be looking at) still work.
+    await toy_chat.send("hello")
+    play = toy_chat.button("Play")
+    await toy_chat.press("Play")
+    first_answer = {label: toy_chat.button(label).payload for label in toy_chat.buttons}
+    await toy_chat.press_payload(play.payload)
+    assert "This menu has expired" in toy_chat.text
+    assert {toy_chat.button(label).payload for label in toy_chat.buttons} == set(
+        first_answer.values()
+    )
+    await toy_chat.press_payload(first_answer["Back"])
+    assert "This menu has expired" not in toy_chat.text
+    assert "Play" in toy_chat.buttons
+
+
 async def test_bad_input_gives_a_reason_and_an_example_then_escalates_after_three(
     toy_chat: FakeChat,
 ) -> None:
