@@ -50,6 +50,14 @@ class Stack:
             check=False,
         )  # fmt: skip
 
+    def shown(self, result: subprocess.CompletedProcess[str]) -> str:
+        """What a compose command printed, for a failure's message: podman-compose 1.0.3 echoes
+        the podman commands it runs, environment values included, so the secrets are masked."""
+        text = result.stdout[-3000:] + result.stderr[-3000:]
+        for name in ("POSTGRES_PASSWORD", "CASEBOT_SECRET_KEY"):
+            text = text.replace(self.env[name], "***")
+        return text
+
     def container(self, service: str) -> str:
         found = podman(
             "ps", "-a", "--format", "{{.Names}}",
@@ -111,9 +119,9 @@ def stack(image: str, tmp_path: Path) -> Iterator[Stack]:
         # PostgreSQL and Caddy images from Debian's packages (cached: podman build reuses
         # layers), then the stack.
         built = stack.compose("build", "postgres", "proxy", timeout=900)
-        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+        assert built.returncode == 0, stack.shown(built)
         started = stack.compose("up", "-d")
-        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        assert started.returncode == 0, stack.shown(started)
         yield stack
     finally:
         stack.compose("down", "-v")
