@@ -220,4 +220,8 @@ def test_the_stack_serves_a_conversation_through_the_proxy_over_http_and_websock
     assert counted.returncode == 0, counted.stderr
     assert proxy, stack.logs()
     assert proxy != gateway
-    assert counted.stdout.split() == [f"webchat_open:{gateway}|2"], (counted.stdout, proxy)
+    # One row per key; its count is 2, or 1 when a minute's window began between the two
+    # sessions (windows are fixed and aligned on the clock, and the conversation takes seconds).
+    rows = [line.rsplit("|", 1) for line in counted.stdout.split()]
+    assert [key for key, _ in rows] == [f"webchat_open:{gateway}"], (counted.stdout, proxy)
+    assert rows[0][1] in {"1", "2"}, counted.stdout
