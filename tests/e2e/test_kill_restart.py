@@ -105,7 +105,8 @@ async def seed(db: Database, count: int) -> list[Person]:
 
 
 def script(person: Person, *, opener: str, time: str, web: bool) -> list[Step]:
-    """Sign in, book biometrics at Phoenix on the first free day at ``time``, look up a case.
+    """Sign in, book biometrics at Phoenix on the second free day at ``time`` (never today,
+    whose morning may be past or within the booking lead time), look up a case.
     On the web the menu choices are pressed (payloads), on Telegram typed (labels)."""
     return [
         Step(opener, "What would you like to do?"),
@@ -118,7 +119,7 @@ def script(person: Person, *, opener: str, time: str, web: bool) -> list[Step]:
         Step("Biometrics (fingerprints and photo)", "Which case is the biometrics", press=web),
         Step(person.receipt, "Which office would you like to go to?"),
         Step("Phoenix Field Office", "Which day would you like at the Phoenix", press=web),
-        Step("1", "Free times on"),
+        Step("2", "Free times on"),
         Step(time, "Please check your appointment:"),
         Step("Confirm", "Your appointment is booked.", press=web, kind="confirm"),
         Step("WAC2212345678", "Status: Case Was Approved"),
