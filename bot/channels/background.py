@@ -1,6 +1,7 @@
 """What ``casebot serve`` runs beside its routes: the outbox dispatcher of every channel, the
-web chat's push listener, the metrics of the engine, the dispatcher and the inbox, and the
-housekeeping that deletes expired rows (``bot.ops.housekeeping``).
+web chat's push listener, and the housekeeping that deletes expired rows
+(``bot.ops.housekeeping``), started and stopped together (``bot/serve.py`` puts them after the
+database and Telegram).
 
 Every worker runs all of it. On PostgreSQL with several workers: every worker dispatches web
 chat notifications (claimed with SKIP LOCKED, delivered exactly once in a transaction) and
