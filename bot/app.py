@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from bot.dialogs.base import Dialog
 from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
-from bot.engine import Engine, EngineConfig
+from bot.engine import Engine, EngineConfig, TurnObserver
 from bot.notify.mail import mailer_from_settings
 from bot.settings import Settings
 from bot.uscis.wiring import build_uscis, close_uscis
@@ -74,8 +77,20 @@ class App:
             )
         return Prepared.EMPTY if empty else Prepared.IN_USE
 
-    def build_engine(self, config: EngineConfig | None = None) -> Engine:
-        """The dialog engine with every dialog, on this app's database, mailer and clock."""
+    def build_engine(
+        self,
+        config: EngineConfig | None = None,
+        *,
+        dialogs: Mapping[str, Dialog[Any]] | None = None,
+        observer: TurnObserver | None = None,
+    ) -> Engine:
+        """The dialog engine on this app's database, mailer and clock.
+
+        Args:
+            config: idle timeouts (default: ``EngineConfig()``).
+            dialogs: the dialogs (default: every registered one, ``all_dialogs()``).
+            observer: told about every committed turn (metrics).
+        """
         services = Services(
             uow_factory=self.uow_factory,
             mailer=mailer_from_settings(self.settings.smtp_url, self.settings.var_dir),
@@ -84,7 +99,9 @@ class App:
             case_source=CaseSourceMode(self.settings.case_source),
             uscis=self.uscis,
         )
-        return Engine(services, all_dialogs(), config)
+        return Engine(
+            services, all_dialogs() if dialogs is None else dialogs, config, observer=observer
+        )
 
     async def close(self) -> None:
         await close_uscis(self.uscis)

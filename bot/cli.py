@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import importlib.metadata
 import json
 import logging
@@ -248,66 +247,16 @@ def _understand(text: str, lang: str | None) -> int:
     return 0
 
 
-def settle_start_up() -> None:
-    """Collect start-up's garbage, then keep what is left out of later collections.
-
-    What start-up made (the modules, the schema, the translations, the free-text model) lives
-    as long as the process; a full collection would walk all of it, and one did pause the
-    server for 74 ms under load (``bench_web``). Frozen (``gc.freeze``), it is left out; what
-    requests make is collected as before.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def _serve(app: App, host: str, sockets: list[socket.socket], *, demo: bool) -> int:
     from aiohttp import web
 
-    from bot.channels.web.server import (
-        PathOnlyAccessLogger,
-        RequestTimeouts,
-        create_web_app,
-        runner_options,
-    )
+    from bot.channels.web.server import PathOnlyAccessLogger, RequestTimeouts, runner_options
+    from bot.serve import build_server
 
-    warming: list[asyncio.Future[None]] = []
     port = sockets[0].getsockname()[1]  # the one asked for, or the one given for --port 0
-
-    async def _startup(_web_app: web.Application) -> None:
-        if await app.prepare_database(demo_if_empty=demo) is Prepared.EMPTY:
-            logger.warning(
-                "the database holds no account, case or office: load the demo data with "
-                "`casebot demo` (or start with `casebot serve --demo`), or add offices with "
-                "`casebot admin office add` and cases with `casebot admin import-cases`"
-            )
-        shown = f"[{host}]" if ":" in host else host
-        logger.info("casebot is serving on http://%s:%d/", shown, port)
-        # The free-text model (about 0.1 s to build) in a thread, while the server listens.
-        from bot.understanding import load_model
-
-        warming.append(asyncio.get_running_loop().run_in_executor(None, load_model))
-        warming[0].add_done_callback(lambda _loaded: settle_start_up())
-
-    async def _cleanup(_web_app: web.Application) -> None:
-        await app.close()
-
-    web_app = create_web_app(app)
-    web_app.on_startup.append(_startup)
-    web_app.on_cleanup.append(_cleanup)
-    # Telegram too when TELEGRAM_BOT_TOKEN is set; it starts after the database above.
-    from bot.channels.telegram.webhook import setup_telegram
-
-    setup_telegram(web_app, app)
-    # The outbox dispatcher of every channel, web pushes and metrics, after Telegram.
-    from bot.channels.background import setup_notifications
-
-    setup_notifications(web_app, app)
-    # The poller of followed USCIS cases (CASEBOT_CASE_SOURCE uscis or both).
-    from bot.uscis.wiring import poller_context
-
-    web_app.cleanup_ctx.append(poller_context(app.uow_factory, app.uscis, app.settings.case_source))
+    shown = f"[{host}]" if ":" in host else host
     web.run_app(
-        web_app,
+        build_server(app, demo=demo, url=f"http://{shown}:{port}/"),
         sock=sockets,
         print=lambda _msg: None,
         access_log_class=PathOnlyAccessLogger,

@@ -1,6 +1,7 @@
 """What ``casebot serve`` runs beside its routes: the outbox dispatcher of every channel, the
-web chat's push listener, the metrics of the engine, the dispatcher and the inbox, and the
-housekeeping that deletes expired rows (``bot.ops.housekeeping``).
+web chat's push listener, and the housekeeping that deletes expired rows
+(``bot.ops.housekeeping``), started and stopped together (``bot/serve.py`` puts them after the
+database and Telegram).
 
 Every worker runs all of it. On PostgreSQL with several workers: every worker dispatches web
 chat notifications (claimed with SKIP LOCKED, delivered exactly once in a transaction) and
@@ -10,15 +11,15 @@ notifications (the sender lock), and the others take over when it stops or dies.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Final
 
 from aiohttp import web
 
 from bot.app import App
-from bot.channels.telegram.webhook import TELEGRAM_KEY
+from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.web.api import HUB_KEY
 from bot.channels.web.push import PushBus, WebChatSender
-from bot.dialogs.registry import all_dialogs
 from bot.notify.dispatcher import INTERVAL, OutboxDispatcher, Sender
 from bot.ops.housekeeping import Housekeeper
 from bot.ops.metrics import CasebotMetrics
@@ -32,33 +33,38 @@ HOUSEKEEPER_KEY: Final = web.AppKey("housekeeper", Housekeeper)
 
 
 def setup_notifications(
-    web_app: web.Application, app: App, *, dispatch: bool = True, interval: float | None = None
+    web_app: web.Application,
+    app: App,
+    *,
+    metrics: CasebotMetrics | None = None,
+    telegram: TelegramChannel | None = None,
+    dispatch: bool = True,
+    interval: float | None = None,
 ) -> OutboxDispatcher:
-    """Wire the dispatcher, the push listener and the metrics into the web app; they start
-    with it (after the database and the Telegram channel, registered before this) and stop
-    first when it stops.
+    """Wire the dispatcher, the push listener and the housekeeper into the web app, as one
+    ``cleanup_ctx`` entry appended here: append it after the database's and the Telegram
+    channel's, so it starts after them and stops before them (no notification is half-sent
+    while the Telegram channel stops).
 
     Args:
-        web_app: the app of ``bot.channels.web.server.create_web_app`` (Telegram's route added, if
-            any, by ``setup_telegram``).
+        web_app: the app of ``bot.channels.web.server`` (its web chat mounted).
         app: the composed application.
+        metrics: the metrics the engine observes (default: new ones in the web chat's
+            registry, for the dispatcher and housekeeping alone).
+        telegram: the Telegram channel, whose notifications the dispatcher sends too.
         dispatch: run the dispatcher's loops (False: only listen for pushes, as a worker that
             leaves sending to the others).
         interval: seconds between the dispatcher's passes (None: its default).
     """
     hub = web_app[HUB_KEY]
-    metrics = CasebotMetrics(hub.metrics.registry, all_dialogs())
-    hub.engine.observer = metrics
+    if metrics is None:
+        metrics = CasebotMetrics(hub.metrics.registry, hub.engine.dialogs)
     bus = PushBus(hub, app.db)
     senders: list[Sender] = [WebChatSender(bus)]
-    telegram = web_app.get(TELEGRAM_KEY)
     if telegram is not None:
         from bot.channels.telegram.sender import TelegramSender
 
         senders.append(TelegramSender(telegram))
-        telegram.engine.observer = metrics
-        if telegram.inbox is not None:
-            telegram.inbox.metrics = metrics
     dispatcher = OutboxDispatcher(
         app.uow_factory,
         app.clock,
@@ -66,24 +72,21 @@ def setup_notifications(
         metrics=metrics,
         interval=interval if interval is not None else INTERVAL,
     )
+    housekeeper = Housekeeper(app.uow_factory, hub.config.idle_expiry)
     web_app[METRICS_KEY] = metrics
     web_app[DISPATCHER_KEY] = dispatcher
     web_app[PUSH_KEY] = bus
-    housekeeper = Housekeeper(app.uow_factory, hub.config.idle_expiry)
     web_app[HOUSEKEEPER_KEY] = housekeeper
 
-    async def start(_web_app: web.Application) -> None:
+    async def notifications(_web_app: web.Application) -> AsyncIterator[None]:
         await bus.start()
         if dispatch:
             dispatcher.start()
         housekeeper.start()
-
-    async def stop(_web_app: web.Application) -> None:
+        yield
         await housekeeper.stop()
         await dispatcher.stop()
         await bus.stop()
 
-    web_app.on_startup.append(start)
-    # First on shutdown: no notification is half-sent while the Telegram channel stops.
-    web_app.on_shutdown.insert(0, stop)
+    web_app.cleanup_ctx.append(notifications)
     return dispatcher

@@ -11,8 +11,9 @@ itself; it:
   worker that exits with status 2 (bad configuration, missing catalogs) within its first
   seconds stops them all: a restart would fail the same way;
 - on SIGTERM or SIGINT, sends each worker one SIGTERM and waits: each worker stops accepting,
-  finishes the turns in flight, tells its WebSockets to reconnect (close code 1012) and closes
-  its database (``bot.cli._serve``); a worker still running after ``stop_timeout`` is killed.
+  tells its WebSockets to reconnect (close code 1012), finishes the requests and turns in
+  flight, stops what runs beside them and closes its database (``bot.serve``); a worker still
+  running after ``stop_timeout`` is killed.
   The supervisor then exits 0.
 
 The workers run in their own process group, so a Ctrl-C in a terminal reaches the supervisor

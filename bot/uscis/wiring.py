@@ -89,8 +89,8 @@ def poller_context(
     """The poller as an aiohttp ``cleanup_ctx`` entry (started with the server, stopped
     before the database closes)."""
 
-    async def context(_app: object) -> AsyncIterator[None]:
+    async def uscis_poller(_app: object) -> AsyncIterator[None]:
         async with polling_uscis(uow_factory, uscis, CaseSourceMode(mode)):
             yield
 
-    return context
+    return uscis_poller

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 
 from bot.app import build_app
 from bot.channels.background import HOUSEKEEPER_KEY, setup_notifications
+from bot.channels.web.api import HUB_KEY
 from bot.channels.web.chat import WebChatConfig
 from bot.channels.web.server import create_web_app
 from bot.ops.housekeeping import RATE_LIMITS_KEPT, Housekeeper, Purged
+from bot.serve import build_server
 from bot.settings import Settings
 from core import ratelimit
 from core.accounts.links import link_chat
@@ -252,6 +254,17 @@ async def test_casebot_serve_runs_it_with_the_web_chats_expiry() -> None:
         setup_notifications(web_app, app)
         keeper = web_app[HOUSEKEEPER_KEY]
         assert keeper.session_expiry == timedelta(hours=3)
+        assert keeper.uow_factory is app.uow_factory
+    finally:
+        await app.close()
+
+
+async def test_casebot_serve_itself_runs_it_on_its_database_with_the_web_chats_expiry() -> None:
+    app = build_app(Settings.from_env({"CASEBOT_DATABASE_URL": "sqlite:///:memory:"}))
+    try:
+        web_app = build_server(app)
+        keeper = web_app[HOUSEKEEPER_KEY]
+        assert keeper.session_expiry == web_app[HUB_KEY].config.idle_expiry
         assert keeper.uow_factory is app.uow_factory
     finally:
         await app.close()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.cli import settle_start_up
+from bot.serve import settle_start_up
 
 
 class _Thing:

@@ -40,6 +40,7 @@ from bot.dialogs.model import Incoming, Reply, Turn
 from bot.engine import Engine
 from bot.notify.dispatcher import worker_name
 from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
+from bot.ops.metrics import CasebotMetrics
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
 from core.locks import presence_lock
 from core.outage import is_database_unavailable
@@ -96,6 +97,7 @@ class TelegramChannel:
         webhook_secret: the ``secret_token`` given to ``setWebhook`` (webhook mode).
         rate_limiter: the outgoing limiter; None sends without limits.
         poll_timeout: seconds one ``getUpdates`` long poll waits.
+        metrics: where the inbox counts webhook updates (webhook mode).
 
     Raises:
         ValueError: no token, or webhook mode without a secret.
@@ -111,6 +113,7 @@ class TelegramChannel:
         webhook_secret: str | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
         poll_timeout: float = 10.0,
+        metrics: CasebotMetrics | None = None,
     ) -> None:
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is empty")
@@ -149,7 +152,9 @@ class TelegramChannel:
         # (see telegram_inbox.py); several workers may share one webhook URL.
         self.inbox: TelegramInbox | None = None
         if webhook_url is not None:
-            self.inbox = TelegramInbox(self.application, engine.services.uow_factory)
+            self.inbox = TelegramInbox(
+                self.application, engine.services.uow_factory, metrics=metrics
+            )
 
     # --- running ----------------------------------------------------------------------------
 

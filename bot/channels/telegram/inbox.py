@@ -75,6 +75,7 @@ class TelegramInbox:
         channel: the inbox channel name.
         sweep_every: seconds between looks for updates a dead worker left behind.
         stale_after: how long an update may wait before the sweeper takes it on.
+        metrics: where webhook updates are counted by outcome (None: not counted).
     """
 
     def __init__(
@@ -85,13 +86,14 @@ class TelegramInbox:
         channel: str = "telegram",
         sweep_every: float = SWEEP_EVERY,
         stale_after: timedelta = STALE_AFTER,
+        metrics: CasebotMetrics | None = None,
     ) -> None:
         self.application = application
         self.uow_factory = uow_factory
         self.channel = channel
         self.sweep_every = sweep_every
         self.stale_after = stale_after
-        self.metrics: CasebotMetrics | None = None
+        self.metrics = metrics
         self._draining: set[str] = set()
         self._again: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()

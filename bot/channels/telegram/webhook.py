@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,7 +23,9 @@ from aiohttp import web
 from bot.app import App
 from bot.channels.telegram.channel import TelegramChannel, default_rate_limiter
 from bot.channels.web.json_budget import parse_json
+from bot.engine import Engine
 from bot.ops.health import add_ready_check
+from bot.ops.metrics import CasebotMetrics
 
 __all__ = [
     "SECRET_HEADER",
@@ -119,35 +122,50 @@ def add_webhook_route(web_app: web.Application, path: str, secret: str) -> None:
     web_app.router.add_post(path, receive)
 
 
-def setup_telegram(web_app: web.Application, app: App) -> None:
+def setup_telegram(
+    web_app: web.Application, app: App, engine: Engine, metrics: CasebotMetrics | None = None
+) -> TelegramChannel | None:
     """Run Telegram with the HTTP server when ``TELEGRAM_BOT_TOKEN`` is set: polling, or the
-    webhook route when ``CASEBOT_WEBHOOK_URL`` is. Register it after the database start-up, so
-    no update is handled before the schema is there."""
+    webhook route when ``CASEBOT_WEBHOOK_URL`` is. The channel starts and stops as a
+    ``cleanup_ctx`` entry appended here: append it after the database's, so no update is
+    handled before the schema is there, nor after the database closed.
+
+    Args:
+        web_app: the web application (``bot.channels.web.server``).
+        app: the composed application (its settings).
+        engine: the dialog engine the channel hands each update to.
+        metrics: where the webhook inbox counts updates.
+
+    Returns:
+        The channel (also ``web_app[TELEGRAM_KEY]``), or None when there is no token.
+
+    Raises:
+        ValueError: webhook mode without a secret (see ``TelegramChannel``).
+    """
     settings = app.settings
     token = settings.telegram_token
     if token is None:
-        return
+        return None
     url = webhook_url(settings.webhook_url) if settings.webhook_url else None
     secret = webhook_secret(settings.secret_key) if url else None
     channel = TelegramChannel(
-        app.build_engine(),
+        engine,
         token,
         api_url=settings.telegram_api_url,
         webhook_url=url,
         webhook_secret=secret,
         rate_limiter=default_rate_limiter(),
+        metrics=metrics,
     )
     web_app[TELEGRAM_KEY] = channel
     add_ready_check(web_app, "telegram", lambda: channel.connected)
     if url is not None and secret is not None:
         add_webhook_route(web_app, webhook_path(url), secret)
 
-    async def start(_web_app: web.Application) -> None:
+    async def telegram(_web_app: web.Application) -> AsyncIterator[None]:
         await channel.start()
-
-    async def stop(_web_app: web.Application) -> None:
-        # on_shutdown runs before on_cleanup closes the database.
+        yield
         await channel.stop()
 
-    web_app.on_startup.append(start)
-    web_app.on_shutdown.append(stop)
+    web_app.cleanup_ctx.append(telegram)
+    return channel

@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -349,9 +349,11 @@ async def _close_sockets(app: web.Application) -> None:
     await app[HUB_KEY].close_sockets()
 
 
-async def _finish_turns(app: web.Application) -> None:
-    # A turn outlives a request cancelled at shutdown: let it end before the database closes
-    # (this runs before the cleanups added after the routes, such as closing the database).
+async def web_chat(app: web.Application) -> AsyncIterator[None]:
+    """The web chat, as an aiohttp ``cleanup_ctx`` entry: nothing to start; at the stop, the
+    turns still running end (a turn outlives a request cancelled at shutdown), before what
+    was started earlier, such as the database, stops."""
+    yield
     await app[HUB_KEY].finish_turns()
 
 
@@ -359,7 +361,12 @@ def add_chat_routes(
     app: web.Application, hub: WebChatHub, metrics_token: str | None = None
 ) -> None:
     """Mount the chat API and /metrics on ``app`` (its middleware comes from ``create_web_app``);
-    /metrics answers only ``Authorization: Bearer <metrics_token>``, and 404 when it is None."""
+    /metrics answers only ``Authorization: Bearer <metrics_token>``, and 404 when it is None.
+
+    At shutdown (``on_shutdown``, before the server waits for its requests and before any
+    ``cleanup_ctx`` entry stops) every WebSocket is told to reconnect; then :func:`web_chat`,
+    appended to ``cleanup_ctx`` here, lets the running turns end when its turn to stop comes.
+    """
     app[HUB_KEY] = hub
     if metrics_token is not None:
         app[METRICS_TOKEN_KEY] = metrics_token
@@ -373,4 +380,4 @@ def add_chat_routes(
     app.router.add_get(prefix + "/{session_id}/ws", websocket, allow_head=False)
     app.router.add_get("/metrics", metrics, allow_head=False)
     app.on_shutdown.append(_close_sockets)
-    app.on_cleanup.append(_finish_turns)
+    app.cleanup_ctx.append(web_chat)

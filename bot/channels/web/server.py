@@ -23,6 +23,7 @@ from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
 from bot.ops.health import READY_CHECKS
 from bot.ops.log_escape import install_log_escaping, printable
+from bot.settings import Settings
 from bot.wording.i18n import CatalogError, check_catalogs
 from core.schema import head_revision, stored_revision
 
@@ -32,8 +33,11 @@ __all__ = [
     "AccessLogScrubber",
     "PathOnlyAccessLogger",
     "RequestTimeouts",
+    "add_web_routes",
     "create_web_app",
+    "new_web_app",
     "runner_options",
+    "web_chat_config",
 ]
 
 APP_KEY = web.AppKey("casebot_app", App)
@@ -222,34 +226,28 @@ async def openapi(_request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
-def create_web_app(
-    app: App,
-    *,
-    engine: Engine | None = None,
-    chat_config: WebChatConfig | None = None,
-    timeouts: RequestTimeouts | None = None,
-) -> web.Application:
-    """Build the aiohttp application around the composed casebot App.
+def web_chat_config(settings: Settings) -> WebChatConfig:
+    """The web chat's limits for these settings (allowed origins, trusted proxies)."""
+    return WebChatConfig(origins=settings.web_origins, trusted_proxies=settings.trusted_proxies)
 
-    Args:
-        app: the composed application.
-        engine: the dialog engine (default: ``app.build_engine()``).
-        chat_config: the web chat limits (default: from the settings).
-        timeouts: the body read timeout (default ``RequestTimeouts()``); the header timeout
-            is the runner's, from :func:`runner_options`.
-    """
+
+def new_web_app(timeouts: RequestTimeouts | None = None) -> web.Application:
+    """An empty aiohttp application with casebot's middleware (JSON errors, CORS, the body
+    timeout of ``timeouts``) and its access log scrubbed; :func:`add_web_routes` fills it."""
     _scrub_access_log()
     # After the scrubber, so the line it rewrites is escaped too.
     install_log_escaping("aiohttp.access", "aiohttp.server", "aiohttp.web")
     body_timeout = _body_timeout((timeouts or RequestTimeouts()).body_seconds)
-    web_app = web.Application(
+    return web.Application(
         client_max_size=CLIENT_MAX_SIZE, middlewares=[error_middleware, body_timeout]
     )
+
+
+def add_web_routes(web_app: web.Application, app: App, hub: WebChatHub) -> None:
+    """Mount the web chat of ``hub`` (its API, WebSockets and /metrics; see
+    ``add_chat_routes`` for how it stops), the admin API, the widget, its demo page, health
+    and the OpenAPI document on ``web_app``."""
     web_app[APP_KEY] = app
-    config = chat_config or WebChatConfig(
-        origins=app.settings.web_origins, trusted_proxies=app.settings.trusted_proxies
-    )
-    hub = WebChatHub(engine or app.build_engine(), app.uow_factory, config)
     add_chat_routes(web_app, hub, app.settings.metrics_token)
     add_admin_routes(web_app, app.uow_factory, app.settings.admin_token)
     web_app.router.add_get("/", _static("index.html", "text/html"), allow_head=False)
@@ -260,4 +258,26 @@ def create_web_app(
     web_app.router.add_get("/readyz", readyz, allow_head=False)
     web_app.router.add_get("/healthz", healthz, allow_head=False)
     web_app.router.add_get("/api/openapi.json", openapi, allow_head=False)
+
+
+def create_web_app(
+    app: App,
+    *,
+    engine: Engine | None = None,
+    chat_config: WebChatConfig | None = None,
+    timeouts: RequestTimeouts | None = None,
+) -> web.Application:
+    """The web chat server alone around the composed casebot App (``casebot serve`` builds
+    more: ``bot/serve.py``).
+
+    Args:
+        app: the composed application.
+        engine: the dialog engine (default: ``app.build_engine()``).
+        chat_config: the web chat limits (default: from the settings).
+        timeouts: the body read timeout (default ``RequestTimeouts()``); the header timeout
+            is the runner's, from :func:`runner_options`.
+    """
+    web_app = new_web_app(timeouts)
+    config = chat_config or web_chat_config(app.settings)
+    add_web_routes(web_app, app, WebChatHub(engine or app.build_engine(), app.uow_factory, config))
     return web_app
