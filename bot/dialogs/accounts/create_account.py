@@ -26,6 +26,7 @@ from bot.dialogs.accounts.common import (
     forget_secrets,
     keep_secrets,
     kept_secrets,
+    mailed_code_refused_text,
     no_code_tips,
     parse_six_digits,
     secret_enrolment_prompt,
@@ -127,20 +128,8 @@ def _step_code(available: Collection[str]) -> Step[Secret]:
             await verify_email_code(
                 ctx.services.uow_factory, email, CodePurpose.VERIFY_EMAIL, value.text, consume=False
             )
-        except InvalidCode as error:
-            if error.attempts_left:
-                ctx.say(
-                    ctx.ngettext(
-                        "That code is not right. You have {n} more try.",
-                        "That code is not right. You have {n} more tries.",
-                        error.attempts_left,
-                    ).format(n=error.attempts_left)
-                )
-            else:
-                ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
-            return Stay()
-        except (CodeExpired, CodeReused, TooManyAttempts):
-            ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
+        except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts) as error:
+            ctx.say(mailed_code_refused_text(ctx, error))
             return Stay()
         keep_secrets(ctx, code=value.text)
         # Back here after the code expired at the last step: everything else is kept, and an

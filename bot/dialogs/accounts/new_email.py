@@ -7,7 +7,7 @@ import enum
 from collections.abc import Collection
 from typing import Final, TypeVar
 
-from bot.dialogs.accounts.common import code_mail, wait_text
+from bot.dialogs.accounts.common import code_mail, code_sent_recently_text
 from bot.dialogs.base import Button, Next, Prompt, Replace, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.wording.errors import describe_error
@@ -72,11 +72,7 @@ async def send_code(ctx: Context, email: str, available: Collection[str]) -> boo
         ctx.say(describe_error(ctx, error), _taken_choices(ctx, available))
         return False
     except RateLimited as limited:
-        ctx.say(
-            ctx._(
-                "We sent a code a moment ago. Please use that one, or ask for a new code in {time}."
-            ).format(time=wait_text(ctx, limited.retry_after_seconds))
-        )
+        ctx.say(code_sent_recently_text(ctx, limited.retry_after_seconds))
         return True
     ctx.send_mail(code_mail(ctx, issued), code=issued)
     ctx.say(
