@@ -61,6 +61,7 @@ from core.clock import Clock
 from core.locks import SENDER_LOCKS, AdvisoryLock, is_present, key_of, presence_lock
 from core.outbox.dispatch import (
     MAX_ATTEMPTS,
+    ClaimedMessage,
     claim_due,
     load_claimed,
     mark_failed,
@@ -70,7 +71,6 @@ from core.outbox.dispatch import (
     release_leases,
     stale_reason,
 )
-from core.outbox.models import OutboxMessage
 from core.outbox.reminders import queue_reminders
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -252,7 +252,7 @@ class OutboxDispatcher:
         return report
 
     async def _render(
-        self, uow: UnitOfWork, message: OutboxMessage, report: PassReport, problem: str | None
+        self, uow: UnitOfWork, message: ClaimedMessage, report: PassReport, problem: str | None
     ) -> Reply | None:
         """The message worded for its recipient, or None after parking it."""
         now = self.clock.now()
@@ -262,7 +262,7 @@ class OutboxDispatcher:
                 return await render_message(uow, message)
             except UnknownNotification as exc:
                 reason = str(exc)
-        await park(uow, message, reason=reason, now=now)
+        await park(uow, message.id, reason=reason, now=now)
         report.parked += 1
         return None
 
@@ -281,18 +281,22 @@ class OutboxDispatcher:
                         await sender.deliver(attempt, message, reply)
                         await attempt.commit()
                 except PermanentFailure as exc:
-                    await park(uow, message, reason=str(exc), now=now)
+                    await park(uow, message.id, reason=str(exc), now=now)
                     report.parked += 1
                     continue
                 except Exception as exc:
                     logger.exception("outbox %s: delivering %s failed", sender.channel, message.id)
                     parked = await mark_failed(
-                        uow, message, error=_describe(exc), now=now, max_attempts=self.max_attempts
+                        uow,
+                        message.id,
+                        error=_describe(exc),
+                        now=now,
+                        max_attempts=self.max_attempts,
                     )
                     report.parked += parked
                     report.failed += not parked
                     continue
-                await mark_sent(uow, message, now=now)
+                await mark_sent(uow, message.id, now=now)
                 report.sent += 1
             await uow.commit()
         if report.sent:
@@ -352,15 +356,14 @@ class OutboxDispatcher:
         self, sender: ExternalSender, message_id: int, report: PassReport
     ) -> None:
         async with self.uow_factory() as uow:
-            message = await load_claimed(uow, message_id, worker=self.worker)
-            if message is None:
+            if await load_claimed(uow, message_id, worker=self.worker) is None:
                 # Another worker took the row after our lease ran out: it may send it again.
                 logger.error(
                     "outbox %s: sent %s after losing its lease", sender.channel, message_id
                 )
                 report.lost_lease += 1
                 return
-            await mark_sent(uow, message, now=self.clock.now())
+            await mark_sent(uow, message_id, now=self.clock.now())
             await uow.commit()
         report.sent += 1
 
@@ -374,16 +377,15 @@ class OutboxDispatcher:
         self, sender: ExternalSender, message_id: int, error: BaseException, report: PassReport
     ) -> None:
         async with self.uow_factory() as uow:
-            message = await load_claimed(uow, message_id, worker=self.worker)
-            if message is None:
+            if await load_claimed(uow, message_id, worker=self.worker) is None:
                 report.lost_lease += 1
                 return
             now = self.clock.now()
             if sender.is_permanent(error):
-                await park(uow, message, reason=_describe(error), now=now)
+                await park(uow, message_id, reason=_describe(error), now=now)
                 report.parked += 1
             elif await mark_failed(
-                uow, message, error=_describe(error), now=now, max_attempts=self.max_attempts
+                uow, message_id, error=_describe(error), now=now, max_attempts=self.max_attempts
             ):
                 report.parked += 1
             else:

@@ -159,9 +159,9 @@ async def send_kept(
             )
             return delivered
         async with uow_factory() as uow:
-            row = await load_claimed(uow, row_id, worker=worker)
-            if row is not None:  # None: the lease ran out and the dispatcher has it
-                await mark_sent(uow, row, now=uow.clock.now())
+            # None: the lease ran out and the dispatcher has it
+            if await load_claimed(uow, row_id, worker=worker) is not None:
+                await mark_sent(uow, row_id, now=uow.clock.now())
                 await uow.commit()
         delivered += 1
     return delivered
@@ -175,13 +175,12 @@ async def _settle(
     reason = f"{type(error).__name__}: {error}"
     try:
         async with uow_factory() as uow:
-            row = await load_claimed(uow, row_id, worker=worker)
-            if row is None:
+            if await load_claimed(uow, row_id, worker=worker) is None:
                 return
             if permanent:
-                await park(uow, row, reason=reason, now=uow.clock.now())
+                await park(uow, row_id, reason=reason, now=uow.clock.now())
             else:
-                await mark_failed(uow, row, error=reason, now=uow.clock.now())
+                await mark_failed(uow, row_id, error=reason, now=uow.clock.now())
             await uow.commit()
     except Exception:  # the lease runs out and the dispatcher takes the row all the same
         logger.exception("could not record the failure of outbox %s", row_id)

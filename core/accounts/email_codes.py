@@ -11,6 +11,10 @@ not within 60 seconds of the last one (``RateLimited``), so a flood of requests 
 a flood of mail. The core never sends mail: the service returns the plain code in an
 ``IssuedCode`` and the chat layer mails it, through the Mailer port, after the commit.
 
+A code may also have a ``holder`` besides its email (a sign-in challenge belongs to the chat
+that typed the password): then it supersedes, waits for and is found only with codes of the
+same holder.
+
 A row may also be made unusable (its hash starts with ``!``): it behaves like any other code
 (cooldown, tries, expiry) but no input ever matches it. Password reset uses that for an email
 that has no account, so that asking for a reset looks the same whether the account exists or not.
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 
 from core.accounts.models import CodePurpose, EmailCode
 from core.accounts.otp import normalize_digits
@@ -65,12 +69,14 @@ UNUSABLE_MARK: Final = "!"
 
 @dataclass(frozen=True, slots=True)
 class IssuedCode:
-    """A code to mail. ``code`` is the plain code: mail it, never log it (hidden from repr)."""
+    """A code to mail. ``code`` is the plain code: mail it, never log it (hidden from repr).
+    ``holder``: whose code it is besides the email (see the module docstring), or None."""
 
     email: str
     purpose: CodePurpose
     code: str = field(repr=False)
     expires_at: datetime
+    holder: str | None = None
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -155,15 +161,26 @@ def check_code(row: EmailCode | None, code: str, now: datetime) -> None:
 # --- services --------------------------------------------------------------------------------
 
 
+def _of(email: str, purpose: CodePurpose, holder: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The rows of an email, purpose and holder."""
+    return (
+        EmailCode.email == email,
+        EmailCode.purpose == purpose,
+        EmailCode.holder.is_(None) if holder is None else EmailCode.holder == holder,
+    )
+
+
 async def latest_email_code(
-    uow: UnitOfWork, email: str, purpose: CodePurpose, *, for_update: bool = False
+    uow: UnitOfWork,
+    email: str,
+    purpose: CodePurpose,
+    *,
+    holder: str | None = None,
+    for_update: bool = False,
 ) -> EmailCode | None:
-    """The current (newest) code row of an email and purpose, if any."""
+    """The current (newest) code row of an email, purpose and holder, if any."""
     query = (
-        select(EmailCode)
-        .where(EmailCode.email == email, EmailCode.purpose == purpose)
-        .order_by(EmailCode.id.desc())
-        .limit(1)
+        select(EmailCode).where(*_of(email, purpose, holder)).order_by(EmailCode.id.desc()).limit(1)
     )
     if for_update:
         query = query.with_for_update()
@@ -178,8 +195,9 @@ async def issue_email_code(
     *,
     usable: bool = True,
     respect_cooldown: bool = True,
+    holder: str | None = None,
 ) -> IssuedCode:
-    """Make a new code for an email and purpose, superseding the previous one.
+    """Make a new code for an email and purpose (and holder), superseding the previous one.
 
     The caller commits, then mails ``IssuedCode.code``.
 
@@ -187,6 +205,7 @@ async def issue_email_code(
         usable: False makes a code that can never verify (see the module docstring).
         respect_cooldown: False skips the 60-second wait, for a caller that has limited the
             rate already (sign-in, after a verified password).
+        holder: whose code it is besides the email (see the module docstring).
 
     Raises:
         InvalidEmail: the address is not valid.
@@ -194,13 +213,11 @@ async def issue_email_code(
     """
     email = validate_email(email)
     now = uow.clock.now()
-    latest = await latest_email_code(uow, email, purpose, for_update=True)
+    latest = await latest_email_code(uow, email, purpose, holder=holder, for_update=True)
     wait = resend_wait_seconds(latest, now) if respect_cooldown else 0
     if wait:
         raise RateLimited(retry_after_seconds=wait)
-    await uow.session.execute(
-        delete(EmailCode).where(EmailCode.email == email, EmailCode.purpose == purpose)
-    )
+    await uow.session.execute(delete(EmailCode).where(*_of(email, purpose, holder)))
     code = generate_email_code()
     expires_at = now + CODE_TTL
     uow.session.add(
@@ -211,11 +228,12 @@ async def issue_email_code(
             expires_at=expires_at,
             attempts=0,
             created_at=now,
+            holder=holder,
         )
     )
     await uow.flush()
     logger.info("issued an email code for purpose %s", purpose.value)
-    return IssuedCode(email=email, purpose=purpose, code=code, expires_at=expires_at)
+    return IssuedCode(email=email, purpose=purpose, code=code, expires_at=expires_at, holder=holder)
 
 
 async def verify_email_code(
@@ -252,12 +270,14 @@ async def verify_email_code(
 async def withdraw_email_code(uow: UnitOfWork, issued: IssuedCode) -> bool:
     """Take back a code that could not be mailed: its row is deleted, so it can never verify,
     and asking for a new code is not refused as too soon (the 60 seconds count from a mail
-    that was sent). A newer code of the same email and purpose is left alone.
+    that was sent). A newer code of the same email, purpose and holder is left alone.
 
     Returns:
         True when the code was still the current one and is withdrawn now.
     """
-    latest = await latest_email_code(uow, issued.email, issued.purpose, for_update=True)
+    latest = await latest_email_code(
+        uow, issued.email, issued.purpose, holder=issued.holder, for_update=True
+    )
     if latest is None or latest.expires_at != issued.expires_at:
         return False
     await uow.session.delete(latest)

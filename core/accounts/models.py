@@ -96,6 +96,10 @@ class EmailCode(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whose code it is besides the email: for a sign-in challenge, the chat that typed the
+    # password (``channel:chat_id``), so that two chats signing in to one account each keep
+    # their own. None for every other purpose.
+    holder: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class ChannelLink(Base):

@@ -9,10 +9,13 @@ outcome in a second short unit of work that locks the account row (``FOR UPDATE`
 on SQLite the unit of work is the only writer) and re-reads it, so concurrent attempts cannot
 lose a failure or use one backup code twice.
 
-The challenge is an ``email_codes`` row of purpose ``sign_in`` for the account's email: for the
-email method it holds the mailed code, for the authenticator method it is an unusable row that
-only marks "the password was right, less than 10 minutes ago". ``complete_sign_in`` refuses an
-account with no open challenge, so the second step can never stand in for both.
+The challenge is an ``email_codes`` row of purpose ``sign_in`` for the account's email, held
+by the chat that typed the password: for the email method it holds the code mailed for that
+chat, for the authenticator method it is an unusable row that only marks "the password was
+right in this chat, less than 10 minutes ago". ``complete_sign_in`` refuses a chat with no open
+challenge of its own, so the second step can never stand in for both, nor finish a sign-in
+begun in another chat. Two chats signing in to one account at once each keep their own
+challenge: neither cancels the other's, and a code mailed for one does not sign in the other.
 """
 
 from __future__ import annotations
@@ -77,8 +80,10 @@ class SecondFactor(enum.StrEnum):
 class SignInChallenge:
     """The password was right; now ask for the second factor.
 
+    The challenge belongs to the chat that typed the password.
+
     Attributes:
-        account_id: pass it to ``complete_sign_in``.
+        account_id: pass it to ``complete_sign_in``, with the same chat.
         method: how the account receives its one-time code.
         email_code: for the email method, the code to mail now; None for the authenticator
             method, and also when a code was mailed less than 60 seconds ago (it still works).
@@ -100,9 +105,12 @@ class SignInResult:
 
 
 async def start_sign_in(
-    uow_factory: UnitOfWorkFactory, email: str, password: str
+    uow_factory: UnitOfWorkFactory, email: str, password: str, channel: str, chat_id: str
 ) -> SignInChallenge:
-    """Check the email and password, and open a second-factor challenge.
+    """Check the email and password, and open a second-factor challenge for this chat.
+
+    The chat's previous challenge for the account (if any) is replaced; other chats' are left
+    alone. A code mailed for this chat less than 60 seconds ago is not mailed again.
 
     An unknown email costs the same Argon2 verification as a wrong password and raises the same
     error, so neither the answer nor its timing tells whether an account exists.
@@ -148,7 +156,7 @@ async def start_sign_in(
             raise InvalidCredentials()
         if new_hash is not None:
             account.password_hash = new_hash
-        email_code = await _open_challenge(uow, account)
+        email_code = await _open_challenge(uow, account, _holder(channel, chat_id))
         method = account.otp_method
         await uow.commit()
     return SignInChallenge(account_id=account_id, method=method, email_code=email_code)
@@ -157,7 +165,8 @@ async def start_sign_in(
 async def complete_sign_in(
     uow_factory: UnitOfWorkFactory, account_id: int, code: str, channel: str, chat_id: str
 ) -> SignInResult:
-    """Check the second factor and sign the chat in as the account.
+    """Check the second factor against the chat's challenge and sign the chat in as the
+    account.
 
     ``code`` may be the authenticator code (authenticator method), the mailed code (email
     method) or the backup code (either method). On success the failure counters start again,
@@ -168,8 +177,8 @@ async def complete_sign_in(
         AccountLocked: the account is locked, or this wrong code was the fifth failure in a row.
         InvalidCode: the code is wrong (``attempts_left``: failures left before the lock).
         CodeReused: the authenticator code was accepted once already (counts as a failure).
-        CodeExpired: no challenge is open (none started, more than 10 minutes old, or used):
-            sign in again from the password.
+        CodeExpired: no challenge is open for this chat (none started here, more than 10
+            minutes old, or used): sign in again from the password.
         TooManyAttempts: the mailed code's tries are spent: sign in again for a new code.
         AccountNotFound: no such account.
         SecretUnreadable: the authenticator secret is sealed under a key that is not
@@ -177,12 +186,13 @@ async def complete_sign_in(
     """
     compact = normalize_digits(code)
     is_short_code = len(compact) == 6 and compact.isascii() and compact.isdigit()
+    holder = _holder(channel, chat_id)
 
     async with uow_factory() as uow:
         now = uow.clock.now()
         account = await get_account(uow, account_id)
         ensure_not_locked(account, now)
-        challenge = await latest_email_code(uow, account.email, CodePurpose.SIGN_IN)
+        challenge = await latest_email_code(uow, account.email, CodePurpose.SIGN_IN, holder=holder)
         # Before any Argon2 work: without a challenge (that is, without the password) a
         # backup code is not even looked at, so its timing cannot be probed either.
         if challenge is None or challenge.used_at is not None or now >= challenge.expires_at:
@@ -212,7 +222,7 @@ async def complete_sign_in(
         account = locked_account
         ensure_not_locked(account, now)
         challenge = await latest_email_code(
-            uow, account.email, CodePurpose.SIGN_IN, for_update=True
+            uow, account.email, CodePurpose.SIGN_IN, holder=holder, for_update=True
         )
         if factor is not SecondFactor.EMAIL and not is_pending(challenge, now):
             raise CodeExpired()
@@ -272,14 +282,27 @@ async def _lock_account(uow: UnitOfWork, account_id: int) -> Account | None:
     return account
 
 
-async def _open_challenge(uow: UnitOfWork, account: Account) -> IssuedCode | None:
-    """Open the second-factor challenge; return the code to mail, if one is to be mailed."""
+def _holder(channel: str, chat_id: str) -> str:
+    """The name a chat's challenge is held under."""
+    return f"{channel}:{chat_id}"
+
+
+async def _open_challenge(uow: UnitOfWork, account: Account, holder: str) -> IssuedCode | None:
+    """Open the chat's second-factor challenge; return the code to mail, if one is to be
+    mailed."""
     if account.otp_method is not OtpMethod.EMAIL:
         await issue_email_code(
-            uow, account.email, CodePurpose.SIGN_IN, usable=False, respect_cooldown=False
+            uow,
+            account.email,
+            CodePurpose.SIGN_IN,
+            usable=False,
+            respect_cooldown=False,
+            holder=holder,
         )
         return None
-    latest = await latest_email_code(uow, account.email, CodePurpose.SIGN_IN, for_update=True)
+    latest = await latest_email_code(
+        uow, account.email, CodePurpose.SIGN_IN, holder=holder, for_update=True
+    )
     now = uow.clock.now()
     if (
         is_pending(latest, now)
@@ -288,4 +311,6 @@ async def _open_challenge(uow: UnitOfWork, account: Account) -> IssuedCode | Non
         and resend_wait_seconds(latest, now) > 0
     ):
         return None  # mailed less than a minute ago and still good: no second mail
-    return await issue_email_code(uow, account.email, CodePurpose.SIGN_IN, respect_cooldown=False)
+    return await issue_email_code(
+        uow, account.email, CodePurpose.SIGN_IN, respect_cooldown=False, holder=holder
+    )

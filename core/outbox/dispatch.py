@@ -21,25 +21,32 @@ cancelled or moved): they are parked with that reason instead.
 
 On PostgreSQL the claim is ``SELECT ... FOR UPDATE SKIP LOCKED``: two dispatchers never take
 the same row, and neither waits for the other. On SQLite a unit of work is exclusive anyway.
+
+The dispatcher sees no row: a claim returns ``ClaimedMessage`` values (what a sender reads), and
+the outcome is recorded by the message's id, in the unit of work that holds its claim (the row
+is still locked there, and the session has it already).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import or_, select, update
 
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.reminders import REMINDER, reminder_stale_reason
+from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
 
 __all__ = [
     "FIRST_BACKOFF",
     "MAX_ATTEMPTS",
     "MAX_BACKOFF",
+    "ClaimedMessage",
     "backoff",
     "claim_due",
     "load_claimed",
@@ -60,6 +67,38 @@ MAX_BACKOFF: Final = timedelta(minutes=30)
 ERROR_LENGTH: Final = 500  # last_error is for an operator, not a log
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A claimed outbox message as the dispatcher and its senders read it (an ``OutboxItem``).
+
+    Attributes:
+        id: the row's id: record the outcome with it.
+        kind: what happened (``case_status_changed``, ...).
+        channel: the channel that sends it.
+        address: the chat id (or email address) on that channel.
+        payload: the notification's data (a copy: changing it changes nothing stored).
+        attempts: failed tries so far.
+    """
+
+    id: int
+    kind: str
+    channel: str
+    address: str
+    payload: dict[str, Any] = field(repr=False)
+    attempts: int
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> ClaimedMessage:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            channel=row.channel,
+            address=row.address,
+            payload=dict(row.payload),
+            attempts=row.attempts,
+        )
+
+
 def backoff(
     attempts: int, *, first: timedelta = FIRST_BACKOFF, cap: timedelta = MAX_BACKOFF
 ) -> timedelta:
@@ -78,7 +117,7 @@ async def claim_due(
     now: datetime,
     lease: timedelta | None = None,
     worker: str | None = None,
-) -> list[OutboxMessage]:
+) -> list[ClaimedMessage]:
     """Lock up to ``limit`` pending messages of a channel that are due at ``now``, oldest due
     first, for the rest of this unit of work; rows another worker has leased are left alone.
 
@@ -115,10 +154,10 @@ async def claim_due(
             message.claimed_until = now + lease
             message.claimed_by = worker
         await uow.flush()
-    return messages
+    return [ClaimedMessage.of(message) for message in messages]
 
 
-async def load_claimed(uow: UnitOfWork, message_id: int, *, worker: str) -> OutboxMessage | None:
+async def load_claimed(uow: UnitOfWork, message_id: int, *, worker: str) -> ClaimedMessage | None:
     """A message leased to ``worker`` and still pending, locked for this unit of work; None
     when the lease was lost (it ran out and another worker claimed the row)."""
     statement = select(OutboxMessage).where(
@@ -131,6 +170,19 @@ async def load_claimed(uow: UnitOfWork, message_id: int, *, worker: str) -> Outb
     message: OutboxMessage | None = await uow.session.scalar(
         statement.execution_options(populate_existing=True)
     )
+    return ClaimedMessage.of(message) if message is not None else None
+
+
+async def _claimed_row(uow: UnitOfWork, message_id: int) -> OutboxMessage:
+    """The row of a message this unit of work has claimed (``claim_due`` or ``load_claimed``:
+    the session holds it already, so this reads nothing).
+
+    Raises:
+        LookupError: no such message (it was never claimed).
+    """
+    message = await uow.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise LookupError(f"no outbox message {message_id}")
     return message
 
 
@@ -145,8 +197,8 @@ async def queue_behind(
     due = failed.next_attempt_at if failed is not None else uow.clock.now()
     queued = 0
     for message_id in message_ids:
-        message = await load_claimed(uow, message_id, worker=worker)
-        if message is not None:
+        if await load_claimed(uow, message_id, worker=worker) is not None:
+            message = await _claimed_row(uow, message_id)
             _end_lease(message)
             message.next_attempt_at = due
             queued += 1
@@ -206,8 +258,9 @@ def _end_lease(message: OutboxMessage) -> None:
     message.claimed_by = None
 
 
-async def mark_sent(uow: UnitOfWork, message: OutboxMessage, *, now: datetime) -> None:
-    """Record that a claimed message was delivered."""
+async def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime) -> None:
+    """Record that a message this unit of work claimed was delivered."""
+    message = await _claimed_row(uow, message_id)
     message.status = OutboxStatus.SENT
     message.attempts += 1
     message.sent_at = now
@@ -216,9 +269,10 @@ async def mark_sent(uow: UnitOfWork, message: OutboxMessage, *, now: datetime) -
     await uow.flush()
 
 
-async def park(uow: UnitOfWork, message: OutboxMessage, *, reason: str, now: datetime) -> None:
-    """Give up on a message for good, keeping why (a stale reminder, a chat that blocked the
-    bot, too many failures)."""
+async def park(uow: UnitOfWork, message_id: int, *, reason: str, now: datetime) -> None:
+    """Give up for good on a message this unit of work claimed, keeping why (a stale reminder,
+    a chat that blocked the bot, too many failures)."""
+    message = await _claimed_row(uow, message_id)
     message.status = OutboxStatus.PARKED
     message.last_error = reason[:ERROR_LENGTH]
     message.next_attempt_at = now
@@ -231,23 +285,25 @@ async def park(uow: UnitOfWork, message: OutboxMessage, *, reason: str, now: dat
 
 async def mark_failed(
     uow: UnitOfWork,
-    message: OutboxMessage,
+    message_id: int,
     *,
     error: str,
     now: datetime,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> bool:
-    """Record a failed try: the message stays pending and is due again after the backoff, or
-    is parked once it has failed ``max_attempts`` times. ``error`` is kept in ``last_error``.
+    """Record a failed try of a message this unit of work claimed: it stays pending and is due
+    again after the backoff, or is parked once it has failed ``max_attempts`` times. ``error``
+    is kept in ``last_error``.
 
     Returns:
         True when the message was parked.
     """
+    message = await _claimed_row(uow, message_id)
     message.attempts += 1
     if message.attempts >= max_attempts:
         await park(
             uow,
-            message,
+            message_id,
             reason=f"gave up after {message.attempts} attempts: {error}",
             now=now,
         )
@@ -266,7 +322,7 @@ async def mark_failed(
     return False
 
 
-async def stale_reason(uow: UnitOfWork, message: OutboxMessage, *, now: datetime) -> str | None:
+async def stale_reason(uow: UnitOfWork, message: OutboxItem, *, now: datetime) -> str | None:
     """Why a claimed message must not be sent any more (see ``reminder_stale_reason``), or
     None to send it."""
     if message.kind == REMINDER:

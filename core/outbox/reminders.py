@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from core.accounts.models import ChannelLink
 from core.appointments.models import Appointment, AppointmentStatus
 from core.outbox.models import OutboxMessage, OutboxStatus
+from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -152,7 +153,7 @@ async def queue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
 
 
 async def reminder_stale_reason(
-    uow: UnitOfWork, message: OutboxMessage, *, now: datetime
+    uow: UnitOfWork, message: OutboxItem, *, now: datetime
 ) -> str | None:
     """Why a queued reminder must not be sent any more, or None when it still holds.
 

@@ -22,7 +22,7 @@ __all__ = [
 
 
 class OutboxItem(Protocol):
-    """An outbox message as a sender reads it (the dispatcher's claimed row)."""
+    """An outbox message as a sender reads it (``core.outbox.dispatch.ClaimedMessage``)."""
 
     @property
     def id(self) -> int: ...

@@ -39,9 +39,9 @@ async def test_a_reset_unlocks_the_account_but_does_not_sign_the_chat_in(
 ) -> None:
     for _ in range(5):
         with pytest.raises((InvalidCredentials, AccountLocked)):
-            await start_sign_in(uow_factory, DEMO_EMAIL, "not-the-password-1")
+            await start_sign_in(uow_factory, DEMO_EMAIL, "not-the-password-1", "test", "chat-1")
     with pytest.raises(AccountLocked):
-        await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
+        await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "test", "chat-1")
 
     await open_help(chat, "My account is locked")
     assert "locked for 20 minutes" in chat.text
@@ -56,7 +56,9 @@ async def test_a_reset_unlocks_the_account_but_does_not_sign_the_chat_in(
     assert "please sign in with your new password" in chat.text
     assert "signed out" not in chat.text  # no other chat was signed in
     assert "What would you like to do?" in chat.text  # back at the menu
-    await start_sign_in(uow_factory, DEMO_EMAIL, NEW_PASSWORD)  # not locked any more
+    await start_sign_in(
+        uow_factory, DEMO_EMAIL, NEW_PASSWORD, "test", "chat-1"
+    )  # not locked any more
     async with uow_factory() as uow:
         assert await account_for_chat(uow, chat.channel, chat.chat_id) is None
 
@@ -67,7 +69,7 @@ async def test_a_locked_chat_is_told_how_long_its_own_lock_lasts(
     await link_ana(uow_factory, chat.chat_id)
     for _ in range(5):
         with pytest.raises((InvalidCredentials, AccountLocked)):
-            await start_sign_in(uow_factory, DEMO_EMAIL, "not-the-password-1")
+            await start_sign_in(uow_factory, DEMO_EMAIL, "not-the-password-1", "test", "chat-1")
     await open_help(chat, "My account is locked")
     assert "Your account is locked for 20 more minutes." in chat.text
     await chat.press("I will wait")

@@ -140,7 +140,7 @@ async def test_creates_an_account_with_an_authenticator_and_signs_the_chat_in(
     for secret_text in (PASSWORD, "Biscuit", "Guadalajara", shown[0]):
         assert secret_text not in caplog.text
 
-    challenge = await start_sign_in(uow_factory, EMAIL, PASSWORD)
+    challenge = await start_sign_in(uow_factory, EMAIL, PASSWORD, "test", "elsewhere")
     await complete_sign_in(uow_factory, challenge.account_id, shown[0], "test", "elsewhere")
 
 
@@ -237,11 +237,11 @@ async def test_a_wrong_app_code_asks_again_and_the_right_one_creates_the_account
         assert totp_secret_of(uow, account) == secret
 
     # The enrolment code cannot sign in again; the app's next code can.
-    challenge = await start_sign_in(uow_factory, EMAIL, PASSWORD)
+    challenge = await start_sign_in(uow_factory, EMAIL, PASSWORD, "test", "elsewhere")
     with pytest.raises(CodeReused):
         await complete_sign_in(uow_factory, challenge.account_id, code, "test", "elsewhere")
     clock.advance(seconds=30)
-    challenge = await start_sign_in(uow_factory, EMAIL, PASSWORD)
+    challenge = await start_sign_in(uow_factory, EMAIL, PASSWORD, "test", "elsewhere")
     await complete_sign_in(
         uow_factory, challenge.account_id, totp(secret, clock.now()), "test", "elsewhere"
     )

@@ -53,8 +53,8 @@ async def test_resets_the_password_and_signs_the_other_chats_out(
     assert mail.subject == "Your password was changed"
     assert "1-800-375-5283" in mail.body
     with pytest.raises(InvalidCredentials):
-        await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
-    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, NEW_PASSWORD)
+        await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "test", "chat-1")
+    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, NEW_PASSWORD, "test", "chat-1")
     assert challenge.account_id == await ana_id(uow_factory)
     async with uow_factory() as uow:
         chats = await chats_of_account(uow, challenge.account_id)
@@ -178,4 +178,4 @@ async def test_a_restart_in_the_middle_continues_the_reset(
     again = restarted(uow_factory, mailer, clock, chat)
     await again.send(NEW_PASSWORD)
     assert "Your password is changed" in again.text
-    await start_sign_in(uow_factory, DEMO_EMAIL, NEW_PASSWORD)
+    await start_sign_in(uow_factory, DEMO_EMAIL, NEW_PASSWORD, "test", "chat-1")

@@ -114,9 +114,7 @@ async def test_signs_in_with_the_backup_code_and_shows_the_new_one_once(
     assert new_code not in chat.text  # a new one again, shown once
 
 
-async def test_signs_in_an_email_method_account_with_the_mailed_code(
-    chat: FakeChat, mailer: FakeMailer, uow_factory: UnitOfWorkFactory
-) -> None:
+async def email_method_account(uow_factory: UnitOfWorkFactory) -> int:
     registration = await register_account(
         uow_factory,
         email="maria.lopez@example.com",
@@ -126,6 +124,13 @@ async def test_signs_in_an_email_method_account_with_the_mailed_code(
         otp_method=OtpMethod.EMAIL,
         skip_email_verification=True,
     )
+    return registration.account_id
+
+
+async def test_signs_in_an_email_method_account_with_the_mailed_code(
+    chat: FakeChat, mailer: FakeMailer, uow_factory: UnitOfWorkFactory
+) -> None:
+    account_id = await email_method_account(uow_factory)
     await to_code(chat, "Maria.Lopez@example.com", "blue-river-lantern-58")
 
     assert "We sent a 6-digit code to m***@example.com" in chat.text
@@ -138,21 +143,13 @@ async def test_signs_in_an_email_method_account_with_the_mailed_code(
     await chat.send(code)
     assert "You are signed in as m***@example.com" in chat.text
     assert "There are no cases in your account yet." in chat.text
-    assert await signed_in_account(uow_factory, chat) == registration.account_id
+    assert await signed_in_account(uow_factory, chat) == account_id
 
 
 async def test_a_second_password_within_a_minute_does_not_mail_a_second_code(
     chat: FakeChat, mailer: FakeMailer, uow_factory: UnitOfWorkFactory
 ) -> None:
-    await register_account(
-        uow_factory,
-        email="maria.lopez@example.com",
-        password="blue-river-lantern-58",
-        reset_answers={RESET_QUESTION_IDS[0]: "maple"},
-        email_code=None,
-        otp_method=OtpMethod.EMAIL,
-        skip_email_verification=True,
-    )
+    await email_method_account(uow_factory)
     await to_code(chat, "maria.lopez@example.com", "blue-river-lantern-58")
     code = mailer.last_code("maria.lopez@example.com")
     await chat.press("Back")
@@ -162,6 +159,65 @@ async def test_a_second_password_within_a_minute_does_not_mail_a_second_code(
     assert "less than a minute ago" in chat.text
     await chat.send(code)
     assert "You are signed in" in chat.text
+
+
+async def test_two_chats_signing_in_to_one_account_each_finish_their_own_sign_in(
+    engine: Engine, clock: FakeClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    # The second step belongs to the chat that typed the password: another chat signing in
+    # to the same account in the meantime neither cancels it nor is told it took too long.
+    phone, laptop = FakeChat(engine, chat_id="phone"), FakeChat(engine, chat_id="laptop")
+    await to_code(phone)
+    await to_code(laptop)
+
+    await phone.send(current_code(clock))
+    clock.advance(seconds=30)  # the next authenticator code (each code signs in once)
+    await laptop.send(current_code(clock))
+
+    for chat in (phone, laptop):
+        assert "You are signed in as a***@example.com" in chat.text
+        assert "took too long" not in chat.text
+    demo = await demo_account(uow_factory)
+    assert await signed_in_account(uow_factory, phone) == demo.id
+    assert await signed_in_account(uow_factory, laptop) == demo.id
+
+
+async def test_two_chats_signing_in_to_one_email_method_account_each_get_their_own_code(
+    engine: Engine, mailer: FakeMailer, uow_factory: UnitOfWorkFactory
+) -> None:
+    account_id = await email_method_account(uow_factory)
+    phone, laptop = FakeChat(engine, chat_id="phone"), FakeChat(engine, chat_id="laptop")
+    await to_code(phone, "maria.lopez@example.com", "blue-river-lantern-58")
+    phone_code = mailer.last_code("maria.lopez@example.com")
+    await to_code(laptop, "maria.lopez@example.com", "blue-river-lantern-58")
+    laptop_code = mailer.last_code("maria.lopez@example.com")
+
+    assert "We sent a 6-digit code to m***@example.com" in laptop.text
+    assert len(mailer.sent) == 2
+    assert phone_code != laptop_code
+    await laptop.send(laptop_code)
+    await phone.send(phone_code)
+
+    for chat in (phone, laptop):
+        assert "You are signed in as m***@example.com" in chat.text
+        assert await signed_in_account(uow_factory, chat) == account_id
+
+
+async def test_a_code_mailed_to_one_chat_does_not_sign_in_another(
+    engine: Engine, mailer: FakeMailer, uow_factory: UnitOfWorkFactory
+) -> None:
+    await email_method_account(uow_factory)
+    phone, laptop = FakeChat(engine, chat_id="phone"), FakeChat(engine, chat_id="laptop")
+    await to_code(phone, "maria.lopez@example.com", "blue-river-lantern-58")
+    phone_code = mailer.last_code("maria.lopez@example.com")
+    await to_code(laptop, "maria.lopez@example.com", "blue-river-lantern-58")
+
+    await laptop.send(phone_code)
+
+    assert "That code is not right" in laptop.text
+    assert await signed_in_account(uow_factory, laptop) is None
+    await phone.send(phone_code)
+    assert "You are signed in" in phone.text
 
 
 # --- wrong input -----------------------------------------------------------------------------

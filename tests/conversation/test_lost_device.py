@@ -32,7 +32,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 async def _sign_in_elsewhere(uow_factory: UnitOfWorkFactory, code: str) -> None:
-    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
+    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "test", "elsewhere")
     await complete_sign_in(uow_factory, challenge.account_id, code, "test", "elsewhere")
 
 
@@ -98,7 +98,7 @@ async def test_a_new_authenticator_comes_with_the_last_backup_code_only(
     assert len(shown) == 1  # the one from the sign-in was replaced before it was shown
     clock.advance(seconds=60)
     await _sign_in_elsewhere(uow_factory, totp(secret, clock.now()))
-    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
+    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "test", "third")
     await complete_sign_in(uow_factory, challenge.account_id, shown[0], "test", "third")
 
 

@@ -206,7 +206,7 @@ async def test_demo_fixtures_can_register_with_given_secrets_and_sign_in_with_th
         skip_email_verification=True,
     )
     assert (registration.totp_secret, registration.backup_code) == (SECRET, BACKUP)
-    challenge = await start_sign_in(uow_factory, "ana.demo@example.com", PASSWORD)
+    challenge = await start_sign_in(uow_factory, "ana.demo@example.com", PASSWORD, "telegram", "42")
     result = await complete_sign_in(
         uow_factory, challenge.account_id, totp(SECRET, clock.now()), "telegram", "42"
     )
@@ -261,7 +261,7 @@ async def test_signs_in_with_password_and_authenticator_code_and_links_the_chat(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     account_id = await _make_account(uow_factory)
-    challenge = await start_sign_in(uow_factory, " ANA@example.com", PASSWORD)
+    challenge = await start_sign_in(uow_factory, " ANA@example.com", PASSWORD, "telegram", "1001")
     assert (challenge.account_id, challenge.method) == (account_id, OtpMethod.AUTHENTICATOR)
     assert challenge.email_code is None
     code = totp(SECRET, clock.now())
@@ -273,7 +273,7 @@ async def test_signs_in_with_password_and_authenticator_code_and_links_the_chat(
         assert account.id == account_id
 
     # The same code again, even after a fresh password step, is refused.
-    await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     await _raises(CodeReused, complete_sign_in(uow_factory, account_id, code, "web", "s1"))
 
 
@@ -283,22 +283,44 @@ async def test_the_second_step_needs_the_first(
     account_id = await _make_account(uow_factory)
     code = totp(SECRET, clock.now())
     await _raises(CodeExpired, complete_sign_in(uow_factory, account_id, code, "web", "s1"))
-    await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     clock.advance(minutes=10)
     code = totp(SECRET, clock.now())
     await _raises(CodeExpired, complete_sign_in(uow_factory, account_id, code, "web", "s1"))
+
+
+async def test_the_second_step_belongs_to_the_chat_that_typed_the_password(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    account_id = await _make_account(uow_factory)
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "a")
+    code = totp(SECRET, clock.now())
+    # Another chat cannot finish it (no failure counted: it has no challenge of its own) ...
+    await _raises(CodeExpired, complete_sign_in(uow_factory, account_id, code, "web", "b"))
+    async with uow_factory() as uow:
+        assert (await get_account(uow, account_id)).failed_logins == 0
+    # ... nor cancel it by opening its own.
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "b")
+    await complete_sign_in(uow_factory, account_id, code, "web", "a")
+    clock.advance(seconds=30)
+    await complete_sign_in(uow_factory, account_id, totp(SECRET, clock.now()), "web", "b")
+    async with uow_factory() as uow:
+        for chat in ("a", "b"):
+            account = await account_for_chat(uow, "web", chat)
+            assert account is not None
+            assert account.id == account_id
 
 
 async def test_signs_in_with_an_email_code_for_email_method_accounts(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     account_id = await _make_account(uow_factory, method=OtpMethod.EMAIL)
-    challenge = await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    challenge = await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     assert challenge.method is OtpMethod.EMAIL
     assert challenge.email_code is not None
     assert challenge.email_code.purpose is CodePurpose.SIGN_IN
     # Typing the password again within a minute mails nothing new; the first code still works.
-    again = await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    again = await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     assert again.email_code is None
     result = await complete_sign_in(uow_factory, account_id, challenge.email_code.code, "web", "s1")
     assert result.factor == "email"
@@ -308,13 +330,13 @@ async def test_a_backup_code_signs_in_once_and_is_replaced(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     account_id = await _make_account(uow_factory)
-    await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     result = await complete_sign_in(uow_factory, account_id, "7k3q 9wxm 2pld", "web", "s1")
     assert result.factor == "backup_code"
     assert result.new_backup_code is not None
     assert result.new_backup_code != BACKUP
 
-    await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     await _raises(InvalidCode, complete_sign_in(uow_factory, account_id, BACKUP, "web", "s1"))
     again = await complete_sign_in(uow_factory, account_id, result.new_backup_code, "web", "s1")
     assert again.new_backup_code is not None
@@ -324,7 +346,7 @@ async def test_a_backup_code_used_twice_at_once_works_once(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     account_id = await _make_account(uow_factory)
-    await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "a")
     outcomes = await asyncio.gather(
         complete_sign_in(uow_factory, account_id, BACKUP, "web", "a"),
         complete_sign_in(uow_factory, account_id, BACKUP, "web", "b"),
@@ -347,8 +369,14 @@ async def test_an_unknown_email_fails_like_a_wrong_password_at_the_same_cost(
         return await real_verify(stored_hash, secret)
 
     monkeypatch.setattr(signin, "verify_password_async", counting_verify)
-    await _raises(InvalidCredentials, start_sign_in(uow_factory, "nobody@example.com", PASSWORD))
-    await _raises(InvalidCredentials, start_sign_in(uow_factory, "ana@example.com", "wrong-pass"))
+    await _raises(
+        InvalidCredentials,
+        start_sign_in(uow_factory, "nobody@example.com", PASSWORD, "test", "chat-1"),
+    )
+    await _raises(
+        InvalidCredentials,
+        start_sign_in(uow_factory, "ana@example.com", "wrong-pass", "test", "chat-1"),
+    )
     assert len(verifications) == 2
     assert all(stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for stored in verifications)
 
@@ -359,23 +387,26 @@ async def test_locks_the_account_after_five_wrong_passwords(
     await _make_account(uow_factory)
     for _ in range(4):
         await _raises(
-            InvalidCredentials, start_sign_in(uow_factory, "ana@example.com", "nope-1234")
+            InvalidCredentials,
+            start_sign_in(uow_factory, "ana@example.com", "nope-1234", "test", "chat-1"),
         )
     locked = await _raises(
-        AccountLocked, start_sign_in(uow_factory, "ana@example.com", "nope-1234")
+        AccountLocked, start_sign_in(uow_factory, "ana@example.com", "nope-1234", "test", "chat-1")
     )
     assert locked.until == clock.now() + timedelta(minutes=20)
     # Even the right password is refused while locked.
-    await _raises(AccountLocked, start_sign_in(uow_factory, "ana@example.com", PASSWORD))
+    await _raises(
+        AccountLocked, start_sign_in(uow_factory, "ana@example.com", PASSWORD, "test", "chat-1")
+    )
     clock.advance(minutes=20)
-    assert await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    assert await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "test", "chat-1")
 
 
 async def test_wrong_second_factors_count_toward_the_lock(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     account_id = await _make_account(uow_factory)
-    await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     wrong = f"{(int(totp(SECRET, clock.now())) + 1) % 1_000_000:06d}"
     for left in (4, 3, 2, 1):
         error = await _raises(
@@ -393,8 +424,10 @@ async def test_a_complete_sign_in_resets_the_failure_count(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     account_id = await _make_account(uow_factory)
-    await _raises(InvalidCredentials, start_sign_in(uow_factory, "ana@example.com", "nope-1234"))
-    await start_sign_in(uow_factory, "ana@example.com", PASSWORD)
+    await _raises(
+        InvalidCredentials, start_sign_in(uow_factory, "ana@example.com", "nope-1234", "web", "s1")
+    )
+    await start_sign_in(uow_factory, "ana@example.com", PASSWORD, "web", "s1")
     assert (await _get(uow_factory, account_id)).failed_logins == 1
     await complete_sign_in(uow_factory, account_id, totp(SECRET, clock.now()), "web", "s1")
     assert (await _get(uow_factory, account_id)).failed_logins == 0

@@ -28,7 +28,7 @@ async def test_ana_signs_in_with_the_demo_password_and_authenticator_code(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     await load_demo(uow_factory)
-    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
+    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "console", "t1")
     code = totp(DEMO_TOTP_SECRET, uow_factory.clock.now())
     result = await complete_sign_in(uow_factory, challenge.account_id, code, "console", "t1")
     assert result.account_id == challenge.account_id
@@ -45,12 +45,12 @@ async def test_the_demo_backup_code_works_once_and_a_reload_restores_it(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     await load_demo(uow_factory)
-    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
+    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "web", "a")
     used = await complete_sign_in(uow_factory, challenge.account_id, DEMO_BACKUP_CODE, "web", "a")
     assert used.new_backup_code is not None
 
     await load_demo(uow_factory)
-    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
+    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "web", "b")
     again = await complete_sign_in(uow_factory, challenge.account_id, DEMO_BACKUP_CODE, "web", "b")
     assert again.new_backup_code is not None
 

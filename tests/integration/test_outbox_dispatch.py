@@ -165,7 +165,7 @@ async def test_claims_due_messages_of_one_channel_oldest_first(
         claimed = await claim_due(uow, channel="telegram", limit=2, now=clock.now())
         assert [m.address for m in claimed] == ["0", "1"]
         for message in claimed:
-            await mark_sent(uow, message, now=clock.now())
+            await mark_sent(uow, message.id, now=clock.now())
         await uow.commit()
     async with uow_factory() as uow:
         claimed = await claim_due(uow, channel="telegram", limit=10, now=clock.now())
@@ -189,7 +189,7 @@ async def test_a_failure_backs_off_then_parks_with_the_reason(
         async with uow_factory() as uow:
             (message,) = await claim_due(uow, channel="telegram", limit=5, now=clock.now())
             parked = await mark_failed(
-                uow, message, error="NetworkError: Bad Gateway", now=clock.now(), max_attempts=3
+                uow, message.id, error="NetworkError: Bad Gateway", now=clock.now(), max_attempts=3
             )
             await uow.commit()
         assert parked is (attempt == 3)

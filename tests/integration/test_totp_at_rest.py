@@ -67,7 +67,7 @@ async def failed_logins(db: Database) -> int:
 
 
 async def sign_in_with(uow_factory: UnitOfWorkFactory, code: str) -> SecondFactor:
-    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD)
+    challenge = await start_sign_in(uow_factory, DEMO_EMAIL, DEMO_PASSWORD, "test", "chat-1")
     result = await complete_sign_in(uow_factory, challenge.account_id, code, "test", "chat-1")
     return result.factor
 

@@ -49,15 +49,6 @@ def test_the_import_scanner_sees_imports_hidden_in_functions(tmp_path: Path) -> 
     assert {module for _, module in _imports(tmp_path)} == {"os", "aiohttp", "telegram.ext"}
 
 
-# Each entry says why it may hold an ORM row: keep the list short.
-ORM_ALLOWED: dict[str, str] = {
-    # The dispatcher drives each claimed outbox row through core.outbox.dispatch (render,
-    # park, mark sent or failed): the row is the work item it hands from one service to the
-    # next. Senders see it only as an OutboxItem.
-    "bot/notify/dispatcher.py": "core.outbox.models.OutboxMessage",
-}
-
-
 def _orm_imports(folder: Path, root: Path = ROOT) -> list[tuple[str, str]]:
     """Every (file, name) below a folder that imports SQLAlchemy or an ORM mapped class
     (an enum or a view from a models module is fine: it is not a row)."""
@@ -87,12 +78,7 @@ def _orm_imports(folder: Path, root: Path = ROOT) -> list[tuple[str, str]]:
 
 
 def test_the_bot_reaches_the_database_only_through_core_services() -> None:
-    offending = [
-        (where, name)
-        for where, name in _orm_imports(ROOT / "bot")
-        if ORM_ALLOWED.get(where) != name
-    ]
-    assert offending == []
+    assert _orm_imports(ROOT / "bot") == []
 
 
 def test_the_orm_scanner_sees_sqlalchemy_and_mapped_classes_but_not_enums(

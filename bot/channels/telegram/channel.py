@@ -35,7 +35,7 @@ from bot.channels.telegram.limiter import CasebotRateLimiter
 from bot.channels.telegram.redaction import TokenRedaction, quiet_http_loggers
 from bot.channels.telegram.render import keyboard, split_text
 from bot.channels.telegram.request import AiohttpRequest
-from bot.channels.telegram.updates import CHANNEL, ChatOrderedUpdates, to_incoming
+from bot.channels.telegram.updates import CHANNEL, ChatOrderedUpdates, parse_update, to_incoming
 from bot.dialogs.model import Incoming, Reply, Turn
 from bot.engine import Engine
 from bot.notify.dispatcher import worker_name
@@ -224,10 +224,7 @@ class TelegramChannel:
             return await self.inbox.receive(data)
         if not self.application.running:
             return False
-        try:
-            update = Update.de_json(data, self.application.bot)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
+        update = parse_update(data, self.application.bot)
         await self.application.update_queue.put(update)
         return True
 

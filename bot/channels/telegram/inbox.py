@@ -35,6 +35,7 @@ from typing import Any, Final
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.telegram.updates import parse_update
 from bot.ops.metrics import CasebotMetrics
 from core.conversations import last_update_id
 from core.inbox import (
@@ -114,10 +115,7 @@ class TelegramInbox:
         """
         if not self.application.running:
             return False
-        try:
-            update = Update.de_json(data, self.application.bot)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
+        update = parse_update(data, self.application.bot)
         chat = update.effective_chat
         chat_id = str(chat.id) if chat is not None else NO_CHAT
         async with self.uow_factory() as uow:

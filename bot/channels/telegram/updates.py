@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, Final
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.dialogs.model import Incoming
 from bot.engine import KeyedLock
 
-__all__ = ["CHANNEL", "ChatOrderedUpdates", "to_incoming"]
+__all__ = ["CHANNEL", "ChatOrderedUpdates", "parse_update", "to_incoming"]
 
 CHANNEL: Final = "telegram"
 
@@ -41,6 +41,18 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         return None
+
+
+def parse_update(data: Any, bot: Bot) -> Update:
+    """The update a webhook's JSON body holds.
+
+    Raises:
+        ValueError: the data is not an update.
+    """
+    try:
+        return Update.de_json(data, bot)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
 
 
 def to_incoming(update: Update) -> Incoming | None:

@@ -3,11 +3,13 @@
 It describes exactly what ``bot.channels.web.api`` does; a schemathesis run in the tests holds
 the server to it. Additions to the contract of ARCHITECTURE.md: each message object also has
 ``from`` (``user`` or ``bot``) and ``secret_input`` (the next input is a secret: mask the field).
+What it says of errors is in ``openapi_errors``; the paths of the probes, the metrics, the page
+and the widget in ``openapi_service``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from bot.admin.openapi import add_admin_document
 from bot.channels.web.api import MAX_PAYLOAD_LENGTH
@@ -19,29 +21,10 @@ from bot.channels.web.openapi_errors import (
     error_response,
     pick_errors,
 )
+from bot.channels.web.openapi_service import service_paths
 from bot.engine import MAX_TEXT_LENGTH
 
 __all__ = ["openapi_document"]
-
-
-_LIVENESS: Final[dict[str, object]] = {
-    "type": "object",
-    "required": ["status", "pid"],
-    "properties": {"status": {"const": "ok"}, "pid": {"type": "integer"}},
-}
-_READINESS: Final[dict[str, object]] = {
-    "type": "object",
-    "required": ["status", "checks"],
-    "properties": {
-        "status": {"enum": ["ok", "unavailable"]},
-        "schema": {"type": ["string", "null"], "description": "the schema revision"},
-        "checks": {
-            "type": "object",
-            "description": "database, schema, catalogs, and telegram when configured",
-            "additionalProperties": {"enum": ["ok", "down", "behind", "missing"]},
-        },
-    },
-}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -295,109 +278,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
-            "/api/openapi.json": {
-                "get": {
-                    "operationId": "openapi",
-                    "summary": "This document",
-                    "responses": {
-                        "200": {
-                            "description": "OpenAPI 3.1",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
-                    },
-                }
-            },
-            "/livez": {
-                "get": {
-                    "operationId": "liveness",
-                    "description": "Liveness: the process answers. Nothing else is checked, "
-                    "so a database outage does not make an orchestrator restart the workers.",
-                    "responses": {
-                        "200": {
-                            "description": "Alive; ``pid`` names the worker that answered.",
-                            "content": {"application/json": {"schema": _LIVENESS}},
-                        }
-                    },
-                }
-            },
-            "/readyz": {
-                "get": {
-                    "operationId": "readiness",
-                    "description": "Readiness: the database answers at the schema this "
-                    "version ships, every catalog is loaded, Telegram is connected when "
-                    "configured. A load balancer sends traffic only while it answers 200.",
-                    "responses": {
-                        "200": {
-                            "description": "Ready; every check ``ok``.",
-                            "content": {"application/json": {"schema": _READINESS}},
-                        },
-                        "503": {
-                            "description": "Not ready; ``checks`` names what is not ``ok`` "
-                            "(database ``down``, schema ``behind``, catalogs ``missing``, "
-                            "telegram ``down``).",
-                            "content": {"application/json": {"schema": _READINESS}},
-                        },
-                    },
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "operationId": "health",
-                    "description": "The same as ``/readyz`` (kept for compatibility).",
-                    "responses": {
-                        "200": {
-                            "description": "Ready, as ``/readyz``.",
-                            "content": {"application/json": {"schema": _READINESS}},
-                        },
-                        "503": {
-                            "description": "Not ready, as ``/readyz``.",
-                            "content": {"application/json": {"schema": _READINESS}},
-                        },
-                    },
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "operationId": "metrics",
-                    "description": "Off unless CASEBOT_METRICS_TOKEN is set; then it asks for "
-                    "Authorization: Bearer <that token> (not a chat or admin token).",
-                    "responses": {
-                        "200": {
-                            "description": "Prometheus text format: casebot_webchat_turns_total, "
-                            "casebot_webchat_turn_seconds, casebot_http_errors_total{code}.",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        },
-                        "401": error_response("A missing or wrong metrics token (unauthorized)."),
-                        "404": error_response(
-                            "CASEBOT_METRICS_TOKEN is not set (metrics_disabled)."
-                        ),
-                    },
-                }
-            },
-            "/": {
-                "get": {
-                    "operationId": "demoPage",
-                    "responses": {
-                        "200": {
-                            "description": "The demo page with the widget.",
-                            "content": {"text/html": {"schema": {"type": "string"}}},
-                        },
-                        "404": error_response("The widget is not installed."),
-                    },
-                }
-            },
-            "/widget.js": {
-                "get": {
-                    "operationId": "widget",
-                    "responses": {
-                        "200": {
-                            "description": "The embeddable widget.",
-                            "content": {"text/javascript": {"schema": {"type": "string"}}},
-                        },
-                        "404": error_response("The widget is not installed."),
-                    },
-                }
-            },
+            **service_paths(),
         },
     }
     return add_admin_document(document)

@@ -23,7 +23,7 @@ from core.accounts.links import get_account
 from core.accounts.models import CodePurpose
 from core.accounts.otp import normalize_digits, provisioning_uri, verify_totp
 from core.accounts.totp_store import totp_secret_of
-from core.errors import InvalidCode
+from core.errors import CodeExpired, InvalidCode
 from core.ports import OutgoingMail
 
 __all__ = [
@@ -34,11 +34,13 @@ __all__ = [
     "authenticator_retry_text",
     "backup_code_text",
     "code_mail",
+    "code_sent_recently_text",
     "confirm_authenticator",
     "enrolment_prompt",
     "forget_secrets",
     "keep_secrets",
     "kept_secrets",
+    "mailed_code_refused_text",
     "no_code_tips",
     "parse_six_digits",
     "secret_enrolment_prompt",
@@ -113,6 +115,27 @@ def wait_text(ctx: Context, seconds: int) -> str:
         return ctx.ngettext("{n} second", "{n} seconds", n).format(n=n)
     n = math.ceil(seconds / 60)
     return ctx.ngettext("{n} minute", "{n} minutes", n).format(n=n)
+
+
+def code_sent_recently_text(ctx: Context, retry_after_seconds: int) -> str:
+    """A new mailed code was asked for too soon after the last one."""
+    return ctx._(
+        "We sent a code a moment ago. Please use that one, or ask for a new code in {time}."
+    ).format(time=wait_text(ctx, retry_after_seconds))
+
+
+def mailed_code_refused_text(ctx: Context, error: Exception) -> str:
+    """Why a mailed code was refused (wrong, with the tries left; expired; or spent), and what
+    to do: type it again, or press "Send a new code"."""
+    if isinstance(error, InvalidCode) and error.attempts_left:
+        return ctx.ngettext(
+            "That code is not right. You have {n} more try.",
+            "That code is not right. You have {n} more tries.",
+            error.attempts_left,
+        ).format(n=error.attempts_left)
+    if isinstance(error, CodeExpired):
+        return ctx._('That code has expired: codes work for 10 minutes. Press "Send a new code".')
+    return ctx._('That code cannot be used any more. Press "Send a new code".')
 
 
 def no_code_tips(ctx: Context) -> str:

@@ -9,7 +9,8 @@ working), the next step shows it as a QR code and a key, and a code from the app
 then is the account created, already enrolled with that secret; the backup code is shown once
 and this chat is signed in. Whoever stops earlier leaves no account behind: an account made
 before the app worked could not be signed in to (its backup code never seen), and a password
-reset does not restore a second factor. It ends with ``{"account_id": id}``.
+reset does not restore a second factor. It ends with ``{"account_id": id}``. Mailing the
+email's code, and the ways on from an email that has an account, are in ``new_email``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,21 @@ from bot.dialogs.accounts.common import (
     Secret,
     authenticator_retry_text,
     backup_code_text,
-    code_mail,
     forget_secrets,
     keep_secrets,
     kept_secrets,
+    mailed_code_refused_text,
     no_code_tips,
     parse_six_digits,
     secret_enrolment_prompt,
-    wait_text,
+)
+from bot.dialogs.accounts.new_email import (
+    OTHER_EMAIL,
+    email_of,
+    send_code,
+    taken_starts,
+    taken_step,
+    taken_way_on,
 )
 from bot.dialogs.accounts.reset_questions import MIN_QUESTIONS, question_steps
 from bot.dialogs.base import (
@@ -39,26 +47,23 @@ from bot.dialogs.base import (
     Flow,
     Next,
     Prompt,
-    Replace,
     Stay,
     Step,
     Transition,
 )
 from bot.dialogs.context import Context
-from bot.wording.errors import describe_error
 from bot.wording.i18n import N_
 from core.accounts.email_codes import verify_email_code
 from core.accounts.links import get_account, link_chat
 from core.accounts.models import AccountKind, CodePurpose
 from core.accounts.otp import generate_totp_secret, verify_totp
 from core.accounts.policy import check_password, validate_email
-from core.accounts.service import issue_verification_code, register_account
+from core.accounts.service import register_account
 from core.errors import (
     CodeExpired,
     CodeReused,
     EmailTaken,
     InvalidCode,
-    RateLimited,
     TooManyAttempts,
 )
 
@@ -66,10 +71,7 @@ __all__ = ["FLOW", "MIN_QUESTIONS", "NAME", "State", "create_account_dialog"]
 
 NAME: Final = "create_account"
 
-SIGN_IN: Final = "sign_in"
-FORGOT: Final = "forgot"
 RESEND: Final = "resend"
-OTHER_EMAIL: Final = "other_email"
 
 
 class State(enum.Enum):
@@ -83,56 +85,18 @@ class State(enum.Enum):
     TAKEN = "taken"
 
 
-def _email(ctx: Context) -> str:
-    email = ctx.data.get("email")
-    return email if isinstance(email, str) else ""
-
-
-def _taken_choices(ctx: Context, available: Collection[str]) -> list[Button]:
-    """The ways on from an email that has an account (read by the EMAIL and TAKEN steps)."""
-    choices = [Button(ctx._("Reset my password"), FORGOT)]
-    if "link_account" in available:
-        choices.insert(0, Button(ctx._("Sign in"), SIGN_IN))
-    choices.append(Button(ctx._("Use another email"), OTHER_EMAIL))
-    return choices
-
-
-async def _send_code(ctx: Context, email: str, available: Collection[str]) -> bool:
-    """Mail a verification code. False when the email has an account (said, with a way on)."""
-    try:
-        issued = await issue_verification_code(ctx.uow, email)
-    except EmailTaken as error:
-        ctx.say(describe_error(ctx, error), _taken_choices(ctx, available))
-        return False
-    except RateLimited as limited:
-        ctx.say(
-            ctx._(
-                "We sent a code a moment ago. Please use that one, or ask for a new code in {time}."
-            ).format(time=wait_text(ctx, limited.retry_after_seconds))
-        )
-        return True
-    ctx.send_mail(code_mail(ctx, issued), code=issued)
-    ctx.say(
-        ctx._("We have sent a 6-digit code to {email}. It works for 10 minutes.").format(
-            email=issued.email
-        )
-    )
-    return True
-
-
 def _step_email(available: Collection[str]) -> Step[str]:
     async def handle(ctx: Context, value: str) -> Transition:
-        if value == SIGN_IN and "link_account" in available:
-            return Replace("link_account")
-        if value == FORGOT:
-            return Replace("forgot_password", {"email": _email(ctx)} if _email(ctx) else {})
+        way_on = taken_way_on(ctx, value, available)
+        if way_on is not None:
+            return way_on
         if value == OTHER_EMAIL:
             return Stay()
         ctx.data["email"] = value
         forget_secrets(ctx)
         ctx.data.pop("answered", None)
         ctx.data.pop("kind", None)
-        if await _send_code(ctx, value, available):
+        if await send_code(ctx, value, available):
             return Next(State.CODE)
         return Stay(prompt=False)
 
@@ -145,20 +109,18 @@ def _step_email(available: Collection[str]) -> Step[str]:
         handle=handle,
         example=N_("name@example.com"),
         goes_to=(State.CODE,),
-        starts=("forgot_password", "link_account")
-        if "link_account" in available
-        else ("forgot_password",),
+        starts=taken_starts(available),
     )
 
 
 def _step_code(available: Collection[str]) -> Step[Secret]:
     async def handle(ctx: Context, value: Secret | str) -> Transition:
-        email = _email(ctx)
+        email = email_of(ctx)
         if value == OTHER_EMAIL or not email:
             return Next(State.EMAIL)
         if value == RESEND:
             ctx.say(no_code_tips(ctx))
-            await _send_code(ctx, email, available)
+            await send_code(ctx, email, available)
             return Stay()
         if not isinstance(value, Secret):
             return Stay()
@@ -166,20 +128,8 @@ def _step_code(available: Collection[str]) -> Step[Secret]:
             await verify_email_code(
                 ctx.services.uow_factory, email, CodePurpose.VERIFY_EMAIL, value.text, consume=False
             )
-        except InvalidCode as error:
-            if error.attempts_left:
-                ctx.say(
-                    ctx.ngettext(
-                        "That code is not right. You have {n} more try.",
-                        "That code is not right. You have {n} more tries.",
-                        error.attempts_left,
-                    ).format(n=error.attempts_left)
-                )
-            else:
-                ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
-            return Stay()
-        except (CodeExpired, CodeReused, TooManyAttempts):
-            ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
+        except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts) as error:
+            ctx.say(mailed_code_refused_text(ctx, error))
             return Stay()
         keep_secrets(ctx, code=value.text)
         # Back here after the code expired at the last step: everything else is kept, and an
@@ -214,7 +164,7 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
 
 
 def _parse_password(ctx: Context, text: str) -> Secret:
-    check_password(text, _email(ctx))  # raises WeakPassword, which says why
+    check_password(text, email_of(ctx))  # raises WeakPassword, which says why
     return Secret(text)
 
 
@@ -270,7 +220,7 @@ async def _handle_kind(ctx: Context, value: str) -> Transition:
 
 def _authenticator_prompt(ctx: Context) -> Prompt:
     secret = (kept_secrets(ctx) or {}).get("totp")
-    return secret_enrolment_prompt(ctx, secret if isinstance(secret, str) else "", _email(ctx))
+    return secret_enrolment_prompt(ctx, secret if isinstance(secret, str) else "", email_of(ctx))
 
 
 def _step_authenticator(available: Collection[str]) -> Step[Secret]:
@@ -316,7 +266,7 @@ async def _create(ctx: Context, available: Collection[str], *, at_code: bool) ->
     try:
         registration = await register_account(
             ctx.services.uow_factory,
-            email=_email(ctx),
+            email=email_of(ctx),
             password=kept["password"],
             reset_answers=kept["answers"],
             email_code=str(kept.get("code", "")),
@@ -326,7 +276,7 @@ async def _create(ctx: Context, available: Collection[str], *, at_code: bool) ->
     except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts):
         keep_secrets(ctx, code=None)
         ctx.say(ctx._("The email code expired before we finished. Here is a new one."))
-        await _send_code(ctx, _email(ctx), available)
+        await send_code(ctx, email_of(ctx), available)
         return Stay() if at_code else Next(State.CODE)
     except EmailTaken:
         forget_secrets(ctx)
@@ -342,31 +292,6 @@ async def _create(ctx: Context, available: Collection[str], *, at_code: bool) ->
     ctx.forget_account()
     ctx.say(ctx._("Your authenticator app is set up, and you are signed in. Welcome!"))
     return End(result={"account_id": registration.account_id})
-
-
-def _step_taken(available: Collection[str]) -> Step[str]:
-    """The email got an account while this one was being made (elsewhere, at the same time)."""
-
-    def prompt(ctx: Context) -> Prompt:
-        return Prompt(describe_error(ctx, EmailTaken()), _taken_choices(ctx, available))
-
-    async def handle(ctx: Context, value: str) -> Transition:
-        if value == SIGN_IN and "link_account" in available:
-            return Replace("link_account")
-        if value == FORGOT:
-            return Replace("forgot_password", {"email": _email(ctx)} if _email(ctx) else {})
-        if value == OTHER_EMAIL:
-            return Next(State.EMAIL)
-        return Stay()
-
-    return Step(
-        prompt=prompt,
-        handle=handle,
-        goes_to=(State.EMAIL,),
-        starts=("forgot_password", "link_account")
-        if "link_account" in available
-        else ("forgot_password",),
-    )
 
 
 def create_account_dialog(available: Collection[str]) -> Dialog[State]:
@@ -397,7 +322,7 @@ def create_account_dialog(available: Collection[str]) -> Dialog[State]:
                 goes_to=(State.AUTHENTICATOR, State.EMAIL),
             ),
             State.AUTHENTICATOR: _step_authenticator(available),
-            State.TAKEN: _step_taken(available),
+            State.TAKEN: taken_step(available, email=State.EMAIL),
         },
     )
 

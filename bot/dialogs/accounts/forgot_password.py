@@ -21,12 +21,13 @@ from bot.dialogs.accounts.common import (
     QUESTION_TEXTS,
     Secret,
     code_mail,
+    code_sent_recently_text,
     forget_secrets,
     keep_secrets,
     kept_secrets,
+    mailed_code_refused_text,
     no_code_tips,
     parse_six_digits,
-    wait_text,
 )
 from bot.dialogs.base import Button, Dialog, End, Flow, Next, Prompt, Stay, Step, Transition
 from bot.dialogs.context import Context
@@ -63,11 +64,7 @@ async def _send_code(ctx: Context, email: str) -> None:
     try:
         issued = await issue_reset_code(ctx.uow, email)
     except RateLimited as limited:
-        ctx.say(
-            ctx._(
-                "We sent a code a moment ago. Please use that one, or ask for a new code in {time}."
-            ).format(time=wait_text(ctx, limited.retry_after_seconds))
-        )
+        ctx.say(code_sent_recently_text(ctx, limited.retry_after_seconds))
         return
     ctx.send_mail(code_mail(ctx, issued), code=issued)
     ctx.say(
@@ -118,21 +115,6 @@ def _code_prompt(ctx: Context) -> Prompt:
     )
 
 
-def _code_refused(ctx: Context, error: Exception) -> None:
-    if isinstance(error, InvalidCode) and error.attempts_left:
-        ctx.say(
-            ctx.ngettext(
-                "That code is not right. You have {n} more try.",
-                "That code is not right. You have {n} more tries.",
-                error.attempts_left,
-            ).format(n=error.attempts_left)
-        )
-    elif isinstance(error, CodeExpired):
-        ctx.say(ctx._('That code has expired: codes work for 10 minutes. Press "Send a new code".'))
-    else:
-        ctx.say(ctx._('That code cannot be used any more. Press "Send a new code".'))
-
-
 async def _handle_code(ctx: Context, value: Secret | str) -> Transition:
     email = _email(ctx)
     if value == OTHER_EMAIL or not email:
@@ -147,7 +129,7 @@ async def _handle_code(ctx: Context, value: Secret | str) -> Transition:
     try:
         questions = await check_reset_code(ctx.services.uow_factory, email, value.text)
     except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts) as error:
-        _code_refused(ctx, error)
+        ctx.say(mailed_code_refused_text(ctx, error))
         return Stay()
     if not questions:
         ctx.say(
@@ -249,7 +231,7 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
         forget_secrets(ctx)
         return Next(State.CODE)
     except (CodeExpired, CodeReused, TooManyAttempts) as error:
-        _code_refused(ctx, error)
+        ctx.say(mailed_code_refused_text(ctx, error))
         forget_secrets(ctx)
         return Next(State.CODE)
     forget_secrets(ctx)

@@ -3,9 +3,9 @@
 The password is checked by ``start_sign_in`` and never kept: between steps the dialog keeps
 only the email and, once the password was right, the challenge's account id and code method.
 The second factor is the authenticator code or the mailed code (by the account's method) or
-the backup code; ``complete_sign_in`` links this chat to the account. The dialog then shows
-the person's cases and ends with ``{"account_id": id}``, so a flow that asked for a sign-in
-continues where it was.
+the backup code (the step is in ``second_factor``); ``complete_sign_in`` links this chat to the
+account. The dialog then shows the person's cases and ends with ``{"account_id": id}``, so a
+flow that asked for a sign-in continues where it was.
 
 When the chat is signed in already, the first step says as whom and offers to sign out.
 """
@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from bot.dialogs.accounts.signed_in import mask_email, welcome
+from bot.dialogs.accounts.common import Secret
+from bot.dialogs.accounts.second_factor import (
+    clear_lock,
+    code_step,
+    locked_until,
+    note_lock,
+    open_code_step,
+)
+from bot.dialogs.accounts.signed_in import mask_email
 from bot.dialogs.base import (
     Button,
     Dialog,
@@ -34,23 +41,14 @@ from bot.dialogs.base import (
 from bot.dialogs.context import Context
 from bot.wording.errors import minutes_text, minutes_until
 from bot.wording.i18n import N_
-from core.accounts.backup_codes import looks_like_backup_code
 from core.accounts.links import get_account, unlink_chat
-from core.accounts.models import OtpMethod
-from core.accounts.otp import normalize_digits
 from core.accounts.policy import MIN_PASSWORD_LENGTH, validate_email
-from core.accounts.signin import SignInChallenge, complete_sign_in, start_sign_in
+from core.accounts.signin import SignInChallenge, start_sign_in
 from core.errors import (
     AccountLocked,
-    AccountNotFound,
-    CodeExpired,
-    CodeReused,
-    InvalidCode,
     InvalidCredentials,
     InvalidEmail,
-    TooManyAttempts,
 )
-from core.ports import OutgoingMail
 
 __all__ = ["FLOW", "NAME", "State", "link_account_dialog", "mask_email"]
 
@@ -70,14 +68,6 @@ class State(enum.Enum):
     PASSWORD = "password"  # noqa: S105  (a state, not a secret)
     CODE = "code"
     LOCKED = "locked"
-
-
-@dataclass(frozen=True, slots=True)
-class _Secret:
-    """Typed secret input (a password or a code): kept apart from button values, and out of
-    any repr that might reach a log."""
-
-    text: str = field(repr=False)
 
 
 # --- email (or: already signed in) -----------------------------------------------------------
@@ -135,7 +125,7 @@ async def _handle_email(ctx: Context, value: str) -> Transition:
 # --- password --------------------------------------------------------------------------------
 
 
-def _parse_password(ctx: Context, text: str) -> _Secret:
+def _parse_password(ctx: Context, text: str) -> Secret:
     # No account has a shorter password (the policy's minimum), so a slip of the keyboard does
     # not cost a counted failure toward the lockout. It says nothing about any account.
     if len(text) < MIN_PASSWORD_LENGTH:
@@ -144,39 +134,20 @@ def _parse_password(ctx: Context, text: str) -> _Secret:
                 n=MIN_PASSWORD_LENGTH
             )
         )
-    return _Secret(text)
+    return Secret(text)
 
 
 async def _start_code_step(ctx: Context, challenge: SignInChallenge) -> Transition:
-    ctx.data["account_id"] = challenge.account_id
-    ctx.data["method"] = challenge.method.value
-    if challenge.method is OtpMethod.EMAIL:
-        issued = challenge.email_code
-        if issued is not None:
-            ctx.send_mail(
-                OutgoingMail(
-                    to=issued.email,
-                    subject=ctx._("Your sign-in code"),
-                    body=ctx._(
-                        "Your code to sign in is {code}. It works for 10 minutes.\n\n"
-                        "If you did not try to sign in, please change your password."
-                    ).format(code=issued.code),
-                ),
-                code=issued,
-            )
-        else:
-            ctx.say(ctx._("We sent you a code less than a minute ago. Please use that code."))
+    await open_code_step(ctx, challenge)
     return Next(State.CODE)
 
 
 def _locked(ctx: Context, until: datetime) -> Transition:
-    ctx.data.pop("account_id", None)
-    ctx.data.pop("method", None)
-    ctx.data["locked_until"] = until.isoformat()
+    note_lock(ctx, until)
     return Next(State.LOCKED)
 
 
-def _password_step(available: Collection[str]) -> Step[_Secret]:
+def _password_step(available: Collection[str]) -> Step[Secret]:
     offers_help = HELP_DIALOG in available
 
     def prompt(ctx: Context) -> Prompt:
@@ -190,16 +161,18 @@ def _password_step(available: Collection[str]) -> Step[_Secret]:
         choices.append(Button(ctx._("Use another email"), OTHER_EMAIL))
         return Prompt(text, choices)
 
-    async def handle(ctx: Context, value: _Secret | str) -> Transition:
+    async def handle(ctx: Context, value: Secret | str) -> Transition:
         email = ctx.data.get("email")
         if value == OTHER_EMAIL or not isinstance(email, str):
             return Next(State.EMAIL)
         if value == FORGOT and offers_help:
             return Start(HELP_DIALOG, then=State.PASSWORD)
-        if not isinstance(value, _Secret):
+        if not isinstance(value, Secret):
             return Stay()
         try:
-            challenge = await start_sign_in(ctx.services.uow_factory, email, value.text)
+            challenge = await start_sign_in(
+                ctx.services.uow_factory, email, value.text, ctx.channel, ctx.chat_id
+            )
         except InvalidCredentials:
             # The same words for an unknown email: the answer must not tell who has an account.
             ctx.say(ctx._("The email or password is not right. Please check them and try again."))
@@ -235,101 +208,14 @@ def _password_step(available: Collection[str]) -> Step[_Secret]:
     )
 
 
-# --- second factor ---------------------------------------------------------------------------
-
-
-def _code_prompt(ctx: Context) -> str:
-    if ctx.data.get("method") == OtpMethod.EMAIL.value:
-        return ctx._(
-            "We sent a 6-digit code to {email}. Please type that code, or your backup code."
-        ).format(email=mask_email(str(ctx.data.get("email", ""))))
-    return ctx._("Please type the 6-digit code from your authenticator app, or your backup code.")
-
-
-def _parse_code(ctx: Context, text: str) -> _Secret:
-    digits = normalize_digits(text)
-    if (len(digits) == 6 and digits.isascii() and digits.isdigit()) or looks_like_backup_code(text):
-        return _Secret(text)
-    raise ValueError(
-        ctx._(
-            "That is not a code. A code has 6 digits. A backup code has 12 letters and "
-            "numbers in 3 groups of 4."
-        )
-    )
-
-
-async def _handle_code(ctx: Context, value: _Secret | str) -> Transition:
-    account_id = ctx.data.get("account_id")
-    if not isinstance(account_id, int):
-        return Next(State.PASSWORD) if "email" in ctx.data else Next(State.EMAIL)
-    if not isinstance(value, _Secret):
-        return Stay()
-    try:
-        result = await complete_sign_in(
-            ctx.services.uow_factory, account_id, value.text, ctx.channel, ctx.chat_id
-        )
-    except InvalidCode as wrong:
-        left = wrong.attempts_left
-        if left is None:
-            ctx.say(ctx._("That code is not right. Please check it and try again."))
-        else:
-            ctx.say(
-                ctx.ngettext(
-                    "That code is not right. You can try {n} more time before your account "
-                    "is locked for a while.",
-                    "That code is not right. You can try {n} more times before your account "
-                    "is locked for a while.",
-                    left,
-                ).format(n=left)
-            )
-        return Stay()
-    except CodeReused:
-        ctx.say(
-            ctx._(
-                "That code was already used. Please wait for the next code in your "
-                "authenticator app, then type it."
-            )
-        )
-        return Stay()
-    except CodeExpired:
-        ctx.data.pop("account_id", None)
-        ctx.say(
-            ctx._("That took too long and the sign-in expired. Please type your password again.")
-        )
-        return Next(State.PASSWORD)
-    except TooManyAttempts:
-        ctx.data.pop("account_id", None)
-        ctx.say(
-            ctx._(
-                "That code was typed wrong too many times. Please type your password again, "
-                "and we will send you a new code."
-            )
-        )
-        return Next(State.PASSWORD)
-    except AccountLocked as locked:
-        return _locked(ctx, locked.until)
-    except AccountNotFound:
-        ctx.data.clear()
-        ctx.say(ctx._("We could not find your account. Please sign in again."))
-        return Next(State.EMAIL)
-    ctx.forget_account()
-    await welcome(ctx, result.account_id, result.new_backup_code)
-    ctx.data.clear()
-    return End(result={"account_id": result.account_id})
-
-
 # --- locked ----------------------------------------------------------------------------------
 
 
 def _locked_step(available: Collection[str]) -> Step[str]:
     offers_help = HELP_DIALOG in available
 
-    def until(ctx: Context) -> datetime | None:
-        raw = ctx.data.get("locked_until")
-        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
-
     def prompt(ctx: Context) -> Prompt:
-        end = until(ctx)
+        end = locked_until(ctx)
         if end is None or end <= ctx.now():
             return Prompt(
                 ctx._("Your account is not locked any more. You can try again now."),
@@ -351,11 +237,11 @@ def _locked_step(available: Collection[str]) -> Step[str]:
 
     async def handle(ctx: Context, value: str) -> Transition:
         if value == FORGOT and offers_help:
-            ctx.data.pop("locked_until", None)
+            clear_lock(ctx)
             return Start(HELP_DIALOG, then=State.PASSWORD)
-        end = until(ctx)
+        end = locked_until(ctx)
         if value == RETRY and (end is None or end <= ctx.now()):
-            ctx.data.pop("locked_until", None)
+            clear_lock(ctx)
             return Next(State.PASSWORD)
         return Stay()
 
@@ -392,18 +278,7 @@ def link_account_dialog(available: Collection[str]) -> Dialog[State]:
                 ),
             ),
             State.PASSWORD: _password_step(available),
-            State.CODE: Step(
-                prompt=_code_prompt,
-                parse=_parse_code,
-                handle=_handle_code,
-                secret=True,
-                example=N_("123456"),
-                goes_to=(State.PASSWORD, State.EMAIL, State.LOCKED),
-                help=N_(
-                    "Type the 6-digit code (from your authenticator app, or from the email we "
-                    "sent), or the backup code you wrote down when you made your account."
-                ),
-            ),
+            State.CODE: code_step(password=State.PASSWORD, email=State.EMAIL, locked=State.LOCKED),
             State.LOCKED: _locked_step(available),
         },
     )

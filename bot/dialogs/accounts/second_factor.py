@@ -1,0 +1,176 @@
+"""The sign-in's second step, after a right password: the code (from the authenticator app,
+the mailed code, or the backup code), and what the person is told when it is refused.
+
+Between turns the dialog's data keeps only the challenge's account id and code method (never a
+code); after a lock, until when the account is locked.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TypeVar
+
+from bot.dialogs.accounts.common import Secret
+from bot.dialogs.accounts.signed_in import mask_email, welcome
+from bot.dialogs.base import End, Next, Stay, Step, Transition
+from bot.dialogs.context import Context
+from bot.wording.i18n import N_
+from core.accounts.backup_codes import looks_like_backup_code
+from core.accounts.models import OtpMethod
+from core.accounts.otp import normalize_digits
+from core.accounts.signin import SignInChallenge, complete_sign_in
+from core.errors import (
+    AccountLocked,
+    AccountNotFound,
+    CodeExpired,
+    CodeReused,
+    InvalidCode,
+    TooManyAttempts,
+)
+from core.ports import OutgoingMail
+
+__all__ = ["clear_lock", "code_step", "locked_until", "note_lock", "open_code_step"]
+
+S = TypeVar("S", bound=enum.Enum)
+
+
+async def open_code_step(ctx: Context, challenge: SignInChallenge) -> None:
+    """Keep the challenge for the code step, and mail the code when the account gets codes by
+    email (or say that the one mailed a moment ago still works)."""
+    ctx.data["account_id"] = challenge.account_id
+    ctx.data["method"] = challenge.method.value
+    if challenge.method is not OtpMethod.EMAIL:
+        return
+    issued = challenge.email_code
+    if issued is None:
+        ctx.say(ctx._("We sent you a code less than a minute ago. Please use that code."))
+        return
+    ctx.send_mail(
+        OutgoingMail(
+            to=issued.email,
+            subject=ctx._("Your sign-in code"),
+            body=ctx._(
+                "Your code to sign in is {code}. It works for 10 minutes.\n\n"
+                "If you did not try to sign in, please change your password."
+            ).format(code=issued.code),
+        ),
+        code=issued,
+    )
+
+
+def note_lock(ctx: Context, until: datetime) -> None:
+    """The account is locked: forget the challenge, keep until when."""
+    ctx.data.pop("account_id", None)
+    ctx.data.pop("method", None)
+    ctx.data["locked_until"] = until.isoformat()
+
+
+def locked_until(ctx: Context) -> datetime | None:
+    raw = ctx.data.get("locked_until")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+def clear_lock(ctx: Context) -> None:
+    ctx.data.pop("locked_until", None)
+
+
+def _code_prompt(ctx: Context) -> str:
+    if ctx.data.get("method") == OtpMethod.EMAIL.value:
+        return ctx._(
+            "We sent a 6-digit code to {email}. Please type that code, or your backup code."
+        ).format(email=mask_email(str(ctx.data.get("email", ""))))
+    return ctx._("Please type the 6-digit code from your authenticator app, or your backup code.")
+
+
+def _parse_code(ctx: Context, text: str) -> Secret:
+    digits = normalize_digits(text)
+    if (len(digits) == 6 and digits.isascii() and digits.isdigit()) or looks_like_backup_code(text):
+        return Secret(text)
+    raise ValueError(
+        ctx._(
+            "That is not a code. A code has 6 digits. A backup code has 12 letters and "
+            "numbers in 3 groups of 4."
+        )
+    )
+
+
+def _wrong_code_text(ctx: Context, left: int | None) -> str:
+    if left is None:
+        return ctx._("That code is not right. Please check it and try again.")
+    return ctx.ngettext(
+        "That code is not right. You can try {n} more time before your account "
+        "is locked for a while.",
+        "That code is not right. You can try {n} more times before your account "
+        "is locked for a while.",
+        left,
+    ).format(n=left)
+
+
+def code_step(*, password: S, email: S, locked: S) -> Step[Secret]:
+    """The code step. A challenge that expired or ran out of tries goes back to ``password``, a
+    lost one to ``email`` (or ``password`` when the email is known), a lock to ``locked``; a
+    right code signs the chat in and ends the dialog with ``{"account_id": id}``."""
+
+    async def handle(ctx: Context, value: Secret | str) -> Transition:
+        account_id = ctx.data.get("account_id")
+        if not isinstance(account_id, int):
+            return Next(password) if "email" in ctx.data else Next(email)
+        if not isinstance(value, Secret):
+            return Stay()
+        try:
+            result = await complete_sign_in(
+                ctx.services.uow_factory, account_id, value.text, ctx.channel, ctx.chat_id
+            )
+        except InvalidCode as wrong:
+            ctx.say(_wrong_code_text(ctx, wrong.attempts_left))
+            return Stay()
+        except CodeReused:
+            ctx.say(
+                ctx._(
+                    "That code was already used. Please wait for the next code in your "
+                    "authenticator app, then type it."
+                )
+            )
+            return Stay()
+        except CodeExpired:
+            ctx.data.pop("account_id", None)
+            ctx.say(
+                ctx._(
+                    "That took too long and the sign-in expired. Please type your password again."
+                )
+            )
+            return Next(password)
+        except TooManyAttempts:
+            ctx.data.pop("account_id", None)
+            ctx.say(
+                ctx._(
+                    "That code was typed wrong too many times. Please type your password again, "
+                    "and we will send you a new code."
+                )
+            )
+            return Next(password)
+        except AccountLocked as lock:
+            note_lock(ctx, lock.until)
+            return Next(locked)
+        except AccountNotFound:
+            ctx.data.clear()
+            ctx.say(ctx._("We could not find your account. Please sign in again."))
+            return Next(email)
+        ctx.forget_account()
+        await welcome(ctx, result.account_id, result.new_backup_code)
+        ctx.data.clear()
+        return End(result={"account_id": result.account_id})
+
+    return Step(
+        prompt=_code_prompt,
+        parse=_parse_code,
+        handle=handle,
+        secret=True,
+        example=N_("123456"),
+        goes_to=(password, email, locked),
+        help=N_(
+            "Type the 6-digit code (from your authenticator app, or from the email we "
+            "sent), or the backup code you wrote down when you made your account."
+        ),
+    )
