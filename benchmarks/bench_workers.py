@@ -509,7 +509,8 @@ def row(results: Results, config: Config) -> str:
     if config.backend == "echo":
         db_text = "-"
     share = median([w.client_cpu / w.elapsed for w in windows if w.elapsed])
-    machine = median([w.machine_cpu / w.elapsed / cores() for w in windows if w.elapsed])
+    ours = median([(w.machine_cpu - w.others_cpu) / w.elapsed for w in windows if w.elapsed])
+    others = median([w.others_cpu / w.elapsed for w in windows if w.elapsed])
     reference = "-" if config.backend == "echo" else f"{results.ratio(config):.1%}"
     return (
         f"| {config.label} | {sum(w.requests for w in windows):,} | "
@@ -518,7 +519,7 @@ def row(results: Results, config: Config) -> str:
         f"{median([w.percentile_ms(0.99) for w in windows]):.1f} ms | "
         f"{ms(results.cpu(config, lambda w: w.server_cpu))} | {db_text} | "
         f"{ms(results.cpu(config, lambda w: w.client_cpu))} ({share:.0%} of a core) | "
-        f"{machine:.0%} | {sum(sum(w.failures.values()) for w in windows)} |"
+        f"{ours:.2f} / {others:.2f} | {sum(sum(w.failures.values()) for w in windows)} |"
     )
 
 
@@ -589,8 +590,10 @@ def model_text(results: Results, postgres: bool) -> str:
         f"- So PostgreSQL passes SQLite only with several cores: its turn costs the worker "
         f"{server_ms / sqlite_ms if sqlite_ms else 0:.1f}× the CPU of SQLite's (SQLite's hot "
         "statements run prepared on one shared connection in the event loop's thread; on "
-        "PostgreSQL each statement goes through SQLAlchemy and asyncpg and waits for its round "
-        "trip; the engine benchmark above measures the same gap without HTTP).",
+        "PostgreSQL a web turn's units of work each take a pooled connection, and each "
+        "statement goes through SQLAlchemy and asyncpg and a round trip: the engine benchmark "
+        "(above) measures the same gap without HTTP, and an empty unit of work there costs "
+        "about 1 ms of CPU on PostgreSQL against 0.01 ms on SQLite).",
         "- Why it scales on PostgreSQL: turns of different sessions write different rows (the "
         "session, its transcript, its rate-limit row), so workers do not wait on one another's "
         "locks, and each worker is one Python process on one core. Assumed: the CPU per turn "
@@ -635,7 +638,8 @@ the rounds
 
 | server ({CONCURRENCY} requests in flight) | requests, all rounds | turns/s (echo: \
 requests/s) | of the echo with as many processes | p50 | p99 | server CPU per turn | \
-PostgreSQL CPU per turn | load generator CPU per turn | machine busy | errors |
+PostgreSQL CPU per turn | load generator CPU per turn | cores: this benchmark's / others' | \
+errors |
 |---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
@@ -657,8 +661,11 @@ lookup; the reply says "{EXPECTED}", checked on {checked:,} replies) and "menu",
 opened before the window, {TURNS_PER_SESSION} turns at most each.
 - CPU: the server's is its processes' (the supervisor's included) from `/proc/PID/stat`; \
 PostgreSQL's is that of the backends `pg_stat_activity` lists for the benchmark's database; \
-the load generator's is `time.process_time()` of this process; "machine busy" is all the \
-machine's CPU time (`/proc/stat`) over the window, as a share of its {cores()} cores. \
+the load generator's is `time.process_time()` of this process; "others'" is the rest of the \
+machine's busy time (`/proc/stat`) over the window, of its {cores()} cores: other people's \
+work, interrupts, PostgreSQL's background processes. On a machine whose cores are taken by \
+others, each process gets a share of them, so two processes get more than one whatever they \
+do (compare echo ×2 with echo ×1). \
 Server, database and load generator share those cores, so on this machine two workers \
 compete with PostgreSQL and the load generator for the second core: the CPU per turn, not \
 the turns/s, is what carries over to a larger host.
