@@ -496,6 +496,11 @@ class Results:
         pairs = zip(self.of(config), reference, strict=False)
         return median([w.rate / e.rate for w, e in pairs if e.rate])
 
+    def others(self) -> float:
+        """Median over every window of the cores others' work took."""
+        spans = [w for windows in self.windows.values() for w in windows if w.elapsed]
+        return median([w.others_cpu / w.elapsed for w in spans])
+
     def scaling(self, backend: str) -> float:
         """Median over rounds of the 2-worker rate over the 1-worker rate."""
         pairs = zip(self.of(Config(backend, 2)), self.of(Config(backend, 1)), strict=False)
@@ -585,8 +590,9 @@ def model_text(results: Results, postgres: bool) -> str:
         f"turns/s**; with PostgreSQL on a host of its own, the {HOST_CORES}-core casebot host "
         f"serves {HOST_CORES} / {server_ms:.3f} ms = **about {guess.app_host:,.0f} turns/s**, "
         f"which needs about {guess.db_cores:.1f} cores of PostgreSQL. Measured here: 2 workers "
-        f"gave {results.scaling('postgres'):.2f}× the turns of 1, on a machine whose 2 cores "
-        "also run the database and this load generator.",
+        f"gave {results.scaling('postgres'):.2f}× the turns of 1, on {cores()} cores that also "
+        f"ran the database, this load generator and others' work ({results.others():.2f} "
+        "cores, median).",
         f"- So PostgreSQL passes SQLite only with several cores: its turn costs the worker "
         f"{server_ms / sqlite_ms if sqlite_ms else 0:.1f}× the CPU of SQLite's (SQLite's hot "
         "statements run prepared on one shared connection in the event loop's thread; on "
@@ -612,6 +618,19 @@ def model_text(results: Results, postgres: bool) -> str:
         "single core keeps busy; this run used the defaults (not measured with a smaller pool).",
     ]
     return "\n".join(lines)
+
+
+def crowded(results: Results) -> str:
+    """A warning before the rounds when others' work took most of the machine."""
+    others = results.others()
+    if others < cores() / 2:
+        return ""
+    return (
+        f"**Others' work took {others:.2f} of the {cores()} cores during the windows (median): "
+        "each server got what share of the rest the scheduler gave it, so its turns/s say "
+        "little about what it can do (see the echo references, which vary as much); the CPU "
+        "per turn is the figure to carry over.**\n\n"
+    )
 
 
 def report(args: argparse.Namespace, results: Results, configs: list[Config], total: float) -> str:
@@ -643,7 +662,8 @@ errors |
 |---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
-Round by round (others: the CPU of everything else on the machine during the window, in cores):
+{crowded(results)}Round by round (others: the CPU of everything else on the machine during the \
+window, in cores):
 {per_round(results, configs)}
 
 {model_text(results, postgres)}
@@ -663,12 +683,10 @@ opened before the window, {TURNS_PER_SESSION} turns at most each.
 PostgreSQL's is that of the backends `pg_stat_activity` lists for the benchmark's database; \
 the load generator's is `time.process_time()` of this process; "others'" is the rest of the \
 machine's busy time (`/proc/stat`) over the window, of its {cores()} cores: other people's \
-work, interrupts, PostgreSQL's background processes. On a machine whose cores are taken by \
-others, each process gets a share of them, so two processes get more than one whatever they \
-do (compare echo ×2 with echo ×1). \
-Server, database and load generator share those cores, so on this machine two workers \
-compete with PostgreSQL and the load generator for the second core: the CPU per turn, not \
-the turns/s, is what carries over to a larger host.
+work, interrupts, PostgreSQL's background processes. Server, database and load generator \
+share those cores, so here two workers compete with PostgreSQL, the load generator and \
+everyone else for the second core: the CPU per turn, not the turns/s, is what carries over \
+to a larger host (and CPU per turn rises too when the cores are crowded: caches are shared).
 """
 
 
@@ -679,19 +697,23 @@ async def run(args: argparse.Namespace) -> int:
     args.load = os.getloadavg()[0]
     started = time.perf_counter()
     configs = [Config("echo", 1), Config("echo", 2), Config("sqlite", 1), Config("sqlite", 2)]
-    if not args.no_postgres:
-        configs += [Config("postgres", 1), Config("postgres", 2)]
-    windows: dict[Config, list[Window]] = {config: [] for config in configs}
-    orders: list[list[Config]] = []
     database = f"casebot_bench_workers_{uuid.uuid4().hex[:10]}"
     admin: asyncpg.Connection | None = None
     args.pg_version = "PostgreSQL not measured"
+    if not args.no_postgres:
+        try:
+            admin = await asyncpg.connect(POSTGRES_URL, timeout=10)
+        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+            print(f"PostgreSQL does not answer ({error}): SQLite only", file=sys.stderr)
+        else:
+            configs += [Config("postgres", 1), Config("postgres", 2)]
+    windows: dict[Config, list[Window]] = {config: [] for config in configs}
+    orders: list[list[Config]] = []
     with tempfile.TemporaryDirectory(prefix="casebot-bench-workers-") as folder:
         work = Path(folder)
         urls = {"sqlite": f"sqlite:///{work / 'casebot.sqlite3'}"}
         try:
-            if not args.no_postgres:
-                admin = await asyncpg.connect(POSTGRES_URL)
+            if admin is not None:
                 version = await admin.fetchval("SHOW server_version")
                 args.pg_version = f"PostgreSQL {version} (local, same machine)"
                 await admin.execute(f'CREATE DATABASE "{database}"')
