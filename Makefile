@@ -76,11 +76,12 @@ test-latest: $(UV)  ## the whole suite on the newest allowed versions (may fail:
 wheel: $(UV)  ## the wheel and sdist users install (dist/), catalogs compiled in
 	$(UV) build --out-dir dist
 
-bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
+bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core, the web chat and `serve --workers 1/2` on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
 	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_telegram
 	$(BIN)/python -m benchmarks.bench_engine $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_web $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_workers $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_import $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_understanding
 	$(BIN)/python -m benchmarks.bench_proofs $(BENCH_ARGS)

@@ -435,7 +435,8 @@ build step on every install, is far from what the goal needs.
 interpreted work, spread over every layer of the turn. Tuning and compiling give a tenth \
 (above); what would get there is a different turn path, a lean one for the web alone: a \
 second dialog engine to keep in step with the first, not done. PostgreSQL with several \
-workers is the way to scale out; this benchmark does not measure it.
+workers is the way to scale out, once there are cores enough to pay for its dearer turn: \
+`bench_workers` measures it (section "Workers (deployment)").
 """
 
 
