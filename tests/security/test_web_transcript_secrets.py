@@ -1,0 +1,151 @@
+"""What the web chat's transcript keeps and replays (findings 3 and 4), through the HTTP API on
+SQLite and PostgreSQL:
+
+- an authenticator key, its QR code and a new backup code are shown in the answer to the turn,
+  and only there: the stored transcript and every replay have a placeholder instead, and the
+  QR code is not kept;
+- signing out ends what the browser can read back: the transcript from before the sign-out
+  (case histories, confirmation codes, calendar files) is deleted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from core.demo import DEMO_BACKUP_CODE, DEMO_EMAIL, DEMO_PASSWORD
+from core.uow import UnitOfWorkFactory
+from core.web_sessions import WebAttachment, WebMessage
+from tests.integration.webchat_support import ChatSession
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+BACKUP_CODE_RE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+BACKUP_EXAMPLE = "4F7K-2MQX-9WRT"  # the example in the prompt that asks for one
+PLACEHOLDER = "[hidden: shown only once]"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def new_backup_codes(text: str) -> list[str]:
+    return [c for c in BACKUP_CODE_RE.findall(text) if c not in (DEMO_BACKUP_CODE, BACKUP_EXAMPLE)]
+
+
+async def stored(uow_factory: UnitOfWorkFactory, session_id: str) -> str:
+    """Everything the database keeps of the session's transcript, as one string."""
+    async with uow_factory() as uow:
+        messages = await uow.session.scalars(
+            select(WebMessage).where(WebMessage.session_id == session_id)
+        )
+        files = await uow.session.scalars(
+            select(WebAttachment).where(WebAttachment.session_id == session_id)
+        )
+        return json.dumps(
+            [[m.text, m.attachments] for m in messages]
+            + [[f.name, base64.b64encode(f.data).decode()] for f in files]
+        )
+
+
+async def sign_in_with_a_new_app(client: TestClient[Any, Any]) -> ChatSession:
+    chat = await ChatSession.open(client)
+    await chat.send("hi")
+    await chat.press("Password and sign-in help")
+    await chat.press("I lost my phone / authenticator")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.press("Yes, set up a new app")
+    await chat.send(DEMO_BACKUP_CODE)
+    return chat
+
+
+async def test_a_new_key_its_qr_code_and_backup_code_are_shown_once_then_masked(
+    client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = await sign_in_with_a_new_app(client)
+    live = chat.text
+    (code,) = new_backup_codes(live)
+    found = re.search(r"type this key:\n([A-Z2-7 ]+)\n", live)
+    assert found is not None
+    key = found.group(1)
+    (image,) = [a for reply in chat.replies for a in reply["attachments"]]
+    assert image["kind"] == "image"
+    # The live answer carries the image itself: it is nowhere to download later.
+    assert image["url"].startswith("data:image/png;base64,")
+    assert base64.b64decode(image["url"].partition(",")[2]).startswith(PNG_SIGNATURE)
+
+    replayed = await chat.transcript()
+    replayed_text = json.dumps(replayed)
+    assert code not in replayed_text
+    assert key not in replayed_text
+    assert key.replace(" ", "") not in replayed_text
+    assert PLACEHOLDER in replayed_text
+    assert not [a for m in replayed for a in m["attachments"]]  # the QR code is not replayed
+    at_rest = await stored(uow_factory, chat.id)
+    assert code not in at_rest
+    assert key not in at_rest
+    assert key.replace(" ", "") not in at_rest
+    assert PLACEHOLDER in at_rest
+    # The answer's messages are the transcript's, with the same ids (the widget's dedupe).
+    assert {r["id"] for r in chat.replies} <= {m["id"] for m in replayed}
+
+
+async def test_a_backup_code_given_after_a_sign_in_is_masked_in_the_replay(
+    client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = await ChatSession.open(client)
+    await chat.send("sign in")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(DEMO_BACKUP_CODE)
+    assert "You are signed in" in chat.text
+    (code,) = new_backup_codes(chat.text)
+    replayed = json.dumps(await chat.transcript())
+    assert code not in replayed
+    assert "Your NEW backup code is" in replayed  # the rest of the message is kept
+    assert PLACEHOLDER in replayed
+    assert code not in await stored(uow_factory, chat.id)
+
+
+async def test_the_placeholder_is_in_the_conversation_language(
+    client: TestClient[Any, Any],
+) -> None:
+    chat = await ChatSession.open(client, locale="es")
+    await chat.send("iniciar sesión")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(DEMO_BACKUP_CODE)
+    (code,) = new_backup_codes(chat.text)
+    replayed = json.dumps(await chat.transcript(), ensure_ascii=False)
+    assert code not in replayed
+    assert PLACEHOLDER not in replayed
+    assert "[oculto: se mostró una sola vez]" in replayed
+
+
+async def test_signing_out_deletes_the_transcript_before_it(
+    client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = await ChatSession.open(client)
+    await chat.send("sign in")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(DEMO_BACKUP_CODE)
+    assert "IOE0912345678" in chat.text  # the welcome lists the account's cases
+    before = await chat.transcript()
+    assert "IOE0912345678" in json.dumps(before)
+
+    await chat.press("Sign out")
+    assert "You are signed out" in chat.text
+
+    replayed = await chat.transcript()
+    text = json.dumps(replayed)
+    assert "IOE0912345678" not in text
+    assert DEMO_EMAIL not in text
+    assert "a***@example.com" not in text
+    assert "You are signed out" in text  # what the sign-out answered stays, and the menu
+    assert min(m["id"] for m in replayed) > max(m["id"] for m in before)
+    assert "IOE0912345678" not in await stored(uow_factory, chat.id)
