@@ -13,6 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sqlite3
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from core.demo import DEMO_BACKUP_CODE, DEMO_EMAIL, DEMO_PASSWORD
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WebAttachment, WebMessage
 from tests.integration.webchat_support import ChatSession
+from tests.serve_support import serving
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -149,3 +153,62 @@ async def test_signing_out_deletes_the_transcript_before_it(
     assert "You are signed out" in text  # what the sign-out answered stays, and the menu
     assert min(m["id"] for m in replayed) > max(m["id"] for m in before)
     assert "IOE0912345678" not in await stored(uow_factory, chat.id)
+
+
+# --- the same, replayed against a real `casebot serve` -----------------------------------------
+
+
+class _Http:
+    """A browser's session with a running server, through urllib."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        opened = self.call("POST", "/api/chat/sessions", {})
+        self.id, self.token = opened["session_id"], opened["token"]
+        self.replies: list[dict[str, Any]] = []
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(  # noqa: S310  (a local test server)
+            self.base + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {self.token}"} if hasattr(self, "token") else {}),
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return json.loads(answer.read())
+
+    def send(self, **body: str) -> str:
+        self.replies = self.call("POST", f"/api/chat/sessions/{self.id}/messages", body)["replies"]
+        return "\n".join(r["text"] for r in self.replies)
+
+    def press(self, label: str) -> str:
+        buttons = [b for reply in self.replies for b in reply["buttons"]]
+        (payload,) = [b["payload"] for b in buttons if b["label"] == label]
+        return self.send(payload=payload)
+
+    def transcript(self) -> str:
+        return json.dumps(self.call("GET", f"/api/chat/sessions/{self.id}/messages")["messages"])
+
+
+def test_replayed_against_casebot_serve(tmp_path: Path) -> None:
+    with serving(tmp_path, None, "--demo") as served:
+        chat = _Http(served.base)
+        chat.send(text="sign in")
+        chat.send(text=DEMO_EMAIL)
+        chat.send(text=DEMO_PASSWORD)
+        live = chat.send(text=DEMO_BACKUP_CODE)
+        (code,) = new_backup_codes(live)
+        replayed = chat.transcript()
+        assert code not in replayed
+        assert PLACEHOLDER in replayed
+        assert "IOE0912345678" in replayed  # the welcome, with the account's cases
+
+        assert "You are signed out" in chat.press("Sign out")
+        replayed = chat.transcript()
+        assert "IOE0912345678" not in replayed
+        assert "You are signed out" in replayed
+    with sqlite3.connect(tmp_path / "var" / "casebot.sqlite3") as db:
+        kept = json.dumps(db.execute("SELECT sender, text FROM web_messages").fetchall())
+    assert code not in kept
+    assert "IOE0912345678" not in kept
