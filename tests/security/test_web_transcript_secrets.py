@@ -22,9 +22,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from core.demo import DEMO_BACKUP_CODE, DEMO_EMAIL, DEMO_PASSWORD
+from bot.engine import Engine
+from core.demo import DEMO_BACKUP_CODE, DEMO_EMAIL, DEMO_PASSWORD, DEMO_RESET_ANSWER
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WebAttachment, WebMessage
+from tests.chat import FakeChat
+from tests.conversation.account_flows import NEW_PASSWORD, reach_reset_code
+from tests.fakes import FakeMailer
 from tests.integration.webchat_support import ChatSession
 from tests.serve_support import serving
 
@@ -212,3 +216,23 @@ def test_replayed_against_casebot_serve(tmp_path: Path) -> None:
         kept = json.dumps(db.execute("SELECT sender, text FROM web_messages").fetchall())
     assert code not in kept
     assert "IOE0912345678" not in kept
+
+
+async def test_a_password_reset_elsewhere_ends_the_transcript_of_the_web_chats_it_signs_out(
+    client: TestClient[Any, Any], engine: Engine, mailer: FakeMailer
+) -> None:
+    web = await ChatSession.open(client)
+    await web.send("sign in")
+    await web.send(DEMO_EMAIL)
+    await web.send(DEMO_PASSWORD)
+    await web.send(DEMO_BACKUP_CODE)
+    assert "IOE0912345678" in json.dumps(await web.transcript())
+
+    other = FakeChat(engine)  # the person, on another device, resets the password
+    await reach_reset_code(other)
+    await other.send(mailer.last_code(DEMO_EMAIL))
+    await other.send(DEMO_RESET_ANSWER)
+    await other.send(NEW_PASSWORD)
+    assert "1 other chat was signed out" in other.text
+
+    assert "IOE0912345678" not in json.dumps(await web.transcript())
