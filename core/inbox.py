@@ -9,7 +9,11 @@ worker died) finds its row and is recognised as a duplicate: handled once, never
 stored update is never lost: if the worker that stored it dies, another one finds the row
 still pending and handles it.
 
-Rows stay after they are handled (Telegram redelivers for up to a day), until ``purge_handled``.
+Rows stay after they are handled (Telegram redelivers for up to a day), until ``purge_handled``,
+but not what they said: a handled row keeps its ids, times and outcome, and its payload is
+emptied when it is marked handled. The text a person typed at a secret step (a password, a code)
+goes sooner, in the turn's own transaction (``forget_text``): once that turn is committed, the
+secret is nowhere in the inbox.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "HANDLED",
     "LATE",
     "InboxUpdate",
+    "forget_text",
     "has_pending",
     "mark_handled",
     "next_pending",
@@ -118,12 +123,37 @@ async def has_pending(uow: UnitOfWork, channel: str, chat_id: str) -> bool:
 
 
 async def mark_handled(uow: UnitOfWork, row_id: int, *, outcome: str) -> None:
-    """Record that a stored update was handled (``HANDLED``, ``DUPLICATE`` or ``LATE``)."""
+    """Record that a stored update was handled (``HANDLED``, ``DUPLICATE`` or ``LATE``) and
+    forget what it said: only its ids, times and outcome are needed to recognise it again."""
     row = await uow.session.get(InboxUpdate, row_id)
     if row is not None and row.handled_at is None:
         row.handled_at = uow.clock.now()
         row.outcome = outcome
+        row.payload = {}
         await uow.flush()
+
+
+async def forget_text(uow: UnitOfWork, channel: str, update_id: int) -> bool:
+    """Drop the typed text from a stored update (its message was a secret), in the caller's
+    unit of work (the turn's). Returns whether a stored update had text to drop."""
+    row: InboxUpdate | None = await uow.session.scalar(
+        select(InboxUpdate).where(
+            InboxUpdate.channel == channel, InboxUpdate.update_id == update_id
+        )
+    )
+    if row is None:
+        return False
+    payload = dict(row.payload)
+    found = False
+    for key in ("message", "edited_message"):
+        message = payload.get(key)
+        if isinstance(message, dict) and "text" in message:
+            payload[key] = {k: v for k, v in message.items() if k not in ("text", "entities")}
+            found = True
+    if found:
+        row.payload = payload  # a new value: JSON columns do not see changes made in place
+        await uow.flush()
+    return found
 
 
 async def stale_chats(

@@ -7,8 +7,10 @@ each guess is, and hashing it on every request costs nothing. A slow hash (Argon
 guessable secrets, which a token is not.
 
 The transcript keeps what the person sent (a secret masked, never in clear) and what the
-assistant answered, in order, so a reloaded page can resume; the files of the answers (a QR code,
-a calendar file) are kept beside it, small and few.
+assistant answered, in order, so a reloaded page can resume; the files of the answers (a calendar
+file) are kept beside it, small and few. What was shown only once (an authenticator key, its QR
+code, a new backup code) is stored hidden by the channel; a sign-out deletes the transcript
+before it (``forget_transcript``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    delete,
     func,
     insert,
     select,
@@ -57,6 +60,7 @@ __all__ = [
     "add_message",
     "authenticate_session",
     "find_attachment",
+    "forget_transcript",
     "hash_token",
     "last_asked_secret",
     "last_buttons",
@@ -76,6 +80,8 @@ WEB_CHANNEL: Final = "webchat"
 # expires at most this much early, against hours of idle expiry, and a turn writes one row less.
 SEEN_EVERY: Final = timedelta(minutes=1)
 MAX_MESSAGES_PER_PAGE: Final = 500
+# The sender of a message forgotten at a sign-out (``forget_transcript``): never listed.
+FORGOTTEN: Final = "-"
 
 
 class WebSessionNotFound(DomainError):
@@ -110,7 +116,7 @@ class WebMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("web_sessions.id", ondelete="CASCADE"))
-    sender: Mapped[str] = mapped_column(String(4))  # "user" or "bot"
+    sender: Mapped[str] = mapped_column(String(4))  # "user", "bot" (FORGOTTEN: emptied)
     text: Mapped[str] = mapped_column(Text)
     buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[label, payload], ...]
     # [[attachment id, kind, name], ...]; the bytes live in web_attachments.
@@ -329,7 +335,11 @@ async def list_messages(
     """The session's messages with an id above ``after``, oldest first, at most ``limit``."""
     rows = await uow.session.scalars(
         select(WebMessage)
-        .where(WebMessage.session_id == session_id, WebMessage.id > after)
+        .where(
+            WebMessage.session_id == session_id,
+            WebMessage.id > after,
+            WebMessage.sender != FORGOTTEN,
+        )
         .order_by(WebMessage.id)
         .limit(limit)
     )
@@ -394,3 +404,23 @@ async def find_attachment(
     return StoredAttachment(
         attachment.kind, attachment.name, attachment.content_type, attachment.data
     )
+
+
+async def forget_transcript(uow: UnitOfWork, session_id: str) -> int:
+    """Forget the session's transcript (the chat was signed out): its files are deleted and
+    its messages emptied, never to be listed again; the session itself goes on. Returns how
+    many messages were forgotten.
+
+    The rows stay, empty, until the session is purged: their ids are what keeps later ids
+    growing (SQLite hands out the highest id again once its row is deleted, and a page that
+    already saw that id would skip the new message) and what recognises a pushed notification
+    delivered again (``outbox_id``).
+    """
+    await uow.session.execute(delete(WebAttachment).where(WebAttachment.session_id == session_id))
+    result = await uow.session.execute(
+        update(WebMessage)
+        .where(WebMessage.session_id == session_id, WebMessage.sender != FORGOTTEN)
+        .values(sender=FORGOTTEN, text="", buttons=[], attachments=[], secret_input=False)
+        .returning(WebMessage.id)
+    )
+    return len(result.all())

@@ -51,6 +51,8 @@ class Prompt:
     text: str
     choices: Sequence[Button] = ()
     attachments: Sequence[Any] = ()  # bot.dialogs.model.Attachment
+    # The text with the secret it shows replaced (``Reply.kept_text``); None: it shows none.
+    kept_text: str | None = None
 
 
 # --- transitions -----------------------------------------------------------------------------

@@ -100,15 +100,29 @@ class Context:
         text: str,
         choices: Sequence[Button] = (),
         attachments: Sequence[Attachment] = (),
+        *,
+        kept_text: str | None = None,
     ) -> None:
-        """Add a message before the next prompt. Its buttons go to the current step."""
+        """Add a message before the next prompt. Its buttons go to the current step.
+
+        Args:
+            kept_text: the text shows a secret once (a new backup code): what stored copies
+                keep instead, the secret replaced by ``hidden()`` (``Reply.kept_text``).
+        """
         self.replies.append(
             Reply(
                 text=text,
                 buttons=tuple(choices),
                 attachments=tuple(attachments),
+                kept_text=kept_text,
             )
         )
+
+    def hidden(self) -> str:
+        """What a transcript shows in place of a secret that was shown once."""
+        # Translators: replaces a backup code or an authenticator key in the saved chat
+        # history (it was shown once, in the answer, and is not kept).
+        return self._("[hidden: shown only once]")
 
     def send_mail(self, mail: OutgoingMail, *, code: IssuedCode | None = None) -> None:
         """Send an email once the turn is committed (never before: a rollback would lie).

@@ -65,12 +65,22 @@ class Reply:
     Attributes:
         secret_input: the next thing the person types is a secret (password, code, answer):
             channels mask the input field and must not echo or keep it.
+        kept_text: set when the text shows a secret once (an authenticator key, a new backup
+            code): what a stored copy keeps instead (a transcript, a replay), the secret
+            replaced by a placeholder in the person's language. Such a reply's attachments
+            (the key's QR code) are shown and never kept. None: the text shows no secret.
     """
 
     text: str
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     secret_input: bool = False
+    kept_text: str | None = None
+
+    @property
+    def shows_secret(self) -> bool:
+        """Whether the reply shows a secret once (see ``kept_text``)."""
+        return self.kept_text is not None
 
 
 class Outcome(enum.Enum):
@@ -103,12 +113,16 @@ class Turn:
         locale: the conversation's language after the turn.
         outcome: how the engine dealt with the message (``Outcome``); ``duplicate``,
             ``unavailable``, ``failed`` and ``refused`` read it.
+        signed_out: the chat was signed in when the turn began and is not any more (the person
+            signed out, or was signed out after a while idle): a channel that keeps a
+            transcript forgets what came before.
     """
 
     replies: list[Reply]
     input_was_secret: bool = False
     locale: str = "en"
     outcome: Outcome = Outcome.ANSWERED
+    signed_out: bool = False
 
     @property
     def duplicate(self) -> bool:

@@ -55,6 +55,7 @@ async def prompt(turn: TurnState) -> None:
             buttons=tuple(choices),
             attachments=tuple(shown.attachments),
             secret_input=step.secret,
+            kept_text=shown.kept_text,
         )
     )
 
@@ -75,6 +76,7 @@ def finish_replies(turn: TurnState) -> list[Reply]:
             buttons=tuple(Button(b.label, f"{seq}:{b.payload}", b.means) for b in r.buttons),
             attachments=r.attachments,
             secret_input=r.secret_input,
+            kept_text=r.kept_text,
         )
         for r in turn.ctx.replies
     ]

@@ -194,6 +194,7 @@ class Engine:
                     data={},
                 )
                 turn = TurnState(conversation, ctx, self.dialogs, self.intents)
+                signed_in = await ctx.account_id() is not None
                 await self._expire_if_idle(turn)
                 await self._dispatch(turn, incoming)
                 replies = self._finish_replies(turn)
@@ -204,6 +205,7 @@ class Engine:
                     replies=replies,
                     input_was_secret=turn.secret_input,
                     locale=ctx.locale,
+                    signed_out=signed_in and await ctx.account_id() is None,
                 )
                 if within is not None:
                     await within(uow, result)

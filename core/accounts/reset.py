@@ -35,6 +35,7 @@ from core.accounts.questions import RESET_QUESTION_IDS, check_question_id, norma
 from core.accounts.service import find_account_by_email
 from core.errors import InvalidCode
 from core.uow import UnitOfWork, UnitOfWorkFactory
+from core.web_sessions import WEB_CHANNEL, forget_transcript
 
 __all__ = ["PasswordReset", "check_reset_code", "issue_reset_code", "reset_password"]
 
@@ -147,6 +148,11 @@ async def reset_password(
         account.password_changed_at = now
         unlock(account)
         signed_out = await unlink_chats_of_account(uow, account_id, keep=Chat(channel, chat_id))
+        for chat in signed_out:
+            if chat.channel == WEB_CHANNEL:
+                # As at a sign-out in the chat itself: its browser can no longer read back
+                # what the account showed there.
+                await forget_transcript(uow, chat.chat_id)
         await uow.commit()
     logger.info("password reset for account %s; %d chats signed out", account_id, len(signed_out))
     return PasswordReset(account_id=account_id, signed_out=signed_out)

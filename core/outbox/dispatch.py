@@ -19,6 +19,11 @@ tries, the reason kept in ``last_error``; none is dropped silently. ``stale_reas
 messages that must not be sent any more (a reminder of an appointment that started, was
 cancelled or moved): they are parked with that reason instead.
 
+A message that is done (sent, or parked for good) keeps no content: ``mark_sent`` and ``park``
+empty its payload (a reply's text, a new backup code in it, a notification's data), and the row
+keeps what ordering and an operator need: kind, channel, address, status, tries, times and the
+reason it was parked.
+
 On PostgreSQL the claim is ``SELECT ... FOR UPDATE SKIP LOCKED``: two dispatchers never take
 the same row, and neither waits for the other. On SQLite a unit of work is exclusive anyway.
 
@@ -259,22 +264,25 @@ def _end_lease(message: OutboxMessage) -> None:
 
 
 async def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime) -> None:
-    """Record that a message this unit of work claimed was delivered."""
+    """Record that a message this unit of work claimed was delivered, and forget what it
+    said."""
     message = await _claimed_row(uow, message_id)
     message.status = OutboxStatus.SENT
     message.attempts += 1
     message.sent_at = now
     message.last_error = None
+    message.payload = {}
     _end_lease(message)
     await uow.flush()
 
 
 async def park(uow: UnitOfWork, message_id: int, *, reason: str, now: datetime) -> None:
     """Give up for good on a message this unit of work claimed, keeping why (a stale reminder,
-    a chat that blocked the bot, too many failures)."""
+    a chat that blocked the bot, too many failures) but not what it said: it is never sent."""
     message = await _claimed_row(uow, message_id)
     message.status = OutboxStatus.PARKED
     message.last_error = reason[:ERROR_LENGTH]
+    message.payload = {}
     message.next_attempt_at = now
     _end_lease(message)
     await uow.flush()

@@ -78,10 +78,13 @@ async def test_a_web_notification_delivered_again_is_recognised_by_its_outbox_id
     numbers = await seed_cases(uow_factory, 1, channel="webchat", chats=[session])
     await change_statuses(uow_factory, numbers, "approved")
     dispatcher = web_dispatcher(uow_factory, clock, WebChatHub(engine, uow_factory))  # type: ignore[arg-type]
+    (before,) = await outbox_rows(uow_factory)
     assert (await dispatcher.run_once("webchat")).sent == 1
-    async with uow_factory() as uow:  # as if the sent mark had been lost
+    async with uow_factory() as uow:  # as if the sent mark (which empties it) had been lost
         await uow.session.execute(
-            update(OutboxMessage).values(status=OutboxStatus.PENDING, sent_at=None)
+            update(OutboxMessage).values(
+                status=OutboxStatus.PENDING, sent_at=None, payload=before.payload
+            )
         )
         await uow.commit()
 

@@ -2,7 +2,8 @@
 
 An ``Update`` becomes an ``Incoming``; a ``Turn`` becomes messages with inline keyboards, photos
 and documents. Every callback query is answered and the pressed keyboard removed; a typing
-indicator runs while the turn works; a message that carried a secret is deleted. Duplicates
+indicator runs while the turn works; a message that carried a secret is deleted (and its text
+dropped from the webhook's inbox in the turn's own transaction). Duplicates
 are dropped by the engine (``update_id``). Updates of different chats run concurrently, one
 chat's in the order they came (``ChatOrderedUpdates``). Sending limits are the rate limiter's.
 A turn's replies are kept in the outbox in the turn's own transaction and marked sent one by
@@ -42,6 +43,7 @@ from bot.notify.dispatcher import worker_name
 from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.ops.metrics import CasebotMetrics
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
+from core.inbox import forget_text
 from core.locks import presence_lock
 from core.outage import is_database_unavailable
 from core.uow import UnitOfWork
@@ -303,6 +305,9 @@ class TelegramChannel:
 
         async def keep(uow: UnitOfWork, turn: Turn) -> None:
             nonlocal kept, kept_texts
+            if self.inbox is not None and turn.input_was_secret:
+                # The webhook stored the update as received: its secret goes with this commit.
+                await forget_text(uow, self.inbox.channel, update.update_id)
             replies = self._with_notice(turn, update)
             kept = await keep_replies(uow, CHANNEL, incoming.chat_id, replies, worker=self.worker)
             kept_texts = [reply.text for reply in replies]

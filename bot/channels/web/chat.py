@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot.channels.web.batch import Batch
 from bot.channels.web.limits import WebChatConfig, WebMetrics
-from bot.channels.web.transcript import MessageView, store_reply
+from bot.channels.web.transcript import MessageView, store_reply, stored_text
 from bot.dialogs.model import Incoming, Reply, Turn
 from bot.engine import Engine, KeyedLock
 from core import ratelimit
@@ -37,6 +37,7 @@ from core.web_sessions import (
     add_message,
     authenticate_session,
     find_attachment,
+    forget_transcript,
     last_asked_secret,
     last_buttons,
     list_messages,
@@ -193,9 +194,12 @@ class WebChatHub:
                 return replace(incoming, locale_hint=locale_hint_of(session.locale, headers or {}))
 
             stored: list[TranscriptMessage] = []
+            live: dict[int, Reply] = {}  # stored messages that hide what their reply shows
 
             async def keep(turn_uow: UnitOfWork, turn: Turn) -> None:
-                stored.extend(await self._store_turn(turn_uow, session_id, text, payload, turn))
+                stored.extend(
+                    await self._store_turn(turn_uow, session_id, text, payload, turn, live)
+                )
 
             turn = await self.engine.handle(
                 Incoming(CHANNEL, session_id, text=text, payload=payload),
@@ -207,8 +211,9 @@ class WebChatHub:
             failed = turn.failed or turn.unavailable
             if failed:
                 stored = []  # written in the turn's transaction, which was undone
+                live.clear()
             shown = {message.text for message in stored if message.sender == "bot"}
-            extra = [reply for reply in turn.replies if reply.text not in shown]
+            extra = [reply for reply in turn.replies if stored_text(reply) not in shown]
             if failed or extra:
                 # The turn was undone (its apology is what the person sees, and the message
                 # still counts), or it changed its answer after the commit (a code mail that
@@ -217,11 +222,14 @@ class WebChatHub:
                     if failed:
                         with suppress(RateLimited):  # it was under the limit when admitted
                             await self._count(uow, session_id)
-                        stored.extend(await self._store_turn(uow, session_id, text, payload, turn))
+                        stored.extend(
+                            await self._store_turn(uow, session_id, text, payload, turn, live)
+                        )
                     else:
-                        stored.extend(await self._store_replies(uow, session_id, extra))
+                        stored.extend(await self._store_replies(uow, session_id, extra, live))
                     await uow.commit()
-            views = [MessageView.of(message) for message in stored]
+            # The answer shows what the transcript hides (a secret shown once); replays do not.
+            views = [MessageView.of(message, live=live.get(message.id)) for message in stored]
         self.metrics.turns.inc()
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         await self._broadcast(session_id, views)
@@ -316,9 +324,12 @@ class WebChatHub:
         text: str | None,
         payload: str | None,
         turn: Turn,
+        live: dict[int, Reply],
     ) -> list[TranscriptMessage]:
         """The person's message (a pressed button as its label; masked when the step asked for
-        a secret, even if the turn failed) and the turn's replies, in the transcript."""
+        a secret, even if the turn failed) and the turn's replies, in the transcript. A turn
+        that signed the chat out first deletes the transcript before it: whoever uses the
+        browser next cannot read back what the signed-in person saw."""
         if payload is not None:
             labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
             said = labels.get(payload, payload)
@@ -326,16 +337,30 @@ class WebChatHub:
             said = text or ""
         if turn.input_was_secret or await last_asked_secret(uow, session_id):
             said = MASKED_SECRET
+        if turn.signed_out:
+            await forget_transcript(uow, session_id)
         stored: list[TranscriptMessage] = []
         if said.strip():  # the opening empty message is not shown
             stored.append(await add_message(uow, session_id, sender="user", text=said))
-        stored.extend(await self._store_replies(uow, session_id, turn.replies))
+        stored.extend(await self._store_replies(uow, session_id, turn.replies, live))
         return stored
 
     async def _store_replies(
-        self, uow: UnitOfWork, session_id: str, replies: Sequence[Reply]
+        self,
+        uow: UnitOfWork,
+        session_id: str,
+        replies: Sequence[Reply],
+        live: dict[int, Reply],
     ) -> list[TranscriptMessage]:
-        return [await store_reply(uow, session_id, reply) for reply in replies]
+        """The replies in the transcript; ``live`` gets those that show a secret once, by the
+        id of their stored (hidden) copy."""
+        stored: list[TranscriptMessage] = []
+        for reply in replies:
+            message = await store_reply(uow, session_id, reply)
+            if reply.shows_secret:
+                live[message.id] = reply
+            stored.append(message)
+        return stored
 
     async def _broadcast(self, session_id: str, views: list[MessageView]) -> None:
         for socket in list(self._sockets.get(session_id, [])):

@@ -35,7 +35,12 @@ def openapi_document() -> dict[str, Any]:
         "properties": {
             "id": {"type": "integer", "minimum": 1, "description": "Increasing in a session."},
             "from": {"type": "string", "enum": ["user", "bot"]},
-            "text": {"type": "string", "description": "A secret input reads '••••••'."},
+            "text": {
+                "type": "string",
+                "description": "A secret input reads '••••••'. A secret shown once (an "
+                "authenticator key, a new backup code) is in the answer to its turn only; the "
+                "transcript has a placeholder in the conversation's language instead.",
+            },
             "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
             "attachments": {
                 "type": "array",
@@ -86,7 +91,12 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {
                         "kind": {"type": "string", "enum": ["image", "file"]},
                         "name": {"type": "string"},
-                        "url": {"type": "string", "description": "Relative; carries the token."},
+                        "url": {
+                            "type": "string",
+                            "description": "Relative; carries the token. A file shown once "
+                            "(an authenticator's QR code) comes as a data: URL in the answer to "
+                            "its turn and is never kept.",
+                        },
                     },
                 },
                 "Message": message,
@@ -201,6 +211,10 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listMessages",
                     "summary": "The transcript after a message id (secrets masked)",
+                    "description": "What the session showed, secrets masked or hidden (a "
+                    "secret shown once has a placeholder, its QR code is left out). A sign-out "
+                    "ends it: the messages before the turn that signed the chat out are never "
+                    "listed again, and their files are deleted.",
                     "security": [{"bearer": []}],
                     "parameters": [
                         {
@@ -246,7 +260,7 @@ def openapi_document() -> dict[str, Any]:
                 ],
                 "get": {
                     "operationId": "getAttachment",
-                    "summary": "A file the assistant sent (QR code image, calendar file)",
+                    "summary": "A file the assistant sent (a calendar file)",
                     "security": [{"bearer": []}, {}],
                     "responses": {
                         "200": {

@@ -1,16 +1,24 @@
 """The web chat's transcript as the API shows it: a stored message as JSON, and an
-assistant's reply stored with its buttons and files."""
+assistant's reply stored with its buttons and files.
+
+A reply that shows a secret once (``Reply.kept_text``: an authenticator key, a new backup code)
+is stored with the secret replaced by a placeholder and without its files (the key's QR code).
+Only the answer to its turn shows it (``MessageView.of(message, live=reply)``), the files inline
+as ``data:`` URLs, since nothing is kept to download them from; every replay shows the stored
+copy.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.dialogs.model import Reply
+from bot.dialogs.model import Attachment, Reply
 from core.uow import UnitOfWork
 from core.web_sessions import StoredAttachment, TranscriptMessage, add_message
 
-__all__ = ["MessageView", "store_reply"]
+__all__ = ["MessageView", "store_reply", "stored_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +31,13 @@ class MessageView:
     buttons: tuple[tuple[str, str], ...] = ()
     attachments: tuple[tuple[str, str, str], ...] = ()  # (id, kind, name)
     secret_input: bool = False
+    inline: tuple[Attachment, ...] = ()  # files shown once, never stored
 
     @classmethod
-    def of(cls, message: TranscriptMessage) -> MessageView:
-        return cls(
+    def of(cls, message: TranscriptMessage, *, live: Reply | None = None) -> MessageView:
+        """The stored message; with ``live`` (the reply it was stored from, in the answer to
+        its turn), the reply's own text and files where the stored copy hides a secret."""
+        view = cls(
             id=message.id,
             sender=message.sender,
             text=message.text,
@@ -34,6 +45,9 @@ class MessageView:
             attachments=tuple((a_id, kind, name) for a_id, kind, name in message.attachments),
             secret_input=message.secret_input,
         )
+        if live is not None and live.shows_secret:
+            return replace(view, text=live.text, inline=live.attachments)
+        return view
 
     def to_json(self, session_id: str, token: str) -> dict[str, Any]:
         """The message object; attachment URLs carry the token (an <img> sends no header)."""
@@ -49,6 +63,15 @@ class MessageView:
                     "url": f"/api/chat/sessions/{session_id}/attachments/{a_id}?token={token}",
                 }
                 for a_id, kind, name in self.attachments
+            ]
+            + [
+                {
+                    "kind": file.kind,
+                    "name": file.name,
+                    "url": f"data:{file.content_type};base64,"
+                    + base64.b64encode(file.data).decode("ascii"),
+                }
+                for file in self.inline
             ],
             "secret_input": self.secret_input,
         }
@@ -57,17 +80,25 @@ class MessageView:
 async def store_reply(
     uow: UnitOfWork, session_id: str, reply: Reply, *, outbox_id: int | None = None
 ) -> TranscriptMessage:
-    """An assistant's message in the session's transcript, with its buttons and files;
-    ``outbox_id`` names the outbox row of a pushed notification."""
+    """An assistant's message in the session's transcript, with its buttons and files (a
+    secret shown once hidden, and its files left out); ``outbox_id`` names the outbox row of a
+    pushed notification."""
     return await add_message(
         uow,
         session_id,
         sender="bot",
-        text=reply.text,
+        text=stored_text(reply),
         buttons=[(b.label, b.payload) for b in reply.buttons],
         attachments=[
-            StoredAttachment(a.kind, a.name, a.content_type, a.data) for a in reply.attachments
+            StoredAttachment(a.kind, a.name, a.content_type, a.data)
+            for a in reply.attachments
+            if not reply.shows_secret
         ],
         secret_input=reply.secret_input,
         outbox_id=outbox_id,
     )
+
+
+def stored_text(reply: Reply) -> str:
+    """The text the transcript keeps of a reply (a secret it shows hidden)."""
+    return reply.kept_text if reply.kept_text is not None else reply.text

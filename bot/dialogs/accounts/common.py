@@ -43,6 +43,7 @@ __all__ = [
     "mailed_code_refused_text",
     "no_code_tips",
     "parse_six_digits",
+    "say_backup_code",
     "secret_enrolment_prompt",
     "wait_text",
 ]
@@ -186,6 +187,13 @@ def parse_six_digits(ctx: Context, text: str) -> Secret:
     return Secret(digits)
 
 
+def say_backup_code(ctx: Context, code: str, intro: str = "") -> None:
+    """Show a new backup code once: transcripts keep the message with the code hidden."""
+    ctx.say(
+        intro + backup_code_text(ctx, code), kept_text=intro + backup_code_text(ctx, ctx.hidden())
+    )
+
+
 def backup_code_text(ctx: Context, code: str) -> str:
     return ctx._(
         "Your backup code is:\n{code}\n\n"
@@ -222,8 +230,12 @@ def secret_enrolment_prompt(ctx: Context, secret: str, email: str) -> Prompt:
         "Authenticator): add an account in the app and scan this QR code.\n\n"
         "If you cannot scan it, choose to enter a key by hand and type this key:\n{key}\n\n"
         "Then type the 6-digit code that the app shows, so we know it works."
-    ).format(key=_grouped(secret))
-    return Prompt(text, attachments=(image,) if secret else ())
+    )
+    return Prompt(
+        text.format(key=_grouped(secret)),
+        attachments=(image,) if secret else (),
+        kept_text=text.format(key=ctx.hidden()),
+    )
 
 
 async def confirm_authenticator(ctx: Context, account_id: int, code: str) -> None:

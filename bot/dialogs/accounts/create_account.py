@@ -22,13 +22,13 @@ from typing import Any, Final
 from bot.dialogs.accounts.common import (
     Secret,
     authenticator_retry_text,
-    backup_code_text,
     forget_secrets,
     keep_secrets,
     kept_secrets,
     mailed_code_refused_text,
     no_code_tips,
     parse_six_digits,
+    say_backup_code,
     secret_enrolment_prompt,
 )
 from bot.dialogs.accounts.new_email import (
@@ -287,7 +287,7 @@ async def _create(ctx: Context, available: Collection[str], *, at_code: bool) ->
     account.totp_last_step = kept["totp_step"]  # the code that proved the app cannot sign in
     forget_secrets(ctx)
     ctx.say(ctx._("Your account is created."))
-    ctx.say(backup_code_text(ctx, registration.backup_code))
+    say_backup_code(ctx, registration.backup_code)
     await link_chat(ctx.uow, registration.account_id, ctx.channel, ctx.chat_id)
     ctx.forget_account()
     ctx.say(ctx._("Your authenticator app is set up, and you are signed in. Welcome!"))

@@ -17,11 +17,11 @@ from typing import Final
 from bot.dialogs.accounts.common import (
     Secret,
     authenticator_retry_text,
-    backup_code_text,
     code_mail,
     confirm_authenticator,
     enrolment_prompt,
     no_code_tips,
+    say_backup_code,
 )
 from bot.dialogs.base import (
     Button,
@@ -237,13 +237,13 @@ async def _handle_code(ctx: Context, value: Secret | str) -> Transition:
         )
         # Shown now, with the new key: this backup code replaces the one just used, and it
         # must not be lost if the person stops before the app is set up.
-        ctx.say(backup_code_text(ctx, enrolment.backup_code))
+        say_backup_code(ctx, enrolment.backup_code)
         return Next(State.AUTHENTICATOR)
     if result.new_backup_code is not None:
-        ctx.say(
-            ctx._("You used your backup code, so here is a new one.")
-            + "\n\n"
-            + backup_code_text(ctx, result.new_backup_code)
+        say_backup_code(
+            ctx,
+            result.new_backup_code,
+            intro=ctx._("You used your backup code, so here is a new one.") + "\n\n",
         )
     return End(result={"account_id": account_id})
 

@@ -50,11 +50,10 @@ async def welcome(ctx: Context, account_id: int, new_backup_code: str | None) ->
         lines.append(ctx._("There are no cases in your account yet."))
     ctx.say("\n".join(lines))
     if new_backup_code is not None:
-        ctx.say(
-            ctx._(
-                "You used your backup code, so it no longer works. Your NEW backup code is:\n"
-                "{code}\n"
-                "Write it down now and keep it somewhere safe: it replaces the old one, and "
-                "we will not show it again."
-            ).format(code=new_backup_code)
+        text = ctx._(
+            "You used your backup code, so it no longer works. Your NEW backup code is:\n"
+            "{code}\n"
+            "Write it down now and keep it somewhere safe: it replaces the old one, and "
+            "we will not show it again."
         )
+        ctx.say(text.format(code=new_backup_code), kept_text=text.format(code=ctx.hidden()))
