@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 from aiohttp.test_utils import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 import core.models  # noqa: F401
@@ -39,6 +40,16 @@ POSTGRES_URL = os.environ.get(
     "CASEBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 T = TypeVar("T")
+
+# Hypothesis: Hypothesis's defaults in `make test`; many more examples and no deadline in
+# `make fuzz` (HYPOTHESIS_PROFILE=fuzz; tests/fuzzing.py scales the targets that set their own).
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("CASEBOT_FUZZ_EXAMPLES", "2000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
