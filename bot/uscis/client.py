@@ -137,7 +137,7 @@ class UscisClient:
             lifetime = float(data.get("expires_in", 1799))
             if not isinstance(token, str) or not token or lifetime <= 0:
                 raise ValueError("empty token or lifetime")
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             self._report("token-body", f"the token answer is malformed ({type(exc).__name__})")
             raise SourceUnavailable("malformed token answer") from None
         self.tokens_fetched += 1
@@ -206,7 +206,8 @@ class UscisClient:
     def _read(self, body: bytes, receipt: ReceiptNumber) -> UscisCase:
         try:
             return parse_answer(json.loads(body), receipt)
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, MalformedAnswer
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError,
+            # MalformedAnswer; RecursionError: arrays nested deeper than the decoder goes
             reason = exc.reason if isinstance(exc, MalformedAnswer) else "the body is not JSON"
             self._report(f"malformed:{reason}", f"malformed case-status answer: {reason}")
             raise SourceUnavailable(f"malformed answer: {reason}") from None
