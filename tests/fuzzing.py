@@ -13,7 +13,7 @@ from typing import Final
 from hypothesis import strategies as st
 
 FUZZ: Final = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
-FUZZ_SCALE: Final = int(os.environ.get("CASEBOT_FUZZ_SCALE", "40"))
+FUZZ_SCALE: Final = int(os.environ.get("CASEBOT_FUZZ_SCALE", "20"))
 
 
 def examples(brief: int) -> int:

@@ -39,6 +39,7 @@ from core.cases.access_code import hash_access_code, normalize_access_code, veri
 from core.cases.receipt import PREFIXES, ReceiptNumber
 from core.demo import DEMO_ACCESS_CODE, DEMO_TOTP_SECRET
 from core.errors import CodeReused, InvalidCode, InvalidEmail, WeakPassword
+from tests.fuzzing import examples
 
 TODAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -131,7 +132,7 @@ def test_a_backup_code_is_read_or_refused_with_invalid_code(typed: str) -> None:
     assert normalize_backup_code(format_backup_code(normalized)) == normalized
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(st.data())
 def test_a_new_backup_code_reads_back_however_it_is_typed(data: st.DataObject) -> None:
     code = generate_backup_code()
@@ -141,7 +142,7 @@ def test_a_new_backup_code_reads_back_however_it_is_typed(data: st.DataObject) -
     assert normalize_backup_code(typed) == code.replace("-", "")
 
 
-@settings(max_examples=30)  # each check runs the access code's key derivation
+@settings(max_examples=examples(30))  # each check runs the access code's key derivation
 @given(anything)
 def test_an_access_code_check_is_true_or_false(typed: str) -> None:
     stored = hash_access_code(DEMO_ACCESS_CODE)
