@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bot.channels.web.chat import locale_hint_of
 from bot.channels.web.client_address import client_key
-from bot.uscis.client import UscisClient, _retry_after
+from bot.uscis.client import MAX_TOKEN_LIFETIME, UscisClient, _retry_after, read_token
 from core.cases.receipt import ReceiptNumber
 from core.cases.uscis.source import SourceUnavailable
 from tests.fuzzing import json_values, or_anything
@@ -112,3 +112,35 @@ def test_a_client_address_is_a_key_or_nothing(peer: str | None, forwarded: str |
 def test_accept_language_is_a_short_hint_or_nothing(header: str) -> None:
     hint = locale_hint_of(None, {"Accept-Language": header})
     assert hint is None or 0 < len(hint) <= 16
+
+
+TOKEN_ANSWERS = st.one_of(
+    st.fixed_dictionaries(
+        {"access_token": or_anything(st.text(max_size=30))},
+        optional={
+            "expires_in": or_anything(
+                st.sampled_from(["1799", "nan", "inf", "-inf", "1e999", "0", "-5", " 60 "])
+                | st.floats()
+                | st.integers()
+            )
+        },
+    )
+    .map(json.dumps)
+    .map(str.encode),
+    st.binary(max_size=100),
+)
+
+
+@given(body=TOKEN_ANSWERS)
+@example(body=b'{"access_token": "t", "expires_in": "nan"}')
+@example(body=b'{"access_token": "t", "expires_in": "inf"}')
+@example(body=b'{"access_token": "t", "expires_in": 1e999}')  # json reads it as infinity
+@example(body=b'{"access_token": "t", "expires_in": "1e999"}')
+@example(body=b"[" * 100_000)
+def test_a_token_answer_is_a_token_with_a_finite_lifetime_or_a_value_error(body: bytes) -> None:
+    try:
+        token, lifetime = read_token(body)
+    except ValueError:
+        return
+    assert token
+    assert 0 < lifetime <= MAX_TOKEN_LIFETIME
