@@ -124,11 +124,12 @@ async def open_session(client: TestClient[Any, Any]) -> dict[str, str]:
 
 
 async def answered(response: Any) -> None:
-    """A 2xx or 3xx, or a 4xx with the API's error object: never a 5xx."""
+    """A 2xx or 3xx, or a 4xx with the API's error object: never a 5xx, nor a failed turn."""
     text = await response.text()
     assert response.status < 500, text
     if response.status >= 400:
         assert json.loads(text)["error"]["code"], text
+    assert "something went wrong" not in text.lower(), text  # the engine's apology: a crash
 
 
 def url_of(path: str, session: dict[str, str], segment: str = "") -> URL:
