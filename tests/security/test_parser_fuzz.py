@@ -20,7 +20,17 @@ from hypothesis import strategies as st
 from bot.dialogs.appointments.inputs import parse_day, parse_time
 from bot.dialogs.links import book_link, open_link
 from bot.wording.i18n import LOCALES
-from bot.wording.local_input import NO, YES, ascii_digits, fold, local_day, local_time, yes_no
+from bot.wording.local_input import (
+    NO,
+    YES,
+    ascii_digits,
+    fold,
+    local_day,
+    local_time,
+    month_names,
+    weekday_names,
+    yes_no,
+)
 from core.accounts.backup_codes import (
     format_backup_code,
     generate_backup_code,
@@ -225,3 +235,39 @@ def test_a_link_payload_is_a_link_or_nothing(payload: str) -> None:
         return
     assert link.dialog == "appointments"
     assert len(book_link(link.args["kind"], link.args.get("case")).encode()) <= 64
+
+
+# --- dates and times written with each locale's own words --------------------------------------
+
+
+def _locale_words(locale: str) -> list[str]:
+    return [*weekday_names(locale), *month_names(locale)]
+
+
+LOCALE_PIECES = st.sampled_from(LOCALES).flatmap(
+    lambda locale: st.tuples(
+        st.just(locale),
+        st.lists(
+            st.one_of(
+                st.sampled_from(_locale_words(locale)),
+                st.integers(0, 3000).map(str),
+                st.sampled_from(["/", "-", ".", " ", "年", "月", "日", "일", "de", "1st", ":"]),
+                st.sampled_from(["오후", "下午", "م", "pm", "à", "às", "в"]),
+            ),
+            max_size=6,
+        ).map(" ".join),
+    )
+)
+
+
+@given(LOCALE_PIECES, st.dates(date(2000, 1, 1), date(2100, 1, 1)))
+def test_a_day_or_time_in_a_locales_own_words_is_a_value_or_a_value_error(
+    pieces: tuple[str, str], today: date
+) -> None:
+    locale, text = pieces
+    with contextlib.suppress(ValueError):
+        found = local_day(text, today, locale, relative={})
+        assert today <= found <= today + timedelta(days=366)
+    with contextlib.suppress(ValueError):
+        moment = local_time(text)
+        assert 0 <= moment.hour <= 23
