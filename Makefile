@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run chat demo demo-code test test-latest lock lint typecheck bench clean i18n catalogs wheel
+.PHONY: run chat demo demo-code test test-latest fuzz lock lint typecheck bench clean i18n catalogs wheel
 
 $(UV): requirements/uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -60,6 +60,17 @@ typecheck: $(DEV_STAMP)
 
 test: lint typecheck $(CATALOGS)  ## every check: lint, types, and the whole test suite
 	$(BIN)/pytest
+
+# The property tests and fuzz targets (hypothesis, schemathesis), long: HYPOTHESIS_PROFILE=fuzz
+# (tests/conftest.py, tests/fuzzing.py). FUZZ_EXAMPLES per property test, FUZZ_SCALE times the
+# brief count for the targets that go through a server; hypothesis keeps what fails in
+# .hypothesis/ and replays it first next time.
+FUZZ_TESTS    = $(shell grep -rlE --include='test_*.py' '@given|RuleBasedStateMachine|schemathesis' tests)
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SCALE    ?= 20
+fuzz: $(DEV_STAMP) $(CATALOGS)  ## the fuzz targets and property tests with many more examples (tens of minutes)
+	HYPOTHESIS_PROFILE=fuzz CASEBOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CASEBOT_FUZZ_SCALE=$(FUZZ_SCALE) \
+		$(BIN)/pytest $(FUZZ_TESTS) $(FUZZ_ARGS)
 
 lock: $(UV)  ## refresh uv.lock to the newest versions pyproject.toml allows (a dependency change is a lock change)
 	$(UV) lock --upgrade

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 from aiohttp.test_utils import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 import core.models  # noqa: F401
@@ -40,6 +41,19 @@ POSTGRES_URL = os.environ.get(
 )
 T = TypeVar("T")
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Hypothesis: its defaults in `make test`, derandomized on CI (a run there cannot flake on a
+# case found by chance: local runs and `make fuzz` explore); many more examples and no deadline
+# in `make fuzz` (HYPOTHESIS_PROFILE=fuzz; tests/fuzzing.py scales the targets that set their
+# own count).
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("CASEBOT_FUZZ_EXAMPLES", "2000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if ON_CI else "default"))
 
 
 def run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:

@@ -109,7 +109,7 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 
 _CODE: Final = _path("code", {"type": "string"}, "The office code, e.g. NYC (any case).")
-_DAY_PARAM: Final = _path("day", {"type": "string"}, "A local day of the office, YYYY-MM-DD.")
+_DAY_PARAM: Final = _path("day", _DAY, "A local day of the office, YYYY-MM-DD.")
 _FILTERS: Final = [
     _query("office", {"type": "string"}, "An office code."),
     _query("from", {"type": "string"}, "First local day, YYYY-MM-DD."),

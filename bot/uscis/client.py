@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 SANDBOX_URL: Final = "https://api-int.uscis.gov"
 RETRYABLE: Final = frozenset({429, 500, 502, 503, 504})
 MAX_BODY: Final = 256 * 1024  # a case status is a few kilobytes; more is not one
+# USCIS grants tokens for 30 minutes; a day is surely no lifetime of theirs.
+MAX_TOKEN_LIFETIME: Final = 24 * 3600.0
 
 
 class UscisClient:
@@ -132,13 +134,9 @@ class UscisClient:
         if status != 200:
             raise SourceUnavailable(f"token request answered HTTP {status}")
         try:
-            data = json.loads(body)
-            token = data["access_token"]
-            lifetime = float(data.get("expires_in", 1799))
-            if not isinstance(token, str) or not token or lifetime <= 0:
-                raise ValueError("empty token or lifetime")
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            self._report("token-body", f"the token answer is malformed ({type(exc).__name__})")
+            token, lifetime = read_token(body)
+        except ValueError as exc:
+            self._report("token-body", f"the token answer is malformed ({exc})")
             raise SourceUnavailable("malformed token answer") from None
         self.tokens_fetched += 1
         logger.info("USCIS token fetched, valid for %ds", lifetime)
@@ -206,7 +204,8 @@ class UscisClient:
     def _read(self, body: bytes, receipt: ReceiptNumber) -> UscisCase:
         try:
             return parse_answer(json.loads(body), receipt)
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, MalformedAnswer
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError,
+            # MalformedAnswer; RecursionError: arrays nested deeper than the decoder goes
             reason = exc.reason if isinstance(exc, MalformedAnswer) else "the body is not JSON"
             self._report(f"malformed:{reason}", f"malformed case-status answer: {reason}")
             raise SourceUnavailable(f"malformed answer: {reason}") from None
@@ -245,6 +244,26 @@ class UscisClient:
         if kind not in self._reported:
             self._reported.add(kind)
             logger.warning("USCIS API: %s", message)
+
+
+def read_token(body: bytes) -> tuple[str, float]:
+    """The access token and its lifetime in seconds from the token endpoint's answer.
+
+    Raises:
+        ValueError: not JSON, no token, or a lifetime that is no number of seconds from 1 to
+            ``MAX_TOKEN_LIFETIME`` ("nan" would make the token expire never or at once).
+    """
+    try:
+        data = json.loads(body)
+        token = data["access_token"]
+        lifetime = float(data.get("expires_in", 1799))
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise ValueError(type(exc).__name__) from None
+    if not isinstance(token, str) or not token:
+        raise ValueError("no token")
+    if not 0 < lifetime <= MAX_TOKEN_LIFETIME:  # False for nan too
+        raise ValueError("lifetime out of range")
+    return token, lifetime
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

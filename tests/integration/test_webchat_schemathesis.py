@@ -32,6 +32,7 @@ from bot.channels.web.chat import WebChatConfig
 from bot.channels.web.server import create_web_app
 from bot.settings import Settings
 from core.demo import load_demo
+from tests.fuzzing import examples
 
 ADMIN_TOKEN = "schemathesis-admin-token-0123456789"
 # The admin import takes CSV: good files, files with bad rows, and noise (200 and 422 both).
@@ -124,7 +125,7 @@ def test_the_api_keeps_to_its_openapi_document(
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=25,
+            max_examples=examples(25),
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),

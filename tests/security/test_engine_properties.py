@@ -42,6 +42,7 @@ from core.demo import DEMO_BACKUP_CODE, DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SEC
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.fakes import FakeClock, FakeMailer
+from tests.fuzzing import examples
 
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CRASH = "Sorry, something went wrong"
@@ -274,7 +275,7 @@ def test_the_engine_answers_every_turn_and_keeps_a_valid_state(
             "examples": 0,
         }
         machine = settings(
-            max_examples=100,
+            max_examples=examples(100),
             stateful_step_count=40,
             deadline=None,
             derandomize=ON_CI,

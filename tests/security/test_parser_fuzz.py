@@ -20,7 +20,17 @@ from hypothesis import strategies as st
 from bot.dialogs.appointments.inputs import parse_day, parse_time
 from bot.dialogs.links import book_link, open_link
 from bot.wording.i18n import LOCALES
-from bot.wording.local_input import NO, YES, ascii_digits, fold, local_day, local_time, yes_no
+from bot.wording.local_input import (
+    NO,
+    YES,
+    ascii_digits,
+    fold,
+    local_day,
+    local_time,
+    month_names,
+    weekday_names,
+    yes_no,
+)
 from core.accounts.backup_codes import (
     format_backup_code,
     generate_backup_code,
@@ -39,6 +49,7 @@ from core.cases.access_code import hash_access_code, normalize_access_code, veri
 from core.cases.receipt import PREFIXES, ReceiptNumber
 from core.demo import DEMO_ACCESS_CODE, DEMO_TOTP_SECRET
 from core.errors import CodeReused, InvalidCode, InvalidEmail, WeakPassword
+from tests.fuzzing import examples
 
 TODAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -131,7 +142,7 @@ def test_a_backup_code_is_read_or_refused_with_invalid_code(typed: str) -> None:
     assert normalize_backup_code(format_backup_code(normalized)) == normalized
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(st.data())
 def test_a_new_backup_code_reads_back_however_it_is_typed(data: st.DataObject) -> None:
     code = generate_backup_code()
@@ -141,7 +152,7 @@ def test_a_new_backup_code_reads_back_however_it_is_typed(data: st.DataObject) -
     assert normalize_backup_code(typed) == code.replace("-", "")
 
 
-@settings(max_examples=30)  # each check runs the access code's key derivation
+@settings(max_examples=examples(30))  # each check runs the access code's key derivation
 @given(anything)
 def test_an_access_code_check_is_true_or_false(typed: str) -> None:
     stored = hash_access_code(DEMO_ACCESS_CODE)
@@ -224,3 +235,39 @@ def test_a_link_payload_is_a_link_or_nothing(payload: str) -> None:
         return
     assert link.dialog == "appointments"
     assert len(book_link(link.args["kind"], link.args.get("case")).encode()) <= 64
+
+
+# --- dates and times written with each locale's own words --------------------------------------
+
+
+def _locale_words(locale: str) -> list[str]:
+    return [*weekday_names(locale), *month_names(locale)]
+
+
+LOCALE_PIECES = st.sampled_from(LOCALES).flatmap(
+    lambda locale: st.tuples(
+        st.just(locale),
+        st.lists(
+            st.one_of(
+                st.sampled_from(_locale_words(locale)),
+                st.integers(0, 3000).map(str),
+                st.sampled_from(["/", "-", ".", " ", "年", "月", "日", "일", "de", "1st", ":"]),
+                st.sampled_from(["오후", "下午", "م", "pm", "à", "às", "в"]),
+            ),
+            max_size=6,
+        ).map(" ".join),
+    )
+)
+
+
+@given(LOCALE_PIECES, st.dates(date(2000, 1, 1), date(2100, 1, 1)))
+def test_a_day_or_time_in_a_locales_own_words_is_a_value_or_a_value_error(
+    pieces: tuple[str, str], today: date
+) -> None:
+    locale, text = pieces
+    with contextlib.suppress(ValueError):
+        found = local_day(text, today, locale, relative={})
+        assert today <= found <= today + timedelta(days=366)
+    with contextlib.suppress(ValueError):
+        moment = local_time(text)
+        assert 0 <= moment.hour <= 23

@@ -5,6 +5,7 @@ are in ``test_hostile_input.py`` and ``test_hostile_webhook.py``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, date, datetime
 
@@ -12,7 +13,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.admin.input import parse_day
+from bot.admin.input import (
+    parse_day,
+    parse_hours,
+    parse_hours_args,
+    parse_kind,
+    parse_status,
+    parse_time,
+)
 from bot.channels.telegram.webhook import MAX_UPDATE_ID, parse_update
 from bot.channels.web.json_budget import MAX_JSON_DEPTH, JsonRefused, json_depth, parse_json
 from bot.dialogs.appointments.inputs import from_minutes, to_minutes
@@ -21,6 +29,7 @@ from bot.dialogs.numbers import MAX_DIGITS, whole_number
 from bot.engine.matching import match_choice
 from core.appointments.listing import _within_calendar
 from core.appointments.time import local_day_bounds
+from tests.fuzzing import json_values
 
 anything = st.one_of(
     st.text(),
@@ -119,6 +128,39 @@ def test_an_operators_day_is_a_date_or_a_value_error(text: str) -> None:
         parse_day(text)
     except ValueError:
         return
+
+
+weekdays = st.sampled_from(["mon", "tue", "Wednesday", "SUN", " fri ", "xyz", ""])
+ranges = st.one_of(
+    st.sampled_from(["08:00-16:00", "16:00-08:00", "24:00-25:00", "٠٨:٠٠-١٦:٠٠", "8:00 - 9:00"]),
+    st.text(alphabet="0123456789:- ٠١٢٣", max_size=14),
+)
+
+
+@given(
+    st.dictionaries(weekdays | st.text(max_size=8), ranges | json_values, max_size=8),
+    st.lists(st.one_of(st.builds("{}={}".format, weekdays, ranges), st.text()), max_size=5),
+)
+@example({"mon": "08:00-16:00", "monday": "08:00-16:00"}, ["mon=08:00-16:00", "MON=9:00-10:00"])
+@example({"mon": ["08:00-16:00"]}, ["mon"])
+def test_an_operators_hours_are_hours_or_a_value_error(
+    spec: dict[str, object], words: list[str]
+) -> None:
+    for parse in (lambda: parse_hours(spec), lambda: parse_hours_args(words)):
+        try:
+            hours = parse()
+        except ValueError:
+            continue
+        assert all(0 <= day <= 6 and opens < closes for day, (opens, closes) in hours.items())
+
+
+@given(anything)
+@example("٠٨:٣٠")
+@example("99:99")
+def test_an_operators_time_status_and_kind_are_values_or_value_errors(text: str) -> None:
+    for parse in (parse_time, parse_status, parse_kind):
+        with contextlib.suppress(ValueError):
+            parse(text)
 
 
 @given(

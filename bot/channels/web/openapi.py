@@ -21,6 +21,7 @@ from bot.channels.web.openapi_errors import (
     error_response,
     pick_errors,
 )
+from bot.channels.web.openapi_links import add_links
 from bot.channels.web.openapi_service import service_paths
 from bot.engine import MAX_TEXT_LENGTH
 
@@ -295,4 +296,4 @@ def openapi_document() -> dict[str, Any]:
             **service_paths(),
         },
     }
-    return add_admin_document(document)
+    return add_links(add_admin_document(document))

@@ -195,7 +195,10 @@ def _time(data: Mapping[str, Any], name: str) -> datetime | None:
             moment = datetime.strptime(value.strip(), layout)
         except ValueError:
             continue
-        return moment.replace(tzinfo=USCIS_ZONE).astimezone(UTC)
+        try:
+            return moment.replace(tzinfo=USCIS_ZONE).astimezone(UTC)
+        except OverflowError:  # the last hours of year 9999 in Eastern are past it in UTC
+            raise MalformedAnswer(f"{name} is out of range ({value[:40]!r})") from None
     raise MalformedAnswer(f"{name} is not a date USCIS writes ({value[:40]!r})")
 
 
