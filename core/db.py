@@ -46,6 +46,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from core.outage import WriteHealth
+
 __all__ = ["DEFAULT_DATABASE_URL", "Base", "Database", "UTCDateTime", "str_enum"]
 
 logger = logging.getLogger(__name__)
@@ -200,6 +202,8 @@ class Database:
         self._writer: AsyncConnection | None = None
         self._writer_sqlite: sqlite3.Connection | None = None
         self._listeners: list[Callable[[str], None]] = []
+        # Whether writes fail for an outage now (set and cleared by the units of work).
+        self.storage = WriteHealth()
         # PostgreSQL: units of work wait for a connection in arrival order. The pool's own
         # queue is not fair (a connection coming back goes to whoever asks first, not to the
         # longest waiter), which left some turns waiting seconds under load.
@@ -242,6 +246,16 @@ class Database:
             raw.set_trace_callback(listener)
         self._writer, self._writer_sqlite = connection, raw
         return connection, raw
+
+    async def discard_writer(self) -> None:
+        """SQLite: drop the units of work's shared connection, whatever state an error left it
+        in; the next unit of work opens a fresh one (:meth:`writer`)."""
+        connection, self._writer, self._writer_sqlite = self._writer, None, None
+        if connection is not None:
+            try:
+                await connection.invalidate()
+            except Exception:  # already unusable: it is dropped all the same
+                logger.debug("closing a broken SQLite connection failed", exc_info=True)
 
     def on_statement(self, listener: Callable[[str], None]) -> None:
         """Call ``listener`` with the SQL of every statement the units of work run from now on

@@ -25,16 +25,27 @@ driver's error, which wraps the socket's)::
 
 Not unavailable: anything else, among them sqlite3's ``no such table`` (also an
 ``OperationalError``), integrity errors, and every exception of the code itself.
+
+A database can answer reads and still refuse writes (a full disk: SQLite reads its file, and
+fails at the first page it must write). Each :class:`core.db.Database` therefore keeps a
+:class:`WriteHealth`: a unit of work that meets an outage marks it failing, and the next commit
+that wrote marks it healthy again. Readiness reports the database down while it is failing, and
+tries a write of its own each time it is asked (``core.write_probe``), so an instance taken out
+of rotation comes back by itself without waiting for traffic.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from typing import Final
 
 from sqlalchemy import exc as sa_exc
 
-__all__ = ["RETRY_AFTER_SECONDS", "DatabaseUnavailable", "is_database_unavailable"]
+__all__ = ["RETRY_AFTER_SECONDS", "DatabaseUnavailable", "WriteHealth", "is_database_unavailable"]
+
+logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS: Final = 5
 """What ``Retry-After`` tells a client to wait before trying again during an outage."""
@@ -60,6 +71,48 @@ _DEPTH: Final = 10  # causes looked at, at most (a chain is short; this only bou
 class DatabaseUnavailable(Exception):
     """The database could not be reached; raised where a caller must tell an outage apart
     (the original error is its ``__cause__``)."""
+
+
+class WriteHealth:
+    """Whether the database's last write failed for an outage, logged once when it begins and
+    once when it ends (each failed statement is not news)."""
+
+    def __init__(self) -> None:
+        self.failing_since: float | None = None  # time.monotonic() of the first failure
+        self.reason: str | None = None  # the error's type, never its text (it may hold data)
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+    def failed(self, error: BaseException) -> None:
+        """A unit of work met an outage (see :func:`is_database_unavailable`)."""
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+            self.reason = _describe(error)
+            logger.warning("the database refuses work (%s): 503 until it recovers", self.reason)
+
+    def succeeded(self) -> None:
+        """A commit that wrote went through."""
+        if self.failing_since is not None:
+            lasted = time.monotonic() - self.failing_since
+            logger.warning("the database takes writes again after %.1f s", lasted)
+            self.failing_since = self.reason = None
+
+
+def _describe(error: BaseException) -> str:
+    """The name of the innermost error that made ``error`` an outage (``sqlite3.OperationalError
+    SQLITE_FULL``, ``ConnectionRefusedError``), for a log line."""
+    current: BaseException | None = error
+    found = error
+    for _ in range(_DEPTH):
+        if current is None:
+            break
+        if _is_outage(current):
+            found = current
+        current = current.__cause__ or current.__context__
+    code = getattr(found, "sqlite_errorname", None)
+    return f"{type(found).__name__} {code}" if isinstance(code, str) else type(found).__name__
 
 
 def is_database_unavailable(error: BaseException) -> bool:

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncSessionTr
 
 from core.clock import Clock, SystemClock
 from core.db import Database, call_when_not_busy
+from core.outage import is_database_unavailable
 from core.secret_box import SecretBox
 from core.statements import Prepared, run_sqlite
 
@@ -69,6 +70,7 @@ class UnitOfWork:
         # A nested unit's savepoint, and whether it was released into the outer unit.
         self._savepoint: AsyncSessionTransaction | None = None
         self._released = False
+        self._changes_at_start = 0  # SQLite: the connection's total_changes when it began
 
     @property
     def session(self) -> AsyncSession:
@@ -107,6 +109,7 @@ class UnitOfWork:
                 self._holds_lock = True
                 try:
                     self._connection, self._sqlite = await self._db.writer()
+                    self._changes_at_start = self._sqlite.total_changes
                 except BaseException:
                     self._holds_lock = False
                     self._db.write_lock.release()
@@ -124,11 +127,19 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None and not self.nested and is_database_unavailable(exc):
+            self._db.storage.failed(exc)
         try:
             if self.nested:
                 await self._undo_savepoint()
             else:
-                await self._end(commit=False)
+                try:
+                    await self._end(commit=False)
+                except BaseException:
+                    # Whatever state the failed rollback left the shared connection in, the
+                    # next unit of work must not inherit it: it opens a fresh one.
+                    await self._db.discard_writer()
+                    raise
         finally:
             if self._token is not None:
                 _open_unit.reset(self._token)  # type: ignore[arg-type]
@@ -151,7 +162,17 @@ class UnitOfWork:
                 await self._savepoint.commit()
                 self._released = True
             return
-        await self._end(commit=True)
+        try:
+            await self._end(commit=True)
+        except Exception as error:
+            if is_database_unavailable(error):
+                self._db.storage.failed(error)
+            raise
+        # A commit that wrote proves the database takes writes again; on SQLite one that wrote
+        # nothing proves nothing (it touches no file), hence the count of changed rows.
+        raw = self._sqlite
+        if raw is None or raw.total_changes != self._changes_at_start:
+            self._db.storage.succeeded()
 
     async def rollback(self) -> None:
         if self.nested:
@@ -249,6 +270,13 @@ class UnitOfWork:
         finally:
             if raw is not None and raw.in_transaction:
                 raw.rollback()
+            # A COMMIT the database refused (a full disk) leaves SQLAlchemy's transaction
+            # object on the shared connection, inactive but still there: every later unit of
+            # work would fail to begin ("already initialized a Transaction").
+            connection = self._connection
+            sync = None if connection is None else connection.sync_connection
+            if connection is not None and sync is not None and sync.get_transaction() is not None:
+                await connection.rollback()
 
 
 class UnitOfWorkFactory:

@@ -59,6 +59,7 @@ from bot.notify.senders import ExternalSender, PermanentFailure, Sender, Transac
 from bot.ops.metrics import CasebotMetrics
 from core.clock import Clock
 from core.locks import SENDER_LOCKS, AdvisoryLock, is_present, key_of, presence_lock
+from core.outage import is_database_unavailable
 from core.outbox.dispatch import (
     MAX_ATTEMPTS,
     ClaimedMessage,
@@ -184,15 +185,23 @@ class OutboxDispatcher:
         await self._presence.release()  # its leases may be released now: it sends no more
 
     async def _loop(self, channel: str) -> None:
+        outage = False  # logged when it begins and when it ends, not on every pass
         while True:
             backlog = False
             try:
                 if await self.holds_sender_lock(channel):
                     report = await self.run_once(channel)
                     backlog = report.claimed >= self.batch
-            except Exception:
+                if outage:
+                    outage = False
+                    logger.warning("outbox %s: the database is available again", channel)
+            except Exception as error:
                 # A database hiccup must not end notifications for the life of the process.
-                logger.exception("outbox %s: the pass failed", channel)
+                if not is_database_unavailable(error):
+                    logger.exception("outbox %s: the pass failed", channel)
+                elif not outage:
+                    outage = True
+                    logger.warning("outbox %s: the database is unavailable; retrying", channel)
             if not backlog:
                 await asyncio.sleep(self.interval)
 

@@ -63,7 +63,8 @@ def service_paths() -> dict[str, Any]:
             "get": {
                 "operationId": "readiness",
                 "description": "Readiness: the database answers at the schema this "
-                "version ships, every catalog is loaded, Telegram is connected when "
+                "version ships and takes writes (after a write failed, each call tries "
+                "one), every catalog is loaded, Telegram is connected when "
                 "configured. A load balancer sends traffic only while it answers 200.",
                 "responses": {
                     "200": {

@@ -26,6 +26,7 @@ from bot.ops.log_escape import install_log_escaping, printable
 from bot.settings import Settings
 from bot.wording.i18n import CatalogError, check_catalogs
 from core.schema import head_revision, stored_revision
+from core.write_probe import probe_write
 
 __all__ = [
     "APP_KEY",
@@ -171,8 +172,14 @@ async def livez(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers at the schema this version ships, every catalog is
-    loaded, and Telegram is connected when it is configured; 503 naming what is not."""
+    """Readiness: the database answers at the schema this version ships and takes writes,
+    every catalog is loaded, and Telegram is connected when it is configured; 503 naming what
+    is not.
+
+    Whether the database takes writes is what the units of work last met
+    (``core.outage.WriteHealth``): while writes fail (a full disk answers reads), each call
+    tries one write (``core.write_probe``), so readiness comes back as soon as the database
+    does, with or without traffic."""
     app = request.app[APP_KEY]
     checks: dict[str, str] = {}
     body: dict[str, object] = {}
@@ -182,6 +189,8 @@ async def readyz(request: web.Request) -> web.Response:
         # under the server must not pass for ready.
         revision = await stored_revision(app.db)
         body["schema"] = revision
+        if app.db.storage.failing:
+            await probe_write(app.uow_factory)
         checks["database"] = "ok"
         checks["schema"] = "ok" if revision == head_revision() else "behind"
     except Exception:  # the database is down: say so, with a 503, not a crash
