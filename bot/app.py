@@ -20,6 +20,7 @@ from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.demo import holds_no_records, load_demo
+from core.outage import unusable_at_start
 from core.schema import upgrade
 from core.secret_box import SecretBox
 from core.uow import UnitOfWorkFactory
@@ -60,7 +61,20 @@ class App:
 
         Returns:
             What it found and did.
+
+        Raises:
+            DatabaseUnusable: the database is out of reach or its file is damaged (the message
+                says what to do).
         """
+        try:
+            return await self._prepare_database(demo_if_empty=demo_if_empty)
+        except Exception as error:
+            unusable = unusable_at_start(error, self.db.url)
+            if unusable is None:
+                raise
+            raise unusable from error
+
+    async def _prepare_database(self, *, demo_if_empty: bool) -> Prepared:
         await upgrade(self.db)
         empty = await holds_no_records(self.uow_factory)
         if empty and demo_if_empty:

@@ -31,6 +31,7 @@ from bot.app import App, Prepared, build_app
 from bot.ops.logs import configure_logging
 from bot.settings import DEFAULT_HOST, DEFAULT_PORT, ConfigError, Settings
 from bot.wording.i18n import CatalogError, check_catalogs
+from core.outage import DatabaseUnusable
 
 __all__ = ["main"]
 
@@ -151,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(app, args.host, sockets, demo=args.demo)
         return asyncio.run(_run_async(app, args))
+    except DatabaseUnusable as exc:  # what to do, in one line, not a traceback
+        print(f"casebot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     finally:

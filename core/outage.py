@@ -42,8 +42,16 @@ import time
 from typing import Final
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 
-__all__ = ["RETRY_AFTER_SECONDS", "DatabaseUnavailable", "WriteHealth", "is_database_unavailable"]
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "DatabaseUnavailable",
+    "DatabaseUnusable",
+    "WriteHealth",
+    "is_database_unavailable",
+    "unusable_at_start",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +71,7 @@ _SQLITE_OUTAGE: Final = frozenset(
         sqlite3.SQLITE_PROTOCOL,
     }
 )
+_SQLITE_DAMAGED: Final = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _PG_OUTAGE_STATES: Final = ("57P01", "57P02", "57P03")
 _PG_OUTAGE_CLASSES: Final = ("08", "53")
 _DEPTH: Final = 10  # causes looked at, at most (a chain is short; this only bounds a cycle)
@@ -71,6 +80,54 @@ _DEPTH: Final = 10  # causes looked at, at most (a chain is short; this only bou
 class DatabaseUnavailable(Exception):
     """The database could not be reached; raised where a caller must tell an outage apart
     (the original error is its ``__cause__``)."""
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot be used at start-up (out of reach, or a damaged file); the message
+    is one line for the operator: what is wrong and what to do."""
+
+
+def unusable_at_start(error: BaseException, url: str) -> DatabaseUnusable | None:
+    """What to tell the operator when opening or migrating the database at ``url`` failed with
+    ``error``; None when ``error`` is neither an outage nor a damaged file (a bug: let it be
+    loud). The URL's password is never part of the message."""
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    where = parsed.database or ":memory:"
+    if not sqlite:
+        where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+    damaged = _sqlite_code_along(error, _SQLITE_DAMAGED)
+    if sqlite and damaged is not None:
+        return DatabaseUnusable(
+            f"the database file {where} is damaged or is not a SQLite database ({damaged}): "
+            "restore the latest backup with `casebot admin restore FILE`, or "
+            "move the file away to start with an empty database"
+        )
+    if not is_database_unavailable(error):
+        return None
+    reason = _describe(error)
+    if sqlite:
+        return DatabaseUnusable(
+            f"cannot open the database file {where} ({reason}): check that its folder exists, "
+            "is writable by casebot and has free space, or correct CASEBOT_DATABASE_URL"
+        )
+    return DatabaseUnusable(
+        f"cannot reach the database at {where} ({reason}): start the database server or "
+        "correct CASEBOT_DATABASE_URL, then try again"
+    )
+
+
+def _sqlite_code_along(error: BaseException, codes: frozenset[int]) -> str | None:
+    """The name of the first SQLite error code among ``codes`` along ``error``'s causes."""
+    current: BaseException | None = error
+    for _ in range(_DEPTH):
+        if current is None:
+            return None
+        code = getattr(current, "sqlite_errorcode", None)
+        if isinstance(current, sqlite3.Error) and isinstance(code, int) and code & 0xFF in codes:
+            return str(getattr(current, "sqlite_errorname", code))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class WriteHealth:
