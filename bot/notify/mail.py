@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
+from core.accounts.policy import validate_email
 from core.clock import Clock, SystemClock
+from core.errors import InvalidEmail
 from core.ports import Mailer, OutgoingMail
 
 __all__ = [
@@ -53,9 +55,11 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
     """The RFC 5322 message of one mail: a UTF-8 text body, then each attachment as a part.
 
     Raises:
-        ValueError: a header (recipient, subject) holds a line break, or a content type is not
+        ValueError: the recipient is not an address ``core.accounts.policy.validate_email``
+            accepts as it is, a header (subject) holds a line break, or a content type is not
             ``maintype/subtype``.
     """
+    _checked_recipient(mail.to)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
@@ -73,6 +77,22 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
     return message
+
+
+def _checked_recipient(address: str) -> str:
+    """``address``, when it is one the accounts' parser accepts unchanged: mail goes only to an
+    address that was checked (see ``core.accounts.policy.validate_email``).
+
+    Raises:
+        ValueError: it is not.
+    """
+    try:
+        checked = validate_email(address)
+    except InvalidEmail:
+        checked = None
+    if checked != address:
+        raise ValueError("the recipient is not a checked email address")
+    return address
 
 
 def _domain(address: str) -> str:
@@ -188,7 +208,7 @@ class SmtpMailer:
             ValueError: the mail cannot be a message (see ``build_message``).
         """
         message = build_message(mail, sender=self._sender, clock=self._clock)
-        await asyncio.to_thread(self._deliver, message)
+        await asyncio.to_thread(self._deliver, message, _checked_recipient(mail.to))
         logger.info(
             "mail to a recipient at %s handed to %s:%d (%d attachment(s))",
             _domain(mail.to) or "?",
@@ -197,7 +217,7 @@ class SmtpMailer:
             len(mail.attachments),
         )
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def _deliver(self, message: EmailMessage, recipient: str) -> None:
         context = self._ssl_context or ssl.create_default_context()
         client: smtplib.SMTP
         if self.implicit_tls:
@@ -217,7 +237,9 @@ class SmtpMailer:
                         f"{self.host} offers no TLS: the SMTP password is not sent in clear text"
                     )
                 client.login(self.user, self._password)
-            client.send_message(message)
+            # The envelope is the checked address and our own, never read back from the
+            # headers: a header parser may find more in a ``To`` than was checked.
+            client.send_message(message, from_addr=parseaddr(self._sender)[1], to_addrs=[recipient])
 
 
 def _is_loopback(host: str) -> bool:

@@ -36,6 +36,13 @@ MAX_LOCAL_PART_LENGTH: Final = 64
 MIN_LOCAL_PART_TO_CHECK: Final = 3
 # A password whose whole text repeats a unit this short ("abcabcab") is trivially guessable.
 MAX_REPEATED_UNIT: Final = 4
+# The ASCII a local part may hold besides letters and digits: RFC 5322's "atext" (and the dots
+# between its atoms). Everything else of ASCII (``,;:()<>[]\"`` and the space) means something
+# to a mail header's parser: a second address, a group, a comment, a route. Letters and digits
+# beyond ASCII are kept (internationalized addresses, RFC 6531).
+_LOCAL_PART_ASCII: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~."
+)
 
 
 # --- email -----------------------------------------------------------------------------------
@@ -55,9 +62,15 @@ def validate_email(raw: str) -> str:
     Returns:
         The normalised address (the form stored and compared).
 
+    This is the one parser of addresses: what it returns is what mail is sent to, as the
+    SMTP envelope's recipient (``bot.notify.mail``), so an address a mail header would read
+    as something else is refused here, when it is typed.
+
     Raises:
         InvalidEmail: not one ``@``, an empty or over-long part, whitespace or control
-            characters, dots in the wrong place, or a domain that is not a dotted host name.
+            characters, a local part with ASCII other than RFC 5322's atext (``,;:()<>[]\"``
+            would make a header read another address, a group or a comment), dots in the
+            wrong place, or a domain that is not a dotted host name.
     """
     email = normalize_email(raw)
     local, at, domain = email.rpartition("@")
@@ -72,10 +85,15 @@ def validate_email(raw: str) -> str:
         or local.startswith(".")
         or local.endswith(".")
         or ".." in local
+        or not all(_is_local_part_char(char) for char in local)
         or not _is_host_name(domain)
     ):
         raise InvalidEmail()
     return email
+
+
+def _is_local_part_char(char: str) -> bool:
+    return char in _LOCAL_PART_ASCII if char.isascii() else char.isalnum()
 
 
 def _is_host_name(domain: str) -> bool:
