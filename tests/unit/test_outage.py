@@ -10,7 +10,12 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from core.outage import DatabaseUnavailable, is_database_unavailable
+from core.outage import (
+    DatabaseUnavailable,
+    WriteHealth,
+    is_database_unavailable,
+    unusable_at_start,
+)
 
 
 def sqlite_error(message: str, code: int) -> sqlite3.OperationalError:
@@ -95,3 +100,42 @@ def test_a_cycle_of_causes_ends() -> None:
     first, second = RuntimeError("a"), RuntimeError("b")
     first.__cause__, second.__cause__ = second, first
     assert not is_database_unavailable(first)
+
+
+def test_writes_failing_is_logged_once_and_so_is_the_recovery(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    health = WriteHealth()
+    full = wrapped(sqlite_error("database or disk is full", sqlite3.SQLITE_FULL))
+    for _ in range(5):
+        health.failed(full)
+    assert health.failing
+    health.succeeded()
+    health.succeeded()
+    assert not health.failing
+    assert len(caplog.records) == 2  # not one a failed statement
+    assert "OperationalError" in caplog.records[0].getMessage()
+
+
+def test_a_damaged_sqlite_file_says_to_restore_a_backup() -> None:
+    damaged = wrapped(sqlite3.DatabaseError("file is not a database"))
+    assert isinstance(damaged.orig, sqlite3.DatabaseError)
+    damaged.orig.sqlite_errorcode = sqlite3.SQLITE_NOTADB  # type: ignore[attr-defined]
+    unusable = unusable_at_start(damaged, "sqlite+aiosqlite:///var/casebot.sqlite3")
+    assert unusable is not None
+    assert "var/casebot.sqlite3" in str(unusable)
+    assert "casebot admin restore" in str(unusable)
+
+
+def test_a_server_out_of_reach_is_named_without_its_password() -> None:
+    refused = wrapped(ConnectionRefusedError(111, "Connect call failed"))
+    url = "postgresql+asyncpg://casebot:s3cret@db.internal:6543/casebot"
+    unusable = unusable_at_start(refused, url)
+    assert unusable is not None
+    assert "db.internal:6543/casebot" in str(unusable)
+    assert "s3cret" not in str(unusable)
+
+
+def test_a_bug_at_start_is_not_dressed_up_as_an_unusable_database() -> None:
+    bug = wrapped(sqlite_error("no such table: accounts", sqlite3.SQLITE_ERROR))
+    assert unusable_at_start(bug, "sqlite+aiosqlite:///var/casebot.sqlite3") is None
