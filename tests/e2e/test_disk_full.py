@@ -26,10 +26,15 @@ from typing import Any, Final
 
 import pytest
 
+from bot.wording.i18n import translator
 from tests.serve_support import Served, serving
 
 FILESYSTEM_SIZE: Final = "4m"
 RECOVERY_SECONDS: Final = 10
+# What the person reads when the chat answers 503: the widget's label, in their language.
+UNAVAILABLE: Final = (
+    "Sorry, we cannot reach our records right now. Please try again in a few minutes."
+)
 
 
 @pytest.fixture
@@ -120,6 +125,11 @@ def test_a_full_disk_answers_503_then_recovers_without_a_restart(
             assert headers["Retry-After"] == "5"
             status, body, _ = call(served, "POST", messages, {"text": "hola"}, token)
             assert (status, body["error"]["code"]) == (503, "unavailable"), body
+        with urllib.request.urlopen(served.base + "/widget.js", timeout=30) as answer:  # noqa: S310
+            widget = answer.read().decode()
+        spanish = translator("es")._(UNAVAILABLE)
+        assert spanish != UNAVAILABLE
+        assert json.dumps(spanish, ensure_ascii=False) in widget  # shown for the 503, in Spanish
         status, ready, _ = call(served, "GET", "/readyz")
         assert (status, ready["checks"]["database"]) == (503, "down"), ready
         assert call(served, "GET", "/healthz")[0] == 503
