@@ -48,6 +48,7 @@ __all__ = [
     "RETRY_AFTER_SECONDS",
     "DatabaseUnavailable",
     "DatabaseUnusable",
+    "OutageWatch",
     "WriteHealth",
     "is_database_unavailable",
     "unusable_at_start",
@@ -155,6 +156,30 @@ class WriteHealth:
             lasted = time.monotonic() - self.failing_since
             logger.warning("the database takes writes again after %.1f s", lasted)
             self.failing_since = self.reason = None
+
+
+class OutageWatch:
+    """For a loop that meets the database on every pass (a dispatcher): an outage is logged
+    when it begins and when it ends, on the loop's own logger, not as an error each pass."""
+
+    def __init__(self, log: logging.Logger, what: str) -> None:
+        self.log, self.what = log, what
+        self.down = False
+
+    def failed(self, error: BaseException) -> bool:
+        """Note a failed pass; False when ``error`` is no outage (the loop reports it itself)."""
+        if not is_database_unavailable(error):
+            return False
+        if not self.down:
+            self.down = True
+            self.log.warning("%s: the database is unavailable; retrying", self.what)
+        return True
+
+    def passed(self) -> None:
+        """Note a pass that went through."""
+        if self.down:
+            self.down = False
+            self.log.warning("%s: the database is available again", self.what)
 
 
 def _describe(error: BaseException) -> str:

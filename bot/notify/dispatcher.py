@@ -44,9 +44,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
-import socket
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,7 +56,7 @@ from bot.notify.senders import ExternalSender, PermanentFailure, Sender, Transac
 from bot.ops.metrics import CasebotMetrics
 from core.clock import Clock
 from core.locks import SENDER_LOCKS, AdvisoryLock, is_present, key_of, presence_lock
-from core.outage import is_database_unavailable
+from core.outage import OutageWatch
 from core.outbox.dispatch import (
     MAX_ATTEMPTS,
     ClaimedMessage,
@@ -71,6 +68,7 @@ from core.outbox.dispatch import (
     queue_behind,
     release_leases,
     stale_reason,
+    worker_name,
 )
 from core.outbox.reminders import queue_reminders
 from core.uow import UnitOfWork, UnitOfWorkFactory
@@ -102,11 +100,6 @@ class PassReport:
     failed: int = 0  # pending again, after a backoff
     parked: int = 0
     lost_lease: int = 0  # not sent: the lease ran out first (claimed again later)
-
-
-def worker_name() -> str:
-    """This process's name on the rows it leases: host, pid and a random part."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class OutboxDispatcher:
@@ -185,23 +178,18 @@ class OutboxDispatcher:
         await self._presence.release()  # its leases may be released now: it sends no more
 
     async def _loop(self, channel: str) -> None:
-        outage = False  # logged when it begins and when it ends, not on every pass
+        outage = OutageWatch(logger, f"outbox {channel}")
         while True:
             backlog = False
             try:
                 if await self.holds_sender_lock(channel):
                     report = await self.run_once(channel)
                     backlog = report.claimed >= self.batch
-                if outage:
-                    outage = False
-                    logger.warning("outbox %s: the database is available again", channel)
+                outage.passed()
             except Exception as error:
                 # A database hiccup must not end notifications for the life of the process.
-                if not is_database_unavailable(error):
+                if not outage.failed(error):
                     logger.exception("outbox %s: the pass failed", channel)
-                elif not outage:
-                    outage = True
-                    logger.warning("outbox %s: the database is unavailable; retrying", channel)
             if not backlog:
                 await asyncio.sleep(self.interval)
 

@@ -35,6 +35,9 @@ is still locked there, and the session has it already).
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,6 +64,7 @@ __all__ = [
     "queue_behind",
     "release_leases",
     "stale_reason",
+    "worker_name",
 ]
 
 logger = logging.getLogger(__name__)
@@ -256,6 +260,11 @@ async def release_leases(
             len(gone),
         )
     return released
+
+
+def worker_name() -> str:
+    """This process's name on the rows it leases: host, pid and a random part."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def _end_lease(message: OutboxMessage) -> None:

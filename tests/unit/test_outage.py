@@ -3,6 +3,7 @@ drivers really raise (built here as SQLAlchemy wraps them)."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import sqlite3
 
@@ -12,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 
 from core.outage import (
     DatabaseUnavailable,
+    OutageWatch,
     WriteHealth,
     is_database_unavailable,
     unusable_at_start,
@@ -115,6 +117,25 @@ def test_writes_failing_is_logged_once_and_so_is_the_recovery(
     assert not health.failing
     assert len(caplog.records) == 2  # not one a failed statement
     assert "OperationalError" in caplog.records[0].getMessage()
+
+
+def test_a_loop_logs_an_outage_when_it_begins_and_ends_and_leaves_bugs_to_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = logging.getLogger("tests.loop")
+    watch = OutageWatch(log, "outbox web")
+    full = wrapped(sqlite_error("database or disk is full", sqlite3.SQLITE_FULL))
+    with caplog.at_level(logging.WARNING, logger="tests.loop"):
+        watch.passed()  # no outage yet: nothing to say
+        assert all(watch.failed(full) for _ in range(5))
+        assert not watch.failed(ZeroDivisionError())  # a bug: the loop logs it itself
+        watch.passed()
+        watch.passed()
+    said = [(record.name, record.getMessage()) for record in caplog.records]
+    assert said == [
+        ("tests.loop", "outbox web: the database is unavailable; retrying"),
+        ("tests.loop", "outbox web: the database is available again"),
+    ]
 
 
 def test_a_damaged_sqlite_file_says_to_restore_a_backup() -> None:
