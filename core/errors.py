@@ -33,6 +33,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── InvalidCode(attempts_left)
     │   ├── CodeExpired
     │   ├── TooManyAttempts(until)
+    │   │   └── CaseAccessLocked(until)
     │   └── CodeReused
     ├── NotAllowed
     │   ├── NotAuthorized
@@ -57,6 +58,7 @@ __all__ = [
     "AppointmentNotFound",
     "AuthError",
     "CancelNotAllowed",
+    "CaseAccessLocked",
     "CaseAlreadyLinked",
     "CaseExists",
     "CaseNotFound",
@@ -318,6 +320,11 @@ class TooManyAttempts(AuthError):
     """The code or access code has had too many tries."""
 
     until: datetime | None = None
+
+
+class CaseAccessLocked(TooManyAttempts):
+    """This account had too many wrong access codes for this case: it may try again at
+    ``until`` (UTC). Other accounts, the case's owner among them, are not locked out."""
 
 
 class CodeReused(AuthError):
