@@ -41,6 +41,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── RescheduleNotAllowed(reason)
     │   └── CancelNotAllowed(reason)
     ├── RateLimited(retry_after_seconds)
+    │   └── PasswordChecksBusy(retry_after_seconds)
     ├── SecretUnreadable(key_id)
     └── UscisUnavailable(reason)
 """
@@ -82,6 +83,7 @@ __all__ = [
     "NotFound",
     "OfficeCodeTaken",
     "OfficeNotFound",
+    "PasswordChecksBusy",
     "RateLimited",
     "RescheduleNotAllowed",
     "SecretUnreadable",
@@ -375,6 +377,11 @@ class RateLimited(DomainError):
     """Too many requests; try again after ``retry_after_seconds``."""
 
     retry_after_seconds: int
+
+
+class PasswordChecksBusy(RateLimited):
+    """The whole service has run its budget of password checks for this moment (not this
+    requester's fault): try again after ``retry_after_seconds``."""
 
 
 @dataclass(eq=False)

@@ -12,6 +12,11 @@ from bot.dialogs.model import Attachment, Reply
 from bot.wording.i18n import Translator
 from core.accounts.email_codes import IssuedCode
 from core.accounts.links import account_id_for_chat
+from core.accounts.password_budget import (
+    DEFAULT_CHECKS_PER_SECOND,
+    PasswordBudget,
+    requesters_of,
+)
 from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock
 from core.ports import Mailer, OutgoingMail
@@ -35,6 +40,9 @@ class Services:
     # CASEBOT_CASE_SOURCE, and the USCIS Case Status API when it is used (bot/case_source.py).
     case_source: CaseSourceMode = CaseSourceMode.LOCAL
     uscis: Uscis | None = None
+    # CASEBOT_PASSWORD_CHECKS_PER_SECOND: the service's budget of password checks
+    # (core/accounts/password_budget.py).
+    password_checks_per_second: int = DEFAULT_CHECKS_PER_SECOND
 
 
 @dataclass
@@ -53,6 +61,8 @@ class Context:
     channel: str
     chat_id: str
     data: dict[str, Any]
+    # The key of the client's address when the channel knows it (the web chat), else None.
+    client: str | None = None
     replies: list[Reply] = field(default_factory=list)
     outbox_mail: list[OutgoingMail] = field(default_factory=list)
     # The mails that carry a code the person needs to go on, with that code (see send_mail).
@@ -88,6 +98,14 @@ class Context:
             self._account_id = await account_id_for_chat(self.uow, self.channel, self.chat_id)
             self._account_known = True
         return self._account_id
+
+    def password_budget(self) -> PasswordBudget:
+        """The budget a password check asked for by this chat spends from (its own, its client
+        address's when known, and the service's)."""
+        return PasswordBudget(
+            per_second=self.services.password_checks_per_second,
+            requesters=requesters_of(self.channel, self.chat_id, self.client),
+        )
 
     def forget_account(self) -> None:
         """Call after signing in or out, so the next ``account_id()`` asks again."""

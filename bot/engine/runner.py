@@ -192,6 +192,7 @@ class Engine:
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
                     data={},
+                    client=incoming.client,
                 )
                 turn = TurnState(conversation, ctx, self.dialogs, self.intents)
                 await self._expire_if_idle(turn)
@@ -284,6 +285,7 @@ class Engine:
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
                     data={},
+                    client=incoming.client,
                 )
                 turn = TurnState(conversation, ctx, self.dialogs, self.intents)
                 turn.ensure_menu()

@@ -139,6 +139,7 @@ class WebChatHub:
         text: str | None = None,
         payload: str | None = None,
         headers: Mapping[str, str] | None = None,
+        client: str | None = None,
     ) -> list[MessageView]:
         """Run one turn for the session; returns the assistant's new messages.
 
@@ -161,7 +162,9 @@ class WebChatHub:
                 message is counted all the same).
         """
         return await self._turns.run(
-            lambda: self._send(session_id, token, text=text, payload=payload, headers=headers)
+            lambda: self._send(
+                session_id, token, text=text, payload=payload, headers=headers, client=client
+            )
         )
 
     async def finish_turns(self) -> None:
@@ -176,6 +179,7 @@ class WebChatHub:
         text: str | None,
         payload: str | None,
         headers: Mapping[str, str] | None,
+        client: str | None = None,
     ) -> list[MessageView]:
         started = time.perf_counter()
         async with self._locks.hold(session_id):
@@ -198,7 +202,7 @@ class WebChatHub:
                 stored.extend(await self._store_turn(turn_uow, session_id, text, payload, turn))
 
             turn = await self.engine.handle(
-                Incoming(CHANNEL, session_id, text=text, payload=payload),
+                Incoming(CHANNEL, session_id, text=text, payload=payload, client=client),
                 admit=admit,
                 within=keep,
             )

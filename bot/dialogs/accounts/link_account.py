@@ -199,7 +199,9 @@ def _password_step(available: Collection[str]) -> Step[_Secret]:
         if not isinstance(value, _Secret):
             return Stay()
         try:
-            challenge = await start_sign_in(ctx.services.uow_factory, email, value.text)
+            challenge = await start_sign_in(
+                ctx.services.uow_factory, email, value.text, budget=ctx.password_budget()
+            )
         except InvalidCredentials:
             # The same words for an unknown email: the answer must not tell who has an account.
             ctx.say(ctx._("The email or password is not right. Please check them and try again."))

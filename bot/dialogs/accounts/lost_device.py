@@ -117,7 +117,9 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
     if not isinstance(value, Secret) or not isinstance(email, str):
         return Stay()
     try:
-        challenge = await start_sign_in(ctx.services.uow_factory, email, value.text)
+        challenge = await start_sign_in(
+            ctx.services.uow_factory, email, value.text, budget=ctx.password_budget()
+        )
     except InvalidCredentials:
         # The same words for an unknown email: the answer must not tell who has an account.
         ctx.say(ctx._("The email or password is not right. Please check them and try again."))
