@@ -11,18 +11,23 @@ even looked up, which keeps known and unknown emails alike:
   :data:`CHECKS_PER_CLIENT_BURST` in any 10 seconds, :data:`CHECKS_PER_CLIENT_PER_MINUTE` and
   :data:`CHECKS_PER_CLIENT_PER_HOUR`, across all the chats it opens (the short window keeps a
   flood of new chats from one address from spending a minute's worth at once);
-- the whole service's: ``per_second`` (``CASEBOT_PASSWORD_CHECKS_PER_SECOND``, by default
-  :data:`DEFAULT_CHECKS_PER_SECOND`, a fraction of what the CPUs can hash), shared by every
-  worker through the ``rate_limits`` table.
+- the whole service's, shared by every worker through the ``rate_limits`` table, in two
+  shares: ``per_second`` (``CASEBOT_PASSWORD_CHECKS_PER_SECOND``, by default
+  :data:`DEFAULT_CHECKS_PER_SECOND`, a fraction of what the CPUs can hash) for a requester's
+  first attempt in a minute (its client address's, or its chat's where the address is not
+  known), and a quarter of that (:func:`repeat_share`) for the attempts that follow. A person
+  signing in makes one or two attempts; a flood makes many from each address. So a flood uses
+  up the small share, its hashes stay far below what the CPUs can do, and a person's first
+  attempt still finds room and a short queue.
 
 An attempt over a requester's budget is refused (``RateLimited``) without touching the
 service's budget, so a flood from a few addresses cannot use up what everyone else shares; an
 attempt over the service's budget is refused (``PasswordChecksBusy``) for a second at most.
 Refused attempts cost a database write and no Argon2id.
 
-A turn that needs a hash runs again once the hash is known (``core.deferral``): the budget is
-spent once per attempt, as deferred work of its own, in its own committed unit of work, before
-the hash is computed.
+The budget is spent in the chat turn's own unit of work, so a refusal costs one ordinary turn
+and no transaction of its own. A turn that needs a hash runs again once the hash is known
+(``core.deferral``), undoing the first run: the attempt is counted once, by the run that commits.
 """
 
 from __future__ import annotations
@@ -30,13 +35,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Final
 
 from core import ratelimit
-from core.deferral import active_deferral
 from core.errors import PasswordChecksBusy, RateLimited
-from core.uow import UnitOfWork, UnitOfWorkFactory
+from core.uow import UnitOfWork
 
 __all__ = [
     "CHECKS_PER_CHAT_PER_HOUR",
@@ -45,10 +48,12 @@ __all__ = [
     "CHECKS_PER_CLIENT_PER_HOUR",
     "CHECKS_PER_CLIENT_PER_MINUTE",
     "DEFAULT_CHECKS_PER_SECOND",
-    "GLOBAL_KEY",
+    "FIRST_KEY",
+    "REPEAT_KEY",
     "PasswordBudget",
     "chat_requester",
     "client_requester",
+    "repeat_share",
     "requesters_of",
     "spend_password_check",
 ]
@@ -64,7 +69,8 @@ CHECKS_PER_CLIENT_PER_MINUTE: Final = 30
 CHECKS_PER_CLIENT_PER_HOUR: Final = 200
 # One Argon2id verification takes 25-50 ms of a CPU: about a third of each CPU's capacity.
 DEFAULT_CHECKS_PER_SECOND: Final = 8 * (os.cpu_count() or 2)
-GLOBAL_KEY: Final = "password_checks"
+FIRST_KEY: Final = "password_checks:first"
+REPEAT_KEY: Final = "password_checks:repeat"
 
 _BURST: Final = timedelta(seconds=10)
 _MINUTE: Final = timedelta(minutes=1)
@@ -103,6 +109,12 @@ class PasswordBudget:
             raise ValueError("the password checks per second must be at least 1")
 
 
+def repeat_share(per_second: int) -> int:
+    """The service's checks a second for attempts that are not their requester's first in a
+    minute: a quarter of ``per_second``, at least one."""
+    return max(1, per_second // 4)
+
+
 def _limits(requester: str) -> list[tuple[str, int, timedelta]]:
     if requester.startswith("client:"):
         return [
@@ -116,47 +128,37 @@ def _limits(requester: str) -> list[tuple[str, int, timedelta]]:
     ]
 
 
-async def _spend(uow: UnitOfWork, budget: PasswordBudget) -> None:
-    limits = [limit for requester in budget.requesters for limit in _limits(requester)]
-    if limits:
-        await ratelimit.hit_all(uow, limits)  # refused here: the service's budget is untouched
-    try:
-        await ratelimit.hit(uow, GLOBAL_KEY, limit=budget.per_second, window=_SECOND)
-    except RateLimited as exc:
-        raise PasswordChecksBusy(retry_after_seconds=exc.retry_after_seconds) from None
+async def spend_password_check(uow: UnitOfWork, budget: PasswordBudget) -> None:
+    """Spend one password check from each budget, in the caller's unit of work (commit it even
+    when this raises: a refused attempt counts too, so hammering does not shorten the wait).
 
-
-async def _spend_now(uow_factory: UnitOfWorkFactory, budget: PasswordBudget) -> RateLimited | None:
-    async with uow_factory() as uow:
-        try:
-            await _spend(uow, budget)
-        except RateLimited as refused:
-            await uow.commit()  # a refused attempt counts too: hammering does not help
-            return refused
-        await uow.commit()
-    return None
-
-
-async def spend_password_check(uow_factory: UnitOfWorkFactory, budget: PasswordBudget) -> None:
-    """Spend one password check from each budget, committed at once in its own unit of work.
-
-    Inside a deferral's scope (a chat turn) the spending is deferred work: the first run of the
-    turn notes it, it is done once between runs, and the runs after find its outcome.
+    Call it before the password is checked, in the same unit of work as the rest of the attempt:
+    a chat turn that runs again once its hash is known (``core.deferral``) undoes the first
+    run's spending with the rest of that run, so an attempt is counted once.
 
     Raises:
-        RateLimited: a requester (the chat, the client address) is over its budget.
+        RateLimited: a requester (the chat, the client address) is over its budget; the
+            service's budget was not touched.
         PasswordChecksBusy: the service is over its rate; try again within a second or so.
-        WorkNeeded: inside a deferral's scope, when the spending is not done yet.
     """
-    deferral = active_deferral()
-    if deferral is None:
-        refused = await _spend_now(uow_factory, budget)
-    else:
-        key = ("password_check", budget)
-        outcome = deferral.known_or_pending(key, partial(_spend_now, uow_factory, budget))
-        refused = outcome if isinstance(outcome, RateLimited) else None
-    if refused is not None:
-        raise refused
+    limits = [limit for requester in budget.requesters for limit in _limits(requester)]
+    first = True
+    if limits:
+        used = await ratelimit.hit_all(uow, limits)
+        # The last requester is the most general one (the address, when known): its minute.
+        minute = next(
+            usage
+            for usage, (key, _, _) in zip(reversed(used), reversed(limits), strict=True)
+            if key.startswith("password_check:m:")
+        )
+        first = minute.count == 1
+    key, limit = (
+        (FIRST_KEY, budget.per_second) if first else (REPEAT_KEY, repeat_share(budget.per_second))
+    )
+    try:
+        await ratelimit.hit(uow, key, limit=limit, window=_SECOND)
+    except RateLimited as exc:
+        raise PasswordChecksBusy(retry_after_seconds=exc.retry_after_seconds) from None
 
 
 def requesters_of(channel: str, chat_id: str, client: str | None) -> tuple[str, ...]:

@@ -41,7 +41,6 @@ from core.accounts.links import get_account, link_chat
 from core.accounts.lockout import attempts_left, ensure_not_locked, record_failure, record_success
 from core.accounts.models import Account, CodePurpose, OtpMethod
 from core.accounts.otp import normalize_digits, verify_totp
-from core.accounts.password_budget import PasswordBudget, spend_password_check
 from core.accounts.passwords import (
     DUMMY_HASH,
     hash_password_async,
@@ -101,23 +100,17 @@ class SignInResult:
 
 
 async def start_sign_in(
-    uow_factory: UnitOfWorkFactory,
-    email: str,
-    password: str,
-    *,
-    budget: PasswordBudget | None = None,
+    uow_factory: UnitOfWorkFactory, email: str, password: str
 ) -> SignInChallenge:
     """Check the email and password, and open a second-factor challenge.
 
     An unknown email costs the same Argon2 verification as a wrong password and raises the same
-    error, so neither the answer nor its timing tells whether an account exists. With a
-    ``budget`` (every attempt a stranger can make: the chat's), the attempt first spends from
-    it, before the email is even looked up, and one over budget is refused at once, for a known
-    and an unknown email alike (``core.accounts.password_budget``).
+    error, so neither the answer nor its timing tells whether an account exists. Where a
+    stranger can ask for it (a chat), the caller first spends from the budget of password
+    checks (``core.accounts.password_budget.spend_password_check``), which refuses a known and
+    an unknown email alike before any Argon2 work.
 
     Raises:
-        RateLimited: the requester is over its budget of password checks (no Argon2 ran).
-        PasswordChecksBusy: the service is over its rate of password checks (no Argon2 ran).
         InvalidCredentials: unknown email or wrong password.
         AccountLocked: the account is locked (even when the password is right), or this wrong
             password was the fifth failure in a row.
@@ -127,8 +120,6 @@ async def start_sign_in(
     except InvalidEmail:
         normalized_email = None
     secret = normalize_password(password)
-    if budget is not None:
-        await spend_password_check(uow_factory, budget)
 
     async with uow_factory() as uow:
         account = await _account_by_email(uow, normalized_email)

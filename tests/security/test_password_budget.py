@@ -24,7 +24,8 @@ from core.accounts.password_budget import (
     CHECKS_PER_CLIENT_BURST,
     CHECKS_PER_CLIENT_PER_HOUR,
     CHECKS_PER_CLIENT_PER_MINUTE,
-    GLOBAL_KEY,
+    FIRST_KEY,
+    REPEAT_KEY,
     PasswordBudget,
     spend_password_check,
 )
@@ -146,14 +147,37 @@ async def test_an_attempt_refused_by_its_requester_s_budget_spends_none_of_the_s
 ) -> None:
     budget = PasswordBudget(per_second=100, requesters=("chat:test:x",))
     for _ in range(CHECKS_PER_CHAT_PER_MINUTE):
-        await spend_password_check(uow_factory, budget)
+        async with uow_factory() as uow:
+            await spend_password_check(uow, budget)
+            await uow.commit()
     for _ in range(5):
-        with pytest.raises(RateLimited) as refused:
-            await spend_password_check(uow_factory, budget)
+        async with uow_factory() as uow:
+            with pytest.raises(RateLimited) as refused:
+                await spend_password_check(uow, budget)
+            await uow.commit()
         assert not isinstance(refused.value, PasswordChecksBusy)
     async with uow_factory() as uow:
-        used = await ratelimit.usage(uow, GLOBAL_KEY, window=timedelta(seconds=1))
-    assert used.count == CHECKS_PER_CHAT_PER_MINUTE
+        first = await ratelimit.usage(uow, FIRST_KEY, window=timedelta(seconds=1))
+        repeat = await ratelimit.usage(uow, REPEAT_KEY, window=timedelta(seconds=1))
+    assert (first.count, repeat.count) == (1, CHECKS_PER_CHAT_PER_MINUTE - 1)
+
+
+async def test_a_requester_s_repeat_attempts_get_a_quarter_of_the_service_s_rate(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock, argon2_ops: Argon2Counter
+) -> None:
+    await load_demo(uow_factory)
+    engine = engine_with(uow_factory, clock, per_second=8)  # 2 a second for repeat attempts
+
+    async def attempt(n: int, client: str, email: str, password: str) -> tuple[int, str]:
+        chat = FakeChat(engine, chat_id=f"chat-{n}", client=client)
+        await at_password(chat, email)
+        return await hashes(argon2_ops, chat, password), chat.replies[0].text
+
+    flood = "198.51.100.7"
+    assert [(await attempt(n, flood, f"n{n}@example.com", WRONG))[0] for n in range(3)] == [1] * 3
+    assert await attempt(3, flood, DEMO_EMAIL, DEMO_PASSWORD) == (0, BUSY)
+    ops, _text = await attempt(4, "203.0.113.9", DEMO_EMAIL, DEMO_PASSWORD)
+    assert ops == 1  # a person's first attempt still finds room
 
 
 def test_a_budget_needs_a_positive_rate() -> None:
