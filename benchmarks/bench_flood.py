@@ -54,7 +54,8 @@ FLOOD_ADDRESSES: Final = 30
 SESSIONS_PER_ADDRESS: Final = 10  # the web chat's new sessions a minute per address
 MAX_IN_FLIGHT: Final = 400
 FLOOD_LIMIT: Final = 60.0  # seconds: the flood stops then whatever happens
-WARM_UP: Final = 2.0  # seconds of flood before the first timed sign-in
+PAUSE: Final = 0.2  # seconds between two real sign-ins
+WARM_UP: Final = 5.0  # seconds of flood before the first timed sign-in (its start-up burst)
 GOAL_RATIO: Final = 3.0
 WRONG: Final = "not-the-password-at-all-5"
 ASKS_CODE: Final = "6-digit code"
@@ -119,7 +120,7 @@ async def real_sign_ins(client: Client, sources: Iterator[str]) -> tuple[list[fl
         latencies.append(time.perf_counter() - started)
         if status != 200 or ASKS_CODE not in text:
             failed += 1
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(PAUSE)
     return latencies, failed
 
 
@@ -210,21 +211,30 @@ async def run(server_path: Path | None) -> tuple[list[float], int, list[float], 
         try:
             timeout = aiohttp.ClientTimeout(total=60)
             connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT + 8)
-            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+            # The person is another client: a connection of its own for each request.
+            alone = aiohttp.TCPConnector(force_close=True)
+            async with (
+                aiohttp.ClientSession(timeout=timeout, connector=connector) as http,
+                aiohttp.ClientSession(timeout=timeout, connector=alone) as own,
+            ):
                 url = f"http://127.0.0.1:{port}"
                 await wait_healthy(http, url, process)
-                client = Client(http, url)
+                person, stranger = Client(own, url), Client(http, url)
                 sources = addresses("198.19")
-                quiet, quiet_failed = await real_sign_ins(client, sources)
-                sessions = await prepare_flood(client)
+                quiet, quiet_failed = await real_sign_ins(person, sources)
+                sessions = await prepare_flood(stranger)
                 done, result = asyncio.Event(), Flood()
-                flooding = asyncio.create_task(flood(client, sessions, done, result))
+                flooding = asyncio.create_task(flood(stranger, sessions, done, result))
                 await asyncio.sleep(WARM_UP)
                 try:
-                    loud, loud_failed = await real_sign_ins(client, sources)
+                    loud, loud_failed = await real_sign_ins(person, sources)
                 finally:
                     done.set()
                     await flooding
+        except BaseException:
+            log = (Path(folder) / "serve.log").read_text(errors="replace")
+            print("the server's log ends:", *log.splitlines()[-20:], sep="\n", file=sys.stderr)
+            raise
         finally:
             stop(process)
     return quiet, quiet_failed, loud, loud_failed, result
@@ -274,6 +284,9 @@ def main() -> int:
     if os.environ.get("CASEBOT_DATABASE_URL"):
         print("note: the server uses its own SQLite file; CASEBOT_* is not passed", file=sys.stderr)
     quiet, quiet_failed, loud, loud_failed, result = asyncio.run(run(args.server_path))
+    if os.environ.get("BENCH_FLOOD_DEBUG"):
+        print("quiet:", [round(x * 1000) for x in quiet], file=sys.stderr)
+        print("flood:", [round(x * 1000) for x in loud], file=sys.stderr)
     body, met = report(quiet, quiet_failed, loud, loud_failed, result)
     print(body)
     if not args.no_write and args.server_path is None:

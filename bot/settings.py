@@ -72,7 +72,7 @@ class Settings:
         uscis_daily_quota: ``CASEBOT_USCIS_DAILY_QUOTA``, requests per day.
         password_checks_per_second: ``CASEBOT_PASSWORD_CHECKS_PER_SECOND``, the password
             checks (Argon2id) all workers together run a second for sign-in attempts
-            (``core.accounts.password_budget``); default 8 per CPU.
+            (``core.accounts.password_budget``); default 4 per CPU.
     """
 
     database_url: str = DEFAULT_DATABASE_URL

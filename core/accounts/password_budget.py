@@ -14,20 +14,22 @@ even looked up, which keeps known and unknown emails alike:
 - the whole service's, shared by every worker through the ``rate_limits`` table, in two
   shares: ``per_second`` (``CASEBOT_PASSWORD_CHECKS_PER_SECOND``, by default
   :data:`DEFAULT_CHECKS_PER_SECOND`, a fraction of what the CPUs can hash) for a requester's
-  first attempt in a minute (its client address's, or its chat's where the address is not
+  first attempt in an hour (its client address's, or its chat's where the address is not
   known), and a quarter of that (:func:`repeat_share`) for the attempts that follow. A person
-  signing in makes one or two attempts; a flood makes many from each address. So a flood uses
-  up the small share, its hashes stay far below what the CPUs can do, and a person's first
-  attempt still finds room and a short queue.
+  signing in makes one or two attempts; a flood makes many from each address. So a flood is
+  held to the small share, its hashes stay far below what the CPUs can do, and a person's first
+  attempt still finds room and a short queue (a person's retries may be asked to wait a
+  moment while a flood lasts).
 
 An attempt over a requester's budget is refused (``RateLimited``) without touching the
 service's budget, so a flood from a few addresses cannot use up what everyone else shares; an
 attempt over the service's budget is refused (``PasswordChecksBusy``) for a second at most.
 Refused attempts cost a database write and no Argon2id.
 
-The budget is spent in the chat turn's own unit of work, so a refusal costs one ordinary turn
-and no transaction of its own. A turn that needs a hash runs again once the hash is known
-(``core.deferral``), undoing the first run: the attempt is counted once, by the run that commits.
+A refusal costs one ordinary chat turn: the budgets are tried in the turn's own unit of work.
+An attempt that passes is then spent for good in a transaction of its own before its hash is
+computed (deferred work, ``core.deferral``), so a burst of concurrent attempts cannot all pass
+on counts that are not committed yet; each attempt is counted once.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Final
 
 from core import ratelimit
+from core.deferral import active_deferral
 from core.errors import PasswordChecksBusy, RateLimited
-from core.uow import UnitOfWork
+from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "CHECKS_PER_CHAT_PER_HOUR",
@@ -67,8 +71,9 @@ CHECKS_PER_CHAT_PER_HOUR: Final = 30
 CHECKS_PER_CLIENT_BURST: Final = 5
 CHECKS_PER_CLIENT_PER_MINUTE: Final = 30
 CHECKS_PER_CLIENT_PER_HOUR: Final = 200
-# One Argon2id verification takes 25-50 ms of a CPU: about a third of each CPU's capacity.
-DEFAULT_CHECKS_PER_SECOND: Final = 8 * (os.cpu_count() or 2)
+# One Argon2id verification takes 25-50 ms of an idle CPU, several times that on a busy one:
+# four a second per CPU (and a quarter of that for repeat attempts) keeps the hash queue short.
+DEFAULT_CHECKS_PER_SECOND: Final = 4 * (os.cpu_count() or 2)
 FIRST_KEY: Final = "password_checks:first"
 REPEAT_KEY: Final = "password_checks:repeat"
 
@@ -110,8 +115,8 @@ class PasswordBudget:
 
 
 def repeat_share(per_second: int) -> int:
-    """The service's checks a second for attempts that are not their requester's first in a
-    minute: a quarter of ``per_second``, at least one."""
+    """The service's checks a second for attempts that are not their requester's first in an
+    hour: a quarter of ``per_second``, at least one."""
     return max(1, per_second // 4)
 
 
@@ -128,30 +133,18 @@ def _limits(requester: str) -> list[tuple[str, int, timedelta]]:
     ]
 
 
-async def spend_password_check(uow: UnitOfWork, budget: PasswordBudget) -> None:
-    """Spend one password check from each budget, in the caller's unit of work (commit it even
-    when this raises: a refused attempt counts too, so hammering does not shorten the wait).
-
-    Call it before the password is checked, in the same unit of work as the rest of the attempt:
-    a chat turn that runs again once its hash is known (``core.deferral``) undoes the first
-    run's spending with the rest of that run, so an attempt is counted once.
-
-    Raises:
-        RateLimited: a requester (the chat, the client address) is over its budget; the
-            service's budget was not touched.
-        PasswordChecksBusy: the service is over its rate; try again within a second or so.
-    """
+async def _spend(uow: UnitOfWork, budget: PasswordBudget) -> None:
     limits = [limit for requester in budget.requesters for limit in _limits(requester)]
     first = True
     if limits:
         used = await ratelimit.hit_all(uow, limits)
-        # The last requester is the most general one (the address, when known): its minute.
-        minute = next(
+        # The last requester is the most general one (the address, when known): its hour.
+        hour = next(
             usage
             for usage, (key, _, _) in zip(reversed(used), reversed(limits), strict=True)
-            if key.startswith("password_check:m:")
+            if key.startswith("password_check:h:")
         )
-        first = minute.count == 1
+        first = hour.count == 1
     key, limit = (
         (FIRST_KEY, budget.per_second) if first else (REPEAT_KEY, repeat_share(budget.per_second))
     )
@@ -159,6 +152,53 @@ async def spend_password_check(uow: UnitOfWork, budget: PasswordBudget) -> None:
         await ratelimit.hit(uow, key, limit=limit, window=_SECOND)
     except RateLimited as exc:
         raise PasswordChecksBusy(retry_after_seconds=exc.retry_after_seconds) from None
+
+
+async def _spend_now(uow_factory: UnitOfWorkFactory, budget: PasswordBudget) -> RateLimited | None:
+    """Spend in a transaction of its own, committed at once; the refusal, if any, as a value."""
+    async with uow_factory() as uow:
+        try:
+            await _spend(uow, budget)
+        except RateLimited as refused:
+            await uow.commit()
+            return refused
+        await uow.commit()
+    return None
+
+
+async def spend_password_check(
+    uow: UnitOfWork, budget: PasswordBudget, uow_factory: UnitOfWorkFactory | None = None
+) -> None:
+    """Spend one password check from each budget before the password is checked.
+
+    The spending is first tried in the caller's unit of work (commit it even when this raises:
+    a refused attempt counts too, so hammering does not shorten the wait), which makes a
+    refusal as cheap as an ordinary turn. Inside a deferral's scope (a chat turn, which runs
+    again once its hash is known and undoes the run before), an attempt that passes is then
+    spent for good in a transaction of its own (with ``uow_factory``), as deferred work done
+    before the hash: so concurrent attempts cannot all pass on counts not yet committed, and
+    each attempt is counted once.
+
+    Raises:
+        RateLimited: a requester (the chat, the client address) is over its budget; the
+            service's budget was not touched.
+        PasswordChecksBusy: the service is over its rate; try again within a second or so.
+        WorkNeeded: inside a deferral's scope, until the attempt is spent for good.
+    """
+    deferral = active_deferral() if uow_factory is not None else None
+    key = ("password_check", budget)
+    if deferral is not None and deferral.knows(key):
+        outcome = deferral.known_or_pending(key, _nothing)
+        if isinstance(outcome, RateLimited):
+            raise outcome
+        return
+    await _spend(uow, budget)  # a refusal here is final: the caller commits it
+    if deferral is not None and uow_factory is not None:
+        deferral.known_or_pending(key, partial(_spend_now, uow_factory, budget))
+
+
+async def _nothing() -> None:
+    return None
 
 
 def requesters_of(channel: str, chat_id: str, client: str | None) -> tuple[str, ...]:

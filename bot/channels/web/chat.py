@@ -190,7 +190,7 @@ class WebChatHub:
                     turn_uow, session_id, token, idle_expiry=self.config.idle_expiry
                 )
                 try:
-                    await self._count(turn_uow, session_id)
+                    await self._count(turn_uow, session_id, client)
                 except RateLimited as exc:
                     limited.append(exc)
                     return None  # the count is committed: a refused message counts too
@@ -231,18 +231,17 @@ class WebChatHub:
         await self._broadcast(session_id, views)
         return [view for view in views if view.sender == "bot"]
 
-    async def _count(self, uow: UnitOfWork, session_id: str) -> None:
-        """Count one message against the session's rate.
+    async def _count(self, uow: UnitOfWork, session_id: str, client: str | None = None) -> None:
+        """Count one message against the session's rate and, with ``client``, the client's.
 
         Raises:
-            RateLimited: over the limit (the count is made all the same).
+            RateLimited: over a limit (the counts are made all the same).
         """
-        await ratelimit.hit(
-            uow,
-            f"webchat:{session_id}",
-            limit=self.config.rate_limit,
-            window=self.config.rate_window,
-        )
+        window = self.config.rate_window
+        limits = [(f"webchat:{session_id}", self.config.rate_limit, window)]
+        if client is not None:
+            limits.append((f"webchat_client:{client}", self.config.messages_per_client, window))
+        await ratelimit.hit_all(uow, limits)
 
     async def push(self, session_id: str, reply: Reply) -> MessageView:
         """Send a message that answers nothing (a notification): stored, then delivered.

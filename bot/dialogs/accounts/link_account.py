@@ -202,7 +202,7 @@ def _password_step(available: Collection[str]) -> Step[_Secret]:
         try:
             # Before any Argon2 work, for a known and an unknown email alike: a refusal
             # (RateLimited) is said by the engine, and counted with the turn.
-            await spend_password_check(ctx.uow, ctx.password_budget())
+            await spend_password_check(ctx.uow, ctx.password_budget(), ctx.services.uow_factory)
             challenge = await start_sign_in(ctx.services.uow_factory, email, value.text)
         except InvalidCredentials:
             # The same words for an unknown email: the answer must not tell who has an account.

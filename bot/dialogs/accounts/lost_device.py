@@ -118,7 +118,9 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
     if not isinstance(value, Secret) or not isinstance(email, str):
         return Stay()
     try:
-        await spend_password_check(ctx.uow, ctx.password_budget())  # before any Argon2
+        await spend_password_check(
+            ctx.uow, ctx.password_budget(), ctx.services.uow_factory
+        )  # before any Argon2
         challenge = await start_sign_in(ctx.services.uow_factory, email, value.text)
     except InvalidCredentials:
         # The same words for an unknown email: the answer must not tell who has an account.
