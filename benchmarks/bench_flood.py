@@ -105,18 +105,25 @@ class Client:
         return 200, "\n".join(r["text"] for r in body["replies"])
 
 
-async def real_sign_ins(client: Client, sources: Iterator[str]) -> tuple[list[float], int]:
+async def real_sign_ins(
+    client: Client, sources: Iterator[str], flood_over: asyncio.Event | None = None
+) -> tuple[list[float], int]:
     """SAMPLES sign-ins of the demo account; the password turn's latencies (s), and how many
-    did not reach the second factor."""
+    did not reach the second factor. With ``flood_over``, only the sign-ins that ended while
+    the flood lasted are kept (a flood cut short by FLOOD_LIMIT leaves fewer)."""
     latencies: list[float] = []
     failed = 0
     for _ in range(SAMPLES):
+        if flood_over is not None and flood_over.is_set():
+            break
         address = next(sources)
         session = await client.open(address)
         await client.say(session, address, "sign in")
         await client.say(session, address, DEMO_EMAIL)
         started = time.perf_counter()
         status, text = await client.say(session, address, DEMO_PASSWORD)
+        if flood_over is not None and flood_over.is_set():
+            break
         latencies.append(time.perf_counter() - started)
         if status != 200 or ASKS_CODE not in text:
             failed += 1
@@ -129,6 +136,7 @@ class Flood:
     sent: int = 0
     answers: Counter[str] = field(default_factory=Counter)
     elapsed: float = 0.0
+    over: asyncio.Event = field(default_factory=asyncio.Event)  # it stopped sending
 
 
 async def prepare_flood(client: Client) -> list[tuple[tuple[str, str], str]]:
@@ -184,6 +192,7 @@ async def flood(client: Client, sessions: list[tuple[tuple[str, str], str]], don
         task.add_done_callback(tasks.discard)
         result.sent += 1
     result.elapsed = time.perf_counter() - started
+    result.over.set()
     await asyncio.gather(*tasks)
 
 
@@ -227,7 +236,7 @@ async def run(server_path: Path | None) -> tuple[list[float], int, list[float], 
                 flooding = asyncio.create_task(flood(stranger, sessions, done, result))
                 await asyncio.sleep(WARM_UP)
                 try:
-                    loud, loud_failed = await real_sign_ins(person, sources)
+                    loud, loud_failed = await real_sign_ins(person, sources, result.over)
                 finally:
                     done.set()
                     await flooding
@@ -246,9 +255,13 @@ def report(
     def ms(values: list[float], fraction: float) -> str:
         return f"{percentile(values, fraction) * 1000:.0f} ms"
 
+    if not loud:
+        loud = [FLOOD_LIMIT]  # not one sign-in ended while the flood lasted
     ratio = percentile(loud, 0.99) / percentile(quiet, 0.99)
-    met = ratio < GOAL_RATIO and quiet_failed == 0 and loud_failed == 0
+    met = ratio < GOAL_RATIO and quiet_failed == 0 and loud_failed == 0 and len(loud) == SAMPLES
     rate = result.sent / result.elapsed if result.elapsed else 0.0
+    quiet_row = f"{ms(quiet, 0.5)} | {ms(quiet, 0.99)} | {quiet_failed}"
+    loud_row = f"{ms(loud, 0.5)} | {ms(loud, 0.99)} | {loud_failed}"
     answers = "\n".join(f"| {kind} | {count:,} |" for kind, count in result.answers.most_common())
     body = f"""`python -m benchmarks.bench_flood` ({cpu_model()}, {cores()} cores, Python
 {sys.version.split()[0]}, one `casebot serve --demo` on SQLite, `CASEBOT_TRUSTED_PROXIES=127.0.0.1`
@@ -259,10 +272,10 @@ passwords for unknown emails at {FLOOD_RATE:.0f} a second from {FLOOD_ADDRESSES}
 ({FLOOD_ADDRESSES * SESSIONS_PER_ADDRESS} sessions). Goal: flood p99 under {GOAL_RATIO:.0f}x the
 quiet p99.
 
-| real sign-in (password turn) | p50 | p99 | not signed in |
+| real sign-ins (password turn) | p50 | p99 | not signed in |
 |---|---|---|---|
-| quiet | {ms(quiet, 0.5)} | {ms(quiet, 0.99)} | {quiet_failed} |
-| under the flood | {ms(loud, 0.5)} | {ms(loud, 0.99)} | {loud_failed} |
+| quiet ({len(quiet)} sign-ins) | {quiet_row} |
+| under the flood ({len(loud)} ended while it lasted) | {loud_row} |
 
 p99 under the flood / quiet p99: **{ratio:.2f}x** ({"met" if met else "NOT met"}).
 
