@@ -16,6 +16,7 @@ from core.accounts.password_budget import (
     DEFAULT_CHECKS_PER_SECOND,
     PasswordBudget,
     requesters_of,
+    spend_password_check,
 )
 from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock
@@ -106,6 +107,16 @@ class Context:
             per_second=self.services.password_checks_per_second,
             requesters=requesters_of(self.channel, self.chat_id, self.client),
         )
+
+    async def spend_password_check(self) -> None:
+        """Spend one password check of this chat's budget, before any Argon2 work (for a known
+        and an unknown email alike); a refusal is counted with the turn.
+
+        Raises:
+            RateLimited, PasswordChecksBusy, WorkNeeded: see
+                ``core.accounts.password_budget.spend_password_check``.
+        """
+        await spend_password_check(self.uow, self.password_budget(), self.services.uow_factory)
 
     def forget_account(self) -> None:
         """Call after signing in or out, so the next ``account_id()`` asks again."""

@@ -38,7 +38,6 @@ from core.accounts.backup_codes import looks_like_backup_code
 from core.accounts.links import get_account, unlink_chat
 from core.accounts.models import OtpMethod
 from core.accounts.otp import normalize_digits
-from core.accounts.password_budget import spend_password_check
 from core.accounts.policy import MIN_PASSWORD_LENGTH, validate_email
 from core.accounts.signin import SignInChallenge, complete_sign_in, start_sign_in
 from core.errors import (
@@ -200,9 +199,7 @@ def _password_step(available: Collection[str]) -> Step[_Secret]:
         if not isinstance(value, _Secret):
             return Stay()
         try:
-            # Before any Argon2 work, for a known and an unknown email alike: a refusal
-            # (RateLimited) is said by the engine, and counted with the turn.
-            await spend_password_check(ctx.uow, ctx.password_budget(), ctx.services.uow_factory)
+            await ctx.spend_password_check()  # a refusal is said by the engine
             challenge = await start_sign_in(ctx.services.uow_factory, email, value.text)
         except InvalidCredentials:
             # The same words for an unknown email: the answer must not tell who has an account.

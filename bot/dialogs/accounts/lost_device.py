@@ -42,7 +42,6 @@ from bot.wording.local_input import NO, YES
 from core.accounts.backup_codes import looks_like_backup_code
 from core.accounts.models import OtpMethod
 from core.accounts.otp import normalize_digits
-from core.accounts.password_budget import spend_password_check
 from core.accounts.policy import validate_email
 from core.accounts.service import change_otp_method
 from core.accounts.signin import complete_sign_in, start_sign_in
@@ -118,9 +117,7 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
     if not isinstance(value, Secret) or not isinstance(email, str):
         return Stay()
     try:
-        await spend_password_check(
-            ctx.uow, ctx.password_budget(), ctx.services.uow_factory
-        )  # before any Argon2
+        await ctx.spend_password_check()  # a refusal is said by the engine
         challenge = await start_sign_in(ctx.services.uow_factory, email, value.text)
     except InvalidCredentials:
         # The same words for an unknown email: the answer must not tell who has an account.
