@@ -13,7 +13,6 @@ from bot.wording.i18n import Translator
 from core.accounts.email_codes import IssuedCode
 from core.accounts.links import account_id_for_chat
 from core.accounts.password_budget import (
-    DEFAULT_CHECKS_PER_SECOND,
     PasswordBudget,
     requesters_of,
     spend_password_check,
@@ -42,8 +41,10 @@ class Services:
     case_source: CaseSourceMode = CaseSourceMode.LOCAL
     uscis: Uscis | None = None
     # CASEBOT_PASSWORD_CHECKS_PER_SECOND: the service's budget of password checks
-    # (core/accounts/password_budget.py).
-    password_checks_per_second: int = DEFAULT_CHECKS_PER_SECOND
+    # (core/accounts/password_budget.py), set by the composition root (bot/app.py) from the
+    # settings; None (services built by hand, as tests do on a clock that stands still): the
+    # chats' and addresses' budgets only.
+    password_checks_per_second: int | None = None
 
 
 @dataclass

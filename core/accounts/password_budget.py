@@ -98,7 +98,8 @@ class PasswordBudget:
     """Who is asking for a password check, and the service's rate.
 
     Attributes:
-        per_second: password checks the whole service runs a second at most.
+        per_second: password checks the whole service runs a second at most (for first
+            attempts; :func:`repeat_share` of it for the others); None: no service-wide rate.
         requesters: the chat (``chat_requester``) and the client address
             (``client_requester``), when known; each has its own budget.
 
@@ -106,11 +107,11 @@ class PasswordBudget:
         ValueError: ``per_second`` is below 1.
     """
 
-    per_second: int = DEFAULT_CHECKS_PER_SECOND
+    per_second: int | None = DEFAULT_CHECKS_PER_SECOND
     requesters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.per_second < 1:
+        if self.per_second is not None and self.per_second < 1:
             raise ValueError("the password checks per second must be at least 1")
 
 
@@ -145,6 +146,8 @@ async def _spend(uow: UnitOfWork, budget: PasswordBudget) -> None:
             if key.startswith("password_check:h:")
         )
         first = hour.count == 1
+    if budget.per_second is None:
+        return
     key, limit = (
         (FIRST_KEY, budget.per_second) if first else (REPEAT_KEY, repeat_share(budget.per_second))
     )
