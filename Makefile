@@ -97,6 +97,7 @@ bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core, the web chat and `se
 	$(BIN)/python -m benchmarks.bench_understanding
 	$(BIN)/python -m benchmarks.bench_proofs $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_uscis $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_flood
 
 clean:
 	rm -rf $(VENV) .venv-latest $(TOOLS) var dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts

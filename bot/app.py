@@ -112,6 +112,7 @@ class App:
             secret_key=self.settings.secret_key,
             case_source=CaseSourceMode(self.settings.case_source),
             uscis=self.uscis,
+            password_checks_per_second=self.settings.password_checks_per_second,
         )
         return Engine(
             services, all_dialogs() if dialogs is None else dialogs, config, observer=observer

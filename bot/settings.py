@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from dotenv import dotenv_values
 
+from core.accounts.password_budget import DEFAULT_CHECKS_PER_SECOND
 from core.db import DEFAULT_DATABASE_URL, normalize_url
 
 __all__ = ["ConfigError", "Settings", "default_database_url"]
@@ -69,6 +70,9 @@ class Settings:
             Case Status API and its OAuth client; needed unless the source is ``local``.
         uscis_rate: ``CASEBOT_USCIS_RATE``, requests per second all workers together may send.
         uscis_daily_quota: ``CASEBOT_USCIS_DAILY_QUOTA``, requests per day.
+        password_checks_per_second: ``CASEBOT_PASSWORD_CHECKS_PER_SECOND``, the password
+            checks (Argon2id) all workers together run a second for sign-in attempts
+            (``core.accounts.password_budget``); default 4 per CPU.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -93,6 +97,7 @@ class Settings:
     uscis_client_secret: str | None = field(default=None, repr=False)
     uscis_rate: float = 5.0
     uscis_daily_quota: int = 1000
+    password_checks_per_second: int = DEFAULT_CHECKS_PER_SECOND
 
     @property
     def uses_default_database(self) -> bool:
@@ -180,6 +185,13 @@ class Settings:
         pool_size = _count(get("CASEBOT_DB_POOL_SIZE"), "CASEBOT_DB_POOL_SIZE", 10, low=1)
         max_overflow = _count(get("CASEBOT_DB_MAX_OVERFLOW"), "CASEBOT_DB_MAX_OVERFLOW", 10, low=0)
         trusted_proxies = _networks(get("CASEBOT_TRUSTED_PROXIES"))
+        password_checks = _count(
+            get("CASEBOT_PASSWORD_CHECKS_PER_SECOND"),
+            "CASEBOT_PASSWORD_CHECKS_PER_SECOND",
+            DEFAULT_CHECKS_PER_SECOND,
+            low=1,
+            high=10_000,
+        )
         uscis = _uscis(get)
         log_format = (get("CASEBOT_LOG_FORMAT") or "text").lower()
         if log_format not in LOG_FORMATS:
@@ -205,6 +217,7 @@ class Settings:
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,
             trusted_proxies=trusted_proxies,
+            password_checks_per_second=password_checks,
             var_dir=var_dir,
             log_format=log_format,
             log_level=log_level,

@@ -33,6 +33,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── InvalidCode(attempts_left)
     │   ├── CodeExpired
     │   ├── TooManyAttempts(until)
+    │   │   └── CaseAccessLocked(until)
     │   └── CodeReused
     ├── NotAllowed
     │   ├── NotAuthorized
@@ -40,6 +41,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── RescheduleNotAllowed(reason)
     │   └── CancelNotAllowed(reason)
     ├── RateLimited(retry_after_seconds)
+    │   └── PasswordChecksBusy(retry_after_seconds)
     ├── SecretUnreadable(key_id)
     └── UscisUnavailable(reason)
 """
@@ -57,6 +59,7 @@ __all__ = [
     "AppointmentNotFound",
     "AuthError",
     "CancelNotAllowed",
+    "CaseAccessLocked",
     "CaseAlreadyLinked",
     "CaseExists",
     "CaseNotFound",
@@ -80,6 +83,7 @@ __all__ = [
     "NotFound",
     "OfficeCodeTaken",
     "OfficeNotFound",
+    "PasswordChecksBusy",
     "RateLimited",
     "RescheduleNotAllowed",
     "SecretUnreadable",
@@ -320,6 +324,11 @@ class TooManyAttempts(AuthError):
     until: datetime | None = None
 
 
+class CaseAccessLocked(TooManyAttempts):
+    """This account had too many wrong access codes for this case: it may try again at
+    ``until`` (UTC). Other accounts, the case's owner among them, are not locked out."""
+
+
 class CodeReused(AuthError):
     """This one-time code was accepted once already."""
 
@@ -368,6 +377,11 @@ class RateLimited(DomainError):
     """Too many requests; try again after ``retry_after_seconds``."""
 
     retry_after_seconds: int
+
+
+class PasswordChecksBusy(RateLimited):
+    """The whole service has run its budget of password checks for this moment (not this
+    requester's fault): try again after ``retry_after_seconds``."""
 
 
 @dataclass(eq=False)

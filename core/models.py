@@ -22,7 +22,7 @@ from core.appointments.models import (
     OfficeHours,
     SlotUsage,
 )
-from core.cases.models import Case, CaseEvent, Subscription
+from core.cases.models import AccessCodeFailures, Case, CaseEvent, Subscription
 from core.cases.uscis.models import UscisAnswer, UscisQuota
 from core.conversations import Conversation
 from core.db import Base
@@ -31,6 +31,7 @@ from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
 from core.web_sessions import WebAttachment, WebMessage, WebSession
 
 __all__ = [
+    "AccessCodeFailures",
     "Account",
     "AccountKind",
     "Appointment",

@@ -143,10 +143,11 @@ async def _increment_all(uow: UnitOfWork, keys: Sequence[tuple[str, timedelta]])
     ]
 
 
-async def hit_all(uow: UnitOfWork, limits: Sequence[tuple[str, int, timedelta]]) -> None:
+async def hit_all(uow: UnitOfWork, limits: Sequence[tuple[str, int, timedelta]]) -> list[Usage]:
     """Count one request against each ``(key, limit, window)`` at once (one statement), and
     refuse it when any window holds more than its limit. Every window counts the request,
-    refused or not, so hammering does not shorten the wait.
+    refused or not, so hammering does not shorten the wait. Returns each window's usage, in
+    the order of ``limits``, when none refused it.
 
     Raises:
         RateLimited: some window is over its limit; ``retry_after_seconds`` is the longest
@@ -161,6 +162,7 @@ async def hit_all(uow: UnitOfWork, limits: Sequence[tuple[str, int, timedelta]])
     ]
     if waits:
         raise RateLimited(retry_after_seconds=max(waits))
+    return used
 
 
 async def hit(uow: UnitOfWork, key: str, *, limit: int, window: timedelta) -> None:

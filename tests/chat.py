@@ -28,11 +28,13 @@ class FakeChat:
         channel: str = "test",
         chat_id: str = "chat-1",
         locale_hint: str | None = None,
+        client: str | None = None,
     ) -> None:
         self.engine = engine
         self.channel = channel
         self.chat_id = chat_id
         self.locale_hint = locale_hint
+        self.client = client
         self.turns: list[Turn] = []
         self._update_id = 0
 
@@ -45,6 +47,7 @@ class FakeChat:
                 text=text,
                 locale_hint=self.locale_hint,
                 update_id=update_id,
+                client=self.client,
             )
         )
 
@@ -59,7 +62,13 @@ class FakeChat:
 
     async def press_payload(self, payload: str) -> Turn:
         return await self._turn(
-            Incoming(self.channel, self.chat_id, payload=payload, locale_hint=self.locale_hint)
+            Incoming(
+                self.channel,
+                self.chat_id,
+                payload=payload,
+                locale_hint=self.locale_hint,
+                client=self.client,
+            )
         )
 
     def button(self, label: str) -> Button:

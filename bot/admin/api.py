@@ -69,6 +69,16 @@ async def set_case_status(request: web.Request, actor: str) -> web.Response:
     return web.json_response({"changed": changed})
 
 
+async def unlock_case_access(request: web.Request, actor: str) -> web.Response:
+    body = await read_json(request, frozenset({"receipt_number"}))
+    receipt = text_field(body, "receipt_number", required=True)
+    assert receipt is not None
+    cleared = await actions.unlock_case_access_as(
+        request.app[ADMIN_KEY].uow_factory, actor, receipt
+    )
+    return web.json_response({"unlocked": cleared})
+
+
 async def import_cases(request: web.Request, actor: str) -> web.Response:
     if (request.content_length or 0) > MAX_IMPORT_BYTES:
         raise ApiError(413, "body_too_large", "The file is larger than 32 MiB.")
@@ -241,6 +251,7 @@ def add_admin_routes(
     p = ADMIN_PREFIX
     router = web_app.router
     router.add_post(p + "/cases/status", admin(set_case_status))
+    router.add_post(p + "/cases/unlock-access", admin(unlock_case_access))
     router.add_post(p + "/cases/import", admin(import_cases))
     router.add_get(p + "/offices", admin(list_offices), allow_head=False)
     router.add_post(p + "/offices", admin(add_office))

@@ -2,6 +2,7 @@
 
 casebot admin migrate
 casebot admin set-status RECEIPT STATUS
+casebot admin case unlock-access RECEIPT    (wrong access codes no longer lock anyone out)
 casebot admin import-cases FILE.csv
 casebot admin office list
 casebot admin office add CODE --name N --address A --city C --state S --zip Z --timezone TZ
@@ -89,6 +90,12 @@ def add_admin_parser(commands: Any) -> None:
     set_status = actions_.add_parser("set-status", help="set a case's status (title or code)")
     set_status.add_argument("receipt_number")
     set_status.add_argument("status")
+    case = actions_.add_parser("case", help="one case's access")
+    case_what = case.add_subparsers(dest="case_action", required=True, metavar="WHAT")
+    case_what.add_parser(
+        "unlock-access",
+        help="give every account locked out of a paper case by wrong access codes its tries back",
+    ).add_argument("receipt_number")
     import_cases = actions_.add_parser("import-cases", help="import cases from a CSV file")
     import_cases.add_argument("file", type=Path)
     uscis = actions_.add_parser("uscis", help="USCIS Case Status API checks")
@@ -195,6 +202,14 @@ async def _run(app: App, args: argparse.Namespace, actor: str) -> int:
     if args.action == "set-status":
         changed = await actions.set_status_as(factory, actor, args.receipt_number, args.status)
         print("status updated" if changed else "the case has that status already")
+        return 0
+    if args.action == "case":  # the only WHAT is unlock-access
+        cleared = await actions.unlock_case_access_as(factory, actor, args.receipt_number)
+        print(
+            f"access code tries reset for {cleared} account(s)"
+            if cleared
+            else "no account had wrong access codes for this case"
+        )
         return 0
     if args.action == "import-cases":
         try:

@@ -244,6 +244,21 @@ def _paths() -> dict[str, Any]:
                 ),
             ),
         },
+        "/api/admin/cases/unlock-access": {
+            "post": _operation(
+                "adminUnlockCaseAccess",
+                "Give every account locked out of a paper-filed case by wrong access codes its "
+                "tries back (a lock otherwise runs out after an hour)",
+                _responses(
+                    _ok(
+                        _obj(["unlocked"], unlocked={"type": "integer", "minimum": 0}),
+                        "How many accounts had wrong codes recorded for the case.",
+                    ),
+                    *_WRITE_ERRORS,
+                ),
+                requestBody=_body(_strict(["receipt_number"], receipt_number=_TEXT)),
+            ),
+        },
         "/api/admin/cases/import": {
             "post": _operation(
                 "adminImportCases",

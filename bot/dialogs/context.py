@@ -12,6 +12,11 @@ from bot.dialogs.model import Attachment, Reply
 from bot.wording.i18n import Translator
 from core.accounts.email_codes import IssuedCode
 from core.accounts.links import account_id_for_chat
+from core.accounts.password_budget import (
+    PasswordBudget,
+    requesters_of,
+    spend_password_check,
+)
 from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock
 from core.ports import Mailer, OutgoingMail
@@ -35,6 +40,11 @@ class Services:
     # CASEBOT_CASE_SOURCE, and the USCIS Case Status API when it is used (bot/case_source.py).
     case_source: CaseSourceMode = CaseSourceMode.LOCAL
     uscis: Uscis | None = None
+    # CASEBOT_PASSWORD_CHECKS_PER_SECOND: the service's budget of password checks
+    # (core/accounts/password_budget.py), set by the composition root (bot/app.py) from the
+    # settings; None (services built by hand, as tests do on a clock that stands still): the
+    # chats' and addresses' budgets only.
+    password_checks_per_second: int | None = None
 
 
 @dataclass
@@ -53,6 +63,8 @@ class Context:
     channel: str
     chat_id: str
     data: dict[str, Any]
+    # The key of the client's address when the channel knows it (the web chat), else None.
+    client: str | None = None
     replies: list[Reply] = field(default_factory=list)
     outbox_mail: list[OutgoingMail] = field(default_factory=list)
     # The mails that carry a code the person needs to go on, with that code (see send_mail).
@@ -88,6 +100,24 @@ class Context:
             self._account_id = await account_id_for_chat(self.uow, self.channel, self.chat_id)
             self._account_known = True
         return self._account_id
+
+    def password_budget(self) -> PasswordBudget:
+        """The budget a password check asked for by this chat spends from (its own, its client
+        address's when known, and the service's)."""
+        return PasswordBudget(
+            per_second=self.services.password_checks_per_second,
+            requesters=requesters_of(self.channel, self.chat_id, self.client),
+        )
+
+    async def spend_password_check(self) -> None:
+        """Spend one password check of this chat's budget, before any Argon2 work (for a known
+        and an unknown email alike); a refusal is counted with the turn.
+
+        Raises:
+            RateLimited, PasswordChecksBusy, WorkNeeded: see
+                ``core.accounts.password_budget.spend_password_check``.
+        """
+        await spend_password_check(self.uow, self.password_budget(), self.services.uow_factory)
 
     def forget_account(self) -> None:
         """Call after signing in or out, so the next ``account_id()`` asks again."""

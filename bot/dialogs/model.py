@@ -22,6 +22,8 @@ class Incoming:
             browser's), used until the person chooses one.
         update_id: the channel's id of this update, when it has one: an update seen twice
             is handled once.
+        client: the key of the client's network address (``bot.channels.web.client_address``)
+            when the channel knows it; None for this machine or a channel without one.
     """
 
     channel: str
@@ -31,6 +33,7 @@ class Incoming:
     user_id: str | None = None
     locale_hint: str | None = None
     update_id: int | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,6 +192,7 @@ class Engine:
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
                     data={},
+                    client=incoming.client,
                 )
                 turn = TurnState(conversation, ctx, self.dialogs, self.intents)
                 signed_in = await ctx.account_id() is not None
@@ -286,6 +287,7 @@ class Engine:
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
                     data={},
+                    client=incoming.client,
                 )
                 turn = TurnState(conversation, ctx, self.dialogs, self.intents)
                 turn.ensure_menu()

@@ -192,6 +192,8 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _(_CANCEL.get(reason, _CANCEL["passed"]))
         case e.NotAuthorized():
             return _("Sorry, you cannot see or change that.")
+        case e.PasswordChecksBusy():
+            return _("Many people are signing in right now. Please try again in a moment.")
         case e.RateLimited(retry_after_seconds=seconds):
             return _("You have done that many times. Please wait {time} and try again.").format(
                 time=minutes_text(ctx, max(1, math.ceil(seconds / 60)))

@@ -113,7 +113,10 @@ async def start_sign_in(
     alone. A code mailed for this chat less than 60 seconds ago is not mailed again.
 
     An unknown email costs the same Argon2 verification as a wrong password and raises the same
-    error, so neither the answer nor its timing tells whether an account exists.
+    error, so neither the answer nor its timing tells whether an account exists. Where a
+    stranger can ask for it (a chat), the caller first spends from the budget of password
+    checks (``core.accounts.password_budget.spend_password_check``), which refuses a known and
+    an unknown email alike before any Argon2 work.
 
     Raises:
         InvalidCredentials: unknown email or wrong password.

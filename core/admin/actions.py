@@ -20,7 +20,7 @@ from core.appointments.models import Office
 from core.appointments.office_admin import OfficeChanges, set_capacity, update_office
 from core.appointments.offices import Hours, add_office, get_office, list_offices, set_hours
 from core.cases.receipt import ReceiptNumber
-from core.cases.service import update_status
+from core.cases.service import reset_access_code_attempts, update_status
 from core.cases.statuses import get_status
 from core.importer import ImportResult, import_cases_bytes
 from core.uow import UnitOfWork, UnitOfWorkFactory
@@ -40,6 +40,7 @@ __all__ = [
     "set_capacity_as",
     "set_hours_as",
     "set_status_as",
+    "unlock_case_access_as",
     "update_office_as",
 ]
 
@@ -88,6 +89,35 @@ async def set_status_as(
         )
         await uow.commit()
     return changed
+
+
+async def unlock_case_access_as(
+    uow_factory: UnitOfWorkFactory, actor: str, receipt_number: str
+) -> int:
+    """Give every account locked out of a paper-filed case by wrong access codes its tries back
+    (the help desk's operation, for a person who cannot wait for the lock to run out).
+
+    Returns:
+        How many accounts had wrong codes recorded for the case (0 is recorded as
+        ``unchanged``).
+
+    Raises:
+        InvalidReceiptNumber: not a receipt number.
+        CaseNotFound: no case has this receipt number.
+    """
+    receipt = ReceiptNumber.parse(receipt_number)
+    async with uow_factory() as uow:
+        cleared = await reset_access_code_attempts(uow, receipt)
+        await record_action(
+            uow,
+            actor=actor,
+            action="case.unlock_access",
+            target=f"case:{receipt}",
+            outcome=Outcome.CHANGED if cleared else Outcome.UNCHANGED,
+            result={"locks": cleared},
+        )
+        await uow.commit()
+    return cleared
 
 
 async def import_cases_as(

@@ -2,8 +2,11 @@
 
 A paper-filed case is added to an account with its receipt number and the Online Access Code
 printed on the Account Access Notice. The code is stored hashed and used once. Wrong codes are
-counted per case (:data:`MAX_CASE_FAILURES`, after which the case needs the help desk) and per
-account (:data:`ACCOUNT_FAILURE_LIMIT` a day, across cases, so one account cannot sweep many).
+counted per case and account (:data:`MAX_CASE_FAILURES`, after which that account may not try
+that case for :data:`CASE_LOCK_DURATION`) and per account (:data:`ACCOUNT_FAILURE_LIMIT` a day,
+across cases, so one account cannot sweep many). A case is never locked for everyone: a
+stranger's guesses would otherwise lock its owner out. The help desk's unlock and a new code
+imported for the case clear its locks.
 
 The code has about 60 bits of entropy and guessing is limited online, so a salted PBKDF2 of
 modest cost is enough; it keeps the check fast inside a unit of work (unlike Argon2).
@@ -17,23 +20,27 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
-from core.errors import AccessCodeAlreadyUsed, CaseAlreadyLinked, TooManyAttempts
+from core.errors import AccessCodeAlreadyUsed, CaseAccessLocked, CaseAlreadyLinked
 
 __all__ = [
     "ACCOUNT_FAILURE_LIMIT",
     "ACCOUNT_FAILURE_WINDOW",
+    "CASE_LOCK_DURATION",
     "MAX_CASE_FAILURES",
     "ClaimState",
     "check_claim",
+    "current_failures",
     "hash_access_code",
     "normalize_access_code",
+    "record_failure",
     "verify_access_code",
 ]
 
 MAX_CASE_FAILURES: Final = 5
+CASE_LOCK_DURATION: Final = timedelta(hours=1)
 ACCOUNT_FAILURE_LIMIT: Final = 10
 ACCOUNT_FAILURE_WINDOW: Final = timedelta(hours=24)
 
@@ -89,27 +96,46 @@ def verify_access_code(code: str, stored: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ClaimState:
-    """What the claim rules need to know about a case."""
+    """What the claim rules need to know about a case, as one account sees it."""
 
     receipt_number: str
     owner_id: int | None
     code_used: bool
-    failures: int
+    failures: int = 0
+    locked_until: datetime | None = None
 
 
-def check_claim(case: ClaimState, *, account_id: int) -> None:
+def current_failures(failures: int, locked_until: datetime | None, now: datetime) -> int:
+    """The wrong codes that still count: none once a lock has run out."""
+    if locked_until is not None and locked_until <= now:
+        return 0
+    return failures
+
+
+def record_failure(
+    failures: int, locked_until: datetime | None, now: datetime
+) -> tuple[int, datetime | None]:
+    """The (failures, locked_until) after one more wrong code: the
+    :data:`MAX_CASE_FAILURES`-th locks for :data:`CASE_LOCK_DURATION` from ``now``."""
+    counted = current_failures(failures, locked_until, now) + 1
+    if counted >= MAX_CASE_FAILURES:
+        return counted, now + CASE_LOCK_DURATION
+    return counted, None
+
+
+def check_claim(case: ClaimState, *, account_id: int, now: datetime) -> None:
     """Decide whether ``account_id`` may try an access code on this case at all.
 
     Raises:
         CaseAlreadyLinked: the case is in this account already (``to_this_account=True``).
         AccessCodeAlreadyUsed: the case is in another account, or its code was used; which
             account is not said.
-        TooManyAttempts: the case has had :data:`MAX_CASE_FAILURES` wrong codes (``until`` is
-            None: only the help desk unlocks it).
+        CaseAccessLocked: this account had :data:`MAX_CASE_FAILURES` wrong codes for this
+            case; ``until`` is when it may try again.
     """
     if case.owner_id is not None and case.owner_id == account_id:
         raise CaseAlreadyLinked(receipt_number=case.receipt_number, to_this_account=True)
     if case.owner_id is not None or case.code_used:
         raise AccessCodeAlreadyUsed(receipt_number=case.receipt_number)
-    if case.failures >= MAX_CASE_FAILURES:
-        raise TooManyAttempts(until=None)
+    if case.locked_until is not None and now < case.locked_until:
+        raise CaseAccessLocked(until=case.locked_until)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
 
-__all__ = ["Case", "CaseEvent", "Subscription"]
+__all__ = ["AccessCodeFailures", "Case", "CaseEvent", "Subscription"]
 
 
 class Case(Base):
@@ -32,7 +32,6 @@ class Case(Base):
     # The Online Access Code of a paper-filed case, hashed; usable once.
     access_code_hash: Mapped[str | None] = mapped_column(String(128), default=None)
     access_code_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    access_code_attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     events: Mapped[list[CaseEvent]] = relationship(
@@ -67,3 +66,23 @@ class Subscription(Base):
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccessCodeFailures(Base):
+    """One account's wrong access codes for one case, and until when they lock it out.
+
+    Kept per (case, account), so a stranger's guesses never lock the owner out; a case is
+    never locked for everyone (see :mod:`core.cases.access_code`).
+    """
+
+    __tablename__ = "access_code_failures"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # Wrong codes since the last lock ended (or since the first failure).
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -21,7 +21,11 @@ from sqlalchemy import exists, select
 from core.accounts.models import Account, ChannelLink, RepresentativeGrant
 from core.cases.access_code import hash_access_code, verify_access_code
 from core.cases.models import Case, CaseEvent, Subscription
-from core.cases.paper import add_paper_case, reset_access_code_attempts
+from core.cases.paper import (
+    add_paper_case,
+    clear_access_code_locks,
+    reset_access_code_attempts,
+)
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case, find_public_status
 from core.cases.statuses import Status, get_status
@@ -176,7 +180,8 @@ async def upsert_case(
     """Create the case, or bring an existing one up to date (the CSV importer's step).
 
     An existing case takes the form type, and the received date, owner and access code when
-    given (an access code already used is left alone). History entries it lacks (same status at
+    given (an access code already used is left alone; a new one clears every account's lock of
+    wrong codes on the case). History entries it lacks (same status at
     the same time) are added; a new status goes through :func:`update_status`'s path, so
     followers are notified. Importing the same row twice changes nothing.
 
@@ -220,6 +225,7 @@ async def upsert_case(
         and not verify_access_code(access_code, case.access_code_hash)
     ):
         case.access_code_hash = hash_access_code(access_code)
+        await clear_access_code_locks(uow, case.id)
         changed = True
 
     known = {(event.status_code, event.occurred_at) for event in case.events}

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Account, ChannelLink
 from core.cases.access_code import hash_access_code, verify_access_code
-from core.cases.models import Case, CaseEvent, Subscription
+from core.cases.models import AccessCodeFailures, Case, CaseEvent, Subscription
 from core.cases.service import STATUS_CHANGED
 from core.importer.parse import parse_cases_csv
 from core.importer.rows import CaseRow, ImportFailed, ImportResult, RowProblem
@@ -57,6 +57,7 @@ BeforeCommit = Callable[[UnitOfWork, ImportResult], Awaitable[None]]
 _cases: Final = cast(Table, Case.__table__)
 _events: Final = cast(Table, CaseEvent.__table__)
 _outbox: Final = cast(Table, OutboxMessage.__table__)
+_failures: Final = cast(Table, AccessCodeFailures.__table__)
 
 
 @dataclass
@@ -67,6 +68,8 @@ class _Chunk:
     updates: list[dict[str, Any]] = field(default_factory=list)
     # (case id, receipt, form type, old status, new status, owner id) of every status change
     changes: list[tuple[int, str, str, str, str, int | None]] = field(default_factory=list)
+    # ids of existing cases given a new access code: their locks of wrong codes are cleared
+    new_codes: list[int] = field(default_factory=list)
 
 
 async def import_cases(
@@ -173,7 +176,6 @@ async def _plan(uow: UnitOfWork, chunk: Sequence[CaseRow], owners: dict[str, int
                         hash_access_code(row.access_code) if row.access_code else None
                     ),
                     "access_code_used_at": None,
-                    "access_code_attempts": 0,
                     "created_at": now,
                 }
             )
@@ -198,6 +200,7 @@ async def _plan(uow: UnitOfWork, chunk: Sequence[CaseRow], owners: dict[str, int
             and not verify_access_code(row.access_code, current.access_code_hash)
         ):
             values["b_access_code_hash"] = hash_access_code(row.access_code)
+            plan.new_codes.append(current.id)
             changed = True
         if current.status_code != row.status.code:
             plan.changes.append(
@@ -260,6 +263,9 @@ async def _update(uow: UnitOfWork, plan: _Chunk) -> int:
     if new_time:
         timed = by_id.values(**columns, status_updated_at=bindparam("b_status_updated_at"))
         await uow.session.execute(timed, new_time)
+    if plan.new_codes:
+        # A new code is a fresh start: wrong guesses at the old one no longer lock anyone out.
+        await uow.session.execute(delete(_failures).where(_failures.c.case_id.in_(plan.new_codes)))
     if not plan.changes:
         return 0
     now = uow.clock.now()

@@ -17,7 +17,7 @@ from bot.engine import Engine
 from bot.wording.i18n import translator
 from core.accounts.links import link_chat
 from core.accounts.models import Account, AccountKind, RepresentativeGrant
-from core.cases.models import Case, Subscription
+from core.cases.models import AccessCodeFailures, Case, Subscription
 from core.demo import DEMO_ACCESS_CODE, DEMO_EMAIL
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
@@ -49,6 +49,17 @@ async def paper_case(uow_factory: UnitOfWorkFactory) -> Case:
         case = await uow.session.scalar(select(Case).where(Case.receipt_number == PAPER))
         assert case is not None
         return case
+
+
+async def wrong_codes(uow_factory: UnitOfWorkFactory) -> int:
+    """Every account's wrong access codes for the paper case, added up."""
+    async with uow_factory() as uow:
+        counts = await uow.session.scalars(
+            select(AccessCodeFailures.failures)
+            .join(Case, Case.id == AccessCodeFailures.case_id)
+            .where(Case.receipt_number == PAPER)
+        )
+        return sum(counts)
 
 
 async def new_account(
@@ -227,7 +238,7 @@ async def test_a_paper_case_is_added_with_its_access_code_after_a_wrong_one(
     await chat.send(WRONG_CODE)
     assert chat.turn.input_was_secret
     assert "That code is not right. You have 4 more tries." in chat.text
-    assert (await paper_case(uow_factory)).access_code_attempts == 1  # the failure was kept
+    assert await wrong_codes(uow_factory) == 1  # the failure was kept
     await chat.send(DEMO_ACCESS_CODE.lower())
     assert "Done: case EAC2190012345 (I-130) is now in your account." in chat.text
     assert "EAC2190012345 · I-130 · Case Was Received" in chat.buttons
@@ -273,8 +284,8 @@ async def test_an_unknown_receipt_number_is_refused_before_the_code(
     assert not chat.asks_secret
 
 
-async def test_too_many_wrong_codes_lock_the_case_until_the_contact_center_helps(
-    chat: FakeChat, uow_factory: UnitOfWorkFactory
+async def test_too_many_wrong_codes_lock_the_case_for_this_account_for_an_hour(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     await sign_in_ana(uow_factory, chat)
     await to_code(chat)
@@ -287,9 +298,17 @@ async def test_too_many_wrong_codes_lock_the_case_until_the_contact_center_helps
     assert not chat.asks_secret
     await chat.press("Add a paper-filed case")
     await chat.send(PAPER)
-    await chat.send(DEMO_ACCESS_CODE)  # even the right code: the case is locked
-    assert "This case is locked after too many wrong codes" in chat.text
+    await chat.send(DEMO_ACCESS_CODE)  # even the right code: the case is locked for this account
+    assert "This case is locked for you after too many wrong codes" in chat.text
+    assert "try again in 60 minutes" in chat.text
+    assert "1-800-375-5283" in chat.text
     assert (await paper_case(uow_factory)).owner_id is None
+    clock.advance(minutes=61)
+    await chat.send("menu")  # the idle chat was signed out meanwhile
+    await sign_in_ana(uow_factory, chat)
+    await to_code(chat)
+    await chat.send(DEMO_ACCESS_CODE)
+    assert "Done: case EAC2190012345 (I-130) is now in your account." in chat.text
 
 
 async def test_a_wrongly_shaped_code_is_explained_and_costs_no_try(
@@ -302,7 +321,7 @@ async def test_a_wrongly_shaped_code_is_explained_and_costs_no_try(
     await chat.send("1234")
     assert "An Online Access Code has 12 letters and numbers" in chat.text
     assert chat.asks_secret
-    assert (await paper_case(uow_factory)).access_code_attempts == 0
+    assert await wrong_codes(uow_factory) == 0
 
 
 async def test_back_and_menu_work_at_the_code_step(

@@ -206,6 +206,20 @@ def test_a_refusal_says_why_and_leaves_no_audit_entry(
     assert run(casebot, "audit", "list")[1] == ""
 
 
+def test_an_operator_unlocks_a_paper_case_s_access_code_tries(
+    casebot: tuple[Path, object],
+) -> None:
+    code, out, err = run(casebot, "case", "unlock-access", "EAC2190012345")
+    assert (code, err) == (0, "")
+    assert "EAC2190012345" not in out  # receipts are not printed whole
+    assert "no account had wrong access codes for this case" in out
+    _code, entries, _err = run(casebot, "audit", "list", "--action", "case.unlock_access")
+    assert "cli:olga\tcase.unlock_access\tcase:EAC2190012345\tunchanged" in entries
+    code, _out, err = run(casebot, "case", "unlock-access", "EAC0000000001")
+    assert code == 1
+    assert "EAC0000000001" in err or "case" in err.lower()
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -9,6 +9,7 @@ from datetime import date, time
 import pytest
 from sqlalchemy import func, select
 
+from core.accounts.models import Account
 from core.admin.actions import (
     add_office_as,
     close_day_as,
@@ -19,15 +20,19 @@ from core.admin.actions import (
     set_capacity_as,
     set_hours_as,
     set_status_as,
+    unlock_case_access_as,
     update_office_as,
 )
 from core.admin.audit import AuditEntry, AuditQuery, Outcome, api_actor, cli_actor
 from core.appointments.listing import AppointmentQuery
 from core.appointments.office_admin import OfficeChanges
 from core.cases.models import Case
-from core.demo import load_demo
+from core.cases.service import add_paper_case
+from core.demo import DEMO_ACCESS_CODE, DEMO_EMAIL, load_demo
 from core.errors import (
+    CaseAccessLocked,
     CaseNotFound,
+    InvalidCode,
     InvalidOfficeData,
     InvalidReceiptNumber,
     OfficeNotFound,
@@ -87,6 +92,49 @@ async def test_a_refused_status_change_leaves_no_entry(
     await load_demo(uow_factory)
     with pytest.raises(error):
         await set_status_as(uow_factory, ACTOR, receipt, status)
+    assert await audit(uow_factory) == []
+
+
+async def test_an_operator_unlocks_a_paper_case_locked_by_wrong_codes_and_it_is_logged(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await load_demo(uow_factory)
+    async with uow_factory() as uow:
+        owner = await uow.session.scalar(select(Account.id).where(Account.email == DEMO_EMAIL))
+    assert owner is not None
+
+    async def try_code(code: str) -> Exception | None:
+        async with uow_factory() as uow:
+            try:
+                await add_paper_case(
+                    uow, account_id=owner, receipt_number="EAC2190012345", access_code=code
+                )
+            except (InvalidCode, CaseAccessLocked) as error:
+                await uow.commit()
+                return error
+            await uow.commit()
+            return None
+
+    for n in range(5):
+        assert isinstance(await try_code(f"WRONG000000{n}"), InvalidCode)
+    assert isinstance(await try_code(DEMO_ACCESS_CODE), CaseAccessLocked)
+    assert await unlock_case_access_as(uow_factory, ACTOR, "eac 2190012345") == 1
+    assert await unlock_case_access_as(uow_factory, ACTOR, "EAC2190012345") == 0
+    entries = await audit(uow_factory)
+    assert [(e.actor, e.action, e.target, e.outcome, e.result) for e in entries] == [
+        (ACTOR, "case.unlock_access", "case:EAC2190012345", Outcome.CHANGED, {"locks": 1}),
+        (ACTOR, "case.unlock_access", "case:EAC2190012345", Outcome.UNCHANGED, {"locks": 0}),
+    ]
+    assert await try_code(DEMO_ACCESS_CODE) is None
+
+
+async def test_unlocking_an_unknown_case_is_refused_and_not_logged(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with pytest.raises(CaseNotFound):
+        await unlock_case_access_as(uow_factory, ACTOR, "EAC0000000001")
+    with pytest.raises(InvalidReceiptNumber):
+        await unlock_case_access_as(uow_factory, ACTOR, "EAC00")
     assert await audit(uow_factory) == []
 
 

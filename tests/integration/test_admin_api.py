@@ -141,6 +141,28 @@ async def test_an_unknown_or_malformed_case_is_refused(
     assert answer["error"]["code"] == code
 
 
+async def test_an_operator_unlocks_a_paper_case_s_access_code_tries(
+    client: TestClient[Any, Any],
+) -> None:
+    body = {"receipt_number": "eac-2190012345"}
+    assert await call(client, "POST", "/cases/unlock-access", json=body, expect=200) == {
+        "unlocked": 0
+    }
+    (entry,) = await audit(client)
+    assert (entry["action"], entry["target"], entry["outcome"], entry["result"]) == (
+        "case.unlock_access", "case:EAC2190012345", "unchanged", {"locks": 0},
+    )  # fmt: skip
+    for bad_body, status, code in (
+        ({"receipt_number": "EAC0000000001"}, 404, "case_not_found"),
+        ({"receipt_number": "EAC00"}, 400, "bad_receipt_number"),
+        ({}, 400, "bad_request"),
+        ({"receipt_number": "EAC2190012345", "all": True}, 400, "unknown_field"),
+    ):
+        answer = await call(client, "POST", "/cases/unlock-access", json=bad_body, expect=status)
+        assert answer["error"]["code"] == code
+    assert len(await audit(client)) == 1
+
+
 async def test_an_import_applies_all_rows_or_reports_each_bad_line(
     client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory
 ) -> None:

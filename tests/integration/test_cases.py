@@ -7,12 +7,17 @@ from sqlalchemy import func, select
 
 from core.accounts.models import Account, AccountKind, ChannelLink, RepresentativeGrant
 from core.cases import service
-from core.cases.access_code import ACCOUNT_FAILURE_LIMIT, ACCOUNT_FAILURE_WINDOW
+from core.cases.access_code import (
+    ACCOUNT_FAILURE_LIMIT,
+    ACCOUNT_FAILURE_WINDOW,
+    CASE_LOCK_DURATION,
+)
 from core.cases.models import Case, CaseEvent
 from core.cases.receipt import ReceiptNumber
 from core.errors import (
     AccessCodeAlreadyUsed,
     AccountNotFound,
+    CaseAccessLocked,
     CaseAlreadyLinked,
     CaseExists,
     CaseNotFound,
@@ -450,25 +455,64 @@ async def test_a_failure_is_only_remembered_when_the_caller_commits(
             await service.add_paper_case(
                 uow, account_id=ana, receipt_number=PAPER, access_code="WRONG0000000"
             )
-    async with uow_factory() as uow:
-        attempts = await uow.session.scalar(
-            select(Case.access_code_attempts).where(Case.receipt_number == PAPER)
-        )
-    assert attempts == 0
+    again = await add_paper(uow_factory, ana, "WRONG0000001")
+    assert isinstance(again, InvalidCode)
+    assert again.attempts_left == 4
 
 
-async def test_a_case_locks_after_five_wrong_codes_even_for_the_right_one(
-    uow_factory: UnitOfWorkFactory, ana: int, paper_case: str
+async def test_five_wrong_codes_lock_the_case_for_that_account_for_an_hour(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock, ana: int, paper_case: str
 ) -> None:
     results = [await add_paper(uow_factory, ana, f"WRONG000000{n}") for n in range(5)]
     assert [getattr(r, "attempts_left", None) for r in results] == [4, 3, 2, 1, 0]
     locked = await add_paper(uow_factory, ana, CODE)
-    assert isinstance(locked, TooManyAttempts)
-    assert locked.until is None
+    assert isinstance(locked, CaseAccessLocked)
+    assert locked.until == clock.now() + CASE_LOCK_DURATION
+    assert timedelta(hours=1) == CASE_LOCK_DURATION
+    clock.advance(CASE_LOCK_DURATION - timedelta(seconds=1))
+    assert isinstance(await add_paper(uow_factory, ana, CODE), CaseAccessLocked)
+    clock.advance(timedelta(seconds=1))
+    assert isinstance(await add_paper(uow_factory, ana, CODE), Case)
+
+
+async def test_a_stranger_s_wrong_codes_do_not_lock_the_case_for_its_owner(
+    uow_factory: UnitOfWorkFactory, ana: int, paper_case: str
+) -> None:
     async with uow_factory() as uow:
-        await service.reset_access_code_attempts(uow, PAPER)
+        stranger = await add_account(uow, "mallory@example.com")
+        await uow.commit()
+    for n in range(5):
+        assert isinstance(await add_paper(uow_factory, stranger, f"WRONG000000{n}"), InvalidCode)
+    assert isinstance(await add_paper(uow_factory, stranger, CODE), CaseAccessLocked)
+    first = await add_paper(uow_factory, ana, "WRONG0000009")
+    assert isinstance(first, InvalidCode)
+    assert first.attempts_left == 4  # the stranger's failures are not the owner's
+    assert isinstance(await add_paper(uow_factory, ana, CODE), Case)
+
+
+async def test_the_help_desk_unlocks_a_case_for_every_account(
+    uow_factory: UnitOfWorkFactory, ana: int, paper_case: str
+) -> None:
+    for n in range(5):
+        await add_paper(uow_factory, ana, f"WRONG000000{n}")
+    async with uow_factory() as uow:
+        assert await service.reset_access_code_attempts(uow, PAPER) == 1
         await uow.commit()
     assert isinstance(await add_paper(uow_factory, ana, CODE), Case)
+
+
+async def test_a_new_access_code_imported_for_a_case_clears_its_locks(
+    uow_factory: UnitOfWorkFactory, ana: int, paper_case: str
+) -> None:
+    for n in range(5):
+        await add_paper(uow_factory, ana, f"WRONG000000{n}")
+    async with uow_factory() as uow:
+        await service.upsert_case(
+            uow, receipt_number=PAPER, form_type="I-130", status="case_received",
+            access_code="NEW000CODE00",
+        )  # fmt: skip
+        await uow.commit()
+    assert isinstance(await add_paper(uow_factory, ana, "NEW000CODE00"), Case)
 
 
 async def test_an_account_has_a_daily_budget_of_wrong_codes_across_cases(

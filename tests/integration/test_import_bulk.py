@@ -13,8 +13,9 @@ from core.accounts.links import link_chat
 from core.accounts.models import Account
 from core.cases.access_code import verify_access_code
 from core.cases.models import Case, CaseEvent
-from core.cases.service import STATUS_CHANGED, create_case, subscribe
+from core.cases.service import STATUS_CHANGED, add_paper_case, create_case, subscribe
 from core.demo import DEMO_EMAIL, load_demo
+from core.errors import InvalidCode, TooManyAttempts
 from core.importer import ImportFailed, ImportResult, import_cases, parse_cases_csv
 from core.outbox.models import OutboxMessage
 from core.uow import UnitOfWork, UnitOfWorkFactory
@@ -223,3 +224,35 @@ async def test_an_unknown_owner_in_a_late_row_stops_the_whole_file(
     assert [(p.line, p.reason) for p in failed.value.problems] == [(11, "unknown_owner")]
     async with uow_factory() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def test_a_new_access_code_clears_the_locks_of_wrong_codes_on_its_case(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await load_demo(uow_factory)
+    async with uow_factory() as uow:
+        owner = await uow.session.scalar(select(Account.id).where(Account.email == DEMO_EMAIL))
+    assert owner is not None
+
+    async def try_code(code: str) -> Exception | None:
+        async with uow_factory() as uow:
+            try:
+                await add_paper_case(
+                    uow, account_id=owner, receipt_number="EAC2190012345", access_code=code
+                )
+            except (InvalidCode, TooManyAttempts) as error:
+                await uow.commit()
+                return error
+            await uow.commit()
+            return None
+
+    for n in range(5):
+        assert isinstance(await try_code(f"WRONG000000{n}"), InvalidCode)
+    assert isinstance(await try_code("NEWC0DE00000"), TooManyAttempts)
+    same = await import_cases(
+        uow_factory, rows_of("EAC2190012345,I-130,case_received,,,AB12CD34EF56\n")
+    )
+    assert same.unchanged == 1
+    assert isinstance(await try_code("NEWC0DE00000"), TooManyAttempts)  # same code: still locked
+    await import_cases(uow_factory, rows_of("EAC2190012345,I-130,case_received,,,NEWC0DE00000\n"))
+    assert await try_code("NEWC0DE00000") is None

@@ -58,3 +58,29 @@ async def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(
 ) -> None:
     for _ in range(5):
         assert (await open_from(client, "198.51.100.7")).status == 201
+
+
+@pytest.mark.parametrize(
+    "chat_config",
+    [WebChatConfig(new_sessions_per_client=3, messages_per_client=4, trusted_proxies=LOCAL_PROXY)],
+)
+async def test_a_client_s_messages_are_limited_across_all_its_sessions(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    clock.set(clock.now().replace(second=0, microsecond=0))
+
+    async def say(address: str, session: Any, text: str) -> int:
+        reply = await client.post(
+            f"/api/chat/sessions/{session['session_id']}/messages",
+            json={"text": text},
+            headers={"Authorization": f"Bearer {session['token']}", "X-Forwarded-For": address},
+        )
+        return reply.status
+
+    flood = [await (await open_from(client, "198.51.100.7")).json() for _ in range(3)]
+    statuses = [await say("198.51.100.7", flood[n % 3], "hello") for n in range(6)]
+    assert statuses == [200, 200, 200, 200, 429, 429]  # each session is far below its own 30
+    other = await (await open_from(client, "203.0.113.9")).json()
+    assert await say("203.0.113.9", other, "hello") == 200
+    clock.advance(minutes=1)
+    assert await say("198.51.100.7", flood[0], "hello") == 200

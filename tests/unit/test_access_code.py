@@ -1,22 +1,32 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from core.cases.access_code import (
+    CASE_LOCK_DURATION,
     MAX_CASE_FAILURES,
     ClaimState,
     check_claim,
+    current_failures,
     hash_access_code,
     normalize_access_code,
+    record_failure,
     verify_access_code,
 )
-from core.errors import AccessCodeAlreadyUsed, CaseAlreadyLinked, TooManyAttempts
+from core.errors import AccessCodeAlreadyUsed, CaseAccessLocked, CaseAlreadyLinked
 
 RECEIPT = "EAC2190012345"
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def state(*, owner_id: int | None = None, used: bool = False, failures: int = 0) -> ClaimState:
-    return ClaimState(receipt_number=RECEIPT, owner_id=owner_id, code_used=used, failures=failures)
+def state(
+    *, owner_id: int | None = None, used: bool = False, locked_until: datetime | None = None
+) -> ClaimState:
+    return ClaimState(
+        receipt_number=RECEIPT, owner_id=owner_id, code_used=used, locked_until=locked_until
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,30 +63,39 @@ def test_an_empty_code_cannot_be_stored() -> None:
 
 
 def test_a_free_case_may_be_claimed() -> None:
-    check_claim(state(), account_id=1)
+    check_claim(state(), account_id=1, now=NOW)
 
 
 def test_a_case_already_in_this_account_says_so() -> None:
     with pytest.raises(CaseAlreadyLinked) as caught:
-        check_claim(state(owner_id=1), account_id=1)
+        check_claim(state(owner_id=1), account_id=1, now=NOW)
     assert caught.value.to_this_account
     assert caught.value.receipt_number == RECEIPT
 
 
 def test_a_case_in_another_account_says_only_that_the_code_was_used() -> None:
     with pytest.raises(AccessCodeAlreadyUsed) as caught:
-        check_claim(state(owner_id=2), account_id=1)
+        check_claim(state(owner_id=2), account_id=1, now=NOW)
     assert caught.value.receipt_number == RECEIPT
 
 
 def test_a_used_code_cannot_be_used_again() -> None:
     with pytest.raises(AccessCodeAlreadyUsed):
-        check_claim(state(used=True), account_id=1)
+        check_claim(state(used=True), account_id=1, now=NOW)
 
 
-def test_a_case_locks_after_five_wrong_codes() -> None:
-    check_claim(state(failures=MAX_CASE_FAILURES - 1), account_id=1)
-    with pytest.raises(TooManyAttempts) as caught:
-        check_claim(state(failures=MAX_CASE_FAILURES), account_id=1)
-    assert caught.value.until is None
-    assert MAX_CASE_FAILURES == 5
+def test_the_fifth_wrong_code_locks_the_account_out_of_the_case_for_an_hour() -> None:
+    failures, until = 0, None
+    for _ in range(MAX_CASE_FAILURES - 1):
+        failures, until = record_failure(failures, until, NOW)
+        assert until is None
+    failures, until = record_failure(failures, until, NOW)
+    assert (failures, until) == (MAX_CASE_FAILURES, NOW + CASE_LOCK_DURATION)
+    assert (5, timedelta(hours=1)) == (MAX_CASE_FAILURES, CASE_LOCK_DURATION)
+    with pytest.raises(CaseAccessLocked) as caught:
+        check_claim(state(locked_until=until), account_id=1, now=NOW)
+    assert caught.value.until == until
+    later = NOW + CASE_LOCK_DURATION
+    check_claim(state(locked_until=until), account_id=1, now=later)
+    assert current_failures(failures, until, later) == 0
+    assert record_failure(failures, until, later) == (1, None)  # a lock that ran out starts over

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_app
 from bot.settings import ConfigError, Settings
+from core.accounts.password_budget import DEFAULT_CHECKS_PER_SECOND
 from core.db import DEFAULT_DATABASE_URL
 
 
@@ -117,3 +119,14 @@ def test_trusted_proxies_are_addresses_and_networks() -> None:
     settings = Settings.from_env({"CASEBOT_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8,,::1 "})
     assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
     assert Settings.from_env({}).trusted_proxies == ()
+
+
+def test_the_password_checks_a_second_are_read_and_reach_the_dialogs() -> None:
+    assert Settings.from_env({}).password_checks_per_second == DEFAULT_CHECKS_PER_SECOND
+    settings = Settings.from_env({"CASEBOT_PASSWORD_CHECKS_PER_SECOND": "12"})
+    assert settings.password_checks_per_second == 12
+    engine = build_app(settings).build_engine()
+    assert engine.services.password_checks_per_second == 12
+    for bad in ("0", "-1", "many", "10001"):
+        with pytest.raises(ConfigError, match="CASEBOT_PASSWORD_CHECKS_PER_SECOND"):
+            Settings.from_env({"CASEBOT_PASSWORD_CHECKS_PER_SECOND": bad})

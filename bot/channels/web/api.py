@@ -256,9 +256,14 @@ async def post_message(request: web.Request) -> web.Response:
     payload = _clean_string(body, "payload", MAX_PAYLOAD_LENGTH)
     if (text is None) == (payload is None):
         raise ApiError(400, "bad_request", "Send exactly one of 'text' and 'payload'.")
+    hub = request.app[HUB_KEY]
+    # The client's address keys its budget of password checks across all its sessions.
+    client = client_key(
+        request.remote, request.headers.get("X-Forwarded-For"), hub.config.trusted_proxies
+    )
     with _session_errors():
-        replies = await request.app[HUB_KEY].send(
-            session_id, token, text=text, payload=payload, headers=request.headers
+        replies = await hub.send(
+            session_id, token, text=text, payload=payload, headers=request.headers, client=client
         )
     assert token is not None  # authenticated
     return web.json_response({"replies": [r.to_json(session_id, token) for r in replies]})

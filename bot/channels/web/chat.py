@@ -140,6 +140,7 @@ class WebChatHub:
         text: str | None = None,
         payload: str | None = None,
         headers: Mapping[str, str] | None = None,
+        client: str | None = None,
     ) -> list[MessageView]:
         """Run one turn for the session; returns the assistant's new messages.
 
@@ -162,7 +163,9 @@ class WebChatHub:
                 message is counted all the same).
         """
         return await self._turns.run(
-            lambda: self._send(session_id, token, text=text, payload=payload, headers=headers)
+            lambda: self._send(
+                session_id, token, text=text, payload=payload, headers=headers, client=client
+            )
         )
 
     async def finish_turns(self) -> None:
@@ -177,6 +180,7 @@ class WebChatHub:
         text: str | None,
         payload: str | None,
         headers: Mapping[str, str] | None,
+        client: str | None = None,
     ) -> list[MessageView]:
         started = time.perf_counter()
         async with self._locks.hold(session_id):
@@ -187,7 +191,7 @@ class WebChatHub:
                     turn_uow, session_id, token, idle_expiry=self.config.idle_expiry
                 )
                 try:
-                    await self._count(turn_uow, session_id)
+                    await self._count(turn_uow, session_id, client)
                 except RateLimited as exc:
                     limited.append(exc)
                     return None  # the count is committed: a refused message counts too
@@ -202,7 +206,7 @@ class WebChatHub:
                 )
 
             turn = await self.engine.handle(
-                Incoming(CHANNEL, session_id, text=text, payload=payload),
+                Incoming(CHANNEL, session_id, text=text, payload=payload, client=client),
                 admit=admit,
                 within=keep,
             )
@@ -235,18 +239,17 @@ class WebChatHub:
         await self._broadcast(session_id, views)
         return [view for view in views if view.sender == "bot"]
 
-    async def _count(self, uow: UnitOfWork, session_id: str) -> None:
-        """Count one message against the session's rate.
+    async def _count(self, uow: UnitOfWork, session_id: str, client: str | None = None) -> None:
+        """Count one message against the session's rate and, with ``client``, the client's.
 
         Raises:
-            RateLimited: over the limit (the count is made all the same).
+            RateLimited: over a limit (the counts are made all the same).
         """
-        await ratelimit.hit(
-            uow,
-            f"webchat:{session_id}",
-            limit=self.config.rate_limit,
-            window=self.config.rate_window,
-        )
+        window = self.config.rate_window
+        limits = [(f"webchat:{session_id}", self.config.rate_limit, window)]
+        if client is not None:
+            limits.append((f"webchat_client:{client}", self.config.messages_per_client, window))
+        await ratelimit.hit_all(uow, limits)
 
     async def push(self, session_id: str, reply: Reply) -> MessageView:
         """Send a message that answers nothing (a notification): stored, then delivered.

@@ -24,6 +24,8 @@ class WebChatConfig:
             http://localhost and http://127.0.0.1; ``*`` in it: any).
         new_sessions_per_client: sessions one client (an address; see
             ``bot.channels.web.client_address``) may open per ``rate_window``.
+        messages_per_client: messages one client may send per ``rate_window`` across all its
+            sessions (without it, sessions opened one after another add up without end).
         trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client.
     """
 
@@ -33,6 +35,7 @@ class WebChatConfig:
     max_body_bytes: int = 8 * 1024
     origins: tuple[str, ...] | None = None
     new_sessions_per_client: int = 10
+    messages_per_client: int = 60
     trusted_proxies: tuple[Network, ...] = ()
 
 

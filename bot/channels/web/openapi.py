@@ -206,7 +206,11 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         **pick_errors("400", "401", "403", "404", "413", "503"),
-                        "429": error_response("More than 30 messages a minute.", RETRY_AFTER),
+                        "429": error_response(
+                            "More than 30 messages a minute in this session, or 60 from this "
+                            "client address across its sessions.",
+                            RETRY_AFTER,
+                        ),
                     },
                 },
                 "get": {

@@ -170,6 +170,7 @@ def _password_step(available: Collection[str]) -> Step[Secret]:
         if not isinstance(value, Secret):
             return Stay()
         try:
+            await ctx.spend_password_check()  # a refusal is said by the engine
             challenge = await start_sign_in(
                 ctx.services.uow_factory, email, value.text, ctx.channel, ctx.chat_id
             )

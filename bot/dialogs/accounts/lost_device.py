@@ -117,6 +117,7 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
     if not isinstance(value, Secret) or not isinstance(email, str):
         return Stay()
     try:
+        await ctx.spend_password_check()  # a refusal is said by the engine
         challenge = await start_sign_in(
             ctx.services.uow_factory, email, value.text, ctx.channel, ctx.chat_id
         )

@@ -52,6 +52,7 @@ from core.cases.service import (
 )
 from core.errors import (
     AccessCodeAlreadyUsed,
+    CaseAccessLocked,
     CaseAlreadyLinked,
     CaseNotFound,
     InvalidCode,
@@ -262,19 +263,20 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
                       "Contact Center can help: {phone} (TTY {tty}).").format(phone=phone, tty=tty)
             )  # fmt: skip
             return Replace(NAME)
+        except CaseAccessLocked as error:
+            wait = _wait_text(ctx, minutes_until(ctx, error.until))
+            ctx.say(
+                ctx._("This case is locked for you after too many wrong codes. Please try "
+                      "again in {time}, or call the USCIS Contact Center at {phone} (TTY {tty}).")
+                .format(time=wait, phone=phone, tty=tty)
+            )  # fmt: skip
+            return Replace(NAME)
         except TooManyAttempts as error:
-            if error.until is None:
-                ctx.say(
-                    ctx._("This case is locked after too many wrong codes. Please call the "
-                          "USCIS Contact Center at {phone} (TTY {tty}) to unlock it.")
-                    .format(phone=phone, tty=tty)
-                )  # fmt: skip
-            else:
-                wait = _wait_text(ctx, minutes_until(ctx, error.until))
-                ctx.say(
-                    ctx._("You have tried too many wrong codes today. Please try again in "
-                          "{time}.").format(time=wait)
-                )  # fmt: skip
+            wait = _wait_text(ctx, minutes_until(ctx, error.until))
+            ctx.say(
+                ctx._("You have tried too many wrong codes today. Please try again in "
+                      "{time}.").format(time=wait)
+            )  # fmt: skip
             return Replace(NAME)
         except (CaseAlreadyLinked, AccessCodeAlreadyUsed) as error:
             ctx.say(describe_error(ctx, error))
