@@ -278,9 +278,17 @@ async def _account_by_email(uow: UnitOfWork, email: str | None) -> Account | Non
 
 
 async def _lock_account(uow: UnitOfWork, account_id: int) -> Account | None:
-    """Re-read the account row and hold it until the end of the unit of work."""
+    """Re-read the account row and hold it until the end of the unit of work.
+
+    Read afresh (``populate_existing``): a turn's units of work share one session, whose copy
+    of the account dates from before the Argon2 work, when a concurrent sign-in may since have
+    spent the backup code, used the authenticator step or counted a failure.
+    """
     account: Account | None = await uow.session.scalar(
-        select(Account).where(Account.id == account_id).with_for_update()
+        select(Account)
+        .where(Account.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return account
 
