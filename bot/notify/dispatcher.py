@@ -195,20 +195,21 @@ class OutboxDispatcher:
 
     async def holds_sender_lock(self, channel: str) -> bool:
         """Whether this worker may send the channel now: always for a channel any worker may
-        send; for an exclusive one, when it holds (or has just taken) the sender lock. On
-        taking it, the leases of owners that are gone are released (``release_leases``)."""
+        send; for an exclusive one, when it holds (or has just taken) the sender lock. Then
+        the leases of owners that are gone are released (``release_leases``): on taking the
+        lock, and on every pass after, since a worker killed while this one holds the lock
+        leaves its turn's replies leased too, which would wait for the lease to run out."""
         lock = self._locks.get(channel)
         if lock is None:
             return True
-        if lock.held:
-            if await lock.still_held():
-                return True
+        if lock.held and not await lock.still_held():
             logger.warning("outbox %s: lost the sender lock", channel)
             self._gauge(channel, held=False)
-        if not await lock.try_acquire():
-            return False
-        logger.info("outbox %s: this worker (%s) is the sender now", channel, self.worker)
-        self._gauge(channel, held=True)
+        if not lock.held:
+            if not await lock.try_acquire():
+                return False
+            logger.info("outbox %s: this worker (%s) is the sender now", channel, self.worker)
+            self._gauge(channel, held=True)
         async with self.uow_factory() as uow:
             await release_leases(
                 uow,

@@ -204,6 +204,29 @@ async def test_a_new_sender_releases_the_leases_of_gone_workers_only(
         await other_worker.dispose()
 
 
+async def test_the_sender_frees_the_replies_of_a_worker_killed_while_it_holds_the_lock(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """A worker whose turn leased its replies is killed after the sender took the lock: the
+    sender sends them on its next pass, not a lease (a minute) later. Found by the supervisor
+    test: a Telegram answer that never came while the surviving worker held the lock."""
+    numbers = await seed_cases(uow_factory, 1, channel="telegram", chats=["11"])
+    me = OutboxDispatcher(uow_factory, clock, [sender := RecordingSender()], worker="me")
+    assert await me.holds_sender_lock("telegram")  # the sender since before the other died
+    await change_statuses(uow_factory, numbers, "approved")
+    async with uow_factory() as uow:  # leased by a worker's turn, which was then killed
+        leased = await claim_due(
+            uow, channel="telegram", limit=1, now=clock.now(), lease=LEASE, worker="killed:replies"
+        )
+        await uow.commit()
+    assert len(leased) == 1
+
+    assert await me.holds_sender_lock("telegram")
+    assert (await me.run_once("telegram")).sent == 1  # on the next pass, the clock unmoved
+    assert [address for address, _text in sender.sent] == ["11"]
+    await me.stop()
+
+
 async def test_a_lease_keeps_other_workers_off_until_it_runs_out(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
