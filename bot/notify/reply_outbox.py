@@ -11,15 +11,16 @@ as Telegram has it (``send_kept``). What it could not send stays in the outbox:
 - the Bot API unreachable (a 5xx, a timeout, a refused connection, after the limiter's
   retries): that row is due again after the outbox backoff, the rows after it with it, and
   the dispatcher delivers them in order (retrying, then parking after ``MAX_ATTEMPTS``);
-- the process killed: the lease runs out (``LEASE``), or the next holder of the channel's
-  sender lock releases it at once (``release_leases``), and the dispatcher sends the rest;
+- the process killed: the channel's sender (the holder of its sender lock, or the next one)
+  releases the lease on its next pass (``release_leases``), at the latest when the lease runs
+  out (``LEASE``), and the dispatcher sends the rest;
 - a refusal no retry can change (the person blocked the bot, a bad request): that row is
   parked with the reason, and the next reply is tried.
 
 With several workers, the lease is what keeps the dispatcher off a turn's replies while the
 worker that ran the turn sends them. The channel holds a presence lock under its lease name
 (``core.locks.presence_lock``) from ``start`` to ``stop``, and a killed process loses it with
-its database connection; a worker that becomes the channel's sender releases only the leases
+its database connection; the channel's sender releases only the leases
 whose owner has no presence left, so the replies of a live worker (itself included) are sent
 by that worker alone, and those of a killed one by the dispatcher, once. (On SQLite only one
 process serves, and any owner but its own is a dead predecessor.)
