@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.channels.web.batch import Batch
 from bot.channels.web.limits import WebChatConfig, WebMetrics
 from bot.channels.web.transcript import MessageView, store_reply, stored_text
+from bot.dialogs.actions import G_SETLANG
 from bot.dialogs.model import Incoming, Reply, Turn
 from bot.engine import Engine, KeyedLock
 from core import ratelimit
@@ -364,7 +365,11 @@ class WebChatHub:
         browser next cannot read back what the signed-in person saw."""
         if payload is not None:
             labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
-            said = labels.get(payload, payload)
+            # The widget's language picker sends the language switch of the current prompt
+            # (``{seq}:g:setlang:ar``) as no button of the conversation: nothing the person
+            # said, so no bubble. A pressed button shows its label.
+            switch = payload.partition(":")[2].startswith(G_SETLANG)
+            said = labels.get(payload, "" if switch else payload)
         else:
             said = text or ""
         if turn.input_was_secret or await last_asked_secret(uow, session_id):
