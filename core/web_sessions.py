@@ -378,7 +378,15 @@ async def turn_messages(
     uow: UnitOfWork, session_id: str, turn_key: str
 ) -> list[TranscriptMessage] | None:
     """The messages the session's turn with this idempotency key wrote, oldest first (those
-    forgotten at a sign-out left out), or None when no turn of the session had the key."""
+    forgotten at a sign-out left out), or None when no turn of the session had the key.
+
+    The session's row is locked first (PostgreSQL: ``FOR NO KEY UPDATE``, to the end of the
+    transaction): a turn with the same key running in another worker commits before this one
+    reads, so a message sent again while its first try still runs elsewhere runs no second turn.
+    (SQLite has no row locks; several workers share PostgreSQL only.)"""
+    await uow.session.execute(
+        select(WebSession.id).where(WebSession.id == session_id).with_for_update(key_share=True)
+    )
     rows = list(
         await uow.session.scalars(
             select(WebMessage)

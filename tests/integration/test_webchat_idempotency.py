@@ -4,14 +4,21 @@ the network gone), and the person must not book twice or be counted twice."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+from bot.channels.web.chat import WebChatHub
+from bot.dialogs.context import Services
+from bot.dialogs.registry import all_dialogs
+from bot.engine import Engine
+from core.db import Database
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WebMessage
+from tests.fakes import FakeClock, FakeMailer
 from tests.integration.webchat_support import ChatSession
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -119,3 +126,28 @@ async def test_a_message_says_when_it_was_stored_and_which_field_comes_next(
     assert chat.replies[-1]["input"] == "code"  # an authenticator code or a backup code
     transcript = await chat.transcript()
     assert transcript[-1]["input"] == "code"  # a reloaded page shows the same field
+
+
+async def test_two_workers_given_the_same_key_at_once_run_one_turn(
+    db: Database, uow_factory: UnitOfWorkFactory, engine: Engine, clock: FakeClock
+) -> None:
+    """A retry can reach another worker while the first try still runs there (the answer was
+    lost on the way, not the request): the second waits for the first and answers its reply."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("several workers share PostgreSQL only (see README, Deploying)")
+    one = WebChatHub(engine=engine, uow_factory=uow_factory)
+    # The other worker: its own engine and hub, so its own locks.
+    other = Engine(
+        Services(uow_factory=uow_factory, mailer=FakeMailer(), clock=clock), all_dialogs()
+    )
+    two = WebChatHub(engine=other, uow_factory=uow_factory)
+    session_id, token = await one.open_session("en")
+    await one.send(session_id, token, text="", key="open")
+    for attempt in range(5):
+        key = f"lookup-{attempt}"
+        first, second = await asyncio.gather(
+            one.send(session_id, token, text="WAC2212345678", key=key),
+            two.send(session_id, token, text="WAC2212345678", key=key),
+        )
+        assert [m.id for m in first] == [m.id for m in second]
+    assert await _user_messages(uow_factory, session_id) == 5
