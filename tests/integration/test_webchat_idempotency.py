@@ -15,7 +15,9 @@ from bot.channels.web.chat import WebChatHub
 from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
+from core.accounts.otp import totp
 from core.db import Database
+from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WebMessage
 from tests.fakes import FakeClock, FakeMailer
@@ -151,3 +153,31 @@ async def test_two_workers_given_the_same_key_at_once_run_one_turn(
         )
         assert [m.id for m in first] == [m.id for m in second]
     assert await _user_messages(uow_factory, session_id) == 5
+
+
+async def test_a_reset_asks_for_digits_then_an_answer_then_a_password(
+    client: TestClient[Any, Any], mailer: FakeMailer
+) -> None:
+    chat = await ChatSession.open(client)
+    await chat.send("")
+    await chat.press("Password and sign-in help")
+    await chat.press("I forgot my password")
+    await chat.send(DEMO_EMAIL)
+    assert chat.replies[-1]["input"] == "digits"  # the emailed 6-digit code
+    await chat.send(mailer.last_code(DEMO_EMAIL))
+    assert chat.replies[-1]["input"] == "answer"  # the reset question's answer: not masked
+    assert chat.replies[-1]["secret_input"]  # but never echoed or kept
+
+
+async def test_an_online_access_code_is_a_code_of_letters(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    chat = await ChatSession.open(client)
+    await chat.send("")
+    await chat.press("My cases")  # asks to sign in first
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(totp(DEMO_TOTP_SECRET, clock.now()))
+    await chat.press("Add a paper-filed case")
+    await chat.send("EAC2190012345")
+    assert chat.replies[-1]["input"] == "code"  # 12 letters and digits, copied from paper
