@@ -146,7 +146,17 @@ def openapi_document() -> dict[str, Any]:
                 "Press": {
                     "type": "object",
                     "required": ["payload"],
-                    "properties": {"payload": {"type": "string", "maxLength": MAX_PAYLOAD_LENGTH}},
+                    "properties": {
+                        "payload": {
+                            "type": "string",
+                            "maxLength": MAX_PAYLOAD_LENGTH,
+                            "description": "A button's payload, shown in the transcript as "
+                            "the button's label. A language switch of the current prompt "
+                            "('{seq}:g:setlang:es', seq as in the buttons shown), which the "
+                            "widget's language picker sends, is shown as nothing: the person "
+                            "said nothing.",
+                        }
+                    },
                     "not": {"required": ["text"]},
                 },
             },
