@@ -656,6 +656,12 @@
         addMessages(data.replies, "bot");
       })
       .catch(function (err) {
+        if (ub && ub.hasAttribute("data-id")) {
+          // The server has the message (its socket sent it back): only the answer to the
+          // request was lost, and the replies come on the socket or from the transcript.
+          catchUp();
+          return;
+        }
         if (err && (err.status === 401 || err.status === 404)) forgetSession();
         // 503: the server cannot reach its records for a moment (it says when to retry);
         // 429: too many messages from this chat in the last minute; no status: the server

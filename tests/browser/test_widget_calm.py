@@ -122,6 +122,34 @@ def test_a_retry_of_an_answer_that_was_lost_runs_the_turn_once(page: Any, server
     expect(chat.bot_messages().filter(has_text="Request for Evidence Was Sent")).to_have_count(1)
 
 
+def test_an_answer_lost_on_the_way_but_sent_on_the_socket_is_not_marked_unsent(
+    page: Any, server: str
+) -> None:
+    page.goto(server + "/")
+    chat = widget(page)
+    chat.open()
+    chat.press("Check a case status")
+    lost: list[int] = []
+
+    def lose_the_answer(route: Any) -> None:
+        if route.request.method == "POST" and not lost:
+            route.fetch()  # the turn runs and its messages go out on the socket...
+            lost.append(1)
+            route.abort("connectionreset")  # ...but the answer to the request is lost
+        else:
+            route.continue_()
+
+    page.route(MESSAGES, lose_the_answer)
+    chat.input.fill("MSC2091234567")
+    chat.input.press("Enter")
+    expect(chat.last_bot()).to_contain_text("Card Was Mailed To Me")
+    chat.settle()
+    assert lost
+    expect(page.locator("#casebot-widget .msg.user.failed")).to_have_count(0)
+    expect(chat.user_messages().filter(has_text="MSC2091234567")).to_have_count(1)
+    assert "Check another case" in chat.button_labels()
+
+
 def test_a_reload_on_a_phone_keeps_the_chat_open_and_shows_no_badge(page: Any, server: str) -> None:
     page.set_viewport_size(PHONE)
     page.goto(server + "/")
