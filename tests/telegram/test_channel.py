@@ -11,7 +11,7 @@ import pytest
 from bot.channels.telegram.channel import api_urls, to_incoming
 from bot.channels.telegram.limiter import CasebotRateLimiter
 from bot.channels.telegram.redaction import REDACTED
-from bot.channels.telegram.render import keyboard, split_text
+from bot.channels.telegram.render import fewer_messages, keyboard, split_text
 from bot.channels.telegram.webhook import (
     SECRET_HEADER,
     webhook_path,
@@ -57,17 +57,50 @@ async def test_the_webhook_is_registered_with_its_secret(webhook: Harness) -> No
     assert webhook.api.webhook["secret_token"] == "s3cret-webhook-token"
 
 
-async def test_callbacks_are_answered_and_the_pressed_keyboard_removed(polling: Harness) -> None:
+async def test_callbacks_are_answered_and_the_pressed_message_shows_the_choice(
+    polling: Harness,
+) -> None:
+    """The pressed message is edited in place, as Telegram bots do: the menu's buttons give way
+    to the choice made, so no stale buttons stay in the chat."""
     ana = polling.user()
     await ana.send("hi")
     menu = next(c for c in ana.last if c.method == "sendMessage" and c.button_labels)
     await ana.press("Check a case status")
-    assert set(ana.methods()[:2]) == {"answerCallbackQuery", "editMessageReplyMarkup"}
-    [edit] = [c for c in ana.last if c.method == "editMessageReplyMarkup"]
+    assert set(ana.methods()[:2]) == {"answerCallbackQuery", "editMessageText"}
+    [edit] = [c for c in ana.last if c.method == "editMessageText"]
     assert edit.params["message_id"] == menu.params["_message_id"]
+    assert edit.text == f"{menu.text}\n\n✔ Check a case status"
     assert edit.json("reply_markup") in (None, {"inline_keyboard": []})
+    assert not [c for c in ana.last if c.method == "editMessageReplyMarkup"]
     [answer] = [c for c in ana.last if c.method == "answerCallbackQuery"]
     assert answer.params["callback_query_id"] == ana.last_update["callback_query"]["id"]
+
+
+async def test_a_pressed_message_without_its_text_only_loses_its_keyboard(
+    polling: Harness,
+) -> None:
+    ana = polling.user()
+    await ana.send("hi")
+    menu = next(c for c in ana.last if c.method == "sendMessage" and c.button_labels)
+    button = menu.json("reply_markup")["inline_keyboard"][0][0]
+    # Telegram leaves out the text of a message too old to show (an inaccessible message).
+    update = polling.api.callback(CHAT, button["callback_data"], int(menu.params["_message_id"]))
+    calls = await polling.deliver(update)
+    [edit] = [c for c in calls if c.method == "editMessageReplyMarkup"]
+    assert edit.json("reply_markup") in (None, {"inline_keyboard": []})
+    assert not [c for c in calls if c.method == "editMessageText"]
+
+
+async def test_a_reply_of_two_messages_goes_as_one(polling: Harness) -> None:
+    """Fewer messages a turn: the notice that a password was deleted and the next question
+    share one message (each message to a chat counts against Telegram's per-chat rate)."""
+    ana = polling.user()
+    await ana.send("sign in")
+    await ana.send(DEMO_EMAIL)
+    await ana.send(DEMO_PASSWORD)
+    [reply] = [c for c in ana.last if c.method == "sendMessage"]
+    assert reply.text.startswith("I deleted your message to keep your password safe.\n\n")
+    assert len(reply.text) > len("I deleted your message to keep your password safe.") + 10
 
 
 async def test_shows_typing_before_the_reply(polling: Harness) -> None:
@@ -236,3 +269,22 @@ def test_the_webhook_path_and_secret_come_from_the_settings() -> None:
     key = "k" * 32
     assert webhook_secret(key) == webhook_secret(key)
     assert webhook_secret(None) != webhook_secret(None)
+
+
+def test_fewer_messages_joins_text_only_replies_and_keeps_what_must_stay_apart() -> None:
+    menu = Reply("What now?", buttons=(Button("Menu", "1:g:menu"),))
+    qr = Reply("Scan this", attachments=(Attachment("image", "qr.png", "image/png", b"x"),))
+    key = Reply("Your key: ABCD", kept_text="Your key: [hidden]")
+    assert fewer_messages([Reply("Done."), menu]) == [
+        Reply("Done.\n\nWhat now?", buttons=menu.buttons)
+    ]
+    # Buttons and attachments stay on the message they belong to, in order.
+    assert fewer_messages([menu, Reply("Next")]) == [menu, Reply("Next")]
+    assert fewer_messages([qr, Reply("Next")]) == [qr, Reply("Next")]
+    # A shown secret keeps its stand-in; a reply asking a secret stays asking it.
+    [joined] = fewer_messages([key, Reply("Password?", secret_input=True)])
+    assert joined.kept_text == "Your key: [hidden]\n\nPassword?"
+    assert joined.secret_input
+    # Never beyond one message's length.
+    long = Reply("x" * 4000)
+    assert fewer_messages([long, Reply("y" * 200)]) == [long, Reply("y" * 200)]
