@@ -397,8 +397,8 @@ class TelegramChannel:
 
     @staticmethod
     async def _quietly(call: Awaitable[Any]) -> None:
-        """A courtesy call (answer, keyboard removal, typing, deletion): its failure (a query
-        too old, a message already gone) must not cost the person their reply."""
+        """A courtesy call (answer, the pressed message's edit, typing, deletion): its failure
+        (a query too old, a message already gone) must not cost the person their reply."""
         try:
             await call
         except TelegramError as exc:
