@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
 from bot.channels.telegram.channel import api_urls, to_incoming
-from bot.channels.telegram.limiter import CasebotRateLimiter
+from bot.channels.telegram.limiter import CasebotRateLimiter, counts_as_message
 from bot.channels.telegram.redaction import REDACTED
 from bot.channels.telegram.render import fewer_messages, keyboard, split_text
 from bot.channels.telegram.webhook import (
@@ -288,3 +289,50 @@ def test_fewer_messages_joins_text_only_replies_and_keeps_what_must_stay_apart()
     # Never beyond one message's length.
     long = Reply("x" * 4000)
     assert fewer_messages([long, Reply("y" * 200)]) == [long, Reply("y" * 200)]
+
+
+class ScheduleRecorder(CasebotRateLimiter):
+    """casebot's limiter, noting for each message how long the chat's own limits held it back
+    when it was handed over (its schedule, not a clock reading of the test)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delays: list[tuple[str, float]] = []
+
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if counts_as_message(endpoint) and data.get("chat_id") is not None:
+            self.delays.append((endpoint, self.chat_delay(data["chat_id"])))
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+async def test_a_pressed_button_and_its_answer_go_together_then_the_chat_is_spaced(
+    api: FakeBotApi, engine: Engine, demo: None
+) -> None:
+    """The edit of the pressed message and the answer are not held a second apart (a burst of
+    3 per chat); a chat sent many messages in a row is spaced again."""
+    limiter = ScheduleRecorder()
+    async with running(api, engine, "polling", rate_limiter=limiter) as bot:
+        ana = bot.user()
+        await ana.send("hi")
+        limiter.delays.clear()
+        await ana.press("Check a case status")
+        assert limiter.delays == [("editMessageText", 0.0), ("sendMessage", 0.0)]
+        limiter.delays.clear()
+        await bot.channel.send_reply(CHAT, Reply("\n".join(["x" * 4000] * 4)))  # 4 messages
+        assert len(limiter.delays) == 4
+        assert limiter.delays[-1][1] > 0  # the seventh message in a row waits its turn
+    # The fake received the edit before the answer.
+    received = [c.method for c in api.calls if c.chat_id == CHAT]
+    edit = received.index("editMessageText")
+    answer = [n for n, method in enumerate(received) if method == "sendMessage"][1]
+    assert edit < answer

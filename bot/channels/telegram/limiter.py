@@ -332,11 +332,8 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         if not self._limits_enabled:
             return
         loop = asyncio.get_running_loop()
-        burst_ahead = (self._chat_burst - 1) * self._chat_interval
         while True:
-            ready = max(chat.not_before, chat.spaced_until - burst_ahead)
-            if chat.is_group and len(chat.recent) >= self._group_rate:
-                ready = max(ready, chat.recent[0] + self._group_period)
+            ready = self._ready_at(chat)
             if ready <= loop.time():
                 break
             await asyncio.sleep(ready - loop.time())
@@ -366,6 +363,24 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
                     # it a clock tick early, so the comparison above could still say "not yet").
                     self._done.popleft()
             self._in_flight += 1
+
+    def _ready_at(self, chat: _Chat) -> float:
+        """The loop time from which the chat's own limits let its next message go."""
+        burst_ahead = (self._chat_burst - 1) * self._chat_interval
+        ready = max(chat.not_before, chat.spaced_until - burst_ahead)
+        if chat.is_group and len(chat.recent) >= self._group_rate:
+            ready = max(ready, chat.recent[0] + self._group_period)
+        return ready
+
+    def chat_delay(self, chat_id: object) -> float:
+        """Seconds the next message to this chat would wait for the chat's own limits (its
+        spacing or burst, a 429 pause, a group's window) if it were sent now; 0 when it may go
+        at once. The overall rate is not counted. Call it on the running loop."""
+        key = chat_key(chat_id)
+        chat = self._chats.get(key[0]) if key is not None else None
+        if chat is None or not self._limits_enabled:
+            return 0.0
+        return max(0.0, self._ready_at(chat) - asyncio.get_running_loop().time())
 
     def _answered(self, chat: _Chat) -> None:
         """Date a sent message by its answer (or failure): the window and the chat's spacing.
