@@ -41,7 +41,10 @@ def terminal_width(stdout: TextIO) -> int | None:
 def secret_prompt(turn: Turn) -> str:
     """What a secret step shows before the input: in words, that the typing stays hidden."""
     _ = translator(turn.locale)._
-    return _("Type it, then press Enter. It stays hidden: nothing shows on the screen as you type.")
+    return _(
+        "Type your answer, then press Enter. It stays hidden: nothing shows on the screen as "
+        "you type."
+    )
 
 
 def render(turn: Turn, attachments_dir: Path, width: int | None = None) -> str:

@@ -103,7 +103,10 @@ def test_lines_break_between_words_to_fit_a_narrow_terminal(tmp_path: Path, lang
 def test_a_secret_step_says_in_words_that_the_typing_stays_hidden(tmp_path: Path) -> None:
     out = chat(tmp_path, "4", "demo@example.com", lang="es", demo=True)
     _ = translator("es")._
-    hint = _("Type it, then press Enter. It stays hidden: nothing shows on the screen as you type.")
+    hint = _(
+        "Type your answer, then press Enter. It stays hidden: nothing shows on the screen as "
+        "you type."
+    )
     assert "nothing shows" not in hint  # translated
     assert hint in out
     assert out.rstrip().endswith("🔒")
