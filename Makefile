@@ -11,9 +11,15 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: run chat demo demo-code test test-latest fuzz lock lint typecheck bench clean i18n catalogs wheel axe
 
+# uv's own venv is made without pip (seeding pip is most of a fresh machine's set-up time): the
+# system pip installs uv into it (`pip --python`, pip 22.3+); without one, the venv gets pip.
 $(UV): requirements/uv.txt
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements/uv.txt
+	$(PYTHON) -m venv --without-pip $(TOOLS)
+	$(PYTHON) -m pip --disable-pip-version-check --python $(TOOLS)/bin/python install --quiet \
+		--require-hashes -r requirements/uv.txt 2>/dev/null \
+	|| { $(TOOLS)/bin/python -m ensurepip --default-pip >/dev/null \
+		&& $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check \
+			--require-hashes -r requirements/uv.txt; }
 	touch $(UV)
 
 # What running needs (the lock's runtime part), and what the checks need besides (the dev extra).

@@ -162,7 +162,8 @@ class Dialog(Generic[S]):
         intent: the free-text intent (``bot.understanding``) that leads here.
         refine: for free text that leads here, the name of a more precise flow the text asks
             for, or None ("I forgot my password" opens that flow, not the help that would ask).
-        signed_out_only: its menu button shows only while the chat is signed out (sign in).
+        signed_out_only: its menu button shows only while the chat is signed out (sign in);
+            signed in, "Sign out" takes its place, so the other buttons keep their numbers.
 
     Raises:
         DialogError: a state without a step, a step of another enum, an edge to a state

@@ -31,13 +31,20 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
 
     async def prompt(ctx: Context) -> Prompt:
         signed_in = await ctx.account_id() is not None
-        choices = [
-            Button(ctx._(flow.title), flow.name)
-            for flow in flows
-            if flow.title is not None and not (signed_in and flow.signed_out_only)
-        ]
-        if signed_in:
-            choices.append(Button(ctx._("Sign out"), "sign_out"))
+        # Signed in, "Sign out" takes the place of "Sign in": every other choice keeps its
+        # place, so the numbers the terminal shows do not change under a person who learned them.
+        sign_out = Button(ctx._("Sign out"), "sign_out")
+        choices: list[Button] = []
+        for flow in flows:
+            if flow.title is None:
+                continue
+            if signed_in and flow.signed_out_only:
+                if sign_out not in choices:
+                    choices.append(sign_out)
+                continue
+            choices.append(Button(ctx._(flow.title), flow.name))
+        if signed_in and sign_out not in choices:
+            choices.append(sign_out)
         choices.append(Button(ctx._("Language"), G_LANG))
         choices.append(Button(ctx._("Help"), G_HELP))
         text = ctx._("Hello! I can help you with your immigration case: check its status, "

@@ -17,7 +17,7 @@ from bot.dialogs.base import Dialog, End, Prompt, Step, Transition
 from bot.dialogs.context import Context, Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
-from core.accounts.links import account_for_chat
+from core.accounts.links import account_for_chat, link_chat
 from core.accounts.models import Account, OtpMethod
 from core.accounts.otp import totp
 from core.accounts.questions import RESET_QUESTION_IDS
@@ -520,3 +520,24 @@ async def test_a_locked_account_is_offered_a_password_reset(help_chat: FakeChat)
 
 async def test_masks_an_email_to_its_first_letter_and_domain() -> None:
     assert mask_email("ana.demo@example.com") == "a***@example.com"
+
+
+async def test_the_menu_keeps_its_numbers_after_sign_in(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    """The terminal numbers the buttons: a person who learned "5" for password help, or "6"
+    for the language, must find the same choice there once signed in. Sign out takes the
+    place of Sign in."""
+    await chat.send("menu")
+    signed_out = list(chat.buttons)
+    async with uow_factory() as uow:
+        ana = await uow.session.scalar(select(Account.id).where(Account.email == DEMO_EMAIL))
+        assert ana is not None
+        await link_chat(uow, ana, chat.channel, chat.chat_id)
+        await uow.commit()
+    await chat.send("menu")
+    signed_in = list(chat.buttons)
+    assert "Sign out" in signed_in
+    assert signed_in.index("Sign out") == signed_out.index("Sign in")
+    for label in set(signed_out) & set(signed_in):
+        assert signed_in.index(label) == signed_out.index(label), label

@@ -7,17 +7,35 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.channels.terminal_text import display_width
+from bot.wording.i18n import translator
 from tests.e2e.test_command_line import run_casebot
 
 
-def chat(tmp_path: Path, *lines: str, lang: str | None = None, demo: bool = False) -> str:
-    return chat_process(tmp_path, *lines, lang=lang, demo=demo).stdout
+def chat(
+    tmp_path: Path,
+    *lines: str,
+    lang: str | None = None,
+    demo: bool = False,
+    columns: int | None = None,
+) -> str:
+    return chat_process(tmp_path, *lines, lang=lang, demo=demo, columns=columns).stdout
 
 
 def chat_process(
-    tmp_path: Path, *lines: str, lang: str | None = None, demo: bool = False
+    tmp_path: Path,
+    *lines: str,
+    lang: str | None = None,
+    demo: bool = False,
+    columns: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_") and k != "COLUMNS"
+    }
+    if columns is not None:  # the terminal's width (a pipe is not broken into lines otherwise)
+        environment["COLUMNS"] = str(columns)
     args = [sys.executable, "-m", "bot", "chat"] + (["--lang", lang] if lang else [])
     args += ["--demo"] if demo else []
     done = subprocess.run(
@@ -35,7 +53,7 @@ def chat_process(
 
 
 def test_the_menu_shows_numbered_buttons_and_a_number_presses_one(tmp_path: Path) -> None:
-    out = chat(tmp_path, "7")  # the 7th entry of the menu: Help (with no flow signed in)
+    out = chat(tmp_path, "7")  # the 7th entry of the menu: Help (signed in or not)
     assert "What would you like to do?" in out
     assert "  1. " in out
     assert "I can check a case status" in out
@@ -60,3 +78,35 @@ def test_the_conversation_resumes_in_the_next_session(tmp_path: Path) -> None:
     chat(tmp_path, "language")
     out = chat(tmp_path)  # a new process: the language picker is still open
     assert "Choose your language" in out
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "zh"])
+def test_lines_break_between_words_to_fit_a_narrow_terminal(tmp_path: Path, lang: str) -> None:
+    """At 32 columns no line is wider (a terminal would cut it mid-word: "the n / otice"), and
+    the words are the same as unbroken: no word was cut. Chinese may break between characters."""
+    typed = ("help",)
+    unbroken = chat(tmp_path, *typed, lang=lang)
+    narrow = chat(tmp_path, *typed, lang=lang, columns=32)
+    # (A "> " prompt starts the next output line here: what is typed is not echoed to a pipe.)
+    lines = [line.removeprefix("> ") for line in narrow.split("\n")]
+    assert max(display_width(line) for line in unbroken.split("\n")) > 32  # it had to break
+    # Only a single word longer than the line (a web address) may stay wider; CJK text breaks.
+    breakable = [line for line in lines if len(line.split()) > 1 or display_width(line) > len(line)]
+    too_wide = [line for line in breakable if display_width(line) > 32]
+    assert too_wide == []
+    if lang == "zh":
+        assert "".join(narrow.split()) == "".join(unbroken.split())
+    else:
+        assert narrow.split() == unbroken.split()
+
+
+def test_a_secret_step_says_in_words_that_the_typing_stays_hidden(tmp_path: Path) -> None:
+    out = chat(tmp_path, "4", "demo@example.com", lang="es", demo=True)
+    _ = translator("es")._
+    hint = _(
+        "Type your answer, then press Enter. It stays hidden: nothing shows on the screen as "
+        "you type."
+    )
+    assert "nothing shows" not in hint  # translated
+    assert hint in out
+    assert out.rstrip().endswith("🔒")

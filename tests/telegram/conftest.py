@@ -104,6 +104,8 @@ class TelegramUser:
                             button["callback_data"],
                             int(call.params["_message_id"]),
                             language_code=self.language_code,
+                            text=call.text,
+                            reply_markup=markup,
                         )
                         return await self._deliver(update)
         raise AssertionError(f"no button {label!r}; the last buttons are {self.buttons}")

@@ -147,9 +147,26 @@ class FakeBotApi:
         }
 
     def callback(
-        self, chat_id: int, data: str, message_id: int, *, language_code: str | None = "en"
+        self,
+        chat_id: int,
+        data: str,
+        message_id: int,
+        *,
+        language_code: str | None = "en",
+        text: str = "…",
+        reply_markup: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A new button-press update on the bot's message ``message_id``."""
+        """A new button-press update on the bot's message ``message_id`` (as Telegram sends
+        it: with that message's text and keyboard, when the test gives them)."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "from": BOT_USER,
+            "text": text,
+        }
+        if reply_markup is not None:
+            message["reply_markup"] = reply_markup
         return {
             "update_id": next(self._update_ids),
             "callback_query": {
@@ -157,13 +174,7 @@ class FakeBotApi:
                 "from": _user(chat_id, language_code),
                 "chat_instance": f"ci{chat_id}",
                 "data": data,
-                "message": {
-                    "message_id": message_id,
-                    "date": int(time.time()),
-                    "chat": _chat(chat_id),
-                    "from": BOT_USER,
-                    "text": "…",
-                },
+                "message": message,
             },
         }
 

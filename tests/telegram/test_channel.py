@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
 from bot.channels.telegram.channel import api_urls, to_incoming
-from bot.channels.telegram.limiter import CasebotRateLimiter
+from bot.channels.telegram.limiter import CasebotRateLimiter, counts_as_message
 from bot.channels.telegram.redaction import REDACTED
-from bot.channels.telegram.render import keyboard, split_text
+from bot.channels.telegram.render import fewer_messages, keyboard, split_text
 from bot.channels.telegram.webhook import (
     SECRET_HEADER,
     webhook_path,
@@ -57,17 +58,50 @@ async def test_the_webhook_is_registered_with_its_secret(webhook: Harness) -> No
     assert webhook.api.webhook["secret_token"] == "s3cret-webhook-token"
 
 
-async def test_callbacks_are_answered_and_the_pressed_keyboard_removed(polling: Harness) -> None:
+async def test_callbacks_are_answered_and_the_pressed_message_shows_the_choice(
+    polling: Harness,
+) -> None:
+    """The pressed message is edited in place, as Telegram bots do: the menu's buttons give way
+    to the choice made, so no stale buttons stay in the chat."""
     ana = polling.user()
     await ana.send("hi")
     menu = next(c for c in ana.last if c.method == "sendMessage" and c.button_labels)
     await ana.press("Check a case status")
-    assert set(ana.methods()[:2]) == {"answerCallbackQuery", "editMessageReplyMarkup"}
-    [edit] = [c for c in ana.last if c.method == "editMessageReplyMarkup"]
+    assert set(ana.methods()[:2]) == {"answerCallbackQuery", "editMessageText"}
+    [edit] = [c for c in ana.last if c.method == "editMessageText"]
     assert edit.params["message_id"] == menu.params["_message_id"]
+    assert edit.text == f"{menu.text}\n\n✔ Check a case status"
     assert edit.json("reply_markup") in (None, {"inline_keyboard": []})
+    assert not [c for c in ana.last if c.method == "editMessageReplyMarkup"]
     [answer] = [c for c in ana.last if c.method == "answerCallbackQuery"]
     assert answer.params["callback_query_id"] == ana.last_update["callback_query"]["id"]
+
+
+async def test_a_pressed_message_without_its_text_only_loses_its_keyboard(
+    polling: Harness,
+) -> None:
+    ana = polling.user()
+    await ana.send("hi")
+    menu = next(c for c in ana.last if c.method == "sendMessage" and c.button_labels)
+    button = menu.json("reply_markup")["inline_keyboard"][0][0]
+    # Telegram leaves out the text of a message too old to show (an inaccessible message).
+    update = polling.api.callback(CHAT, button["callback_data"], int(menu.params["_message_id"]))
+    calls = await polling.deliver(update)
+    [edit] = [c for c in calls if c.method == "editMessageReplyMarkup"]
+    assert edit.json("reply_markup") in (None, {"inline_keyboard": []})
+    assert not [c for c in calls if c.method == "editMessageText"]
+
+
+async def test_a_reply_of_two_messages_goes_as_one(polling: Harness) -> None:
+    """Fewer messages a turn: the notice that a password was deleted and the next question
+    share one message (each message to a chat counts against Telegram's per-chat rate)."""
+    ana = polling.user()
+    await ana.send("sign in")
+    await ana.send(DEMO_EMAIL)
+    await ana.send(DEMO_PASSWORD)
+    [reply] = [c for c in ana.last if c.method == "sendMessage"]
+    assert reply.text.startswith("I deleted your message to keep your password safe.\n\n")
+    assert len(reply.text) > len("I deleted your message to keep your password safe.") + 10
 
 
 async def test_shows_typing_before_the_reply(polling: Harness) -> None:
@@ -236,3 +270,69 @@ def test_the_webhook_path_and_secret_come_from_the_settings() -> None:
     key = "k" * 32
     assert webhook_secret(key) == webhook_secret(key)
     assert webhook_secret(None) != webhook_secret(None)
+
+
+def test_fewer_messages_joins_text_only_replies_and_keeps_what_must_stay_apart() -> None:
+    menu = Reply("What now?", buttons=(Button("Menu", "1:g:menu"),))
+    qr = Reply("Scan this", attachments=(Attachment("image", "qr.png", "image/png", b"x"),))
+    key = Reply("Your key: ABCD", kept_text="Your key: [hidden]")
+    assert fewer_messages([Reply("Done."), menu]) == [
+        Reply("Done.\n\nWhat now?", buttons=menu.buttons)
+    ]
+    # Buttons and attachments stay on the message they belong to, in order.
+    assert fewer_messages([menu, Reply("Next")]) == [menu, Reply("Next")]
+    assert fewer_messages([qr, Reply("Next")]) == [qr, Reply("Next")]
+    # A shown secret keeps its stand-in; a reply asking a secret stays asking it.
+    [joined] = fewer_messages([key, Reply("Password?", secret_input=True)])
+    assert joined.kept_text == "Your key: [hidden]\n\nPassword?"
+    assert joined.secret_input
+    # Never beyond one message's length.
+    long = Reply("x" * 4000)
+    assert fewer_messages([long, Reply("y" * 200)]) == [long, Reply("y" * 200)]
+
+
+class ScheduleRecorder(CasebotRateLimiter):
+    """casebot's limiter, noting for each message how long the chat's own limits held it back
+    when it was handed over (its schedule, not a clock reading of the test)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delays: list[tuple[str, float]] = []
+
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if counts_as_message(endpoint) and data.get("chat_id") is not None:
+            self.delays.append((endpoint, self.chat_delay(data["chat_id"])))
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+async def test_a_pressed_button_and_its_answer_go_together_then_the_chat_is_spaced(
+    api: FakeBotApi, engine: Engine, demo: None
+) -> None:
+    """The edit of the pressed message and the answer are not held a second apart (a burst of
+    3 per chat); a chat sent many messages in a row is spaced again."""
+    limiter = ScheduleRecorder()
+    async with running(api, engine, "polling", rate_limiter=limiter) as bot:
+        ana = bot.user()
+        await ana.send("hi")
+        limiter.delays.clear()
+        await ana.press("Check a case status")
+        assert limiter.delays == [("editMessageText", 0.0), ("sendMessage", 0.0)]
+        limiter.delays.clear()
+        await bot.channel.send_reply(CHAT, Reply("\n".join(["x" * 4000] * 4)))  # 4 messages
+        assert len(limiter.delays) == 4
+        assert limiter.delays[-1][1] > 0  # the seventh message in a row waits its turn
+    # The fake received the edit before the answer.
+    received = [c.method for c in api.calls if c.chat_id == CHAT]
+    edit = received.index("editMessageText")
+    answer = [n for n, method in enumerate(received) if method == "sendMessage"][1]
+    assert edit < answer

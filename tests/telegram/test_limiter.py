@@ -104,9 +104,42 @@ def max_in_window(times: list[float], window: float) -> int:
 
 
 def test_spaces_the_messages_of_one_chat_a_second_apart_in_order() -> None:
-    api, limiter = FakeApi(), CasebotRateLimiter()
+    api, limiter = FakeApi(), CasebotRateLimiter(chat_burst=1)
     run(send_all(limiter, api, *[(7, f"m{i}") for i in range(5)]))
     assert api.sent(7) == [(pytest.approx(float(i)), f"m{i}") for i in range(5)]
+
+
+def test_a_quiet_chat_gets_a_short_burst_then_one_message_a_second() -> None:
+    """A reply in two messages (or an edited button and the answer) arrives together; the
+    sustained rate stays one a second."""
+    api, limiter = FakeApi(), CasebotRateLimiter()
+    run(send_all(limiter, api, *[(7, f"m{i}") for i in range(6)]))
+    times = [t for t, _ in api.sent(7)]
+    assert [text for _, text in api.sent(7)] == [f"m{i}" for i in range(6)]
+    # The first three within the burst, only the overall slots (1/30 s) apart, then 1 a second.
+    assert times[1] - times[0] < 0.1
+    assert times[2] - times[0] < 0.1
+    assert times[3] == pytest.approx(times[0] + 1.0)
+    assert times[4] == pytest.approx(times[0] + 2.0)
+    assert times[5] == pytest.approx(times[0] + 3.0)
+    assert max_in_window(times, 1.0) == 3
+
+
+def test_the_burst_refills_one_message_a_second() -> None:
+    api, limiter = FakeApi(), CasebotRateLimiter()
+
+    async def scenario() -> None:
+        await send_all(limiter, api, *[(7, f"a{i}") for i in range(3)])
+        await asyncio.sleep(1.5)  # one message of the burst back, not three
+        await send_all(limiter, api, *[(7, f"b{i}") for i in range(2)])
+        await asyncio.sleep(10)  # a quiet chat: the whole burst back
+        await send_all(limiter, api, *[(7, f"c{i}") for i in range(3)])
+
+    run(scenario())
+    sent = dict((text, t) for t, text in api.sent(7))
+    assert sent["b0"] == pytest.approx(sent["a2"] + 1.5, abs=0.01)
+    assert sent["b1"] == pytest.approx(sent["a0"] + 2.0, abs=0.01)  # 2 s: 2 messages refilled
+    assert sent["c2"] - sent["c0"] < 0.1
 
 
 def test_caps_the_overall_rate_at_thirty_a_second_evenly_spread() -> None:
@@ -137,7 +170,7 @@ def test_counts_a_message_until_its_answer_so_latency_jitter_cannot_overfill_a_s
         in_flight -= 1
         return {"ok": True}
 
-    limiter = CasebotRateLimiter(overall_rate=30, margin=0.0)
+    limiter = CasebotRateLimiter(overall_rate=30, margin=0.0, chat_burst=1)
     messages = [{"chat_id": c, "text": "hi"} for c in range(1, 151)]
     messages += [{"chat_id": 1, "text": f"again {i}"} for i in range(4)]
 
@@ -163,7 +196,7 @@ def test_counts_a_message_until_its_answer_so_latency_jitter_cannot_overfill_a_s
 
 
 def test_sends_at_most_twenty_messages_a_minute_to_a_group() -> None:
-    api, limiter = FakeApi(), CasebotRateLimiter()
+    api, limiter = FakeApi(), CasebotRateLimiter(chat_burst=1)
     run(send_all(limiter, api, *[(-100, f"g{i}") for i in range(25)]))
     sent = api.sent(-100)
     assert [text for _, text in sent] == [f"g{i}" for i in range(25)]
@@ -198,7 +231,7 @@ def test_a_busy_chat_does_not_starve_the_others() -> None:
 
 
 def test_a_429_storm_pauses_only_that_chat_and_delivers_everything_in_order() -> None:
-    api, limiter = FakeApi(), CasebotRateLimiter()
+    api, limiter = FakeApi(), CasebotRateLimiter(chat_burst=1)
     api.fail(1, RetryAfter(3), RetryAfter(2), RetryAfter(4))
     run(send_all(limiter, api, *[(c, f"{c}-{i}") for i in range(6) for c in (1, 2)]))
 
@@ -216,6 +249,13 @@ def test_a_429_storm_pauses_only_that_chat_and_delivers_everything_in_order() ->
     ]
     sent_times = [t for t, _, outcome in chat1 if outcome == "sent"]
     assert sent_times == [pytest.approx(9.0 + i) for i in range(6)]
+
+
+def test_after_a_429_the_chat_gets_no_burst() -> None:
+    api, limiter = FakeApi(), CasebotRateLimiter()
+    api.fail(1, RetryAfter(3))
+    run(send_all(limiter, api, *[(1, f"m{i}") for i in range(3)]))
+    assert [t for t, _ in api.sent(1)] == [pytest.approx(3.0 + i) for i in range(3)]
 
 
 def test_a_429_without_a_chat_pauses_only_that_request() -> None:
@@ -256,7 +296,7 @@ def test_chat_actions_and_callback_answers_skip_the_message_queue() -> None:
 
 def test_network_errors_are_retried_with_growing_jittered_waits_then_raised() -> None:
     api = FakeApi()
-    limiter = CasebotRateLimiter(rng=random.Random(4))
+    limiter = CasebotRateLimiter(rng=random.Random(4), chat_burst=1)
     api.fail(5, *[NetworkError("Bad Gateway (502)") for _ in range(5)])
 
     with pytest.raises(NetworkError):

@@ -1,7 +1,9 @@
 """The Telegram channel: python-telegram-bot around the engine, translating and nothing more.
 
 An ``Update`` becomes an ``Incoming``; a ``Turn`` becomes messages with inline keyboards, photos
-and documents. Every callback query is answered and the pressed keyboard removed; a typing
+and documents, as few as fit (a reply without buttons shares a message with the next one).
+Every callback query is answered and the pressed message edited in place: its keyboard gives way
+to the choice made ("✔ Check a case status"), so old buttons do not pile up; a typing
 indicator runs while the turn works; a message that carried a secret is deleted (and its text
 dropped from the webhook's inbox in the turn's own transaction). Duplicates
 are dropped by the engine (``update_id``). Updates of different chats run concurrently, one
@@ -20,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import Any, Final
 
-from telegram import BotCommand, InputFile, Update
+from telegram import BotCommand, CallbackQuery, InputFile, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import (
@@ -34,7 +36,7 @@ from telegram.ext import (
 from bot.channels.telegram.inbox import TelegramInbox
 from bot.channels.telegram.limiter import CasebotRateLimiter
 from bot.channels.telegram.redaction import TokenRedaction, quiet_http_loggers
-from bot.channels.telegram.render import keyboard, split_text
+from bot.channels.telegram.render import fewer_messages, keyboard, pressed_text, split_text
 from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.updates import CHANNEL, ChatOrderedUpdates, parse_update, to_incoming
 from bot.dialogs.model import Incoming, Reply, Turn
@@ -254,11 +256,10 @@ class TelegramChannel:
         chat_id = int(incoming.chat_id)
         query = update.callback_query
         if query is not None:
-            # Answer at once (the button stops spinning) and take the pressed keyboard away,
-            # so old buttons do not pile up.
+            # Answer at once (the button stops spinning) and edit the pressed message in place:
+            # the choice made instead of its keyboard, so old buttons do not pile up.
             await asyncio.gather(
-                self._quietly(query.answer()),
-                self._quietly(query.edit_message_reply_markup(reply_markup=None)),
+                self._quietly(query.answer()), self._quietly(self._show_choice(query))
             )
         async with self._typing(chat_id):
             turn, replies, kept = await self._turn(incoming, update)
@@ -337,12 +338,25 @@ class TelegramChannel:
 
     @staticmethod
     def _with_notice(turn: Turn, update: Update) -> list[Reply]:
-        """The turn's replies, after a notice that a typed secret was deleted from the chat."""
+        """The turn's replies, after a notice that a typed secret was deleted from the chat, in
+        as few messages as they fit (``render.fewer_messages``)."""
         replies = list(turn.replies)
         if turn.input_was_secret and update.message is not None:
             _ = translator(turn.locale)._
             replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
-        return replies
+        return fewer_messages(replies)
+
+    @staticmethod
+    async def _show_choice(query: CallbackQuery) -> None:
+        """Edit the pressed message: its text, then the label pressed, and no keyboard (the
+        buttons of a message Telegram no longer shows whole just go)."""
+        message = query.message
+        if isinstance(message, Message) and message.text is not None:
+            text = pressed_text(message.text, message.reply_markup, query.data)
+            if text is not None:
+                await query.edit_message_text(text, entities=message.entities or None)
+                return
+        await query.edit_message_reply_markup(reply_markup=None)
 
     async def send_reply(self, chat_id: int, reply: Reply) -> None:
         """One reply: its text (split to fit, the keyboard on the last part), then its images
@@ -383,8 +397,8 @@ class TelegramChannel:
 
     @staticmethod
     async def _quietly(call: Awaitable[Any]) -> None:
-        """A courtesy call (answer, keyboard removal, typing, deletion): its failure (a query
-        too old, a message already gone) must not cost the person their reply."""
+        """A courtesy call (answer, the pressed message's edit, typing, deletion): its failure
+        (a query too old, a message already gone) must not cost the person their reply."""
         try:
             await call
         except TelegramError as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "CHAT_BURST",
     "CHAT_INTERVAL",
     "GROUP_PERIOD",
     "GROUP_RATE",
@@ -26,7 +27,11 @@ __all__ = [
 OVERALL_RATE: Final = 30.0
 """Messages per second for the whole bot (Telegram's free broadcast limit)."""
 CHAT_INTERVAL: Final = 1.0
-"""Seconds between two messages to one chat."""
+"""Seconds between two messages to one chat, sustained."""
+CHAT_BURST: Final = 3
+"""Messages one chat may get at once before the 1 s spacing applies: Telegram tolerates a short
+burst, and a reply of two messages (or an edited button and its answer) should not take a
+second per message. The bucket refills one message per ``CHAT_INTERVAL``."""
 GROUP_RATE: Final = 20
 """Messages per ``GROUP_PERIOD`` to one group, supergroup or channel."""
 GROUP_PERIOD: Final = 60.0

@@ -14,7 +14,13 @@ What it keeps (Telegram's published limits):
   pool, in the network), none of Telegram's seconds gets more than ``overall_rate``, and at most
   ``overall_rate`` requests are in flight. The price: when the overall limit binds, the rate is
   ``overall_rate / (1 + margin + latency)``;
-- at most one message per second to one chat, counted from the answer to the previous one;
+- at most one message per second to one chat, sustained, counted from the answer to the previous
+  one; a chat that was quiet may get a short burst of ``chat_burst`` messages at once (default
+  3: a reply in two messages, or the edit of a pressed button and its answer, arrives together).
+  It is a token bucket (kept as a "theoretical arrival time", GCRA): each answered message
+  moves the chat's time ``chat_interval`` later, and a message may go once that time is less
+  than ``chat_burst - 1`` intervals ahead of now. After a 429 the bucket is empty: the chat
+  resumes one message per second;
 - at most ``group_rate`` messages per minute to one group, supergroup or channel (default 20;
   a negative chat id or an ``@username``), as an exact sliding window of 60 s.
 
@@ -54,6 +60,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.channels.telegram.flood_limits import (
+    CHAT_BURST,
     CHAT_INTERVAL,
     GROUP_PERIOD,
     GROUP_RATE,
@@ -95,7 +102,10 @@ class _Chat:
     """Requests inside process_request for this chat (a chat in use is never forgotten)."""
     lane: asyncio.Lock = field(default_factory=asyncio.Lock)
     not_before: float = 0.0
-    """Loop time before which nothing may go to this chat (1 s spacing, or a 429 pause)."""
+    """Loop time before which nothing may go to this chat (a 429 pause)."""
+    spaced_until: float = 0.0
+    """The chat's theoretical arrival time (GCRA): one ``chat_interval`` past it per answered
+    message; a message may go while it is less than ``chat_burst - 1`` intervals ahead."""
     paused_until: float = 0.0
     """Loop time at which a 429 pause ends; also held back the calls that are not messages."""
     recent: deque[float] = field(default_factory=deque)
@@ -105,6 +115,7 @@ class _Chat:
         return (
             self.users == 0
             and self.not_before <= now
+            and self.spaced_until <= now
             and self.paused_until <= now
             and (not self.recent or self.recent[-1] + group_period <= now)
         )
@@ -115,7 +126,8 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
 
     Args:
         overall_rate: Messages per second for the whole bot; must be positive.
-        chat_interval: Seconds between two messages to one chat; 0 or more.
+        chat_interval: Seconds between two messages to one chat, sustained; 0 or more.
+        chat_burst: Messages one quiet chat may get at once; 1 or more (1: no burst).
         group_rate: Messages per ``group_period`` to one group; must be positive.
         group_period: Seconds of the group window; 0 or more (0: no group window).
         network_tries: Attempts in all on a network error or a 5xx before it is raised; 1 or
@@ -136,6 +148,7 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
     """
 
     __slots__ = (
+        "_chat_burst",
         "_chat_interval",
         "_chats",
         "_done",
@@ -161,6 +174,7 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         *,
         overall_rate: float = OVERALL_RATE,
         chat_interval: float = CHAT_INTERVAL,
+        chat_burst: int = CHAT_BURST,
         group_rate: int = GROUP_RATE,
         group_period: float = GROUP_PERIOD,
         network_tries: int = NETWORK_TRIES,
@@ -174,6 +188,8 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
             raise ValueError(f"overall_rate must be positive, got {overall_rate!r}")
         if chat_interval < 0 or group_period < 0:
             raise ValueError("chat_interval and group_period must not be negative")
+        if chat_burst < 1:
+            raise ValueError(f"chat_burst must be at least 1, got {chat_burst!r}")
         if group_rate < 1:
             raise ValueError(f"group_rate must be at least 1, got {group_rate!r}")
         if network_tries < 1:
@@ -190,6 +206,7 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
         self._gate = asyncio.Lock()
         self._released = asyncio.Event()
         self._chat_interval = chat_interval
+        self._chat_burst = chat_burst
         self._group_rate = group_rate
         self._group_period = group_period
         self._network_tries = network_tries
@@ -280,6 +297,9 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
                 else:
                     chat.paused_until = max(chat.paused_until, resume)
                     chat.not_before = max(chat.not_before, resume)
+                    # No burst after a 429: one message at the pause's end, then 1 a second.
+                    burst_ahead = (self._chat_burst - 1) * self._chat_interval
+                    chat.spaced_until = max(chat.spaced_until, resume + burst_ahead)
             except BadRequest:
                 raise
             except NetworkError as exc:
@@ -313,9 +333,7 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
             return
         loop = asyncio.get_running_loop()
         while True:
-            ready = chat.not_before
-            if chat.is_group and len(chat.recent) >= self._group_rate:
-                ready = max(ready, chat.recent[0] + self._group_period)
+            ready = self._ready_at(chat)
             if ready <= loop.time():
                 break
             await asyncio.sleep(ready - loop.time())
@@ -346,18 +364,37 @@ class CasebotRateLimiter(BaseRateLimiter[int]):
                     self._done.popleft()
             self._in_flight += 1
 
+    def _ready_at(self, chat: _Chat) -> float:
+        """The loop time from which the chat's own limits let its next message go."""
+        burst_ahead = (self._chat_burst - 1) * self._chat_interval
+        ready = max(chat.not_before, chat.spaced_until - burst_ahead)
+        if chat.is_group and len(chat.recent) >= self._group_rate:
+            ready = max(ready, chat.recent[0] + self._group_period)
+        return ready
+
+    def chat_delay(self, chat_id: object) -> float:
+        """Seconds the next message to this chat would wait for the chat's own limits (its
+        spacing or burst, a 429 pause, a group's window) if it were sent now; 0 when it may go
+        at once. The overall rate is not counted. Call it on the running loop."""
+        key = chat_key(chat_id)
+        chat = self._chats.get(key[0]) if key is not None else None
+        if chat is None or not self._limits_enabled:
+            return 0.0
+        return max(0.0, self._ready_at(chat) - asyncio.get_running_loop().time())
+
     def _answered(self, chat: _Chat) -> None:
         """Date a sent message by its answer (or failure): the window and the chat's spacing.
 
-        The chat's next message waits a full second after this answer, not after the send: the
-        lane holds it back until now anyway, and Telegram received this one before now.
+        The chat's time moves one interval past this answer (or past where it was), not past
+        the send: the lane holds the next message back until now anyway, and Telegram received
+        this one before now. Within a burst the next message may go at once.
         """
         answered_at = asyncio.get_running_loop().time()
         self._in_flight -= 1
         self._done.append(answered_at)
         self._released.set()
         # A 429 of this chat cannot arrive meanwhile: the lane holder is the only sender.
-        chat.not_before = max(chat.not_before, answered_at + self._chat_interval)
+        chat.spaced_until = max(chat.spaced_until, answered_at) + self._chat_interval
         if chat.is_group and self._group_period > 0:
             chat.recent.append(answered_at)
             while len(chat.recent) > self._group_rate:

@@ -7,9 +7,9 @@ from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.dialogs.model import Button
+from bot.dialogs.model import Button, Reply
 
-__all__ = ["MAX_MESSAGE_LENGTH", "keyboard", "split_text"]
+__all__ = ["MAX_MESSAGE_LENGTH", "fewer_messages", "keyboard", "pressed_text", "split_text"]
 
 # Telegram's limit on one message, counted in UTF-16 code units.
 MAX_MESSAGE_LENGTH: Final = 4096
@@ -70,3 +70,52 @@ def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     keys = [InlineKeyboardButton(b.label, callback_data=b.payload) for b in buttons]
     per_row = 2 if len(keys) > 2 and all(len(b.label) <= SHORT_LABEL for b in buttons) else 1
     return InlineKeyboardMarkup([keys[i : i + per_row] for i in range(0, len(keys), per_row)])
+
+
+def fewer_messages(replies: Sequence[Reply]) -> list[Reply]:
+    """The replies in as few messages as they fit: a reply with text only (no buttons, no
+    attachment) shares its message with the next one, a blank line between them, when both fit
+    in one message. Order, buttons (always on the last), attachments and secrecy are kept."""
+    merged: list[Reply] = []
+    for reply in replies:
+        previous = merged[-1] if merged else None
+        if (
+            previous is None
+            or previous.buttons
+            or previous.attachments
+            or not previous.text.strip()
+            or not reply.text.strip()
+            or _units(f"{previous.text}\n\n{reply.text}") > MAX_MESSAGE_LENGTH
+        ):
+            merged.append(reply)
+            continue
+        kept = None
+        if previous.kept_text is not None or reply.kept_text is not None:
+            kept = f"{previous.kept_text or previous.text}\n\n{reply.kept_text or reply.text}"
+        merged[-1] = Reply(
+            f"{previous.text}\n\n{reply.text}",
+            buttons=reply.buttons,
+            attachments=reply.attachments,
+            secret_input=reply.secret_input,
+            kept_text=kept,
+        )
+    return merged
+
+
+CHOSEN: Final = "✔"
+"""Marks the choice made, under the text of a pressed message."""
+
+
+def pressed_text(text: str, markup: InlineKeyboardMarkup | None, pressed: str | None) -> str | None:
+    """The text of a pressed message with the label of the button pressed under it, or None
+    when that button is not among its buttons or the text would not fit."""
+    if markup is None or pressed is None:
+        return None
+    label = next(
+        (b.text for row in markup.inline_keyboard for b in row if b.callback_data == pressed),
+        None,
+    )
+    if label is None:
+        return None
+    edited = f"{text}\n\n{CHOSEN} {label}"
+    return edited if _units(edited) <= MAX_MESSAGE_LENGTH else None
