@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run chat demo demo-code test test-latest fuzz lock lint typecheck bench clean i18n catalogs wheel
+.PHONY: run chat demo demo-code test test-latest fuzz lock lint typecheck bench clean i18n catalogs wheel axe
 
 # uv's own venv is made without pip (seeding pip is most of a fresh machine's set-up time): the
 # system pip installs uv into it (`pip --python`, pip 22.3+); without one, the venv gets pip.
@@ -31,6 +31,14 @@ $(RUN_STAMP): pyproject.toml uv.lock $(UV)
 $(DEV_STAMP): pyproject.toml uv.lock $(UV)
 	$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
 	touch $(DEV_STAMP) $(RUN_STAMP)
+
+# axe-core (npm registry, pinned) for the widget's accessibility scan in the browser tests; not
+# vendored: only the tests load it, into the page under test.
+AXE_VERSION := 4.14.1
+AXE := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)  ## axe-core for the widget's accessibility test (needs npm)
+$(AXE):
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(TOOLS)/axe axe-core@$(AXE_VERSION)
 
 # The compiled catalogs (.mo, not in git) the assistant reads; rebuilt when a .po changes.
 # (A wheel or sdist build compiles them by itself: setup.py.)

@@ -70,6 +70,7 @@ __all__ = [
     "session_exists",
     "start_session",
     "transcript_id_of",
+    "turn_messages",
 ]
 
 MASKED_SECRET: Final = "••••••"  # noqa: S105  (the mask shown instead of a secret)
@@ -112,7 +113,10 @@ class WebSession(Base):
 
 class WebMessage(Base):
     __tablename__ = "web_messages"
-    __table_args__ = (Index("ix_web_messages_session_id_id", "session_id", "id"),)
+    __table_args__ = (
+        Index("ix_web_messages_session_id_id", "session_id", "id"),
+        Index("ix_web_messages_session_id_turn_key", "session_id", "turn_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("web_sessions.id", ondelete="CASCADE"))
@@ -122,7 +126,13 @@ class WebMessage(Base):
     # [[attachment id, kind, name], ...]; the bytes live in web_attachments.
     attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     secret_input: Mapped[bool] = mapped_column(default=False)
+    # What kind of input the message asks for next (``INPUT_KINDS``); None: plain text.
+    input_kind: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The idempotency key of the turn that wrote the message (the browser's, one per message
+    # it sends): a message sent again with the same key gets these messages back and the turn
+    # does not run again (``turn_messages``).
+    turn_key: Mapped[str | None] = mapped_column(String(64), default=None)
     # The outbox row a pushed notification came from: unique, so the same notification can
     # never be stored twice in a transcript (its idempotency key).
     outbox_id: Mapped[int | None] = mapped_column(unique=True, default=None)
@@ -161,6 +171,8 @@ class TranscriptMessage:
     buttons: list[list[str]]
     attachments: list[list[str]]
     secret_input: bool
+    input_kind: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +204,9 @@ _ADD_MESSAGE: Final = Prepared(
         buttons=bindparam("buttons"),
         attachments=bindparam("attachments"),
         secret_input=bindparam("secret_input"),
+        input_kind=bindparam("input_kind"),
         created_at=bindparam("created_at"),
+        turn_key=bindparam("turn_key"),
         outbox_id=bindparam("outbox_id"),
     )
     .returning(WebMessage.id)
@@ -273,10 +287,13 @@ async def add_message(
     buttons: list[tuple[str, str]] | None = None,
     attachments: list[StoredAttachment] | None = None,
     secret_input: bool = False,
+    input_kind: str | None = None,
     outbox_id: int | None = None,
+    turn_key: str | None = None,
 ) -> TranscriptMessage:
     """Append a message (and its files) to the session's transcript; ``outbox_id`` names the
-    outbox row of a pushed notification.
+    outbox row of a pushed notification, ``turn_key`` the idempotency key of the turn that
+    wrote it (``turn_messages``), ``input_kind`` what the next input is (``INPUT_KINDS``).
 
     Raises:
         ValueError: ``sender`` is neither ``user`` nor ``bot``.
@@ -284,6 +301,7 @@ async def add_message(
     if sender not in ("user", "bot"):
         raise ValueError(f"unknown sender {sender!r}")
     pairs = [[label, payload] for label, payload in buttons or []]
+    now = uow.clock.now()
     if not attachments:
         # The common case, every turn: one prepared INSERT, and no ORM object to build, track
         # and flush.
@@ -294,12 +312,14 @@ async def add_message(
             "buttons": pairs,
             "attachments": [],
             "secret_input": secret_input,
-            "created_at": uow.clock.now(),
+            "input_kind": input_kind,
+            "created_at": now,
+            "turn_key": turn_key,
             "outbox_id": outbox_id,
         }
         row = await uow.fetch_one(_ADD_MESSAGE, values)
         assert row is not None
-        return TranscriptMessage(row[0], sender, text, pairs, [], secret_input)
+        return TranscriptMessage(row[0], sender, text, pairs, [], secret_input, input_kind, now)
     refs: list[list[str]] = []
     for attachment in attachments or []:
         attachment_id = secrets.token_hex(16)
@@ -321,12 +341,14 @@ async def add_message(
         buttons=pairs,
         attachments=refs,
         secret_input=secret_input,
-        created_at=uow.clock.now(),
+        input_kind=input_kind,
+        created_at=now,
+        turn_key=turn_key,
         outbox_id=outbox_id,
     )
     uow.session.add(message)
     await uow.session.flush()
-    return TranscriptMessage(message.id, sender, text, pairs, refs, secret_input)
+    return TranscriptMessage(message.id, sender, text, pairs, refs, secret_input, input_kind, now)
 
 
 async def list_messages(
@@ -343,10 +365,38 @@ async def list_messages(
         .order_by(WebMessage.id)
         .limit(limit)
     )
-    return [
-        TranscriptMessage(m.id, m.sender, m.text, m.buttons, m.attachments, m.secret_input)
-        for m in rows
-    ]
+    return [_transcript_message(m) for m in rows]
+
+
+def _transcript_message(m: WebMessage) -> TranscriptMessage:
+    return TranscriptMessage(
+        m.id, m.sender, m.text, m.buttons, m.attachments, m.secret_input, m.input_kind, m.created_at
+    )
+
+
+async def turn_messages(
+    uow: UnitOfWork, session_id: str, turn_key: str
+) -> list[TranscriptMessage] | None:
+    """The messages the session's turn with this idempotency key wrote, oldest first (those
+    forgotten at a sign-out left out), or None when no turn of the session had the key.
+
+    The session's row is locked first (PostgreSQL: ``FOR NO KEY UPDATE``, to the end of the
+    transaction): a turn with the same key running in another worker commits before this one
+    reads, so a message sent again while its first try still runs elsewhere runs no second turn.
+    (SQLite has no row locks; several workers share PostgreSQL only.)"""
+    await uow.session.execute(
+        select(WebSession.id).where(WebSession.id == session_id).with_for_update(key_share=True)
+    )
+    rows = list(
+        await uow.session.scalars(
+            select(WebMessage)
+            .where(WebMessage.session_id == session_id, WebMessage.turn_key == turn_key)
+            .order_by(WebMessage.id)
+        )
+    )
+    if not rows:
+        return None
+    return [_transcript_message(m) for m in rows if m.sender != FORGOTTEN]
 
 
 async def session_exists(uow: UnitOfWork, session_id: str) -> bool:
@@ -420,7 +470,14 @@ async def forget_transcript(uow: UnitOfWork, session_id: str) -> int:
     result = await uow.session.execute(
         update(WebMessage)
         .where(WebMessage.session_id == session_id, WebMessage.sender != FORGOTTEN)
-        .values(sender=FORGOTTEN, text="", buttons=[], attachments=[], secret_input=False)
+        .values(
+            sender=FORGOTTEN,
+            text="",
+            buttons=[],
+            attachments=[],
+            secret_input=False,
+            input_kind=None,
+        )
         .returning(WebMessage.id)
     )
     return len(result.all())

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from bot.dialogs.model import Button
+from bot.dialogs.model import Button, InputKind
 
 if TYPE_CHECKING:
     from bot.dialogs.context import Context
@@ -122,6 +122,7 @@ class Step(Generic[T]):
         example: a msgid showing a valid answer, added to the reason on bad input.
         secret: the input is a secret: masked by channels, deleted from Telegram, never logged
             and never analysed for another intent.
+        input_kind: what kind of secret (``bot.dialogs.model.InputKind``; None: a password).
         goes_to: the states ``Next`` may go to from here.
         starts: the dialogs ``Start``/``Replace`` may open from here.
         resume: called with a started dialog's result when it ends (default: show the prompt).
@@ -137,6 +138,7 @@ class Step(Generic[T]):
     parse: ParseFn[T] | None = None
     example: str | None = None
     secret: bool = False
+    input_kind: InputKind | None = None
     goes_to: tuple[enum.Enum, ...] = ()
     starts: tuple[str, ...] = ()
     resume: ResumeFn | None = None

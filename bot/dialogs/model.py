@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["Attachment", "Button", "Incoming", "Outcome", "Reply", "Turn"]
+__all__ = [
+    "INPUT_KINDS",
+    "Attachment",
+    "Button",
+    "Incoming",
+    "InputKind",
+    "Outcome",
+    "Reply",
+    "Turn",
+]
+
+# What a secret input is: a password (masked, with a show toggle on the web), a code of digits
+# (the authenticator's or an emailed 6-digit code), a code of letters and digits (an Online
+# Access Code, a backup code), or the answer to a reset question.
+InputKind = Literal["password", "digits", "code", "answer"]
+INPUT_KINDS: tuple[InputKind, ...] = ("password", "digits", "code", "answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +83,10 @@ class Reply:
 
     Attributes:
         secret_input: the next thing the person types is a secret (password, code, answer):
-            channels mask the input field and must not echo or keep it.
+            channels must not echo or keep it.
+        input_kind: what kind of secret it is (``InputKind``), so that a channel with input
+            fields shows the right one: a password is masked, a code is not (it is copied
+            from a phone, an email or a paper letter). None with ``secret_input``: a password.
         kept_text: set when the text shows a secret once (an authenticator key, a new backup
             code): what a stored copy keeps instead (a transcript, a replay), the secret
             replaced by a placeholder in the person's language. Such a reply's attachments
@@ -79,6 +98,7 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     secret_input: bool = False
     kept_text: str | None = None
+    input_kind: InputKind | None = None
 
     @property
     def shows_secret(self) -> bool:

@@ -56,6 +56,7 @@ async def prompt(turn: TurnState) -> None:
             attachments=tuple(shown.attachments),
             secret_input=step.secret,
             kept_text=shown.kept_text,
+            input_kind=(step.input_kind or "password") if step.secret else None,
         )
     )
 
@@ -77,6 +78,7 @@ def finish_replies(turn: TurnState) -> list[Reply]:
             attachments=r.attachments,
             secret_input=r.secret_input,
             kept_text=r.kept_text,
+            input_kind=r.input_kind,
         )
         for r in turn.ctx.replies
     ]

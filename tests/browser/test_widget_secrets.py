@@ -83,7 +83,8 @@ def test_the_qr_code_shows_in_the_answer_and_not_after_a_reload(
     dom = _widget_dom(page)
     assert key.group(1).strip() not in dom
     assert PLACEHOLDER in dom
-    expect(chat.input).to_have_attribute("type", "password")  # still asking for the app's code
+    # Still asking for the app's code: digits, not masked.
+    expect(chat.input).to_have_attribute("inputmode", "numeric")
 
 
 def test_after_sign_out_a_reload_shows_nothing_from_before(

@@ -35,8 +35,14 @@ class Widget:
         return self.bot_messages().last
 
     def open(self) -> None:
-        """Open the panel and wait for the greeting (or the replayed transcript)."""
-        self.launcher.click()
+        """Open the panel and wait for the greeting (or the replayed transcript); after a
+        reload the panel is open already when it was open before."""
+        if self.page.evaluate(
+            "() => !document.querySelector('#casebot-widget')"
+            " || document.querySelector('#casebot-widget').shadowRoot"
+            ".querySelector('.panel').hidden"
+        ):
+            self.launcher.click()
         expect(self.panel).to_be_visible()
         expect(self.bot_messages().first).to_be_visible()
         self.settle()

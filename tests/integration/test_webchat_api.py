@@ -34,7 +34,16 @@ async def test_looks_up_a_case_status_through_the_api(client: TestClient[Any, An
     await chat.send("WAC2212345678")
     assert "Case Was Approved" in chat.text
     reply = chat.replies[-1]
-    assert set(reply) == {"id", "from", "text", "buttons", "attachments", "secret_input"}
+    assert set(reply) == {
+        "id",
+        "from",
+        "text",
+        "buttons",
+        "attachments",
+        "secret_input",
+        "input",
+        "at",
+    }
     assert reply["from"] == "bot"
 
 

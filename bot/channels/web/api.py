@@ -39,6 +39,10 @@ MAX_PAYLOAD_LENGTH: Final = 200
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _LOCALE: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 _LOCAL_HOSTS: Final = ("localhost", "127.0.0.1")
+# The idempotency key of a message: the header the widget sends, letters, digits and -_.:
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_LENGTH: Final = 64
+_IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -83,7 +87,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             response.headers.update(
                 {
                     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
                     "Access-Control-Max-Age": "600",
                 }
             )
@@ -256,6 +260,14 @@ async def post_message(request: web.Request) -> web.Response:
     payload = _clean_string(body, "payload", MAX_PAYLOAD_LENGTH)
     if (text is None) == (payload is None):
         raise ApiError(400, "bad_request", "Send exactly one of 'text' and 'payload'.")
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(
+            400,
+            "bad_idempotency_key",
+            f"'{IDEMPOTENCY_HEADER}' must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} letters, digits "
+            "or '-_.:'.",
+        )
     hub = request.app[HUB_KEY]
     # The client's address keys its budget of password checks across all its sessions.
     client = client_key(
@@ -263,7 +275,13 @@ async def post_message(request: web.Request) -> web.Response:
     )
     with _session_errors():
         replies = await hub.send(
-            session_id, token, text=text, payload=payload, headers=request.headers, client=client
+            session_id,
+            token,
+            text=text,
+            payload=payload,
+            headers=request.headers,
+            client=client,
+            key=key,
         )
     assert token is not None  # authenticated
     return web.json_response({"replies": [r.to_json(session_id, token) for r in replies]})

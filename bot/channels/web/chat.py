@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.channels.web.batch import Batch
 from bot.channels.web.limits import WebChatConfig, WebMetrics
 from bot.channels.web.transcript import MessageView, store_reply, stored_text
+from bot.dialogs.actions import G_SETLANG
 from bot.dialogs.model import Incoming, Reply, Turn
 from bot.engine import Engine, KeyedLock
 from core import ratelimit
@@ -43,6 +44,7 @@ from core.web_sessions import (
     list_messages,
     session_exists,
     start_session,
+    turn_messages,
 )
 
 __all__ = ["CHANNEL", "MessageView", "WebChatConfig", "WebChatHub", "WebMetrics", "store_reply"]
@@ -141,8 +143,15 @@ class WebChatHub:
         payload: str | None = None,
         headers: Mapping[str, str] | None = None,
         client: str | None = None,
+        key: str | None = None,
     ) -> list[MessageView]:
         """Run one turn for the session; returns the assistant's new messages.
+
+        ``key`` is the message's idempotency key (``Idempotency-Key``): it is stored with the
+        turn's messages in the turn's own transaction, and a message sent again with a key the
+        session already used runs no turn and is not counted: it gets the first turn's replies
+        back (as the transcript keeps them). A turn that failed and was undone keeps no key, so
+        sending it again runs it.
 
         One transaction, the engine's turn (``Engine.handle``): first the token check,
         ``last_seen`` and the message counted against the session's rate (``admit``: a refused
@@ -164,7 +173,13 @@ class WebChatHub:
         """
         return await self._turns.run(
             lambda: self._send(
-                session_id, token, text=text, payload=payload, headers=headers, client=client
+                session_id,
+                token,
+                text=text,
+                payload=payload,
+                headers=headers,
+                client=client,
+                key=key,
             )
         )
 
@@ -181,15 +196,22 @@ class WebChatHub:
         payload: str | None,
         headers: Mapping[str, str] | None,
         client: str | None = None,
+        key: str | None = None,
     ) -> list[MessageView]:
         started = time.perf_counter()
         async with self._locks.hold(session_id):
             limited: list[RateLimited] = []
+            answered: list[list[TranscriptMessage]] = []  # the first answer to this key
 
             async def admit(turn_uow: UnitOfWork, incoming: Incoming) -> Incoming | None:
                 session = await authenticate_session(
                     turn_uow, session_id, token, idle_expiry=self.config.idle_expiry
                 )
+                if key is not None:
+                    before = await turn_messages(turn_uow, session_id, key)
+                    if before is not None:
+                        answered.append(before)
+                        return None  # sent again: the turn ran once already
                 try:
                     await self._count(turn_uow, session_id, client)
                 except RateLimited as exc:
@@ -202,7 +224,9 @@ class WebChatHub:
 
             async def keep(turn_uow: UnitOfWork, turn: Turn) -> None:
                 stored.extend(
-                    await self._store_turn(turn_uow, session_id, text, payload, turn, live)
+                    await self._store_turn(
+                        turn_uow, session_id, text, payload, turn, live, turn_key=key
+                    )
                 )
 
             turn = await self.engine.handle(
@@ -212,6 +236,8 @@ class WebChatHub:
             )
             if limited:
                 raise limited[0]
+            if answered:
+                return [MessageView.of(m) for m in answered[0] if m.sender == "bot"]
             failed = turn.failed or turn.unavailable
             if failed:
                 stored = []  # written in the turn's transaction, which was undone
@@ -230,7 +256,9 @@ class WebChatHub:
                             await self._store_turn(uow, session_id, text, payload, turn, live)
                         )
                     else:
-                        stored.extend(await self._store_replies(uow, session_id, extra, live))
+                        stored.extend(
+                            await self._store_replies(uow, session_id, extra, live, turn_key=key)
+                        )
                     await uow.commit()
             # The answer shows what the transcript hides (a secret shown once); replays do not.
             views = [MessageView.of(message, live=live.get(message.id)) for message in stored]
@@ -328,6 +356,8 @@ class WebChatHub:
         payload: str | None,
         turn: Turn,
         live: dict[int, Reply],
+        *,
+        turn_key: str | None = None,
     ) -> list[TranscriptMessage]:
         """The person's message (a pressed button as its label; masked when the step asked for
         a secret, even if the turn failed) and the turn's replies, in the transcript. A turn
@@ -335,7 +365,11 @@ class WebChatHub:
         browser next cannot read back what the signed-in person saw."""
         if payload is not None:
             labels = dict((p, label) for label, p in await last_buttons(uow, session_id))
-            said = labels.get(payload, payload)
+            # The widget's language picker sends the language switch of the current prompt
+            # (``{seq}:g:setlang:ar``) as no button of the conversation: nothing the person
+            # said, so no bubble. A pressed button shows its label.
+            switch = payload.partition(":")[2].startswith(G_SETLANG)
+            said = labels.get(payload, "" if switch else payload)
         else:
             said = text or ""
         if turn.input_was_secret or await last_asked_secret(uow, session_id):
@@ -344,8 +378,12 @@ class WebChatHub:
             await forget_transcript(uow, session_id)
         stored: list[TranscriptMessage] = []
         if said.strip():  # the opening empty message is not shown
-            stored.append(await add_message(uow, session_id, sender="user", text=said))
-        stored.extend(await self._store_replies(uow, session_id, turn.replies, live))
+            stored.append(
+                await add_message(uow, session_id, sender="user", text=said, turn_key=turn_key)
+            )
+        stored.extend(
+            await self._store_replies(uow, session_id, turn.replies, live, turn_key=turn_key)
+        )
         return stored
 
     async def _store_replies(
@@ -354,12 +392,14 @@ class WebChatHub:
         session_id: str,
         replies: Sequence[Reply],
         live: dict[int, Reply],
+        *,
+        turn_key: str | None = None,
     ) -> list[TranscriptMessage]:
         """The replies in the transcript; ``live`` gets those that show a secret once, by the
         id of their stored (hidden) copy."""
         stored: list[TranscriptMessage] = []
         for reply in replies:
-            message = await store_reply(uow, session_id, reply)
+            message = await store_reply(uow, session_id, reply, turn_key=turn_key)
             if reply.shows_secret:
                 live[message.id] = reply
             stored.append(message)

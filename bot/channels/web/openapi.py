@@ -2,7 +2,9 @@
 
 It describes exactly what ``bot.channels.web.api`` does; a schemathesis run in the tests holds
 the server to it. Additions to the contract of ARCHITECTURE.md: each message object also has
-``from`` (``user`` or ``bot``) and ``secret_input`` (the next input is a secret: mask the field).
+``from`` (``user`` or ``bot``), ``secret_input`` (the next input is a secret), ``input`` (which
+field it wants: a masked password, a code, an answer) and ``at`` (when it was stored); a message
+sent with an ``Idempotency-Key`` header runs its turn once, however often it is sent.
 What it says of errors is in ``openapi_errors``; the paths of the probes, the metrics, the page
 and the widget in ``openapi_service``.
 """
@@ -50,7 +52,22 @@ def openapi_document() -> dict[str, Any]:
             "secret_input": {
                 "type": "boolean",
                 "description": "Addition to the contract: the next input is a secret "
-                "(password, code): mask the input field.",
+                "(password, code): do not echo it or keep it.",
+            },
+            "input": {
+                "type": "string",
+                "enum": ["text", "password", "digits", "code", "answer"],
+                "description": "Addition to the contract: the field the next input wants. "
+                "password: masked (the widget has a show toggle); digits: a code of digits "
+                "(numeric keyboard, one-time code); code: a code of letters and digits (an "
+                "Online Access Code, a backup code); answer: a reset question's answer. "
+                "Codes and answers are secrets too, but copied from paper or a phone: not "
+                "masked.",
+            },
+            "at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "Addition to the contract: when the message was stored (UTC).",
             },
         },
     }
@@ -129,7 +146,17 @@ def openapi_document() -> dict[str, Any]:
                 "Press": {
                     "type": "object",
                     "required": ["payload"],
-                    "properties": {"payload": {"type": "string", "maxLength": MAX_PAYLOAD_LENGTH}},
+                    "properties": {
+                        "payload": {
+                            "type": "string",
+                            "maxLength": MAX_PAYLOAD_LENGTH,
+                            "description": "A button's payload, shown in the transcript as "
+                            "the button's label. A language switch of the current prompt "
+                            "('{seq}:g:setlang:es', seq as in the buttons shown), which the "
+                            "widget's language picker sends, is shown as nothing: the person "
+                            "said nothing.",
+                        }
+                    },
                     "not": {"required": ["text"]},
                 },
             },
@@ -173,7 +200,28 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "operationId": "sendMessage",
                     "summary": "Send typed text or a pressed button's payload",
+                    "description": "Send each message with an Idempotency-Key header of its "
+                    "own and send it again with the same key when the answer did not arrive "
+                    "(the server restarting, the network gone): the turn runs once. A key the "
+                    "session already used runs no turn and counts against no limit: the answer "
+                    "is the first turn's replies as the transcript keeps them (a secret shown "
+                    "once has its placeholder). A turn that failed and was undone keeps no "
+                    "key: sending it again runs it.",
                     "security": [{"bearer": []}],
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "description": "A key chosen by the client for this message (a "
+                            "random UUID), unique in the session; stored with the turn's "
+                            "messages in the turn's own transaction.",
+                            "schema": {
+                                "type": "string",
+                                "pattern": "^[A-Za-z0-9_.:-]{1,64}$",
+                            },
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {

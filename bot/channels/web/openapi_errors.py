@@ -21,6 +21,7 @@ ERROR_CODES: Final = [
     "bad_request",
     "bad_json",
     "bad_locale",
+    "bad_idempotency_key",
     "too_long",
     "body_too_large",
     "unauthorized",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.dialogs.model import Attachment, Reply
@@ -32,6 +33,8 @@ class MessageView:
     attachments: tuple[tuple[str, str, str], ...] = ()  # (id, kind, name)
     secret_input: bool = False
     inline: tuple[Attachment, ...] = ()  # files shown once, never stored
+    input_kind: str | None = None
+    created_at: datetime | None = None
 
     @classmethod
     def of(cls, message: TranscriptMessage, *, live: Reply | None = None) -> MessageView:
@@ -44,6 +47,8 @@ class MessageView:
             buttons=tuple((label, payload) for label, payload in message.buttons),
             attachments=tuple((a_id, kind, name) for a_id, kind, name in message.attachments),
             secret_input=message.secret_input,
+            input_kind=message.input_kind,
+            created_at=message.created_at,
         )
         if live is not None and live.shows_secret:
             return replace(view, text=live.text, inline=live.attachments)
@@ -74,15 +79,29 @@ class MessageView:
                 for file in self.inline
             ],
             "secret_input": self.secret_input,
+            "input": self.input_kind or ("password" if self.secret_input else "text"),
+            "at": _iso(self.created_at),
         }
 
 
+def _iso(moment: datetime | None) -> str | None:
+    """An instant as ISO 8601 in UTC, to the second (``2026-12-07T17:05:09Z``)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 async def store_reply(
-    uow: UnitOfWork, session_id: str, reply: Reply, *, outbox_id: int | None = None
+    uow: UnitOfWork,
+    session_id: str,
+    reply: Reply,
+    *,
+    outbox_id: int | None = None,
+    turn_key: str | None = None,
 ) -> TranscriptMessage:
     """An assistant's message in the session's transcript, with its buttons and files (a
     secret shown once hidden, and its files left out); ``outbox_id`` names the outbox row of a
-    pushed notification."""
+    pushed notification, ``turn_key`` the idempotency key of the turn it answers."""
     return await add_message(
         uow,
         session_id,
@@ -95,7 +114,9 @@ async def store_reply(
             if not reply.shows_secret
         ],
         secret_input=reply.secret_input,
+        input_kind=reply.input_kind,
         outbox_id=outbox_id,
+        turn_key=turn_key,
     )
 
 

@@ -34,8 +34,25 @@ WIDGET_LABELS: Final[dict[str, str]] = {
     "log": N_("Conversation"),
     # Translators: the label of the field where the person types a message.
     "message": N_("Message"),
-    # Translators: the same field while it takes a password or a code (it is masked).
-    "secret": N_("Secret (hidden)"),
+    # Translators: the same field while it takes a password (it is masked).
+    "password": N_("Password"),
+    # Translators: the same field while it takes a code (from an app, an email or a letter).
+    "code": N_("Code"),
+    # Translators: the same field while it takes the answer to a security question.
+    "answer": N_("Answer"),
+    # Translators: the grey hint inside the empty message field.
+    "type_message": N_("Type a message…"),
+    "type_password": N_("Type your password"),
+    "type_code": N_("Type the code"),
+    "type_answer": N_("Type your answer"),
+    # Translators: a button beside the password field that shows the password typed.
+    "show": N_("Show password"),
+    # Translators: the same button once the password is shown: it hides it again.
+    "hide": N_("Hide password"),
+    # Translators: under a message of the person that did not reach the server.
+    "not_sent": N_("Not sent."),
+    # Translators: the button that sends a message that did not go, once more.
+    "retry": N_("Retry"),
     "send": N_("Send"),
     "typing": N_("casebot is typing…"),
     # Translators: the group of buttons under the last message, for screen readers.

@@ -152,6 +152,7 @@ def _step_code(available: Collection[str]) -> Step[Secret]:
         parse=parse_six_digits,
         handle=handle,
         secret=True,
+        input_kind="digits",
         goes_to=(State.EMAIL, State.PASSWORD, State.KIND, State.TAKEN),
     )
 
@@ -245,6 +246,7 @@ def _step_authenticator(available: Collection[str]) -> Step[Secret]:
         parse=lambda ctx, text: Secret(text),
         handle=handle,
         secret=True,
+        input_kind="digits",
         goes_to=(State.CODE, State.EMAIL, State.TAKEN),
     )
 

@@ -300,6 +300,7 @@ forgot_password_dialog: Dialog[State] = Dialog(
             parse=parse_six_digits,
             handle=_handle_code,
             secret=True,
+            input_kind="digits",
             goes_to=(State.EMAIL, State.ANSWER),
             help=N_(
                 "We sent a 6-digit code to your email. It works for 10 minutes. If it did not "
@@ -311,6 +312,7 @@ forgot_password_dialog: Dialog[State] = Dialog(
             parse=_parse_answer,
             handle=_handle_answer,
             secret=True,
+            input_kind="answer",
             goes_to=(State.PASSWORD, State.CODE),
             help=N_(
                 "Type the answer you gave to this question when you created your account. "

@@ -300,6 +300,7 @@ lost_device_dialog: Dialog[State] = Dialog(
             parse=_parse_code,
             handle=_handle_code,
             secret=True,
+            input_kind="code",
             goes_to=(State.PASSWORD, State.AUTHENTICATOR),
             starts=("forgot_password",),
             help=N_(
@@ -312,6 +313,7 @@ lost_device_dialog: Dialog[State] = Dialog(
             parse=lambda ctx, text: Secret(text),
             handle=_handle_authenticator,
             secret=True,
+            input_kind="digits",
         ),
     },
 )

@@ -100,6 +100,7 @@ def question_steps(*, ask: S, answer: S, then: S) -> dict[S, Step[Any]]:
             parse=parse_answer,
             handle=handle_answer,
             secret=True,
+            input_kind="answer",
             goes_to=(ask,),
             help=N_("Capital letters, accents and extra spaces in answers do not matter."),
         ),

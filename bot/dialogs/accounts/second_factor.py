@@ -167,6 +167,7 @@ def code_step(*, password: S, email: S, locked: S) -> Step[Secret]:
         parse=_parse_code,
         handle=handle,
         secret=True,
+        input_kind="code",
         example=N_("123456"),
         goes_to=(password, email, locked),
         help=N_(

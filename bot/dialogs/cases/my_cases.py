@@ -326,6 +326,7 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
                 parse=parse_access_code,
                 handle=code_handle,
                 secret=True,
+                input_kind="code",
                 goes_to=(MyCases.ADD_RECEIPT,),
                 starts=(NAME,),
                 help=N_(
