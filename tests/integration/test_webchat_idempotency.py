@@ -130,13 +130,14 @@ async def test_a_message_says_when_it_was_stored_and_which_field_comes_next(
     assert transcript[-1]["input"] == "code"  # a reloaded page shows the same field
 
 
+@pytest.mark.parametrize(
+    "db", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)  # several workers share PostgreSQL only (README, Deploying)
 async def test_two_workers_given_the_same_key_at_once_run_one_turn(
     db: Database, uow_factory: UnitOfWorkFactory, engine: Engine, clock: FakeClock
 ) -> None:
     """A retry can reach another worker while the first try still runs there (the answer was
     lost on the way, not the request): the second waits for the first and answers its reply."""
-    if db.engine.dialect.name == "sqlite":
-        pytest.skip("several workers share PostgreSQL only (see README, Deploying)")
     one = WebChatHub(engine=engine, uow_factory=uow_factory)
     # The other worker: its own engine and hub, so its own locks.
     other = Engine(
