@@ -44,7 +44,7 @@ SAFETY_SCORE: Final = 0.30
 SAFETY_SHARE: Final = 0.75
 # How much better than any flow's request a topic must fit a message that asks for a flow
 # (a question, then a statement) for the message to be answered rather than start the flow.
-QUESTION_LEAD: Final = 0.0
+QUESTION_LEAD: Final = -0.05
 STATEMENT_LEAD: Final = 0.1
 HELPING_LEAD: Final = -0.15
 # The topics' actions that lead to the flow an intent asks for.
@@ -87,9 +87,9 @@ _OPENERS: Final = {
 _PARTICLE_WORDS: Final = (
     "what whats where how why which donde cuanto cuantos cuantas cuando cual porque "
     "ou comment pourquoi combien quand quel quelle onde quanto quantos quando qual "
-    "kisa kote kouman poukisa konbyen eske ano saan paano bakit kailan magkano ba "
+    "kisa kote kouman poukisa konbyen eske ano saan paano bakit kailan magkano ilang ba "
     "ли где как почему сколько когда что какой "
-    "khong chua gi dau sao nao "
+    "khong chua gi dau sao nao bao may "
     "هل كيف اين ماذا لماذا متي كم"
 )
 _PARTICLES: Final = frozenset(_PARTICLE_WORDS.split())
@@ -365,11 +365,12 @@ def read(text: str, locale: str | None = None) -> Reading:
         # A request for a flow, unless a topic fits it clearly better than any request does;
         # a question whose answer's button starts that very flow needs less ("how do I sign
         # up" gets the answer, and the flow is one tap away).
-        lead = STATEMENT_LEAD
+        action = found.base.topics[best].action if best is not None else None
+        helps = action in HELPING.get(understood.intent, ())
         if question:
-            action = found.base.topics[best].action if best is not None else None
-            helps = action in HELPING.get(understood.intent, ())
             lead = HELPING_LEAD if helps else QUESTION_LEAD
+        else:
+            lead = 0.0 if helps else STATEMENT_LEAD
         if best is not None and score >= MIN_SCORE and score >= flow + lead:
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)
