@@ -135,6 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CatalogError as exc:
             print(f"casebot: {exc}", file=sys.stderr)
             return 2
+        # The same for the knowledge base: a file an editor broke is named at start-up.
+        from bot.knowledge import KnowledgeError, knowledge_base
+
+        try:
+            knowledge_base()
+        except KnowledgeError as exc:
+            print(f"casebot: the knowledge base (bot/knowledge/): {exc}", file=sys.stderr)
+            return 2
     if args.command == "serve" and args.workers != 1:
         return _supervise(settings, args.workers, argv)
     sockets: list[socket.socket] = []

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import tomllib
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import bot.knowledge
+from bot.cli import main
 from bot.knowledge.base import (
     ACTIONS,
     LANGUAGES,
@@ -110,3 +113,19 @@ def test_a_malformed_file_is_refused_when_the_base_is_built() -> None:
         build_knowledge(topics, {"en": without})
     with pytest.raises(KnowledgeError, match="source"):
         build_knowledge({**topics, "x": {"area": "help", "source": "http://example.com/"}}, {})
+
+
+def test_a_broken_knowledge_base_stops_the_chat_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CASEBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+
+    def broken() -> None:
+        raise KnowledgeError("es.toml [fees]: 'answer' must be a non-empty text")
+
+    monkeypatch.setattr(bot.knowledge, "knowledge_base", broken)
+    assert main(["chat"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "es.toml [fees]" in line
+    assert "knowledge base" in line
