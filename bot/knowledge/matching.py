@@ -44,9 +44,11 @@ SAFETY_SCORE: Final = 0.30
 SAFETY_SHARE: Final = 0.75
 # How much better than any flow's request a topic must fit a message that asks for a flow
 # (a question, then a statement) for the message to be answered rather than start the flow.
-QUESTION_LEAD: Final = -0.05
+QUESTION_LEAD: Final = 0.0
 STATEMENT_LEAD: Final = 0.1
 HELPING_LEAD: Final = -0.15
+# Requests that are no question either: cancel, a language, a person ("agent").
+_OTHER_REQUESTS: Final = frozenset({"cancel", "language", "agent"})
 # The topics' actions that lead to the flow an intent asks for.
 HELPING: Final = {
     "case_status": ("case_status",),
@@ -361,7 +363,7 @@ def read(text: str, locale: str | None = None) -> Reading:
     question = is_question(text)
     if understood.receipt_number is not None and understood.intent == "case_status":
         return Reading(understood, None, False, closest)
-    if understood.intent in FLOW_INTENTS or understood.intent in ("cancel", "language"):
+    if understood.intent in FLOW_INTENTS or understood.intent in _OTHER_REQUESTS:
         # A request for a flow, unless a topic fits it clearly better than any request does;
         # a question whose answer's button starts that very flow needs less ("how do I sign
         # up" gets the answer, and the flow is one tap away).
@@ -371,7 +373,9 @@ def read(text: str, locale: str | None = None) -> Reading:
             lead = HELPING_LEAD if helps else QUESTION_LEAD
         else:
             lead = 0.0 if helps else STATEMENT_LEAD
-        if best is not None and score >= MIN_SCORE and score >= flow + lead:
+        # One word that names a flow ("password", "biometrics") asks for the flow.
+        named = question or content >= 2
+        if best is not None and named and score >= MIN_SCORE and score >= flow + lead:
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)
     # A statement names its topic with two words or more ("get updates" is no question about

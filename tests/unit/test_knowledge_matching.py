@@ -35,6 +35,8 @@ def test_the_questions_of_the_issue_get_their_topic(text: str, topic: str) -> No
         ("olvidé mi contraseña", "password_reset"),
         ("IOE0912345678", "case_status"),
         ("can you check my case IOE0912345678?", "case_status"),
+        ("password", "password_reset"),
+        ("biometrics", "appointment"),
     ],
 )
 def test_commands_start_their_flow_and_get_no_topic(text: str, intent: str) -> None:
@@ -48,6 +50,11 @@ def test_a_scam_warning_wins_over_the_flow_its_words_name() -> None:
     reading = read("some guy on the phone wants my password and code, says hes uscis")
     assert reading.understanding.intent == "password_reset"
     assert reading.topic == "scam_call"
+
+
+def test_asking_for_a_person_is_no_scam() -> None:
+    assert read("talk to a person").topic is None
+    assert read("scam").topic == "scam_call"
 
 
 def test_a_question_no_topic_fits_is_a_question_with_the_closest_topics() -> None:
