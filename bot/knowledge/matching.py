@@ -381,6 +381,9 @@ def read(text: str, locale: str | None = None) -> Reading:
     # A statement names its topic with two words or more ("get updates" is no question about
     # a case that does not move), or is nearly one of its asks ("infopass").
     named = question or content >= 2 or score >= STATEMENT_SCORE
+    if understood.intent != "unknown" and content < 2:
+        named = False  # "help?" is the help, not legal help; "hi?" a greeting
     if best is not None and score >= MIN_SCORE and score >= flow and named:
         return Reading(understood, best, True, closest)
-    return Reading(understood, None, question, closest)
+    # "help?", "hi?" are the help and the greeting, not questions without an answer.
+    return Reading(understood, None, question and understood.intent == "unknown", closest)

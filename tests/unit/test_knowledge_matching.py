@@ -52,6 +52,11 @@ def test_a_scam_warning_wins_over_the_flow_its_words_name() -> None:
     assert reading.topic == "scam_call"
 
 
+def test_help_and_greetings_with_a_question_mark_are_no_unanswered_questions() -> None:
+    for text in ("help?", "hello?", "ayuda?"):
+        assert not read(text).question, text
+
+
 def test_asking_for_a_person_is_no_scam() -> None:
     assert read("talk to a person").topic is None
     assert read("scam").topic == "scam_call"
