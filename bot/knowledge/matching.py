@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 from bot.knowledge.base import KnowledgeBase, knowledge_base
@@ -251,6 +251,8 @@ class TopicMatcher:
             return {}, False, 0  # only common words ("ok", "what is it"): no topic is named
         dots: dict[int, float] = defaultdict(float)
         for token, weight in vector.items():
+            if token in self._common:
+                continue  # in hundreds of asks, and weighs next to nothing in any
             for index, ask_weight in self._postings.get(token, ()):
                 dots[index] += weight * ask_weight
         best_scores: dict[str, float] = {}
@@ -261,6 +263,8 @@ class TopicMatcher:
                 best_scores[ask.topic] = score
         bags: dict[str, float] = defaultdict(float)
         for token, weight in vector.items():
+            if token in self._common:
+                continue
             for topic_id, bag_weight in self._bag_postings.get(token, ()):
                 bags[topic_id] += weight * bag_weight
         for topic_id, by_ask in best_scores.items():
@@ -275,10 +279,15 @@ def matcher() -> TopicMatcher:
     return TopicMatcher(knowledge_base())
 
 
+# One message is prepared for the tokens and for the question words (a short-lived cache: the
+# same text, asked twice in a row).
+_prepared: Final = lru_cache(maxsize=64)(prepare)
+
+
 def _tokens(text: str) -> list[str]:
     """The words of a text, folded; Chinese and Korean runs as their character pairs."""
     tokens: list[str] = []
-    for word in prepare(text).words:
+    for word in _prepared(text).words:
         if any(is_compact_script(c) for c in word):
             tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
             if len(word) == 1:
@@ -315,7 +324,7 @@ def is_question(text: str) -> bool:
     """Whether a message is worded as a question (its words or a question mark)."""
     if any(mark in text for mark in _QUESTION_MARKS):
         return True
-    message = prepare(text)
+    message = _prepared(text)
     if any(w in _openers() for w in message.words[:_OPENING_WORDS]):
         return True
     if any(w in _PARTICLES for w in message.words):
