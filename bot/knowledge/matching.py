@@ -1,0 +1,363 @@
+"""Which topic a question asks about, and whether a message is a question at all.
+
+The asks of every topic, in every language, are the examples. A message is folded and cut
+into words the way ``bot.understanding`` does it (Chinese and Korean runs into character
+pairs), each word found in the asks' vocabulary even misspelled (one edit in a word of 4-8
+letters, two from 9), by its first five letters (an inflection: "deported", "deportation"), or
+without its Arabic clitics. Each word weighs by how few topics use it (inverse document
+frequency: "my", "what" weigh nothing), and the message is compared with every ask sharing a
+word with it (cosine similarity; an inverted index keeps that to a few dozen asks). A topic
+scores its best ask.
+
+A question is told from a command by its words: an interrogative word near the start ("where",
+"dónde", "怎么"), a question particle anywhere ("ba", "ли", "吗"), or a question mark; and by
+the weights: a clear flow request ("check my case", "I forgot my password") starts the flow,
+even when asked as a question ("can you check my case?"), unless a topic fits it much better.
+Scam warnings come first: a message that matches one is answered with it, whatever else it
+asks for. Everything is built on first use, with no I/O per message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from typing import Final
+
+from bot.knowledge.base import KnowledgeBase, knowledge_base
+from bot.understanding import Understanding, understand
+from bot.understanding.cues import arabic_variants
+from bot.understanding.data import MODULES
+from bot.understanding.fuzzy import FuzzyIndex
+from bot.understanding.text import fold, is_compact_script, prepare
+
+__all__ = ["FLOW_INTENTS", "HELPING", "Reading", "TopicMatcher", "is_question", "matcher", "read"]
+
+# Intents that start a flow asking for personal data: a question never goes there.
+FLOW_INTENTS: Final = frozenset({"case_status", "link_account", "appointment", "password_reset"})
+MIN_SCORE: Final = 0.34  # a topic below this is no answer, only a "did you mean"
+# A scam warning needs a word only warnings use, this score, and this share of the best
+# topic's; then it comes before any flow and any other topic.
+SAFETY_SCORE: Final = 0.30
+SAFETY_SHARE: Final = 0.75
+# How much better than any flow's request a topic must fit a message that asks for a flow
+# (a question, then a statement) for the message to be answered rather than start the flow.
+QUESTION_LEAD: Final = 0.0
+STATEMENT_LEAD: Final = 0.1
+HELPING_LEAD: Final = -0.15
+# The topics' actions that lead to the flow an intent asks for.
+HELPING: Final = {
+    "case_status": ("case_status",),
+    "appointment": ("appointment",),
+    "password_reset": ("password_reset", "lost_device", "create_account"),
+    "link_account": ("link_account", "add_paper_case", "create_account"),
+}
+MAX_TEXT: Final = 2000
+STEM: Final = 5
+FUZZY_SHARE: Final = 0.7
+STEM_SHARE: Final = 0.6
+UNKNOWN_WEIGHT: Final = 0.6  # a word no ask uses still makes the message less like any ask
+COMMON_SHARE: Final = 0.15  # a common word ("my", "que", "est") tells little about a topic
+CLOSEST: Final = 2
+ASK_SHARE: Final = 0.7  # a topic's score: this share from its best ask, the rest from all
+FLOW_MARK: Final = "@"  # the scores of flows' requests are keyed "@intent"
+NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
+
+# Words that make a question near the start of a message (folded), per language.
+_OPENERS: Final = {
+    "en": "what whats wat where wheres how hows why when which who whose is are do does did "
+    "can could should will would am was were has have any",
+    "es": "que qué donde como cual cuales cuando cuanto cuanta cuantos cuantas quien por "
+    "porque puedo puede se es esta hay tengo debo necesito",
+    "fr": "que quoi ou comment pourquoi quand quel quelle quels quelles combien qui est "
+    "puis peut dois faut estce",
+    "pt": "que onde como qual quais quando quanto quanta quantos quantas quem por porque "
+    "posso pode e esta tem devo preciso",
+    "ht": "kisa ki kote kouman poukisa kile konbyen kiyes eske ske esk",
+    "tl": "ano saan paano bakit kailan sino alin ilan magkano pwede puwede",
+    "vi": "gi dau sao nao bao lam the",
+    "ru": "что где как почему когда какой какая какое какие сколько кто можно зачем чем "
+    "куда откуда нужно",
+    "ar": "ما ماذا اين كيف لماذا متي هل كم اي من",
+}
+# Question words and particles that make a question anywhere in the message (folded words):
+# "my case got approved, what now", "ok ba ito", "можно ли".
+_PARTICLE_WORDS: Final = (
+    "what whats where how why which donde cuanto cuantos cuantas cuando cual porque "
+    "ou comment pourquoi combien quand quel quelle onde quanto quantos quando qual "
+    "kisa kote kouman poukisa konbyen eske ano saan paano bakit kailan magkano ba "
+    "ли где как почему сколько когда что какой "
+    "khong chua gi dau sao nao "
+    "هل كيف اين ماذا لماذا متي كم"
+)
+_PARTICLES: Final = frozenset(_PARTICLE_WORDS.split())
+# Chinese and Korean question marks in words, found inside the text.
+_COMPACT_MARKS: Final = (
+    "什么", "哪", "怎么", "怎样", "为什么", "多久", "多长", "吗", "呢", "如何", "是否", "几",
+    "多少", "谁", "뭐", "무엇", "어디", "어떻게", "왜", "언제", "얼마", "무슨", "나요", "까요",
+    "가요", "는지", "인지", "어요", "뭔가",
+)  # fmt: skip
+# Function words the understanding's lexicons leave out.
+_FUNCTION_WORDS: Final = (
+    "yet still already now then also too very so if after before again ever even only "
+    "todavia aun ya ahora luego tambien muy si despues antes otra vez solo "
+)
+_QUESTION_MARKS: Final = ("?", "？", "؟", "¿")
+_OPENING_WORDS: Final = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message is: a question (with the topic it asks about, if one fits) or not.
+
+    Attributes:
+        understanding: what ``bot.understanding`` makes of it (intent, receipt, language).
+        topic: the topic to answer with, or None (a command, or no topic fits).
+        question: whether the message is a question to answer rather than a flow to start.
+        closest: the topics closest to it, best first (for "did you mean" buttons).
+    """
+
+    understanding: Understanding
+    topic: str | None
+    question: bool
+    closest: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    topic: str
+    norm: float
+
+
+class TopicMatcher:
+    """The asks of a knowledge base, indexed for comparing messages with them."""
+
+    def __init__(self, base: KnowledgeBase) -> None:
+        self.base = base
+        self.safety = frozenset(t for t, topic in base.topics.items() if topic.safety)
+        asks: list[tuple[str, list[str]]] = [
+            (topic_id, _tokens(ask))
+            for wordings in base.wordings.values()
+            for topic_id, wording in wordings.items()
+            for ask in wording.asks
+        ]
+        # The requests that start a flow, as the understanding model learnt them, compete
+        # with the asks: "check my case" is nearer to them than to any question.
+        asks += [
+            (FLOW_MARK + intent, _tokens(phrase))
+            for module in MODULES.values()
+            for intent, phrases in module.PHRASES.items()
+            if intent in FLOW_INTENTS
+            for phrase in phrases
+        ]
+        topics_of: dict[str, set[str]] = defaultdict(set)
+        for topic_id, tokens in asks:
+            for token in tokens:
+                topics_of[token].add(topic_id)
+        count = len(base.topics) + len(FLOW_INTENTS)
+        common = _common_words()
+        self._idf = {
+            token: math.log((count + 1) / (len(topics) + 0.5))
+            * (COMMON_SHARE if token in common else 1.0)
+            for token, topics in topics_of.items()
+        }
+        # Words only the scam warnings use ("called", "gift", "deported"): a warning needs one,
+        # so "I forgot my password" is not taken for "someone asked for my password".
+        self.safety_words = frozenset(
+            token for token, topics in topics_of.items() if topics <= self.safety
+        )
+        self._unknown_idf = UNKNOWN_WEIGHT * math.log((count + 1) / 1.5)
+        self._asks: list[_Ask] = []
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for topic_id, tokens in asks:
+            weights = {t: self._idf[t] for t in tokens}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            index = len(self._asks)
+            self._asks.append(_Ask(topic_id, norm))
+            for token, weight in weights.items():
+                self._postings[token].append((index, weight))
+        # Words of some language's lexicon are that word, not a misspelling ("clave" is no
+        # misspelled "clase").
+        self._lexicon = _lexicon()
+        # Each topic's asks together, each word weighing by the share of the asks that use
+        # it: a word one ask happens to hold ("yet") counts less than one most asks hold.
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        totals: dict[str, int] = defaultdict(int)
+        for topic_id, tokens in asks:
+            totals[topic_id] += 1
+            for token in set(tokens):
+                counts[topic_id][token] += 1
+        self._bag_norms: dict[str, float] = {}
+        self._bag_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for topic_id, by_token in counts.items():
+            weights = {t: self._idf[t] * n / totals[topic_id] for t, n in by_token.items()}
+            self._bag_norms[topic_id] = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for token, weight in weights.items():
+                self._bag_postings[token].append((topic_id, weight))
+        plain = [t for t in topics_of if not any(is_compact_script(c) for c in t)]
+        self._fuzzy = FuzzyIndex(plain)
+        self._stems: dict[str, set[str]] = defaultdict(set)
+        for token in plain:
+            if len(token) >= STEM + 1:
+                self._stems[token[:STEM]].add(token)
+
+    def _known(self, token: str, *, fuzzy: bool) -> dict[str, float]:
+        """The vocabulary's tokens a typed token stands for, each with how sure that is."""
+        if token in self._idf:
+            return {token: 1.0}
+        found: dict[str, float] = {}
+        variants = arabic_variants(token) if "\u0600" <= token[0] <= "\u06ff" else {token}
+        for variant in variants:
+            if variant in self._idf:
+                found[variant] = 1.0
+        if found:
+            return found
+        if len(token) >= STEM + 1:
+            for known in self._stems.get(token[:STEM], ()):
+                found[known] = STEM_SHARE
+        if fuzzy and token not in self._lexicon and not any(is_compact_script(c) for c in token):
+            for known in self._fuzzy.lookup(token):
+                found[known] = max(found.get(known, 0.0), FUZZY_SHARE)
+        return found
+
+    def scores(self, text: str, language: str | None = None) -> dict[str, float]:
+        """The similarity (0 to 1) of the message to each topic that shares a word with it."""
+        return self._scores(text, language)[0]
+
+    def _scores(self, text: str, language: str | None) -> tuple[dict[str, float], bool]:
+        """The scores, and whether the message holds a word only the scam warnings use."""
+        fuzzy = language not in NO_FUZZY_LANGUAGES
+        vector: dict[str, float] = {}
+        unknown = 0.0
+        for token in dict.fromkeys(_tokens(text)):
+            known = self._known(token, fuzzy=fuzzy)
+            if not known:
+                unknown += self._unknown_idf**2
+                continue
+            # A misspelled word that may be two known words counts once, as its best.
+            best = max(known, key=lambda k: known[k] * self._idf[k])
+            for candidate, share in known.items():
+                weight = share * self._idf[candidate] / (1 if candidate == best else 2)
+                vector[candidate] = max(vector.get(candidate, 0.0), weight)
+        norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
+        if norm == 0.0:
+            return {}, False
+        dots: dict[int, float] = defaultdict(float)
+        for token, weight in vector.items():
+            for index, ask_weight in self._postings.get(token, ()):
+                dots[index] += weight * ask_weight
+        best_scores: dict[str, float] = {}
+        for index, dot in dots.items():
+            ask = self._asks[index]
+            score = dot / (norm * ask.norm)
+            if score > best_scores.get(ask.topic, 0.0):
+                best_scores[ask.topic] = score
+        bags: dict[str, float] = defaultdict(float)
+        for token, weight in vector.items():
+            for topic_id, bag_weight in self._bag_postings.get(token, ()):
+                bags[topic_id] += weight * bag_weight
+        for topic_id, by_ask in best_scores.items():
+            bag = bags[topic_id] / (norm * self._bag_norms[topic_id])
+            best_scores[topic_id] = ASK_SHARE * by_ask + (1 - ASK_SHARE) * bag
+        return best_scores, not self.safety_words.isdisjoint(vector)
+
+
+@cache
+def matcher() -> TopicMatcher:
+    """The matcher of the shipped knowledge base (built once, on first use)."""
+    return TopicMatcher(knowledge_base())
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of a text, folded; Chinese and Korean runs as their character pairs."""
+    tokens: list[str] = []
+    for word in prepare(text).words:
+        if any(is_compact_script(c) for c in word):
+            tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
+            if len(word) == 1:
+                tokens.append(word)
+        else:
+            tokens.append(word)
+    return tokens
+
+
+def _lexicon() -> frozenset[str]:
+    """Every word of the understanding model's training text, in every language."""
+    words: set[str] = set()
+    for module in MODULES.values():
+        words.update(prepare(module.WORDS).words)
+        for phrases in module.PHRASES.values():
+            for phrase in phrases:
+                words.update(prepare(phrase).words)
+    return frozenset(words)
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    """The common words of every language (``bot.understanding.data``) and the question words."""
+    words = {w for module in MODULES.values() for w in prepare(module.WORDS).words}
+    return frozenset(words | _openers() | set(_FUNCTION_WORDS.split()))
+
+
+@cache
+def _openers() -> frozenset[str]:
+    return frozenset(fold(w) for words in _OPENERS.values() for w in words.split())
+
+
+def is_question(text: str) -> bool:
+    """Whether a message is worded as a question (its words or a question mark)."""
+    if any(mark in text for mark in _QUESTION_MARKS):
+        return True
+    message = prepare(text)
+    if any(w in _openers() for w in message.words[:_OPENING_WORDS]):
+        return True
+    if any(w in _PARTICLES for w in message.words):
+        return True
+    return any(mark in message.compact for mark in _COMPACT_MARKS)
+
+
+def read(text: str, locale: str | None = None) -> Reading:
+    """Whether a message is a question, and which topic answers it. Never raises.
+
+    Args:
+        text: what the person typed.
+        locale: the conversation's language, if known (a hint, as for ``understand``).
+    """
+    understood = understand(text, locale)
+    if not isinstance(text, str) or not text.strip():
+        return Reading(understood, None, False, ())
+    found = matcher()
+    scores, warned = found._scores(text[:MAX_TEXT], understood.language or locale)
+    flow = max((v for k, v in scores.items() if k.startswith(FLOW_MARK)), default=0.0)
+    ranked = sorted(
+        (t for t in scores if not t.startswith(FLOW_MARK)), key=lambda t: scores[t], reverse=True
+    )
+    closest = tuple(ranked[:CLOSEST])
+    best = ranked[0] if ranked else None
+    score = scores[best] if best is not None else 0.0
+    safety = [
+        t
+        for t in ranked
+        if t in found.safety and scores[t] >= max(SAFETY_SCORE, SAFETY_SHARE * score)
+    ]
+    if safety and warned:
+        return Reading(understood, safety[0], True, closest)
+    question = is_question(text)
+    if understood.receipt_number is not None and understood.intent == "case_status":
+        return Reading(understood, None, False, closest)
+    if understood.intent in FLOW_INTENTS or understood.intent in ("cancel", "language"):
+        # A request for a flow, unless a topic fits it clearly better than any request does;
+        # a question whose answer's button starts that very flow needs less ("how do I sign
+        # up" gets the answer, and the flow is one tap away).
+        lead = STATEMENT_LEAD
+        if question:
+            action = found.base.topics[best].action if best is not None else None
+            helps = action in HELPING.get(understood.intent, ())
+            lead = HELPING_LEAD if helps else QUESTION_LEAD
+        if best is not None and score >= MIN_SCORE and score >= flow + lead:
+            return Reading(understood, best, True, closest)
+        return Reading(understood, None, False, closest)
+    if best is not None and score >= MIN_SCORE and score >= flow:
+        return Reading(understood, best, True, closest)
+    return Reading(understood, None, question, closest)
