@@ -12,6 +12,7 @@ from bot.dialogs.base import Button, HandleFn, Start, Step
 from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
 from bot.dialogs.numbers import whole_number
+from bot.engine.answers import KNOWLEDGE_PREFIX, answer_button, answer_question
 from bot.engine.interrupts import global_action, offer_switch
 from bot.engine.matching import command, match_choice, yes_no_choice
 from bot.engine.render import prompt
@@ -99,6 +100,8 @@ def _open_payload(turn: TurnState, payload: str) -> str | None:
 async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
     ctx = turn.ctx
     frame = turn.stack[-1]
+    if await answer_question(turn, step, text):  # a question, not the step's answer
+        return
     if step.handle is None or step.parse is None:
         # Buttons only (or nothing to answer): free text may ask for another flow.
         if not step.secret and await offer_switch(turn, text):
@@ -115,6 +118,8 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
     except (ValueError, DomainError) as error:
         # A refusal of the domain met while reading the answer (a date too far ahead) is
         # a reason to ask again, like a malformed answer.
+        if not step.secret and await answer_question(turn, step, text, refused=True):
+            return
         if not step.secret and await offer_switch(turn, text):
             return
         reason = describe_error(ctx, error) if isinstance(error, DomainError) else str(error)
@@ -133,7 +138,11 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
 
 
 async def _value(turn: TurnState, value: str) -> None:
-    """A pressed (or typed) button's value: a global action, or the step's answer."""
+    """A pressed (or typed) button's value: a global action, an answer's button, or the
+    step's answer."""
+    if value.startswith(KNOWLEDGE_PREFIX):
+        await answer_button(turn, value)
+        return
     if value.startswith(GLOBAL_PREFIX):
         await global_action(turn, value)
         return
