@@ -90,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="(re)load the demo data, idempotently")
 
     understand = commands.add_parser(
-        "understand", help="print what a message asks for (intent, receipt number, language)"
+        "understand",
+        help="print what a message asks for (intent, receipt number, language, topic)",
     )
     understand.add_argument("--lang", default=None, help="the conversation's language (a hint)")
     understand.add_argument("text", nargs="+", help="the message (several words are joined)")
@@ -227,7 +228,7 @@ def _supervise(settings: Settings, workers: int, argv: Sequence[str] | None) -> 
 
 
 def _understand(text: str, lang: str | None) -> int:
-    from bot.understanding import understand
+    from bot.knowledge.matching import read
     from bot.wording.i18n import LOCALES, normalize_locale
 
     hint = normalize_locale(lang)
@@ -238,13 +239,15 @@ def _understand(text: str, lang: str | None) -> int:
             file=sys.stderr,
         )
         return 2
-    understood = understand(text, hint)
+    reading = read(text, hint)
+    understood = reading.understanding
     print(
         json.dumps(
             {
                 "intent": understood.intent,
                 "receipt_number": understood.receipt_number,
                 "language": understood.language,
+                "topic": reading.topic,
             }
         )
     )

@@ -28,6 +28,7 @@ from core.conversations import Conversation
 from core.db import Base
 from core.inbox import InboxUpdate
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
+from core.processing_times import ProcessingTime
 from core.web_sessions import WebAttachment, WebMessage, WebSession
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "OtpMethod",
     "OutboxMessage",
     "OutboxStatus",
+    "ProcessingTime",
     "RateLimitWindow",
     "RepresentativeGrant",
     "ResetAnswer",

@@ -4,6 +4,7 @@ casebot admin migrate
 casebot admin set-status RECEIPT STATUS
 casebot admin case unlock-access RECEIPT    (wrong access codes no longer lock anyone out)
 casebot admin import-cases FILE.csv
+casebot admin import-processing-times FILE.csv    (columns form, office, range, date)
 casebot admin office list
 casebot admin office add CODE --name N --address A --city C --state S --zip Z --timezone TZ
                          [--services biometrics,in_person] [--slot-minutes M] [--capacity N]
@@ -98,6 +99,12 @@ def add_admin_parser(commands: Any) -> None:
     ).add_argument("receipt_number")
     import_cases = actions_.add_parser("import-cases", help="import cases from a CSV file")
     import_cases.add_argument("file", type=Path)
+    import_times = actions_.add_parser(
+        "import-processing-times",
+        help="replace the processing times shown to people with a CSV file "
+        "(columns form, office, range, date)",
+    )
+    import_times.add_argument("file", type=Path)
     uscis = actions_.add_parser("uscis", help="USCIS Case Status API checks")
     uscis_what = uscis.add_subparsers(dest="uscis_action", required=True, metavar="WHAT")
     uscis_what.add_parser("check", help="ask USCIS about a case now").add_argument("receipt")
@@ -222,6 +229,17 @@ async def _run(app: App, args: argparse.Namespace, actor: str) -> int:
             f"imported {result.created} new, {result.updated} updated, "
             f"{result.unchanged} unchanged case(s); {result.notified} notification(s) queued"
         )
+        return 0
+    if args.action == "import-processing-times":
+        try:
+            data = args.file.read_bytes()
+        except OSError as exc:
+            print(f"casebot: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return 1
+        loaded = await actions.import_processing_times_as(
+            factory, actor, data, source=str(args.file)
+        )
+        print(f"loaded {loaded} processing time(s); the previous ones are replaced")
         return 0
     if args.action == "uscis":
         from bot.admin.uscis import uscis_check

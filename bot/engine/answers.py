@@ -12,6 +12,7 @@ answer never repeats what was typed.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from bot.dialogs.actions import G_MENU, ROOT
@@ -21,6 +22,7 @@ from bot.engine.stack import TurnState
 from bot.engine.transitions import apply
 from bot.knowledge import knowledge_base
 from bot.knowledge.matching import Reading, is_question, read
+from core.processing_times import processing_times_for
 
 __all__ = ["ACTION_DIALOGS", "KNOWLEDGE_PREFIX", "answer_button", "answer_question"]
 
@@ -28,6 +30,10 @@ KNOWLEDGE_PREFIX: Final = "k:"
 _TOPIC: Final = "k:t:"  # a button that shows a topic's answer
 _ACTION: Final = "k:a:"  # a button that starts a topic's flow
 CONTACT_TOPIC: Final = "contact_center"
+PROCESSING_TOPIC: Final = "processing_times"
+_FORM_RE: Final = re.compile(
+    r"(?<![a-z0-9])(?P<letter>[ikn])\s?-?\s?(?P<number>\d{3}[a-z]?)(?![0-9])", re.I
+)
 # The flow each topic action starts (a flow that is not registered gets no button).
 ACTION_DIALOGS: Final = {
     "case_status": "case_status",
@@ -65,7 +71,7 @@ async def answer_question(
     if step.secret and reading.topic is None:
         return False
     if reading.topic is not None:
-        _say_topic(turn, reading.topic, at_menu=at_menu)
+        await _say_topic(turn, reading.topic, at_menu=at_menu, text=text)
     elif at_menu and reading.question:
         _say_no_topic(turn, reading)
     else:
@@ -80,7 +86,7 @@ async def answer_button(turn: TurnState, value: str) -> None:
     base = knowledge_base()
     at_menu = turn.stack[-1].dialog == ROOT
     if value.startswith(_TOPIC) and value[len(_TOPIC) :] in base.topics:
-        _say_topic(turn, value[len(_TOPIC) :], at_menu=at_menu)
+        await _say_topic(turn, value[len(_TOPIC) :], at_menu=at_menu)
         if not at_menu:
             await prompt(turn)
         return
@@ -101,20 +107,41 @@ def _clearly_a_question(text: str) -> bool:
     return len(text.split()) >= MIN_SECRET_STEP_QUESTION_WORDS and is_question(text)
 
 
-def _say_topic(turn: TurnState, topic_id: str, *, at_menu: bool) -> None:
+async def _say_topic(turn: TurnState, topic_id: str, *, at_menu: bool, text: str = "") -> None:
     ctx = turn.ctx
     base = knowledge_base()
     topic = base.topics[topic_id]
     wording = base.wording(topic_id, ctx.locale)
-    text = wording.answer
-    text += "\n\n" + ctx._("Official page: {url}").format(url=topic.source)
+    shown = wording.answer
+    if topic_id == PROCESSING_TOPIC:
+        shown = await _loaded_times(turn, text) or shown
+    shown += "\n\n" + ctx._("Official page: {url}").format(url=topic.source)
     choices = []
     button = _action_button(turn, topic_id)
     if button is not None:
         choices.append(button)
     if at_menu:
         choices.append(Button(ctx._("Menu"), G_MENU))
-    ctx.say(text, choices=choices)
+    ctx.say(shown, choices=choices)
+
+
+async def _loaded_times(turn: TurnState, text: str) -> str | None:
+    """The processing times an operator loaded for the form the question names, with their
+    date; None when it names none or none is loaded for it."""
+    form = _FORM_RE.search(text)
+    if form is None:
+        return None
+    ctx = turn.ctx
+    times = await processing_times_for(ctx.uow, f"{form['letter']}-{form['number']}")
+    if not times:
+        return None
+    lines = [
+        ctx._("Processing times for {form}, as published on {date}:").format(
+            form=times[0].form_type, date=ctx.t.date(max(t.as_of for t in times))
+        )
+    ]
+    lines += [f"• {t.office}: {t.time_range}" for t in times]
+    return "\n".join(lines)
 
 
 def _action_button(turn: TurnState, topic_id: str) -> Button | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 from bot.knowledge.base import KnowledgeBase, knowledge_base
@@ -37,6 +37,7 @@ __all__ = ["FLOW_INTENTS", "HELPING", "Reading", "TopicMatcher", "is_question", 
 # Intents that start a flow asking for personal data: a question never goes there.
 FLOW_INTENTS: Final = frozenset({"case_status", "link_account", "appointment", "password_reset"})
 MIN_SCORE: Final = 0.34  # a topic below this is no answer, only a "did you mean"
+STATEMENT_SCORE: Final = 0.8  # a one-word statement must be nearly an ask
 # A scam warning needs a word only warnings use, this score, and this share of the best
 # topic's; then it comes before any flow and any other topic.
 SAFETY_SCORE: Final = 0.30
@@ -102,6 +103,7 @@ _COMPACT_MARKS: Final = (
 _FUNCTION_WORDS: Final = (
     "yet still already now then also too very so if after before again ever even only "
     "todavia aun ya ahora luego tambien muy si despues antes otra vez solo "
+    "ok okay oki hi hello hey thanks thx lol"
 )
 _QUESTION_MARKS: Final = ("?", "？", "؟", "¿")
 _OPENING_WORDS: Final = 3
@@ -157,6 +159,7 @@ class TopicMatcher:
                 topics_of[token].add(topic_id)
         count = len(base.topics) + len(FLOW_INTENTS)
         common = _common_words()
+        self._common = common
         self._idf = {
             token: math.log((count + 1) / (len(topics) + 0.5))
             * (COMMON_SHARE if token in common else 1.0)
@@ -225,11 +228,13 @@ class TopicMatcher:
         """The similarity (0 to 1) of the message to each topic that shares a word with it."""
         return self._scores(text, language)[0]
 
-    def _scores(self, text: str, language: str | None) -> tuple[dict[str, float], bool]:
-        """The scores, and whether the message holds a word only the scam warnings use."""
+    def _scores(self, text: str, language: str | None) -> tuple[dict[str, float], bool, int]:
+        """The scores, whether the message holds a word only the scam warnings use, and how
+        many of its words are known words that are not common ones."""
         fuzzy = language not in NO_FUZZY_LANGUAGES
         vector: dict[str, float] = {}
         unknown = 0.0
+        content = 0  # the message's words that are known and not common
         for token in dict.fromkeys(_tokens(text)):
             known = self._known(token, fuzzy=fuzzy)
             if not known:
@@ -237,14 +242,17 @@ class TopicMatcher:
                 continue
             # A misspelled word that may be two known words counts once, as its best.
             best = max(known, key=lambda k: known[k] * self._idf[k])
+            content += best not in self._common
             for candidate, share in known.items():
                 weight = share * self._idf[candidate] / (1 if candidate == best else 2)
                 vector[candidate] = max(vector.get(candidate, 0.0), weight)
         norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
-        if norm == 0.0:
-            return {}, False
+        if norm == 0.0 or not content:
+            return {}, False, 0  # only common words ("ok", "what is it"): no topic is named
         dots: dict[int, float] = defaultdict(float)
         for token, weight in vector.items():
+            if token in self._common:
+                continue  # in hundreds of asks, and weighs next to nothing in any
             for index, ask_weight in self._postings.get(token, ()):
                 dots[index] += weight * ask_weight
         best_scores: dict[str, float] = {}
@@ -255,12 +263,14 @@ class TopicMatcher:
                 best_scores[ask.topic] = score
         bags: dict[str, float] = defaultdict(float)
         for token, weight in vector.items():
+            if token in self._common:
+                continue
             for topic_id, bag_weight in self._bag_postings.get(token, ()):
                 bags[topic_id] += weight * bag_weight
         for topic_id, by_ask in best_scores.items():
             bag = bags[topic_id] / (norm * self._bag_norms[topic_id])
             best_scores[topic_id] = ASK_SHARE * by_ask + (1 - ASK_SHARE) * bag
-        return best_scores, not self.safety_words.isdisjoint(vector)
+        return best_scores, not self.safety_words.isdisjoint(vector), content
 
 
 @cache
@@ -269,10 +279,15 @@ def matcher() -> TopicMatcher:
     return TopicMatcher(knowledge_base())
 
 
+# One message is prepared for the tokens and for the question words (a short-lived cache: the
+# same text, asked twice in a row).
+_prepared: Final = lru_cache(maxsize=64)(prepare)
+
+
 def _tokens(text: str) -> list[str]:
     """The words of a text, folded; Chinese and Korean runs as their character pairs."""
     tokens: list[str] = []
-    for word in prepare(text).words:
+    for word in _prepared(text).words:
         if any(is_compact_script(c) for c in word):
             tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
             if len(word) == 1:
@@ -309,7 +324,7 @@ def is_question(text: str) -> bool:
     """Whether a message is worded as a question (its words or a question mark)."""
     if any(mark in text for mark in _QUESTION_MARKS):
         return True
-    message = prepare(text)
+    message = _prepared(text)
     if any(w in _openers() for w in message.words[:_OPENING_WORDS]):
         return True
     if any(w in _PARTICLES for w in message.words):
@@ -328,7 +343,7 @@ def read(text: str, locale: str | None = None) -> Reading:
     if not isinstance(text, str) or not text.strip():
         return Reading(understood, None, False, ())
     found = matcher()
-    scores, warned = found._scores(text[:MAX_TEXT], understood.language or locale)
+    scores, warned, content = found._scores(text[:MAX_TEXT], understood.language or locale)
     flow = max((v for k, v in scores.items() if k.startswith(FLOW_MARK)), default=0.0)
     ranked = sorted(
         (t for t in scores if not t.startswith(FLOW_MARK)), key=lambda t: scores[t], reverse=True
@@ -358,6 +373,9 @@ def read(text: str, locale: str | None = None) -> Reading:
         if best is not None and score >= MIN_SCORE and score >= flow + lead:
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)
-    if best is not None and score >= MIN_SCORE and score >= flow:
+    # A statement names its topic with two words or more ("get updates" is no question about
+    # a case that does not move), or is nearly one of its asks ("infopass").
+    named = question or content >= 2 or score >= STATEMENT_SCORE
+    if best is not None and score >= MIN_SCORE and score >= flow and named:
         return Reading(understood, best, True, closest)
     return Reading(understood, None, question, closest)

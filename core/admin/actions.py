@@ -23,6 +23,7 @@ from core.cases.receipt import ReceiptNumber
 from core.cases.service import reset_access_code_attempts, update_status
 from core.cases.statuses import get_status
 from core.importer import ImportResult, import_cases_bytes
+from core.processing_times import parse_processing_times, replace_processing_times
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "export_appointments_as",
     "hours_record",
     "import_cases_as",
+    "import_processing_times_as",
     "list_appointments_as",
     "read_audit",
     "read_office",
@@ -148,6 +150,34 @@ async def import_cases_as(
         )
 
     return await import_cases_bytes(uow_factory, data, before_commit=audit)
+
+
+async def import_processing_times_as(
+    uow_factory: UnitOfWorkFactory, actor: str, data: bytes, *, source: str
+) -> int:
+    """Check a processing-times CSV file and replace the loaded times with it, all rows or none
+    (``core.processing_times``).
+
+    Returns:
+        How many rows are loaded.
+
+    Raises:
+        ImportFailed: the file has bad rows (nothing is changed).
+    """
+    rows = parse_processing_times(data)
+    async with uow_factory() as uow:
+        loaded = await replace_processing_times(uow, rows)
+        await record_action(
+            uow,
+            actor=actor,
+            action="processing_times.import",
+            target="processing_times",
+            params={"source": source, "sha256": hashlib.sha256(data).hexdigest()},
+            outcome=Outcome.CHANGED,
+            result={"loaded": loaded},
+        )
+        await uow.commit()
+    return loaded
 
 
 async def read_offices(uow_factory: UnitOfWorkFactory) -> list[Office]:

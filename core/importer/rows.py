@@ -23,7 +23,8 @@ class RowProblem:
         reason: a code: ``missing_columns``, ``unknown_columns``, ``empty``, ``receipt_number``,
             ``form_type``, ``status``, ``received_date``, ``owner_email``, ``unknown_owner``,
             ``access_code``, ``duplicate``, ``too_many_values``, ``not_utf8``, ``no_rows``,
-            ``conflict``, ``bad_csv``.
+            ``conflict``, ``bad_csv`` (and, for processing times, ``duplicate_time`` and
+            ``too_long``).
         detail: data for the message (the bad value, the other line, ...).
     """
 
@@ -57,6 +58,8 @@ REASONS: Final = {
     "conflict": "the row clashes with the database",
     "too_many_values": "the row has more values than the header has columns",
     "bad_csv": "the file cannot be read as CSV from here on",
+    "duplicate_time": "this form and office are in the file already",
+    "too_long": "the value is longer than allowed",
 }
 
 

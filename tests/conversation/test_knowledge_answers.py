@@ -15,6 +15,7 @@ from bot.knowledge.base import LANGUAGES
 from core.accounts.links import ChannelLink
 from core.conversations import Conversation
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD
+from core.processing_times import parse_processing_times, replace_processing_times
 from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
 from tests.conversation.test_appointments import (
@@ -186,3 +187,25 @@ async def test_a_scam_question_gets_the_warning_in_every_language(
     assert knowledge_base().topics[topic].source in chat.text
     assert await flows(uow_factory, chat) == ["menu"]
     assert not chat.asks_secret
+
+
+async def test_processing_times_loaded_for_the_form_are_shown_with_their_date(
+    engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    rows = parse_processing_times(
+        b"form,office,range,date\n"
+        b"I-765,National Benefits Center,3 to 7 months,2026-11-20\n"
+        b"I-765,Potomac Service Center,5 to 9 months,2026-11-20\n"
+    )
+    async with uow_factory() as uow:
+        await replace_processing_times(uow, rows)
+        await uow.commit()
+    chat = FakeChat(engine, chat_id="c1")
+    await chat.send("how long does an i765 take?")
+    assert "Processing times for I-765, as published on November 20, 2026:" in chat.text
+    assert "National Benefits Center: 3 to 7 months" in chat.text
+    assert "https://egov.uscis.gov/processing-times/" in chat.text
+    other = FakeChat(engine, chat_id="c2")
+    await other.send("how long does the N-400 take?")  # nothing loaded for it
+    assert answer("processing_times") in other.text
+    assert "as published on" not in other.text

@@ -36,7 +36,7 @@ def only_json_object(output: str) -> dict[str, object]:
     assert len(lines) == 1, output
     found = json.loads(lines[0])
     assert isinstance(found, dict)
-    assert set(found) == {"intent", "receipt_number", "language"}
+    assert set(found) == {"intent", "receipt_number", "language", "topic"}
     return found
 
 
@@ -45,22 +45,50 @@ def only_json_object(output: str) -> dict[str, object]:
     [
         (
             ["check", "my", "case"],
-            {"intent": "case_status", "receipt_number": None, "language": "en"},
+            {"intent": "case_status", "receipt_number": None, "language": "en", "topic": None},
         ),
         (
             ["--lang", "es", "quiero ver mi caso wac-2212345678"],
-            {"intent": "case_status", "receipt_number": "WAC2212345678", "language": "es"},
+            {
+                "intent": "case_status",
+                "receipt_number": "WAC2212345678",
+                "language": "es",
+                "topic": None,
+            },
         ),
         (
             ["예약 취소해 주세요"],
-            {"intent": "appointment", "receipt_number": None, "language": "ko"},
+            {"intent": "appointment", "receipt_number": None, "language": "ko", "topic": None},
         ),
         (
             ["WAC2212345678"],
-            {"intent": "case_status", "receipt_number": "WAC2212345678", "language": None},
+            {
+                "intent": "case_status",
+                "receipt_number": "WAC2212345678",
+                "language": None,
+                "topic": None,
+            },
         ),
-        (["ok"], {"intent": "unknown", "receipt_number": None, "language": None}),
-        ([""], {"intent": "unknown", "receipt_number": None, "language": None}),
+        (["ok"], {"intent": "unknown", "receipt_number": None, "language": None, "topic": None}),
+        ([""], {"intent": "unknown", "receipt_number": None, "language": None, "topic": None}),
+        (
+            ["where do i find my receipt number"],
+            {
+                "intent": "case_status",
+                "receipt_number": None,
+                "language": "en",
+                "topic": "receipt_number",
+            },
+        ),
+        (
+            ["someone called asking for my password, is that USCIS?"],
+            {
+                "intent": "password_reset",
+                "receipt_number": None,
+                "language": "en",
+                "topic": "scam_call",
+            },
+        ),
     ],
 )
 def test_prints_one_json_object_with_the_contract_keys(

@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ class Installed:
 
     venv: Path
     home: Path  # an empty folder to run it from
+    wheel: Path  # the wheel it was installed from
 
     @property
     def casebot(self) -> str:
@@ -111,7 +113,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     _run(uv, "pip", "install", "--quiet", "--python", python, "--require-hashes",
          "-r", str(requirements), cwd=base)  # fmt: skip
     _run(uv, "pip", "install", "--quiet", "--python", python, "--no-deps", str(wheel), cwd=base)
-    installed = Installed(venv=venv, home=home)
+    installed = Installed(venv=venv, home=home, wheel=wheel)
     found = _run(python, "-c", "import bot; print(bot.__file__)", cwd=home, env=installed.env)
     assert str(venv) in found, found
     assert str(ROOT) not in found, found
@@ -248,6 +250,18 @@ def test_the_installed_terminal_chat_speaks_arabic(installed: Installed) -> None
     assert done.returncode == 0, done.stderr
     assert t._("Case Was Approved") in done.stdout
     assert_in_its_language("ar", done.stdout.splitlines())
+
+
+def test_the_wheel_carries_the_knowledge_base_and_the_installed_casebot_answers_from_it(
+    installed: Installed,
+) -> None:
+    shipped = {f"bot/knowledge/{p.name}" for p in (ROOT / "bot" / "knowledge").glob("*.toml")}
+    assert {"bot/knowledge/topics.toml", "bot/knowledge/en.toml"} <= shipped
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        assert shipped <= set(wheel.namelist())
+    done = installed.run("understand", "where do i find my receipt number")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["topic"] == "receipt_number"
 
 
 def test_a_missing_catalog_stops_the_start_with_one_line_naming_it(installed: Installed) -> None:
