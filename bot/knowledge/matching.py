@@ -77,29 +77,31 @@ _OPENERS: Final = {
     "puis peut dois faut estce",
     "pt": "que onde como qual quais quando quanto quanta quantos quantas quem por porque "
     "posso pode e esta tem devo preciso",
-    "ht": "kisa ki kote kouman poukisa kile konbyen kiyes eske ske esk",
-    "tl": "ano saan paano bakit kailan sino alin ilan magkano pwede puwede",
+    "ht": "kisa ki kote kijan kouman poukisa kile konbyen kiyes eske ske esk",
+    "tl": "ano saan paano pano bakit kailan sino alin ilan magkano pwede puwede",
     "vi": "gi dau sao nao bao lam the",
     "ru": "что где как почему когда какой какая какое какие сколько кто можно зачем чем "
     "куда откуда нужно",
-    "ar": "ما ماذا اين كيف لماذا متي هل كم اي من",
+    "ar": "ما ماذا اين كيف لماذا متي هل كم اي من ايش شو وين ليش فين",
 }
 # Question words and particles that make a question anywhere in the message (folded words):
 # "my case got approved, what now", "ok ba ito", "можно ли".
 _PARTICLE_WORDS: Final = (
     "what whats where how why which donde cuanto cuantos cuantas cuando cual porque "
     "ou comment pourquoi combien quand quel quelle onde quanto quantos quando qual "
-    "kisa kote kouman poukisa konbyen eske ano saan paano bakit kailan magkano ilang ba "
+    "kisa kote kijan kouman poukisa konbyen eske ano saan paano pano bakit kailan magkano ilang ba "
     "ли где как почему сколько когда что какой "
-    "khong chua gi dau sao nao bao may "
+    "gi dau sao nao bao may "
     "هل كيف اين ماذا لماذا متي كم"
 )
 _PARTICLES: Final = frozenset(_PARTICLE_WORDS.split())
+# Vietnamese "không", "chưa" ask only at the end ("... được không"); elsewhere they say "not".
+_LAST_PARTICLES: Final = frozenset({"khong", "chua"})
 # Chinese and Korean question marks in words, found inside the text.
 _COMPACT_MARKS: Final = (
     "什么", "哪", "怎么", "怎样", "为什么", "多久", "多长", "吗", "呢", "如何", "是否", "几",
     "多少", "谁", "뭐", "무엇", "어디", "어떻게", "왜", "언제", "얼마", "무슨", "나요", "까요",
-    "가요", "는지", "인지", "어요", "뭔가",
+    "가요", "는지", "인지", "뭔가",
 )  # fmt: skip
 # Function words the understanding's lexicons leave out.
 _FUNCTION_WORDS: Final = (
@@ -140,6 +142,12 @@ class TopicMatcher:
     def __init__(self, base: KnowledgeBase) -> None:
         self.base = base
         self.safety = frozenset(t for t, topic in base.topics.items() if topic.safety)
+        langs: list[str] = [
+            lang
+            for lang, wordings in base.wordings.items()
+            for topic_id, wording in wordings.items()
+            for ask in wording.asks
+        ]
         asks: list[tuple[str, list[str]]] = [
             (topic_id, _tokens(ask))
             for wordings in base.wordings.values()
@@ -148,6 +156,13 @@ class TopicMatcher:
         ]
         # The requests that start a flow, as the understanding model learnt them, compete
         # with the asks: "check my case" is nearer to them than to any question.
+        langs += [
+            lang
+            for lang, module in MODULES.items()
+            for intent, phrases in module.PHRASES.items()
+            if intent in FLOW_INTENTS
+            for phrase in phrases
+        ]
         asks += [
             (FLOW_MARK + intent, _tokens(phrase))
             for module in MODULES.values()
@@ -189,10 +204,11 @@ class TopicMatcher:
         # it: a word one ask happens to hold ("yet") counts less than one most asks hold.
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         totals: dict[str, int] = defaultdict(int)
-        for topic_id, tokens in asks:
-            totals[topic_id] += 1
-            for token in set(tokens):
-                counts[topic_id][token] += 1
+        for (topic_id, tokens), lang in zip(asks, langs, strict=True):
+            for key in (topic_id, lang + "|" + topic_id):
+                totals[key] += 1
+                for token in set(tokens):
+                    counts[key][token] += 1
         self._bag_norms: dict[str, float] = {}
         self._bag_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for topic_id, by_token in counts.items():
@@ -270,7 +286,10 @@ class TopicMatcher:
             for topic_id, bag_weight in self._bag_postings.get(token, ()):
                 bags[topic_id] += weight * bag_weight
         for topic_id, by_ask in best_scores.items():
-            bag = bags[topic_id] / (norm * self._bag_norms[topic_id])
+            key = f"{language}|{topic_id}"
+            if key not in self._bag_norms:
+                key = topic_id
+            bag = bags[key] / (norm * self._bag_norms[key])
             best_scores[topic_id] = ASK_SHARE * by_ask + (1 - ASK_SHARE) * bag
         return best_scores, not self.safety_words.isdisjoint(vector), content
 
@@ -331,6 +350,8 @@ def is_question(text: str) -> bool:
         return True
     if any(w in _PARTICLES for w in message.words):
         return True
+    if message.words and message.words[-1] in _LAST_PARTICLES:
+        return True
     return any(mark in message.compact for mark in _COMPACT_MARKS)
 
 
@@ -369,10 +390,9 @@ def read(text: str, locale: str | None = None) -> Reading:
         # up" gets the answer, and the flow is one tap away).
         action = found.base.topics[best].action if best is not None else None
         helps = action in HELPING.get(understood.intent, ())
-        if question:
-            lead = HELPING_LEAD if helps else QUESTION_LEAD
-        else:
-            lead = 0.0 if helps else STATEMENT_LEAD
+        # A statement asks for the flow ("m vle kreye kont mwen"): a topic must fit it clearly
+        # better, even one whose button starts that flow.
+        lead = (HELPING_LEAD if helps else QUESTION_LEAD) if question else STATEMENT_LEAD
         # One word that names a flow ("password", "biometrics") asks for the flow.
         named = question or content >= 2
         if best is not None and named and score >= MIN_SCORE and score >= flow + lead:
