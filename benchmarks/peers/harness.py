@@ -412,7 +412,9 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("CASEBOT_", "TELEGRAM_"))}
 
 
-def start_bot(name: str, mode: str, api: str, work: Path, demo: Path, number: int) -> Bot:
+def start_bot(
+    name: str, mode: str, api: str, work: Path, demo: Path, number: int, profile: Path | None
+) -> Bot:
     log = work / f"{name}-{mode}-{number}.log"
     port = free_port()
     env = clean_env()
@@ -430,7 +432,10 @@ def start_bot(name: str, mode: str, api: str, work: Path, demo: Path, number: in
         if mode == "webhook":
             env["CASEBOT_WEBHOOK_URL"] = "https://bot.example.test/telegram/webhook"
             env["CASEBOT_SECRET_KEY"] = SECRET_KEY
-        command = [sys.executable, "-m", "benchmarks.peers.casebot_peer", "serve"]
+        command = [sys.executable]
+        if profile is not None:
+            command += ["-m", "cProfile", "-o", f"{profile}-{mode}-{number}.prof"]
+        command += ["-m", "benchmarks.peers.casebot_peer", "serve"]
         command += ["--port", str(port)]
         store = db
     else:
@@ -513,7 +518,7 @@ async def window(
     port_holder: dict[str, int] = {}
     async with client.post(f"{api}/control/mode", json={"webhook_target": None}) as r:
         r.raise_for_status()
-    bot = start_bot(name, mode, api, args.work, args.demo, number)
+    bot = start_bot(name, mode, api, args.work, args.demo, number, args.profile)
     store_before = store_size(bot)  # the fresh copy of the demo database, or nothing
     port_holder["port"] = bot.port  # type: ignore[attr-defined]
     driver = Driver(client, api, seed=number)
@@ -576,7 +581,11 @@ async def window(
     for chat_log in driver.chats.values():
         expected = [kind for kind, _ in chat_log.expected]
         received = [kind for kind, _, _ in chat_log.received]
-        result.errors += tally(expected, received)
+        errors = tally(expected, received)
+        result.errors += errors
+        if args.show and errors != Tally() and args.show > 0:
+            args.show -= 1
+            print(f"  chat: expected {expected}, received {received}", file=sys.stderr)
         result.other += received.count("other")
         for answered, index in matches(expected, received):
             update_id = chat_log.expected[answered][1]
@@ -783,7 +792,7 @@ async def run(args: Any) -> int:
             fake_log.close()
     body = report(args, windows, time.perf_counter() - started)
     print(body)
-    if args.no_write:
+    if args.no_write or args.profile is not None:
         return 0
     write_section(SECTION, body)
     return 0
@@ -798,6 +807,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bots", nargs="+", choices=BOTS, default=list(BOTS))
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
+    parser.add_argument("--show", type=int, default=0, help="print this many chats that went wrong")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="run casebot under cProfile, its stats to PROFILE-MODE-N.prof (implies --no-write)",
+    )
     args = parser.parse_args(argv)
     if args.chats is None:
         args.chats = 300 if args.quick else 2_000
