@@ -629,7 +629,7 @@ def report(args: Any, windows: dict[tuple[str, str], list[Window]], total: float
 
     rows = []
     figures: dict[tuple[str, str], dict[str, float]] = {}
-    for mode in MODES:
+    for mode in args.modes:
         for name in args.bots:
             f = figures[(name, mode)] = figure(name, mode)
             rows.append(
@@ -646,7 +646,7 @@ def report(args: Any, windows: dict[tuple[str, str], list[Window]], total: float
             cells.append(f"{LABELS[name]} {mode} {w.rate:,.0f}/s")
         per_round.append(f"- round {number + 1}: " + ", ".join(cells))
     goals = []
-    for mode in MODES:
+    for mode in args.modes:
         if "casebot" not in args.bots:
             continue
         peers = [n for n in args.bots if n != "casebot"]
