@@ -75,6 +75,7 @@ BURST: Final = 0.2
 MENU_AFTER: Final = 0.5
 WAIT: Final = 5.0
 START_TIMEOUT: Final = 120.0
+STOP_TIMEOUT: Final = 30.0
 WARM_CHATS: Final = 64
 STATUS_IN_TEXT: Final = re.compile(r"\bCase ([A-Z]{3}\d{10})\b")
 
@@ -340,6 +341,7 @@ class Bot:
     log: Path
     store: Path | None = None  # casebot's SQLite file, PTB's pickle
     prefix: str | None = None  # aiogram's Redis keys
+    killed: bool = False  # did not stop within STOP_TIMEOUT of SIGTERM (state may be unsaved)
 
     def pids(self) -> list[int]:
         return [self.process.pid, *children(self.process.pid)]
@@ -462,8 +464,9 @@ def stop_bot(bot: Bot) -> None:
     if bot.process.poll() is None:
         bot.process.terminate()
         try:
-            bot.process.wait(15)
+            bot.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
+            bot.killed = True
             bot.process.kill()
             bot.process.wait(5)
 
@@ -486,6 +489,7 @@ class Window:
     errors: Tally = field(default_factory=Tally)
     other: int = 0
     webhook_failures: int = 0
+    killed: bool = False
 
     @property
     def rate(self) -> float:
@@ -572,6 +576,7 @@ async def window(
             redis_forget(bot.prefix)
     # Per conversation of the whole window (start-up and warm-up ones too): all are stored.
     result.store_growth = round((store_after - store_before) * args.chats / conversations)
+    result.killed = bot.killed
     result.cpu = cpu_after - cpu_before
     result.rss_growth = rss_after - rss_before
     result.chats = args.chats
@@ -698,7 +703,9 @@ state (casebot: its SQLite file, which also keeps the update-dedupe inbox and th
 outbox; PTB: the pickle file, written at shut-down; aiogram: Redis `MEMORY USAGE` of the run's \
 keys). "Other" replies (neither menu, question nor status) in the whole run: \
 {sum(f["other"] for f in figures.values()):.0f}. Webhook POSTs refused: \
-{sum(w.webhook_failures for ws in windows.values() for w in ws)}.
+{sum(w.webhook_failures for ws in windows.values() for w in ws)}. Bots that did not stop \
+within {STOP_TIMEOUT:.0f} s of SIGTERM and were killed (their state maybe unsaved): \
+{", ".join(f"{w.name} {w.mode}" for ws in windows.values() for w in ws if w.killed) or "none"}.
 """
 
 
