@@ -342,6 +342,7 @@ class Bot:
     store: Path | None = None  # casebot's SQLite file, PTB's pickle
     prefix: str | None = None  # aiogram's Redis keys
     killed: bool = False  # did not stop within STOP_TIMEOUT of SIGTERM (state may be unsaved)
+    port: int = 0  # its webhook's port on 127.0.0.1
 
     def pids(self) -> list[int]:
         return [self.process.pid, *children(self.process.pid)]
@@ -415,10 +416,16 @@ def clean_env() -> dict[str, str]:
 
 
 def start_bot(
-    name: str, mode: str, api: str, work: Path, demo: Path, number: int, profile: Path | None
+    name: str,
+    mode: str,
+    api: str,
+    work: Path,
+    demo: Path,
+    number: int,
+    profile: Path | None,
+    port: int,
 ) -> Bot:
     log = work / f"{name}-{mode}-{number}.log"
-    port = free_port()
     env = clean_env()
     db = work / f"{name}-{mode}-{number}.sqlite3"
     shutil.copy(demo, db)
@@ -455,9 +462,7 @@ def start_bot(
         process = subprocess.Popen(  # noqa: S603 (our own interpreters, fixed arguments)
             command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
         )
-    bot = Bot(name, mode, process, log, store, prefix)
-    bot.port = port  # type: ignore[attr-defined]
-    return bot
+    return Bot(name, mode, process, log, store, prefix, port=port)
 
 
 def stop_bot(bot: Bot) -> None:
@@ -519,20 +524,18 @@ def store_size(bot: Bot) -> int:
 async def window(
     client: aiohttp.ClientSession, api: str, name: str, mode: str, args: Any, number: int
 ) -> Window:
-    port_holder: dict[str, int] = {}
-    async with client.post(f"{api}/control/mode", json={"webhook_target": None}) as r:
+    # The fake learns where the webhook goes before the bot starts and calls setWebhook.
+    port = free_port()
+    target = f"http://127.0.0.1:{port}" if mode == "webhook" else None
+    async with client.post(f"{api}/control/mode", json={"webhook_target": target}) as r:
         r.raise_for_status()
-    bot = start_bot(name, mode, api, args.work, args.demo, number, args.profile)
+    bot = start_bot(name, mode, api, args.work, args.demo, number, args.profile, port)
     store_before = store_size(bot)  # the fresh copy of the demo database, or nothing
-    port_holder["port"] = bot.port  # type: ignore[attr-defined]
     driver = Driver(client, api, seed=number)
     result = Window(name, mode)
     reader: asyncio.Task[None] | None = None
     try:
         if mode == "webhook":
-            target = f"http://127.0.0.1:{port_holder['port']}"
-            async with client.post(f"{api}/control/mode", json={"webhook_target": target}) as r:
-                r.raise_for_status()
             deadline = time.monotonic() + START_TIMEOUT
             while driver.webhook is None:
                 if bot.process.poll() is not None or time.monotonic() > deadline:
