@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run chat demo demo-code test test-latest fuzz lock lint typecheck bench clean i18n catalogs wheel axe
+.PHONY: run chat demo demo-code test test-latest fuzz lock lint typecheck bench bench-peers clean i18n catalogs wheel axe
 
 # uv's own venv is made without pip (seeding pip is most of a fresh machine's set-up time): the
 # system pip installs uv into it (`pip --python`, pip 22.3+); without one, the venv gets pip.
@@ -113,5 +113,17 @@ bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core, the web chat and `se
 	$(BIN)/python -m benchmarks.bench_uscis $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_flood
 
+# The peers benchmark compares casebot's Telegram path with the same flow on python-telegram-bot
+# and on aiogram + aiogram-dialog. Those frameworks are no dependency of casebot's: they get an
+# environment of their own (benchmarks/peers/.venv) from their own lock (benchmarks/peers/uv.lock).
+# aiogram's storage is Redis at 127.0.0.1:6379 (redis-server; redis-cli reads its memory use).
+PEERS_STAMP := benchmarks/peers/.venv/.installed
+$(PEERS_STAMP): benchmarks/peers/pyproject.toml benchmarks/peers/uv.lock $(UV)
+	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --quiet --frozen --project benchmarks/peers --python $(PYTHON)
+	touch $(PEERS_STAMP)
+
+bench-peers: $(DEV_STAMP) $(CATALOGS) $(PEERS_STAMP)  ## casebot's Telegram path beside python-telegram-bot and aiogram, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
+	$(BIN)/python -m benchmarks.peers.harness $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .venv-latest $(TOOLS) var dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .venv-latest benchmarks/peers/.venv $(TOOLS) var dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts
