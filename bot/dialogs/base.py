@@ -162,6 +162,8 @@ class Dialog(Generic[S]):
         intent: the free-text intent (``bot.understanding``) that leads here.
         refine: for free text that leads here, the name of a more precise flow the text asks
             for, or None ("I forgot my password" opens that flow, not the help that would ask).
+        topic_action: the knowledge base's action (``bot/knowledge/topics.toml``) whose button
+            starts this flow ("Check my case now"), or None.
         signed_out_only: its menu button shows only while the chat is signed out (sign in);
             signed in, "Sign out" takes its place, so the other buttons keep their numbers.
 
@@ -179,6 +181,7 @@ class Dialog(Generic[S]):
     purpose: str | None = None
     intent: str | None = None
     refine: Callable[[str], str | None] | None = None
+    topic_action: str | None = None
     signed_out_only: bool = False
 
     def __post_init__(self) -> None:

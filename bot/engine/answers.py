@@ -24,7 +24,7 @@ from bot.knowledge import knowledge_base
 from bot.knowledge.matching import Reading, is_question, read
 from core.processing_times import processing_times_for
 
-__all__ = ["ACTION_DIALOGS", "KNOWLEDGE_PREFIX", "answer_button", "answer_question"]
+__all__ = ["KNOWLEDGE_PREFIX", "answer_button", "answer_question"]
 
 KNOWLEDGE_PREFIX: Final = "k:"
 _TOPIC: Final = "k:t:"  # a button that shows a topic's answer
@@ -34,17 +34,6 @@ PROCESSING_TOPIC: Final = "processing_times"
 _FORM_RE: Final = re.compile(
     r"(?<![a-z0-9])(?P<letter>[ikn])\s?-?\s?(?P<number>\d{3}[a-z]?)(?![0-9])", re.I
 )
-# The flow each topic action starts (a flow that is not registered gets no button).
-ACTION_DIALOGS: Final = {
-    "case_status": "case_status",
-    "add_paper_case": "my_cases",
-    "link_account": "link_account",
-    "appointment": "appointments",
-    "password_reset": "forgot_password",
-    "create_account": "create_account",
-    "lost_device": "lost_device",
-    "agent": "agent",
-}
 # A question typed where a secret is expected has at least this many words.
 MIN_SECRET_STEP_QUESTION_WORDS: Final = 3
 
@@ -91,8 +80,8 @@ async def answer_button(turn: TurnState, value: str) -> None:
             await prompt(turn)
         return
     topic = base.topics.get(value[len(_ACTION) :]) if value.startswith(_ACTION) else None
-    dialog = ACTION_DIALOGS.get(topic.action or "") if topic is not None else None
-    if dialog is None or dialog not in turn.dialogs:
+    dialog = _dialog_for(turn, topic.action) if topic is not None else None
+    if dialog is None:
         await prompt(turn)
         return
     # The person chose this flow: it replaces any flow they were in, as a switch does.
@@ -101,6 +90,13 @@ async def answer_button(turn: TurnState, value: str) -> None:
     del turn.stack[1:]
     turn.activate_top()
     await apply(turn, Start(dialog))
+
+
+def _dialog_for(turn: TurnState, action: str | None) -> str | None:
+    """The registered flow a topic's action starts (each flow declares its ``topic_action``)."""
+    if action is None:
+        return None
+    return next((d.name for d in turn.dialogs.values() if d.topic_action == action), None)
 
 
 def _clearly_a_question(text: str) -> bool:
@@ -150,8 +146,7 @@ def _action_button(turn: TurnState, topic_id: str) -> Button | None:
     wording = base.wording(topic_id, turn.ctx.locale)
     if topic.action is None or wording.button is None:
         return None
-    dialog = ACTION_DIALOGS[topic.action]
-    if dialog in turn.dialogs:
+    if _dialog_for(turn, topic.action) is not None:
         return Button(wording.button, _ACTION + topic_id)
     if topic.action == "agent" and topic_id != CONTACT_TOPIC:
         # No live agents here: the button shows how to reach the Contact Center.

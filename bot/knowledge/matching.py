@@ -341,6 +341,41 @@ def _openers() -> frozenset[str]:
     return frozenset(fold(w) for words in _OPENERS.values() for w in words.split())
 
 
+# Words that say what the person wants to do (folded), and their Chinese and Korean forms.
+_WANT_WORDS: Final = frozenset(
+    [
+        "want",
+        "wanna",
+        "need",
+        "quiero",
+        "necesito",
+        "quero",
+        "preciso",
+        "veux",
+        "voudrais",
+        "bezwen",
+        "gusto",
+        "kailangan",
+        "хочу",
+        "нужно",
+        "надо",
+        "اريد",
+        "ابغي",
+        "عايز",
+        "بدي",
+        "muon",
+    ]
+)
+_WANT_MARKS: Final = ("我要", "我想", "想要", "싶어", "싶습니다", "원해")
+
+
+def _wants(text: str) -> bool:
+    message = _prepared(text)
+    if any(w in _WANT_WORDS for w in message.words):
+        return True
+    return any(mark in message.compact for mark in _WANT_MARKS)
+
+
 def is_question(text: str) -> bool:
     """Whether a message is worded as a question (its words or a question mark)."""
     if any(mark in text for mark in _QUESTION_MARKS):
@@ -390,8 +425,10 @@ def read(text: str, locale: str | None = None) -> Reading:
         # up" gets the answer, and the flow is one tap away).
         action = found.base.topics[best].action if best is not None else None
         helps = action in HELPING.get(understood.intent, ())
-        # A statement asks for the flow ("m vle kreye kont mwen"): a topic must fit it clearly
-        # better, even one whose button starts that flow.
+        if helps and not question and _wants(text):
+            # "I want to..." asks for the very flow the topic's button starts ("quero criar uma
+            # conta", "m vle kreye kont mwen"): it starts, with no answer to tap through first.
+            return Reading(understood, None, False, closest)
         lead = (HELPING_LEAD if helps else QUESTION_LEAD) if question else STATEMENT_LEAD
         # One word that names a flow ("password", "biometrics") asks for the flow.
         named = question or content >= 2

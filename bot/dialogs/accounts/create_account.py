@@ -301,6 +301,7 @@ def create_account_dialog(available: Collection[str]) -> Dialog[State]:
     (the names of the registered dialogs)."""
     return Dialog(
         name=NAME,
+        topic_action="create_account",
         states=State,
         initial=State.EMAIL,
         sensitive=True,

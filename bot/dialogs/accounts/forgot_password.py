@@ -283,6 +283,7 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
 
 forgot_password_dialog: Dialog[State] = Dialog(
     name="forgot_password",
+    topic_action="password_reset",
     states=State,
     initial=State.EMAIL,
     sensitive=True,

@@ -259,6 +259,7 @@ def link_account_dialog(available: Collection[str]) -> Dialog[State]:
     ``available`` (the names of the registered dialogs)."""
     return Dialog(
         name=NAME,
+        topic_action="link_account",
         states=State,
         initial=State.EMAIL,
         sensitive=True,

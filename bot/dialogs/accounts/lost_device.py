@@ -272,6 +272,7 @@ async def _handle_authenticator(ctx: Context, value: Secret | str) -> Transition
 
 lost_device_dialog: Dialog[State] = Dialog(
     name="lost_device",
+    topic_action="lost_device",
     states=State,
     initial=State.EMAIL,
     sensitive=True,

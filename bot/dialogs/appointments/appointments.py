@@ -145,6 +145,7 @@ def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
 
     return Dialog(
         name=NAME,
+        topic_action="appointment",
         states=Appt,
         initial=Appt.START,
         sensitive=True,

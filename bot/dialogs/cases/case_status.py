@@ -141,6 +141,7 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
 
     return Dialog(
         name=NAME,
+        topic_action="case_status",
         states=CaseStatus,
         initial=CaseStatus.CHECK,
         title=N_("Check a case status"),

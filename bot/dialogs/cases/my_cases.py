@@ -294,6 +294,7 @@ def my_cases_dialog(available: Collection[str] = ()) -> Dialog[MyCases]:
 
     return Dialog(
         name=NAME,
+        topic_action="add_paper_case",
         states=MyCases,
         initial=MyCases.LIST,
         sensitive=True,
