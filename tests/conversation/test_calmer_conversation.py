@@ -1,0 +1,67 @@
+"""A calmer conversation: a bad answer is told once (what is wrong and an example, in one
+message, not the whole question again), receipt numbers are diagnosed, the greeting is said
+once, and a person who asks for a human is told how to reach one."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chat import FakeChat
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+ASK = "Please type your receipt number"
+
+
+async def to_question(chat: FakeChat) -> None:
+    await chat.send("hi")
+    await chat.press("Check a case status")
+    assert ASK in chat.text
+
+
+# --- a bad answer is told once -----------------------------------------------------------
+
+
+async def test_a_bad_answer_is_one_message_with_the_reason_and_the_example(
+    chat: FakeChat,
+) -> None:
+    await to_question(chat)
+    await chat.send("IOE12345")
+    assert len(chat.replies) == 1
+    assert "That is not a receipt number" in chat.text
+    assert chat.text.count("IOE0912345678") == 1
+    assert ASK not in chat.text  # the question is not posted again under the reason
+    assert chat.buttons == ["Back", "Menu"]
+
+
+async def test_a_typo_after_a_case_result_does_not_post_the_case_card_again(
+    chat: FakeChat,
+) -> None:
+    await to_question(chat)
+    await chat.send("WAC2212345678")
+    assert "Status: Case Was Approved" in chat.text
+    await chat.send("asdf")
+    assert len(chat.replies) == 1
+    assert "Case Was Approved" not in chat.text
+    assert "That is not a receipt number" in chat.text
+    # The case's buttons stay usable.
+    assert chat.buttons == ["Get updates", "Check another case", "Back", "Menu"]
+    await chat.press("Check another case")
+    assert ASK in chat.text
+
+
+async def test_a_typo_on_the_menu_is_one_message_with_the_menu_buttons(chat: FakeChat) -> None:
+    await chat.send("hi")
+    await chat.send("qwzx plorp")
+    assert len(chat.replies) == 1
+    assert "did not understand" in chat.text
+    assert "Hello!" not in chat.text
+    assert "Check a case status" in chat.buttons
+
+
+async def test_the_third_bad_answer_still_offers_the_way_out(chat: FakeChat) -> None:
+    await to_question(chat)
+    for typed in ("A123456789", "IOE12345", "A12345678"):
+        await chat.send(typed)
+    assert "1-800-375-5283" in chat.text
+    assert "Help" in chat.buttons
