@@ -26,7 +26,7 @@ async def test_a_bad_answer_is_one_message_with_the_reason_and_the_example(
     chat: FakeChat,
 ) -> None:
     await to_question(chat)
-    await chat.send("IOE12345")
+    await chat.send("12345")
     assert len(chat.replies) == 1
     assert "That is not a receipt number" in chat.text
     assert chat.text.count("IOE0912345678") == 1
@@ -65,3 +65,31 @@ async def test_the_third_bad_answer_still_offers_the_way_out(chat: FakeChat) -> 
         await chat.send(typed)
     assert "1-800-375-5283" in chat.text
     assert "Help" in chat.buttons
+
+
+# --- receipt numbers are diagnosed ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("wac 22 123 4567", "missing digits: after WAC come 10 digits, and it has 9"),
+        ("WAC22123456789", "too many digits: after WAC come 10 digits, and it has 11"),
+        ("I0E0912345678", "Did you mean IOE?"),
+        ("L1N2390001234", "Did you mean LIN?"),
+    ],
+)
+async def test_a_receipt_number_that_is_almost_right_is_told_what_is_wrong(
+    chat: FakeChat, typed: str, said: str
+) -> None:
+    await to_question(chat)
+    await chat.send(typed)
+    assert said in chat.text
+    assert len(chat.replies) == 1
+
+
+async def test_a_receipt_number_one_digit_short_is_diagnosed_in_spanish(chat: FakeChat) -> None:
+    await chat.send("hola")
+    await chat.send("consultar mi caso")
+    await chat.send("wac 22 123 4567")
+    assert "le faltan dígitos: después de WAC van 10 dígitos, y tiene 9" in chat.text

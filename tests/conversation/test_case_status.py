@@ -117,7 +117,8 @@ async def test_wrong_formats_are_explained_with_an_example(chat: FakeChat) -> No
     for typed, reason in [
         ("A123456789", "That looks like an A-Number"),
         ("123456789012", "That looks like your USCIS online account number"),
-        ("IOE12345", "That is not a receipt number. It has 3 letters and 10 digits"),
+        ("IOE12345", "missing digits: after IOE come 10 digits, and it has 5"),
+        ("12345", "That is not a receipt number. It has 3 letters and 10 digits"),
         ("ABC1234567890", "does not start with a known code"),
     ]:
         await chat.send(typed)
