@@ -40,6 +40,9 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
             choices.append(Button(ctx._("Sign out"), "sign_out"))
         choices.append(Button(ctx._("Language"), G_LANG))
         choices.append(Button(ctx._("Help"), G_HELP))
+        if ctx.greeted:  # said once; after a finished task, a sign-in: the short question
+            return Prompt(ctx._("What else can I help with?"), choices)
+        ctx.greeted = True
         text = ctx._("Hello! I can help you with your immigration case: check its status, "
                      "book an appointment, or get back into your account. What would you like "
                      "to do?")  # fmt: skip

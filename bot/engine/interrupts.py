@@ -36,6 +36,8 @@ async def global_action(turn: TurnState, action: str) -> None:
         if locale is not None:
             turn.conversation.locale = locale
             ctx.translator = translator(locale)
+            if all(frame.dialog in (ROOT, LANGUAGE) for frame in turn.stack):
+                ctx.greeted = False  # the menu greets again, in the language chosen
         if turn.stack and turn.stack[-1].dialog == LANGUAGE:
             turn.stack.pop()
         await prompt(turn)

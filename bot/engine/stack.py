@@ -73,6 +73,8 @@ class TurnState:
         raw = conversation.state or {}
         self.stack = [Frame(f) for f in raw.get("stack", [])]
         self.offer: dict[str, Any] | None = raw.get("offer")
+        # Greeted on the conversation's first turn (whatever that turn showed), not again.
+        ctx.greeted = bool(raw.get("stack"))
         # The buttons of the newest message that had any, as shown: typing a label or a
         # number answers them (without rendering the prompt again).
         self.shown: list[Button] = [Button(*shown) for shown in raw.get("shown", [])]

@@ -159,7 +159,7 @@ async def test_books_biometrics_in_the_offices_time_zone_with_a_calendar_file(
     assert str(calendar["METHOD"]) == "PUBLISH"
     assert event_of(calendar).decoded("DTSTART") == PHX_0730_WED
     assert booked.confirmation_code in str(event_of(calendar)["DESCRIPTION"])
-    assert "What would you like to do?" in chat.text  # back at the menu
+    assert "What else can I help with?" in chat.text  # back at the menu
 
 
 async def test_explains_why_a_case_is_not_ready_for_biometrics(
@@ -617,7 +617,7 @@ async def test_back_and_menu_in_the_middle(
     await chat.send("back")
     assert "Which office would you like to go to?" in chat.text
     await chat.send("menu")
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
     assert "Appointments" in chat.buttons
     assert await appointments(uow_factory) == []
 

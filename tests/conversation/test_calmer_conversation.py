@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.accounts.otp import totp
+from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.chat import FakeChat
+from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -93,3 +96,42 @@ async def test_a_receipt_number_one_digit_short_is_diagnosed_in_spanish(chat: Fa
     await chat.send("consultar mi caso")
     await chat.send("wac 22 123 4567")
     assert "le faltan dígitos: después de WAC van 10 dígitos, y tiene 9" in chat.text
+
+
+# --- the greeting is said once -------------------------------------------------------------
+
+GREETING = "Hello! I can help you"
+AGAIN = "What else can I help with?"
+
+
+async def test_the_greeting_is_said_once_then_the_menu_asks_what_else(chat: FakeChat) -> None:
+    await chat.send("hi")
+    assert GREETING in chat.text
+    await chat.press("Check a case status")
+    await chat.send("WAC2212345678")
+    await chat.press("Menu")  # a finished task
+    assert GREETING not in chat.text
+    assert AGAIN in chat.text
+    assert "Check a case status" in chat.buttons
+    await chat.send("qwzx plorp")  # a misunderstanding
+    assert GREETING not in chat.text
+    await chat.send("hello")
+    assert GREETING not in chat.text
+    assert AGAIN in chat.text
+
+
+async def test_the_greeting_is_not_said_after_signing_in(chat: FakeChat, clock: FakeClock) -> None:
+    await chat.send("sign in")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(totp(DEMO_TOTP_SECRET, clock.now()))
+    assert "You are signed in" in chat.text
+    assert GREETING not in chat.text
+    assert AGAIN in chat.text
+
+
+async def test_choosing_a_language_at_the_menu_greets_in_that_language(chat: FakeChat) -> None:
+    await chat.send("hi")
+    await chat.press("Language")
+    await chat.press("Español")
+    assert "¡Hola!" in chat.text

@@ -258,10 +258,10 @@ async def test_a_button_from_an_old_message_has_expired(
 async def test_back_and_menu_leave_the_flow_at_any_time(chat: FakeChat) -> None:
     await look_up(chat, "WAC2212345678")
     await chat.press("Back")
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
     await to_question(chat)
     await chat.send("menu")
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
 
 
 async def test_changing_language_shows_the_case_again(chat: FakeChat) -> None:
@@ -283,7 +283,7 @@ async def test_an_idle_conversation_starts_again(
     clock.advance(minutes=61)
     await chat.send("Get updates")
     assert "That conversation timed out" in chat.text
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
     assert await followed(uow_factory, chat) == []
 
 
