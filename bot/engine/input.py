@@ -13,7 +13,7 @@ from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
 from bot.dialogs.numbers import whole_number
 from bot.engine.interrupts import global_action, offer_switch
-from bot.engine.matching import command, match_choice, yes_no_choice
+from bot.engine.matching import command, likely_secret, match_choice, yes_no_choice
 from bot.engine.render import prompt, reprompt
 from bot.engine.stack import TurnState
 from bot.engine.transitions import apply
@@ -101,6 +101,8 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
     frame = turn.stack[-1]
     if step.handle is None or step.parse is None:
         # Buttons only (or nothing to answer): free text may ask for another flow.
+        if await _password_here(turn, step, text):
+            return
         if not step.secret and await offer_switch(turn, text):
             return
         if step.handle is not None:
@@ -115,6 +117,8 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
     except (ValueError, DomainError) as error:
         # A refusal of the domain met while reading the answer (a date too far ahead) is
         # a reason to ask again, like a malformed answer.
+        if await _password_here(turn, step, text):
+            return
         if not step.secret and await offer_switch(turn, text):
             return
         reason = describe_error(ctx, error) if isinstance(error, DomainError) else str(error)
@@ -128,6 +132,18 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
         await global_action(turn, value)  # the text named a language (the menu's parser)
         return
     await _run(turn, step.handle, value)
+
+
+async def _password_here(turn: TurnState, step: Step[Any], text: str) -> bool:
+    """A bad answer that looks like a password, at a step that does not ask for one (typed a
+    step late, or after the flow changed): masked like one (transcripts, Telegram), never
+    shown back nor read for another flow. False for any other text."""
+    if step.secret or not likely_secret(text):
+        return False
+    turn.secret_input = True
+    await _refuse(turn, turn.ctx._("That looks like a password. This step does not ask for one, "
+                                   "so it was not kept."))  # fmt: skip
+    return True
 
 
 async def _value(turn: TurnState, value: str) -> None:

@@ -1,6 +1,7 @@
 """What a person may do at any step, whatever the dialog: the global actions (menu, help, back,
 language, start over, a language chosen) and, when free text clearly asks for another flow,
-the offer to switch to it."""
+going there (``back`` returns). A switch offer stored by an earlier version is still
+answered (``G_SWITCH``, ``G_STAY``)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from bot.dialogs.actions import (
     ROOT,
     set_language,
 )
-from bot.dialogs.base import Button, Start
+from bot.dialogs.base import Start
 from bot.engine.render import prompt
 from bot.engine.stack import Frame, TurnState
-from bot.engine.transitions import apply
+from bot.engine.transitions import apply, detour
 from bot.understanding import understand
+from bot.understanding.text import fold
 from bot.wording.i18n import normalize_locale, translator
-from bot.wording.local_input import NO, YES
 
 __all__ = ["global_action", "offer_switch"]
 
@@ -83,34 +84,33 @@ async def global_action(turn: TurnState, action: str) -> None:
 
 
 async def offer_switch(turn: TurnState, text: str) -> bool:
-    """Free text that asks for another flow: from the menu, start it; elsewhere, offer to
-    switch to it (naming it by its ``purpose``). False when the text asks for no other flow."""
+    """Free text that asks for another flow, at a step that could not read it: start that
+    flow (from the menu), or go there on top of this step, which "back" returns to. Text
+    that names the flow the person is in shows its step again. False when the text asks for
+    no other flow."""
     ctx = turn.ctx
     understood = understand(text, ctx.locale)
     if understood.intent == "language" and understood.requested_language is not None:
         # "en español", "can you speak korean": switch, and ask the same question again.
         await global_action(turn, set_language(understood.requested_language))
         return True
+    current = turn.dialogs[turn.stack[-1].dialog]
+    if current.title is not None and fold(text) == fold(ctx._(current.title)):
+        await prompt(turn)  # "my cases" on the My cases screen: here already
+        return True
     target = turn.intents.get(understood.intent)
-    if target is None:
+    if target is None or target == current.name:
         return False
-    current = turn.stack[-1].dialog
-    if target == current:
-        return False
+    refine = turn.dialogs[target].refine
+    refined = refine(text) if refine is not None else None
+    if refined in turn.dialogs and refined != current.name:  # "I forgot my password": there
+        target = str(refined)
     args = {"receipt_number": understood.receipt_number} if understood.receipt_number else {}
-    if current == ROOT:
+    turn.exit_reason = turn.exit_reason or "switched"
+    turn.offer = None
+    if current.name == ROOT:
         del turn.stack[1:]
         await apply(turn, Start(target, args))
         return True
-    turn.offer = {"dialog": target, "args": args}
-    purpose = turn.dialogs[target].purpose
-    ctx.say(
-        ctx._("It sounds like you want to: {flow}. Shall we switch to that?").format(
-            flow=ctx._(purpose) if purpose is not None else target
-        ),
-        choices=[
-            Button(ctx._("Yes, switch"), G_SWITCH, YES),
-            Button(ctx._("No, continue here"), G_STAY, NO),
-        ],
-    )
+    await detour(turn, target, args)
     return True

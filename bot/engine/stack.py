@@ -22,7 +22,7 @@ __all__ = ["Frame", "TurnState"]
 class Frame:
     """One running dialog on a conversation's stack (stored as JSON)."""
 
-    __slots__ = ("back", "data", "dialog", "failures", "state", "then")
+    __slots__ = ("back", "data", "detour", "dialog", "failures", "state", "then")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.dialog: str = raw["d"]
@@ -31,6 +31,9 @@ class Frame:
         self.back: list[str] = list(raw.get("back", []))
         self.failures: int = int(raw.get("fails", 0))
         self.then: str | None = raw.get("then")
+        # Started by free text that asked for it at a step of the flow below, which could not
+        # read it: "back" at its first step, or its end, returns to that step.
+        self.detour: bool = bool(raw.get("detour"))
 
     @classmethod
     def new(cls, dialog: Dialog[Any], args: Mapping[str, Any] | None = None) -> Frame:
@@ -46,6 +49,8 @@ class Frame:
             raw["fails"] = self.failures
         if self.then is not None:
             raw["then"] = self.then
+        if self.detour:
+            raw["detour"] = True
         return raw
 
 

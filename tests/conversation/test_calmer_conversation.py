@@ -5,15 +5,29 @@ once, and a person who asks for a human is told how to reach one."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from core.accounts.otp import totp
+from core.conversations import Conversation
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from core.uow import UnitOfWorkFactory
 from tests.chat import FakeChat
+from tests.conversation.account_flows import link_ana
 from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 ASK = "Please type your receipt number"
+
+
+async def flows(uow_factory: UnitOfWorkFactory, chat: FakeChat) -> list[str]:
+    """The conversation's stack of dialogs, as the engine stored it (menu first)."""
+    async with uow_factory() as uow:
+        conversation = await uow.session.scalar(
+            select(Conversation).where(Conversation.chat_id == chat.chat_id)
+        )
+        assert conversation is not None
+        return [frame["d"] for frame in conversation.state.get("stack", [])]
 
 
 async def to_question(chat: FakeChat) -> None:
@@ -135,3 +149,61 @@ async def test_choosing_a_language_at_the_menu_greets_in_that_language(chat: Fak
     await chat.press("Language")
     await chat.press("Español")
     assert "¡Hola!" in chat.text
+
+
+# --- text that asks for another flow goes there ----------------------------------------------
+
+
+async def test_asking_for_another_flow_at_a_step_that_cannot_read_it_goes_there(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await to_question(chat)
+    await chat.send("I forgot my password")
+    assert "Shall we switch" not in chat.text
+    assert await flows(uow_factory, chat) == ["menu", "case_status", "forgot_password"]
+    await chat.press("Back")  # returns to the step the person left
+    assert ASK in chat.text
+    assert await flows(uow_factory, chat) == ["menu", "case_status"]
+
+
+async def test_asking_for_a_flow_already_below_returns_to_it(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await to_question(chat)
+    await chat.send("sign in")
+    assert "email address" in chat.text
+    await chat.send("check my case")
+    assert ASK in chat.text
+    assert await flows(uow_factory, chat) == ["menu", "case_status"]
+
+
+async def test_my_cases_typed_on_the_my_cases_screen_stays_there(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await link_ana(uow_factory, chat.chat_id)
+    await chat.send("hi")
+    await chat.press("My cases")
+    assert "Here are the cases in your account" in chat.text
+    await chat.send("my cases")
+    assert "Shall we switch" not in chat.text
+    assert "check a case status" not in chat.text
+    assert "Here are the cases in your account" in chat.text
+    assert await flows(uow_factory, chat) == ["menu", "my_cases"]
+
+
+async def test_a_password_typed_at_a_step_that_does_not_ask_for_one_is_masked(
+    chat: FakeChat,
+) -> None:
+    await to_question(chat)
+    await chat.send(DEMO_PASSWORD)
+    assert chat.turn.input_was_secret
+    assert DEMO_PASSWORD not in chat.text
+    assert "looks like a password" in chat.text
+    await chat.send("WAC2212345678")  # the step still works
+    assert "Case Was Approved" in chat.text
+
+
+async def test_a_receipt_number_with_a_slip_is_not_taken_for_a_password(chat: FakeChat) -> None:
+    await to_question(chat)
+    await chat.send("IOE09123x5678")
+    assert not chat.turn.input_was_secret

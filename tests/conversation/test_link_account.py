@@ -274,6 +274,7 @@ async def test_five_wrong_passwords_lock_the_account_for_twenty_minutes(
     assert "Contact Center" in chat.text
     assert (await demo_account(uow_factory)).locked_until is not None
     # Even the right password is refused now, with the same explanation.
+    await chat.press("Menu")
     await to_code(chat)
     assert "locked for 20 minutes" in chat.text
 
