@@ -10,7 +10,7 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
-from bot.dialogs.actions import G_HELP, G_LANG, LANGUAGE, ROOT, set_language
+from bot.dialogs.actions import G_AGENT, G_HELP, G_LANG, LANGUAGE, ROOT, set_language
 from bot.dialogs.base import Button, Dialog, Prompt, Start, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.understanding import understand
@@ -61,6 +61,8 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
             # "change language" shows the list.
             requested = understood.requested_language
             return set_language(requested) if requested else G_LANG
+        if understood.intent == "agent":  # the engine says how to reach a person
+            return G_AGENT
         if understood.intent in ("greeting", "cancel"):
             return "greeting"
         raise ValueError(ctx._("Sorry, I did not understand. Please choose from the menu."))

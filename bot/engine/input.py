@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Final
 
-from bot.dialogs.actions import G_HELP, G_MENU, G_SETLANG, GLOBAL_PREFIX
+from bot.dialogs.actions import G_AGENT, G_HELP, G_MENU, G_SETLANG, GLOBAL_PREFIX
 from bot.dialogs.base import Button, HandleFn, Start, Step
 from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
@@ -128,8 +128,9 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
         await _refuse(turn, reason)
         return
     frame.failures = 0
-    if isinstance(value, str) and value.startswith(G_SETLANG):
-        await global_action(turn, value)  # the text named a language (the menu's parser)
+    if isinstance(value, str) and (value.startswith(G_SETLANG) or value == G_AGENT):
+        # The text named a language, or asked for a person (the menu's parser).
+        await global_action(turn, value)
         return
     await _run(turn, step.handle, value)
 
@@ -204,6 +205,10 @@ async def _fail(turn: TurnState, reason: str | None = None) -> bool:
         ctx._("This does not seem to be working. You can ask for help, go back to the "
               "menu, or call the USCIS Contact Center at {phone} (TTY {tty}).")
         .format(phone=phone, tty=tty),
-        choices=[Button(ctx._("Help"), G_HELP), Button(ctx._("Menu"), G_MENU)],
+        choices=[
+            Button(ctx._("Help"), G_HELP),
+            Button(ctx._("Talk to a person"), G_AGENT),
+            Button(ctx._("Menu"), G_MENU),
+        ],
     )  # fmt: skip
     return True

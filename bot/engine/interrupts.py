@@ -6,6 +6,7 @@ answered (``G_SWITCH``, ``G_STAY``)."""
 from __future__ import annotations
 
 from bot.dialogs.actions import (
+    G_AGENT,
     G_BACK,
     G_HELP,
     G_LANG,
@@ -18,7 +19,8 @@ from bot.dialogs.actions import (
     ROOT,
     set_language,
 )
-from bot.dialogs.base import Start
+from bot.dialogs.base import Button, Start
+from bot.dialogs.context import Context
 from bot.engine.render import prompt
 from bot.engine.stack import Frame, TurnState
 from bot.engine.transitions import apply, detour
@@ -26,7 +28,16 @@ from bot.understanding import understand
 from bot.understanding.text import fold
 from bot.wording.i18n import normalize_locale, translator
 
-__all__ = ["global_action", "offer_switch"]
+__all__ = ["contact_center", "global_action", "offer_switch"]
+
+
+def contact_center(ctx: Context) -> str:
+    """How to reach a person: the USCIS Contact Center's phone and TTY, and Live Chat."""
+    return ctx._(
+        "To talk to a person, call the USCIS Contact Center at {phone} (TTY {tty}). You can "
+        "also chat with a person through Emma's Live Chat on uscis.gov, weekdays from 8 a.m. "
+        "to 8 p.m. Eastern time."
+    ).format(phone=ctx.services.contact_phone, tty=ctx.services.contact_tty)
 
 
 async def global_action(turn: TurnState, action: str) -> None:
@@ -54,7 +65,11 @@ async def global_action(turn: TurnState, action: str) -> None:
                      "to start again, or \"back\" to go one step back.")  # fmt: skip
         if step.help:
             text = f"{ctx._(step.help)}\n\n{text}"
-        ctx.say(text)
+        ctx.say(text, choices=[Button(ctx._("Talk to a person"), G_AGENT)])
+        await prompt(turn)
+        return
+    if action == G_AGENT:
+        turn.ctx.say(contact_center(ctx))
         await prompt(turn)
         return
     if action == G_BACK:
@@ -97,6 +112,9 @@ async def offer_switch(turn: TurnState, text: str) -> bool:
     current = turn.dialogs[turn.stack[-1].dialog]
     if current.title is not None and fold(text) == fold(ctx._(current.title)):
         await prompt(turn)  # "my cases" on the My cases screen: here already
+        return True
+    if understood.intent == "agent":  # "I want to talk to a real person"
+        await global_action(turn, G_AGENT)
         return True
     target = turn.intents.get(understood.intent)
     if target is None or target == current.name:

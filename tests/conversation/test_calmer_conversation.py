@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.engine import Engine
+from bot.wording.i18n import translator
 from core.accounts.otp import totp
 from core.conversations import Conversation
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -207,3 +209,81 @@ async def test_a_receipt_number_with_a_slip_is_not_taken_for_a_password(chat: Fa
     await to_question(chat)
     await chat.send("IOE09123x5678")
     assert not chat.turn.input_was_secret
+
+
+# --- asking for a person ---------------------------------------------------------------------
+
+CONTACT_MSGID = (
+    "To talk to a person, call the USCIS Contact Center at {phone} (TTY {tty}). You can also "
+    "chat with a person through Emma's Live Chat on uscis.gov, weekdays from 8 a.m. to 8 p.m. "
+    "Eastern time."
+)
+CONTACT = (
+    "To talk to a person, call the USCIS Contact Center at 1-800-375-5283 (TTY 1-800-767-1833)"
+)
+
+
+@pytest.mark.parametrize(
+    "typed", ["I want to talk to a real person", "agent", "live agent", "human", "representative"]
+)
+async def test_asking_for_a_person_at_the_menu_says_how_to_reach_one(
+    chat: FakeChat, typed: str
+) -> None:
+    await chat.send("hi")
+    await chat.send(typed)
+    assert CONTACT in chat.text
+    assert "Live Chat" in chat.text
+    assert "8 a.m. to 8 p.m. Eastern" in chat.text
+    assert "did not understand" not in chat.text
+    assert "Check a case status" in chat.buttons
+
+
+async def test_asking_for_a_person_mid_flow_says_how_and_stays_at_the_step(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await to_question(chat)
+    await chat.send("can I speak to someone please")
+    assert CONTACT in chat.text
+    assert await flows(uow_factory, chat) == ["menu", "case_status"]
+    await chat.send("WAC2212345678")
+    assert "Case Was Approved" in chat.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed"),
+    [
+        ("es", "quiero hablar con alguien"),
+        ("zh", "人工客服"),
+        ("vi", "tôi muốn nói chuyện với người thật"),
+        ("ko", "상담원 연결"),
+        ("tl", "gusto kong makausap ang tao"),
+        ("ru", "позовите оператора"),
+        ("ar", "اريد التحدث مع موظف"),
+        ("fr", "je veux parler à un conseiller"),
+        ("ht", "mwen vle pale ak yon moun"),
+        ("pt", "quero falar com um atendente"),
+    ],
+)
+async def test_asking_for_a_person_is_understood_in_every_language(
+    engine: Engine, locale: str, typed: str
+) -> None:
+    chat = FakeChat(engine, locale_hint=locale)
+    await chat.send(typed)
+    assert chat.turn.locale == locale
+    t = translator(locale)
+    said = t._(CONTACT_MSGID).format(phone="1-800-375-5283", tty="1-800-767-1833")
+    assert said != CONTACT_MSGID.format(phone="1-800-375-5283", tty="1-800-767-1833")
+    assert said in chat.text
+
+
+async def test_help_and_the_escalation_offer_to_talk_to_a_person(chat: FakeChat) -> None:
+    await to_question(chat)
+    await chat.send("help")
+    await chat.press("Talk to a person")
+    assert CONTACT in chat.text
+    assert ASK in chat.text  # and the step again
+    for typed in ("A123456789", "12345", "A12345678"):
+        await chat.send(typed)
+    assert "Talk to a person" in chat.buttons
+    await chat.press("Talk to a person")
+    assert CONTACT in chat.text
