@@ -580,6 +580,7 @@ async def test_cancels_with_a_calendar_file_that_removes_the_event(
     await chat.press(f"Cancel {code}")
     await chat.press("Yes, cancel it")
     assert f"Your appointment {code} is cancelled." in chat.text
+    assert "open the attached file to remove it" in chat.text
     calendar = calendar_of(chat)
     assert str(calendar["METHOD"]) == "CANCEL"
     assert str(event_of(calendar)["STATUS"]) == "CANCELLED"

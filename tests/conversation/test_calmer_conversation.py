@@ -141,7 +141,8 @@ async def test_the_greeting_is_not_said_after_signing_in(chat: FakeChat, clock: 
     await chat.send(DEMO_EMAIL)
     await chat.send(DEMO_PASSWORD)
     await chat.send(totp(DEMO_TOTP_SECRET, clock.now()))
-    assert "You are signed in" in chat.text
+    assert "You are signed in as a***@example.com in this chat." in chat.text
+    assert "linked" not in chat.text
     assert GREETING not in chat.text
     assert AGAIN in chat.text
 
@@ -287,3 +288,31 @@ async def test_help_and_the_escalation_offer_to_talk_to_a_person(chat: FakeChat)
     assert "Talk to a person" in chat.buttons
     await chat.press("Talk to a person")
     assert CONTACT in chat.text
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "said", "not_said"),
+    [("zh", "卡片已寄给您", "我"), ("vi", "cho bạn", "tôi"), ("ar", "إليك", "إليّ")],
+)
+async def test_a_first_person_status_title_speaks_to_the_person(
+    engine: Engine, locale: str, said: str, not_said: str
+) -> None:
+    chat = FakeChat(engine, locale_hint=locale)
+    await chat.send("MSC2091234567")
+    assert said in chat.text
+    assert not_said not in chat.text
+
+
+async def test_the_owner_is_told_they_can_book_without_an_if(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await chat.send("IOE0912345679")  # not signed in: the public view
+    assert "If this is your case, sign in to book it here." in chat.text
+    await link_ana(uow_factory, chat.chat_id)
+    await chat.send("menu")
+    await chat.send("IOE0912345679")
+    assert "If this is your case" not in chat.text
+    assert "You can book it here." in chat.text
