@@ -4,6 +4,8 @@ once, and a person who asks for a human is told how to reach one."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -316,3 +318,25 @@ async def test_the_owner_is_told_they_can_book_without_an_if(
     await chat.send("IOE0912345679")
     assert "If this is your case" not in chat.text
     assert "You can book it here." in chat.text
+
+
+# --- times -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "first_time"), [("es", "7:30\u202fa.m."), ("zh", "上午7:30"), ("vi", "7:30\u202fSA")]
+)
+async def test_appointment_times_use_the_us_12_hour_clock(
+    engine: Engine, uow_factory: UnitOfWorkFactory, locale: str, first_time: str
+) -> None:
+    await link_ana(uow_factory, "chat-1")
+    chat = FakeChat(engine, locale_hint=locale)
+    t = translator(locale)
+    await chat.send("menu")
+    await chat.press(t._("Appointments"))
+    await chat.press(t._("Book an appointment"))
+    await chat.press(t._("Biometrics (fingerprints and photo)"))
+    await chat.press("IOE0912345679")
+    await chat.press("Phoenix Field Office")
+    await chat.press(t.date(date(2026, 3, 4), "full"))
+    assert chat.buttons[0] == first_time  # 14:30 UTC, Phoenix keeps standard time
