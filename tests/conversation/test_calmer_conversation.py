@@ -340,3 +340,76 @@ async def test_appointment_times_use_the_us_12_hour_clock(
     await chat.press("Phoenix Field Office")
     await chat.press(t.date(date(2026, 3, 4), "full"))
     assert chat.buttons[0] == first_time  # 14:30 UTC, Phoenix keeps standard time
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+async def to_phoenix_days(chat: FakeChat, uow_factory: UnitOfWorkFactory) -> None:
+    await link_ana(uow_factory, chat.chat_id)
+    await chat.send("menu")
+    await chat.press("Appointments")
+    await chat.press("Book an appointment")
+    await chat.press("Biometrics (fingerprints and photo)")
+    await chat.press("IOE0912345679")
+    await chat.press("Phoenix Field Office")
+
+
+async def test_the_day_prompts_example_is_a_day_with_free_times(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await to_phoenix_days(chat, uow_factory)
+    assert "like 3/4 or Wednesday" not in chat.text
+    # Monday, March 2 (the test clock) still has times in Phoenix; Tuesday is the next day.
+    assert "You can also type a date, like 3/2 or Tuesday." in chat.text
+    await chat.send("3/2")
+    assert "Free times on Monday, March 2, 2026" in chat.text
+    await chat.send("back")
+    await chat.send("Tuesday")
+    assert "Free times on Tuesday, March 3, 2026" in chat.text
+
+
+async def test_later_dates_are_offered_beyond_the_first_six_days(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await to_phoenix_days(chat, uow_factory)
+    first = [b for b in chat.buttons if "2026" in b]
+    assert len(first) == 6
+    await chat.press("Later dates")
+    later = [b for b in chat.buttons if "2026" in b]
+    assert later
+    assert not set(later) & set(first)
+    assert "Earlier dates" in chat.buttons
+    await chat.press(later[0])
+    assert f"Free times on {later[0]}" in chat.text
+    await chat.send("back")
+    await chat.press("Earlier dates")
+    assert [b for b in chat.buttons if "2026" in b] == first
+
+
+async def test_a_federal_holiday_says_the_office_is_closed_for_it(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.advance(days=280)  # December 7, 2026: Christmas is within the booking horizon
+    await to_phoenix_days(chat, uow_factory)
+    await chat.send("12/25")
+    assert "The office is closed on Friday, December 25, 2026 for Christmas Day." in chat.text
+    assert "no free times" not in chat.text
+
+
+async def test_a_holiday_is_named_in_the_persons_language(
+    engine: Engine, uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.advance(days=280)
+    chat = FakeChat(engine, locale_hint="es")
+    await link_ana(uow_factory, chat.chat_id)
+    es = translator("es")
+    await chat.send("menu")
+    await chat.press(es._("Appointments"))
+    await chat.press(es._("Book an appointment"))
+    await chat.press(es._("Biometrics (fingerprints and photo)"))
+    await chat.press("IOE0912345679")
+    await chat.press("Phoenix Field Office")
+    await chat.send("25/12")
+    assert es._("Christmas Day") in chat.text
+    assert es._("Christmas Day") != "Christmas Day"
