@@ -86,9 +86,7 @@ _NOT_BOOKABLE: Final = {
     ),
     "service_not_offered": N_("This office does not offer that kind of appointment."),
     "case_required": N_("A biometrics appointment needs a case. Please choose one."),
-    "biometrics_not_ready": N_(
-        "This case is not ready for a biometrics appointment yet. We will tell you when it is."
-    ),
+    "biometrics_not_ready": N_("This case is not ready for a biometrics appointment yet."),
 }
 
 _RESCHEDULE: Final = {

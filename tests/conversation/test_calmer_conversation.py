@@ -413,3 +413,37 @@ async def test_a_holiday_is_named_in_the_persons_language(
     await chat.send("25/12")
     assert es._("Christmas Day") in chat.text
     assert es._("Christmas Day") != "Christmas Day"
+
+
+# --- booking offers only what can be booked -------------------------------------------------
+
+
+async def to_case_question(chat: FakeChat) -> None:
+    await chat.send("menu")
+    await chat.press("Appointments")
+    await chat.press("Book an appointment")
+    await chat.press("Biometrics (fingerprints and photo)")
+
+
+async def test_booking_offers_only_a_case_that_can_be_booked(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await link_ana(uow_factory, chat.chat_id)
+    await to_case_question(chat)
+    assert "IOE0912345678 (I-765): Case Was Received" in chat.text  # listed
+    assert "IOE0912345678" not in chat.buttons  # but not offered
+    assert "IOE0912345679" in chat.buttons
+    await chat.send("IOE0912345678")
+    assert "not ready for a biometrics appointment yet" in chat.text
+    assert "We will tell you" not in chat.text
+
+
+async def test_a_followed_case_that_is_not_ready_says_updates_come_here(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await link_ana(uow_factory, chat.chat_id)
+    await chat.send("IOE0912345678")
+    await chat.press("Get updates")
+    await to_case_question(chat)
+    await chat.send("IOE0912345678")
+    assert "you will hear when its status changes" in chat.text

@@ -121,7 +121,9 @@ async def case_prompt(ctx: Context) -> Prompt:
     text = ctx._("Which case is the biometrics appointment for?") + "\n\n" + "\n".join(lines)
     if not any(c.status.allows_biometrics for c in cases):
         text += "\n\n" + ctx._("None of your cases is ready yet.") + " " + biometrics_rule(ctx)
-    return Prompt(text, [Button(str(c.receipt), str(c.receipt)) for c in cases])
+    # Only a case that can be booked gets a button (the others are listed, with their status).
+    ready = [c for c in cases if c.status.allows_biometrics]
+    return Prompt(text, [Button(str(c.receipt), str(c.receipt)) for c in ready])
 
 
 def case_parse(ctx: Context, text: str) -> str:
