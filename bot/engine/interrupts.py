@@ -78,6 +78,8 @@ async def global_action(turn: TurnState, action: str) -> None:
         if frame.back:
             frame.state = frame.back.pop()
             frame.failures = 0
+        elif frame.replaced is not None:  # back to the flow this one took the place of
+            turn.stack[-1] = Frame(frame.replaced)
         elif len(turn.stack) > 1:
             turn.stack.pop()
         await prompt(turn)

@@ -22,7 +22,7 @@ __all__ = ["Frame", "TurnState"]
 class Frame:
     """One running dialog on a conversation's stack (stored as JSON)."""
 
-    __slots__ = ("back", "data", "detour", "dialog", "failures", "state", "then")
+    __slots__ = ("back", "data", "detour", "dialog", "failures", "replaced", "state", "then")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.dialog: str = raw["d"]
@@ -34,6 +34,9 @@ class Frame:
         # Started by free text that asked for it at a step of the flow below, which could not
         # read it: "back" at its first step, or its end, returns to that step.
         self.detour: bool = bool(raw.get("detour"))
+        # The flow this one took the place of (``Replace``: "I lost my phone" chosen in the
+        # help), as it was: "back" at this flow's first step returns to it.
+        self.replaced: dict[str, Any] | None = raw.get("replaced")
 
     @classmethod
     def new(cls, dialog: Dialog[Any], args: Mapping[str, Any] | None = None) -> Frame:
@@ -51,6 +54,8 @@ class Frame:
             raw["then"] = self.then
         if self.detour:
             raw["detour"] = True
+        if self.replaced is not None:
+            raw["replaced"] = self.replaced
         return raw
 
 

@@ -49,15 +49,20 @@ async def _apply_once(turn: TurnState, transition: Transition) -> Transition | N
     if isinstance(transition, Start | Replace):
         if transition.dialog not in step.starts:
             raise DialogError(f"{dialog.name}.{state.name} may not start {transition.dialog}")
-        child = turn.dialogs[transition.dialog]
-        was_detour = False
+        child = Frame.new(turn.dialogs[transition.dialog], transition.args)
         if isinstance(transition, Replace):
-            was_detour = turn.stack.pop().detour
+            replaced = turn.stack.pop()
+            child.detour = replaced.detour
+            if replaced.dialog == child.dialog:  # a flow starting afresh: back leaves it
+                child.replaced = replaced.replaced
+            elif replaced.dialog != ROOT:
+                gone = replaced.dump()
+                gone.pop("replaced", None)  # one step back, not a chain
+                child.replaced = gone
             turn.ensure_menu()
         elif transition.then is not None:
             frame.then = transition.then.value
-        turn.stack.append(Frame.new(child, transition.args))
-        turn.stack[-1].detour = was_detour
+        turn.stack.append(child)
         return await _enter(turn)
     if isinstance(transition, End):
         ended = turn.stack.pop()

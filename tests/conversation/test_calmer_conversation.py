@@ -447,3 +447,36 @@ async def test_a_followed_case_that_is_not_ready_says_updates_come_here(
     await to_case_question(chat)
     await chat.send("IOE0912345678")
     assert "you will hear when its status changes" in chat.text
+
+
+# --- structure -------------------------------------------------------------------------------
+
+
+async def test_create_an_account_is_its_own_menu_choice(chat: FakeChat) -> None:
+    await chat.send("hi")
+    assert "Create an account" in chat.buttons
+    await chat.press("Create an account")
+    assert "email" in chat.text.lower()
+    await chat.press("Back")
+    assert "Create an account" in chat.buttons  # the menu
+
+
+async def test_create_an_account_is_not_offered_while_signed_in(
+    chat: FakeChat, uow_factory: UnitOfWorkFactory
+) -> None:
+    await link_ana(uow_factory, chat.chat_id)
+    await chat.send("hi")
+    assert "Create an account" not in chat.buttons
+
+
+async def test_back_from_i_lost_my_phone_returns_to_the_help_menu(chat: FakeChat) -> None:
+    await chat.send("hi")
+    await chat.press("Password and sign-in help")
+    assert "What do you need help with?" in chat.text
+    await chat.press("I lost my phone / authenticator")
+    assert "What do you need help with?" not in chat.text
+    await chat.press("Back")
+    assert "What do you need help with?" in chat.text
+    assert "I lost my phone / authenticator" in chat.buttons
+    await chat.press("Back")
+    assert AGAIN in chat.text  # and then the menu

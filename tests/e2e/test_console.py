@@ -35,7 +35,7 @@ def chat_process(
 
 
 def test_the_menu_shows_numbered_buttons_and_a_number_presses_one(tmp_path: Path) -> None:
-    out = chat(tmp_path, "7")  # the 7th entry of the menu: Help (with no flow signed in)
+    out = chat(tmp_path, "8")  # the 8th entry of the menu: Help (with no flow signed in)
     assert "What would you like to do?" in out
     assert "  1. " in out
     assert "I can check a case status" in out
