@@ -41,8 +41,11 @@ async def prompt(turn: TurnState) -> None:
     except DomainError as error:
         if frame.dialog == ROOT:
             raise
-        # Showing the same step again would fail on every turn.
-        ctx.say(describe_error(ctx, error))
+        # Showing the same step again would fail on every turn. (The handler may have said
+        # the same just before: once is enough.)
+        reason = describe_error(ctx, error)
+        if not ctx.replies or ctx.replies[-1].text != reason:
+            ctx.say(reason)
         turn.back_to_menu()
         await prompt(turn)
         return
