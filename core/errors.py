@@ -133,10 +133,18 @@ class InvalidReceiptNumber(InvalidInput):
         reason: ``empty``, ``length``, ``shape`` or ``prefix``.
         looks_like: what the text is instead, when recognisable: ``a_number``,
             ``online_account_number`` or ``access_code``; else None.
+        prefix: for a wrong length, the known prefix the text starts with, when only digits
+            (or slips for them) follow it; else None.
+        digits: with ``prefix``, how many digits follow it (a receipt number has 10).
+        meant: for an unknown prefix, the known one it becomes with a letter in place of a
+            look-alike digit ("I0E" for "IOE", "L1N" for "LIN"); else None.
     """
 
     reason: str
     looks_like: str | None = None
+    prefix: str | None = None
+    digits: int | None = None
+    meant: str | None = None
 
 
 @dataclass(eq=False)

@@ -12,6 +12,7 @@ from typing import Final
 
 __all__ = [
     "GLOBAL_PREFIX",
+    "G_AGENT",
     "G_BACK",
     "G_HELP",
     "G_LANG",
@@ -37,6 +38,7 @@ G_RESTART: Final = "g:restart"
 G_SWITCH: Final = "g:switch"
 G_STAY: Final = "g:stay"
 G_SETLANG: Final = "g:setlang:"
+G_AGENT: Final = "g:agent"  # "talk to a person": how to reach one
 
 
 def set_language(locale: str) -> str:

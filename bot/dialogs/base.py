@@ -151,14 +151,15 @@ class Dialog(Generic[S]):
     """A dialog: its states, the first one, and a step for each.
 
     A flow declares here, once, everything the rest of the bot needs to know about it: the
-    menu shows its ``title``, free text with its ``intent`` opens it (from the menu) or offers
-    it (elsewhere, naming it by its ``purpose``), and the registry lists it by ``name``.
+    menu shows its ``title``, free text with its ``intent`` opens it (from the menu, or on top
+    of a step of another flow that cannot read the text), and the registry lists it by
+    ``name``.
 
     Attributes:
         name: stable id (persisted in conversations: never rename without a migration).
         sensitive: holds secrets or needs a signed-in user: it expires sooner when idle.
         title: msgid of its button on the menu; None keeps it off the menu.
-        purpose: msgid naming what it does, as in "It sounds like you want to: {purpose}".
+        purpose: msgid naming what it does ("check a case status").
         intent: the free-text intent (``bot.understanding``) that leads here.
         refine: for free text that leads here, the name of a more precise flow the text asks
             for, or None ("I forgot my password" opens that flow, not the help that would ask).

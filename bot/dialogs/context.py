@@ -69,6 +69,9 @@ class Context:
     outbox_mail: list[OutgoingMail] = field(default_factory=list)
     # The mails that carry a code the person needs to go on, with that code (see send_mail).
     mailed_codes: list[tuple[OutgoingMail, IssuedCode]] = field(default_factory=list)
+    # The conversation is past its first turn, where the menu greets: the menu then only asks
+    # "What else can I help with?".
+    greeted: bool = False
     _account_id: int | None = None
     _account_known: bool = False
 

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
-from bot.dialogs.actions import G_HELP, G_LANG, LANGUAGE, ROOT, set_language
+from bot.dialogs.actions import G_AGENT, G_HELP, G_LANG, LANGUAGE, ROOT, set_language
 from bot.dialogs.base import Button, Dialog, Prompt, Start, Stay, Step, Transition
 from bot.dialogs.context import Context
 from bot.understanding import understand
@@ -47,6 +47,9 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
             choices.append(sign_out)
         choices.append(Button(ctx._("Language"), G_LANG))
         choices.append(Button(ctx._("Help"), G_HELP))
+        if ctx.greeted:  # said once; after a finished task, a sign-in: the short question
+            return Prompt(ctx._("What else can I help with?"), choices)
+        ctx.greeted = True
         text = ctx._("Hello! I can help you with your immigration case: check its status, "
                      "book an appointment, or get back into your account. What would you like "
                      "to do?")  # fmt: skip
@@ -65,6 +68,8 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
             # "change language" shows the list.
             requested = understood.requested_language
             return set_language(requested) if requested else G_LANG
+        if understood.intent == "agent":  # the engine says how to reach a person
+            return G_AGENT
         if understood.intent in ("greeting", "cancel"):
             return "greeting"
         raise ValueError(ctx._("Sorry, I did not understand. Please choose from the menu."))

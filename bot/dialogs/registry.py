@@ -35,10 +35,10 @@ FLOWS: Final[tuple[Flow, ...]] = (
     my_cases.FLOW,
     appointments.FLOW,
     link_account.FLOW,
+    create_account.FLOW,
     account_help.FLOW,
     forgot_password.FLOW,
     lost_device.FLOW,
-    create_account.FLOW,
 )
 
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 import inspect
 from typing import Any, Final
 
-from bot.dialogs.actions import G_HELP, G_MENU, G_SETLANG, GLOBAL_PREFIX
+from bot.dialogs.actions import G_AGENT, G_HELP, G_MENU, G_SETLANG, GLOBAL_PREFIX
 from bot.dialogs.base import Button, HandleFn, Start, Step
 from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
 from bot.dialogs.numbers import whole_number
 from bot.engine.answers import KNOWLEDGE_PREFIX, answer_button, answer_question
 from bot.engine.interrupts import global_action, offer_switch
-from bot.engine.matching import command, match_choice, yes_no_choice
-from bot.engine.render import prompt
+from bot.engine.matching import command, likely_secret, match_choice, yes_no_choice
+from bot.engine.render import prompt, reprompt
 from bot.engine.stack import TurnState
 from bot.engine.transitions import apply
 from bot.wording.errors import describe_error
@@ -104,11 +104,13 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
         return
     if step.handle is None or step.parse is None:
         # Buttons only (or nothing to answer): free text may ask for another flow.
+        if await _password_here(turn, step, text):
+            return
         if not step.secret and await offer_switch(turn, text):
             return
         if step.handle is not None:
-            ctx.say(ctx._("Please choose one of the options below."))
-            await _fail(turn)
+            await _refuse(turn, ctx._("Please choose one of the options below."))
+            return
         await prompt(turn)
         return
     try:
@@ -118,6 +120,8 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
     except (ValueError, DomainError) as error:
         # A refusal of the domain met while reading the answer (a date too far ahead) is
         # a reason to ask again, like a malformed answer.
+        if await _password_here(turn, step, text):
+            return
         if not step.secret and await answer_question(turn, step, text, refused=True):
             return
         if not step.secret and await offer_switch(turn, text):
@@ -126,15 +130,26 @@ async def _typed(turn: TurnState, step: Step[Any], text: str) -> None:
         example = ctx._(step.example) if step.example else None
         if example and example not in reason:  # the reason may show one already
             reason += "\n" + ctx._("For example: {example}").format(example=example)
-        ctx.say(reason)
-        await _fail(turn)
-        await prompt(turn)
+        await _refuse(turn, reason)
         return
     frame.failures = 0
-    if isinstance(value, str) and value.startswith(G_SETLANG):
-        await global_action(turn, value)  # the text named a language (the menu's parser)
+    if isinstance(value, str) and (value.startswith(G_SETLANG) or value == G_AGENT):
+        # The text named a language, or asked for a person (the menu's parser).
+        await global_action(turn, value)
         return
     await _run(turn, step.handle, value)
+
+
+async def _password_here(turn: TurnState, step: Step[Any], text: str) -> bool:
+    """A bad answer that looks like a password, at a step that does not ask for one (typed a
+    step late, or after the flow changed): masked like one (transcripts, Telegram), never
+    shown back nor read for another flow. False for any other text."""
+    if step.secret or not likely_secret(text):
+        return False
+    turn.secret_input = True
+    await _refuse(turn, turn.ctx._("That looks like a password. This step does not ask for one, "
+                                   "so it was not kept."))  # fmt: skip
+    return True
 
 
 async def _value(turn: TurnState, value: str) -> None:
@@ -170,16 +185,39 @@ async def _run(turn: TurnState, handler: HandleFn[Any], value: Any) -> None:
     await apply(turn, transition)
 
 
-async def _fail(turn: TurnState) -> None:
+async def _refuse(turn: TurnState, reason: str) -> None:
+    """A bad answer: say what is wrong once, with the step's buttons (not the whole prompt
+    again); after three tries, the way out, and then the step. Right after a timeout the
+    text was meant for the step that timed out: the new step is shown in full."""
+    if turn.exit_reason == "timeout":
+        turn.ctx.say(reason)
+        await prompt(turn)
+    elif await _fail(turn, reason):
+        await prompt(turn)
+    else:
+        await reprompt(turn, reason)
+
+
+async def _fail(turn: TurnState, reason: str | None = None) -> bool:
+    """Count a failed try; after three, offer a way out (said after ``reason``, if any).
+    True when it did."""
     ctx = turn.ctx
     frame = turn.stack[-1]
     frame.failures += 1
-    if frame.failures >= MAX_FAILURES:
-        frame.failures = 0
-        phone, tty = ctx.services.contact_phone, ctx.services.contact_tty
-        ctx.say(
-            ctx._("This does not seem to be working. You can ask for help, go back to the "
-                  "menu, or call the USCIS Contact Center at {phone} (TTY {tty}).")
-            .format(phone=phone, tty=tty),
-            choices=[Button(ctx._("Help"), G_HELP), Button(ctx._("Menu"), G_MENU)],
-        )  # fmt: skip
+    if frame.failures < MAX_FAILURES:
+        return False
+    if reason is not None:
+        ctx.say(reason)
+    frame.failures = 0
+    phone, tty = ctx.services.contact_phone, ctx.services.contact_tty
+    ctx.say(
+        ctx._("This does not seem to be working. You can ask for help, go back to the "
+              "menu, or call the USCIS Contact Center at {phone} (TTY {tty}).")
+        .format(phone=phone, tty=tty),
+        choices=[
+            Button(ctx._("Help"), G_HELP),
+            Button(ctx._("Talk to a person"), G_AGENT),
+            Button(ctx._("Menu"), G_MENU),
+        ],
+    )  # fmt: skip
+    return True

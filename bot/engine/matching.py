@@ -16,7 +16,7 @@ from bot.dialogs.model import Incoming
 from bot.wording.i18n import LOCALES, Translator
 from bot.wording.local_input import yes_no
 
-__all__ = ["command", "match_choice", "valid_unicode", "yes_no_choice"]
+__all__ = ["command", "likely_secret", "match_choice", "valid_unicode", "yes_no_choice"]
 
 _LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
@@ -33,6 +33,33 @@ def valid_unicode(incoming: Incoming) -> Incoming:
     if payload is not None:
         payload = _LONE_SURROGATE.sub("\ufffd", payload)
     return dataclasses.replace(incoming, text=text, payload=payload)
+
+
+MIN_SECRET_LENGTH: Final = 8
+MAX_SECRET_LENGTH: Final = 128
+
+
+def likely_secret(text: str) -> bool:
+    """Text that looks like a password typed at a step that does not ask for one (after a
+    switch, or a step ago): one word of 8 to 128 characters, no email address, mixing three
+    kinds of character (lower case, upper case, digits, others), or lower-case letters
+    (at least 4) with digits. A receipt number (3 letters and digits), an A-Number, a phone
+    number or a plain word does not."""
+    if not MIN_SECRET_LENGTH <= len(text) <= MAX_SECRET_LENGTH:
+        return False
+    if any(char.isspace() for char in text) or "@" in text:
+        return False
+    digits = sum(char.isdigit() for char in text)
+    if text[:3].isalpha() and digits >= MIN_SECRET_LENGTH:
+        return False  # a receipt number with a slip in it ("IOE09123x5678")
+    lower = sum(char.islower() for char in text)
+    kinds = [
+        lower > 0,
+        any(char.isupper() for char in text),
+        digits > 0,
+        any(not char.isalnum() for char in text),
+    ]
+    return sum(kinds) >= 3 or (lower >= 4 and digits > 0)
 
 
 @lru_cache(maxsize=len(LOCALES))

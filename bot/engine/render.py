@@ -14,7 +14,7 @@ from bot.engine.stack import TurnState
 from bot.wording.errors import describe_error
 from core.errors import DomainError
 
-__all__ = ["finish_replies", "prompt"]
+__all__ = ["finish_replies", "prompt", "reprompt"]
 
 
 async def _render(step: Step[Any], ctx: Context) -> Prompt:
@@ -41,8 +41,11 @@ async def prompt(turn: TurnState) -> None:
     except DomainError as error:
         if frame.dialog == ROOT:
             raise
-        # Showing the same step again would fail on every turn.
-        ctx.say(describe_error(ctx, error))
+        # Showing the same step again would fail on every turn. (The handler may have said
+        # the same just before: once is enough.)
+        reason = describe_error(ctx, error)
+        if not ctx.replies or ctx.replies[-1].text != reason:
+            ctx.say(reason)
         turn.back_to_menu()
         await prompt(turn)
         return
@@ -59,6 +62,29 @@ async def prompt(turn: TurnState) -> None:
             input_kind=(step.input_kind or "password") if step.secret else None,
         )
     )
+
+
+async def reprompt(turn: TurnState, reason: str) -> None:
+    """Answer a bad answer in one message: what is wrong (with its example), carrying the
+    step's buttons, without showing the step's whole prompt again (a case card, a long
+    question) under it.
+
+    Raises:
+        DomainError: the menu itself cannot be shown.
+    """
+    ctx = turn.ctx
+    frame = turn.stack[-1]
+    _dialog, _state, step = turn.activate_top()
+    try:
+        shown = await _render(step, ctx)
+    except DomainError:
+        ctx.say(reason)
+        await prompt(turn)
+        return
+    choices = list(shown.choices)
+    if frame.dialog != ROOT:
+        choices += [Button(ctx._("Back"), G_BACK), Button(ctx._("Menu"), G_MENU)]
+    ctx.replies.append(Reply(text=reason, buttons=tuple(choices), secret_input=step.secret))
 
 
 def finish_replies(turn: TurnState) -> list[Reply]:

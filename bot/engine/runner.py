@@ -6,7 +6,7 @@ anything is sent. Turns of one conversation never interleave (a ``KeyedLock``); 
 needs slow password hashes is undone, the hashes are computed outside any transaction, and it
 runs again; a turn whose mail could not be sent is taken back. What happens inside the turn is
 told by the other modules of ``bot.engine``: ``input`` (what came in), ``interrupts``
-(global actions, switch offers), ``transitions``, ``render`` and ``stack``.
+(global actions, free text that asks for another flow), ``transitions``, ``render`` and ``stack``.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Engine:
                 unknown = [name for name in step.starts if name not in self.dialogs]
                 if unknown:
                     raise DialogError(f"{dialog.name}.{state.name} starts unknown {unknown}")
-        # Free text that asks for a flow (the intents the dialogs declare), for switch offers.
+        # Free text that asks for a flow (the intents the dialogs declare): it goes there.
         self.intents = {d.intent: d.name for d in self.dialogs.values() if d.intent is not None}
         self.observer = observer
         self._turns: KeyedLock[tuple[str, str]] = KeyedLock()

@@ -22,7 +22,7 @@ __all__ = ["Frame", "TurnState"]
 class Frame:
     """One running dialog on a conversation's stack (stored as JSON)."""
 
-    __slots__ = ("back", "data", "dialog", "failures", "state", "then")
+    __slots__ = ("back", "data", "detour", "dialog", "failures", "replaced", "state", "then")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.dialog: str = raw["d"]
@@ -31,6 +31,12 @@ class Frame:
         self.back: list[str] = list(raw.get("back", []))
         self.failures: int = int(raw.get("fails", 0))
         self.then: str | None = raw.get("then")
+        # Started by free text that asked for it at a step of the flow below, which could not
+        # read it: "back" at its first step, or its end, returns to that step.
+        self.detour: bool = bool(raw.get("detour"))
+        # The flow this one took the place of (``Replace``: "I lost my phone" chosen in the
+        # help), as it was: "back" at this flow's first step returns to it.
+        self.replaced: dict[str, Any] | None = raw.get("replaced")
 
     @classmethod
     def new(cls, dialog: Dialog[Any], args: Mapping[str, Any] | None = None) -> Frame:
@@ -46,6 +52,10 @@ class Frame:
             raw["fails"] = self.failures
         if self.then is not None:
             raw["then"] = self.then
+        if self.detour:
+            raw["detour"] = True
+        if self.replaced is not None:
+            raw["replaced"] = self.replaced
         return raw
 
 
@@ -73,6 +83,8 @@ class TurnState:
         raw = conversation.state or {}
         self.stack = [Frame(f) for f in raw.get("stack", [])]
         self.offer: dict[str, Any] | None = raw.get("offer")
+        # Greeted on the conversation's first turn (whatever that turn showed), not again.
+        ctx.greeted = bool(raw.get("stack"))
         # The buttons of the newest message that had any, as shown: typing a label or a
         # number answers them (without rendering the prompt again).
         self.shown: list[Button] = [Button(*shown) for shown in raw.get("shown", [])]

@@ -10,9 +10,10 @@ from bot.engine.stack import Frame, TurnState
 from bot.wording.errors import describe_error
 from core.errors import DomainError
 
-__all__ = ["MAX_TRANSITIONS", "apply"]
+__all__ = ["MAX_TRANSITIONS", "apply", "detour"]
 
 MAX_TRANSITIONS = 20  # in one turn: a wrongly declared loop cannot hang a turn
+MAX_DETOUR_DEPTH = 5  # flows on the stack (the menu too) before a detour starts afresh
 
 
 async def apply(turn: TurnState, transition: Transition) -> None:
@@ -48,19 +49,31 @@ async def _apply_once(turn: TurnState, transition: Transition) -> Transition | N
     if isinstance(transition, Start | Replace):
         if transition.dialog not in step.starts:
             raise DialogError(f"{dialog.name}.{state.name} may not start {transition.dialog}")
-        child = turn.dialogs[transition.dialog]
+        child = Frame.new(turn.dialogs[transition.dialog], transition.args)
         if isinstance(transition, Replace):
-            turn.stack.pop()
+            replaced = turn.stack.pop()
+            child.detour = replaced.detour
+            if replaced.dialog == child.dialog:  # a flow starting afresh: back leaves it
+                child.replaced = replaced.replaced
+            elif replaced.dialog != ROOT:
+                gone = replaced.dump()
+                gone.pop("replaced", None)  # one step back, not a chain
+                child.replaced = gone
             turn.ensure_menu()
         elif transition.then is not None:
             frame.then = transition.then.value
-        turn.stack.append(Frame.new(child, transition.args))
+        turn.stack.append(child)
         return await _enter(turn)
     if isinstance(transition, End):
-        turn.stack.pop()
+        ended = turn.stack.pop()
         if not turn.stack:
             turn.ensure_menu()
             await prompt(turn)
+            return None
+        if ended.detour:
+            # Back to the step the person left: its resume hook waits for its own child.
+            if transition.show_menu or turn.stack[-1].dialog != ROOT:
+                await prompt(turn)
             return None
         parent = turn.stack[-1]
         if parent.then is not None:
@@ -74,6 +87,25 @@ async def _apply_once(turn: TurnState, transition: Transition) -> Transition | N
             await prompt(turn)
         return None
     raise DialogError(f"not a transition: {transition!r}")
+
+
+async def detour(turn: TurnState, dialog: str, args: dict[str, str]) -> None:
+    """Start a flow the person asked for in free text at a step that could not read it, on
+    top of that step, whatever edges it declares: "back" at the new flow's first step (or its
+    end) returns to it. A flow already on the stack is returned to instead."""
+    for depth, frame in enumerate(turn.stack):
+        if frame.dialog == dialog and depth > 0:
+            del turn.stack[depth + 1 :]
+            await prompt(turn)
+            return
+    if len(turn.stack) >= MAX_DETOUR_DEPTH:
+        del turn.stack[1:]
+    child = Frame.new(turn.dialogs[dialog], args)
+    child.detour = len(turn.stack) > 1
+    turn.stack.append(child)
+    entered = await _enter(turn)
+    if entered is not None:
+        await apply(turn, entered)
 
 
 async def _enter(turn: TurnState) -> Transition | None:

@@ -3,7 +3,7 @@ language it is written in, for all eleven languages.
 
 The public contract (``casebot understand``) prints ``{"intent", "receipt_number",
 "language"}``; intents are case_status, link_account, appointment, password_reset, language,
-help, cancel, greeting and unknown.
+agent (the person asks for a human), help, cancel, greeting and unknown.
 
 How (the README's design notes say why): the message is folded (case, accents, tone marks,
 Arabic letter variants) and cut into words, with receipt and form numbers masked. Weighted
@@ -40,6 +40,7 @@ INTENTS: Final = (
     "appointment",
     "password_reset",
     "language",
+    "agent",
     "help",
     "cancel",
     "greeting",

@@ -67,6 +67,15 @@ _RECEIPT: Final = {
     ),
 }
 
+_RECEIPT_SHORT: Final = N_(
+    "That receipt number is missing digits: after {prefix} come 10 digits, and it has "
+    "{count}. Please check it on your notice, like {example}."
+)
+_RECEIPT_LONG: Final = N_(
+    "That receipt number has too many digits: after {prefix} come 10 digits, and it has "
+    "{count}. Please check it on your notice, like {example}."
+)
+
 _NOT_BOOKABLE: Final = {
     "past": N_("That time has already passed. Please choose another one."),
     "too_soon": N_("That time is too soon to book. Please choose a later one."),
@@ -77,9 +86,7 @@ _NOT_BOOKABLE: Final = {
     ),
     "service_not_offered": N_("This office does not offer that kind of appointment."),
     "case_required": N_("A biometrics appointment needs a case. Please choose one."),
-    "biometrics_not_ready": N_(
-        "This case is not ready for a biometrics appointment yet. We will tell you when it is."
-    ),
+    "biometrics_not_ready": N_("This case is not ready for a biometrics appointment yet."),
 }
 
 _RESCHEDULE: Final = {
@@ -108,6 +115,15 @@ def describe_error(ctx: Context, error: Exception) -> str:
     match error:
         case e.WeakPassword(reason=reason, min_length=n):
             return _(_WEAK_PASSWORD.get(reason, _WEAK_PASSWORD["common"])).format(n=n)
+        case e.InvalidReceiptNumber(prefix=str(prefix), digits=int(count)) if count != 10:
+            return _(_RECEIPT_SHORT if count < 10 else _RECEIPT_LONG).format(
+                prefix=prefix, count=count, example=RECEIPT_EXAMPLE
+            )
+        case e.InvalidReceiptNumber(meant=str(meant)):
+            return _(
+                "A receipt number starts with 3 letters, not numbers. Did you mean {meant}? "
+                "For example: {example}."
+            ).format(meant=meant, example=RECEIPT_EXAMPLE)
         case e.InvalidReceiptNumber(reason=reason, looks_like=looks_like):
             # None is a key too (the general wording): test for it, or "prefix" is never said.
             key = (

@@ -87,6 +87,16 @@ _ZONE_NAMES_FROM: Final = {"ht": "en", "fr": "fr_CA"}
 # - CLDR's short Korean time has the abbreviated day period ("AM 9:30"); Korean writes the wide
 #   one ("오전 9:30"), as the catalog's own examples do.
 _SHORT_TIME: Final = {"ko": "aaaa h:mm"}
+# - The clock: CLDR's time data for the US region prefers the 12-hour clock ("h"; it allows
+#   "H" too), and the appointment notices people compare with are in 12-hour time. Spanish
+#   has a US locale in CLDR, es_US, whose short time is "h:mm a" ("2:30 p.m."): its times
+#   come from there. Chinese and Vietnamese have none; their own CLDR data gives a 12-hour
+#   form with their own day periods ("下午2:30", "2:30 CH"), used here. Korean, Filipino and
+#   Arabic are 12-hour in CLDR already. Russian, French and Portuguese keep CLDR's 24-hour
+#   time: their 12-hour forms carry English "AM"/"PM", and a 24-hour time cannot be misread;
+#   Haitian Creole keeps Haiti's French clock (above).
+_TIME_FROM: Final = {"es": "es_US"}
+_TWELVE_HOUR: Final = frozenset({"zh", "vi"})
 RTL_LOCALES: Final = frozenset({"ar"})
 MAX_KEPT_DATES: Final = 4096
 
@@ -170,7 +180,12 @@ class Translator:
         self.babel_locale = dates_locale(self.locale)
         self.rtl = self.locale in RTL_LOCALES
         self._zone_locale = Locale.parse(_ZONE_NAMES_FROM.get(self.locale, self.babel_locale))
-        self._short_time = _SHORT_TIME.get(self.locale, "short")
+        self._time_locale = Locale.parse(_TIME_FROM.get(self.locale, self.babel_locale))
+        self._short_time = _SHORT_TIME.get(self.locale) or (
+            str(self.babel_locale.datetime_skeletons["hm"])
+            if self.locale in _TWELVE_HOUR
+            else "short"
+        )
         self._own_names = _own_names(self.locale, self.babel_locale)
         # Formatted days, kept: every case shown formats its few dates again, and Babel's
         # formatting costs more than the rest of the text.
@@ -216,9 +231,9 @@ class Translator:
         return short
 
     def time_in(self, value: datetime, zone: str) -> str:
-        """The local time of day, short ("9:30 AM", "09:30", "오전 9:30")."""
+        """The local time of day, short ("9:30 AM", "9:30 a.m.", "上午9:30", "09:30")."""
         tz = ZoneInfo(zone)
-        return format_time(value, format=self._short_time, tzinfo=tz, locale=self.babel_locale)
+        return format_time(value, format=self._short_time, tzinfo=tz, locale=self._time_locale)
 
     def _named(self, formatted: str) -> str:
         """A formatted date with the locale's own month and weekday names, where it has them."""

@@ -41,6 +41,7 @@ __all__ = [
     "local_day",
     "local_time",
     "month_names",
+    "weekday_name",
     "weekday_names",
     "yes_no",
 ]
@@ -182,6 +183,14 @@ def weekday_names(locale: str) -> dict[str, int]:
         _EXTRA_WEEKDAYS.get(locale, ()),
     ]
     return {**ENGLISH_WEEKDAYS, **_table(groups, 0)}
+
+
+def weekday_name(locale: str, day: date) -> str:
+    """The weekday of a day as the assistant writes it in the locale (and reads it back)."""
+    own = OWN_WEEKDAYS.get(locale)
+    if own is not None:
+        return own[day.weekday()]
+    return str(_babel(locale).days["format"]["wide"][day.weekday()])
 
 
 @lru_cache(maxsize=len(LOCALES))

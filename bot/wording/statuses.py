@@ -269,8 +269,8 @@ NEXT_STEP_WORDING: Final[Mapping[NextStep, str]] = {
         "account. There is usually nothing to do until it arrives."
     ),
     NextStep.BOOK_BIOMETRICS: N_(
-        "The next step is usually a biometrics appointment. If this is your case, you can book "
-        "it here while you are signed in."
+        "The next step is usually a biometrics appointment. If this is your case, sign in to "
+        "book it here."
     ),
     NextStep.ATTEND_BIOMETRICS: N_(
         "Go to the appointment in your notice, with the notice and a photo ID. If you cannot "
@@ -326,8 +326,17 @@ def status_meaning(ctx: Context, status: Status) -> str:
     return ctx._(wording.meaning) if wording is not None else ""
 
 
-def next_step_text(ctx: Context, status: Status) -> str:
-    """What usually happens next for a case with this status."""
+# Said instead to the signed-in owner (or representative), who may book already.
+OWNER_BOOKS_BIOMETRICS: Final = N_(
+    "The next step is usually a biometrics appointment. You can book it here."
+)
+
+
+def next_step_text(ctx: Context, status: Status, *, owner: bool = False) -> str:
+    """What usually happens next for a case with this status (``owner``: said to the
+    signed-in account that owns the case, or represents its owner)."""
+    if owner and status.next_step is NextStep.BOOK_BIOMETRICS:
+        return ctx._(OWNER_BOOKS_BIOMETRICS)
     msgid = NEXT_STEP_WORDING.get(status.next_step, NEXT_STEP_WORDING[NextStep.WAIT_FOR_DECISION])
     return ctx._(msgid).format(phone=ctx.services.contact_phone, tty=ctx.services.contact_tty)
 
@@ -357,7 +366,9 @@ def case_text(
         lines.append(meaning)
     lines.append(ctx._("Last update: {day}").format(day=status_day(ctx, updated_at)))
     lines.append(
-        ctx._("What usually happens next: {text}").format(text=next_step_text(ctx, status))
+        ctx._("What usually happens next: {text}").format(
+            text=next_step_text(ctx, status, owner=history is not None)
+        )
     )
     if history:
         lines.append("")

@@ -29,6 +29,7 @@ __all__ = [
     "Slot",
     "check_slot",
     "compute_slots",
+    "federal_holiday_name",
     "federal_holidays",
     "load_zone",
 ]
@@ -65,6 +66,14 @@ def federal_holidays(years: Iterable[int]) -> frozenset[date]:
     for year in years:
         days |= _federal_holidays_of(year)
     return frozenset(days)
+
+
+def federal_holiday_name(day: date) -> str | None:
+    """The English name of the US federal holiday on this day ("Christmas Day"; an observed
+    day is named as its holiday), or None: the chat layer words it in the person's language."""
+    calendar = holiday_calendars.country_holidays("US", years=day.year, categories=("public",))
+    name = calendar.get(day)
+    return None if name is None else str(name).removesuffix(" (observed)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,8 @@ _SEPARATORS: Final = "\\s\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212.#"
 _SEPARATOR_RE: Final = re.compile(f"[{_SEPARATORS}]+")
 # Letters that are unambiguous slips for digits, once we know we are among the digits.
 _DIGIT_SLIPS: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# Digits typed for letters in the prefix ("I0E"): each with the letters it may stand for.
+_LETTER_SLIPS: Final = {"0": "O", "1": "IL", "5": "S", "8": "B"}
 _CANONICAL_RE: Final = re.compile(r"[A-Z]{3}[0-9]{10}")
 _A_NUMBER_RE: Final = re.compile(r"A[0-9]{8,9}")
 _ACCOUNT_NUMBER_RE: Final = re.compile(r"[0-9]{12}")
@@ -126,6 +128,24 @@ def _looks_like(cleaned: str) -> LooksLike | None:
     return None
 
 
+def _meant_prefix(typed: str) -> str | None:
+    """The known prefix these 3 characters become with letters for look-alike digits."""
+    candidates = [""]
+    for char in typed:
+        candidates = [c + letter for c in candidates for letter in _LETTER_SLIPS.get(char, char)]
+    known = [c for c in candidates if c != typed and c in PREFIXES]
+    return known[0] if len(known) == 1 else None
+
+
+def _wrong_length(cleaned: str, looks_like: LooksLike | None) -> InvalidReceiptNumber:
+    """The error for a text of the wrong length, with the digits counted after a known
+    prefix ("WAC" and 9 digits is one digit short)."""
+    prefix, rest = cleaned[:PREFIX_LENGTH], cleaned[PREFIX_LENGTH:].translate(_DIGIT_SLIPS)
+    if looks_like is None and prefix in PREFIXES and rest.isdigit() and rest.isascii():
+        return InvalidReceiptNumber(reason=Reason.LENGTH, prefix=prefix, digits=len(rest))
+    return InvalidReceiptNumber(reason=Reason.LENGTH, looks_like=looks_like)
+
+
 @dataclass(frozen=True, slots=True)
 class ReceiptNumber:
     """A valid receipt number, canonical: 3 upper-case letters of a known prefix + 10 digits.
@@ -157,7 +177,9 @@ class ReceiptNumber:
         Raises:
             InvalidReceiptNumber: ``reason`` is ``empty``, ``length`` (not 13 characters),
                 ``shape`` (not 3 letters + 10 digits) or ``prefix`` (no such prefix);
-                ``looks_like`` names an A-Number, online account number or access code.
+                ``looks_like`` names an A-Number, online account number or access code;
+                ``prefix`` and ``digits`` count the digits after a known prefix, ``meant``
+                names the prefix a digit typed for a letter hides ("I0E").
         """
         if isinstance(text, ReceiptNumber):
             return text
@@ -174,12 +196,21 @@ class ReceiptNumber:
             raise InvalidReceiptNumber(reason=Reason.EMPTY)
         looks_like = _looks_like(cleaned)
         if len(cleaned) != LENGTH:
-            raise InvalidReceiptNumber(reason=Reason.LENGTH, looks_like=looks_like)
+            raise _wrong_length(cleaned, looks_like)
         candidate = cleaned[:PREFIX_LENGTH] + cleaned[PREFIX_LENGTH:].translate(_DIGIT_SLIPS)
         if not _CANONICAL_RE.fullmatch(candidate):
-            raise InvalidReceiptNumber(reason=Reason.SHAPE, looks_like=looks_like)
+            digits_follow = candidate[PREFIX_LENGTH:].isdigit() and looks_like is None
+            raise InvalidReceiptNumber(
+                reason=Reason.SHAPE,
+                looks_like=looks_like,
+                meant=_meant_prefix(candidate[:PREFIX_LENGTH]) if digits_follow else None,
+            )
         if candidate[:PREFIX_LENGTH] not in PREFIXES:
-            raise InvalidReceiptNumber(reason=Reason.PREFIX, looks_like=looks_like)
+            raise InvalidReceiptNumber(
+                reason=Reason.PREFIX,
+                looks_like=looks_like,
+                meant=None if looks_like else _meant_prefix(candidate[:PREFIX_LENGTH]),
+            )
         return cls(candidate)
 
     def __str__(self) -> str:

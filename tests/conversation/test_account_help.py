@@ -55,7 +55,7 @@ async def test_a_reset_unlocks_the_account_but_does_not_sign_the_chat_in(
     assert "it is unlocked now" in chat.text
     assert "please sign in with your new password" in chat.text
     assert "signed out" not in chat.text  # no other chat was signed in
-    assert "What would you like to do?" in chat.text  # back at the menu
+    assert "What else can I help with?" in chat.text  # back at the menu
     await start_sign_in(
         uow_factory, DEMO_EMAIL, NEW_PASSWORD, "test", "chat-1"
     )  # not locked any more
@@ -100,7 +100,7 @@ async def test_menu_in_the_middle_leaves_the_flow(
 ) -> None:
     await reach_reset_code(chat)
     await chat.send("menu")
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
     state = await stored_state(uow_factory, chat)
     assert [frame["d"] for frame in state["stack"]] == ["menu"]
 

@@ -69,16 +69,16 @@ async def test_free_text_with_its_intent_opens_it_from_the_menu(
     assert "Hello from the new flow!" in chat.text
 
 
-async def test_free_text_with_its_intent_offers_it_by_its_purpose_elsewhere(
+async def test_free_text_with_its_intent_opens_it_elsewhere_and_back_returns(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     chat = _chat(uow_factory, clock)
     await chat.send("menu")
     await chat.press("Check a case status")
     await chat.send("hello")
-    assert "It sounds like you want to: say hello" in chat.text
-    await chat.press("Yes, switch")
     assert "Hello from the new flow!" in chat.text
+    await chat.press("Back")
+    assert "Please type your receipt number" in chat.text
 
 
 def test_the_menu_may_start_every_registered_flow() -> None:

@@ -166,7 +166,7 @@ async def test_an_idle_reset_times_out(
     clock.advance(minutes=16)
     await chat.send("hello")
     assert "timed out" in chat.text
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
 
 
 async def test_a_restart_in_the_middle_continues_the_reset(

@@ -156,13 +156,11 @@ async def test_switching_to_french_mid_booking_asks_the_same_question_in_french(
         [b for b in english_days if "2026" in b]
     )
     assert fr._("Back") in chat.buttons
-    assert (
-        fr._(
-            "Which day would you like at the {office}? These days have free times. You can "
-            "also type a date, like 3/4 or Wednesday."
-        ).format(office="Phoenix Field Office")
-        in chat.text
-    )
+    asked = fr._(
+        "Which day would you like at the {office}? These days have free times. You can "
+        "also type a date, like {example}."
+    ).format(office="Phoenix Field Office", example="{example}")
+    assert asked.split("{example}")[0] in chat.text
     # And the flow goes on from there, in French, reading a French date order.
     await chat.send("04/03")
     assert "mercredi 4 mars 2026" in chat.text
@@ -261,7 +259,7 @@ async def test_a_date_the_person_cannot_mean_gets_a_localized_reprompt(
     await to_phoenix_days(chat, "fr")
     fr = translator("fr")
     await chat.send("un jour")
-    assert fr._("Please type a date like 3/4/2026, or a day like Wednesday.") in chat.text
-    assert fr._("3/4/2026, 3/4 or Wednesday") in chat.text
+    asked = fr._("Please type a date like {example}, or choose a day below.")
+    assert asked.split("{example}")[0] in chat.text
     await chat.send("01/03/2026")
     assert fr._("That day has already passed.") in chat.text

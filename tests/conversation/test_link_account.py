@@ -86,7 +86,7 @@ async def test_signs_in_with_the_authenticator_code_and_shows_the_cases(
     assert "You are signed in as a***@example.com" in chat.text
     assert "IOE0912345678 (I-765): Case Was Received" in chat.text
     assert "IOE0912345679 (I-485): Fingerprint Fee Was Received" in chat.text
-    assert "What would you like to do?" in chat.text  # back at the menu
+    assert "What else can I help with?" in chat.text  # back at the menu
     assert "Sign out" in chat.buttons
     assert await signed_in_account(uow_factory, chat) == (await demo_account(uow_factory)).id
 
@@ -274,6 +274,7 @@ async def test_five_wrong_passwords_lock_the_account_for_twenty_minutes(
     assert "Contact Center" in chat.text
     assert (await demo_account(uow_factory)).locked_until is not None
     # Even the right password is refused now, with the same explanation.
+    await chat.press("Menu")
     await to_code(chat)
     assert "locked for 20 minutes" in chat.text
 
@@ -363,7 +364,7 @@ async def test_password_and_code_steps_are_secret_and_never_stored_or_logged(
 async def test_menu_at_the_password_step_leaves_the_flow(chat: FakeChat) -> None:
     await to_password(chat)
     turn = await chat.send("menu")
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
     assert not turn.input_was_secret
 
 
@@ -384,7 +385,7 @@ async def test_the_flow_times_out_after_fifteen_idle_minutes(
     clock.advance(minutes=16)
     await chat.send("hello")
     assert "timed out" in chat.text
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
 
 
 async def test_a_password_typed_after_the_timeout_stays_secret(
@@ -397,7 +398,7 @@ async def test_a_password_typed_after_the_timeout_stays_secret(
     assert turn.input_was_secret  # deleted from the chat, masked in the transcript
     assert "timed out" in chat.text
     assert "did not understand" not in chat.text  # not read as an answer to the menu
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
 
 
 async def test_a_restart_in_the_middle_resumes_at_the_same_step(

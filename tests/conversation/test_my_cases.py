@@ -246,7 +246,7 @@ async def test_a_paper_case_is_added_with_its_access_code_after_a_wrong_one(
     assert case.owner_id == ana
     assert case.access_code_used_at is not None
     await chat.press("Back")  # a fresh list: back leaves, it never asks for the code again
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
 
 
 async def test_a_used_access_code_is_refused_and_may_have_been_used_by_a_representative(
@@ -333,7 +333,7 @@ async def test_back_and_menu_work_at_the_code_step(
     assert "receipt number of the case you filed on paper" in chat.text
     await chat.send(PAPER)
     await chat.send("menu")
-    assert "What would you like to do?" in chat.text
+    assert "What else can I help with?" in chat.text
 
 
 async def test_a_restart_in_the_middle_continues_at_the_code_step(

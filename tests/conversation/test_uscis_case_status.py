@@ -205,7 +205,7 @@ async def test_a_receipt_number_of_the_wrong_shape_is_never_sent_to_uscis(
     chat = chat_in(engine)
     await chat.send("check my case")
     await chat.send("IOE12345")
-    assert "That is not a receipt number. It has 3 letters and 10 digits" in chat.text
+    assert "missing digits: after IOE come 10 digits, and it has 5" in chat.text
     assert await requests(fake) == 0
 
 

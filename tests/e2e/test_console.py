@@ -53,7 +53,7 @@ def chat_process(
 
 
 def test_the_menu_shows_numbered_buttons_and_a_number_presses_one(tmp_path: Path) -> None:
-    out = chat(tmp_path, "7")  # the 7th entry of the menu: Help (signed in or not)
+    out = chat(tmp_path, "8")  # the 8th entry of the menu: Help (signed in or not)
     assert "What would you like to do?" in out
     assert "  1. " in out
     assert "I can check a case status" in out

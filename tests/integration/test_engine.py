@@ -301,16 +301,16 @@ async def test_changing_language_shows_the_current_step_again(
     assert locale == "es"
 
 
-async def test_free_text_asking_for_another_flow_offers_to_switch(toy_chat: FakeChat) -> None:
+async def test_free_text_asking_for_another_flow_goes_there_and_back_returns(
+    toy_chat: FakeChat,
+) -> None:
     await toy_chat.send("hello")
     await toy_chat.press("Play")
     await toy_chat.send("I forgot my password")
-    assert "Shall we switch" in toy_chat.text
-    await toy_chat.press("No, continue here")
-    assert "Pick a number" in toy_chat.text
-    await toy_chat.send("i forgot my password")
-    await toy_chat.press("Yes, switch")
+    assert "Shall we switch" not in toy_chat.text
     assert "Password help here" in toy_chat.text
+    await toy_chat.press("Back")
+    assert "Pick a number" in toy_chat.text
 
 
 async def test_no_switch_is_offered_for_the_flow_already_running(toy_chat: FakeChat) -> None:

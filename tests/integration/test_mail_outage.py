@@ -198,7 +198,7 @@ async def test_a_sign_in_code_that_cannot_be_mailed_takes_the_person_back_to_the
     await chat.send(MAIL_USER_PASSWORD)  # not "we sent you a code less than a minute ago"
     assert mail_not_sent(es) not in said(chat)
     await chat.send(smtp.inbox.last_code(MAIL_USER))
-    signed_in = es._("You are signed in as {email}. This chat is now linked to your account.")
+    signed_in = es._("You are signed in as {email} in this chat.")
     assert signed_in.format(email="b***@example.com") in said(chat)
 
 

@@ -390,8 +390,13 @@ async def test_sql_injection_is_an_ordinary_refusal(served: Served, database: Pa
             chat = await Chat.open(http)
             await chat.send("sign in")
             text = await chat.send(injection)
-            # Refused as an address (one holding a receipt number is offered the case check).
-            assert "does not look like an email" in text or "Shall we switch" in text, text
+            # Refused as an address; one that names cases or passwords goes to that flow, as
+            # any text asking for another flow does.
+            assert any(
+                said in text
+                for said in ("does not look like an email", "receipt number", "Status:",
+                             "What do you need help with?")
+            ), text  # fmt: skip
             assert "type your password" not in text
         for email in ("x' OR '1'='1@example.com", "a@example.com'; DROP TABLE cases;--"):
             chat = await Chat.open(http)

@@ -97,3 +97,34 @@ def test_no_locale_but_english_and_tagalog_shows_latin_am_or_pm(locale: str) -> 
     else:
         assert "AM" not in shown
         assert "PM" not in shown
+
+
+# 14:30 in New York (19:30 UTC), and 9:05 in the morning: each locale's clock, as the README's
+# design notes decide it from CLDR's US time data (12-hour where the language writes it with its
+# own day periods; 24-hour for Russian, French, Portuguese and Haitian Creole).
+CLOCKS = {
+    "en": ("2:30\u202fPM", "9:05\u202fAM"),
+    "es": ("2:30\u202fp.m.", "9:05\u202fa.m."),
+    "zh": ("下午2:30", "上午9:05"),
+    "vi": ("2:30\u202fCH", "9:05\u202fSA"),
+    "tl": ("2:30\u202fPM", "9:05\u202fAM"),
+    "ko": ("오후 2:30", "오전 9:05"),
+    "ar": ("2:30 م", "9:05 ص"),
+    "fr": ("14:30", "09:05"),
+    "ht": ("14:30", "09:05"),
+    "pt": ("14:30", "09:05"),
+    "ru": ("14:30", "09:05"),
+}
+
+
+def test_every_locale_has_its_clock_decided() -> None:
+    assert set(CLOCKS) == set(LOCALES)
+
+
+@pytest.mark.parametrize("locale", sorted(CLOCKS))
+def test_each_locale_shows_the_time_on_its_decided_clock(locale: str) -> None:
+    t = translator(locale)
+    afternoon, morning = CLOCKS[locale]
+    assert t.time_in(datetime(2026, 3, 4, 19, 30, tzinfo=UTC), NEW_YORK) == afternoon
+    assert t.time_in(datetime(2026, 3, 4, 14, 5, tzinfo=UTC), NEW_YORK) == morning
+    assert afternoon in t.datetime_in(datetime(2026, 3, 4, 19, 30, tzinfo=UTC), NEW_YORK)

@@ -84,6 +84,28 @@ def test_refuses_a_wrong_length(typed: str) -> None:
     assert error.looks_like is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "prefix", "digits"),
+    [("wac 22 123 4567", "WAC", 9), ("IOE09123456789", "IOE", 11), ("lin-239-OOO-123", "LIN", 9)],
+)
+def test_counts_the_digits_after_a_known_prefix(typed: str, prefix: str, digits: int) -> None:
+    error = parse_error(typed)
+    assert (error.reason, error.prefix, error.digits) == ("length", prefix, digits)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("I0E0912345678", "IOE"),
+        ("1OE0912345678", "IOE"),
+        ("L1N2390001234", "LIN"),
+        ("E4C0000000000", None),
+    ],
+)
+def test_names_the_prefix_a_digit_typed_for_a_letter_hides(typed: str, meant: str | None) -> None:
+    assert parse_error(typed).meant == meant
+
+
 # --- recognising the numbers people confuse with it ------------------------------------------
 
 

@@ -86,3 +86,43 @@ def test_the_history_is_listed_newest_first_by_the_uscis_calendar_day() -> None:
         "September 14, 2026: Case Was Received"
     )
     assert ctx.t.date(date(2026, 9, 14)) == "September 14, 2026"
+
+
+# USCIS writes some titles in the applicant's first person ("Card Was Mailed To Me"). English
+# keeps USCIS's own words; in the other languages the chat says them, so a first person would
+# read as the assistant's ("the card was mailed to me", the bot): they speak to the person.
+FIRST_PERSON = {
+    "es": ("mi ", "envié", "firmé", "me "),
+    "zh": ("我",),
+    "vi": ("tôi",),
+    "ko": ("제 ", "저의", "나의", "저에게", "나에게"),
+    "tl": ("akin", "aking", " ko "),
+    "ru": ("мне", "мою", "моё", "мой", "моя", "мое"),
+    "ar": ("إليّ", "قضيتي", "موعدي", "لأنني", "أرسلته"),
+    "fr": ("ma ", "mon ", "m'", "j'", "je "),
+    "ht": ("mwen", " m "),
+    "pt": ("meu", "minha", "enviei", "assinei"),
+}
+
+
+def test_first_person_titles_speak_to_the_person_in_every_other_language() -> None:
+    first_person = [w.title for w in STATUS_WORDING.values() if " Me" in w.title or " I " in
+                    w.title or " My " in w.title]  # fmt: skip
+    assert "Card Was Mailed To Me" in first_person
+    wrong = []
+    for locale, words in FIRST_PERSON.items():
+        t = translator(locale)
+        for title in first_person:
+            shown = f" {t._(title).casefold()} "
+            assert t._(title) != title, (locale, title)
+            wrong += [f"{locale}: {title} -> {t._(title)}" for w in words if w in shown]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_next_step_to_book_biometrics_is_said_to_the_owner_without_an_if() -> None:
+    ctx = _ctx()
+    ready = get_status("fingerprint_fee_received")
+    assert "If this is your case, sign in" in next_step_text(ctx, ready)
+    assert next_step_text(ctx, ready, owner=True) == (
+        "The next step is usually a biometrics appointment. You can book it here."
+    )

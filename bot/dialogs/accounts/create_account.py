@@ -305,6 +305,9 @@ def create_account_dialog(available: Collection[str]) -> Dialog[State]:
         states=State,
         initial=State.EMAIL,
         sensitive=True,
+        title=N_("Create an account"),
+        purpose=N_("create an account"),
+        signed_out_only=True,
         steps={
             State.EMAIL: _step_email(available),
             State.CODE: _step_code(available),

@@ -24,9 +24,7 @@ async def welcome(ctx: Context, account_id: int, new_backup_code: str | None) ->
     """Say who is signed in, list the cases briefly, and show a new backup code once."""
     account = await get_account(ctx.uow, account_id)
     lines = [
-        ctx._("You are signed in as {email}. This chat is now linked to your account.").format(
-            email=mask_email(account.email)
-        )
+        ctx._("You are signed in as {email} in this chat.").format(email=mask_email(account.email))
     ]
     cases = await list_cases(ctx.uow, account_id)
     if cases:

@@ -201,7 +201,6 @@ def appointments_dialog(available: Collection[str]) -> Dialog[Appt]:
                 parse=day_parse,
                 handle=day_handle,
                 goes_to=(Appt.TIME,),
-                example=N_("3/4/2026, 3/4 or Wednesday"),
                 help=N_(
                     "Choose a day with free times, or type a date. Offices are closed on "
                     "weekends and federal holidays."

@@ -4,7 +4,7 @@ last three also move an appointment, when ``data["mode"] == "reschedule"``)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Final
 
 from bot.dialogs.appointments.common import (
     DAYS_SEARCHED,
@@ -31,10 +31,12 @@ from bot.dialogs.base import Button, End, Next, Prompt, Stay, Transition
 from bot.dialogs.context import Context
 from bot.dialogs.numbers import whole_number
 from bot.wording.errors import describe_error
-from bot.wording.local_input import NO, YES, local_day, local_time
+from bot.wording.i18n import N_
+from bot.wording.local_input import NO, YES, date_order, local_day, local_time, weekday_name
 from core.appointments import book_appointment, reschedule_appointment
 from core.appointments.models import AppointmentKind
 from core.appointments.service import SlotView
+from core.appointments.slots import federal_holiday_name
 from core.appointments.views import OfficeView
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case
@@ -119,7 +121,9 @@ async def case_prompt(ctx: Context) -> Prompt:
     text = ctx._("Which case is the biometrics appointment for?") + "\n\n" + "\n".join(lines)
     if not any(c.status.allows_biometrics for c in cases):
         text += "\n\n" + ctx._("None of your cases is ready yet.") + " " + biometrics_rule(ctx)
-    return Prompt(text, [Button(str(c.receipt), str(c.receipt)) for c in cases])
+    # Only a case that can be booked gets a button (the others are listed, with their status).
+    ready = [c for c in cases if c.status.allows_biometrics]
+    return Prompt(text, [Button(str(c.receipt), str(c.receipt)) for c in ready])
 
 
 def case_parse(ctx: Context, text: str) -> str:
@@ -142,11 +146,58 @@ async def case_handle(ctx: Context, value: Any) -> Transition:
 # DAY
 
 
-async def day_prompt(ctx: Context) -> Prompt:
-    office = await office_of(ctx)
+LATER: Final = "later"  # the day step's button values: the next days, and the first ones
+EARLIER: Final = "earlier"
+# The US federal holidays as the holidays package names them, worded for the person.
+HOLIDAYS: Final = {
+    "New Year's Day": N_("New Year's Day"),
+    "Martin Luther King Jr. Day": N_("Martin Luther King Jr. Day"),
+    "Washington's Birthday": N_("Presidents' Day"),
+    "Memorial Day": N_("Memorial Day"),
+    "Juneteenth National Independence Day": N_("Juneteenth"),
+    "Independence Day": N_("Independence Day"),
+    "Labor Day": N_("Labor Day"),
+    "Columbus Day": N_("Columbus Day"),
+    "Veterans Day": N_("Veterans Day"),
+    "Thanksgiving Day": N_("Thanksgiving Day"),
+    "Christmas Day": N_("Christmas Day"),
+}
+FEDERAL_HOLIDAY: Final = N_("a federal holiday")  # one the table does not name
+
+
+async def offered_days(ctx: Context, office: OfficeView) -> tuple[list[date], bool]:
+    """The days with free times the day step shows now (after the ones the person paged
+    past with "Later dates"), and whether later ones remain."""
     today = today_at(ctx, office)
     slots = await free_slots(ctx, office, today, today + timedelta(days=DAYS_SEARCHED))
-    days = sorted({s.local_start.date() for s in slots})[:DAYS_SHOWN]
+    days = sorted({s.local_start.date() for s in slots})
+    after = ctx.data.get("after")
+    if after:
+        days = [d for d in days if d.isoformat() > after] or days
+    return days[:DAYS_SHOWN], len(days) > DAYS_SHOWN
+
+
+def typed_day(ctx: Context, day: date) -> str:
+    """A day as the person may type it, in their locale's short order ("3/4", "4/3")."""
+    order = date_order(ctx.locale)
+    return f"{day.day}/{day.month}" if order == "dmy" else f"{day.month}/{day.day}"
+
+
+def day_example(ctx: Context, today: date, days: list[date]) -> str:
+    """A date to type that has free times (the first one offered), and a weekday too when
+    one of the next six days has them, in the person's language."""
+    example = typed_day(ctx, days[0])
+    soon = [d for d in days if today < d < today + timedelta(days=7)]
+    if not soon:
+        return example
+    return ctx._("{date} or {weekday}").format(
+        date=example, weekday=weekday_name(ctx.locale, soon[0])
+    )
+
+
+async def day_prompt(ctx: Context) -> Prompt:
+    office = await office_of(ctx)
+    days, more = await offered_days(ctx, office)
     heading = ""
     if ctx.data.get("mode") == "reschedule":
         heading = (
@@ -165,41 +216,67 @@ async def day_prompt(ctx: Context) -> Prompt:
         )
     text = heading + ctx._(
         "Which day would you like at the {office}? These days have free times. You can "
-        "also type a date, like 3/4 or Wednesday."
-    ).format(office=office.name)
-    return Prompt(text, [Button(ctx.t.date(d, "full"), d.isoformat()) for d in days])
+        "also type a date, like {example}."
+    ).format(office=office.name, example=day_example(ctx, today_at(ctx, office), days))
+    choices = [Button(ctx.t.date(d, "full"), d.isoformat()) for d in days]
+    if more:
+        choices.append(Button(ctx._("Later dates"), LATER))
+    if ctx.data.get("after"):
+        choices.append(Button(ctx._("Earlier dates"), EARLIER))
+    return Prompt(text, choices)
 
 
 async def day_parse(ctx: Context, text: str) -> str:
     """A day typed the person's way: their locale's date order and month and weekday names
     (see :func:`bot.wording.local_input.local_day`), or "today"/"tomorrow" in their language."""
     office = await office_of(ctx)
+    today = today_at(ctx, office)
     relative = {"today": 0, "tomorrow": 1, ctx._("today"): 0, ctx._("tomorrow"): 1}
     try:
-        day = local_day(text, today_at(ctx, office), ctx.locale, relative=relative)
+        day = local_day(text, today, ctx.locale, relative=relative)
     except ValueError as error:
         if str(error) == "past":
             raise ValueError(ctx._("That day has already passed.")) from None
         if str(error) == "too far":
             raise NotBookable(reason="too_far") from None
+        days, _more = await offered_days(ctx, office)
+        example = typed_day(ctx, days[0]) if days else typed_day(ctx, today)
         raise ValueError(
-            ctx._("Please type a date like 3/4/2026, or a day like Wednesday.")
+            ctx._("Please type a date like {example}, or choose a day below.").format(
+                example=example
+            )
         ) from None
     return day.isoformat()
 
 
 async def day_handle(ctx: Context, value: Any) -> Transition:
+    office = await office_of(ctx)
+    if value in (LATER, EARLIER):
+        days, _more = await offered_days(ctx, office)
+        if value == LATER and days:
+            ctx.data["after"] = days[-1].isoformat()
+        else:
+            ctx.data.pop("after", None)
+        return Stay()
     try:
         day = date.fromisoformat(str(value))
     except ValueError:
         return Stay()
-    office = await office_of(ctx)
     if not await free_slots(ctx, office, day, day):
-        ctx.say(
-            ctx._("There are no free times on {date}. Please choose another day.").format(
-                date=ctx.t.date(day, "full")
+        holiday = federal_holiday_name(day)
+        shown = ctx.t.date(day, "full")
+        if holiday is not None:
+            ctx.say(
+                ctx._(
+                    "The office is closed on {date} for {holiday}. Please choose another day."
+                ).format(date=shown, holiday=ctx._(HOLIDAYS.get(holiday, FEDERAL_HOLIDAY)))
             )
-        )
+        else:
+            ctx.say(
+                ctx._("There are no free times on {date}. Please choose another day.").format(
+                    date=shown
+                )
+            )
         return Stay()
     ctx.data["day"] = day.isoformat()
     ctx.data.pop("slot", None)

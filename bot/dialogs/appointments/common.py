@@ -27,7 +27,7 @@ from core.appointments.models import AppointmentKind
 from core.appointments.service import SlotView
 from core.appointments.views import AppointmentView, OfficeView
 from core.cases.repository import find_case
-from core.cases.service import PublicStatus, list_cases, list_client_cases
+from core.cases.service import PublicStatus, is_following, list_cases, list_client_cases
 from core.errors import AccountNotFound, AlreadyBooked, NotBookable
 
 __all__ = [
@@ -153,13 +153,16 @@ async def case_problem(ctx: Context, receipt: str) -> str | None:
     if case is None:
         return ctx._("That case is not in your account. Please choose one of your cases.")
     if not case.status.allows_biometrics:
-        return "\n".join(
-            [
-                describe_error(ctx, NotBookable(reason="biometrics_not_ready")),
-                ctx._('Its status now is "{status}".').format(status=ctx._(case.status.title)),
-                biometrics_rule(ctx),
-            ]
-        )
+        lines = [
+            describe_error(ctx, NotBookable(reason="biometrics_not_ready")),
+            ctx._('Its status now is "{status}".').format(status=ctx._(case.status.title)),
+            biometrics_rule(ctx),
+        ]
+        # Said only to a chat that asked to follow the case: others were promised nothing.
+        if await is_following(ctx.uow, case.receipt, channel=ctx.channel, chat_id=ctx.chat_id):
+            lines.append(ctx._("You get updates about this case here, so you will hear when "
+                               "its status changes."))  # fmt: skip
+        return "\n".join(lines)
     record = await find_case(ctx.uow, case.receipt)
     for appointment in await list_appointments(ctx.uow, account_id):
         same_case = record is not None and appointment.case_id == record.id

@@ -105,7 +105,8 @@ async def cancel_handle(ctx: Context, value: Any) -> Transition:
     )
     ctx.say(
         ctx._(
-            "Your appointment {code} is cancelled. The calendar file removes it from your calendar."
+            "Your appointment {code} is cancelled. If you saved it in your calendar, open the "
+            "attached file to remove it."
         ).format(code=appointment.confirmation_code),
         attachments=[ics_attachment(ctx, appointment)],
     )

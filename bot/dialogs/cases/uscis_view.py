@@ -158,7 +158,9 @@ def uscis_case_text(ctx: Context, view: CaseView) -> str:
         lines.append(meaning)
     lines.append(ctx._("Last update: {day}").format(day=status_day(ctx, view.updated_at)))
     lines.append(
-        ctx._("What usually happens next: {text}").format(text=next_step_text(ctx, status))
+        ctx._("What usually happens next: {text}").format(
+            text=next_step_text(ctx, status, owner=view.private)
+        )
     )
     if view.history:
         lines += ["", ctx._("History:")]

@@ -24,6 +24,11 @@ CUES: Final[dict[str, str]] = {
     " | sign me in:3 | log me in:3",
     "language": "language:3 | languages:3 | lang:2 | speak:2 | talk in:2 | translate:2"
     " | in other language:3 | switch language:3",
+    "agent": "agent:3 | live agent:3 | real person:3 | human:3 | talk to person:3"
+    " | speak to person:3 | talk to someone:3 | speak to someone:3"
+    " | speak with someone:3 | talk with someone:3 | representative:3"
+    " | operator:3 | customer service:3 | contact center:3 | live chat:3"
+    " | real human:3",
     "help": "help:2 | what can you do:3 | what can u do:3 | how does work:3 | how work:2"
     " | how to use:3 | options:2 | assist:2 | support:1 | confused:2 | dont understand:2"
     " | instructions:2 | guide:2",
@@ -94,6 +99,13 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
         "switch to english",
         "in spanish please",
         "i dont speak english",
+    ),
+    "agent": (
+        "i want to talk to a real person",
+        "can i speak to a human",
+        "connect me with a live agent",
+        "i need a representative",
+        "let me talk to someone at uscis",
     ),
     "help": (
         "help me",

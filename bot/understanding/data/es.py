@@ -28,6 +28,10 @@ CUES: Final[dict[str, str]] = {
     " | acceder:2 | acceder cuenta:3",
     "language": "idioma:3 | lengua:2 | lenguaje:2 | hablar:1 | hablas:2 | habla:1"
     " | cambiar idioma:3 | otro idioma:3 | en que idioma:3 | traducir:2",
+    "agent": "agente:3 | hablar con alguien:3 | hablar con persona:3"
+    " | persona real:3 | humano:3 | representante:3 | operador:3 | operadora:3"
+    " | asesor:3 | servicio al cliente:3 | atencion al cliente:3"
+    " | chat en vivo:3",
     "help": "como le hago:3 | ayuda:2 | ayudame:2 | ayúdame:2 | ayudar:2"
     " | que puedes hacer:3 | que haces:2"
     " | como funciona:3 | no entiendo:2 | opciones:2 | instrucciones:2 | socorro:2",
@@ -91,6 +95,13 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
         "en ingles por favor",
         "puedes hablar en español",
         "no hablo ingles",
+    ),
+    "agent": (
+        "quiero hablar con una persona",
+        "necesito un agente por favor",
+        "comuníqueme con un representante",
+        "quiero hablar con un humano",
+        "me pasa con un asesor",
     ),
     "help": (
         "necesito ayuda",

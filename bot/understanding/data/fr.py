@@ -23,6 +23,9 @@ CUES: Final[dict[str, str]] = {
     " | acceder compte:3",
     "language": "langue:3 | langues:3 | parler:2 | parlez:2 | parle:1 | traduire:2"
     " | changer langue:3 | autre langue:3",
+    "agent": "agent:3 | conseiller:3 | conseillere:3 | vraie personne:3"
+    " | personne reelle:3 | humain:3 | parler a quelqu un:3"
+    " | parler personne:3 | operateur:3 | service client:3 | representant:3",
     "help": "aide:2 | aider:2 | aidez:2 | aide moi:3 | faire quoi:3 | que peux tu faire:3"
     " | comment ca marche:3 | comment utiliser:3 | comprends pas:2 | options:2 | secours:1",
     "cancel": "annuler:1 | annule:1 | arreter:2 | arrete:2 | stop:2 | quitter:2 | sortir:2"
@@ -77,6 +80,12 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
         "en anglais s'il vous plait",
         "une autre langue",
         "je ne parle pas anglais",
+    ),
+    "agent": (
+        "je veux parler à une vraie personne",
+        "passez moi un conseiller",
+        "je voudrais un agent",
+        "mettez moi en contact avec un humain",
     ),
     "help": (
         "aide",

@@ -23,6 +23,8 @@ CUES: Final[dict[str, str]] = {
     "link_account": "konekte:2 | konekte nan kont:3 | lye:2 | lye kont:3 | antre nan kont:3"
     " | kont mwen:2 | kont:1 | login:3 | log in:3 | sign in:3",
     "language": "lang:3 | langaj:3 | pale:2 | chanje lang:3 | tradui:2 | lot lang:3",
+    "agent": "ajan:3 | reprezantan:3 | pale ak moun:3 | moun tout bon:3"
+    " | moun reyel:3 | vre moun:3 | operate:3 | sevis kliyan:3",
     "help": "ed:2 | ede:2 | ede m:3 | ede mwen:3 | edem:3 | kisa ou ka fe:3 | kijan sa mache:3"
     " | koman sa mache:3 | m pa konprann:2 | sekou:1",
     "cancel": "non mesi:3 | anile:1 | kite sa:3 | sispann:2 | rete:1 | soti:2 | fini:1"
@@ -76,6 +78,12 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
         "an angle souple",
         "mwen pa pale angle",
         "yon lòt lang",
+    ),
+    "agent": (
+        "mwen vle pale ak yon moun",
+        "ban m yon ajan",
+        "mwen bezwen yon reprezantan",
+        "konekte m ak yon moun tout bon",
     ),
     "help": (
         "ede mwen souple",

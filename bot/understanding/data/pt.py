@@ -22,6 +22,9 @@ CUES: Final[dict[str, str]] = {
     " | conta:1 | acessar:2 | acessar conta:3",
     "language": "idioma:3 | lingua:3 | linguagem:2 | fala:1 | falar:1 | mudar idioma:3"
     " | outro idioma:3 | traduzir:2",
+    "agent": "atendente:3 | agente:3 | pessoa real:3 | falar com alguem:3"
+    " | falar com pessoa:3 | humano:3 | representante:3 | operador:3"
+    " | atendimento humano:3",
     "help": "ajuda:2 | ajudar:2 | me ajuda:3 | me ajude:3 | o que voce faz:3"
     " | o que voce pode fazer:3 | como funciona:3 | nao entendi:2 | nao entendo:2"
     " | opcoes:2 | socorro:2",
@@ -76,6 +79,12 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
         "em ingles por favor",
         "outro idioma",
         "nao falo ingles",
+    ),
+    "agent": (
+        "quero falar com uma pessoa",
+        "preciso de um atendente",
+        "me passa para um humano",
+        "quero falar com um agente",
     ),
     "help": (
         "preciso de ajuda",

@@ -26,6 +26,9 @@ CUES: Final[dict[str, str]] = {
     " | account:1 | pumasok:2",
     "language": "wika:3 | lenggwahe:3 | lengguwahe:3 | salita:1 | magsalita:2 | mag tagalog:3"
     " | na lang:1 | palitan wika:3",
+    "agent": "ahente:3 | makausap tao:3 | kausapin tao:3 | kausapin ang tao:3"
+    " | makausap ang tao:3 | totoong tao:3 | tunay na tao:3 | kinatawan:3"
+    " | live agent:3 | representative:3",
     "help": "tulong:2 | tulungan:2 | tulungan mo ako:3 | pa help:2 | help:2 | kaya mong gawin:3"
     " | paano gamitin:3 | pano gamitin:3 | di ko maintindihan:2 | hindi ko gets:2",
     "cancel": "cancel:1 | i cancel:1 | kanselahin:1 | ikansela:1 | wag na:2 | huwag na:2"
@@ -80,6 +83,12 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
         "ingles po",
         "magsalita ka ng tagalog",
         "ibang wika po",
+    ),
+    "agent": (
+        "gusto kong makausap ang isang tao",
+        "pwede ba akong makausap ng ahente",
+        "kailangan ko ng totoong tao",
+        "kausapin ko ang kinatawan",
     ),
     "help": (
         "tulungan mo ako",

@@ -24,6 +24,8 @@ CUES: Final[dict[str, str]] = {
     "link_account": "dang nhap:3 | tai khoan:1 | tai khoan cua toi:2 | lien ket:3"
     " | ket noi:2 | vao tai khoan:3 | truy cap:2 | login:3",
     "language": "ngon ngu:3 | tieng:1 | noi tieng:2 | doi ngon ngu:3 | dich:2 | thu tieng:2",
+    "agent": "nói chuyện với người:3 | người thật:3 | nhân viên:3 | tổng đài viên:3"
+    " | tư vấn viên:3 | gặp người:3 | đại diện:2 | chat trực tiếp:3",
     "help": "giup:2 | giup do:3 | tro giup:3 | huong dan:3 | lam duoc gi:3 | lam gi duoc:3"
     " | khong hieu:2 | cach dung:3 | cach su dung:3 | ho tro:2",
     "cancel": "huy:1 | huy bo:2 | dung lai:2 | dung:1 | thoat:2 | thoi:2 | khong can:2"
@@ -77,6 +79,12 @@ PHRASES: Final[dict[str, tuple[str, ...]]] = {
         "tôi không biết tiếng anh",
         "chuyển sang tiếng tây ban nha",
         "ngon ngu khac",
+    ),
+    "agent": (
+        "tôi muốn nói chuyện với người thật",
+        "cho tôi gặp nhân viên",
+        "kết nối tôi với tổng đài viên",
+        "tôi cần nói chuyện với nhân viên tư vấn",
     ),
     "help": (
         "giúp tôi",
