@@ -33,20 +33,28 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
         signed_in = await ctx.account_id() is not None
         # Signed in, "Sign out" takes the place of "Sign in": every other choice keeps its
         # place, so the numbers the terminal shows do not change under a person who learned them.
+        # Any other signed-out-only choice ("Create an account") comes last, after Help, so
+        # that its going away once signed in moves no number either.
         sign_out = Button(ctx._("Sign out"), "sign_out")
         choices: list[Button] = []
+        last: list[Button] = []
+        slot_taken = False
         for flow in flows:
             if flow.title is None:
                 continue
-            if signed_in and flow.signed_out_only:
-                if sign_out not in choices:
-                    choices.append(sign_out)
+            if flow.signed_out_only:
+                if not slot_taken:
+                    slot_taken = True
+                    choices.append(sign_out if signed_in else Button(ctx._(flow.title), flow.name))
+                elif not signed_in:
+                    last.append(Button(ctx._(flow.title), flow.name))
                 continue
             choices.append(Button(ctx._(flow.title), flow.name))
         if signed_in and sign_out not in choices:
             choices.append(sign_out)
         choices.append(Button(ctx._("Language"), G_LANG))
         choices.append(Button(ctx._("Help"), G_HELP))
+        choices += last
         if ctx.greeted:  # said once; after a finished task, a sign-in: the short question
             return Prompt(ctx._("What else can I help with?"), choices)
         ctx.greeted = True

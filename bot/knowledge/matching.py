@@ -416,6 +416,10 @@ def read(text: str, locale: str | None = None) -> Reading:
     ]
     if safety and warned:
         return Reading(understood, safety[0], True, closest)
+    if understood.intent == "agent":
+        # Asking for a person is a request the chat answers itself (the agent intent), not a
+        # question about the Contact Center or, by "someone", about a scam.
+        return Reading(understood, None, False, closest)
     question = is_question(text)
     if understood.receipt_number is not None and understood.intent == "case_status":
         return Reading(understood, None, False, closest)

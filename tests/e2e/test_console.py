@@ -53,7 +53,7 @@ def chat_process(
 
 
 def test_the_menu_shows_numbered_buttons_and_a_number_presses_one(tmp_path: Path) -> None:
-    out = chat(tmp_path, "8")  # the 8th entry of the menu: Help (signed in or not)
+    out = chat(tmp_path, "7")  # the 7th entry of the menu: Help (signed in or not)
     assert "What would you like to do?" in out
     assert "  1. " in out
     assert "I can check a case status" in out
@@ -85,8 +85,11 @@ def test_lines_break_between_words_to_fit_a_narrow_terminal(tmp_path: Path, lang
     """At 32 columns no line is wider (a terminal would cut it mid-word: "the n / otice"), and
     the words are the same as unbroken: no word was cut. Chinese may break between characters."""
     typed = ("help",)
-    unbroken = chat(tmp_path, *typed, lang=lang)
-    narrow = chat(tmp_path, *typed, lang=lang, columns=32)
+    # Each in its own folder, so both are a conversation's first turns (the greeting).
+    (tmp_path / "wide").mkdir()
+    (tmp_path / "narrow").mkdir()
+    unbroken = chat(tmp_path / "wide", *typed, lang=lang)
+    narrow = chat(tmp_path / "narrow", *typed, lang=lang, columns=32)
     # (A "> " prompt starts the next output line here: what is typed is not echoed to a pipe.)
     lines = [line.removeprefix("> ") for line in narrow.split("\n")]
     assert max(display_width(line) for line in unbroken.split("\n")) > 32  # it had to break
