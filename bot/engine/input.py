@@ -89,6 +89,10 @@ async def _follow_link(turn: TurnState, payload: str) -> bool:
 
 def _open_payload(turn: TurnState, payload: str) -> str | None:
     seq, _, value = payload.partition(":")
+    if value.startswith(G_SETLANG):
+        # A language switch is never stale: it shows the current step again, in the chosen
+        # language (the widget's header picker may not know the prompt's number: it sends 0).
+        return value
     try:
         if not value or whole_number(seq) != turn.conversation.prompt_seq:
             return None

@@ -859,8 +859,8 @@
   /**
    * Switch the conversation's language: the chosen language's button when the engine's picker
    * is on screen, else the current prompt's language switch (its sequence number read off the
-   * buttons shown), which the server shows as no bubble; the engine keeps the conversation's
-   * place and shows the step again in the new language.
+   * buttons shown, or 0 when none is shown), which the server shows as no bubble; the engine
+   * keeps the conversation's place and shows the step again in the new language.
    */
   function chooseLanguage(code) {
     var button = languageButton(code);
@@ -871,12 +871,9 @@
       var found = /^(\d+):/.exec(shownButtons[i].payload);
       if (found) seq = found[1];
     }
-    if (seq !== null) return send({ payload: seq + ":g:setlang:" + code });
-    // No buttons on screen (a step that only takes text): through the engine's own picker.
-    return send({ text: "language" }).then(function () {
-      var chosen = languageButton(code);
-      if (chosen) return send({ payload: chosen.payload });
-    });
+    // No buttons on screen (a step that only takes text): number 0, as a language switch is
+    // never a stale button to the server.
+    return send({ payload: (seq !== null ? seq : "0") + ":g:setlang:" + code });
   }
 
   applyLocale();

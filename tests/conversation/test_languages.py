@@ -263,3 +263,19 @@ async def test_a_date_the_person_cannot_mean_gets_a_localized_reprompt(
     assert asked.split("{example}")[0] in chat.text
     await chat.send("01/03/2026")
     assert fr._("That day has already passed.") in chat.text
+
+
+async def test_a_language_switch_whose_prompt_number_the_sender_does_not_know_still_switches(
+    chat: FakeChat, demo: None
+) -> None:
+    """The web widget's header picker, at a step that shows no button to read the prompt's
+    number off, sends the switch with number 0: a language switch is never a stale button (it
+    only shows the same step again, in the chosen language), so it switches."""
+    await chat.send("menu")
+    await chat.press("Check a case status")
+    english = chat.text
+    await chat.press_payload("0:g:setlang:es")
+    assert chat.text != english
+    assert translator("es")._("Back") in chat.buttons  # the same step, in Spanish
+    await chat.send("EAC2190012345")
+    assert "EAC2190012345" in chat.text

@@ -152,7 +152,8 @@ def openapi_document() -> dict[str, Any]:
                             "maxLength": MAX_PAYLOAD_LENGTH,
                             "description": "A button's payload, shown in the transcript as "
                             "the button's label. A language switch of the current prompt "
-                            "('{seq}:g:setlang:es', seq as in the buttons shown), which the "
+                            "('{seq}:g:setlang:es', seq as in the buttons shown, or 0 when none "
+                            "is shown: a language switch is never stale), which the "
                             "widget's language picker sends, is shown as nothing: the person "
                             "said nothing.",
                         }
