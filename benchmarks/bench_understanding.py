@@ -118,7 +118,7 @@ def topic_accuracy(directory_name: str) -> dict[str, tuple[int, int, int]]:
     """Per language: (questions, topics right, questions taken into a flow) of the knowledge
     base's questions in ``tests/eval/<directory_name>/`` (commands left out)."""
     from bot.knowledge.matching import FLOW_INTENTS, read
-    from tests.eval.topic_questions import COMMAND, QUESTIONS_DIR, load_questions
+    from tests.eval.topic_questions import COMMAND, QUESTIONS_DIR, answered_topic, load_questions
 
     directory = QUESTIONS_DIR.parent / directory_name
     found = {}
@@ -127,7 +127,7 @@ def topic_accuracy(directory_name: str) -> dict[str, tuple[int, int, int]]:
             continue
         questions = [q for q in load_questions(language, directory) if q.topic != COMMAND]
         readings = [read(q.text, language) for q in questions]
-        right = sum(r.topic == q.topic for q, r in zip(questions, readings, strict=True))
+        right = sum(answered_topic(r) == q.topic for q, r in zip(questions, readings, strict=True))
         taken = sum(r.topic is None and r.understanding.intent in FLOW_INTENTS for r in readings)
         found[language] = (len(questions), right, taken)
     return found

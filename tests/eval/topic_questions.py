@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["COMMAND", "QUESTIONS_DIR", "Question", "load_questions"]
+from bot.knowledge.matching import Reading
+
+__all__ = ["COMMAND", "QUESTIONS_DIR", "Question", "answered_topic", "load_questions"]
 
 QUESTIONS_DIR: Final = Path(__file__).resolve().parent / "questions"
 COMMAND: Final = "-"
@@ -42,3 +44,11 @@ def load_questions(language: str, directory: Path = QUESTIONS_DIR) -> list[Quest
             raise ValueError(f"{path.name}:{number}: expected 'topic<TAB>question'")
         found.append(Question(number, topic.strip(), text.strip()))
     return found
+
+
+def answered_topic(reading: Reading) -> str | None:
+    """The topic a reading is answered with: its topic, or the Contact Center for a request
+    for a person (the agent intent's answer is how to reach the Contact Center)."""
+    if reading.topic is None and reading.understanding.intent == "agent":
+        return "contact_center"
+    return reading.topic
