@@ -18,7 +18,11 @@ async def test_free_text_at_the_menu_goes_straight_to_the_flow_it_names(
     assert "email" in chat.text.lower()
     await chat.send("menu")
     await chat.send("my account is locked")
-    assert "What do you need help with?" in chat.text  # the general help lists the ways out
+    # A problem told, not a flow asked for: the knowledge base says what it means (wait, or
+    # reset), with the reset one tap away.
+    assert "20 minutes" in chat.text
+    await chat.press("Reset my password")
+    assert "email" in chat.text.lower()
     await chat.send("menu")
     await chat.send("status of IOE0912345678 please")
     assert "Case Was Received" in chat.text
