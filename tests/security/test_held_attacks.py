@@ -391,11 +391,13 @@ async def test_sql_injection_is_an_ordinary_refusal(served: Served, database: Pa
             await chat.send("sign in")
             text = await chat.send(injection)
             # Refused as an address; one that names cases or passwords goes to that flow, as
-            # any text asking for another flow does.
+            # any text asking for another flow does; one that reads as a question about
+            # accounts gets an answer, and the address is asked for again.
             assert any(
                 said in text
                 for said in ("does not look like an email", "receipt number", "Status:",
-                             "What do you need help with?")
+                             "What do you need help with?",
+                             "please type the email address of your USCIS online account")
             ), text  # fmt: skip
             assert "type your password" not in text
         for email in ("x' OR '1'='1@example.com", "a@example.com'; DROP TABLE cases;--"):
