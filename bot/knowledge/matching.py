@@ -63,6 +63,7 @@ STEM_SHARE: Final = 0.6
 UNKNOWN_WEIGHT: Final = 0.6  # a word no ask uses still makes the message less like any ask
 COMMON_SHARE: Final = 0.15  # a common word ("my", "que", "est") tells little about a topic
 CLOSEST: Final = 2
+LANGUAGE_REQUEST_WORDS: Final = 2  # "can you speak french", "¿puedes hablar en inglés?"
 ASK_SHARE: Final = 0.7  # a topic's score: this share from its best ask, the rest from all
 FLOW_MARK: Final = "@"  # the scores of flows' requests are keyed "@intent"
 NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
@@ -416,9 +417,12 @@ def read(text: str, locale: str | None = None) -> Reading:
     ]
     if safety and warned:
         return Reading(understood, safety[0], True, closest)
-    if understood.intent == "agent":
-        # Asking for a person is a request the chat answers itself (the agent intent), not a
-        # question about the Contact Center or, by "someone", about a scam.
+    speak = understood.requested_language is not None and content <= LANGUAGE_REQUEST_WORDS
+    if understood.intent == "agent" or speak:
+        # Asking for a person, or to speak a language ("can you speak french"), is a request
+        # the chat carries out itself, not a question about the Contact Center or a scam. (A
+        # longer message that only seems to name a language, "me mandaron un texto", where
+        # "mandaron" is one letter from "mandarin", is read for its topic.)
         return Reading(understood, None, False, closest)
     question = is_question(text)
     if understood.receipt_number is not None and understood.intent == "case_status":

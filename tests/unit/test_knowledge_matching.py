@@ -113,3 +113,16 @@ def test_question_words_people_type_and_statements_that_only_look_like_questions
     assert is_question("đổi lịch hẹn được không")
     for text in ("không nhận được mã", "비밀번호 까먹었어요"):
         assert not is_question(text), text
+
+
+def test_asking_to_speak_a_language_is_no_question_to_answer() -> None:
+    for text, language in (("can you speak french", "en"), ("¿puedes hablar en inglés?", "es")):
+        reading = read(text, language)
+        assert reading.understanding.requested_language is not None, text
+        assert reading.topic is None, text
+
+
+def test_a_question_that_only_seems_to_name_a_language_keeps_its_topic() -> None:
+    # "mandaron" is one letter from "mandarin": the question is about a text message.
+    text = "me mandaron un texto pidiendo mi codigo de verificacion es uscis?"
+    assert read(text, "es").topic == "scam_call"
