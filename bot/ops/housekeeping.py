@@ -2,7 +2,10 @@
 
 - web chat sessions unused for longer than their idle expiry (24 hours by default), with their
   transcripts, files, conversations, sign-in links and case subscriptions;
-- rate-limit windows that started more than two days ago (the longest window is a day).
+- rate-limit windows that started more than two days ago (the longest window is a day);
+- notifications and replies sent more than 30 days ago (their dedupe keys stop the same
+  notification being queued twice only while its cause is fresh: a status event, an
+  appointment's reminder or closure; every one of them is long past by then).
 
 Each kind is deleted in batches, one short transaction each, with a pass of the event loop in
 between: on SQLite the chat turns waiting for the write lock go first. With several workers on
@@ -23,15 +26,17 @@ from core import ratelimit
 from core.housekeeping import purge_idle_web_sessions
 from core.locks import HOUSEKEEPING_LOCKS, AdvisoryLock
 from core.outage import is_database_unavailable
+from core.outbox.service import purge_sent
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["EVERY", "FIRST_AFTER", "RATE_LIMITS_KEPT", "Housekeeper", "Purged"]
+__all__ = ["EVERY", "FIRST_AFTER", "OUTBOX_KEPT", "RATE_LIMITS_KEPT", "Housekeeper", "Purged"]
 
 logger = logging.getLogger(__name__)
 
 EVERY: Final = 3600.0  # seconds between passes
 FIRST_AFTER: Final = 60.0  # the first pass, after start-up has settled
 RATE_LIMITS_KEPT: Final = timedelta(days=2)
+OUTBOX_KEPT: Final = timedelta(days=30)
 BATCH: Final = 500
 
 Purge = Callable[[UnitOfWork, datetime], Awaitable[int]]
@@ -43,6 +48,7 @@ class Purged:
 
     web_sessions: int
     rate_limit_windows: int
+    sent_notifications: int = 0
 
 
 @dataclass
@@ -84,15 +90,21 @@ class Housekeeper:
                     uow, before=now - RATE_LIMITS_KEPT, limit=self.batch
                 )
             )
+            sent = await self._drain(
+                lambda uow, now: purge_sent(uow, sent_before=now - OUTBOX_KEPT, limit=self.batch)
+            )
         finally:
             await lock.release()
-        if sessions or windows:
+        if sessions or windows or sent:
             logger.info(
-                "housekeeping: deleted %d idle web chat session(s) and %d old rate-limit window(s)",
+                "housekeeping: deleted %d idle web chat session(s), %d old rate-limit window(s)"
+                " and %d notification(s) sent over %d days ago",
                 sessions,
                 windows,
+                sent,
+                OUTBOX_KEPT.days,
             )
-        return Purged(sessions, windows)
+        return Purged(sessions, windows, sent)
 
     async def _drain(self, purge: Purge) -> int:
         total = 0

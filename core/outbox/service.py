@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
@@ -17,6 +17,7 @@ __all__ = [
     "add_notification",
     "lease_messages",
     "pending_notifications",
+    "purge_sent",
     "withdraw_leased",
 ]
 
@@ -127,3 +128,19 @@ async def pending_notifications(uow: UnitOfWork) -> list[OutboxMessage]:
         .order_by(OutboxMessage.id)
     )
     return list(rows)
+
+
+async def purge_sent(uow: UnitOfWork, *, sent_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` notifications sent before ``sent_before`` (the oldest first);
+    returns how many. Pending and parked ones stay. Pass a time long after any cause could
+    queue the same ``dedupe_key`` again (housekeeping keeps them 30 days)."""
+    found = await uow.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < sent_before)
+        .order_by(OutboxMessage.sent_at)
+        .limit(limit)
+    )
+    ids = list(found)
+    if ids:
+        await uow.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return len(ids)

@@ -15,7 +15,7 @@ from bot.channels.background import HOUSEKEEPER_KEY, setup_notifications
 from bot.channels.web.api import HUB_KEY
 from bot.channels.web.chat import WebChatConfig
 from bot.channels.web.server import create_web_app
-from bot.ops.housekeeping import RATE_LIMITS_KEPT, Housekeeper, Purged
+from bot.ops.housekeeping import OUTBOX_KEPT, RATE_LIMITS_KEPT, Housekeeper, Purged
 from bot.serve import build_server
 from bot.settings import Settings
 from core import ratelimit
@@ -27,7 +27,8 @@ from core.conversations import Conversation, open_conversation
 from core.demo import DEMO_EMAIL
 from core.housekeeping import purge_idle_web_sessions
 from core.locks import HOUSEKEEPING_LOCKS, AdvisoryLock
-from core.outbox.models import RateLimitWindow
+from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
+from core.outbox.service import add_notification
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import (
     WEB_CHANNEL,
@@ -175,6 +176,50 @@ async def test_old_rate_limit_windows_go_and_live_ones_stay(
         await uow.commit()
     assert second == 1
     assert await window_keys(uow_factory) == {"new:1", "new:2"}
+
+
+async def queue_notifications(uow_factory: UnitOfWorkFactory, *keys: str) -> None:
+    async with uow_factory() as uow:
+        for key in keys:
+            await add_notification(
+                uow, kind="case_status_changed", channel="telegram", address="42",
+                payload={}, dedupe_key=key,
+            )  # fmt: skip
+        await uow.commit()
+
+
+async def mark(uow_factory: UnitOfWorkFactory, status: OutboxStatus, *keys: str) -> None:
+    async with uow_factory() as uow:
+        for row in await uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(keys))
+        ):
+            row.status = status
+            row.sent_at = uow.clock.now() if status is OutboxStatus.SENT else None
+        await uow.commit()
+
+
+async def notification_keys(uow_factory: UnitOfWorkFactory) -> set[str]:
+    async with uow_factory() as uow:
+        return set(await uow.session.scalars(select(OutboxMessage.dedupe_key)))
+
+
+async def test_notifications_sent_long_ago_go_and_the_others_stay(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """A sent notification is kept for a while (its dedupe key stops it being queued twice
+    while its cause is fresh), then goes: without this, every reply the assistant ever sent
+    stayed in the outbox. Pending and parked ones stay, however old."""
+    await queue_notifications(uow_factory, "old:1", "old:2", "old:3", "pending", "parked")
+    await mark(uow_factory, OutboxStatus.SENT, "old:1", "old:2", "old:3")
+    await mark(uow_factory, OutboxStatus.PARKED, "parked")
+    clock.advance(OUTBOX_KEPT + timedelta(hours=1))
+    await queue_notifications(uow_factory, "new:1")
+    await mark(uow_factory, OutboxStatus.SENT, "new:1")
+    keeper = Housekeeper(uow_factory, EXPIRY, batch=2)
+
+    assert (await keeper.run_once()).sent_notifications == 3
+    assert await notification_keys(uow_factory) == {"pending", "parked", "new:1"}
+    assert (await keeper.run_once()).sent_notifications == 0
 
 
 async def test_a_pass_deletes_everything_expired_in_batches(
