@@ -15,9 +15,9 @@ from core.errors import AccountLocked
 
 __all__ = [
     "FIRST_LOCKOUT",
-    "Lockable",
     "MAX_FAILURES",
     "MAX_LOCKOUT",
+    "Lockable",
     "attempts_left",
     "ensure_not_locked",
     "lockout_duration",

@@ -1,18 +1,18 @@
 """The staff domain's refusals; they carry data, the callers word them.
 
-    DomainError
-    ├── InvalidInput
-    │   ├── UnknownLanguage        a language code casebot does not speak
-    │   └── InvalidStaffName       an empty or over-long display name
-    ├── NotFound
-    │   └── StaffNotFound          no staff member has this email
-    ├── Conflict
-    │   └── StaffExists            the email is taken by another staff member
-    └── AuthError
-        ├── SetupCodeInvalid       unknown, used or expired set-up code (or a disabled member)
-        ├── SetupNotStarted        the code is right but no password was chosen yet
-        ├── StaffUnauthorized      the console token is missing, wrong or signed out
-        └── StaffSessionExpired    the console token was idle or alive too long
+DomainError
+├── InvalidInput
+│   ├── UnknownLanguage        a language code casebot does not speak
+│   └── InvalidStaffName       an empty or over-long display name
+├── NotFound
+│   └── StaffNotFound          no staff member has this email
+├── Conflict
+│   └── StaffExists            the email is taken by another staff member
+└── AuthError
+    ├── SetupCodeInvalid       unknown, used or expired set-up code (or a disabled member)
+    ├── SetupNotStarted        the code is right but no password was chosen yet
+    ├── StaffUnauthorized      the console token is missing, wrong or signed out
+    └── StaffSessionExpired    the console token was idle or alive too long
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def parse_hours(text: str) -> AgentHours:
     """
     main, *clauses = [part.strip() for part in text.split(";")]
     zone, _, groups = main.partition(" ")
-    if not zone or "/" not in zone and zone != "UTC":
+    if not zone or ("/" not in zone and zone != "UTC"):
         raise ValueError(f"start with a time zone such as America/New_York, got {main!r}")
     try:
         ZoneInfo(zone)

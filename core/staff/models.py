@@ -42,9 +42,7 @@ class StaffMember(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     # The authenticator secret, sealed (``core.secret_box``); usable for signing in once
     # ``totp_confirmed`` (a code from the app proved it was enrolled).
-    sealed_totp_secret: Mapped[str | None] = mapped_column(
-        "totp_secret", String(200), default=None
-    )
+    sealed_totp_secret: Mapped[str | None] = mapped_column("totp_secret", String(200), default=None)
     totp_confirmed: Mapped[bool] = mapped_column(default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     failed_logins: Mapped[int] = mapped_column(default=0)

@@ -54,9 +54,7 @@ async def new_agent(
     return added.setup_code
 
 
-async def set_up_agent(
-    uow_factory: UnitOfWorkFactory, clock: FakeClock, **kwargs: object
-) -> str:
+async def set_up_agent(uow_factory: UnitOfWorkFactory, clock: FakeClock, **kwargs: object) -> str:
     """An agent who finished the set-up; returns their authenticator secret."""
     code = await new_agent(uow_factory, **kwargs)  # type: ignore[arg-type]
     started = await begin_setup(uow_factory, code, PASSWORD)
@@ -75,13 +73,17 @@ async def test_an_agent_sets_up_and_signs_in_with_password_and_code(
     assert started.uri.startswith("otpauth://totp/")
     async with uow_factory() as uow:
         member = (await uow.session.scalars(select(StaffMember))).one()
-        assert member.sealed_totp_secret is not None and is_sealed(member.sealed_totp_secret)
-        assert member.password_hash is not None and member.password_hash.startswith("$argon2id$")
+        assert member.sealed_totp_secret is not None
+        assert is_sealed(member.sealed_totp_secret)
+        assert member.password_hash is not None
+        assert member.password_hash.startswith("$argon2id$")
         assert member.setup_code_hash != code
     async with uow_factory() as uow:
         view = await confirm_setup(uow, code, totp(started.secret, clock.now()))
         await uow.commit()
-    assert view.set_up and view.languages == ("en", "es") and view.role is StaffRole.AGENT
+    assert view.set_up
+    assert view.languages == ("en", "es")
+    assert view.role is StaffRole.AGENT
     clock.advance(seconds=30)
     signed_in = await sign_in_staff(
         uow_factory, "Maria@Agency.example", PASSWORD, totp(started.secret, clock.now())
@@ -89,7 +91,8 @@ async def test_an_agent_sets_up_and_signs_in_with_password_and_code(
     assert signed_in.staff.display_name == "Maria"
     async with uow_factory() as uow:
         me = await authenticate_staff(uow, signed_in.token)
-        assert me.id == signed_in.staff.id and me.last_sign_in_at == clock.now()
+        assert me.id == signed_in.staff.id
+        assert me.last_sign_in_at == clock.now()
         actions = [e.action for e in await uow.session.scalars(select(AuditEntry))]
     assert actions == ["staff.setup", "staff.sign_in"]
 
@@ -137,7 +140,7 @@ async def test_wrong_password_or_code_is_one_refusal_and_five_lock_the_account(
     with pytest.raises(InvalidCredentials):
         await sign_in_staff(uow_factory, "nobody@agency.example", PASSWORD, "123456")
     with pytest.raises(InvalidCredentials):
-        await sign_in_staff(uow_factory, email, "wrong-password-entirely", totp(secret, clock.now()))
+        await sign_in_staff(uow_factory, email, "wrong-password-here", totp(secret, clock.now()))
     for _ in range(MAX_FAILURES - 2):
         with pytest.raises(InvalidCredentials):
             await sign_in_staff(uow_factory, email, PASSWORD, "000000x")
@@ -258,8 +261,9 @@ async def test_disabling_ends_sessions_and_sign_in(
             await authenticate_staff(uow, signed_in.token)
         assert [s.disabled for s in await list_staff(uow)] == [True]
     clock.advance(seconds=30)
+    code = totp(secret, clock.now())
     with pytest.raises(InvalidCredentials):
-        await sign_in_staff(uow_factory, "maria@agency.example", PASSWORD, totp(secret, clock.now()))
+        await sign_in_staff(uow_factory, "maria@agency.example", PASSWORD, code)
     # A new set-up code enables the account again, with a new password and authenticator.
     async with uow_factory() as uow:
         again = await reissue_setup_code(uow, "maria@agency.example")

@@ -55,7 +55,7 @@ def test_the_default_is_emmas_hours() -> None:
     ],
 )
 def test_a_bad_value_is_refused_with_a_reason(text: str) -> None:
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError, match=r".") as refused:
         parse_hours(text)
     assert str(refused.value)
 
@@ -129,5 +129,5 @@ def test_an_opening_in_the_skipped_hour_opens_when_the_clock_jumps() -> None:
 
 
 def test_a_naive_time_is_refused(hours: AgentHours) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="aware"):
         is_open(hours, datetime(2026, 3, 2, 10, 0))
