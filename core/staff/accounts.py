@@ -45,6 +45,7 @@ __all__ = [
     "begin_setup",
     "confirm_setup",
     "disable_staff",
+    "get_staff",
     "list_staff",
     "parse_languages",
     "reissue_setup_code",
@@ -143,6 +144,12 @@ def validate_display_name(name: str) -> str:
     ):
         raise InvalidStaffName()
     return cleaned
+
+
+async def get_staff(uow: UnitOfWork, staff_id: int) -> StaffView | None:
+    """A staff member by ``staff_id`` (how the handoff names agents), or None."""
+    member = await uow.session.get(StaffMember, staff_id)
+    return None if member is None else StaffView.of(member)
 
 
 async def staff_by_email(uow: UnitOfWork, email: str) -> StaffMember | None:

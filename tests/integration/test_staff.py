@@ -23,6 +23,7 @@ from core.staff import (
     begin_setup,
     confirm_setup,
     disable_staff,
+    get_staff,
     list_staff,
     reissue_setup_code,
     set_availability,
@@ -221,6 +222,10 @@ async def test_who_is_available_for_a_language(
         await uow.commit()
     async with uow_factory() as uow:
         assert [s.display_name for s in await available_staff(uow, "es")] == ["Maria"]
+        found = await get_staff(uow, maria.staff.id)
+        assert found is not None
+        assert found.display_name == "Maria"
+        assert await get_staff(uow, 10_000) is None
         assert [s.display_name for s in await available_staff(uow, "en")] == ["Li", "Maria"]
         assert await available_staff(uow, "ru") == []
     async with uow_factory() as uow:  # signed out of the only session: away

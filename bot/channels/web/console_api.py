@@ -27,6 +27,12 @@ from bot.channels.web.client_address import Network, client_key
 from bot.channels.web.json_budget import JsonRefused, parse_json
 from bot.dialogs.accounts.qr import qr_png
 from core import ratelimit
+from core.accounts.password_budget import (
+    DEFAULT_CHECKS_PER_SECOND,
+    PasswordBudget,
+    client_requester,
+    spend_password_check,
+)
 from core.accounts.policy import MAX_PASSWORD_LENGTH
 from core.errors import (
     AccountLocked,
@@ -81,6 +87,8 @@ class ConsoleConfig:
         requests_per_client: console requests one client address may send per window.
         requests_per_staff: requests one signed-in staff member may send per window.
         trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client.
+        password_checks_per_second: the service's budget of password checks, shared with the
+            chat's sign-ins (``core.accounts.password_budget``); None: no service-wide rate.
     """
 
     max_body_bytes: int = 8 * 1024
@@ -89,6 +97,7 @@ class ConsoleConfig:
     requests_per_client: int = 300
     requests_per_staff: int = 300
     trusted_proxies: tuple[Network, ...] = ()
+    password_checks_per_second: int | None = DEFAULT_CHECKS_PER_SECOND
 
 
 @dataclass
@@ -132,17 +141,30 @@ def _rate_limited(refusal: RateLimited) -> ApiError:
     )
 
 
-async def _count(request: web.Request, uow: UnitOfWork, *, checks: bool = False) -> None:
-    """Count the request against the client's limits (and, with ``checks``, the tighter one
-    of password and code checks). A refused request counts too: the caller commits."""
+async def _count(
+    request: web.Request, uow: UnitOfWork, *, checks: bool = False, password: bool = True
+) -> None:
+    """Count the request against the client's limits; with ``checks`` (a password or code to
+    check), the tighter one of checks too, and, with ``password`` as well, one password check
+    from the budget the chat's sign-ins share (``core.accounts.password_budget``: per address,
+    and the service's rate). A refused request counts too: the caller commits.
+
+    Raises:
+        RateLimited: over a limit (``PasswordChecksBusy``: the service's rate).
+    """
     client = _client(request)
-    if client is None:
-        return
     config = _console(request).config
-    limits = [(f"console:{client}", config.requests_per_client, config.rate_window)]
-    if checks:
-        limits.append((f"console_checks:{client}", config.checks_per_client, config.rate_window))
-    await ratelimit.hit_all(uow, limits)
+    if client is not None:
+        limits = [(f"console:{client}", config.requests_per_client, config.rate_window)]
+        if checks:
+            limits.append(
+                (f"console_checks:{client}", config.checks_per_client, config.rate_window)
+            )
+        await ratelimit.hit_all(uow, limits)
+    if checks and password:
+        requesters = () if client is None else (client_requester(client),)
+        budget = PasswordBudget(config.password_checks_per_second, requesters)
+        await spend_password_check(uow, budget)
 
 
 async def _spend(request: web.Request, *, checks: bool = False) -> None:
@@ -284,7 +306,7 @@ async def setup_confirm(request: web.Request) -> web.Response:
     console = _console(request)
     async with console.uow_factory() as uow:
         try:
-            await _count(request, uow, checks=True)
+            await _count(request, uow, checks=True, password=False)  # no Argon2 here
             staff = await confirm_setup(uow, code, totp)
         except RateLimited as exc:
             refusal = _rate_limited(exc)

@@ -64,7 +64,8 @@ _ERRORS: Final = {
     "413": _error("The body is larger than 8 KiB."),
     "429": _error(
         "Over a rate limit: 10 password or code checks a minute per client address, 300 "
-        "requests a minute per client address and per staff member.",
+        "requests a minute per client address and per staff member; a password check also "
+        "spends from the service's budget of password checks (CASEBOT_PASSWORD_CHECKS_PER_SECOND).",
         RETRY_AFTER,
     ),
     "503": _error("The database cannot be reached for a moment: try again.", RETRY_AFTER),

@@ -270,7 +270,10 @@ def add_web_routes(web_app: web.Application, app: App, hub: WebChatHub) -> None:
     console = Console(
         app.uow_factory,
         app.settings.agent_hours,
-        ConsoleConfig(trusted_proxies=app.settings.trusted_proxies),
+        ConsoleConfig(
+            trusted_proxies=app.settings.trusted_proxies,
+            password_checks_per_second=app.settings.password_checks_per_second,
+        ),
     )
     add_console_routes(web_app, console)
     # The agents' page: its own files only, under a policy that allows nothing else.
