@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import delete, exists, select
@@ -38,6 +38,7 @@ __all__ = [
     "StaffSignIn",
     "authenticate_staff",
     "available_staff",
+    "purge_expired_staff_sessions",
     "set_availability",
     "sign_in_staff",
     "sign_out_staff",
@@ -235,3 +236,21 @@ async def available_staff(uow: UnitOfWork, language: str | None = None) -> list[
         for member in rows
         if language is None or language in (member.languages or [])
     ]
+
+
+async def purge_expired_staff_sessions(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:
+    """Delete up to ``limit`` console sessions past their idle or absolute expiry (a console
+    closed without signing out). Returns how many were deleted."""
+    found = await uow.session.scalars(
+        select(StaffSession.id)
+        .where(
+            (StaffSession.last_seen_at < now - IDLE_EXPIRY)
+            | (StaffSession.created_at < now - ABSOLUTE_EXPIRY)
+        )
+        .order_by(StaffSession.id)
+        .limit(limit)
+    )
+    ids = list(found)
+    if ids:
+        await uow.session.execute(delete(StaffSession).where(StaffSession.id.in_(ids)))
+    return len(ids)

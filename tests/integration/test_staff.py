@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.ops.housekeeping import Housekeeper
 from core.accounts.lockout import MAX_FAILURES
 from core.accounts.otp import totp
 from core.admin.audit import AuditEntry
@@ -275,3 +276,21 @@ async def test_disabling_ends_sessions_and_sign_in(
         await uow.commit()
     started = await begin_setup(uow_factory, again.setup_code, "a-brand-new-passphrase-3")
     assert started.secret != secret
+
+
+async def test_housekeeping_deletes_expired_console_sessions(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    secret = await set_up_agent(uow_factory, clock)
+    await sign_in_staff(uow_factory, "maria@agency.example", PASSWORD, totp(secret, clock.now()))
+    clock.advance(hours=4)
+    kept = await sign_in_staff(
+        uow_factory, "maria@agency.example", PASSWORD, totp(secret, clock.now())
+    )
+    clock.advance(hours=4, seconds=1)  # the first is 8 hours idle, the second 4
+    keeper = Housekeeper(uow_factory, timedelta(hours=24))
+    purged = await keeper.run_once()
+    assert purged is not None
+    assert purged.staff_sessions == 1
+    async with uow_factory() as uow:
+        assert (await authenticate_staff(uow, kept.token)).display_name == "Maria"
