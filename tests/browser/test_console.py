@@ -124,6 +124,16 @@ def test_a_bad_code_shows_an_error_and_a_hostile_name_stays_text(
     )
     assert confirmed.status_code == 200
     _requests, messages = watch(page)
+    # The link again, once used: the page says so.
+    page.goto(f"{served.base}/console#setup={code}")
+    page.fill("#setup-password", PASSWORD)
+    page.fill("#setup-repeat", PASSWORD + "x")
+    page.click("#setup-form button[type=submit]")
+    expect(page.locator("#setup-error")).to_have_text("The two passwords are not the same.")
+    page.fill("#setup-repeat", PASSWORD)
+    page.click("#setup-form button[type=submit]")
+    expect(page.locator("#setup-error")).to_contain_text("This set-up link is not valid")
+
     page.goto(f"{served.base}/console")
     page.fill("#signin-email", "li@agency.example")
     page.fill("#signin-password", PASSWORD)
