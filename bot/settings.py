@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 
 from core.accounts.password_budget import DEFAULT_CHECKS_PER_SECOND
 from core.db import DEFAULT_DATABASE_URL, normalize_url
+from core.staff.hours import DEFAULT_AGENT_HOURS, AgentHours, parse_hours
 
 __all__ = ["ConfigError", "Settings", "default_database_url"]
 
@@ -73,6 +74,11 @@ class Settings:
         password_checks_per_second: ``CASEBOT_PASSWORD_CHECKS_PER_SECOND``, the password
             checks (Argon2id) all workers together run a second for sign-in attempts
             (``core.accounts.password_budget``); default 4 per CPU.
+        agent_hours: ``CASEBOT_AGENT_HOURS``, when live agents answer (format in
+            ``core.staff.hours``); default weekdays 08:00-20:00 in New York.
+        public_url: ``CASEBOT_PUBLIC_URL``, the address people and staff reach the server at
+            (``https://help.example.org``), for the console's set-up links; default
+            ``http://127.0.0.1:8080``.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -98,6 +104,8 @@ class Settings:
     uscis_rate: float = 5.0
     uscis_daily_quota: int = 1000
     password_checks_per_second: int = DEFAULT_CHECKS_PER_SECOND
+    agent_hours: AgentHours = field(default_factory=lambda: parse_hours(DEFAULT_AGENT_HOURS))
+    public_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
     @property
     def uses_default_database(self) -> bool:
@@ -193,6 +201,21 @@ class Settings:
             high=10_000,
         )
         uscis = _uscis(get)
+        try:
+            agent_hours = parse_hours(get("CASEBOT_AGENT_HOURS") or DEFAULT_AGENT_HOURS)
+        except ValueError as exc:
+            raise ConfigError(
+                f"CASEBOT_AGENT_HOURS: {exc}; write it like "
+                "'America/New_York Mon-Fri 08:00-20:00; closed 2026-12-24' (see the README)"
+            ) from None
+        public_url = (get("CASEBOT_PUBLIC_URL") or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}").rstrip(
+            "/"
+        )
+        if not public_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"CASEBOT_PUBLIC_URL must be an http(s):// URL such as https://help.example.org, "
+                f"got {public_url!r}"
+            )
         log_format = (get("CASEBOT_LOG_FORMAT") or "text").lower()
         if log_format not in LOG_FORMATS:
             raise ConfigError(f"CASEBOT_LOG_FORMAT must be text or json, got {log_format!r}")
@@ -221,6 +244,8 @@ class Settings:
             var_dir=var_dir,
             log_format=log_format,
             log_level=log_level,
+            agent_hours=agent_hours,
+            public_url=public_url,
             **uscis,
         )
 

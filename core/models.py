@@ -29,6 +29,7 @@ from core.db import Base
 from core.inbox import InboxUpdate
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
 from core.processing_times import ProcessingTime
+from core.staff.models import StaffMember, StaffRole, StaffSession
 from core.web_sessions import WebAttachment, WebMessage, WebSession
 
 __all__ = [
@@ -58,6 +59,9 @@ __all__ = [
     "RepresentativeGrant",
     "ResetAnswer",
     "SlotUsage",
+    "StaffMember",
+    "StaffRole",
+    "StaffSession",
     "Subscription",
     "UscisAnswer",
     "UscisQuota",

@@ -19,6 +19,7 @@ casebot admin appointments list|export [--office CODE] [--from DAY] [--to DAY]
                          [--status booked|cancelled] [--kind biometrics|in_person]
                          [--limit N] [--output FILE]
 casebot admin audit list [--action A] [--actor X] [--since DAY] [--after ID] [--limit N]
+casebot admin staff add|list|disable|reset ...    (see bot/admin/staff.py)
 
 Every command that changes something, or reads people's appointments, is written to the audit
 log as ``cli:<OS user>``. A refusal prints ``casebot: ...`` on stderr and exits with 1.
@@ -37,6 +38,7 @@ from typing import Any, TypeVar
 
 from bot.admin.errors import describe_refusal
 from bot.admin.input import parse_day, parse_hours_args, parse_kind, parse_status
+from bot.admin.staff import add_staff_parser, run_staff
 from bot.app import App
 from core.admin import actions
 from core.admin.audit import AuditQuery, cli_actor
@@ -161,6 +163,7 @@ def add_admin_parser(commands: Any) -> None:
     audit_list.add_argument("--since", type=_typed(parse_day))
     audit_list.add_argument("--after", type=_typed(_count), default=0)
     audit_list.add_argument("--limit", type=_typed(_count), default=100)
+    add_staff_parser(actions_)
 
 
 class _UsageError(Exception):
@@ -249,6 +252,8 @@ async def _run(app: App, args: argparse.Namespace, actor: str) -> int:
         return await _office(app, args, actor)
     if args.action == "appointments":
         return await _appointments(app, args, actor)
+    if args.action == "staff":
+        return await run_staff(app, args, actor)
     if args.action == "audit":
         query = AuditQuery(
             action=args.action_filter,

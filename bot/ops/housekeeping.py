@@ -3,6 +3,8 @@
 - web chat sessions unused for longer than their idle expiry (24 hours by default), with their
   transcripts, files, conversations, sign-in links and case subscriptions;
 - rate-limit windows that started more than two days ago (the longest window is a day);
+- console sessions of staff past their idle or absolute expiry (a console closed without
+  signing out);
 - notifications and replies sent more than 30 days ago (their dedupe keys stop the same
   notification being queued twice only while its cause is fresh: a status event, an
   appointment's reminder or closure; every one of them is long past by then).
@@ -27,6 +29,7 @@ from core.housekeeping import purge_idle_web_sessions
 from core.locks import HOUSEKEEPING_LOCKS, AdvisoryLock
 from core.outage import is_database_unavailable
 from core.outbox.service import purge_sent
+from core.staff.sessions import purge_expired_staff_sessions
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["EVERY", "FIRST_AFTER", "OUTBOX_KEPT", "RATE_LIMITS_KEPT", "Housekeeper", "Purged"]
@@ -49,6 +52,7 @@ class Purged:
     web_sessions: int
     rate_limit_windows: int
     sent_notifications: int = 0
+    staff_sessions: int = 0
 
 
 @dataclass
@@ -93,18 +97,22 @@ class Housekeeper:
             sent = await self._drain(
                 lambda uow, now: purge_sent(uow, sent_before=now - OUTBOX_KEPT, limit=self.batch)
             )
+            staff = await self._drain(
+                lambda uow, now: purge_expired_staff_sessions(uow, now, limit=self.batch)
+            )
         finally:
             await lock.release()
-        if sessions or windows or sent:
+        if sessions or windows or sent or staff:
             logger.info(
-                "housekeeping: deleted %d idle web chat session(s), %d old rate-limit window(s)"
-                " and %d notification(s) sent over %d days ago",
+                "housekeeping: deleted %d idle web chat session(s), %d old rate-limit window(s),"
+                " %d notification(s) sent over %d days ago and %d expired console session(s)",
                 sessions,
                 windows,
                 sent,
                 OUTBOX_KEPT.days,
+                staff,
             )
-        return Purged(sessions, windows, sent)
+        return Purged(sessions, windows, sent, staff)
 
     async def _drain(self, purge: Purge) -> int:
         total = 0

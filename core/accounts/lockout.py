@@ -9,15 +9,15 @@ password is reset.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
-from core.accounts.models import Account
 from core.errors import AccountLocked
 
 __all__ = [
     "FIRST_LOCKOUT",
     "MAX_FAILURES",
     "MAX_LOCKOUT",
+    "Lockable",
     "attempts_left",
     "ensure_not_locked",
     "lockout_duration",
@@ -31,6 +31,14 @@ FIRST_LOCKOUT: Final = timedelta(minutes=20)
 MAX_LOCKOUT: Final = timedelta(hours=24)
 
 
+class Lockable(Protocol):
+    """What the rules read and write: an applicant's account, or a staff member's."""
+
+    failed_logins: int
+    lockouts: int
+    locked_until: datetime | None
+
+
 def lockout_duration(lockout_number: int) -> timedelta:
     """How long the n-th lockout in a row lasts (1 for the first): 20 min, 40 min, ... 24 h."""
     if lockout_number < 1:
@@ -40,7 +48,7 @@ def lockout_duration(lockout_number: int) -> timedelta:
     return min(FIRST_LOCKOUT * (1 << doublings), MAX_LOCKOUT)
 
 
-def ensure_not_locked(account: Account, now: datetime) -> None:
+def ensure_not_locked(account: Lockable, now: datetime) -> None:
     """Refuse a locked account.
 
     Raises:
@@ -50,7 +58,7 @@ def ensure_not_locked(account: Account, now: datetime) -> None:
         raise AccountLocked(until=account.locked_until)
 
 
-def record_failure(account: Account, now: datetime) -> datetime | None:
+def record_failure(account: Lockable, now: datetime) -> datetime | None:
     """Count one failure; on the fifth in a row, lock the account.
 
     Returns:
@@ -65,18 +73,18 @@ def record_failure(account: Account, now: datetime) -> datetime | None:
     return account.locked_until
 
 
-def attempts_left(account: Account) -> int:
+def attempts_left(account: Lockable) -> int:
     """How many failures the account may still have before it locks."""
     return MAX_FAILURES - account.failed_logins
 
 
-def record_success(account: Account) -> None:
+def record_success(account: Lockable) -> None:
     """A complete sign-in: the failure counters start again from nothing."""
     account.failed_logins = 0
     account.lockouts = 0
     account.locked_until = None
 
 
-def unlock(account: Account) -> None:
+def unlock(account: Lockable) -> None:
     """Lift any lockout (after a password reset)."""
     record_success(account)

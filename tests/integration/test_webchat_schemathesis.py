@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ from bot.app import build_app
 from bot.channels.web.chat import WebChatConfig
 from bot.channels.web.server import create_web_app
 from bot.settings import Settings
+from core.accounts.otp import totp
 from core.demo import load_demo
+from core.staff import add_staff
 from tests.fuzzing import examples
 
 ADMIN_TOKEN = "schemathesis-admin-token-0123456789"
@@ -59,6 +62,7 @@ class LiveServer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.url = ""
+        self.setup_code = ""
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -72,6 +76,10 @@ class LiveServer:
         app = build_app(settings)
         await app.prepare_database(demo_if_empty=False)
         await load_demo(app.uow_factory)
+        async with app.uow_factory() as uow:
+            added = await add_staff(uow, "agent@agency.example", "Maria", ["en", "es"])
+            await uow.commit()
+        self.setup_code = added.setup_code
         web_app = create_web_app(app, chat_config=WebChatConfig(rate_limit=100_000))
         runner = web.AppRunner(web_app)
         await runner.setup()
@@ -113,11 +121,42 @@ def chat_session(live_server: LiveServer) -> dict[str, str]:
     return data
 
 
+@pytest.fixture(scope="module")
+def console_token(live_server: LiveServer) -> str:
+    """An agent's console token: set up with the server's set-up code, then signed in."""
+    url, code, password = live_server.url, live_server.setup_code, "fuzz-harbor-lantern-42"
+    response = requests.post(
+        f"{url}/api/console/setup", json={"code": code, "password": password}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    secret = response.json()["secret"]
+    now = datetime.now(UTC)
+    response = requests.post(
+        f"{url}/api/console/setup/confirm",
+        json={"code": code, "totp": totp(secret, now)},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    response = requests.post(
+        f"{url}/api/console/sessions",
+        json={
+            "email": "agent@agency.example",
+            "password": password,
+            "code": totp(secret, now + timedelta(seconds=30)),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    token: str = response.json()["token"]
+    return token
+
+
 def test_the_api_keeps_to_its_openapi_document(
-    live_server: LiveServer, chat_session: dict[str, str]
+    live_server: LiveServer, chat_session: dict[str, str], console_token: str
 ) -> None:
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json")
     chat_headers = {"Authorization": f"Bearer {chat_session['token']}"}
+    console_headers = {"Authorization": f"Bearer {console_token}"}
     admin_headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     tested: set[str] = set()
     for result in schema.get_all_operations():
@@ -131,8 +170,14 @@ def test_the_api_keeps_to_its_openapi_document(
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
-            admin = "admin" in (case.operation.tags or [])
-            headers = admin_headers if admin else chat_headers
+            tags = case.operation.tags or []
+            headers = (
+                admin_headers
+                if "admin" in tags
+                else console_headers
+                if "console" in tags
+                else chat_headers
+            )
             if "session_id" in (case.path_parameters or {}):
                 case.path_parameters["session_id"] = chat_session["session_id"]
             if case.query is not None and "token" in case.query:
@@ -147,4 +192,6 @@ def test_the_api_keeps_to_its_openapi_document(
     assert "POST /api/chat/sessions/{session_id}/messages" in tested
     assert "POST /api/admin/cases/import" in tested
     assert "PUT /api/admin/offices/{code}/closures/{day}" in tested
-    assert len(tested) >= 21
+    assert "POST /api/console/sessions" in tested
+    assert "POST /api/console/me/availability" in tested
+    assert len(tested) >= 28

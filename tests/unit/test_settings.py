@@ -53,6 +53,9 @@ def test_log_format_and_level_are_read_in_any_case() -> None:
         ("CASEBOT_DB_MAX_OVERFLOW", "5000"),
         ("CASEBOT_TRUSTED_PROXIES", "proxy.example.org"),
         ("CASEBOT_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("CASEBOT_AGENT_HOURS", "Mon-Fri 08:00-20:00"),
+        ("CASEBOT_AGENT_HOURS", "America/New_York Mon-Fri 20:00-08:00"),
+        ("CASEBOT_PUBLIC_URL", "help.example.org"),
     ],
 )
 def test_a_bad_value_fails_at_start_up_naming_the_variable(variable: str, value: str) -> None:
@@ -130,3 +133,16 @@ def test_the_password_checks_a_second_are_read_and_reach_the_dialogs() -> None:
     for bad in ("0", "-1", "many", "10001"):
         with pytest.raises(ConfigError, match="CASEBOT_PASSWORD_CHECKS_PER_SECOND"):
             Settings.from_env({"CASEBOT_PASSWORD_CHECKS_PER_SECOND": bad})
+
+
+def test_agent_hours_and_the_public_url_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "CASEBOT_AGENT_HOURS": "America/Chicago Mon-Sat 09:00-17:00; closed 2026-12-24",
+            "CASEBOT_PUBLIC_URL": "https://help.example.org/",
+        }
+    )
+    assert settings.agent_hours.zone == "America/Chicago"
+    assert len(settings.agent_hours.windows) == 6
+    assert settings.public_url == "https://help.example.org"
+    assert Settings.from_env({}).agent_hours.zone == "America/New_York"

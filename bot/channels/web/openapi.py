@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.admin.openapi import add_admin_document
 from bot.channels.web.api import MAX_PAYLOAD_LENGTH
+from bot.channels.web.openapi_console import add_console_document
 from bot.channels.web.openapi_errors import (
     ERROR_CODES,
     QUERY_TOKEN,
@@ -349,4 +350,4 @@ def openapi_document() -> dict[str, Any]:
             **service_paths(),
         },
     }
-    return add_links(add_admin_document(document))
+    return add_links(add_console_document(add_admin_document(document)))

@@ -18,6 +18,7 @@ from bot.admin.api import add_admin_routes
 from bot.app import App
 from bot.channels.web.api import add_chat_routes, error_middleware, json_error
 from bot.channels.web.chat import WebChatConfig, WebChatHub
+from bot.channels.web.console_api import CONSOLE_CSP, Console, ConsoleConfig, add_console_routes
 from bot.channels.web.openapi import openapi_document
 from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
@@ -212,7 +213,10 @@ healthz = readyz
 
 
 def _static(
-    name: str, content_type: str, transform: Callable[[str], str] | None = None
+    name: str,
+    content_type: str,
+    transform: Callable[[str], str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve(_request: web.Request) -> web.StreamResponse:
         path = STATIC_DIR / name
@@ -225,7 +229,7 @@ def _static(
             body=body,
             content_type=content_type,
             charset="utf-8",
-            headers={"Cache-Control": "no-cache"},
+            headers={"Cache-Control": "no-cache", **(headers or {})},
         )
 
     return serve
@@ -263,6 +267,28 @@ def add_web_routes(web_app: web.Application, app: App, hub: WebChatHub) -> None:
     # The widget's labels come from the catalogs, written into the script as it is served.
     widget = _static("widget.js", "text/javascript", widget_script)
     web_app.router.add_get("/widget.js", widget, allow_head=False)
+    console = Console(
+        app.uow_factory,
+        app.settings.agent_hours,
+        ConsoleConfig(
+            trusted_proxies=app.settings.trusted_proxies,
+            password_checks_per_second=app.settings.password_checks_per_second,
+        ),
+    )
+    add_console_routes(web_app, console)
+    # The agents' page: its own files only, under a policy that allows nothing else.
+    page_headers = {
+        "Content-Security-Policy": CONSOLE_CSP,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+    }
+    for path, name, content_type in (
+        ("/console", "console.html", "text/html"),
+        ("/console.js", "console.js", "text/javascript"),
+        ("/console.css", "console.css", "text/css"),
+    ):
+        page = _static(name, content_type, headers=page_headers)
+        web_app.router.add_get(path, page, allow_head=False)
     web_app.router.add_get("/livez", livez, allow_head=False)
     web_app.router.add_get("/readyz", readyz, allow_head=False)
     web_app.router.add_get("/healthz", healthz, allow_head=False)

@@ -1,0 +1,82 @@
+"""An agent set up and signed in through the console API (for the console's tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from core.accounts.otp import totp
+from core.staff import StaffRole, add_staff
+from core.uow import UnitOfWorkFactory
+from tests.fakes import FakeClock
+
+PASSWORD = "console-lantern-harbor-7"
+
+
+@dataclass
+class Agent:
+    email: str
+    secret: str
+    token: str = ""
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def add_agent(
+    uow_factory: UnitOfWorkFactory,
+    email: str = "maria@agency.example",
+    name: str = "Maria",
+    languages: tuple[str, ...] = ("en", "es"),
+    role: StaffRole = StaffRole.AGENT,
+) -> str:
+    """A new staff member; returns the set-up code."""
+    async with uow_factory() as uow:
+        added = await add_staff(uow, email, name, languages, role)
+        await uow.commit()
+    return added.setup_code
+
+
+async def set_up(
+    client: TestClient[Any, Any], clock: FakeClock, code: str, headers: dict[str, str] | None = None
+) -> Agent:
+    response = await client.post(
+        "/api/console/setup", json={"code": code, "password": PASSWORD}, headers=headers
+    )
+    assert response.status == 200, await response.text()
+    started = await response.json()
+    response = await client.post(
+        "/api/console/setup/confirm",
+        json={"code": code, "totp": totp(started["secret"], clock.now())},
+        headers=headers,
+    )
+    assert response.status == 200, await response.text()
+    clock.advance(seconds=30)  # the next code is another one
+    return Agent(started["email"], started["secret"])
+
+
+async def sign_in(
+    client: TestClient[Any, Any],
+    clock: FakeClock,
+    agent: Agent,
+    headers: dict[str, str] | None = None,
+) -> Agent:
+    response = await client.post(
+        "/api/console/sessions",
+        json={"email": agent.email, "password": PASSWORD, "code": totp(agent.secret, clock.now())},
+        headers=headers,
+    )
+    assert response.status == 201, await response.text()
+    agent.token = (await response.json())["token"]
+    clock.advance(seconds=30)
+    return agent
+
+
+async def signed_in_agent(
+    client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory, clock: FakeClock, **kwargs: Any
+) -> Agent:
+    code = await add_agent(uow_factory, **kwargs)
+    return await sign_in(client, clock, await set_up(client, clock, code))
