@@ -29,6 +29,7 @@ from core.db import Base
 from core.inbox import InboxUpdate
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
 from core.processing_times import ProcessingTime
+from core.sms.models import SmsDelivery, SmsOptOut
 from core.web_sessions import WebAttachment, WebMessage, WebSession
 
 __all__ = [
@@ -55,6 +56,8 @@ __all__ = [
     "OutboxStatus",
     "ProcessingTime",
     "RateLimitWindow",
+    "SmsDelivery",
+    "SmsOptOut",
     "RepresentativeGrant",
     "ResetAnswer",
     "SlotUsage",

@@ -61,6 +61,7 @@ from core.outbox.dispatch import (
     MAX_ATTEMPTS,
     ClaimedMessage,
     claim_due,
+    defer,
     load_claimed,
     mark_failed,
     mark_sent,
@@ -99,6 +100,7 @@ class PassReport:
     sent: int = 0
     failed: int = 0  # pending again, after a backoff
     parked: int = 0
+    deferred: int = 0  # not due yet after all (a text in quiet hours): pending, no try counted
     lost_lease: int = 0  # not sent: the lease ran out first (claimed again later)
 
 
@@ -314,7 +316,17 @@ class OutboxDispatcher:
                 worker=self.worker,
             )
             report.claimed = len(claimed)
+            held = await sender.screen(uow, claimed, now=now)
             for message in claimed:
+                wait = held.get(message.id)
+                if wait is not None:
+                    if wait.until is None:
+                        await park(uow, message.id, reason=wait.reason, now=now)
+                        report.parked += 1
+                    else:
+                        await defer(uow, message.id, until=wait.until, reason=wait.reason)
+                        report.deferred += 1
+                    continue
                 problem = sender.address_problem(message.address)
                 reply = await self._render(uow, message, report, problem)
                 if reply is not None:
@@ -332,7 +344,7 @@ class OutboxDispatcher:
                     report.lost_lease += 1
                     continue  # leave it: the lease is about to end, another pass claims it
                 try:
-                    await sender.send(address, reply)
+                    await sender.send_message(message_id, address, reply)
                 except Exception as exc:  # kept on the row: nothing is lost
                     logger.warning(
                         "outbox %s: message %s failed: %s",

@@ -17,7 +17,7 @@ from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
-from bot.wording.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, N_, Translator, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
@@ -27,6 +27,8 @@ from core.conversations import chat_locale
 from core.errors import UnknownStatus
 from core.outbox.reminders import REMINDER
 from core.outbox.service import OutboxItem
+from core.sms.segments import compose
+from core.sms.service import CHANNEL as SMS
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY)
+SMS_FOOTER: Final = N_("Reply STOP to stop.")  # every text says how to stop
 
 
 class UnknownNotification(Exception):
@@ -162,10 +165,21 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
 
 
 async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
-    """An outbox message worded in its recipient chat's language.
+    """An outbox message worded for its recipient: in the language its payload names
+    (``locale``), else its chat's. A text message (``sms``) is plain text cut to at most three
+    parts (``core.sms.segments``), ending with how to stop; it carries no buttons.
 
     Raises:
         UnknownNotification: see ``render_notification``.
     """
-    locale = await recipient_locale(uow, message.channel, message.address)
-    return render_notification(message.kind, message.payload, translator(locale))
+    named = message.payload.get("locale")
+    if isinstance(named, str) and named in LOCALES:
+        locale = named
+    else:
+        locale = await recipient_locale(uow, message.channel, message.address)
+    t = translator(locale)
+    reply = render_notification(message.kind, message.payload, t)
+    if message.channel == SMS:
+        return Reply(text=compose(reply.text, t._(SMS_FOOTER)))
+    return reply
+

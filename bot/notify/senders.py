@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import abc
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from bot.dialogs.model import Reply
+from core.outbox.dispatch import ClaimedMessage, Held
 from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
 
@@ -35,6 +39,17 @@ class ExternalSender(abc.ABC):
     def address_problem(self, address: str) -> str | None:
         """Why a row's address cannot be sent to at all (parked with it), or None."""
         return None
+
+    async def screen(
+        self, uow: UnitOfWork, messages: Sequence[ClaimedMessage], *, now: datetime
+    ) -> dict[int, Held]:
+        """Which claimed messages may not go now (in the claim's unit of work, before they
+        are rendered): deferred to a later time, or parked (``Held.until`` None)."""
+        return {}
+
+    async def send_message(self, message_id: int, address: str, reply: Reply) -> None:
+        """Send the outbox message ``message_id`` (``send`` unless the channel needs the id)."""
+        await self.send(address, reply)
 
     @abc.abstractmethod
     async def send(self, address: str, reply: Reply) -> None:
