@@ -27,6 +27,7 @@ from core.conversations import chat_locale
 from core.errors import UnknownStatus
 from core.outbox.reminders import REMINDER
 from core.outbox.service import OutboxItem
+from core.sms.rules import is_code
 from core.sms.segments import compose
 from core.sms.service import CHANNEL as SMS
 from core.uow import UnitOfWork
@@ -159,6 +160,15 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
             return _office_closed(t, payload)
         if kind == REPLY:  # a chat's reply, worded in its turn (bot/notify/reply_outbox.py)
             return reply_from_payload(payload)
+        if is_code(kind):  # a one-time code (by text message: exempt from quiet hours)
+            code = payload["code"]
+            if not isinstance(code, str) or not code:
+                raise ValueError("no code")
+            return Reply(
+                text=t._("Your casebot code is {code}. Never share it with anyone.").format(
+                    code=code
+                )
+            )
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")

@@ -32,6 +32,7 @@ __all__ = [
     "CHANNEL",
     "FINAL_STATUSES",
     "Keyword",
+    "OPTED_OUT",
     "OptOut",
     "is_opted_out",
     "keyword_of",
