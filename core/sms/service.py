@@ -33,6 +33,7 @@ __all__ = [
     "FINAL_STATUSES",
     "Keyword",
     "OPTED_OUT",
+    "STATUSES",
     "OptOut",
     "is_opted_out",
     "keyword_of",
