@@ -78,3 +78,13 @@ def test_one_character_outside_gsm7_in_the_part_cut_away_does_not_cost_the_encod
     text = compose(body, "Reply STOP to stop.")
     assert encoding_of(text) is Encoding.GSM7
     assert len(segments(text)) == MAX_SEGMENTS
+
+
+@pytest.mark.parametrize("locale", ["en", "es", "fr", "pt", "ht", "tl"])
+def test_how_to_stop_stays_gsm7_in_the_languages_written_in_latin_letters(locale: str) -> None:
+    from bot.notify.notifications import SMS_FOOTER
+    from bot.wording.i18n import translator
+
+    footer = translator(locale)._(SMS_FOOTER)
+    assert "STOP" in footer
+    assert encoding_of(footer) is Encoding.GSM7
