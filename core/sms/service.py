@@ -22,6 +22,7 @@ from typing import Final
 
 from sqlalchemy import func, select, update
 
+from core.cases.repository import dialect_insert
 from core.outbox.dispatch import ClaimedMessage, Held
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.sms.models import SmsDelivery, SmsOptOut
@@ -194,40 +195,42 @@ async def screen(
 async def record_accepted(
     uow: UnitOfWork, sid: str, *, number: str, outbox_id: int | None, now: datetime
 ) -> None:
-    """The provider accepted a text (its id ``sid``): kept to match its status callbacks."""
-    row = await uow.session.get(SmsDelivery, sid)
-    if row is None:
-        uow.session.add(
-            SmsDelivery(
-                sid=sid,
-                outbox_id=outbox_id,
-                number=number,
-                status="queued",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    else:
-        row.outbox_id = outbox_id
-    await uow.flush()
+    """The provider accepted a text (its id ``sid``): kept to match its status callbacks, which
+    may arrive before this is written (then the row they made gets the outbox id)."""
+    statement = dialect_insert(uow)(SmsDelivery).values(
+        sid=sid, outbox_id=outbox_id, number=number, status="queued", created_at=now,
+        updated_at=now,
+    )  # fmt: skip
+    await uow.session.execute(
+        statement.on_conflict_do_update(index_elements=["sid"], set_={"outbox_id": outbox_id})
+    )
 
 
 async def record_status(
     uow: UnitOfWork, sid: str, *, number: str, status: str, error_code: int | None, now: datetime
 ) -> None:
-    """A delivery status the provider reported. A final status (delivered, undelivered,
-    failed) is never replaced by an earlier one arriving late.
+    """A delivery status the provider reported (for a text whose acceptance may not be written
+    yet). A final status (delivered, undelivered, failed) is never replaced by an earlier one
+    arriving late.
 
     Raises:
         ValueError: a status the provider does not send.
     """
     if status not in FINAL_STATUSES and status not in STATUSES:
         raise ValueError(f"unknown message status {status!r}")
-    row = await uow.session.get(SmsDelivery, sid)
-    if row is None:
-        row = SmsDelivery(sid=sid, number=number[:16], status=status, created_at=now)
-        uow.session.add(row)
-    elif row.status in FINAL_STATUSES and status not in FINAL_STATUSES:
+    await uow.session.execute(
+        dialect_insert(uow)(SmsDelivery)
+        .values(sid=sid, number=number[:16], status=status, error_code=error_code,
+                created_at=now, updated_at=now)  # fmt: skip
+        .on_conflict_do_nothing(index_elements=["sid"])
+    )
+    statement = select(SmsDelivery).where(SmsDelivery.sid == sid)
+    if uow.dialect == "postgresql":
+        statement = statement.with_for_update()
+    row = (
+        await uow.session.scalars(statement.execution_options(populate_existing=True))
+    ).one()
+    if row.status in FINAL_STATUSES and status not in FINAL_STATUSES:
         return
     row.status = status
     row.error_code = error_code

@@ -18,7 +18,7 @@ from core.ports import OutgoingSms, SmsRefused, SmsUnavailable
 from core.sms.models import SmsDelivery
 from core.sms.rules import DAILY_CAP
 from core.sms.segments import MAX_SEGMENTS, segments
-from core.sms.service import is_opted_out, opt_in, opt_out, record_status
+from core.sms.service import is_opted_out, opt_in, opt_out, record_accepted, record_status
 from core.uow import UnitOfWorkFactory
 from tests.fakes import FakeClock
 from tests.outbox_support import change_statuses, outbox_rows, seed_cases
@@ -257,3 +257,17 @@ async def test_a_late_status_never_replaces_a_final_one(
             select(SmsDelivery))}  # fmt: skip
     assert rows == {"SM1": ("delivered", None), "SM2": ("undelivered", 30003)}
 
+
+
+async def test_a_status_that_comes_before_the_acceptance_is_written_is_kept(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    async with uow_factory() as uow:
+        await record_status(
+            uow, "SM9", number=NUMBER, status="delivered", error_code=None, now=clock.now()
+        )
+        await record_accepted(uow, "SM9", number=NUMBER, outbox_id=7, now=clock.now())
+        await uow.commit()
+    async with uow_factory() as uow:
+        [row] = await uow.session.scalars(select(SmsDelivery))
+    assert (row.sid, row.outbox_id, row.status) == ("SM9", 7, "delivered")
