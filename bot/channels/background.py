@@ -24,9 +24,9 @@ from bot.channels.web.push import PushBus, WebChatSender
 from bot.channels.web.sms import STATUS_PATH
 from bot.notify.dispatcher import INTERVAL, OutboxDispatcher, Sender
 from bot.notify.sms import SmsSender
-from bot.sms.twilio import TwilioSms
 from bot.ops.housekeeping import Housekeeper
 from bot.ops.metrics import CasebotMetrics
+from bot.sms.twilio import TwilioSms
 
 __all__ = ["DISPATCHER_KEY", "HOUSEKEEPER_KEY", "METRICS_KEY", "PUSH_KEY", "setup_notifications"]
 
@@ -106,9 +106,7 @@ def _sms_provider(app: App) -> TwilioSms | None:
     settings = app.settings.sms
     if settings is None:
         return None
-    callback = (
-        settings.callback_url + STATUS_PATH if settings.callback_url is not None else None
-    )
+    callback = settings.callback_url + STATUS_PATH if settings.callback_url is not None else None
     return TwilioSms(
         settings.url, settings.account, settings.token, settings.sender, status_callback=callback
     )

@@ -192,4 +192,3 @@ async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
     if message.channel == SMS:
         return Reply(text=compose(reply.text, t._(SMS_FOOTER)))
     return reply
-

@@ -8,7 +8,6 @@ dispatcher's docstring tells how each is made exactly once.
 from __future__ import annotations
 
 import abc
-
 from collections.abc import Sequence
 from datetime import datetime
 

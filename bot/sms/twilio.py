@@ -107,8 +107,9 @@ class TwilioSms:
                 retry_after = _seconds(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SmsUnavailable(None) from exc
-        if status in (200, 201) and isinstance(body, dict) and isinstance(body.get("sid"), str):
-            return body["sid"]
+        sid = body.get("sid") if isinstance(body, dict) else None
+        if status in (200, 201) and isinstance(sid, str) and sid:
+            return sid
         if status == 429 or status >= 500 or status == 401 or status < 400:
             raise SmsUnavailable(status, retry_after)
         code = body.get("code") if isinstance(body, dict) else None

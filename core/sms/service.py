@@ -32,9 +32,9 @@ from core.uow import UnitOfWork
 __all__ = [
     "CHANNEL",
     "FINAL_STATUSES",
-    "Keyword",
     "OPTED_OUT",
     "STATUSES",
+    "Keyword",
     "OptOut",
     "is_opted_out",
     "keyword_of",
@@ -220,16 +220,20 @@ async def record_status(
         raise ValueError(f"unknown message status {status!r}")
     await uow.session.execute(
         dialect_insert(uow)(SmsDelivery)
-        .values(sid=sid, number=number[:16], status=status, error_code=error_code,
-                created_at=now, updated_at=now)  # fmt: skip
+        .values(
+            sid=sid,
+            number=number[:16],
+            status=status,
+            error_code=error_code,
+            created_at=now,
+            updated_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["sid"])
     )
     statement = select(SmsDelivery).where(SmsDelivery.sid == sid)
     if uow.dialect == "postgresql":
         statement = statement.with_for_update()
-    row = (
-        await uow.session.scalars(statement.execution_options(populate_existing=True))
-    ).one()
+    row = (await uow.session.scalars(statement.execution_options(populate_existing=True))).one()
     if row.status in FINAL_STATUSES and status not in FINAL_STATUSES:
         return
     row.status = status

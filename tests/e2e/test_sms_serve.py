@@ -120,7 +120,8 @@ async def test_a_status_change_arrives_once_and_its_delivery_is_recorded(
 
     await wait_until(delivered, "the text and its delivery status")
     [text] = await texts_to(fake, NUMBER)
-    assert receipt in text["body"] and text["body"].endswith("Reply STOP to stop.")
+    assert receipt in text["body"]
+    assert text["body"].endswith("Reply STOP to stop.")
     assert text["status_callback"] == f"{server.url}/api/sms/status"
     callbacks = (await fake.state())["callbacks"]
     assert all(c["answer"] == 204 for c in callbacks), callbacks
@@ -178,7 +179,8 @@ async def test_stop_parks_pending_and_later_texts_once_confirmed_and_start_turns
     assert [r.status for r in await outbox_rows(uow_factory)] == [OutboxStatus.PENDING]
 
     stop = await fake.inbound(inbound, NUMBER, "STOP")
-    assert stop["status"] == 200 and len(stop["reply"]) == 1
+    assert stop["status"] == 200
+    assert len(stop["reply"]) == 1
     assert "no more texts" in stop["reply"][0]
     again = await fake.inbound(inbound, NUMBER, "quit")
     assert (again["status"], again["reply"]) == (200, [])  # confirmed once
@@ -192,7 +194,8 @@ async def test_stop_parks_pending_and_later_texts_once_confirmed_and_start_turns
 
     await wait_until(parked, "the later text to be parked")
     start = await fake.inbound(inbound, NUMBER, "START")
-    assert start["status"] == 200 and "Reply STOP to stop." in start["reply"][0]
+    assert start["status"] == 200
+    assert "Reply STOP to stop." in start["reply"][0]
     await change_status(uow_factory, third, "approved")
 
     async def third_sent() -> bool:

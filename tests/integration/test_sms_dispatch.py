@@ -86,7 +86,8 @@ async def test_a_status_change_reaches_a_subscribed_number_once_with_how_to_stop
     assert (report.sent, again.claimed) == (1, 0)
     [text] = provider.sent
     assert text.to == NUMBER
-    assert numbers[0] in text.body and text.body.endswith("\nReply STOP to stop.")
+    assert numbers[0] in text.body
+    assert text.body.endswith("\nReply STOP to stop.")
     assert len(segments(text.body)) <= MAX_SEGMENTS
     [row] = await outbox_rows(uow_factory)
     assert row.status is OutboxStatus.SENT
@@ -124,7 +125,8 @@ async def test_a_429_then_success_sends_once_and_loses_nothing(
     assert (first.failed, first.sent, provider.sent) == (1, 0, [])
     clock.advance(minutes=1)  # past the first backoff
     second = await outbox.run_once("sms")
-    assert second.sent == 1 and len(provider.sent) == 1
+    assert second.sent == 1
+    assert len(provider.sent) == 1
     [row] = await outbox_rows(uow_factory)
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 2)
 
@@ -159,9 +161,11 @@ async def test_quiet_hours_defer_a_text_to_eight_local_and_a_code_goes_at_once(
     report = await outbox.run_once("sms")
     assert (report.deferred, report.sent) == (1, 1)
     [code] = provider.sent
-    assert "482913" in code.body and code.body.endswith("Reply STOP to stop.")
+    assert "482913" in code.body
+    assert code.body.endswith("Reply STOP to stop.")
     status = (await outbox_rows(uow_factory))[0]
-    assert status.status is OutboxStatus.PENDING and status.attempts == 0
+    assert status.status is OutboxStatus.PENDING
+    assert status.attempts == 0
     eight = datetime(2026, 3, 3, 8, 0, tzinfo=los_angeles).astimezone(UTC)
     assert status.next_attempt_at == eight
 
@@ -256,7 +260,6 @@ async def test_a_late_status_never_replaces_a_final_one(
         rows = {r.sid: (r.status, r.error_code) for r in await uow.session.scalars(
             select(SmsDelivery))}  # fmt: skip
     assert rows == {"SM1": ("delivered", None), "SM2": ("undelivered", 30003)}
-
 
 
 async def test_a_status_that_comes_before_the_acceptance_is_written_is_kept(

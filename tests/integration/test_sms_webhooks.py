@@ -144,8 +144,11 @@ async def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(
         ("/api/sms/inbound", inbound("x" * 1700), 400),
         ("/api/sms/status", {"MessageSid": "nope", "To": NUMBER, "MessageStatus": "sent"}, 400),
         ("/api/sms/status", {"MessageSid": SID, "To": NUMBER, "MessageStatus": "lost"}, 400),
-        ("/api/sms/status", {"MessageSid": SID, "To": NUMBER, "MessageStatus": "failed",
-                             "ErrorCode": "x1"}, 400),  # fmt: skip
+        (
+            "/api/sms/status",
+            {"MessageSid": SID, "To": NUMBER, "MessageStatus": "failed", "ErrorCode": "x1"},
+            400,
+        ),
         ("/api/sms/inbound", inbound("y" * 9000), 413),
     ],
 )

@@ -63,7 +63,8 @@ def test_a_long_text_is_cut_at_a_word_to_three_segments_and_keeps_the_footer(
     assert len(segments(text)) == MAX_SEGMENTS
     assert text.endswith("...\n" + footer)
     kept = text.removesuffix("...\n" + footer)
-    assert body.startswith(kept) and not kept.endswith(" ")
+    assert body.startswith(kept)
+    assert not kept.endswith(" ")
     assert body[len(kept)] == " "  # cut between words, not inside one
 
 

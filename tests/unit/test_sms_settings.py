@@ -21,9 +21,7 @@ def test_no_sms_settings_means_no_texts() -> None:
 
 
 def test_the_four_are_read_and_the_token_is_not_shown() -> None:
-    settings = Settings.from_env(
-        {**SMS, "CASEBOT_SMS_CALLBACK_URL": "https://bot.example.org/"}
-    )
+    settings = Settings.from_env({**SMS, "CASEBOT_SMS_CALLBACK_URL": "https://bot.example.org/"})
     assert settings.sms is not None
     assert (settings.sms.url, settings.sms.account, settings.sms.sender) == (
         "https://api.twilio.com",
@@ -38,7 +36,10 @@ def test_the_four_are_read_and_the_token_is_not_shown() -> None:
     ("changes", "named"),
     [
         ({"CASEBOT_SMS_TOKEN": ""}, "need CASEBOT_SMS_TOKEN too"),
-        ({"CASEBOT_SMS_URL": "", "CASEBOT_SMS_FROM": ""}, "need CASEBOT_SMS_URL, CASEBOT_SMS_FROM too"),
+        (
+            {"CASEBOT_SMS_URL": "", "CASEBOT_SMS_FROM": ""},
+            "need CASEBOT_SMS_URL, CASEBOT_SMS_FROM too",
+        ),
         ({"CASEBOT_SMS_URL": "ftp://twilio"}, "CASEBOT_SMS_URL must be an http(s):// URL"),
         ({"CASEBOT_SMS_ACCOUNT": "12345"}, "CASEBOT_SMS_ACCOUNT must be"),
         ({"CASEBOT_SMS_FROM": "202-555-0100"}, "CASEBOT_SMS_FROM must be"),
