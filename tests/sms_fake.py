@@ -9,7 +9,9 @@ or the status ordered), signed with ``X-Twilio-Signature`` as Twilio signs.
 
 Control (``POST /_fake/control``): ``plan`` (the next answers: ``{"status": 429}``,
 ``{"status": 400, "code": 21610}``, ...), ``final_status`` (the status callbacks end with),
-``reset``. ``POST /_fake/inbound`` ``{"url", "from", "body", "forge"?}`` posts an inbound text
+``hold_after`` (once that many messages are accepted, requests wait, unanswered) and
+``release`` (answer them: those whose client has gone meanwhile are counted as ``lost``, not
+accepted), ``reset``. ``POST /_fake/inbound`` ``{"url", "from", "body", "forge"?}`` posts an inbound text
 to the server as Twilio does (signed, or with a forged signature) and answers with the HTTP
 status and the TwiML reply it got. ``GET /_fake/state`` tells what it received and posted.
 
@@ -58,6 +60,10 @@ class _State:
         self.callbacks: list[dict[str, Any]] = []  # status callbacks posted, with the answer
         self.inbound: list[dict[str, Any]] = []  # inbound texts posted, with the reply
         self.tasks: set[asyncio.Task[None]] = set()
+        self.hold_after: int | None = None  # accepted messages after which requests wait
+        self.held = 0  # requests waiting now
+        self.lost = 0  # held requests whose client had gone when released (not recorded)
+        self.released = asyncio.Event()
 
 
 STATE: web.AppKey[_State] = web.AppKey("state", _State)
@@ -93,6 +99,15 @@ async def create_message(request: web.Request) -> web.Response:
         forced = state.plan.popleft()
         status = int(forced.get("status", 500))
         return _twilio_error(status, int(forced.get("code", 20500)), "forced")
+    if state.hold_after is not None and len(state.messages) >= state.hold_after:
+        state.held += 1
+        try:
+            await state.released.wait()
+        finally:
+            state.held -= 1
+        if request.transport is None or request.transport.is_closing():
+            state.lost += 1  # the sender died while it waited: never accepted
+            return _twilio_error(499, 20499, "client gone")
     if not isinstance(to, str) or not _E164.fullmatch(to):
         return _twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
     if sender != FROM:
@@ -185,6 +200,12 @@ async def control(request: web.Request) -> web.Response:
         state.plan = deque(order["plan"])
     if "final_status" in order:
         state.final_status = str(order["final_status"])
+    if "hold_after" in order:
+        state.hold_after = order["hold_after"]
+        state.released.clear()
+    if order.get("release"):
+        state.hold_after = None
+        state.released.set()
     return web.json_response({"ok": True})
 
 
@@ -193,7 +214,8 @@ async def read_state(request: web.Request) -> web.Response:
     return web.json_response(
         {"messages": state.messages, "requests": state.requests, "refused_auth":
          state.refused_auth, "callbacks": state.callbacks, "inbound": state.inbound,
-         "plan_left": len(state.plan), "callbacks_pending": len(state.tasks)}
+         "plan_left": len(state.plan), "callbacks_pending": len(state.tasks),
+         "held": state.held, "lost": state.lost}
     )  # fmt: skip
 
 

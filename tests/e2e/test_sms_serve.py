@@ -206,3 +206,60 @@ async def test_stop_parks_pending_and_later_texts_once_confirmed_and_start_turns
     assert third in text["body"]
     help_ = await fake.inbound(inbound, NUMBER, "HELP")
     assert "Reply STOP" in help_["reply"][0]
+
+
+async def sent_count(uow_factory: UnitOfWorkFactory) -> int:
+    rows = await outbox_rows(uow_factory)
+    return sum(r.status is OutboxStatus.SENT for r in rows)
+
+
+async def test_a_sender_killed_mid_batch_loses_and_doubles_no_text_after_restart(
+    postgres_db: Database, tmp_path: Path, fake: FakeTwilio, http: aiohttp.ClientSession
+) -> None:
+    uow_factory = await reset(postgres_db)
+    numbers = [f"+1202555{n:04d}" for n in range(15)]
+    receipts = await seed_cases(uow_factory, 2, channel="sms", chats=numbers)  # 30 texts
+    settings = {
+        "CASEBOT_SMS_URL": fake.url,
+        "CASEBOT_SMS_ACCOUNT": ACCOUNT,
+        "CASEBOT_SMS_TOKEN": TOKEN,
+        "CASEBOT_SMS_FROM": FROM,
+    }
+    first = Worker("sms-first", tmp_path, postgres_db.url, settings=settings)
+    second: Worker | None = None
+    try:
+        await first.ready(http)
+        await fake.control(hold_after=10)
+        for receipt in receipts:
+            await change_status(uow_factory, receipt, "approved")
+
+        async def ten_confirmed_more_in_flight() -> bool:
+            held = (await fake.state())["held"]
+            return held > 0 and await sent_count(uow_factory) == 10
+
+        await wait_until(ten_confirmed_more_in_flight, "10 confirmed texts and more in flight")
+        in_flight = (await fake.state())["held"]
+        first.kill()  # mid-batch: texts in flight, leased rows not confirmed
+        await asyncio.sleep(0.5)  # the fake sees the connections drop
+        await fake.control(release=True)
+
+        async def released() -> bool:
+            return (await fake.state())["held"] == 0
+
+        await wait_until(released, "the held requests to be answered")
+        second = Worker("sms-second", tmp_path, postgres_db.url, settings=settings)
+        await second.ready(http)
+
+        async def all_sent() -> bool:
+            return await sent_count(uow_factory) == 30
+
+        await wait_until(all_sent, "the restarted server to send the rest")
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+    state = await fake.state()
+    assert state["lost"] == in_flight > 0  # only the requests in flight at the kill
+    sent = [(m["to"], r) for m in state["messages"] for r in receipts if r in m["body"]]
+    assert len(sent) == len(set(sent)) == 30  # every text, none twice
+    assert set(sent) == {(n, r) for n in numbers for r in receipts}
