@@ -11,9 +11,9 @@ Control (``POST /_fake/control``): ``plan`` (the next answers: ``{"status": 429}
 ``{"status": 400, "code": 21610}``, ...), ``final_status`` (the status callbacks end with),
 ``hold_after`` (once that many messages are accepted, requests wait, unanswered) and
 ``release`` (answer them: those whose client has gone meanwhile are counted as ``lost``, not
-accepted), ``reset``. ``POST /_fake/inbound`` ``{"url", "from", "body", "forge"?}`` posts an inbound text
-to the server as Twilio does (signed, or with a forged signature) and answers with the HTTP
-status and the TwiML reply it got. ``GET /_fake/state`` tells what it received and posted.
+accepted), ``reset``. ``POST /_fake/inbound`` ``{"url", "from", "body", "forge"?}`` posts an
+inbound text to the server as Twilio does (signed, or with a forged signature) and answers
+with the HTTP status and the TwiML reply it got. ``GET /_fake/state`` tells what it received and posted.
 
 Run: ``python -m tests.sms_fake --port 8098``; tests use :class:`FakeTwilio`.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Final
 from xml.etree import ElementTree
 
-from aiohttp import BasicAuth, ClientSession, web
+from aiohttp import ClientSession, web
 
 __all__ = ["ACCOUNT", "FROM", "TOKEN", "FakeTwilio"]
 
@@ -70,6 +70,17 @@ STATE: web.AppKey[_State] = web.AppKey("state", _State)
 HTTP: web.AppKey[ClientSession] = web.AppKey("http", ClientSession)
 
 
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        login, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except ValueError:
+        return None
+    return login, password
+
+
 def _twilio_error(status: int, code: int, message: str) -> web.Response:
     return web.json_response(
         {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
@@ -81,14 +92,8 @@ def _twilio_error(status: int, code: int, message: str) -> web.Response:
 async def create_message(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state.requests += 1
-    try:
-        auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-    except ValueError:
-        auth = None
     if (
-        auth is None
-        or auth.login != ACCOUNT
-        or auth.password != TOKEN
+        _basic_auth(request.headers.get("Authorization", "")) != (ACCOUNT, TOKEN)
         or request.match_info["account"] != ACCOUNT
     ):
         state.refused_auth += 1

@@ -67,7 +67,7 @@ class TwilioSms:
         timeout: float = 10.0,
     ) -> None:
         self.endpoint = f"{base_url.rstrip('/')}/{API_VERSION}/Accounts/{account}/Messages.json"
-        self._auth = aiohttp.BasicAuth(account, token).encode()
+        self._auth = aiohttp.encode_basic_auth(account, token)
         self.sender = sender
         self.status_callback = status_callback
         self.timeout = aiohttp.ClientTimeout(total=timeout)
