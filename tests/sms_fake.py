@@ -13,7 +13,8 @@ Control (``POST /_fake/control``): ``plan`` (the next answers: ``{"status": 429}
 ``release`` (answer them: those whose client has gone meanwhile are counted as ``lost``, not
 accepted), ``reset``. ``POST /_fake/inbound`` ``{"url", "from", "body", "forge"?}`` posts an
 inbound text to the server as Twilio does (signed, or with a forged signature) and answers
-with the HTTP status and the TwiML reply it got. ``GET /_fake/state`` tells what it received and posted.
+with the HTTP status and the TwiML reply it got. ``GET /_fake/state`` tells what it received
+and posted.
 
 Run: ``python -m tests.sms_fake --port 8098``; tests use :class:`FakeTwilio`.
 """
