@@ -58,7 +58,7 @@ async def recipient_locale(uow: UnitOfWork, channel: str, address: str) -> str:
     return await chat_locale(uow, channel, address) or DEFAULT_LOCALE
 
 
-def _status_text(t: Translator, payload: dict[str, Any]) -> str:
+def _status_text(t: Translator, payload: dict[str, Any], *, chat: bool = True) -> str:
     try:
         status = get_status(payload["status_code"])
     except UnknownStatus:
@@ -84,7 +84,8 @@ def _status_text(t: Translator, payload: dict[str, Any]) -> str:
     lines.append(
         t._("Changed on {day}.").format(day=t.date(changed_at.astimezone(USCIS_ZONE).date()))
     )
-    lines.append(t._("Open the menu and look up the case for the details and next steps."))
+    if chat:  # a text message has no menu to open
+        lines.append(t._("Open the menu and look up the case for the details and next steps."))
     return "\n\n".join(lines)
 
 
@@ -144,8 +145,11 @@ def _office_closed(t: Translator, payload: dict[str, Any]) -> Reply:
     return Reply(text=text, buttons=(Button(t._("Book a new appointment"), link),))
 
 
-def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Reply:
-    """The reply that tells a chat about one outbox message, in ``t``'s language.
+def render_notification(
+    kind: str, payload: dict[str, Any], t: Translator, *, chat: bool = True
+) -> Reply:
+    """The reply that tells a chat about one outbox message, in ``t``'s language; with
+    ``chat`` False, for a channel that is no chat (a text message: nothing to open or press).
 
     Raises:
         UnknownNotification: a kind this version does not send, or a payload without what the
@@ -153,7 +157,7 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
     """
     try:
         if kind == STATUS_CHANGED:
-            return Reply(text=_status_text(t, payload))
+            return Reply(text=_status_text(t, payload, chat=chat))
         if kind == REMINDER:
             return Reply(text=_reminder_text(t, payload))
         if kind == OFFICE_CLOSED:
@@ -188,7 +192,7 @@ async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
     else:
         locale = await recipient_locale(uow, message.channel, message.address)
     t = translator(locale)
-    reply = render_notification(message.kind, message.payload, t)
+    reply = render_notification(message.kind, message.payload, t, chat=message.channel != SMS)
     if message.channel == SMS:
         return Reply(text=compose(reply.text, t._(SMS_FOOTER)))
     return reply

@@ -88,6 +88,7 @@ async def test_a_status_change_reaches_a_subscribed_number_once_with_how_to_stop
     assert text.to == NUMBER
     assert numbers[0] in text.body
     assert text.body.endswith("\nReply STOP to stop.")
+    assert "Open the menu" not in text.body  # a text has no menu to open
     assert len(segments(text.body)) <= MAX_SEGMENTS
     [row] = await outbox_rows(uow_factory)
     assert row.status is OutboxStatus.SENT
