@@ -1,6 +1,6 @@
 """What the outbox dispatcher (``bot/notify/dispatcher.py``) sends through: one sender per channel.
 
-An ``ExternalSender`` sends over the network (Telegram), a ``TransactionalSender`` delivers
+An ``ExternalSender`` sends over the network (Telegram, text messages), a ``TransactionalSender`` delivers
 into the database inside the dispatcher's transaction (the web chat's transcript). The
 dispatcher's docstring tells how each is made exactly once.
 """
