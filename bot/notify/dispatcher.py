@@ -4,10 +4,10 @@ Every pass of a channel queues the appointment reminders that are due, claims th
 rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never take the same row), lets the
 channel's sender screen them (``ExternalSender.screen``: a text in the person's quiet hours is
 deferred, one to a number that replied STOP is parked), parks the stale ones (a reminder of an
-appointment that started, moved or was cancelled) and those this version cannot word, renders the others in the recipient's language *now*
-(``bot.notify.notifications``), delivers them, and records each outcome: sent, failed (due
-again after a backoff), or parked after too many failures or a permanent refusal, the reason
-kept on the row.
+appointment that started, moved or was cancelled) and those this version cannot word, renders
+the others in the recipient's language *now* (``bot.notify.notifications``), delivers them, and
+records each outcome: sent, failed (due again after a backoff), or parked after too many
+failures or a permanent refusal, the reason kept on the row.
 
 Two kinds of channel, two ways to be exactly once:
 

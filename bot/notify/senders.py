@@ -1,8 +1,8 @@
 """What the outbox dispatcher (``bot/notify/dispatcher.py``) sends through: one sender per channel.
 
-An ``ExternalSender`` sends over the network (Telegram, text messages), a ``TransactionalSender`` delivers
-into the database inside the dispatcher's transaction (the web chat's transcript). The
-dispatcher's docstring tells how each is made exactly once.
+An ``ExternalSender`` sends over the network (Telegram, text messages), a
+``TransactionalSender`` delivers into the database inside the dispatcher's transaction (the web
+chat's transcript). The dispatcher's docstring tells how each is made exactly once.
 """
 
 from __future__ import annotations
