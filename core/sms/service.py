@@ -110,9 +110,13 @@ async def opt_out(uow: UnitOfWork, number: str, *, keyword: str, now: datetime) 
     text pending for it is parked now (those a sender holds at this moment included: it
     checks again before sending). Idempotent: a second STOP changes nothing and says so."""
     locale = await number_locale(uow, number)
-    new = not await is_opted_out(uow, number)
-    if new:
-        uow.session.add(SmsOptOut(number=number, keyword=keyword[:20], opted_out_at=now))
+    inserted = await uow.session.execute(  # two STOPs at once: one of them is the new one
+        dialect_insert(uow)(SmsOptOut)
+        .values(number=number, keyword=keyword[:20], opted_out_at=now)
+        .on_conflict_do_nothing(index_elements=["number"])
+        .returning(SmsOptOut.number)
+    )
+    new = inserted.first() is not None
     result = await uow.session.execute(
         update(OutboxMessage)
         .where(

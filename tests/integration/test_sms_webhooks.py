@@ -3,6 +3,7 @@ or forged ones refused with a 4xx JSON error, never a 5xx."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -167,3 +168,13 @@ async def test_a_body_that_is_not_a_form_is_refused(client: TestClient[Any, Any]
         "/api/sms/inbound", data=b"\xff\xfe=\x00", headers={"Content-Type": FORM}
     )
     assert response.status in (400, 403)
+
+
+async def test_stops_sent_at_once_are_confirmed_once_and_none_fails(
+    client: TestClient[Any, Any], uow_factory: UnitOfWorkFactory
+) -> None:
+    answers = await asyncio.gather(
+        *(post(client, "/api/sms/inbound", inbound(word)) for word in ("STOP", "END", "QUIT"))
+    )
+    replies = [await reply_of(answer) for answer in answers]
+    assert sum("<Message>" in reply for reply in replies) == 1
