@@ -373,8 +373,11 @@ class OutboxDispatcher:
                     "outbox %s: sent %s after losing its lease", sender.channel, message_id
                 )
                 report.lost_lease += 1
+                await sender.record_sent(uow, message_id)  # what the channel knows of it
+                await uow.commit()
                 return
             await mark_sent(uow, message_id, now=self.clock.now())
+            await sender.record_sent(uow, message_id)
             await uow.commit()
         report.sent += 1
 

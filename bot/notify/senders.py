@@ -50,6 +50,11 @@ class ExternalSender(abc.ABC):
         """Send the outbox message ``message_id`` (``send`` unless the channel needs the id)."""
         await self.send(address, reply)
 
+    async def record_sent(self, uow: UnitOfWork, message_id: int) -> None:
+        """Write what the channel keeps of a message it sent (a provider's message id), in the
+        unit of work that marks it sent (committed with the mark)."""
+        return None
+
     @abc.abstractmethod
     async def send(self, address: str, reply: Reply) -> None:
         """Send one message; returns once the service accepted it.

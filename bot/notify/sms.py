@@ -18,7 +18,6 @@ text and the ``sent`` mark being committed leaves a row that is sent again.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -34,8 +33,6 @@ from core.sms.service import CHANNEL, OPTED_OUT, is_opted_out, record_accepted, 
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["US_NUMBER", "SmsSender"]
-
-logger = logging.getLogger(__name__)
 
 US_NUMBER: Final = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
 """A US number in E.164 (the North American plan's area and exchange codes start 2-9)."""
@@ -66,6 +63,8 @@ class SmsSender(ExternalSender):
         self.uow_factory = uow_factory
         self.clock = clock
         self.cap = cap
+        self._accepted: dict[int, tuple[str, str]] = {}  # outbox id -> (sid, number), until
+        # the dispatcher records it sent (``record_sent``)
 
     def address_problem(self, address: str) -> str | None:
         if not US_NUMBER.fullmatch(address):
@@ -88,14 +87,16 @@ class SmsSender(ExternalSender):
             if await is_opted_out(uow, address):
                 raise PermanentFailure(OPTED_OUT)
         sid = await self.provider.send(OutgoingSms(to=address, body=reply.text))
-        try:
-            async with self.uow_factory() as uow:
-                await record_accepted(
-                    uow, sid, number=address, outbox_id=message_id, now=self.clock.now()
-                )
-                await uow.commit()
-        except Exception:  # the text went: only its status record is missing
-            logger.exception("sms: could not record message %s (outbox %s)", sid, message_id)
+        if message_id is not None:
+            self._accepted[message_id] = (sid, address)
+
+    async def record_sent(self, uow: UnitOfWork, message_id: int) -> None:
+        accepted = self._accepted.pop(message_id, None)
+        if accepted is not None:  # kept with the sent mark, in its transaction
+            sid, address = accepted
+            await record_accepted(
+                uow, sid, number=address, outbox_id=message_id, now=self.clock.now()
+            )
 
     def is_permanent(self, error: BaseException) -> bool:
         return isinstance(error, PermanentFailure | SmsRefused)
