@@ -43,8 +43,9 @@ class SmsSender(ExternalSender):
 
     Args:
         provider: the provider port (``TwilioSms``).
-        uow_factory: for the opted-out check before each text and the delivery record after.
-        clock: the time of those records.
+        uow_factory: for the opted-out check right before each text.
+        clock: the time of the delivery records (the provider's id of each text, written with
+            its sent mark).
         cap: texts that are not codes one number gets a day.
     """
 
@@ -63,8 +64,8 @@ class SmsSender(ExternalSender):
         self.uow_factory = uow_factory
         self.clock = clock
         self.cap = cap
-        self._accepted: dict[int, tuple[str, str]] = {}  # outbox id -> (sid, number), until
-        # the dispatcher records it sent (``record_sent``)
+        # outbox id -> (sid, number), until the dispatcher records it sent (``record_sent``)
+        self._accepted: dict[int, tuple[str, str]] = {}
 
     def address_problem(self, address: str) -> str | None:
         if not US_NUMBER.fullmatch(address):
