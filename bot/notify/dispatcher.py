@@ -248,6 +248,7 @@ class OutboxDispatcher:
             self.metrics.notification(channel, "sent", report.sent)
             self.metrics.notification(channel, "failed", report.failed)
             self.metrics.notification(channel, "parked", report.parked)
+            self.metrics.notification(channel, "deferred", report.deferred)
         if report.claimed or report.queued:
             logger.info("outbox %s: %s", channel, report)
         return report

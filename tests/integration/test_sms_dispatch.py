@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
+from bot.dialogs.registry import all_dialogs
 from bot.notify.dispatcher import OutboxDispatcher
 from bot.notify.sms import SmsSender
+from bot.ops.metrics import CasebotMetrics
 from bot.wording.i18n import LOCALES, translator
 from core.outbox.models import OutboxStatus
 from core.outbox.service import add_notification
@@ -275,3 +278,17 @@ async def test_a_status_that_comes_before_the_acceptance_is_written_is_kept(
     async with uow_factory() as uow:
         [row] = await uow.session.scalars(select(SmsDelivery))
     assert (row.sid, row.outbox_id, row.status) == ("SM9", 7, "delivered")
+
+
+async def test_deferred_texts_are_counted_in_the_metrics(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(datetime(2026, 3, 2, 23, 0, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC))
+    await queue(uow_factory, "night")
+    metrics = CasebotMetrics(CollectorRegistry(), all_dialogs())
+    sender = SmsSender(FakeProvider(), uow_factory, clock)
+    await OutboxDispatcher(uow_factory, clock, [sender], metrics=metrics).run_once("sms")
+    deferred = metrics.registry.get_sample_value(
+        "casebot_notifications_total", {"channel": "sms", "outcome": "deferred"}
+    )
+    assert deferred == 1
