@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -159,7 +160,9 @@ time zone where it is night. One dispatcher (the sender is exclusive: one worker
 in passes of the `casebot serve` batch (50), each text to Twilio's API (the fake, its own
 process, over HTTP with basic auth) and its `sent` mark committed before the next of the same
 number. Every pass screens its batch: the opted-out table and the number's texts today, per
-text. The night texts are deferred to 08:00 in their zone, none sent."""
+text. The night texts are deferred to 08:00 in their zone, none sent. Load average at the
+start: {os.getloadavg()[0]:.2f}. Either rate is far above what one US sending number may send
+(a long code about 1 segment a second; Twilio queues what is over)."""
     return record(SECTION, body, table, failures)
 
 
