@@ -121,6 +121,7 @@ async def run(name: str, db: Database, fake: FakeTwilio, messages: int) -> dict[
 
 
 async def main_async(messages: int, with_postgres: bool) -> int:
+    load = os.getloadavg()[0]
     fake = FakeTwilio(free_port())
     with tempfile.TemporaryDirectory() as folder:
         backends = Backends(Path(folder), with_postgres)
@@ -161,7 +162,7 @@ in passes of the `casebot serve` batch (50), each text to Twilio's API (the fake
 process, over HTTP with basic auth) and its `sent` mark committed before the next of the same
 number. Every pass screens its batch: the opted-out table and the number's texts today, per
 text. The night texts are deferred to 08:00 in their zone, none sent. Load average at the
-start: {os.getloadavg()[0]:.2f}. Either rate is far above what one US sending number may send
+start: {load:.2f}. Either rate is far above what one US sending number may send
 (a long code about 1 segment a second; Twilio queues what is over)."""
     return record(SECTION, body, table, failures)
 
