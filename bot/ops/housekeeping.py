@@ -5,7 +5,8 @@
 - rate-limit windows that started more than two days ago (the longest window is a day);
 - notifications and replies sent more than 30 days ago (their dedupe keys stop the same
   notification being queued twice only while its cause is fresh: a status event, an
-  appointment's reminder or closure; every one of them is long past by then).
+  appointment's reminder or closure; every one of them is long past by then), and the delivery
+  records of text messages as old (the numbers that replied STOP stay).
 
 Each kind is deleted in batches, one short transaction each, with a pass of the event loop in
 between: on SQLite the chat turns waiting for the write lock go first. With several workers on
@@ -27,6 +28,7 @@ from core.housekeeping import purge_idle_web_sessions
 from core.locks import HOUSEKEEPING_LOCKS, AdvisoryLock
 from core.outage import is_database_unavailable
 from core.outbox.service import purge_sent
+from core.sms.service import purge_deliveries
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["EVERY", "FIRST_AFTER", "OUTBOX_KEPT", "RATE_LIMITS_KEPT", "Housekeeper", "Purged"]
@@ -49,6 +51,7 @@ class Purged:
     web_sessions: int
     rate_limit_windows: int
     sent_notifications: int = 0
+    sms_deliveries: int = 0
 
 
 @dataclass
@@ -93,18 +96,24 @@ class Housekeeper:
             sent = await self._drain(
                 lambda uow, now: purge_sent(uow, sent_before=now - OUTBOX_KEPT, limit=self.batch)
             )
+            deliveries = await self._drain(
+                lambda uow, now: purge_deliveries(
+                    uow, updated_before=now - OUTBOX_KEPT, limit=self.batch
+                )
+            )
         finally:
             await lock.release()
-        if sessions or windows or sent:
+        if sessions or windows or sent or deliveries:
             logger.info(
                 "housekeeping: deleted %d idle web chat session(s), %d old rate-limit window(s)"
-                " and %d notification(s) sent over %d days ago",
+                ", %d notification(s) sent over %d days ago and %d text delivery record(s)",
                 sessions,
                 windows,
                 sent,
                 OUTBOX_KEPT.days,
+                deliveries,
             )
-        return Purged(sessions, windows, sent)
+        return Purged(sessions, windows, sent, deliveries)
 
     async def _drain(self, purge: Purge) -> int:
         total = 0

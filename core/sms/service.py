@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from core.cases.repository import dialect_insert
 from core.outbox.dispatch import ClaimedMessage, Held
@@ -41,6 +41,7 @@ __all__ = [
     "number_locale",
     "opt_in",
     "opt_out",
+    "purge_deliveries",
     "record_accepted",
     "record_status",
     "screen",
@@ -244,3 +245,19 @@ async def record_status(
     row.error_code = error_code
     row.updated_at = now
     await uow.flush()
+
+
+async def purge_deliveries(uow: UnitOfWork, *, updated_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` delivery records last updated before ``updated_before`` (a phone
+    number is personal data: kept as long as the sent notification it belongs to); returns how
+    many. Opted-out numbers are kept: they are the record of a person's refusal."""
+    found = await uow.session.scalars(
+        select(SmsDelivery.sid)
+        .where(SmsDelivery.updated_at < updated_before)
+        .order_by(SmsDelivery.updated_at)
+        .limit(limit)
+    )
+    sids = list(found)
+    if sids:
+        await uow.session.execute(delete(SmsDelivery).where(SmsDelivery.sid.in_(sids)))
+    return len(sids)

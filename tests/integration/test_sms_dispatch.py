@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.dialogs.registry import all_dialogs
 from bot.notify.dispatcher import OutboxDispatcher
 from bot.notify.sms import SmsSender
+from bot.ops.housekeeping import Housekeeper
 from bot.ops.metrics import CasebotMetrics
 from bot.wording.i18n import LOCALES, translator
 from core.outbox.models import OutboxStatus
@@ -292,3 +293,23 @@ async def test_deferred_texts_are_counted_in_the_metrics(
         "casebot_notifications_total", {"channel": "sms", "outcome": "deferred"}
     )
     assert deferred == 1
+
+
+async def test_housekeeping_deletes_old_delivery_records_and_keeps_opt_outs(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    async with uow_factory() as uow:
+        await record_accepted(uow, "SMold", number=NUMBER, outbox_id=1, now=clock.now())
+        await opt_out(uow, NUMBER, keyword="STOP", now=clock.now())
+        await uow.commit()
+    clock.advance(days=20)
+    async with uow_factory() as uow:
+        await record_accepted(uow, "SMnew", number=NUMBER, outbox_id=2, now=clock.now())
+        await uow.commit()
+    clock.advance(days=11)
+    purged = await Housekeeper(uow_factory, timedelta(hours=24)).run_once()
+    assert purged is not None
+    assert purged.sms_deliveries == 1
+    async with uow_factory() as uow:
+        assert list(await uow.session.scalars(select(SmsDelivery.sid))) == ["SMnew"]
+        assert await is_opted_out(uow, NUMBER)
