@@ -50,7 +50,9 @@ __all__ = [
 
 CHANNEL: Final = "sms"
 OPTED_OUT: Final = "the number opted out (STOP)"
-FINAL_STATUSES: Final = frozenset({"delivered", "undelivered", "failed", "canceled"})
+FINAL_STATUSES: Final = frozenset(
+    {"delivered", "undelivered", "failed", "canceled", "partially_delivered"}
+)
 STATUSES: Final = frozenset({"accepted", "queued", "sending", "sent", "scheduled", "read"})
 
 

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from bot.channels.web.openapi_errors import error_response
 from bot.channels.web.sms import INBOUND_PATH, MAX_BODY, MAX_FORM, STATUS_PATH
+from core.sms.service import FINAL_STATUSES, STATUSES
 
 __all__ = ["sms_paths"]
 
@@ -21,10 +22,7 @@ _SIGNATURE: Final = {
     "the full URL followed by every form parameter's name and value, sorted by name.",
     "schema": {"type": "string"},
 }
-_STATUSES: Final = [
-    "accepted", "queued", "sending", "sent", "scheduled", "read",
-    "delivered", "undelivered", "failed", "canceled",
-]  # fmt: skip
+_STATUSES: Final = sorted(STATUSES | FINAL_STATUSES)
 
 
 def _errors() -> dict[str, Any]:
