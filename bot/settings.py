@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -33,6 +34,30 @@ def default_database_url(data_dir: Path) -> str:
 
 class ConfigError(Exception):
     """The configuration cannot work; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmsSettings:
+    """Twilio's Messages API, for text messages (``bot.sms.twilio``).
+
+    Attributes:
+        url: ``CASEBOT_SMS_URL`` (``https://api.twilio.com``).
+        account: ``CASEBOT_SMS_ACCOUNT``, the account SID (``AC`` and 32 hex digits).
+        token: ``CASEBOT_SMS_TOKEN``, its auth token (never logged): it also signs Twilio's
+            requests to us.
+        sender: ``CASEBOT_SMS_FROM``, the number texts come from (E.164).
+        callback_url: ``CASEBOT_SMS_CALLBACK_URL``, this server's public base URL as Twilio
+            reaches it (``https://bot.example.org``): delivery statuses are asked for at
+            ``{callback_url}/api/sms/status`` and Twilio's signatures are checked against it;
+            None: no status callbacks, and signatures are checked against the URL as
+            requested.
+    """
+
+    url: str
+    account: str
+    token: str = field(repr=False)
+    sender: str
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +104,7 @@ class Settings:
         public_url: ``CASEBOT_PUBLIC_URL``, the address people and staff reach the server at
             (``https://help.example.org``), for the console's set-up links; default
             ``http://127.0.0.1:8080``.
+        sms: the ``CASEBOT_SMS_*`` settings (``SmsSettings``); None: no text messages.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -106,6 +132,7 @@ class Settings:
     password_checks_per_second: int = DEFAULT_CHECKS_PER_SECOND
     agent_hours: AgentHours = field(default_factory=lambda: parse_hours(DEFAULT_AGENT_HOURS))
     public_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    sms: SmsSettings | None = None
 
     @property
     def uses_default_database(self) -> bool:
@@ -216,6 +243,7 @@ class Settings:
                 f"CASEBOT_PUBLIC_URL must be an http(s):// URL such as https://help.example.org, "
                 f"got {public_url!r}"
             )
+        sms = _sms(get)
         log_format = (get("CASEBOT_LOG_FORMAT") or "text").lower()
         if log_format not in LOG_FORMATS:
             raise ConfigError(f"CASEBOT_LOG_FORMAT must be text or json, got {log_format!r}")
@@ -246,8 +274,62 @@ class Settings:
             log_level=log_level,
             agent_hours=agent_hours,
             public_url=public_url,
+            sms=sms,
             **uscis,
         )
+
+
+SMS_VARIABLES: Final = (
+    "CASEBOT_SMS_URL",
+    "CASEBOT_SMS_ACCOUNT",
+    "CASEBOT_SMS_TOKEN",
+    "CASEBOT_SMS_FROM",
+)
+
+
+def _sms(get: Callable[[str], str | None]) -> SmsSettings | None:
+    """The text message provider's settings: all four ``CASEBOT_SMS_*`` variables, or none.
+
+    Raises:
+        ConfigError: some but not all are set, or one holds a value that cannot work.
+    """
+    values = {name: get(name) for name in SMS_VARIABLES}
+    if all(value is None for value in values.values()):
+        return None
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        raise ConfigError(
+            f"text messages need {', '.join(missing)} too: set all four of "
+            f"{', '.join(SMS_VARIABLES)} (Twilio's API URL, account SID, auth token and "
+            "sending number), or none"
+        )
+    url, account, token, sender = (values[name] or "" for name in SMS_VARIABLES)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"CASEBOT_SMS_URL must be an http(s):// URL such as https://api.twilio.com, got {url!r}"
+        )
+    if not re.fullmatch(r"AC[0-9a-fA-F]{32}", account):
+        raise ConfigError(
+            "CASEBOT_SMS_ACCOUNT must be a Twilio account SID: AC and 32 hexadecimal digits"
+        )
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", sender):
+        raise ConfigError(
+            f"CASEBOT_SMS_FROM must be a phone number in E.164 form such as +12025550100, "
+            f"got {sender!r}"
+        )
+    callback = get("CASEBOT_SMS_CALLBACK_URL")
+    if callback is not None and not callback.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"CASEBOT_SMS_CALLBACK_URL must be this server's public http(s):// URL such as "
+            f"https://bot.example.org, got {callback!r}"
+        )
+    return SmsSettings(
+        url=url.rstrip("/"),
+        account=account,
+        token=token,
+        sender=sender,
+        callback_url=callback.rstrip("/") if callback is not None else None,
+    )
 
 
 def _uscis(get: Callable[[str], str | None]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from core.db import Base
 from core.inbox import InboxUpdate
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
 from core.processing_times import ProcessingTime
+from core.sms.models import SmsDelivery, SmsOptOut
 from core.staff.models import StaffMember, StaffRole, StaffSession
 from core.web_sessions import WebAttachment, WebMessage, WebSession
 
@@ -59,6 +60,8 @@ __all__ = [
     "RepresentativeGrant",
     "ResetAnswer",
     "SlotUsage",
+    "SmsDelivery",
+    "SmsOptOut",
     "StaffMember",
     "StaffRole",
     "StaffSession",

@@ -6,7 +6,8 @@ database and Telegram).
 Every worker runs all of it. On PostgreSQL with several workers: every worker dispatches web
 chat notifications (claimed with SKIP LOCKED, delivered exactly once in a transaction) and
 listens for pushes to the WebSockets it holds; one worker at a time sends Telegram
-notifications (the sender lock), and the others take over when it stops or dies.
+notifications (the sender lock), and the others take over when it stops or dies; text messages
+(when the ``CASEBOT_SMS_*`` settings are there) the same way.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from bot.app import App
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.web.api import HUB_KEY
 from bot.channels.web.push import PushBus, WebChatSender
+from bot.channels.web.sms import STATUS_PATH
 from bot.notify.dispatcher import INTERVAL, OutboxDispatcher, Sender
+from bot.notify.sms import SmsSender
 from bot.ops.housekeeping import Housekeeper
 from bot.ops.metrics import CasebotMetrics
+from bot.sms.twilio import TwilioSms
 
 __all__ = ["DISPATCHER_KEY", "HOUSEKEEPER_KEY", "METRICS_KEY", "PUSH_KEY", "setup_notifications"]
 
@@ -65,6 +69,9 @@ def setup_notifications(
         from bot.channels.telegram.sender import TelegramSender
 
         senders.append(TelegramSender(telegram))
+    sms = _sms_provider(app)
+    if sms is not None:
+        senders.append(SmsSender(sms, app.uow_factory, app.clock))
     dispatcher = OutboxDispatcher(
         app.uow_factory,
         app.clock,
@@ -86,7 +93,20 @@ def setup_notifications(
         yield
         await housekeeper.stop()
         await dispatcher.stop()
+        if sms is not None:
+            await sms.close()
         await bus.stop()
 
     web_app.cleanup_ctx.append(notifications)
     return dispatcher
+
+
+def _sms_provider(app: App) -> TwilioSms | None:
+    """Twilio's Messages API when the ``CASEBOT_SMS_*`` settings are there, else None."""
+    settings = app.settings.sms
+    if settings is None:
+        return None
+    callback = settings.callback_url + STATUS_PATH if settings.callback_url is not None else None
+    return TwilioSms(
+        settings.url, settings.account, settings.token, settings.sender, status_callback=callback
+    )

@@ -1,12 +1,13 @@
 """The outbox dispatcher: one loop per channel that sends notifications, in every worker.
 
 Every pass of a channel queues the appointment reminders that are due, claims the channel's due
-rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never take the same row), parks the
-stale ones (a reminder of an appointment that started, moved or was cancelled) and those this
-version cannot word, renders the others in the recipient's language *now*
-(``bot.notify.notifications``), delivers them, and records each outcome: sent, failed (due
-again after a backoff), or parked after too many failures or a permanent refusal, the reason
-kept on the row.
+rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never take the same row), lets the
+channel's sender screen them (``ExternalSender.screen``: a text in the person's quiet hours is
+deferred, one to a number that replied STOP is parked), parks the stale ones (a reminder of an
+appointment that started, moved or was cancelled) and those this version cannot word, renders
+the others in the recipient's language *now* (``bot.notify.notifications``), delivers them, and
+records each outcome: sent, failed (due again after a backoff), or parked after too many
+failures or a permanent refusal, the reason kept on the row.
 
 Two kinds of channel, two ways to be exactly once:
 
@@ -61,6 +62,7 @@ from core.outbox.dispatch import (
     MAX_ATTEMPTS,
     ClaimedMessage,
     claim_due,
+    defer,
     load_claimed,
     mark_failed,
     mark_sent,
@@ -99,6 +101,7 @@ class PassReport:
     sent: int = 0
     failed: int = 0  # pending again, after a backoff
     parked: int = 0
+    deferred: int = 0  # not due yet after all (a text in quiet hours): pending, no try counted
     lost_lease: int = 0  # not sent: the lease ran out first (claimed again later)
 
 
@@ -245,6 +248,7 @@ class OutboxDispatcher:
             self.metrics.notification(channel, "sent", report.sent)
             self.metrics.notification(channel, "failed", report.failed)
             self.metrics.notification(channel, "parked", report.parked)
+            self.metrics.notification(channel, "deferred", report.deferred)
         if report.claimed or report.queued:
             logger.info("outbox %s: %s", channel, report)
         return report
@@ -314,7 +318,17 @@ class OutboxDispatcher:
                 worker=self.worker,
             )
             report.claimed = len(claimed)
+            held = await sender.screen(uow, claimed, now=now)
             for message in claimed:
+                wait = held.get(message.id)
+                if wait is not None:
+                    if wait.until is None:
+                        await park(uow, message.id, reason=wait.reason, now=now)
+                        report.parked += 1
+                    else:
+                        await defer(uow, message.id, until=wait.until, reason=wait.reason)
+                        report.deferred += 1
+                    continue
                 problem = sender.address_problem(message.address)
                 reply = await self._render(uow, message, report, problem)
                 if reply is not None:
@@ -332,7 +346,7 @@ class OutboxDispatcher:
                     report.lost_lease += 1
                     continue  # leave it: the lease is about to end, another pass claims it
                 try:
-                    await sender.send(address, reply)
+                    await sender.send_message(message_id, address, reply)
                 except Exception as exc:  # kept on the row: nothing is lost
                     logger.warning(
                         "outbox %s: message %s failed: %s",
@@ -360,8 +374,11 @@ class OutboxDispatcher:
                     "outbox %s: sent %s after losing its lease", sender.channel, message_id
                 )
                 report.lost_lease += 1
+                await sender.record_sent(uow, message_id)  # what the channel knows of it
+                await uow.commit()
                 return
             await mark_sent(uow, message_id, now=self.clock.now())
+            await sender.record_sent(uow, message_id)
             await uow.commit()
         report.sent += 1
 

@@ -17,7 +17,7 @@ from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
-from bot.wording.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, N_, Translator, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
@@ -27,6 +27,9 @@ from core.conversations import chat_locale
 from core.errors import UnknownStatus
 from core.outbox.reminders import REMINDER
 from core.outbox.service import OutboxItem
+from core.sms.rules import is_code
+from core.sms.segments import compose
+from core.sms.service import CHANNEL as SMS
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY)
+SMS_FOOTER: Final = N_("Reply STOP to stop.")  # every text says how to stop
 
 
 class UnknownNotification(Exception):
@@ -54,7 +58,7 @@ async def recipient_locale(uow: UnitOfWork, channel: str, address: str) -> str:
     return await chat_locale(uow, channel, address) or DEFAULT_LOCALE
 
 
-def _status_text(t: Translator, payload: dict[str, Any]) -> str:
+def _status_text(t: Translator, payload: dict[str, Any], *, chat: bool = True) -> str:
     try:
         status = get_status(payload["status_code"])
     except UnknownStatus:
@@ -80,7 +84,8 @@ def _status_text(t: Translator, payload: dict[str, Any]) -> str:
     lines.append(
         t._("Changed on {day}.").format(day=t.date(changed_at.astimezone(USCIS_ZONE).date()))
     )
-    lines.append(t._("Open the menu and look up the case for the details and next steps."))
+    if chat:  # a text message has no menu to open
+        lines.append(t._("Open the menu and look up the case for the details and next steps."))
     return "\n\n".join(lines)
 
 
@@ -140,8 +145,11 @@ def _office_closed(t: Translator, payload: dict[str, Any]) -> Reply:
     return Reply(text=text, buttons=(Button(t._("Book a new appointment"), link),))
 
 
-def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Reply:
-    """The reply that tells a chat about one outbox message, in ``t``'s language.
+def render_notification(
+    kind: str, payload: dict[str, Any], t: Translator, *, chat: bool = True
+) -> Reply:
+    """The reply that tells a chat about one outbox message, in ``t``'s language; with
+    ``chat`` False, for a channel that is no chat (a text message: nothing to open or press).
 
     Raises:
         UnknownNotification: a kind this version does not send, or a payload without what the
@@ -149,23 +157,42 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
     """
     try:
         if kind == STATUS_CHANGED:
-            return Reply(text=_status_text(t, payload))
+            return Reply(text=_status_text(t, payload, chat=chat))
         if kind == REMINDER:
             return Reply(text=_reminder_text(t, payload))
         if kind == OFFICE_CLOSED:
             return _office_closed(t, payload)
         if kind == REPLY:  # a chat's reply, worded in its turn (bot/notify/reply_outbox.py)
             return reply_from_payload(payload)
+        if is_code(kind):  # a one-time code (by text message: exempt from quiet hours)
+            code = payload["code"]
+            if not isinstance(code, str) or not code:
+                raise ValueError("no code")
+            return Reply(
+                text=t._("Your casebot code is {code}. Never share it with anyone.").format(
+                    code=code
+                )
+            )
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")
 
 
 async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
-    """An outbox message worded in its recipient chat's language.
+    """An outbox message worded for its recipient: in the language its payload names
+    (``locale``), else its chat's. A text message (``sms``) is plain text cut to at most three
+    parts (``core.sms.segments``), ending with how to stop; it carries no buttons.
 
     Raises:
         UnknownNotification: see ``render_notification``.
     """
-    locale = await recipient_locale(uow, message.channel, message.address)
-    return render_notification(message.kind, message.payload, translator(locale))
+    named = message.payload.get("locale")
+    if isinstance(named, str) and named in LOCALES:
+        locale = named
+    else:
+        locale = await recipient_locale(uow, message.channel, message.address)
+    t = translator(locale)
+    reply = render_notification(message.kind, message.payload, t, chat=message.channel != SMS)
+    if message.channel == SMS:
+        return Reply(text=compose(reply.text, t._(SMS_FOOTER)))
+    return reply

@@ -1,15 +1,18 @@
 """What the outbox dispatcher (``bot/notify/dispatcher.py``) sends through: one sender per channel.
 
-An ``ExternalSender`` sends over the network (Telegram), a ``TransactionalSender`` delivers
-into the database inside the dispatcher's transaction (the web chat's transcript). The
-dispatcher's docstring tells how each is made exactly once.
+An ``ExternalSender`` sends over the network (Telegram, text messages), a
+``TransactionalSender`` delivers into the database inside the dispatcher's transaction (the web
+chat's transcript). The dispatcher's docstring tells how each is made exactly once.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
+from datetime import datetime
 
 from bot.dialogs.model import Reply
+from core.outbox.dispatch import ClaimedMessage, Held
 from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
 
@@ -34,6 +37,22 @@ class ExternalSender(abc.ABC):
 
     def address_problem(self, address: str) -> str | None:
         """Why a row's address cannot be sent to at all (parked with it), or None."""
+        return None
+
+    async def screen(
+        self, uow: UnitOfWork, messages: Sequence[ClaimedMessage], *, now: datetime
+    ) -> dict[int, Held]:
+        """Which claimed messages may not go now (in the claim's unit of work, before they
+        are rendered): deferred to a later time, or parked (``Held.until`` None)."""
+        return {}
+
+    async def send_message(self, message_id: int, address: str, reply: Reply) -> None:
+        """Send the outbox message ``message_id`` (``send`` unless the channel needs the id)."""
+        await self.send(address, reply)
+
+    async def record_sent(self, uow: UnitOfWork, message_id: int) -> None:
+        """Write what the channel keeps of a message it sent (a provider's message id), in the
+        unit of work that marks it sent (committed with the mark)."""
         return None
 
     @abc.abstractmethod

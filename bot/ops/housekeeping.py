@@ -7,7 +7,8 @@
   signing out);
 - notifications and replies sent more than 30 days ago (their dedupe keys stop the same
   notification being queued twice only while its cause is fresh: a status event, an
-  appointment's reminder or closure; every one of them is long past by then).
+  appointment's reminder or closure; every one of them is long past by then), and the delivery
+  records of text messages as old (the numbers that replied STOP stay).
 
 Each kind is deleted in batches, one short transaction each, with a pass of the event loop in
 between: on SQLite the chat turns waiting for the write lock go first. With several workers on
@@ -29,6 +30,7 @@ from core.housekeeping import purge_idle_web_sessions
 from core.locks import HOUSEKEEPING_LOCKS, AdvisoryLock
 from core.outage import is_database_unavailable
 from core.outbox.service import purge_sent
+from core.sms.service import purge_deliveries
 from core.staff.sessions import purge_expired_staff_sessions
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -53,6 +55,7 @@ class Purged:
     rate_limit_windows: int
     sent_notifications: int = 0
     staff_sessions: int = 0
+    sms_deliveries: int = 0
 
 
 @dataclass
@@ -100,19 +103,26 @@ class Housekeeper:
             staff = await self._drain(
                 lambda uow, now: purge_expired_staff_sessions(uow, now, limit=self.batch)
             )
+            deliveries = await self._drain(
+                lambda uow, now: purge_deliveries(
+                    uow, updated_before=now - OUTBOX_KEPT, limit=self.batch
+                )
+            )
         finally:
             await lock.release()
-        if sessions or windows or sent or staff:
+        if sessions or windows or sent or staff or deliveries:
             logger.info(
                 "housekeeping: deleted %d idle web chat session(s), %d old rate-limit window(s),"
-                " %d notification(s) sent over %d days ago and %d expired console session(s)",
+                " %d notification(s) sent over %d days ago, %d expired console session(s)"
+                " and %d text delivery record(s)",
                 sessions,
                 windows,
                 sent,
                 OUTBOX_KEPT.days,
                 staff,
+                deliveries,
             )
-        return Purged(sessions, windows, sent, staff)
+        return Purged(sessions, windows, sent, staff, deliveries)
 
     async def _drain(self, purge: Purge) -> int:
         total = 0

@@ -119,7 +119,8 @@ class CasebotMetrics:
         self.notifications = Counter(
             "casebot_notifications",
             "Outbox notifications by channel and outcome (sent; failed: retried later; "
-            "parked: given up, the reason kept on the row)",
+            "parked: given up, the reason kept on the row; deferred: a text held for quiet "
+            "hours or the daily cap)",
             ["channel", "outcome"],
             registry=registry,
         )
@@ -185,6 +186,6 @@ class CasebotMetrics:
     # --- the dispatcher's -----------------------------------------------------------------------
 
     def notification(self, channel: str, outcome: str, count: int = 1) -> None:
-        """Count notifications: ``outcome`` is sent, failed or parked."""
+        """Count notifications: ``outcome`` is sent, failed, parked or deferred."""
         if count:
             self.notifications.labels(channel=channel, outcome=outcome).inc(count)

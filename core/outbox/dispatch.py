@@ -55,8 +55,10 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_BACKOFF",
     "ClaimedMessage",
+    "Held",
     "backoff",
     "claim_due",
+    "defer",
     "load_claimed",
     "mark_failed",
     "mark_sent",
@@ -106,6 +108,15 @@ class ClaimedMessage:
             payload=dict(row.payload),
             attempts=row.attempts,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A claimed message a channel's rules keep from going now: until when (None: never,
+    it is parked), and why (kept on the row for an operator)."""
+
+    until: datetime | None
+    reason: str
 
 
 def backoff(
@@ -298,6 +309,16 @@ async def park(uow: UnitOfWork, message_id: int, *, reason: str, now: datetime) 
     logger.warning(
         "outbox %s (%s, %s) parked: %s", message.id, message.kind, message.channel, reason
     )
+
+
+async def defer(uow: UnitOfWork, message_id: int, *, until: datetime, reason: str) -> None:
+    """Put a message this unit of work claimed back in the queue until ``until`` (a text in
+    the person's quiet hours): not a failure, so no try is counted."""
+    message = await _claimed_row(uow, message_id)
+    message.next_attempt_at = until
+    message.last_error = f"deferred: {reason}"[:ERROR_LENGTH]
+    _end_lease(message)
+    await uow.flush()
 
 
 async def mark_failed(

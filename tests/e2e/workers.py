@@ -34,7 +34,7 @@ class Worker:
     """One ``casebot serve`` process on ``database_url`` (Telegram in webhook mode when
     ``telegram_api`` is given), logging to a file under ``folder``; with ``workers`` above 1,
     the supervisor of that many processes on its port; ``settings`` adds ``CASEBOT_*``
-    variables of its own."""
+    variables of its own; ``port`` its port (default: a free one)."""
 
     def __init__(
         self,
@@ -46,9 +46,10 @@ class Worker:
         token: str | None = None,
         workers: int = 1,
         settings: Mapping[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = folder / f"{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}

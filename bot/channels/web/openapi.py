@@ -6,7 +6,7 @@ the server to it. Additions to the contract of ARCHITECTURE.md: each message obj
 field it wants: a masked password, a code, an answer) and ``at`` (when it was stored); a message
 sent with an ``Idempotency-Key`` header runs its turn once, however often it is sent.
 What it says of errors is in ``openapi_errors``; the paths of the probes, the metrics, the page
-and the widget in ``openapi_service``.
+and the widget in ``openapi_service``; the SMS provider's callbacks in ``openapi_sms``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bot.channels.web.openapi_errors import (
 )
 from bot.channels.web.openapi_links import add_links
 from bot.channels.web.openapi_service import service_paths
+from bot.channels.web.openapi_sms import sms_paths
 from bot.engine import MAX_TEXT_LENGTH
 
 __all__ = ["openapi_document"]
@@ -348,6 +349,7 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
             **service_paths(),
+            **sms_paths(),
         },
     }
     return add_links(add_console_document(add_admin_document(document)))

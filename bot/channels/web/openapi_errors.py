@@ -37,6 +37,8 @@ ERROR_CODES: Final = [
     "unavailable",
     "metrics_disabled",
     "request_timeout",
+    "bad_signature",
+    "unsupported_media_type",
 ]
 
 

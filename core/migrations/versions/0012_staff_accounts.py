@@ -1,7 +1,7 @@
 """Staff accounts (agents, supervisors) and their console sessions
 
-Revision ID: 0013
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 19:13:26.858238
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import core.db
 
 
-revision: str = '0013'
-down_revision: str | None = '0010'
+revision: str = '0012'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
