@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Final
 
+from bot.dialogs.actions import G_END_CHAT
 from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
-from bot.wording.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.wording.i18n import DEFAULT_LOCALE, Translator, normalize_locale, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
@@ -25,6 +26,13 @@ from core.cases.service import STATUS_CHANGED
 from core.cases.statuses import UNLISTED, get_status
 from core.conversations import chat_locale
 from core.errors import UnknownStatus
+from core.handoff import (
+    AGENT_MESSAGE,
+    AGENT_REPLY,
+    HANDOFF_CLAIMED,
+    HANDOFF_CLOSED,
+    HANDOFF_TRANSFERRED,
+)
 from core.outbox.reminders import REMINDER
 from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
@@ -36,7 +44,19 @@ __all__ = [
     "render_notification",
 ]
 
-KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY)
+KINDS: Final = (
+    STATUS_CHANGED,
+    REMINDER,
+    OFFICE_CLOSED,
+    REPLY,
+    HANDOFF_CLAIMED,
+    AGENT_MESSAGE,
+    HANDOFF_TRANSFERRED,
+    HANDOFF_CLOSED,
+    AGENT_REPLY,
+)
+# A notification's "End chat" button: the engine reads it whatever prompt it was sent with.
+END_CHAT_PAYLOAD: Final = f"0:{G_END_CHAT}"
 
 
 class UnknownNotification(Exception):
@@ -52,6 +72,15 @@ class UnknownNotification(Exception):
 async def recipient_locale(uow: UnitOfWork, channel: str, address: str) -> str:
     """The language of a chat: the one its conversation chose, else English."""
     return await chat_locale(uow, channel, address) or DEFAULT_LOCALE
+
+
+async def _message_locale(uow: UnitOfWork, message: OutboxItem) -> str:
+    """The chat's language; for an answer to a secure message whose chat is gone (or chose
+    none), the language it was written in."""
+    found = await chat_locale(uow, message.channel, message.address)
+    if found is None and message.kind == AGENT_REPLY:
+        found = normalize_locale(str(message.payload.get("locale") or ""))
+    return found or DEFAULT_LOCALE
 
 
 def _status_text(t: Translator, payload: dict[str, Any]) -> str:
@@ -140,6 +169,41 @@ def _office_closed(t: Translator, payload: dict[str, Any]) -> Reply:
     return Reply(text=text, buttons=(Button(t._("Book a new appointment"), link),))
 
 
+def _handoff(kind: str, t: Translator, payload: dict[str, Any]) -> Reply:
+    """A live chat's news for the person: an agent joined, wrote, passed the chat on, ended
+    it; or staff answered a secure message."""
+    if kind == HANDOFF_CLAIMED:
+        text = "\n".join(
+            [
+                t._("You are now chatting with {name}.").format(name=payload["agent_name"]),
+                t._('Type your message. Type "end chat" to go back to the assistant.'),
+            ]
+        )
+        return Reply(text=text, buttons=(Button(t._("End chat"), END_CHAT_PAYLOAD),))
+    if kind == AGENT_MESSAGE:
+        # Translators: an agent's message in the chat; {name} is the agent, {text} as written.
+        text = t._("{name}: {text}").format(name=payload["agent_name"], text=payload["text"])
+        return Reply(text=text)
+    if kind == HANDOFF_TRANSFERRED:
+        return Reply(
+            text=t._(
+                "Your chat was passed to another agent. Please wait: we will tell you "
+                "here when they join."
+            )
+        )
+    if kind == HANDOFF_CLOSED:
+        name = payload.get("agent_name")
+        first = (
+            t._("{name} ended the chat.").format(name=name)
+            if name
+            else t._("The chat with our team has ended.")
+        )
+        return Reply(text=f"{first} " + t._('You are back with the assistant. Type "menu" to '
+                                            "see what I can do."))  # fmt: skip
+    text = str(payload["text"])
+    return Reply(text=t._("Our answer to your message:") + "\n\n" + text)
+
+
 def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Reply:
     """The reply that tells a chat about one outbox message, in ``t``'s language.
 
@@ -156,6 +220,14 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
             return _office_closed(t, payload)
         if kind == REPLY:  # a chat's reply, worded in its turn (bot/notify/reply_outbox.py)
             return reply_from_payload(payload)
+        if kind in (
+            HANDOFF_CLAIMED,
+            AGENT_MESSAGE,
+            HANDOFF_TRANSFERRED,
+            HANDOFF_CLOSED,
+            AGENT_REPLY,
+        ):
+            return _handoff(kind, t, payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")
@@ -167,5 +239,5 @@ async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
     Raises:
         UnknownNotification: see ``render_notification``.
     """
-    locale = await recipient_locale(uow, message.channel, message.address)
+    locale = await _message_locale(uow, message)
     return render_notification(message.kind, message.payload, translator(locale))
