@@ -28,13 +28,12 @@ from bot.engine.transitions import detour
 from bot.understanding.text import fold
 from bot.wording.errors import minutes_text
 from bot.wording.i18n import Translator
-from core.errors import HandoffNotFound
 from core.handoff.desk import AgentDesk
-from core.handoff.models import Handoff, HandoffStatus
+from core.handoff.models import HandoffStatus
 from core.handoff.service import (
-    OPEN,
+    HandoffView,
     end_by_person,
-    get_handoff,
+    handoff_view,
     place_in_queue,
     post_person_message,
     request_agent,
@@ -74,15 +73,12 @@ def _is_end(turn: TurnState, incoming: Incoming) -> bool:
     return fold(incoming.text or "") in _end_words(turn.ctx.translator)
 
 
-async def _open_handoff(turn: TurnState) -> Handoff | None:
+async def _open_handoff(turn: TurnState) -> HandoffView | None:
     """The chat's handoff while it is open; a closed one is forgotten."""
     if turn.handoff is None:
         return None
-    try:
-        handoff = await get_handoff(turn.ctx.uow, turn.handoff)
-    except HandoffNotFound:
-        handoff = None
-    if handoff is None or handoff.status not in OPEN:
+    handoff = await handoff_view(turn.ctx.uow, turn.handoff)
+    if handoff is None or not handoff.open:
         turn.handoff = None
         return None
     return handoff
@@ -121,13 +117,13 @@ async def live_turn(turn: TurnState, incoming: Incoming) -> bool:
     return True
 
 
-def _chatting_with(ctx: Context, handoff: Handoff) -> str:
+def _chatting_with(ctx: Context, handoff: HandoffView) -> str:
     return ctx._('You are chatting with {name}. Type "end chat" to go back to the assistant.'
                  ).format(name=handoff.agent_name)  # fmt: skip
 
 
 async def _withheld_secret(
-    turn: TurnState, text: str, *, to_agent: bool, handoff: Handoff | None = None
+    turn: TurnState, text: str, *, to_agent: bool, handoff: HandoffView | None = None
 ) -> bool:
     """A password or a code typed to a person: withheld (masked like any secret), with the
     reminder that nobody will ever ask for it. False when the text holds none."""
@@ -150,7 +146,7 @@ async def _withheld_secret(
 
 
 async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
-    """ "Talk to a person": join the queue (or say where the chat is in it), or, when no agent
+    """Talk to a person: join the queue (or say where the chat is in it), or, when no agent
     can take it, say when agents are available and offer a secure message."""
     ctx = turn.ctx
     handoff = await _open_handoff(turn)
@@ -160,7 +156,7 @@ async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
             await prompt(turn)
             return
         top = turn.stack[-1].dialog
-        handoff = await request_agent(
+        created = await request_agent(
             ctx.uow,
             channel=ctx.channel,
             chat_id=ctx.chat_id,
@@ -168,7 +164,9 @@ async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
             topic=None if top == ROOT else top,
             account_id=await ctx.account_id(),
         )
-        turn.handoff = handoff.id
+        turn.handoff = created.id
+        handoff = await _open_handoff(turn)
+        assert handoff is not None
     if handoff.status == HandoffStatus.CLAIMED:
         ctx.say(_chatting_with(ctx, handoff), choices=[end_chat_button(ctx)])
         return

@@ -27,6 +27,7 @@ __all__ = [
     "HANDOFF_CLOSED",
     "HANDOFF_TRANSFERRED",
     "OPEN",
+    "HandoffView",
     "Place",
     "claim",
     "close",
@@ -34,6 +35,7 @@ __all__ = [
     "estimated_wait",
     "get_handoff",
     "handoff_messages",
+    "handoff_view",
     "open_handoff",
     "place_in_queue",
     "post_agent_message",
@@ -65,6 +67,32 @@ class Place:
 
     position: int
     wait: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffView:
+    """A handoff as the chat sees it (plain data, no row)."""
+
+    id: int
+    status: HandoffStatus
+    agent_name: str | None
+    language: str
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN
+
+
+async def handoff_view(uow: UnitOfWork, handoff_id: int) -> HandoffView | None:
+    """The handoff as plain data, or None when there is none with this id."""
+    row = (
+        await uow.session.execute(
+            select(Handoff.id, Handoff.status, Handoff.agent_name, Handoff.language).where(
+                Handoff.id == handoff_id
+            )
+        )
+    ).first()
+    return None if row is None else HandoffView(*row)
 
 
 async def get_handoff(uow: UnitOfWork, handoff_id: int) -> Handoff:
