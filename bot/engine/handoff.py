@@ -39,7 +39,14 @@ from core.handoff.service import (
     request_agent,
 )
 
-__all__ = ["ask_for_agent", "end_chat_button", "live_turn", "looks_like_secret", "write_secure"]
+__all__ = [
+    "ask_for_agent",
+    "end_chat_button",
+    "in_live_chat",
+    "live_turn",
+    "looks_like_secret",
+    "write_secure",
+]
 
 # A one-time code typed as a word: 6 to 8 digits, maybe split by a space or a dash.
 _CODE: Final = re.compile(r"\d{3,4}[\s-]?\d{3,4}")
@@ -82,6 +89,14 @@ async def _open_handoff(turn: TurnState) -> HandoffView | None:
         turn.handoff = None
         return None
     return handoff
+
+
+async def in_live_chat(turn: TurnState) -> bool:
+    """Whether an agent has the chat now (what is typed goes to them)."""
+    if turn.handoff is None:
+        return False
+    handoff = await _open_handoff(turn)
+    return handoff is not None and handoff.status == HandoffStatus.CLAIMED
 
 
 async def live_turn(turn: TurnState, incoming: Incoming) -> bool:

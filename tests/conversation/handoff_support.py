@@ -84,10 +84,13 @@ class Agent:
 
     async def claim(self, chat: FakeChat) -> int:
         handoff = await self.handoff_of(chat)
+        return await self.claim_id(handoff.id)
+
+    async def claim_id(self, handoff_id: int) -> int:
         async with self.uow_factory() as uow:
-            await claim(uow, handoff.id, self.staff_id, self.name)
+            await claim(uow, handoff_id, self.staff_id, self.name)
             await uow.commit()
-        return handoff.id
+        return handoff_id
 
     async def write(self, handoff_id: int, text: str) -> None:
         async with self.uow_factory() as uow:

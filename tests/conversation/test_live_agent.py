@@ -215,3 +215,29 @@ async def test_a_code_in_a_secure_message_is_not_kept(
     assert "Please write your message again without it." in chat.text
     await chat.send("I cannot sign in, my code fails")
     assert "Your message was sent." in chat.text
+
+
+async def test_a_long_live_chat_does_not_time_the_flow_out(
+    live: Engine, maria: Agent, clock: FakeClock
+) -> None:
+    chat = FakeChat(live)
+    await chat.send("hi")
+    await chat.press("Check a case status")
+    await chat.send("talk to a person")
+    await maria.claim(chat)
+    clock.advance(hours=2)
+    await chat.send("Thank you, that helps")
+    assert chat.replies == []  # no "timed out" in the middle of the chat
+    await chat.send("end chat")
+    assert ASK_RECEIPT in chat.text
+
+
+async def test_after_three_failed_tries_a_person_is_one_tap_away(live: Engine) -> None:
+    chat = FakeChat(live)
+    await chat.send("hi")
+    await chat.press("Check a case status")
+    for typed in ("A123456789", "12345", "A12345678"):
+        await chat.send(typed)
+    assert "USCIS Contact Center at 1-800-375-5283" in chat.text  # the numbers stay
+    await chat.press("Talk to a person")
+    assert "You are number 1 in the line" in chat.text
