@@ -28,6 +28,7 @@ from bot.engine.transitions import detour
 from bot.understanding.text import fold
 from bot.wording.errors import minutes_text
 from bot.wording.i18n import Translator
+from core.errors import HandoffNotOpen
 from core.handoff.desk import AgentDesk
 from core.handoff.models import HandoffStatus
 from core.handoff.service import (
@@ -127,7 +128,13 @@ async def live_turn(turn: TurnState, incoming: Incoming) -> bool:
         return True
     if await _withheld_secret(turn, text, to_agent=True, handoff=handoff):
         return True
-    await post_person_message(ctx.uow, handoff.id, text)
+    try:
+        await post_person_message(ctx.uow, handoff.id, text)
+    except HandoffNotOpen:  # the agent ended it a moment ago (their notice is on its way)
+        turn.handoff = None
+        ctx.say(ctx._("The chat with our team has ended."))
+        await prompt(turn)
+        return True
     turn.only_reshown = True  # no answer: the buttons on screen stay good
     return True
 
