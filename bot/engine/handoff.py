@@ -58,7 +58,8 @@ def looks_like_secret(text: str) -> bool:
     """A message that holds something that looks like a password or a one-time code (a word
     of it, or two words of a split code): never meant for a person to read."""
     words = [word.strip(_EDGES) for word in text.split()]
-    if any(likely_secret(word) for word in words):
+    # With a digit: a word such as "A-Number" or "Follow-up" mixes kinds of character too.
+    if any(likely_secret(word) and any(c.isdigit() for c in word) for word in words):
         return True
     pairs = [" ".join(words[i : i + 2]) for i in range(len(words))]
     return any(_CODE.fullmatch(piece) for piece in [*words, *pairs])
