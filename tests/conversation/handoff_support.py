@@ -82,6 +82,12 @@ class Agent:
         assert handoff is not None, "the chat is in no queue"
         return handoff
 
+    async def handoff_of_chat(self, channel: str, chat_id: str) -> int:
+        async with self.uow_factory() as uow:
+            handoff = await open_handoff(uow, channel, chat_id)
+        assert handoff is not None, "the chat is in no queue"
+        return handoff.id
+
     async def claim(self, chat: FakeChat) -> int:
         handoff = await self.handoff_of(chat)
         return await self.claim_id(handoff.id)

@@ -241,3 +241,16 @@ async def test_after_three_failed_tries_a_person_is_one_tap_away(live: Engine) -
     assert "USCIS Contact Center at 1-800-375-5283" in chat.text  # the numbers stay
     await chat.press("Talk to a person")
     assert "You are number 1 in the line" in chat.text
+
+
+async def test_a_full_line_offers_a_secure_message(
+    uow_factory: UnitOfWorkFactory, mailer: FakeMailer, clock: FakeClock
+) -> None:
+    desk = FixedDesk(languages={"en"}, hours=None, queue_limit=1, uow_factory=uow_factory)
+    engine = agent_engine(uow_factory, mailer, clock, desk)
+    first, second = FakeChat(engine, chat_id="first"), FakeChat(engine, chat_id="second")
+    await first.send("talk to a person")
+    assert "number 1" in first.text
+    await second.send("talk to a person")
+    assert "no agent who speaks your language is free right now" in second.text
+    assert "Write a message" in second.buttons
