@@ -111,12 +111,17 @@ async def live_turn(turn: TurnState, incoming: Incoming) -> bool:
             return await _withheld_secret(turn, incoming.text, to_agent=False)
         return False
     if _is_end(turn, incoming):
-        was_claimed = handoff.status == HandoffStatus.CLAIMED
-        await end_by_person(ctx.uow, handoff.id)
+        # As it is now (locked): an agent may have claimed it since it was read.
         turn.handoff = None
-        if was_claimed:
+        try:
+            ended = await end_by_person(ctx.uow, handoff.id)
+        except HandoffNotOpen:  # the agent ended it a moment ago
+            ctx.say(ctx._("The chat with our team has ended."))
+            await prompt(turn)
+            return True
+        if ended.status == HandoffStatus.CLOSED:
             ctx.say(ctx._("The chat with {name} has ended. You are back with the assistant.")
-                    .format(name=handoff.agent_name))  # fmt: skip
+                    .format(name=ended.agent_name))  # fmt: skip
         else:
             ctx.say(ctx._("You left the line. You are back with the assistant."))
         await prompt(turn)

@@ -95,15 +95,17 @@ async def handoff_view(uow: UnitOfWork, handoff_id: int) -> HandoffView | None:
     return None if row is None else HandoffView(*row)
 
 
-async def get_handoff(uow: UnitOfWork, handoff_id: int) -> Handoff:
-    """The handoff, read fresh.
+async def get_handoff(uow: UnitOfWork, handoff_id: int, *, lock: bool = False) -> Handoff:
+    """The handoff, read fresh; with ``lock``, locked until the unit of work ends (PostgreSQL:
+    a change made meanwhile by another transaction is waited for, and read).
 
     Raises:
         HandoffNotFound: there is none with this id.
     """
-    handoff = await uow.session.scalar(
-        select(Handoff).where(Handoff.id == handoff_id).execution_options(populate_existing=True)
-    )
+    query = select(Handoff).where(Handoff.id == handoff_id)
+    if lock:
+        query = query.with_for_update()
+    handoff = await uow.session.scalar(query.execution_options(populate_existing=True))
     if handoff is None:
         raise HandoffNotFound(handoff_id)
     return handoff
@@ -358,7 +360,9 @@ async def handoff_messages(uow: UnitOfWork, handoff_id: int) -> list[HandoffMess
 
 
 async def _open(uow: UnitOfWork, handoff_id: int) -> Handoff:
-    handoff = await get_handoff(uow, handoff_id)
+    # Locked: a claim committed meanwhile is seen (the person who leaves at the moment an
+    # agent claims ends the claimed chat; the claim is not overwritten).
+    handoff = await get_handoff(uow, handoff_id, lock=True)
     if handoff.status not in OPEN:
         raise HandoffNotOpen(handoff_id, handoff.status.value)
     return handoff

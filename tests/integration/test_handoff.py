@@ -326,3 +326,38 @@ async def test_secure_messages_of_an_account_survive_as_its_own(
         [kept] = await secure_messages(uow)
         owner = await uow.session.scalar(select(Account.email).where(Account.id == kept.account_id))
     assert owner == "ben@example.com"
+
+
+async def test_leaving_as_an_agent_claims_never_loses_the_claim(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    handoffs = [await ask(uow_factory, f"chat-{n}") for n in range(10)]
+
+    async def agent(handoff_id: int) -> bool:
+        async with uow_factory() as uow:
+            try:
+                await claim(uow, handoff_id, 7, "Maria")
+            except AlreadyClaimed:
+                return False
+            await uow.commit()
+            return True
+
+    async def person(handoff_id: int) -> None:
+        async with uow_factory() as uow:
+            await end_by_person(uow, handoff_id)
+            await uow.commit()
+
+    results = await asyncio.gather(
+        *(coro for h in handoffs for coro in (agent(h), person(h))), return_exceptions=True
+    )
+    assert not [r for r in results if isinstance(r, BaseException)]
+    async with uow_factory() as uow:
+        for handoff_id, won in zip(handoffs, results[::2], strict=True):
+            handoff = await get_handoff(uow, handoff_id)
+            if won:
+                assert (handoff.status, handoff.outcome) == (
+                    HandoffStatus.CLOSED,
+                    "ended_by_person",
+                )
+            else:
+                assert handoff.status == HandoffStatus.ABANDONED
