@@ -31,6 +31,7 @@ from core.handoff import (
     AGENT_REPLY,
     HANDOFF_CLAIMED,
     HANDOFF_CLOSED,
+    HANDOFF_NEXT,
     HANDOFF_TRANSFERRED,
 )
 from core.outbox.reminders import REMINDER
@@ -44,17 +45,16 @@ __all__ = [
     "render_notification",
 ]
 
-KINDS: Final = (
-    STATUS_CHANGED,
-    REMINDER,
-    OFFICE_CLOSED,
-    REPLY,
+# What a live chat and a secure message tell the person (core/handoff).
+HANDOFF_KINDS: Final = (
     HANDOFF_CLAIMED,
     AGENT_MESSAGE,
     HANDOFF_TRANSFERRED,
     HANDOFF_CLOSED,
+    HANDOFF_NEXT,
     AGENT_REPLY,
 )
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY, *HANDOFF_KINDS)
 # A notification's "End chat" button: the engine reads it whatever prompt it was sent with.
 END_CHAT_PAYLOAD: Final = f"0:{G_END_CHAT}"
 
@@ -184,6 +184,8 @@ def _handoff(kind: str, t: Translator, payload: dict[str, Any]) -> Reply:
         # Translators: an agent's message in the chat; {name} is the agent, {text} as written.
         text = t._("{name}: {text}").format(name=payload["agent_name"], text=payload["text"])
         return Reply(text=text)
+    if kind == HANDOFF_NEXT:
+        return Reply(text=t._("You are next in line. An agent will be with you soon."))
     if kind == HANDOFF_TRANSFERRED:
         return Reply(
             text=t._(
@@ -220,13 +222,7 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
             return _office_closed(t, payload)
         if kind == REPLY:  # a chat's reply, worded in its turn (bot/notify/reply_outbox.py)
             return reply_from_payload(payload)
-        if kind in (
-            HANDOFF_CLAIMED,
-            AGENT_MESSAGE,
-            HANDOFF_TRANSFERRED,
-            HANDOFF_CLOSED,
-            AGENT_REPLY,
-        ):
+        if kind in HANDOFF_KINDS:
             return _handoff(kind, t, payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None

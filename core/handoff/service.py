@@ -5,6 +5,8 @@ and one of them ends it.
 Every change is written in the caller's unit of work, with the notification that tells the
 person (an outbox row to their chat: ``HANDOFF_CLAIMED``, ``AGENT_MESSAGE``,
 ``HANDOFF_TRANSFERRED``, ``HANDOFF_CLOSED``), worded in their language when it is sent.
+A person who moves up to the head of the line because the one ahead left it is told so
+(``HANDOFF_NEXT``): one notice per person, not one to everyone behind at every move.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "DEFAULT_WAIT",
     "HANDOFF_CLAIMED",
     "HANDOFF_CLOSED",
+    "HANDOFF_NEXT",
     "HANDOFF_TRANSFERRED",
     "OPEN",
     "HandoffView",
@@ -49,6 +52,7 @@ HANDOFF_CLAIMED: Final = "handoff_claimed"
 AGENT_MESSAGE: Final = "agent_message"
 HANDOFF_TRANSFERRED: Final = "handoff_transferred"
 HANDOFF_CLOSED: Final = "handoff_closed"
+HANDOFF_NEXT: Final = "handoff_next"  # the person moved up to the head of the line
 
 OPEN: Final = (HandoffStatus.WAITING, HandoffStatus.CLAIMED)
 # The wait for one person when there are no recent claims to measure it by.
@@ -224,6 +228,7 @@ async def claim(uow: UnitOfWork, handoff_id: int, staff_id: int, name: str) -> H
     if getattr(result, "rowcount", 0) != 1:
         raise AlreadyClaimed(handoff_id, handoff.staff_id, handoff.status.value)
     await _tell_person(uow, handoff, HANDOFF_CLAIMED, "claimed", staff_id=staff_id)
+    await _tell_next(uow, handoff)
     return handoff
 
 
@@ -317,11 +322,14 @@ async def close(
         handoff = await _held_by(uow, handoff_id, staff_id)
     else:
         handoff = await _open(uow, handoff_id)
+    was_waiting = handoff.status == HandoffStatus.WAITING
     handoff.status = HandoffStatus.CLOSED
     handoff.outcome = outcome[:40]
     handoff.closed_at = uow.clock.now()
     await uow.flush()
     await _tell_person(uow, handoff, HANDOFF_CLOSED, "closed", staff_id=staff_id)
+    if was_waiting:
+        await _tell_next(uow, handoff)
     return handoff
 
 
@@ -334,7 +342,8 @@ async def end_by_person(uow: UnitOfWork, handoff_id: int) -> Handoff:
         HandoffNotFound: there is none with this id.
     """
     handoff = await _open(uow, handoff_id)
-    if handoff.status == HandoffStatus.WAITING:
+    was_waiting = handoff.status == HandoffStatus.WAITING
+    if was_waiting:
         handoff.status = HandoffStatus.ABANDONED
         handoff.outcome = "left_queue"
     else:
@@ -343,6 +352,8 @@ async def end_by_person(uow: UnitOfWork, handoff_id: int) -> Handoff:
     handoff.closed_at = uow.clock.now()
     await uow.flush()
     await _system(uow, handoff, "ended_by_person")
+    if was_waiting:
+        await _tell_next(uow, handoff)
     return handoff
 
 
@@ -403,6 +414,27 @@ async def _system(
     uow: UnitOfWork, handoff: Handoff, event: str, *, staff_id: int | None = None
 ) -> HandoffMessage:
     return await _add(uow, handoff, Sender.SYSTEM, event=event, staff_id=staff_id)
+
+
+async def _tell_next(uow: UnitOfWork, left: Handoff) -> None:
+    """``left`` has just left the line of its language: the one now at its head, if it was
+    behind ``left`` (so it just moved up from second place), is told that it is next."""
+    first = await uow.session.scalar(
+        select(Handoff)
+        .where(Handoff.status == HandoffStatus.WAITING, Handoff.language == left.language)
+        .order_by(Handoff.id)
+        .limit(1)
+    )
+    if first is None or first.id < left.id:
+        return
+    await add_notification(
+        uow,
+        kind=HANDOFF_NEXT,
+        channel=first.channel,
+        address=first.chat_id,
+        payload={"handoff_id": first.id, "language": first.language},
+        dedupe_key=f"handoff-next:{first.id}",
+    )
 
 
 async def _tell_person(

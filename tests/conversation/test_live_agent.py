@@ -254,3 +254,15 @@ async def test_a_full_line_offers_a_secure_message(
     await second.send("talk to a person")
     assert "no agent who speaks your language is free right now" in second.text
     assert "Write a message" in second.buttons
+
+
+async def test_moving_up_to_the_head_of_the_line_is_told(
+    live: Engine, maria: Agent, uow_factory: UnitOfWorkFactory
+) -> None:
+    ahead, chat = FakeChat(live, chat_id="ahead"), FakeChat(live)
+    await ahead.send("talk to a person")
+    await chat.send("talk to a person")
+    assert "number 2" in chat.text
+    await maria.claim(ahead)
+    [moved] = await received(uow_factory, chat)
+    assert moved.text == "You are next in line. An agent will be with you soon."

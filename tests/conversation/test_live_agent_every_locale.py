@@ -27,6 +27,7 @@ KEY_MSGIDS = (
     "End chat",
     "Write a message",
     "Our answer to your message:",
+    "You are next in line. An agent will be with you soon.",
 )
 
 

@@ -23,6 +23,7 @@ from core.handoff import (
     DEFAULT_HOURS,
     HANDOFF_CLAIMED,
     HANDOFF_CLOSED,
+    HANDOFF_NEXT,
     HANDOFF_TRANSFERRED,
     FixedDesk,
     HandoffStatus,
@@ -361,3 +362,21 @@ async def test_leaving_as_an_agent_claims_never_loses_the_claim(
                 )
             else:
                 assert handoff.status == HandoffStatus.ABANDONED
+
+
+async def test_the_person_who_moves_to_the_head_of_the_line_is_told_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    first = await ask(uow_factory, "first")
+    second = await ask(uow_factory, "second")
+    third = await ask(uow_factory, "third")
+    fourth = await ask(uow_factory, "fourth")
+    async with uow_factory() as uow:
+        await end_by_person(uow, third)  # behind the head: nobody moves up to it
+        await claim(uow, first, 7, "Maria")  # "second" is next now
+        await claim(uow, fourth, 8, "Li")  # taken out of order: "second" stays at the head
+        await uow.commit()
+    async with uow_factory() as uow:
+        told = [(n.kind, n.address) for n in await pending_notifications(uow)]
+        assert await queue_position(uow, second) == 1
+    assert [address for kind, address in told if kind == HANDOFF_NEXT] == ["second"]
