@@ -183,7 +183,8 @@ def _handoff(kind: str, t: Translator, payload: dict[str, Any]) -> Reply:
     if kind == AGENT_MESSAGE:
         # Translators: an agent's message in the chat; {name} is the agent, {text} as written.
         text = t._("{name}: {text}").format(name=payload["agent_name"], text=payload["text"])
-        return Reply(text=text)
+        # The way back stays at hand under the newest message (the widget's quick replies).
+        return Reply(text=text, buttons=(Button(t._("End chat"), END_CHAT_PAYLOAD),))
     if kind == HANDOFF_NEXT:
         return Reply(text=t._("You are next in line. An agent will be with you soon."))
     if kind == HANDOFF_TRANSFERRED:

@@ -96,6 +96,7 @@ async def test_a_live_chat_both_ways_then_back_to_the_bot_where_they_were(
     await maria.write(handoff_id, "I will check the address on file.")
     [answer] = await received(uow_factory, chat)
     assert answer.text == "Maria: I will check the address on file."
+    assert [b.label for b in answer.buttons] == ["End chat"]
 
     await chat.send("end chat")
     assert "The chat with Maria has ended. You are back with the assistant." in chat.text
