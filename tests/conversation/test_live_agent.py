@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.app import App
 from bot.engine import Engine
+from bot.settings import Settings
+from core.db import Database
 from core.demo import DEMO_EMAIL
 from core.handoff import FixedDesk, HandoffStatus, get_handoff, handoff_messages
 from core.handoff.models import Sender
@@ -267,3 +270,14 @@ async def test_moving_up_to_the_head_of_the_line_is_told(
     await maria.claim(ahead)
     [moved] = await received(uow_factory, chat)
     assert moved.text == "You are next in line. An agent will be with you soon."
+
+
+async def test_the_default_composition_offers_a_secure_message_and_the_phone(
+    db: Database, uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """No staff can take a chat yet: the way to a person is a secure message, or a call."""
+    app = App(settings=Settings(), db=db, uow_factory=uow_factory, clock=clock)
+    chat = FakeChat(app.build_engine())
+    await chat.send("I want to talk to a real person")
+    assert "Write a message" in chat.buttons
+    assert "1-800-375-5283" in chat.text
