@@ -20,6 +20,7 @@ from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.demo import holds_no_records, load_demo
+from core.handoff.desk import FixedDesk
 from core.outage import unusable_at_start
 from core.schema import upgrade
 from core.secret_box import SecretBox
@@ -113,6 +114,9 @@ class App:
             case_source=CaseSourceMode(self.settings.case_source),
             uscis=self.uscis,
             password_checks_per_second=self.settings.password_checks_per_second,
+            # No staff signed in to take a chat yet: "Talk to a person" says when agents are
+            # available and offers a secure message (core/handoff/desk.py).
+            agent_desk=FixedDesk(languages=(), uow_factory=self.uow_factory),
         )
         return Engine(
             services, all_dialogs() if dialogs is None else dialogs, config, observer=observer

@@ -18,7 +18,9 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── AccountNotFound
     │   ├── CaseNotFound(receipt_number)
     │   ├── OfficeNotFound(office)
-    │   └── AppointmentNotFound(code)
+    │   ├── AppointmentNotFound(code)
+│   ├── HandoffNotFound(handoff_id)
+│   └── SecureMessageNotFound(message_id)
     ├── Conflict
     │   ├── EmailTaken
     │   ├── CaseExists(receipt_number)
@@ -26,7 +28,10 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── AccessCodeAlreadyUsed(receipt_number)
     │   ├── SlotTaken(office_id, starts_at)
     │   ├── AlreadyBooked(existing_code)
-    │   └── OfficeCodeTaken(code)
+    │   ├── OfficeCodeTaken(code)
+│   ├── AlreadyClaimed(handoff_id, staff_id, status)
+│   ├── HandoffNotOpen(handoff_id, status)
+│   └── AlreadyReplied(message_id)
     ├── AuthError
     │   ├── InvalidCredentials
     │   ├── AccountLocked(until)
@@ -37,6 +42,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   └── CodeReused
     ├── NotAllowed
     │   ├── NotAuthorized
+    │   ├── NotHandoffAgent(handoff_id, staff_id)
     │   ├── NotBookable(reason)
     │   ├── RescheduleNotAllowed(reason)
     │   └── CancelNotAllowed(reason)
@@ -56,6 +62,8 @@ __all__ = [
     "AccountLocked",
     "AccountNotFound",
     "AlreadyBooked",
+    "AlreadyClaimed",
+    "AlreadyReplied",
     "AppointmentNotFound",
     "AuthError",
     "CancelNotAllowed",
@@ -68,6 +76,8 @@ __all__ = [
     "Conflict",
     "DomainError",
     "EmailTaken",
+    "HandoffNotFound",
+    "HandoffNotOpen",
     "InvalidCode",
     "InvalidCredentials",
     "InvalidDateRange",
@@ -81,12 +91,14 @@ __all__ = [
     "NotAuthorized",
     "NotBookable",
     "NotFound",
+    "NotHandoffAgent",
     "OfficeCodeTaken",
     "OfficeNotFound",
     "PasswordChecksBusy",
     "RateLimited",
     "RescheduleNotAllowed",
     "SecretUnreadable",
+    "SecureMessageNotFound",
     "SlotTaken",
     "TooManyAttempts",
     "UnknownResetQuestion",
@@ -241,6 +253,20 @@ class AppointmentNotFound(NotFound):
     code: str
 
 
+@dataclass(eq=False)
+class HandoffNotFound(NotFound):
+    """No such handoff."""
+
+    handoff_id: int
+
+
+@dataclass(eq=False)
+class SecureMessageNotFound(NotFound):
+    """No such secure message."""
+
+    message_id: int
+
+
 # --- conflicts -------------------------------------------------------------------------------
 
 
@@ -294,6 +320,31 @@ class OfficeCodeTaken(Conflict):
     """Another office has this code already."""
 
     code: str
+
+
+@dataclass(eq=False)
+class AlreadyClaimed(Conflict):
+    """Another agent claimed the handoff first (``staff_id`` has it; None once it is no longer
+    claimed: ``status`` says what it is now)."""
+
+    handoff_id: int
+    staff_id: int | None
+    status: str
+
+
+@dataclass(eq=False)
+class HandoffNotOpen(Conflict):
+    """The handoff is closed or abandoned (``status``), or not in the state the action needs."""
+
+    handoff_id: int
+    status: str
+
+
+@dataclass(eq=False)
+class AlreadyReplied(Conflict):
+    """The secure message was answered already."""
+
+    message_id: int
 
 
 # --- authentication --------------------------------------------------------------------------
@@ -350,6 +401,14 @@ class NotAllowed(DomainError):
 
 class NotAuthorized(NotAllowed):
     """The asker may not see or change this."""
+
+
+@dataclass(eq=False)
+class NotHandoffAgent(NotAllowed):
+    """The staff member does not have this handoff (another agent has it, or nobody)."""
+
+    handoff_id: int
+    staff_id: int
 
 
 @dataclass(eq=False)

@@ -26,6 +26,7 @@ from core.cases.models import AccessCodeFailures, Case, CaseEvent, Subscription
 from core.cases.uscis.models import UscisAnswer, UscisQuota
 from core.conversations import Conversation
 from core.db import Base
+from core.handoff.models import Handoff, HandoffMessage, SecureMessage
 from core.inbox import InboxUpdate
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
 from core.processing_times import ProcessingTime
@@ -48,6 +49,8 @@ __all__ = [
     "CodePurpose",
     "Conversation",
     "EmailCode",
+    "Handoff",
+    "HandoffMessage",
     "InboxUpdate",
     "Office",
     "OfficeClosure",
@@ -59,6 +62,7 @@ __all__ = [
     "RateLimitWindow",
     "RepresentativeGrant",
     "ResetAnswer",
+    "SecureMessage",
     "SlotUsage",
     "SmsDelivery",
     "SmsOptOut",

@@ -14,20 +14,24 @@ __all__ = [
     "GLOBAL_PREFIX",
     "G_AGENT",
     "G_BACK",
+    "G_END_CHAT",
     "G_HELP",
     "G_LANG",
     "G_MENU",
     "G_RESTART",
+    "G_SECURE",
     "G_SETLANG",
     "G_STAY",
     "G_SWITCH",
     "LANGUAGE",
     "ROOT",
+    "SECURE_MESSAGE",
     "set_language",
 ]
 
 ROOT: Final = "menu"
 LANGUAGE: Final = "language"
+SECURE_MESSAGE: Final = "secure_message"  # writing to staff when no agent can take the chat
 
 GLOBAL_PREFIX: Final = "g:"
 G_MENU: Final = "g:menu"
@@ -38,7 +42,9 @@ G_RESTART: Final = "g:restart"
 G_SWITCH: Final = "g:switch"
 G_STAY: Final = "g:stay"
 G_SETLANG: Final = "g:setlang:"
-G_AGENT: Final = "g:agent"  # "talk to a person": how to reach one
+G_AGENT: Final = "g:agent"  # "talk to a person": the queue for an agent, or how to reach one
+G_END_CHAT: Final = "g:endchat"  # leave the queue, or end the chat with the agent
+G_SECURE: Final = "g:secure"  # write a secure message (no agent can take the chat)
 
 
 def set_language(locale: str) -> str:

@@ -19,6 +19,7 @@ from core.accounts.password_budget import (
 )
 from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock
+from core.handoff.desk import AgentDesk
 from core.ports import Mailer, OutgoingMail
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -45,6 +46,12 @@ class Services:
     # settings; None (services built by hand, as tests do on a clock that stands still): the
     # chats' and addresses' budgets only.
     password_checks_per_second: int | None = None
+    # Whether an agent can take a chat now, and when agents are next available
+    # (core/handoff/desk.py); None: no live agents here, "Talk to a person" gives the USCIS
+    # Contact Center's numbers.
+    agent_desk: AgentDesk | None = None
+    # The time zone the agents' next opening is shown in (with its name).
+    agent_time_zone: str = "America/New_York"
 
 
 @dataclass

@@ -33,8 +33,8 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
         signed_in = await ctx.account_id() is not None
         # Signed in, "Sign out" takes the place of "Sign in": every other choice keeps its
         # place, so the numbers the terminal shows do not change under a person who learned them.
-        # Any other signed-out-only choice ("Create an account") comes last, after Help, so
-        # that its going away once signed in moves no number either.
+        # Any other signed-out-only choice ("Create an account") comes last, after Help and
+        # "Talk to a person", so that its going away once signed in moves no number either.
         sign_out = Button(ctx._("Sign out"), "sign_out")
         choices: list[Button] = []
         last: list[Button] = []
@@ -54,6 +54,7 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
             choices.append(sign_out)
         choices.append(Button(ctx._("Language"), G_LANG))
         choices.append(Button(ctx._("Help"), G_HELP))
+        choices.append(Button(ctx._("Talk to a person"), G_AGENT))
         choices += last
         if ctx.greeted:  # said once; after a finished task, a sign-in: the short question
             return Prompt(ctx._("What else can I help with?"), choices)

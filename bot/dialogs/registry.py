@@ -27,6 +27,7 @@ from bot.dialogs.base import Dialog, DialogError, Flow
 from bot.dialogs.cases import case_status, my_cases
 from bot.dialogs.language import language_dialog
 from bot.dialogs.menu import menu_dialog
+from bot.dialogs.secure_message import secure_message_dialog
 
 __all__ = ["FLOWS", "all_dialogs", "build_dialogs"]
 
@@ -43,7 +44,7 @@ FLOWS: Final[tuple[Flow, ...]] = (
 
 
 def build_dialogs(flows: Sequence[Flow]) -> dict[str, Dialog[Any]]:
-    """The menu, the language picker and these flows, by name.
+    """The menu, the language picker, the secure message and these flows, by name.
 
     Raises:
         DialogError: two flows share a name, a flow's dialog is not named as its flow, or one
@@ -59,7 +60,11 @@ def build_dialogs(flows: Sequence[Flow]) -> dict[str, Dialog[Any]]:
     if renamed:
         raise DialogError(f"flows whose dialog has another name: {renamed}")
     menu = menu_dialog(built)
-    dialogs: dict[str, Dialog[Any]] = {menu.name: menu, language_dialog.name: language_dialog}
+    dialogs: dict[str, Dialog[Any]] = {
+        menu.name: menu,
+        language_dialog.name: language_dialog,
+        secure_message_dialog.name: secure_message_dialog,
+    }
     for dialog in built:
         if dialog.name in dialogs:
             raise DialogError(f"a flow may not be called {dialog.name!r}")

@@ -9,8 +9,9 @@ change and any notification in one transaction.
 One module per job: ``runner`` (the turn: lock, hash re-runs, transaction, undoing a turn whose
 mail failed), ``stack`` (the frames and what a turn works on), ``input`` (what came in),
 ``matching`` (command words, typed labels, yes and no), ``interrupts`` (global actions, switch
-offers), ``transitions``, ``render`` (prompts, button numbering), ``config`` (timeouts, hooks)
-and ``keyed_lock`` (one lock per conversation, also used by the channels). It may import
+offers), ``transitions``, ``render`` (prompts, button numbering), ``config`` (timeouts, hooks),
+``handoff`` (the person's side of a live chat with an agent, and secure messages) and
+``keyed_lock`` (one lock per conversation, also used by the channels). It may import
 ``core``, ``bot.dialogs`` (the dialog toolkit and the dialogs' context), ``bot.wording`` and
 ``bot.understanding``; it never imports a channel (``bot.channels``) or a transport library.
 """

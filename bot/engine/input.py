@@ -13,6 +13,7 @@ from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
 from bot.dialogs.numbers import whole_number
 from bot.engine.answers import KNOWLEDGE_PREFIX, answer_button, answer_question
+from bot.engine.handoff import live_turn
 from bot.engine.interrupts import global_action, offer_switch
 from bot.engine.matching import command, likely_secret, match_choice, yes_no_choice
 from bot.engine.render import prompt, reprompt
@@ -32,6 +33,8 @@ async def dispatch(turn: TurnState, incoming: Incoming) -> None:
     ctx = turn.ctx
     turn.ensure_menu()
     _dialog, _state, step = turn.activate_top()
+    if await live_turn(turn, incoming):  # chatting with an agent, or leaving the line
+        return
     if turn.expired_secret and incoming.payload is None:
         # A password or code typed into a flow that had timed out: keep it masked and
         # never read it as a menu choice or an intent.

@@ -8,10 +8,12 @@ from __future__ import annotations
 from bot.dialogs.actions import (
     G_AGENT,
     G_BACK,
+    G_END_CHAT,
     G_HELP,
     G_LANG,
     G_MENU,
     G_RESTART,
+    G_SECURE,
     G_SETLANG,
     G_STAY,
     G_SWITCH,
@@ -21,6 +23,7 @@ from bot.dialogs.actions import (
 )
 from bot.dialogs.base import Button, Start
 from bot.dialogs.context import Context
+from bot.engine.handoff import ask_for_agent, write_secure
 from bot.engine.render import prompt
 from bot.engine.stack import Frame, TurnState
 from bot.engine.transitions import apply, detour
@@ -69,7 +72,17 @@ async def global_action(turn: TurnState, action: str) -> None:
         await prompt(turn)
         return
     if action == G_AGENT:
+        desk = ctx.services.agent_desk
+        if desk is not None:
+            await ask_for_agent(turn, desk)
+            return
         turn.ctx.say(contact_center(ctx))
+        await prompt(turn)
+        return
+    if action == G_SECURE:
+        await write_secure(turn)
+        return
+    if action == G_END_CHAT:  # no chat to end any more (the agent ended it): where we are
         await prompt(turn)
         return
     if action == G_BACK:

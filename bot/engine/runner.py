@@ -21,6 +21,7 @@ from bot.dialogs.base import Dialog, DialogError
 from bot.dialogs.context import Context, Services
 from bot.dialogs.model import Incoming, Outcome, Reply, Turn
 from bot.engine.config import AdmitHook, EngineConfig, TurnHook, TurnObserver
+from bot.engine.handoff import in_live_chat
 from bot.engine.input import dispatch
 from bot.engine.keyed_lock import KeyedLock
 from bot.engine.matching import valid_unicode
@@ -335,7 +336,8 @@ class Engine:
             ctx.say(ctx._("You were signed out after a while without activity, to keep your "
                           "account safe."))  # fmt: skip
         flows = [f for f in turn.stack if f.dialog != ROOT]
-        if not flows:
+        if not flows or await in_live_chat(turn):
+            # Chatting with an agent, the person is not away: the flow waits for them.
             return
         sensitive = any(self.dialogs[f.dialog].sensitive for f in flows if f.dialog in self.dialogs)
         limit = self.config.sensitive_idle_timeout if sensitive else self.config.idle_timeout

@@ -96,6 +96,8 @@ class TurnState:
         self.exit_reason: str | None = None
         # An expired button only showed the step again: its buttons keep their number.
         self.only_reshown = False
+        # The chat's handoff to a live agent (core/handoff), while one is open.
+        self.handoff: int | None = raw.get("handoff")
         self._loaded = copy.deepcopy((raw.get("stack", []), raw.get("offer")))
 
     def unchanged(self) -> bool:
@@ -109,6 +111,8 @@ class TurnState:
         raw: dict[str, Any] = {"stack": [f.dump() for f in self.stack]}
         if self.offer:
             raw["offer"] = self.offer
+        if self.handoff is not None:
+            raw["handoff"] = self.handoff
         if self.shown:
             raw["shown"] = [
                 [choice.label, choice.payload, *([choice.means] if choice.means else [])]

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Final
 
+from bot.dialogs.actions import G_END_CHAT
 from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
-from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, N_, Translator, translator
+from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, N_, Translator, normalize_locale, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
@@ -25,6 +26,14 @@ from core.cases.service import STATUS_CHANGED
 from core.cases.statuses import UNLISTED, get_status
 from core.conversations import chat_locale
 from core.errors import UnknownStatus
+from core.handoff import (
+    AGENT_MESSAGE,
+    AGENT_REPLY,
+    HANDOFF_CLAIMED,
+    HANDOFF_CLOSED,
+    HANDOFF_NEXT,
+    HANDOFF_TRANSFERRED,
+)
 from core.outbox.reminders import REMINDER
 from core.outbox.service import OutboxItem
 from core.sms.rules import is_code
@@ -39,8 +48,19 @@ __all__ = [
     "render_notification",
 ]
 
-KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY)
+# What a live chat and a secure message tell the person (core/handoff).
+HANDOFF_KINDS: Final = (
+    HANDOFF_CLAIMED,
+    AGENT_MESSAGE,
+    HANDOFF_TRANSFERRED,
+    HANDOFF_CLOSED,
+    HANDOFF_NEXT,
+    AGENT_REPLY,
+)
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY, *HANDOFF_KINDS)
 SMS_FOOTER: Final = N_("Reply STOP to stop.")  # every text says how to stop
+# A notification's "End chat" button: the engine reads it whatever prompt it was sent with.
+END_CHAT_PAYLOAD: Final = f"0:{G_END_CHAT}"
 
 
 class UnknownNotification(Exception):
@@ -145,6 +165,44 @@ def _office_closed(t: Translator, payload: dict[str, Any]) -> Reply:
     return Reply(text=text, buttons=(Button(t._("Book a new appointment"), link),))
 
 
+def _handoff(kind: str, t: Translator, payload: dict[str, Any]) -> Reply:
+    """A live chat's news for the person: an agent joined, wrote, passed the chat on, ended
+    it; or staff answered a secure message."""
+    if kind == HANDOFF_CLAIMED:
+        text = "\n".join(
+            [
+                t._("You are now chatting with {name}.").format(name=payload["agent_name"]),
+                t._('Type your message. Type "end chat" to go back to the assistant.'),
+            ]
+        )
+        return Reply(text=text, buttons=(Button(t._("End chat"), END_CHAT_PAYLOAD),))
+    if kind == AGENT_MESSAGE:
+        # Translators: an agent's message in the chat; {name} is the agent, {text} as written.
+        text = t._("{name}: {text}").format(name=payload["agent_name"], text=payload["text"])
+        # The way back stays at hand under the newest message (the widget's quick replies).
+        return Reply(text=text, buttons=(Button(t._("End chat"), END_CHAT_PAYLOAD),))
+    if kind == HANDOFF_NEXT:
+        return Reply(text=t._("You are next in line. An agent will be with you soon."))
+    if kind == HANDOFF_TRANSFERRED:
+        return Reply(
+            text=t._(
+                "Your chat was passed to another agent. Please wait: we will tell you "
+                "here when they join."
+            )
+        )
+    if kind == HANDOFF_CLOSED:
+        name = payload.get("agent_name")
+        first = (
+            t._("{name} ended the chat.").format(name=name)
+            if name
+            else t._("The chat with our team has ended.")
+        )
+        return Reply(text=f"{first} " + t._('You are back with the assistant. Type "menu" to '
+                                            "see what I can do."))  # fmt: skip
+    text = str(payload["text"])
+    return Reply(text=t._("Our answer to your message:") + "\n\n" + text)
+
+
 def render_notification(
     kind: str, payload: dict[str, Any], t: Translator, *, chat: bool = True
 ) -> Reply:
@@ -173,6 +231,8 @@ def render_notification(
                     code=code
                 )
             )
+        if kind in HANDOFF_KINDS:
+            return _handoff(kind, t, payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")
@@ -186,8 +246,10 @@ async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
     Raises:
         UnknownNotification: see ``render_notification``.
     """
-    named = message.payload.get("locale")
-    if isinstance(named, str) and named in LOCALES:
+    # The language named in the row (a text, an email, an answer to a secure message whose
+    # chat is gone) wins over the chat's.
+    named = normalize_locale(str(message.payload.get("locale") or ""))
+    if named in LOCALES:
         locale = named
     else:
         locale = await recipient_locale(uow, message.channel, message.address)
