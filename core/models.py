@@ -24,6 +24,7 @@ from core.appointments.models import (
 )
 from core.cases.models import AccessCodeFailures, Case, CaseEvent, Subscription
 from core.cases.uscis.models import UscisAnswer, UscisQuota
+from core.contacts.models import ContactCode, ContactFollow, ContactPoint
 from core.conversations import Conversation
 from core.db import Base
 from core.inbox import InboxUpdate
@@ -38,6 +39,9 @@ __all__ = [
     "Appointment",
     "AppointmentKind",
     "AppointmentStatus",
+    "ContactCode",
+    "ContactFollow",
+    "ContactPoint",
     "AuditEntry",
     "Base",
     "Case",
