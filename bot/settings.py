@@ -47,6 +47,9 @@ class Settings:
         telegram_api_url: ``CASEBOT_TELEGRAM_API_URL``, for a local Bot API server.
         webhook_url: ``CASEBOT_WEBHOOK_URL``; webhook mode instead of polling.
         smtp_url: ``CASEBOT_SMTP_URL``; None means mail goes to ``./var/mail/``.
+        public_url: ``CASEBOT_PUBLIC_URL``, the address people reach this server at
+            (``https://help.example.org``), for the links in emails (unsubscribe); None means
+            ``http://127.0.0.1:8080``, right only on the machine itself.
         admin_token: ``CASEBOT_ADMIN_TOKEN``; None disables the admin HTTP API.
         metrics_token: ``CASEBOT_METRICS_TOKEN``, the bearer token ``/metrics`` asks for;
             None disables ``/metrics``.
@@ -82,6 +85,7 @@ class Settings:
     telegram_api_url: str | None = None
     webhook_url: str | None = None
     smtp_url: str | None = None
+    public_url: str | None = None
     admin_token: str | None = None
     metrics_token: str | None = None
     web_origins: tuple[str, ...] | None = None
@@ -133,7 +137,7 @@ class Settings:
                 f"{exc}. Fix CASEBOT_DATABASE_URL, e.g. "
                 "sqlite:///var/casebot.sqlite3 or postgresql://user@host:5432/casebot"
             ) from None
-        for name in ("CASEBOT_TELEGRAM_API_URL", "CASEBOT_WEBHOOK_URL"):
+        for name in ("CASEBOT_TELEGRAM_API_URL", "CASEBOT_WEBHOOK_URL", "CASEBOT_PUBLIC_URL"):
             url = get(name)
             if url is not None and not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{name} must be an http(s):// URL, got {url!r}")
@@ -211,6 +215,7 @@ class Settings:
             telegram_api_url=get("CASEBOT_TELEGRAM_API_URL"),
             webhook_url=webhook_url,
             smtp_url=smtp_url,
+            public_url=(get("CASEBOT_PUBLIC_URL") or "").rstrip("/") or None,
             admin_token=admin_token,
             metrics_token=metrics_token,
             web_origins=web_origins,

@@ -56,8 +56,8 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
 
     Raises:
         ValueError: the recipient is not an address ``core.accounts.policy.validate_email``
-            accepts as it is, a header (subject) holds a line break, or a content type is not
-            ``maintype/subtype``.
+            accepts as it is, a header (subject, or one of ``mail.headers``) holds a line
+            break or repeats one already set, or a content type is not ``maintype/subtype``.
     """
     _checked_recipient(mail.to)
     message = EmailMessage()
@@ -68,6 +68,10 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
     # The domain of our own address, not the host name: make_msgid would otherwise ask the
     # resolver for this machine's name, which can hang on a badly configured host.
     message["Message-ID"] = make_msgid(domain=_domain(sender) or "casebot.invalid")
+    for name, value in mail.headers:
+        if name in message or any(c in name + value for c in "\r\n"):
+            raise ValueError(f"a header may not be set twice or hold a line break: {name!r}")
+        message[name] = value
     message.set_content(mail.body, charset="utf-8")
     for attachment in mail.attachments:
         maintype, slash, subtype = attachment.content_type.partition("/")

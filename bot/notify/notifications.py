@@ -17,12 +17,13 @@ from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
 from bot.dialogs.model import Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
-from bot.wording.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, Translator, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
 from core.cases.service import STATUS_CHANGED
 from core.cases.statuses import UNLISTED, get_status
+from core.contacts.service import CODE_EMAIL
 from core.conversations import chat_locale
 from core.errors import UnknownStatus
 from core.outbox.reminders import REMINDER
@@ -36,7 +37,7 @@ __all__ = [
     "render_notification",
 ]
 
-KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY)
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY, CODE_EMAIL)
 
 
 class UnknownNotification(Exception):
@@ -140,6 +141,19 @@ def _office_closed(t: Translator, payload: dict[str, Any]) -> Reply:
     return Reply(text=text, buttons=(Button(t._("Book a new appointment"), link),))
 
 
+def _code_text(t: Translator, payload: dict[str, Any]) -> str:
+    code = payload["code"]
+    if not (isinstance(code, str) and code.isdigit()):
+        raise ValueError("not a code")
+    return "\n\n".join(
+        [
+            t._("Your confirmation code: {code}").format(code=code),
+            t._("Type it in the chat to get updates by email. It works for 10 minutes."),
+            t._("If you did not ask for this, ignore this email."),
+        ]
+    )
+
+
 def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Reply:
     """The reply that tells a chat about one outbox message, in ``t``'s language.
 
@@ -156,16 +170,23 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
             return _office_closed(t, payload)
         if kind == REPLY:  # a chat's reply, worded in its turn (bot/notify/reply_outbox.py)
             return reply_from_payload(payload)
+        if kind == CODE_EMAIL:  # confirming an email address for updates (core/contacts)
+            return Reply(text=_code_text(t, payload))
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")
 
 
 async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
-    """An outbox message worded in its recipient chat's language.
+    """An outbox message worded in its recipient's language: the one its payload names (an
+    email or a text: ``core.contacts`` writes the contact point's), else its chat's.
 
     Raises:
         UnknownNotification: see ``render_notification``.
     """
-    locale = await recipient_locale(uow, message.channel, message.address)
+    named = message.payload.get("locale")
+    if isinstance(named, str) and named in LOCALES:
+        locale = named
+    else:
+        locale = await recipient_locale(uow, message.channel, message.address)
     return render_notification(message.kind, message.payload, translator(locale))

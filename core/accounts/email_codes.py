@@ -42,9 +42,9 @@ from core.uow import UnitOfWork, UnitOfWorkFactory
 __all__ = [
     "CODE_DIGITS",
     "CODE_TTL",
-    "CodeRow",
     "MAX_CODE_ATTEMPTS",
     "RESEND_COOLDOWN",
+    "CodeRow",
     "IssuedCode",
     "check_code",
     "code_matches",

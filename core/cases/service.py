@@ -44,8 +44,8 @@ from core.cases.views import (
     case_detail_of,
     public_status,
 )
-from core.errors import CaseExists, CaseNotFound, NotAuthorized
 from core.contacts.service import status_recipients
+from core.errors import CaseExists, CaseNotFound, NotAuthorized
 from core.outbox.service import add_notification
 from core.uow import UnitOfWork
 

@@ -17,9 +17,7 @@ from core.errors import InvalidPhoneNumber
 
 __all__ = ["TEXTABLE_TYPES", "parse_us_mobile"]
 
-TEXTABLE_TYPES: Final = frozenset(
-    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
+TEXTABLE_TYPES: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 _MAX_LENGTH: Final = 40
 
 

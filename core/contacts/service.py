@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 
 from core.accounts.email_codes import (
     CODE_TTL,
@@ -43,6 +43,7 @@ __all__ = [
     "CODE_SMS",
     "WANTS",
     "Choice",
+    "ContactView",
     "active_contact",
     "confirm_contact",
     "contact_by_token",
@@ -63,6 +64,44 @@ CODE_EMAIL: Final = "code_email"  # outbox kinds of the confirmation codes
 CODE_SMS: Final = "code_sms"
 WANTS: Final = ("status", "appointments", "agent_replies")  # what a contact point may get
 _TOKEN_BYTES: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """A contact point as the chat and the web pages show it."""
+
+    id: int
+    channel: str
+    address: str
+    locale: str
+    active: bool
+    stopped: bool
+    wants_status: bool
+    wants_appointments: bool
+    wants_agent_replies: bool
+
+    @classmethod
+    def of(cls, contact: ContactPoint) -> ContactView:
+        return cls(
+            id=contact.id,
+            channel=contact.channel,
+            address=contact.address,
+            locale=contact.locale,
+            active=contact.active,
+            stopped=contact.stopped_at is not None,
+            wants_status=contact.wants_status,
+            wants_appointments=contact.wants_appointments,
+            wants_agent_replies=contact.wants_agent_replies,
+        )
+
+    @property
+    def masked(self) -> str:
+        """Enough of the address to recognise it, not to learn it from a forwarded link:
+        ``s***@example.com``, ``(•••) •••-0123``."""
+        if self.channel == ContactChannel.SMS:
+            return f"(•••) •••-{self.address[-4:]}"
+        local, _, domain = self.address.partition("@")
+        return f"{local[:1]}***@{domain}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +270,7 @@ def unsubscribe_token(uow: UnitOfWork, contact: ContactPoint) -> str | None:
     return uow.secret_box.open(contact.token_sealed)
 
 
-async def contact_by_token(uow: UnitOfWork, token: str) -> ContactPoint | None:
-    """The contact point an unsubscribe link names, or None (forged, mistyped)."""
+async def _by_token(uow: UnitOfWork, token: str) -> ContactPoint | None:
     if not token or len(token) > 200:
         return None
     found: ContactPoint | None = await uow.session.scalar(
@@ -241,14 +279,20 @@ async def contact_by_token(uow: UnitOfWork, token: str) -> ContactPoint | None:
     return found
 
 
-async def unsubscribe(uow: UnitOfWork, token: str) -> ContactPoint:
+async def contact_by_token(uow: UnitOfWork, token: str) -> ContactView | None:
+    """The contact point an unsubscribe link names, or None (forged, mistyped)."""
+    found = await _by_token(uow, token)
+    return None if found is None else ContactView.of(found)
+
+
+async def unsubscribe(uow: UnitOfWork, token: str) -> ContactView:
     """Turn off everything a contact point gets, from its unsubscribe link.
 
     Raises:
         UnsubscribeLinkInvalid: ``unknown`` (no contact point has this token: nothing changes)
             or ``used`` (it is off already: nothing changes).
     """
-    contact = await contact_by_token(uow, token)
+    contact = await _by_token(uow, token)
     if contact is None:
         raise UnsubscribeLinkInvalid(reason="unknown")
     if contact.stopped_at is not None:
@@ -256,7 +300,7 @@ async def unsubscribe(uow: UnitOfWork, token: str) -> ContactPoint:
     contact.stopped_at = uow.clock.now()
     await uow.flush()
     logger.info("contact point %s unsubscribed by its link", contact.id)
-    return contact
+    return ContactView.of(contact)
 
 
 async def active_contact(uow: UnitOfWork, channel: str, address: str) -> ContactPoint | None:
@@ -272,14 +316,14 @@ async def active_contact(uow: UnitOfWork, channel: str, address: str) -> Contact
     return found
 
 
-async def contacts_of_account(uow: UnitOfWork, account_id: int) -> list[ContactPoint]:
+async def contacts_of_account(uow: UnitOfWork, account_id: int) -> list[ContactView]:
     """The confirmed contact points of an account, oldest first (stopped ones too)."""
     rows = await uow.session.scalars(
         select(ContactPoint)
         .where(ContactPoint.account_id == account_id, ContactPoint.verified_at.is_not(None))
         .order_by(ContactPoint.id)
     )
-    return list(rows)
+    return [ContactView.of(row) for row in rows]
 
 
 async def set_wants(
@@ -313,7 +357,7 @@ async def status_recipients(uow: UnitOfWork, case: Case) -> Sequence[ContactPoin
     """The contact points that hear of this case's status changes: confirmed, not stopped,
     wanting status changes, and either the owner's or following the case; each address once."""
     follows = select(ContactFollow.contact_id).where(ContactFollow.case_id == case.id)
-    whose = [ContactPoint.id.in_(follows)]
+    whose: list[ColumnElement[bool]] = [ContactPoint.id.in_(follows)]
     if case.owner_id is not None:
         whose.append(ContactPoint.account_id == case.owner_id)
     rows = await uow.session.scalars(

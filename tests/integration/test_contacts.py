@@ -91,12 +91,14 @@ async def test_a_number_is_confirmed_by_a_code_sent_as_an_sms_row(
     async with uow_factory() as uow:
         [row] = await pending_notifications(uow)
     assert (row.kind, row.channel, row.address) == (CODE_SMS, "sms", "+12025550123")
-    assert row.payload["locale"] == "es" and len(row.payload["code"]) == 6
+    assert row.payload["locale"] == "es"
+    assert len(row.payload["code"]) == 6
     async with uow_factory() as uow:
         contact = await confirm_contact(
             uow, contact_id, row.payload["code"], Choice(locale="es", receipt_number=APPROVED)
         )
-        assert contact.active and contact.address == "+12025550123"
+        assert contact.active
+        assert contact.address == "+12025550123"
         await uow.commit()
 
 
@@ -223,8 +225,10 @@ async def test_the_unsubscribe_link_turns_updates_off_once_and_forgeries_change_
         contact = await uow.session.get(ContactPoint, contact_id)
         assert contact is not None
         token = unsubscribe_token(uow, contact)
-        assert token is not None and len(token) >= 40
-        assert contact.token_hash is not None and token not in (contact.token_sealed or "")
+        assert token is not None
+        assert len(token) >= 40
+        assert contact.token_hash is not None
+        assert token not in (contact.token_sealed or "")
     async with uow_factory() as uow:
         with pytest.raises(UnsubscribeLinkInvalid) as forged:
             await unsubscribe(uow, token[:-2] + "xx")

@@ -19,6 +19,7 @@ from bot.app import App
 from bot.channels.web.api import add_chat_routes, error_middleware, json_error
 from bot.channels.web.chat import WebChatConfig, WebChatHub
 from bot.channels.web.openapi import openapi_document
+from bot.channels.web.unsubscribe import add_unsubscribe_routes
 from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
 from bot.ops.health import READY_CHECKS
@@ -267,6 +268,7 @@ def add_web_routes(web_app: web.Application, app: App, hub: WebChatHub) -> None:
     web_app.router.add_get("/readyz", readyz, allow_head=False)
     web_app.router.add_get("/healthz", healthz, allow_head=False)
     web_app.router.add_get("/api/openapi.json", openapi, allow_head=False)
+    add_unsubscribe_routes(web_app, app)
 
 
 def create_web_app(
