@@ -204,22 +204,28 @@ async def request_contact(uow: UnitOfWork, channel: str, address: str, *, locale
 
 
 async def confirm_contact(
-    uow: UnitOfWork, contact_id: int, code: str, choice: Choice
+    uow: UnitOfWork, channel: str, address: str, code: str, choice: Choice
 ) -> ContactPoint:
-    """Check the code typed for a contact point; right, the contact point is confirmed and
+    """Check the code typed for an address; right, its contact point is confirmed and
     gets what ``choice`` says (and a new unsubscribe token). A wrong code uses up a try: the
     caller commits even when this raises.
 
     Raises:
+        InvalidEmail, InvalidPhoneNumber: see ``normalize_address``.
         InvalidCode, CodeReused, CodeExpired, TooManyAttempts: see
-            ``core.accounts.email_codes.check_code``.
+            ``core.accounts.email_codes.check_code`` (no code was sent there: InvalidCode).
         CaseNotFound: the case to follow is gone.
     """
-    contact = await uow.session.get(ContactPoint, contact_id)
+    contact = await uow.session.scalar(
+        select(ContactPoint).where(
+            ContactPoint.channel == channel,
+            ContactPoint.address == normalize_address(channel, address),
+        )
+    )
     if contact is None:
         raise InvalidCode()
     now = uow.clock.now()
-    row = await _latest_code(uow, contact_id)
+    row = await _latest_code(uow, contact.id)
     check_code(row, code, now)
     assert row is not None  # check_code raised otherwise
     row.used_at = now

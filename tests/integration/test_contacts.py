@@ -86,7 +86,7 @@ async def test_a_number_is_confirmed_by_a_code_sent_as_an_sms_row(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
-        contact_id = await request_contact(uow, "sms", "(202) 555-0123", locale="es")
+        await request_contact(uow, "sms", "(202) 555-0123", locale="es")
         await uow.commit()
     async with uow_factory() as uow:
         [row] = await pending_notifications(uow)
@@ -95,7 +95,11 @@ async def test_a_number_is_confirmed_by_a_code_sent_as_an_sms_row(
     assert len(row.payload["code"]) == 6
     async with uow_factory() as uow:
         contact = await confirm_contact(
-            uow, contact_id, row.payload["code"], Choice(locale="es", receipt_number=APPROVED)
+            uow,
+            "sms",
+            "(202) 555-0123",
+            row.payload["code"],
+            Choice(locale="es", receipt_number=APPROVED),
         )
         assert contact.active
         assert contact.address == "+12025550123"
@@ -115,7 +119,7 @@ async def test_codes_follow_the_sign_in_code_rules(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     async with uow_factory() as uow:
-        contact_id = await request_contact(uow, "email", "sam@example.com", locale="en")
+        await request_contact(uow, "email", "sam@example.com", locale="en")
         await uow.commit()
     code = await _code_of(uow_factory, CODE_EMAIL)
     async with uow_factory() as uow:  # again at once: too soon
@@ -125,12 +129,12 @@ async def test_codes_follow_the_sign_in_code_rules(
     for left in (4, 3, 2, 1, 0):
         async with uow_factory() as uow:
             with pytest.raises(InvalidCode) as refused:
-                await confirm_contact(uow, contact_id, wrong, Choice(locale="en"))
+                await confirm_contact(uow, "email", "sam@example.com", wrong, Choice(locale="en"))
             await uow.commit()  # the engine commits a refused turn: the try counts
         assert refused.value.attempts_left == left
     async with uow_factory() as uow:
         with pytest.raises(TooManyAttempts):
-            await confirm_contact(uow, contact_id, code, Choice(locale="en"))
+            await confirm_contact(uow, "email", "sam@example.com", code, Choice(locale="en"))
     # A new code, after the cooldown; it expires after 10 minutes.
     clock.advance(seconds=61)
     async with uow_factory() as uow:
@@ -140,18 +144,18 @@ async def test_codes_follow_the_sign_in_code_rules(
     clock.advance(timedelta(minutes=10))
     async with uow_factory() as uow:
         with pytest.raises(CodeExpired):
-            await confirm_contact(uow, contact_id, code, Choice(locale="en"))
+            await confirm_contact(uow, "email", "sam@example.com", code, Choice(locale="en"))
     clock.advance(seconds=61)
     async with uow_factory() as uow:
         await request_contact(uow, "email", "sam@example.com", locale="en")
         await uow.commit()
     code = await _code_of(uow_factory, CODE_EMAIL)
     async with uow_factory() as uow:
-        await confirm_contact(uow, contact_id, code, Choice(locale="en"))
+        await confirm_contact(uow, "email", "sam@example.com", code, Choice(locale="en"))
         await uow.commit()
     async with uow_factory() as uow:
         with pytest.raises(CodeReused):
-            await confirm_contact(uow, contact_id, code, Choice(locale="en"))
+            await confirm_contact(uow, "email", "sam@example.com", code, Choice(locale="en"))
         stored = list(await uow.session.scalars(select(ContactCode.code_hash)))
     assert all(code not in h for h in stored)  # kept hashed
 
@@ -164,7 +168,7 @@ async def _confirmed(
         await uow.commit()
     code = await _code_of(uow_factory, CODE_EMAIL if channel == "email" else CODE_SMS)
     async with uow_factory() as uow:
-        await confirm_contact(uow, contact_id, code, choice)
+        await confirm_contact(uow, channel, address, code, choice)
         await uow.commit()
     return contact_id
 

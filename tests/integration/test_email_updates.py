@@ -58,7 +58,7 @@ async def confirmed(uow_factory: UnitOfWorkFactory, address: str, locale: str) -
     async with uow_factory() as uow:
         [code_row] = [m for m in await pending_notifications(uow) if m.address == address]
         await confirm_contact(
-            uow, contact_id, code_row.payload["code"], Choice(locale, receipt_number=APPROVED)
+            uow, "email", address, code_row.payload["code"], Choice(locale, receipt_number=APPROVED)
         )
         await uow.commit()
     return contact_id
@@ -97,7 +97,9 @@ async def test_a_status_change_is_mailed_once_in_the_persons_language_with_one_c
     assert code_body is not None
     [code] = re.findall(r"\b\d{6}\b", code_body.get_content())
     async with uow_factory() as uow:
-        await confirm_contact(uow, contact_id, code, Choice("fr", receipt_number=APPROVED))
+        await confirm_contact(
+            uow, "email", "sam@example.com", code, Choice("fr", receipt_number=APPROVED)
+        )
         await uow.commit()
     async with uow_factory() as uow:
         await cases.update_status(uow, APPROVED, "Card Was Mailed To Me")
