@@ -24,7 +24,7 @@ from bot.dialogs.accounts import (
 )
 from bot.dialogs.appointments import appointments
 from bot.dialogs.base import Dialog, DialogError, Flow
-from bot.dialogs.cases import case_status, my_cases
+from bot.dialogs.cases import case_status, my_cases, updates
 from bot.dialogs.language import language_dialog
 from bot.dialogs.menu import menu_dialog
 
@@ -39,6 +39,7 @@ FLOWS: Final[tuple[Flow, ...]] = (
     account_help.FLOW,
     forgot_password.FLOW,
     lost_device.FLOW,
+    updates.FLOW,  # not on the menu: a case's "Get updates" opens it
 )
 
 
