@@ -21,6 +21,7 @@ from bot.dialogs.accounts import (
     forgot_password,
     link_account,
     lost_device,
+    notifications,
 )
 from bot.dialogs.appointments import appointments
 from bot.dialogs.base import Dialog, DialogError, Flow
@@ -39,6 +40,7 @@ FLOWS: Final[tuple[Flow, ...]] = (
     account_help.FLOW,
     forgot_password.FLOW,
     lost_device.FLOW,
+    notifications.FLOW,  # signed in only: after every other button
     updates.FLOW,  # not on the menu: a case's "Get updates" opens it
 )
 

@@ -21,8 +21,10 @@ from bot.notify.dispatcher import OutboxDispatcher
 from bot.notify.email import EmailSender
 from bot.notify.mail import MaildirMailer
 from bot.wording.i18n import LOCALES, translator
+from core.accounts.otp import totp
 from core.cases import service as cases
 from core.contacts.service import CODE_SMS
+from core.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from core.outbox.service import pending_notifications
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import WEB_CHANNEL
@@ -33,6 +35,7 @@ from tests.fakes import FakeClock
 pytestmark = pytest.mark.usefixtures("demo")
 
 APPROVED = "WAC2212345678"  # a public demo case: anyone may follow it
+OWNED = "IOE0912345678"  # the demo account's
 PUBLIC = "https://help.example.org"
 KEY_MSGIDS = (
     "By email",
@@ -49,7 +52,7 @@ KEY_MSGIDS = (
 def mails(folder: Path) -> list[EmailMessage]:
     box = mailbox.Maildir(folder, create=True)
     found = []
-    for key in box.keys():
+    for key in box:
         message = message_from_bytes(box.get_bytes(key), policy=policy.default)
         assert isinstance(message, EmailMessage)
         found.append(message)
@@ -114,7 +117,8 @@ async def test_updates_by_email_without_signing_in_and_unsubscribe_by_link(
         4,
     ).format(n=4) + "\n" + t._("Please type the 6-digit code we sent you.")
     await chat.send(code)
-    assert address in chat.text and APPROVED in chat.text
+    assert address in chat.text
+    assert APPROVED in chat.text
     assert_no_english(chat, locale)
 
     # A status change: mailed once, in the person's language, with the one-click unsubscribe.
@@ -128,12 +132,14 @@ async def test_updates_by_email_without_signing_in_and_unsubscribe_by_link(
     assert status_mail["Subject"].startswith(title.strip()), (locale, status_mail["Subject"])
     assert status_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = status_mail["List-Unsubscribe"].strip("<>")
-    assert link.startswith(f"{PUBLIC}/unsubscribe?t=") and link in body_of(status_mail)
+    assert link.startswith(f"{PUBLIC}/unsubscribe?t=")
+    assert link in body_of(status_mail)
 
     # The link: a page with a button in the person's language, then the one-click POST.
     path = urlsplit(link)._replace(scheme="", netloc="").geturl()
     page = await client.get(path)
-    assert page.status == 200 and t._("Stop updates") in await page.text()
+    assert page.status == 200
+    assert t._("Stop updates") in await page.text()
     done = await client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert done.status == 200
     assert (await client.post(path, data={"List-Unsubscribe": "One-Click"})).status == 410
@@ -175,7 +181,8 @@ async def test_updates_by_text_refuse_a_bad_number_and_queue_the_code_as_an_sms(
             for m in await pending_notifications(uow)
             if m.kind == cases.STATUS_CHANGED and m.channel == "sms"
         ]
-    assert status.address == "+12025550123" and status.payload["locale"] == locale
+    assert status.address == "+12025550123"
+    assert status.payload["locale"] == locale
 
 
 async def test_only_in_this_chat_says_the_chat_must_stay_open(engine: Engine) -> None:
@@ -190,3 +197,63 @@ async def test_other_channels_keep_getting_updates_in_the_chat(engine: Engine) -
     chat = FakeChat(engine, chat_id="telegram-like")
     await open_case(chat, "en")
     assert "I will send you a message here" in chat.text
+
+
+async def sign_in(chat: FakeChat, clock: FakeClock) -> None:
+    await chat.send("")
+    await chat.press("Sign in")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(totp(DEMO_TOTP_SECRET, clock.now()))
+
+
+async def test_notifications_are_in_the_menu_only_signed_in_after_every_other_button(
+    engine: Engine, clock: FakeClock
+) -> None:
+    chat = FakeChat(engine, channel=WEB_CHANNEL, chat_id="menu")
+    await chat.send("")
+    signed_out = list(chat.buttons)
+    assert "Notifications" not in signed_out
+    await sign_in(chat, clock)
+    await chat.send("menu")
+    assert chat.buttons[-1] == "Notifications"
+    assert chat.buttons.index("Help") == signed_out.index("Help") == 6  # 7th, as before
+
+
+async def test_a_signed_in_person_adds_an_email_and_chooses_what_it_gets(
+    engine: Engine, clock: FakeClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(engine, channel=WEB_CHANNEL, chat_id="signed-in")
+    await sign_in(chat, clock)
+    await chat.send("menu")
+    await chat.press("Notifications")
+    assert "only in this chat" in chat.text
+    await chat.press("Add an email")
+    await chat.send("ana.updates@example.com")
+    async with uow_factory() as uow:
+        [row] = [m for m in await pending_notifications(uow) if m.kind == "code_email"]
+    await chat.send(row.payload["code"])
+    assert "ana.updates@example.com" in chat.text
+
+    async def emailed_status_changes() -> int:
+        async with uow_factory() as uow:
+            rows = await pending_notifications(uow)
+        return sum(m.kind == cases.STATUS_CHANGED and m.channel == "email" for m in rows)
+
+    async with uow_factory() as uow:  # the person's own case: it hears of it
+        await cases.update_status(uow, OWNED, "Case Was Approved")
+        await uow.commit()
+    assert await emailed_status_changes() == 1
+
+    await chat.send("menu")
+    await chat.press("Notifications")
+    assert "ana.updates@example.com: on" in chat.text
+    await chat.press("ana.updates@example.com")
+    await chat.press("✓ Status changes")
+    assert "✗ Status changes" in chat.buttons
+    async with uow_factory() as uow:  # turned off: nothing more by email
+        await cases.update_status(uow, OWNED, "Card Was Mailed To Me")
+        await uow.commit()
+    assert await emailed_status_changes() == 1
+    await chat.press("Stop everything")
+    assert "ana.updates@example.com: off" in chat.text

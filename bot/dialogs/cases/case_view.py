@@ -32,8 +32,8 @@ from core.web_sessions import WEB_CHANNEL
 __all__ = [
     "APPOINTMENTS",
     "BOOK",
-    "GET_UPDATES",
     "CASE_ACTIONS",
+    "GET_UPDATES",
     "SUBSCRIBE",
     "UNSUBSCRIBE",
     "CaseView",

@@ -38,10 +38,11 @@ from core.cases.service import subscribe
 from core.contacts.service import Choice, confirm_contact, normalize_address, request_contact
 from core.errors import CodeExpired, CodeReused, InvalidCode, RateLimited, TooManyAttempts
 
-__all__ = ["ARG_RECEIPT", "FLOW", "NAME", "State", "get_updates_dialog"]
+__all__ = ["ARG_CHANNEL", "ARG_RECEIPT", "FLOW", "NAME", "State", "get_updates_dialog"]
 
 NAME: Final = "get_updates"
 ARG_RECEIPT: Final = "receipt"
+ARG_CHANNEL: Final = "channel"  # "email" or "sms": ask for that address at once
 SIGN_IN_FLOW: Final = "link_account"
 EMAIL: Final = "email"
 SMS: Final = "sms"
@@ -102,6 +103,12 @@ def get_updates_dialog(available: Collection[str] = ()) -> Dialog[State]:
             return End()
         return Stay()
 
+    async def enter(ctx: Context) -> Transition | None:
+        # From Notifications (signed in): the channel is chosen already, no case to follow.
+        if ctx.data.get("channel") in (EMAIL, SMS):
+            return Next(State.ADDRESS)
+        return None
+
     async def signed_in(ctx: Context, _result: Any) -> Transition:
         if await ctx.account_id() is None:
             return Stay()
@@ -154,9 +161,7 @@ def get_updates_dialog(available: Collection[str] = ()) -> Dialog[State]:
         return Next(State.CODE)
 
     def code_prompt(ctx: Context) -> Prompt:
-        other = (
-            ctx._("Use another number") if _channel(ctx) == SMS else ctx._("Use another email")
-        )
+        other = ctx._("Use another number") if _channel(ctx) == SMS else ctx._("Use another email")
         return Prompt(
             ctx._("Please type the 6-digit code we sent you."),
             [Button(ctx._("Send a new code"), RESEND), Button(other, OTHER)],
@@ -183,7 +188,9 @@ def get_updates_dialog(available: Collection[str] = ()) -> Dialog[State]:
         except (InvalidCode, CodeExpired, CodeReused, TooManyAttempts) as error:
             ctx.say(mailed_code_refused_text(ctx, error))
             return Stay()  # the turn is committed: a wrong try counts
-        if channel == SMS:
+        if not _receipt(ctx):
+            done = ctx._("Done. {address} will get the updates you choose under Notifications.")
+        elif channel == SMS:
             done = ctx._(
                 "Done. We will text {address} when the status of {receipt} changes. Reply STOP "
                 "to a text to stop them."
@@ -207,6 +214,7 @@ def get_updates_dialog(available: Collection[str] = ()) -> Dialog[State]:
                 prompt=choose_prompt,
                 handle=choose,
                 resume=signed_in,
+                enter=enter,
                 goes_to=(State.ADDRESS,),
                 starts=(SIGN_IN_FLOW,) if can_sign_in else (),
             ),
