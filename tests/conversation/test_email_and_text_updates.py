@@ -52,7 +52,7 @@ KEY_MSGIDS = (
 def mails(folder: Path) -> list[EmailMessage]:
     box = mailbox.Maildir(folder, create=True)
     found = []
-    for key in box:
+    for key in box.iterkeys():
         message = message_from_bytes(box.get_bytes(key), policy=policy.default)
         assert isinstance(message, EmailMessage)
         found.append(message)
