@@ -37,6 +37,7 @@ __all__ = [
     "render_notification",
 ]
 
+OFF_CHAT_CHANNELS: Final = frozenset({"email", "sms"})  # core.contacts' channels
 KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY, CODE_EMAIL)
 
 
@@ -55,7 +56,7 @@ async def recipient_locale(uow: UnitOfWork, channel: str, address: str) -> str:
     return await chat_locale(uow, channel, address) or DEFAULT_LOCALE
 
 
-def _status_text(t: Translator, payload: dict[str, Any]) -> str:
+def _status_text(t: Translator, payload: dict[str, Any], *, in_chat: bool = True) -> str:
     try:
         status = get_status(payload["status_code"])
     except UnknownStatus:
@@ -81,7 +82,8 @@ def _status_text(t: Translator, payload: dict[str, Any]) -> str:
     lines.append(
         t._("Changed on {day}.").format(day=t.date(changed_at.astimezone(USCIS_ZONE).date()))
     )
-    lines.append(t._("Open the menu and look up the case for the details and next steps."))
+    if in_chat:  # an email or a text has no menu to open
+        lines.append(t._("Open the menu and look up the case for the details and next steps."))
     return "\n\n".join(lines)
 
 
@@ -154,8 +156,11 @@ def _code_text(t: Translator, payload: dict[str, Any]) -> str:
     )
 
 
-def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Reply:
-    """The reply that tells a chat about one outbox message, in ``t``'s language.
+def render_notification(
+    kind: str, payload: dict[str, Any], t: Translator, *, in_chat: bool = True
+) -> Reply:
+    """The reply that tells a chat about one outbox message, in ``t``'s language
+    (``in_chat`` False: for an email or a text message, which have no menu to point to).
 
     Raises:
         UnknownNotification: a kind this version does not send, or a payload without what the
@@ -163,7 +168,7 @@ def render_notification(kind: str, payload: dict[str, Any], t: Translator) -> Re
     """
     try:
         if kind == STATUS_CHANGED:
-            return Reply(text=_status_text(t, payload))
+            return Reply(text=_status_text(t, payload, in_chat=in_chat))
         if kind == REMINDER:
             return Reply(text=_reminder_text(t, payload))
         if kind == OFFICE_CLOSED:
@@ -189,4 +194,5 @@ async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
         locale = named
     else:
         locale = await recipient_locale(uow, message.channel, message.address)
-    return render_notification(message.kind, message.payload, translator(locale))
+    in_chat = message.channel not in OFF_CHAT_CHANNELS
+    return render_notification(message.kind, message.payload, translator(locale), in_chat=in_chat)

@@ -120,6 +120,7 @@ async def test_a_status_change_is_mailed_once_in_the_persons_language_with_one_c
     assert APPROVED in status_mail["Subject"]
     assert "Mise à jour" in status_mail["Subject"] or "dossier" in status_mail["Subject"]
     assert f"{PUBLIC}/unsubscribe?t={token}" in text
+    assert "menu" not in text  # an email has no menu to point to
 
 
 async def test_a_refused_recipient_is_parked_and_a_down_server_is_retried(
