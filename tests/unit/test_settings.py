@@ -45,6 +45,7 @@ def test_log_format_and_level_are_read_in_any_case() -> None:
         ("CASEBOT_WEBHOOK_URL", "http://example.com/hook"),
         ("CASEBOT_TELEGRAM_API_URL", "localhost:8081"),
         ("CASEBOT_SMTP_URL", "mail.example.com"),
+        ("CASEBOT_PUBLIC_URL", "help.example.org"),
         ("CASEBOT_SECRET_KEY", "short"),
         ("CASEBOT_ADMIN_TOKEN", "abc"),
         ("CASEBOT_DB_POOL_SIZE", "0"),
@@ -58,6 +59,12 @@ def test_log_format_and_level_are_read_in_any_case() -> None:
 def test_a_bad_value_fails_at_start_up_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env({variable: value})
+
+
+def test_the_public_url_is_read_without_its_trailing_slash() -> None:
+    assert Settings.from_env({}).public_url is None
+    read = Settings.from_env({"CASEBOT_PUBLIC_URL": "https://help.example.org/"})
+    assert read.public_url == "https://help.example.org"
 
 
 def test_the_environment_wins_over_the_env_file(
