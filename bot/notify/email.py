@@ -27,7 +27,7 @@ from bot.wording.i18n import DEFAULT_LOCALE, translator
 from core.accounts.policy import validate_email
 from core.contacts.service import active_contact, unsubscribe_token
 from core.errors import InvalidEmail
-from core.ports import Mailer, OutgoingMail
+from core.ports import Attachment, Mailer, OutgoingMail
 from core.uow import UnitOfWorkFactory
 
 __all__ = ["DEFAULT_PUBLIC_URL", "EmailSender", "unsubscribe_url"]
@@ -50,7 +50,8 @@ def _subject(text: str) -> str:
 
 
 class EmailSender(ExternalSender):
-    """Mails the ``email`` channel's rows. The subject is the message's first line."""
+    """Mails the ``email`` channel's rows. The subject is the message's first line; a reply's
+    attachments (an appointment's calendar file) are attached."""
 
     channel = "email"
     exclusive = False
@@ -84,8 +85,18 @@ class EmailSender(ExternalSender):
                 ("List-Unsubscribe", f"<{url}>"),
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
             )
+        attachments = tuple(
+            Attachment(filename=a.name, content_type=a.content_type, data=a.data)
+            for a in reply.attachments
+        )
         await self.mailer.send(
-            OutgoingMail(to=address, subject=_subject(reply.text), body=body, headers=headers)
+            OutgoingMail(
+                to=address,
+                subject=_subject(reply.text),
+                body=body,
+                attachments=attachments,
+                headers=headers,
+            )
         )
 
     def is_permanent(self, error: BaseException) -> bool:

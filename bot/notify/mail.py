@@ -77,8 +77,14 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
         maintype, slash, subtype = attachment.content_type.partition("/")
         if not slash or not maintype or not subtype:
             raise ValueError(f"not a MIME type: {attachment.content_type!r}")
+        # Text (a calendar file) is UTF-8 (RFC 5545's default too): said, for every reader.
+        params = {"charset": "utf-8"} if maintype == "text" else None
         message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+            params=params,
         )
     return message
 

@@ -13,16 +13,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Final
 
+from bot.dialogs.appointments.calendar import ICS_CONTENT_TYPE, appointment_ics
 from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
-from bot.dialogs.model import Button, Reply
+from bot.dialogs.model import Attachment, Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, Translator, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
+from core.appointments.rules import CalendarEvent
 from core.cases.service import STATUS_CHANGED
 from core.cases.statuses import UNLISTED, get_status
+from core.contacts.appointments import APPOINTMENT_MAIL
 from core.contacts.service import CODE_EMAIL
 from core.conversations import chat_locale
 from core.errors import UnknownStatus
@@ -38,7 +41,7 @@ __all__ = [
 ]
 
 OFF_CHAT_CHANNELS: Final = frozenset({"email", "sms"})  # core.contacts' channels
-KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY, CODE_EMAIL)
+KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY, CODE_EMAIL, APPOINTMENT_MAIL)
 
 
 class UnknownNotification(Exception):
@@ -156,6 +159,70 @@ def _code_text(t: Translator, payload: dict[str, Any]) -> str:
     )
 
 
+def _appointment_mail(t: Translator, payload: dict[str, Any]) -> Reply:
+    """The mail of a booked, moved or cancelled appointment, its calendar file attached (a
+    cancelled one's file removes the event from the calendar it was added to)."""
+    starts_at = datetime.fromisoformat(payload["starts_at"])
+    when = t.datetime_in(starts_at, payload["timezone"])
+    event = payload["event"]
+    if event == "booked":
+        first = t._("Your appointment is booked: {when}")
+    elif event == "rescheduled":
+        first = t._("Your appointment was moved to {when}")
+    elif event in ("cancelled", OFFICE_CLOSED):
+        first = t._("Your appointment on {when} was cancelled")
+    else:
+        raise ValueError("unknown event")
+    biometrics = payload["kind"] == AppointmentKind.BIOMETRICS
+    if biometrics:
+        summary = t._("USCIS biometrics appointment")
+    else:
+        summary = t._("USCIS appointment at a field office")
+    office = f"{payload['office_name']}, {payload['office_address']}"
+    code = payload["confirmation_code"]
+    lines = [first.format(when=when), summary, t._("Office: {office}").format(office=office)]
+    if event == OFFICE_CLOSED:
+        lines.append(t._("The office is closed that day. We are sorry."))
+    if payload["cancelled"]:
+        lines.append(t._("Cancelled appointment: confirmation code {code}.").format(code=code))
+        lines.append(t._("To book a new one, open the chat, sign in and choose Appointments."))
+    else:
+        lines.append(t._("Confirmation code: {code}. Please bring a photo ID.").format(code=code))
+        lines.append(
+            t._(
+                "Bring your appointment notice and a photo ID, like a passport or a driver's "
+                "license."
+            )
+            if biometrics
+            else t._("Bring a photo ID and the documents your notice asks for.")
+        )
+        lines.append(
+            t._(
+                "To change or cancel it, open the chat, sign in and choose Appointments, then "
+                "My appointments."
+            )
+        )
+    lines.append(t._("The attached calendar file adds it to your calendar."))
+    calendar = CalendarEvent(
+        uid=payload["uid"],
+        starts_at=starts_at,
+        ends_at=datetime.fromisoformat(payload["ends_at"]),
+        timezone=payload["timezone"],
+        office_name=payload["office_name"],
+        location=payload["office_address"],
+        confirmation_code=code,
+        kind=AppointmentKind(payload["kind"]),
+        cancelled=bool(payload["cancelled"]),
+        sequence=int(payload["sequence"]),
+    )
+    description = t._("Confirmation code: {code}. Please bring a photo ID.").format(code=code)
+    data = appointment_ics(calendar, summary=summary, description=description)
+    ics = Attachment(
+        kind="file", name=f"appointment-{code}.ics", content_type=ICS_CONTENT_TYPE, data=data
+    )
+    return Reply(text="\n\n".join(lines), attachments=(ics,))
+
+
 def render_notification(
     kind: str, payload: dict[str, Any], t: Translator, *, in_chat: bool = True
 ) -> Reply:
@@ -177,6 +244,8 @@ def render_notification(
             return reply_from_payload(payload)
         if kind == CODE_EMAIL:  # confirming an email address for updates (core/contacts)
             return Reply(text=_code_text(t, payload))
+        if kind == APPOINTMENT_MAIL:  # a booking, a change, a cancellation (core/contacts)
+            return _appointment_mail(t, payload)
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotification(kind, f"bad payload ({type(exc).__name__})") from None
     raise UnknownNotification(kind, "unknown kind")
