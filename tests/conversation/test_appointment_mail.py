@@ -6,6 +6,7 @@ removes the event."""
 from __future__ import annotations
 
 import mailbox
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -170,3 +171,40 @@ async def _demo_account(uow: UnitOfWork) -> int:
     account_id = await uow.session.scalar(select(Account.id).where(Account.email == DEMO_EMAIL))
     assert isinstance(account_id, int)
     return account_id
+
+
+async def test_reminders_go_to_the_chosen_addresses_in_their_language(
+    engine: Engine, clock: FakeClock, uow_factory: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    chat = FakeChat(engine, channel=WEB_CHANNEL, chat_id="reminders", locale_hint="es")
+    await signed_in_with_email(chat, "es", clock, uow_factory, "ana.recordatorio@example.com")
+    t = translator("es")
+    await chat.send("menú")
+    await chat.press(t._("Appointments"))
+    await chat.press(t._("Book an appointment"))
+    await chat.press(t._("Biometrics (fingerprints and photo)"))
+    await chat.press(READY)
+    await chat.press("Phoenix Field Office")
+    await chat.send(format_date(WEDNESDAY, "short", locale=t.babel_locale))
+    await chat.send(t.time_in(PHX_0730_WED, PHOENIX))
+    await chat.send(YES_WORD["es"])
+    folder = tmp_path / "mail"
+    dispatcher = OutboxDispatcher(
+        uow_factory, clock, [EmailSender(MaildirMailer(folder, clock=clock), uow_factory)]
+    )
+    while (await dispatcher.run_once("email")).claimed:
+        pass
+    before = len(list(mailbox.Maildir(folder).iterkeys()))
+    clock.set(PHX_0730_WED - timedelta(hours=23))
+    while (await dispatcher.run_once("email")).claimed:
+        pass
+    box = mailbox.Maildir(folder)
+    assert len(list(box.iterkeys())) == before + 1
+    subjects = [
+        str(message_from_bytes(box.get_bytes(key), policy=policy.default)["Subject"])
+        for key in box.iterkeys()
+    ]
+    reminder = t._("Reminder: you have a biometrics appointment on {when}.").format(
+        when=t.datetime_in(PHX_0730_WED, PHOENIX)
+    )
+    assert any(subject.startswith(reminder[:100]) for subject in subjects)  # long: cut
