@@ -18,10 +18,12 @@ stop yet.
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 from typing import Final
 
 from bot.dialogs.model import Reply
+from bot.notify.mail import sender_domain
 from bot.notify.senders import ExternalSender
 from bot.wording.i18n import DEFAULT_LOCALE, translator
 from core.accounts.policy import validate_email
@@ -76,12 +78,15 @@ class EmailSender(ExternalSender):
             token = unsubscribe_token(uow, contact) if contact is not None else None
             locale = contact.locale if contact is not None else DEFAULT_LOCALE
         body = reply.text
-        headers: tuple[tuple[str, str], ...] = ()
+        # The same row sent again (a worker killed between the server's "accepted" and the
+        # sent mark) carries the same Message-ID, which mail stores and readers fold into one.
+        digest = hashlib.sha256(f"{address}\n{reply.text}".encode()).hexdigest()[:32]
+        headers: tuple[tuple[str, str], ...] = (("Message-ID", f"<{digest}@{sender_domain()}>"),)
         if token is not None:
             url = unsubscribe_url(self.public_url, token)
             t = translator(locale)
             body += "\n\n-- \n" + t._("To stop these emails, open this link: {url}").format(url=url)
-            headers = (
+            headers += (
                 ("List-Unsubscribe", f"<{url}>"),
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
             )

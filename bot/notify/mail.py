@@ -42,6 +42,7 @@ __all__ = [
     "SmtpMailer",
     "build_message",
     "mailer_from_settings",
+    "sender_domain",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,9 +66,11 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(clock.now())
-    # The domain of our own address, not the host name: make_msgid would otherwise ask the
-    # resolver for this machine's name, which can hang on a badly configured host.
-    message["Message-ID"] = make_msgid(domain=_domain(sender) or "casebot.invalid")
+    given = {name.lower() for name, _value in mail.headers}
+    if "message-id" not in given:  # a caller may name the message (the same one sent again)
+        # The domain of our own address, not the host name: make_msgid would otherwise ask the
+        # resolver for this machine's name, which can hang on a badly configured host.
+        message["Message-ID"] = make_msgid(domain=_domain(sender) or "casebot.invalid")
     for name, value in mail.headers:
         if name in message or any(c in name + value for c in "\r\n"):
             raise ValueError(f"a header may not be set twice or hold a line break: {name!r}")
@@ -103,6 +106,11 @@ def _checked_recipient(address: str) -> str:
     if checked != address:
         raise ValueError("the recipient is not a checked email address")
     return address
+
+
+def sender_domain(sender: str = DEFAULT_SENDER) -> str:
+    """The domain of a sender address, for the ids of its messages."""
+    return _domain(sender) or "casebot.invalid"
 
 
 def _domain(address: str) -> str:

@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bot.dialogs.model import Reply
 from bot.notify.dispatcher import OutboxDispatcher
 from bot.notify.email import EmailSender
 from bot.notify.mail import SmtpMailer
@@ -30,7 +31,7 @@ from core.contacts.service import (
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.service import pending_notifications
 from core.uow import UnitOfWorkFactory
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, FakeMailer
 from tests.integration.test_mail import smtp_server  # noqa: F401  (the aiosmtpd fixture)
 
 pytestmark = pytest.mark.usefixtures("demo", "quiet_smtp_server")
@@ -196,3 +197,19 @@ async def test_a_forged_or_incomplete_request_changes_nothing(
         contact = await uow.session.get(ContactPoint, contact_id)
         assert contact is not None
         assert contact.active
+
+
+async def test_a_row_sent_again_after_a_crash_carries_the_same_message_id(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """Between the server's "accepted" and the sent mark a killed worker leaves the row to be
+    sent again (at least once): the copy, worded the same, is the same message to mail stores."""
+    await confirmed(uow_factory, "sam@example.com", "en")
+    mailer = FakeMailer()
+    sender = EmailSender(mailer, uow_factory, public_url=PUBLIC)
+    update_mail = Reply(text="Update on your case WAC2212345678: Card Was Mailed To Me")
+    await sender.send("sam@example.com", update_mail)
+    await sender.send("sam@example.com", update_mail)  # the same row, after a restart
+    await sender.send("sam@example.com", Reply(text="Update on your case: Case Was Approved"))
+    first, again, other = (dict(mail.headers)["Message-ID"] for mail in mailer.sent)
+    assert first == again != other
