@@ -6,7 +6,11 @@ It is an ``ExternalSender``, so it has the dispatcher's guarantees for the netwo
 the server accepted it, a failure is retried after a backoff and parked after too many, a
 refusal no retry can change (the server refused the recipient, the address is not one the
 mailer takes) is parked at once. Any worker may send (no shared rate to hold: ``exclusive`` is
-False); rows claimed with ``SKIP LOCKED`` never go out twice from two workers.
+False); rows claimed with ``SKIP LOCKED`` never go out twice from two workers. SMTP takes no
+idempotency key, so a worker killed between the server's "accepted" and the sent mark leaves a
+row that is sent again (at least once, as for Telegram); the copy carries the same
+``Message-ID`` (derived from the address and the words), which mail stores and readers treat
+as one message.
 
 Every mail to a confirmed contact point carries its one-click unsubscribe (RFC 8058): the
 ``List-Unsubscribe`` header with the link to ``/unsubscribe?t=TOKEN`` on this server
