@@ -257,3 +257,16 @@ async def test_a_signed_in_person_adds_an_email_and_chooses_what_it_gets(
     assert await emailed_status_changes() == 1
     await chat.press("Stop everything")
     assert "ana.updates@example.com: off" in chat.text
+
+
+async def test_signing_in_from_get_updates_follows_the_case_in_this_chat(
+    engine: Engine, clock: FakeClock
+) -> None:
+    chat = FakeChat(engine, channel=WEB_CHANNEL, chat_id="sign-in-for-updates")
+    await open_case(chat, "en")
+    await chat.press("Sign in")
+    await chat.send(DEMO_EMAIL)
+    await chat.send(DEMO_PASSWORD)
+    await chat.send(totp(DEMO_TOTP_SECRET, clock.now()))
+    assert "choose Notifications in the menu" in chat.text
+    assert APPROVED in chat.text
