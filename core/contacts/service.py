@@ -17,10 +17,12 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, delete, or_, select
 
+from core import ratelimit
 from core.accounts.email_codes import (
     CODE_TTL,
     check_code,
@@ -39,6 +41,7 @@ from core.outbox.service import add_notification
 from core.uow import UnitOfWork
 
 __all__ = [
+    "CODES_PER_HOUR",
     "CODE_EMAIL",
     "CODE_SMS",
     "WANTS",
@@ -64,6 +67,7 @@ CODE_EMAIL: Final = "code_email"  # outbox kinds of the confirmation codes
 CODE_SMS: Final = "code_sms"
 WANTS: Final = ("status", "appointments", "agent_replies")  # what a contact point may get
 _TOKEN_BYTES: Final = 32
+CODES_PER_HOUR: Final = 6  # confirmation codes one chat may have sent, to any addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +159,25 @@ async def _latest_code(uow: UnitOfWork, contact_id: int) -> ContactCode | None:
     return row
 
 
-async def request_contact(uow: UnitOfWork, channel: str, address: str, *, locale: str) -> int:
+async def request_contact(
+    uow: UnitOfWork, channel: str, address: str, *, locale: str, requester: str | None = None
+) -> int:
     """Send a confirmation code to an address (created as an unconfirmed contact point if new),
     through the outbox, in this unit of work.
+
+    Args:
+        requester: who asks (``channel:chat_id``): at most :data:`CODES_PER_HOUR` codes an hour
+            to any addresses, so that no chat turns the service into a sender of mail or texts
+            to strangers.
 
     Returns:
         The contact point's id (to confirm it with).
 
     Raises:
         InvalidEmail, InvalidPhoneNumber: see ``normalize_address``.
-        RateLimited: the last code to this address is less than 60 seconds old.
+        RateLimited: the last code to this address is less than 60 seconds old
+            (``retry_after_seconds`` at most 60), or the requester asked for too many codes
+            this hour.
     """
     address = normalize_address(channel, address)
     now = uow.clock.now()
@@ -178,6 +191,10 @@ async def request_contact(uow: UnitOfWork, channel: str, address: str, *, locale
     wait = resend_wait_seconds(await _latest_code(uow, contact.id), now)
     if wait:
         raise RateLimited(retry_after_seconds=wait)
+    if requester is not None:
+        await ratelimit.hit(
+            uow, f"contact_code:h:{requester}", limit=CODES_PER_HOUR, window=timedelta(hours=1)
+        )
     await uow.session.execute(delete(ContactCode).where(ContactCode.contact_id == contact.id))
     code = generate_email_code()
     row = ContactCode(

@@ -16,6 +16,7 @@ from core.contacts.phone import parse_us_mobile
 from core.contacts.service import (
     CODE_EMAIL,
     CODE_SMS,
+    CODES_PER_HOUR,
     Choice,
     confirm_contact,
     contacts_of_account,
@@ -249,3 +250,22 @@ async def test_the_unsubscribe_link_turns_updates_off_once_and_forgeries_change_
             select(OutboxMessage).where(OutboxMessage.kind == cases.STATUS_CHANGED)
         )
         assert [m.channel for m in rows] == []
+
+
+async def test_one_chat_may_have_only_a_few_codes_sent_an_hour(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    async with uow_factory() as uow:
+        for n in range(CODES_PER_HOUR):
+            await request_contact(uow, "email", f"p{n}@example.com", locale="en", requester="w:1")
+        with pytest.raises(RateLimited) as refused:
+            await request_contact(
+                uow, "email", "one.more@example.com", locale="en", requester="w:1"
+            )
+        assert refused.value.retry_after_seconds > 60
+        # Another chat is not held back by this one.
+        await request_contact(uow, "email", "one.more@example.com", locale="en", requester="w:2")
+        await uow.commit()
+    clock.advance(timedelta(hours=1))
+    async with uow_factory() as uow:
+        await request_contact(uow, "email", "later@example.com", locale="en", requester="w:1")

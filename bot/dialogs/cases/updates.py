@@ -33,7 +33,9 @@ from bot.dialogs.base import (
     Transition,
 )
 from bot.dialogs.context import Context
+from bot.wording.errors import describe_error
 from bot.wording.i18n import N_
+from core.accounts.email_codes import RESEND_COOLDOWN
 from core.cases.service import subscribe
 from core.contacts.service import Choice, confirm_contact, normalize_address, request_contact
 from core.errors import CodeExpired, CodeReused, InvalidCode, RateLimited, TooManyAttempts
@@ -51,6 +53,7 @@ HERE: Final = "here"
 RESEND: Final = "resend"
 OTHER: Final = "other"
 PHONE_EXAMPLE: Final = "(202) 555-0123"
+RESEND_COOLDOWN_SECONDS: Final = int(RESEND_COOLDOWN.total_seconds())
 
 
 class State(enum.Enum):
@@ -135,13 +138,20 @@ def get_updates_dialog(available: Collection[str] = ()) -> Dialog[State]:
     def parse_address(ctx: Context, text: str) -> str:
         return normalize_address(_channel(ctx), text)  # InvalidEmail, InvalidPhoneNumber
 
-    async def send_code(ctx: Context) -> None:
+    async def send_code(ctx: Context) -> bool:
+        """Have a code sent; False when this chat asked for too many codes this hour."""
         address = str(ctx.data["address"])
+        requester = f"{ctx.channel}:{ctx.chat_id}"
         try:
-            await request_contact(ctx.uow, _channel(ctx), address, locale=ctx.locale)
+            await request_contact(
+                ctx.uow, _channel(ctx), address, locale=ctx.locale, requester=requester
+            )
         except RateLimited as limited:
+            if limited.retry_after_seconds > RESEND_COOLDOWN_SECONDS:
+                ctx.say(describe_error(ctx, limited))
+                return False
             ctx.say(code_sent_recently_text(ctx, limited.retry_after_seconds))
-            return
+            return True
         if _channel(ctx) == SMS:
             ctx.say(
                 ctx._("We have sent a 6-digit code by text message to {number}.").format(
@@ -154,11 +164,11 @@ def get_updates_dialog(available: Collection[str] = ()) -> Dialog[State]:
                     email=address
                 )
             )
+        return True
 
     async def got_address(ctx: Context, address: str) -> Transition:
         ctx.data["address"] = address
-        await send_code(ctx)
-        return Next(State.CODE)
+        return Next(State.CODE) if await send_code(ctx) else Stay()
 
     def code_prompt(ctx: Context) -> Prompt:
         other = ctx._("Use another number") if _channel(ctx) == SMS else ctx._("Use another email")
