@@ -17,7 +17,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, delete, or_, select
@@ -52,6 +52,7 @@ __all__ = [
     "contact_by_token",
     "contacts_of_account",
     "normalize_address",
+    "purge_unconfirmed",
     "request_contact",
     "set_wants",
     "status_recipients",
@@ -374,6 +375,25 @@ async def stop_contact(uow: UnitOfWork, account_id: int, contact_id: int) -> boo
     contact.stopped_at = uow.clock.now()
     await uow.flush()
     return True
+
+
+async def purge_unconfirmed(uow: UnitOfWork, *, created_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` contact points never confirmed and asked for before
+    ``created_before`` (an address someone typed and never proved), with their codes; returns
+    how many. Confirmed ones stay, stopped or not (a stop must be remembered)."""
+    found = await uow.session.scalars(
+        select(ContactPoint.id)
+        .where(ContactPoint.verified_at.is_(None), ContactPoint.created_at < created_before)
+        .order_by(ContactPoint.created_at)
+        .limit(limit)
+    )
+    ids = list(found)
+    if ids:
+        # Not left to ON DELETE CASCADE (a connection without SQLite's foreign_keys pragma).
+        await uow.session.execute(delete(ContactCode).where(ContactCode.contact_id.in_(ids)))
+        await uow.session.execute(delete(ContactFollow).where(ContactFollow.contact_id.in_(ids)))
+        await uow.session.execute(delete(ContactPoint).where(ContactPoint.id.in_(ids)))
+    return len(ids)
 
 
 async def status_recipients(uow: UnitOfWork, case: Case) -> Sequence[ContactPoint]:
