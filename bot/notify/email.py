@@ -5,8 +5,9 @@ It is an ``ExternalSender``, so it has the dispatcher's guarantees for the netwo
 ``bot.notify.dispatcher``): rows are leased, each mail's ``sent`` mark is committed as soon as
 the server accepted it, a failure is retried after a backoff and parked after too many, a
 refusal no retry can change (the server refused the recipient, the address is not one the
-mailer takes) is parked at once. Any worker may send (no shared rate to hold: ``exclusive`` is
-False); rows claimed with ``SKIP LOCKED`` never go out twice from two workers. SMTP takes no
+mailer takes) is parked at once. One worker at a time sends mail (``exclusive``, the sender
+lock), as for Telegram: a worker killed mid-batch leaves leased rows, which the next holder of
+the lock releases at once and sends (other workers take over when the holder dies). SMTP takes no
 idempotency key, so a worker killed between the server's "accepted" and the sent mark leaves a
 row that is sent again (at least once, as for Telegram); the copy carries the same
 ``Message-ID`` (derived from the address and the words), which mail stores and readers treat
@@ -60,7 +61,6 @@ class EmailSender(ExternalSender):
     attachments (an appointment's calendar file) are attached."""
 
     channel = "email"
-    exclusive = False
 
     def __init__(
         self, mailer: Mailer, uow_factory: UnitOfWorkFactory, *, public_url: str | None = None
