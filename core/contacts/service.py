@@ -47,6 +47,7 @@ __all__ = [
     "WANTS",
     "Choice",
     "ContactView",
+    "account_recipients",
     "active_contact",
     "confirm_contact",
     "contact_by_token",
@@ -345,6 +346,28 @@ async def contacts_of_account(uow: UnitOfWork, account_id: int) -> list[ContactV
     rows = await uow.session.scalars(
         select(ContactPoint)
         .where(ContactPoint.account_id == account_id, ContactPoint.verified_at.is_not(None))
+        .order_by(ContactPoint.id)
+    )
+    return [ContactView.of(row) for row in rows]
+
+
+async def account_recipients(uow: UnitOfWork, account_id: int, what: str) -> list[ContactView]:
+    """The confirmed, not stopped contact points of an account that want ``what`` (one of
+    ``WANTS``: a sender of agent replies asks for ``agent_replies``), oldest first.
+
+    Raises:
+        ValueError: ``what`` is not one of ``WANTS``.
+    """
+    if what not in WANTS:
+        raise ValueError(f"unknown kind of message {what!r}")
+    rows = await uow.session.scalars(
+        select(ContactPoint)
+        .where(
+            ContactPoint.account_id == account_id,
+            ContactPoint.verified_at.is_not(None),
+            ContactPoint.stopped_at.is_(None),
+            getattr(ContactPoint, f"wants_{what}").is_(True),
+        )
         .order_by(ContactPoint.id)
     )
     return [ContactView.of(row) for row in rows]

@@ -18,6 +18,7 @@ from core.contacts.service import (
     CODE_SMS,
     CODES_PER_HOUR,
     Choice,
+    account_recipients,
     confirm_contact,
     contacts_of_account,
     request_contact,
@@ -212,6 +213,9 @@ async def test_an_accounts_contact_points_hear_of_its_own_cases_as_they_chose(
         assert contact.id == contact_id
         assert await set_wants(uow, owner, contact_id, "status", False) is not None
         assert await set_wants(uow, owner + 1, contact_id, "status", True) is None  # not theirs
+        assert await set_wants(uow, owner, contact_id, "agent_replies", False) is not None
+        assert [c.id for c in await account_recipients(uow, owner, "appointments")] == [contact_id]
+        assert await account_recipients(uow, owner, "agent_replies") == []
         await cases.update_status(uow, OWNED, "Case Was Approved")
         await uow.commit()
         rows = await uow.session.scalars(
