@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Final
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from phonenumbers import PhoneNumberFormat, PhoneNumberType, timezone
 
 from core.errors import InvalidPhoneNumber
 
-__all__ = ["TEXTABLE_TYPES", "parse_us_mobile"]
+__all__ = ["TEXTABLE_TYPES", "parse_us_mobile", "zone_of_number"]
 
 TEXTABLE_TYPES: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 _MAX_LENGTH: Final = 40
@@ -41,3 +41,14 @@ def parse_us_mobile(text: str) -> str:
     if phonenumbers.number_type(number) not in TEXTABLE_TYPES:
         raise InvalidPhoneNumber(reason="not_mobile")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def zone_of_number(e164: str) -> str | None:
+    """The IANA time zone of a number's area code (``+12025550123``: ``America/New_York``),
+    when it has exactly one; None otherwise. A person keeps their number when they move, so
+    this is a default for quiet hours, not a fact about them."""
+    try:
+        zones = timezone.time_zones_for_number(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return None
+    return zones[0] if len(zones) == 1 and zones[0] != timezone.UNKNOWN_TIMEZONE else None

@@ -35,7 +35,7 @@ from core.cases.models import Case
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case
 from core.contacts.models import ContactChannel, ContactCode, ContactFollow, ContactPoint
-from core.contacts.phone import parse_us_mobile
+from core.contacts.phone import parse_us_mobile, zone_of_number
 from core.errors import CaseNotFound, InvalidCode, RateLimited, UnsubscribeLinkInvalid
 from core.outbox.service import add_notification
 from core.uow import UnitOfWork
@@ -254,6 +254,8 @@ async def confirm_contact(
     contact.wants_status = True
     contact.locale = choice.locale
     contact.time_zone = choice.time_zone or contact.time_zone
+    if contact.time_zone is None and contact.channel == ContactChannel.SMS:
+        contact.time_zone = zone_of_number(contact.address)  # the area code's, as a default
     if choice.account_id is not None:
         contact.account_id = choice.account_id
     if choice.chat_channel is not None:

@@ -183,6 +183,7 @@ async def test_updates_by_text_refuse_a_bad_number_and_queue_the_code_as_an_sms(
         ]
     assert status.address == "+12025550123"
     assert status.payload["locale"] == locale
+    assert status.payload["time_zone"] == "America/New_York"  # 202: Washington, DC
 
 
 async def test_only_in_this_chat_says_the_chat_must_stay_open(engine: Engine) -> None:

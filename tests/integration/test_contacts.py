@@ -12,7 +12,7 @@ from core.cases import service as cases
 from core.cases.receipt import ReceiptNumber
 from core.cases.repository import find_case
 from core.contacts.models import ContactCode, ContactPoint
-from core.contacts.phone import parse_us_mobile
+from core.contacts.phone import parse_us_mobile, zone_of_number
 from core.contacts.service import (
     CODE_EMAIL,
     CODE_SMS,
@@ -58,6 +58,13 @@ OWNED = "IOE0912345678"  # the demo account's
 )
 def test_us_numbers_are_kept_in_e164(typed: str, e164: str) -> None:
     assert parse_us_mobile(typed) == e164
+
+
+def test_a_numbers_area_code_gives_a_default_time_zone() -> None:
+    assert zone_of_number("+12025550123") == "America/New_York"
+    assert zone_of_number("+16025550123") == "America/Phoenix"
+    assert zone_of_number("+18085550123") == "Pacific/Honolulu"
+    assert zone_of_number("not a number") is None
 
 
 @pytest.mark.parametrize(
@@ -193,7 +200,8 @@ async def test_a_status_change_queues_a_row_per_confirmed_contact_point(
     by_channel = {(m.channel, m.address): m.payload for m in rows}
     assert set(by_channel) == {("email", "sam@example.com"), ("sms", "+12025550123")}
     assert by_channel[("email", "sam@example.com")]["locale"] == "fr"
-    assert by_channel[("sms", "+12025550123")]["time_zone"] == "America/Chicago"
+    assert by_channel[("sms", "+12025550123")]["time_zone"] == "America/Chicago"  # chosen
+    assert by_channel[("email", "sam@example.com")]["time_zone"] is None
     assert by_channel[("sms", "+12025550123")]["receipt_number"] == APPROVED
 
 
