@@ -46,7 +46,7 @@ class SmsSettings:
         token: ``CASEBOT_SMS_TOKEN``, its auth token (never logged): it also signs Twilio's
             requests to us.
         sender: ``CASEBOT_SMS_FROM``, the number texts come from (E.164).
-        callback_url: ``CASEBOT_SMS_CALLBACK_URL``, this server's public base URL as Twilio
+        callback_url: ``CASEBOT_PUBLIC_URL``, this server's public base URL as Twilio
             reaches it (``https://bot.example.org``): delivery statuses are asked for at
             ``{callback_url}/api/sms/status`` and Twilio's signatures are checked against it;
             None: no status callbacks, and signatures are checked against the URL as
@@ -73,6 +73,11 @@ class Settings:
         telegram_api_url: ``CASEBOT_TELEGRAM_API_URL``, for a local Bot API server.
         webhook_url: ``CASEBOT_WEBHOOK_URL``; webhook mode instead of polling.
         smtp_url: ``CASEBOT_SMTP_URL``; None means mail goes to ``./var/mail/``.
+        public_url: ``CASEBOT_PUBLIC_URL``, the address people, staff and Twilio reach this
+            server at (``https://help.example.org``): the links in emails (unsubscribe), the
+            console's set-up links, text messages' status callbacks and the URL Twilio signs.
+            None: links use ``http://127.0.0.1:8080`` (``link_base``), right only on the
+            machine itself, and texts ask for no status callbacks.
         admin_token: ``CASEBOT_ADMIN_TOKEN``; None disables the admin HTTP API.
         metrics_token: ``CASEBOT_METRICS_TOKEN``, the bearer token ``/metrics`` asks for;
             None disables ``/metrics``.
@@ -101,9 +106,6 @@ class Settings:
             (``core.accounts.password_budget``); default 4 per CPU.
         agent_hours: ``CASEBOT_AGENT_HOURS``, when live agents answer (format in
             ``core.staff.hours``); default weekdays 08:00-20:00 in New York.
-        public_url: ``CASEBOT_PUBLIC_URL``, the address people and staff reach the server at
-            (``https://help.example.org``), for the console's set-up links; default
-            ``http://127.0.0.1:8080``.
         sms: the ``CASEBOT_SMS_*`` settings (``SmsSettings``); None: no text messages.
     """
 
@@ -114,6 +116,7 @@ class Settings:
     telegram_api_url: str | None = None
     webhook_url: str | None = None
     smtp_url: str | None = None
+    public_url: str | None = None
     admin_token: str | None = None
     metrics_token: str | None = None
     web_origins: tuple[str, ...] | None = None
@@ -131,8 +134,13 @@ class Settings:
     uscis_daily_quota: int = 1000
     password_checks_per_second: int = DEFAULT_CHECKS_PER_SECOND
     agent_hours: AgentHours = field(default_factory=lambda: parse_hours(DEFAULT_AGENT_HOURS))
-    public_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
     sms: SmsSettings | None = None
+
+    @property
+    def link_base(self) -> str:
+        """Where the links casebot writes point: ``public_url``, or this machine's default
+        address when it is not set."""
+        return self.public_url or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
     @property
     def uses_default_database(self) -> bool:
@@ -168,7 +176,7 @@ class Settings:
                 f"{exc}. Fix CASEBOT_DATABASE_URL, e.g. "
                 "sqlite:///var/casebot.sqlite3 or postgresql://user@host:5432/casebot"
             ) from None
-        for name in ("CASEBOT_TELEGRAM_API_URL", "CASEBOT_WEBHOOK_URL"):
+        for name in ("CASEBOT_TELEGRAM_API_URL", "CASEBOT_WEBHOOK_URL", "CASEBOT_PUBLIC_URL"):
             url = get(name)
             if url is not None and not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{name} must be an http(s):// URL, got {url!r}")
@@ -235,14 +243,6 @@ class Settings:
                 f"CASEBOT_AGENT_HOURS: {exc}; write it like "
                 "'America/New_York Mon-Fri 08:00-20:00; closed 2026-12-24' (see the README)"
             ) from None
-        public_url = (get("CASEBOT_PUBLIC_URL") or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}").rstrip(
-            "/"
-        )
-        if not public_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"CASEBOT_PUBLIC_URL must be an http(s):// URL such as https://help.example.org, "
-                f"got {public_url!r}"
-            )
         sms = _sms(get)
         log_format = (get("CASEBOT_LOG_FORMAT") or "text").lower()
         if log_format not in LOG_FORMATS:
@@ -262,6 +262,7 @@ class Settings:
             telegram_api_url=get("CASEBOT_TELEGRAM_API_URL"),
             webhook_url=webhook_url,
             smtp_url=smtp_url,
+            public_url=(get("CASEBOT_PUBLIC_URL") or "").rstrip("/") or None,
             admin_token=admin_token,
             metrics_token=metrics_token,
             web_origins=web_origins,
@@ -273,7 +274,6 @@ class Settings:
             log_format=log_format,
             log_level=log_level,
             agent_hours=agent_hours,
-            public_url=public_url,
             sms=sms,
             **uscis,
         )
@@ -317,12 +317,8 @@ def _sms(get: Callable[[str], str | None]) -> SmsSettings | None:
             f"CASEBOT_SMS_FROM must be a phone number in E.164 form such as +12025550100, "
             f"got {sender!r}"
         )
-    callback = get("CASEBOT_SMS_CALLBACK_URL")
-    if callback is not None and not callback.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"CASEBOT_SMS_CALLBACK_URL must be this server's public http(s):// URL such as "
-            f"https://bot.example.org, got {callback!r}"
-        )
+    # Checked with the other URLs in Settings.from_env.
+    callback = get("CASEBOT_PUBLIC_URL") or None
     return SmsSettings(
         url=url.rstrip("/"),
         account=account,

@@ -13,6 +13,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     │   ├── InvalidOfficeData(field)
     │   ├── UnknownState(state)
     │   ├── InvalidZipCode(zip_code)
+    │   ├── InvalidPhoneNumber(reason)
     │   └── InvalidDateRange(first_day, last_day)
     ├── NotFound
     │   ├── AccountNotFound
@@ -49,6 +50,7 @@ The chat layer maps each type to a localized message; nothing here is shown to a
     ├── RateLimited(retry_after_seconds)
     │   └── PasswordChecksBusy(retry_after_seconds)
     ├── SecretUnreadable(key_id)
+    ├── UnsubscribeLinkInvalid(reason)
     └── UscisUnavailable(reason)
 """
 
@@ -84,6 +86,7 @@ __all__ = [
     "InvalidEmail",
     "InvalidInput",
     "InvalidOfficeData",
+    "InvalidPhoneNumber",
     "InvalidReceiptNumber",
     "InvalidResetAnswer",
     "InvalidZipCode",
@@ -104,6 +107,7 @@ __all__ = [
     "UnknownResetQuestion",
     "UnknownState",
     "UnknownStatus",
+    "UnsubscribeLinkInvalid",
     "UscisUnavailable",
     "WeakPassword",
 ]
@@ -118,6 +122,18 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError, ValueError):
     """The value cannot be used; a ValueError too, so parsers may raise it directly."""
+
+
+@dataclass(eq=False)
+class InvalidPhoneNumber(InvalidInput):
+    """Not a US mobile number that can receive texts.
+
+    Attributes:
+        reason: ``not_a_number`` (no phone number at all), ``not_us`` (a valid number of another
+            country or territory), ``not_mobile`` (toll-free, premium rate, shared cost, ...).
+    """
+
+    reason: str
 
 
 class InvalidEmail(InvalidInput):
@@ -469,3 +485,15 @@ class UscisUnavailable(DomainError):
     """
 
     reason: str = "outage"
+
+
+@dataclass(eq=False)
+class UnsubscribeLinkInvalid(DomainError):
+    """An unsubscribe link that turns nothing off.
+
+    Attributes:
+        reason: ``unknown`` (forged or mistyped: no contact point has it) or ``used`` (it has
+            turned its updates off already).
+    """
+
+    reason: str

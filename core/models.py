@@ -24,6 +24,7 @@ from core.appointments.models import (
 )
 from core.cases.models import AccessCodeFailures, Case, CaseEvent, Subscription
 from core.cases.uscis.models import UscisAnswer, UscisQuota
+from core.contacts.models import ContactCode, ContactFollow, ContactPoint
 from core.conversations import Conversation
 from core.db import Base
 from core.handoff.models import Handoff, HandoffMessage, SecureMessage
@@ -47,6 +48,9 @@ __all__ = [
     "CaseEvent",
     "ChannelLink",
     "CodePurpose",
+    "ContactCode",
+    "ContactFollow",
+    "ContactPoint",
     "Conversation",
     "EmailCode",
     "Handoff",

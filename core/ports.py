@@ -34,6 +34,8 @@ class OutgoingMail:
     subject: str
     body: str
     attachments: tuple[Attachment, ...] = field(default=())
+    # Extra header fields, (name, value): the one-click unsubscribe of RFC 8058.
+    headers: tuple[tuple[str, str], ...] = field(default=())
 
 
 class Mailer(Protocol):

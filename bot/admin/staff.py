@@ -67,7 +67,7 @@ def _refusal(error: Exception) -> str | None:
 
 
 def _print_setup(app: App, added: NewStaff) -> None:
-    link = f"{app.settings.public_url}/console#setup={added.setup_code}"
+    link = f"{app.settings.link_base}/console#setup={added.setup_code}"
     print(
         f"set-up link for {added.staff.display_name}, valid until "
         f"{added.expires_at:%Y-%m-%d %H:%M} UTC (give it to them alone; it works once):"

@@ -23,6 +23,7 @@ from bot.channels.web.api import HUB_KEY
 from bot.channels.web.push import PushBus, WebChatSender
 from bot.channels.web.sms import STATUS_PATH
 from bot.notify.dispatcher import INTERVAL, OutboxDispatcher, Sender
+from bot.notify.email import EmailSender
 from bot.notify.sms import SmsSender
 from bot.ops.housekeeping import Housekeeper
 from bot.ops.metrics import CasebotMetrics
@@ -64,7 +65,12 @@ def setup_notifications(
     if metrics is None:
         metrics = CasebotMetrics(hub.metrics.registry, hub.engine.dialogs)
     bus = PushBus(hub, app.db)
-    senders: list[Sender] = [WebChatSender(bus)]
+    senders: list[Sender] = [
+        WebChatSender(bus),
+        EmailSender(
+            hub.engine.services.mailer, app.uow_factory, public_url=app.settings.public_url
+        ),
+    ]
     if telegram is not None:
         from bot.channels.telegram.sender import TelegramSender
 

@@ -167,6 +167,8 @@ class Dialog(Generic[S]):
             starts this flow ("Check my case now"), or None.
         signed_out_only: its menu button shows only while the chat is signed out (sign in);
             signed in, "Sign out" takes its place, so the other buttons keep their numbers.
+        signed_in_only: its menu button shows only while the chat is signed in, after every
+            other button (Help and the rest keep their numbers).
 
     Raises:
         DialogError: a state without a step, a step of another enum, an edge to a state
@@ -184,6 +186,7 @@ class Dialog(Generic[S]):
     refine: Callable[[str], str | None] | None = None
     topic_action: str | None = None
     signed_out_only: bool = False
+    signed_in_only: bool = False
 
     def __post_init__(self) -> None:
         missing = [s.name for s in self.states if s not in self.steps]

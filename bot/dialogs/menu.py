@@ -40,7 +40,7 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
         last: list[Button] = []
         slot_taken = False
         for flow in flows:
-            if flow.title is None:
+            if flow.title is None or flow.signed_in_only:
                 continue
             if flow.signed_out_only:
                 if not slot_taken:
@@ -56,6 +56,10 @@ def menu_dialog(flows: Sequence[Dialog[Any]]) -> Dialog[Menu]:
         choices.append(Button(ctx._("Help"), G_HELP))
         choices.append(Button(ctx._("Talk to a person"), G_AGENT))
         choices += last
+        if signed_in:  # after everything, so that no other button changes its number
+            choices += [
+                Button(ctx._(f.title), f.name) for f in flows if f.signed_in_only and f.title
+            ]
         if ctx.greeted:  # said once; after a finished task, a sign-in: the short question
             return Prompt(ctx._("What else can I help with?"), choices)
         ctx.greeted = True

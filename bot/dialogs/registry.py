@@ -21,10 +21,11 @@ from bot.dialogs.accounts import (
     forgot_password,
     link_account,
     lost_device,
+    notifications,
 )
 from bot.dialogs.appointments import appointments
 from bot.dialogs.base import Dialog, DialogError, Flow
-from bot.dialogs.cases import case_status, my_cases
+from bot.dialogs.cases import case_status, my_cases, updates
 from bot.dialogs.language import language_dialog
 from bot.dialogs.menu import menu_dialog
 from bot.dialogs.secure_message import secure_message_dialog
@@ -40,6 +41,8 @@ FLOWS: Final[tuple[Flow, ...]] = (
     account_help.FLOW,
     forgot_password.FLOW,
     lost_device.FLOW,
+    notifications.FLOW,  # signed in only: after every other button
+    updates.FLOW,  # not on the menu: a case's "Get updates" opens it
 )
 
 

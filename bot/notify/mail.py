@@ -42,6 +42,7 @@ __all__ = [
     "SmtpMailer",
     "build_message",
     "mailer_from_settings",
+    "sender_domain",
 ]
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
 
     Raises:
         ValueError: the recipient is not an address ``core.accounts.policy.validate_email``
-            accepts as it is, a header (subject) holds a line break, or a content type is not
-            ``maintype/subtype``.
+            accepts as it is, a header (subject, or one of ``mail.headers``) holds a line
+            break or repeats one already set, or a content type is not ``maintype/subtype``.
     """
     _checked_recipient(mail.to)
     message = EmailMessage()
@@ -65,16 +66,28 @@ def build_message(mail: OutgoingMail, *, sender: str, clock: Clock) -> EmailMess
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(clock.now())
-    # The domain of our own address, not the host name: make_msgid would otherwise ask the
-    # resolver for this machine's name, which can hang on a badly configured host.
-    message["Message-ID"] = make_msgid(domain=_domain(sender) or "casebot.invalid")
+    given = {name.lower() for name, _value in mail.headers}
+    if "message-id" not in given:  # a caller may name the message (the same one sent again)
+        # The domain of our own address, not the host name: make_msgid would otherwise ask the
+        # resolver for this machine's name, which can hang on a badly configured host.
+        message["Message-ID"] = make_msgid(domain=_domain(sender) or "casebot.invalid")
+    for name, value in mail.headers:
+        if name in message or any(c in name + value for c in "\r\n"):
+            raise ValueError(f"a header may not be set twice or hold a line break: {name!r}")
+        message[name] = value
     message.set_content(mail.body, charset="utf-8")
     for attachment in mail.attachments:
         maintype, slash, subtype = attachment.content_type.partition("/")
         if not slash or not maintype or not subtype:
             raise ValueError(f"not a MIME type: {attachment.content_type!r}")
+        # Text (a calendar file) is UTF-8 (RFC 5545's default too): said, for every reader.
+        params = {"charset": "utf-8"} if maintype == "text" else None
         message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+            params=params,
         )
     return message
 
@@ -93,6 +106,11 @@ def _checked_recipient(address: str) -> str:
     if checked != address:
         raise ValueError("the recipient is not a checked email address")
     return address
+
+
+def sender_domain(sender: str = DEFAULT_SENDER) -> str:
+    """The domain of a sender address, for the ids of its messages."""
+    return _domain(sender) or "casebot.invalid"
 
 
 def _domain(address: str) -> str:

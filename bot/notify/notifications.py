@@ -14,16 +14,20 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from bot.dialogs.actions import G_END_CHAT
+from bot.dialogs.appointments.calendar import ICS_CONTENT_TYPE, appointment_ics
 from bot.dialogs.cases.uscis_view import UNLISTED_MEANING
 from bot.dialogs.links import book_link
-from bot.dialogs.model import Button, Reply
+from bot.dialogs.model import Attachment, Button, Reply
 from bot.notify.reply_outbox import REPLY, reply_from_payload
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, N_, Translator, normalize_locale, translator
 from bot.wording.statuses import STATUS_WORDING, USCIS_ZONE
 from core.appointments.closures import OFFICE_CLOSED
 from core.appointments.models import AppointmentKind
+from core.appointments.rules import CalendarEvent
 from core.cases.service import STATUS_CHANGED
 from core.cases.statuses import UNLISTED, get_status
+from core.contacts.appointments import APPOINTMENT_MAIL
+from core.contacts.service import CODE_EMAIL
 from core.conversations import chat_locale
 from core.errors import UnknownStatus
 from core.handoff import (
@@ -57,7 +61,16 @@ HANDOFF_KINDS: Final = (
     HANDOFF_NEXT,
     AGENT_REPLY,
 )
-KINDS: Final = (STATUS_CHANGED, REMINDER, OFFICE_CLOSED, REPLY, *HANDOFF_KINDS)
+OFF_CHAT_CHANNELS: Final = frozenset({"email", "sms"})  # core.contacts' channels
+KINDS: Final = (
+    STATUS_CHANGED,
+    REMINDER,
+    OFFICE_CLOSED,
+    REPLY,
+    CODE_EMAIL,
+    APPOINTMENT_MAIL,
+    *HANDOFF_KINDS,
+)
 SMS_FOOTER: Final = N_("Reply STOP to stop.")  # every text says how to stop
 # A notification's "End chat" button: the engine reads it whatever prompt it was sent with.
 END_CHAT_PAYLOAD: Final = f"0:{G_END_CHAT}"
@@ -78,7 +91,7 @@ async def recipient_locale(uow: UnitOfWork, channel: str, address: str) -> str:
     return await chat_locale(uow, channel, address) or DEFAULT_LOCALE
 
 
-def _status_text(t: Translator, payload: dict[str, Any], *, chat: bool = True) -> str:
+def _status_text(t: Translator, payload: dict[str, Any], *, in_chat: bool = True) -> str:
     try:
         status = get_status(payload["status_code"])
     except UnknownStatus:
@@ -104,7 +117,7 @@ def _status_text(t: Translator, payload: dict[str, Any], *, chat: bool = True) -
     lines.append(
         t._("Changed on {day}.").format(day=t.date(changed_at.astimezone(USCIS_ZONE).date()))
     )
-    if chat:  # a text message has no menu to open
+    if in_chat:  # an email or a text has no menu to open
         lines.append(t._("Open the menu and look up the case for the details and next steps."))
     return "\n\n".join(lines)
 
@@ -203,11 +216,88 @@ def _handoff(kind: str, t: Translator, payload: dict[str, Any]) -> Reply:
     return Reply(text=t._("Our answer to your message:") + "\n\n" + text)
 
 
+def _code_text(t: Translator, payload: dict[str, Any]) -> str:
+    code = payload["code"]
+    if not (isinstance(code, str) and code.isdigit()):
+        raise ValueError("not a code")
+    return "\n\n".join(
+        [
+            t._("Your confirmation code: {code}").format(code=code),
+            t._("Type it in the chat to get updates by email. It works for 10 minutes."),
+            t._("If you did not ask for this, ignore this email."),
+        ]
+    )
+
+
+def _appointment_mail(t: Translator, payload: dict[str, Any]) -> Reply:
+    """The mail of a booked, moved or cancelled appointment, its calendar file attached (a
+    cancelled one's file removes the event from the calendar it was added to)."""
+    starts_at = datetime.fromisoformat(payload["starts_at"])
+    when = t.datetime_in(starts_at, payload["timezone"])
+    event = payload["event"]
+    if event == "booked":
+        first = t._("Your appointment is booked: {when}")
+    elif event == "rescheduled":
+        first = t._("Your appointment was moved to {when}")
+    elif event in ("cancelled", OFFICE_CLOSED):
+        first = t._("Your appointment on {when} was cancelled")
+    else:
+        raise ValueError("unknown event")
+    biometrics = payload["kind"] == AppointmentKind.BIOMETRICS
+    if biometrics:
+        summary = t._("USCIS biometrics appointment")
+    else:
+        summary = t._("USCIS appointment at a field office")
+    office = f"{payload['office_name']}, {payload['office_address']}"
+    code = payload["confirmation_code"]
+    lines = [first.format(when=when), summary, t._("Office: {office}").format(office=office)]
+    if event == OFFICE_CLOSED:
+        lines.append(t._("The office is closed that day. We are sorry."))
+    if payload["cancelled"]:
+        lines.append(t._("Cancelled appointment: confirmation code {code}.").format(code=code))
+        lines.append(t._("To book a new one, open the chat, sign in and choose Appointments."))
+    else:
+        lines.append(t._("Confirmation code: {code}. Please bring a photo ID.").format(code=code))
+        lines.append(
+            t._(
+                "Bring your appointment notice and a photo ID, like a passport or a driver's "
+                "license."
+            )
+            if biometrics
+            else t._("Bring a photo ID and the documents your notice asks for.")
+        )
+        lines.append(
+            t._(
+                "To change or cancel it, open the chat, sign in and choose Appointments, then "
+                "My appointments."
+            )
+        )
+    lines.append(t._("The attached calendar file adds it to your calendar."))
+    calendar = CalendarEvent(
+        uid=payload["uid"],
+        starts_at=starts_at,
+        ends_at=datetime.fromisoformat(payload["ends_at"]),
+        timezone=payload["timezone"],
+        office_name=payload["office_name"],
+        location=payload["office_address"],
+        confirmation_code=code,
+        kind=AppointmentKind(payload["kind"]),
+        cancelled=bool(payload["cancelled"]),
+        sequence=int(payload["sequence"]),
+    )
+    description = t._("Confirmation code: {code}. Please bring a photo ID.").format(code=code)
+    data = appointment_ics(calendar, summary=summary, description=description)
+    ics = Attachment(
+        kind="file", name=f"appointment-{code}.ics", content_type=ICS_CONTENT_TYPE, data=data
+    )
+    return Reply(text="\n\n".join(lines), attachments=(ics,))
+
+
 def render_notification(
-    kind: str, payload: dict[str, Any], t: Translator, *, chat: bool = True
+    kind: str, payload: dict[str, Any], t: Translator, *, in_chat: bool = True
 ) -> Reply:
-    """The reply that tells a chat about one outbox message, in ``t``'s language; with
-    ``chat`` False, for a channel that is no chat (a text message: nothing to open or press).
+    """The reply that tells a chat about one outbox message, in ``t``'s language
+    (``in_chat`` False: for an email or a text message, which have no menu to point to).
 
     Raises:
         UnknownNotification: a kind this version does not send, or a payload without what the
@@ -215,14 +305,18 @@ def render_notification(
     """
     try:
         if kind == STATUS_CHANGED:
-            return Reply(text=_status_text(t, payload, chat=chat))
+            return Reply(text=_status_text(t, payload, in_chat=in_chat))
         if kind == REMINDER:
             return Reply(text=_reminder_text(t, payload))
         if kind == OFFICE_CLOSED:
             return _office_closed(t, payload)
         if kind == REPLY:  # a chat's reply, worded in its turn (bot/notify/reply_outbox.py)
             return reply_from_payload(payload)
-        if is_code(kind):  # a one-time code (by text message: exempt from quiet hours)
+        if kind == CODE_EMAIL:  # confirming an email address for updates (core/contacts)
+            return Reply(text=_code_text(t, payload))
+        if kind == APPOINTMENT_MAIL:  # a booking, a change, a cancellation (core/contacts)
+            return _appointment_mail(t, payload)
+        if is_code(kind):  # a one-time code by text message (exempt from quiet hours)
             code = payload["code"]
             if not isinstance(code, str) or not code:
                 raise ValueError("no code")
@@ -240,21 +334,22 @@ def render_notification(
 
 async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
     """An outbox message worded for its recipient: in the language its payload names
-    (``locale``), else its chat's. A text message (``sms``) is plain text cut to at most three
-    parts (``core.sms.segments``), ending with how to stop; it carries no buttons.
+    (``locale``: an email or a text, where ``core.contacts`` writes the contact point's; an
+    answer to a secure message whose chat is gone), else its chat's. A text message (``sms``)
+    is plain text cut to at most three parts (``core.sms.segments``), ending with how to stop;
+    it carries no buttons.
 
     Raises:
         UnknownNotification: see ``render_notification``.
     """
-    # The language named in the row (a text, an email, an answer to a secure message whose
-    # chat is gone) wins over the chat's.
     named = normalize_locale(str(message.payload.get("locale") or ""))
     if named in LOCALES:
         locale = named
     else:
         locale = await recipient_locale(uow, message.channel, message.address)
     t = translator(locale)
-    reply = render_notification(message.kind, message.payload, t, chat=message.channel != SMS)
+    in_chat = message.channel not in OFF_CHAT_CHANNELS
+    reply = render_notification(message.kind, message.payload, t, in_chat=in_chat)
     if message.channel == SMS:
         return Reply(text=compose(reply.text, t._(SMS_FOOTER)))
     return reply

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from core import ratelimit
+from core.contacts.service import purge_unconfirmed
 from core.housekeeping import purge_idle_web_sessions
 from core.locks import HOUSEKEEPING_LOCKS, AdvisoryLock
 from core.outage import is_database_unavailable
@@ -42,6 +43,7 @@ EVERY: Final = 3600.0  # seconds between passes
 FIRST_AFTER: Final = 60.0  # the first pass, after start-up has settled
 RATE_LIMITS_KEPT: Final = timedelta(days=2)
 OUTBOX_KEPT: Final = timedelta(days=30)
+UNCONFIRMED_KEPT: Final = timedelta(days=1)  # an address whose code was never typed back
 BATCH: Final = 500
 
 Purge = Callable[[UnitOfWork, datetime], Awaitable[int]]
@@ -56,6 +58,7 @@ class Purged:
     sent_notifications: int = 0
     staff_sessions: int = 0
     sms_deliveries: int = 0
+    unconfirmed_contacts: int = 0
 
 
 @dataclass
@@ -108,8 +111,15 @@ class Housekeeper:
                     uow, updated_before=now - OUTBOX_KEPT, limit=self.batch
                 )
             )
+            unconfirmed = await self._drain(
+                lambda uow, now: purge_unconfirmed(
+                    uow, created_before=now - UNCONFIRMED_KEPT, limit=self.batch
+                )
+            )
         finally:
             await lock.release()
+        if unconfirmed:
+            logger.info("housekeeping: deleted %d unconfirmed contact point(s)", unconfirmed)
         if sessions or windows or sent or staff or deliveries:
             logger.info(
                 "housekeeping: deleted %d idle web chat session(s), %d old rate-limit window(s),"
@@ -122,7 +132,7 @@ class Housekeeper:
                 staff,
                 deliveries,
             )
-        return Purged(sessions, windows, sent, staff, deliveries)
+        return Purged(sessions, windows, sent, staff, deliveries, unconfirmed)
 
     async def _drain(self, purge: Purge) -> int:
         total = 0

@@ -109,6 +109,23 @@ _CANCEL: Final = {
 }
 
 
+PHONE_EXAMPLE: Final = "(202) 555-0123"
+_PHONE: Final = {
+    "not_a_number": N_(
+        "That does not look like a phone number. Please type a US mobile number, for example "
+        "{example}."
+    ),
+    "not_us": N_(
+        "We can send text messages only to US mobile numbers. Please type one, for example "
+        "{example}."
+    ),
+    "not_mobile": N_(
+        "That number cannot get text messages (it is toll-free or a paid service). Please "
+        "type a mobile number, for example {example}."
+    ),
+}
+
+
 def describe_error(ctx: Context, error: Exception) -> str:
     """A short sentence, in the conversation's language, for a domain error."""
     _ = ctx._
@@ -134,6 +151,8 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _(_RECEIPT[key]).format(example=RECEIPT_EXAMPLE)
         case e.InvalidEmail():
             return _("That does not look like an email address. It looks like name@example.com.")
+        case e.InvalidPhoneNumber(reason=reason):
+            return _(_PHONE.get(reason, _PHONE["not_a_number"])).format(example=PHONE_EXAMPLE)
         case e.InvalidResetAnswer() | e.UnknownResetQuestion():
             return _("Please type your answer to the question.")
         case e.UnknownState() | e.InvalidZipCode():

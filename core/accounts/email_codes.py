@@ -29,7 +29,7 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy import ColumnElement, delete, select
 
@@ -44,6 +44,7 @@ __all__ = [
     "CODE_TTL",
     "MAX_CODE_ATTEMPTS",
     "RESEND_COOLDOWN",
+    "CodeRow",
     "IssuedCode",
     "check_code",
     "code_matches",
@@ -79,6 +80,17 @@ class IssuedCode:
     holder: str | None = None
 
 
+class CodeRow(Protocol):
+    """What the rules read of a stored code: an ``EmailCode``, or another table's code row
+    (a contact point's confirmation code, ``core.contacts``) held to the same rules."""
+
+    code_hash: str
+    expires_at: datetime
+    attempts: int
+    used_at: datetime | None
+    created_at: datetime
+
+
 # --- rules -----------------------------------------------------------------------------------
 
 
@@ -112,7 +124,7 @@ def code_matches(code_hash: str, code: str) -> bool:
     return hmac.compare_digest(hash_email_code(typed, salt), code_hash)
 
 
-def resend_wait_seconds(latest: EmailCode | None, now: datetime) -> int:
+def resend_wait_seconds(latest: CodeRow | None, now: datetime) -> int:
     """Seconds to wait before another code may be issued (0: now)."""
     if latest is None:
         return 0
@@ -135,7 +147,7 @@ def is_pending(row: EmailCode | None, now: datetime) -> bool:
     )
 
 
-def check_code(row: EmailCode | None, code: str, now: datetime) -> None:
+def check_code(row: CodeRow | None, code: str, now: datetime) -> None:
     """Check a typed code against the current code row; a wrong code uses up one try.
 
     Raises:

@@ -45,6 +45,7 @@ from core.appointments.seats import free_seat
 from core.appointments.slots import OfficeSchedule, Slot
 from core.appointments.time import local_day_bounds, local_today
 from core.cases.models import Case
+from core.contacts.appointments import queue_appointment_mail
 from core.errors import InvalidOfficeData
 from core.outbox.service import add_notification
 from core.uow import UnitOfWork
@@ -246,6 +247,7 @@ async def _tell_people(
         receipts = {case_id: receipt for case_id, receipt in found}
     queued = 0
     for appointment in appointments:
+        await queue_appointment_mail(uow, appointment, OFFICE_CLOSED)
         payload = _payload(office, day, appointment, receipts.get(appointment.case_id or 0))
         for channel, chat_id in chats.get(appointment.account_id, []):
             queued += await add_notification(

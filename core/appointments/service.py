@@ -50,6 +50,7 @@ from core.appointments.rules import (
 from core.appointments.seats import free_seat, take_seat
 from core.appointments.slots import OfficeSchedule, Slot, check_slot, compute_slots
 from core.cases.models import Case
+from core.contacts.appointments import queue_appointment_mail
 from core.errors import (
     AccountNotFound,
     AlreadyBooked,
@@ -260,6 +261,7 @@ async def book_appointment(
             continue
         appointment.office = office
         logger.info("appointment %s booked at office %s", appointment.id, office.code)
+        await queue_appointment_mail(uow, appointment, "booked")
         return appointment
     raise RuntimeError("could not draw an unused confirmation code")
 
@@ -364,6 +366,7 @@ async def reschedule_appointment(
         appointment.updated_at = now
         await uow.session.flush()
     logger.info("appointment %s rescheduled", appointment.id)
+    await queue_appointment_mail(uow, appointment, "rescheduled")
     return appointment
 
 
@@ -383,4 +386,5 @@ async def cancel_appointment(uow: UnitOfWork, *, account_id: int, code: str) -> 
     appointment.updated_at = now
     await uow.flush()
     logger.info("appointment %s cancelled", appointment.id)
+    await queue_appointment_mail(uow, appointment, "cancelled")
     return appointment

@@ -44,6 +44,7 @@ from core.cases.views import (
     case_detail_of,
     public_status,
 )
+from core.contacts.service import status_recipients
 from core.errors import CaseExists, CaseNotFound, NotAuthorized
 from core.outbox.service import add_notification
 from core.uow import UnitOfWork
@@ -388,12 +389,23 @@ async def _change_status(
             payload=payload,
             dedupe_key=f"{STATUS_CHANGED}:{event.id}:{channel}:{chat_id}",
         )
+    # Confirmed email addresses and mobile numbers (core.contacts), each in its own language.
+    contacts = await status_recipients(uow, case)
+    for contact in contacts:
+        await add_notification(
+            uow,
+            kind=STATUS_CHANGED,
+            channel=contact.channel,
+            address=contact.address,
+            payload={**payload, "locale": contact.locale, "time_zone": contact.time_zone},
+            dedupe_key=f"{STATUS_CHANGED}:{event.id}:{contact.channel}:{contact.address}",
+        )
     logger.info(
         "case %s: %s -> %s, %d notifications queued",
         ReceiptNumber(case.receipt_number).masked(),
         old_code,
         status.code,
-        len(recipients),
+        len(recipients) + len(contacts),
     )
     return event
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from core.accounts.models import ChannelLink
 from core.appointments.models import Appointment, AppointmentStatus
+from core.contacts.models import ContactPoint
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
@@ -90,8 +91,38 @@ async def _chats(uow: UnitOfWork, account_ids: Sequence[int]) -> dict[int, list[
     return chats
 
 
+async def _contacts(
+    uow: UnitOfWork, account_ids: Sequence[int]
+) -> dict[int, list[tuple[str, str, str, str | None]]]:
+    """The confirmed email addresses and mobile numbers (``core.contacts``) of these accounts
+    that want appointment reminders: (channel, address, locale, time zone) by account."""
+    rows = await uow.session.execute(
+        select(
+            ContactPoint.account_id,
+            ContactPoint.channel,
+            ContactPoint.address,
+            ContactPoint.locale,
+            ContactPoint.time_zone,
+        )
+        .where(
+            ContactPoint.account_id.in_(account_ids),
+            ContactPoint.verified_at.is_not(None),
+            ContactPoint.stopped_at.is_(None),
+            ContactPoint.wants_appointments.is_(True),
+        )
+        .order_by(ContactPoint.id)
+    )
+    found: dict[int, list[tuple[str, str, str, str | None]]] = {}
+    for account_id, channel, address, locale, time_zone in rows:
+        if account_id is not None:  # the query asked for some: always
+            found.setdefault(account_id, []).append((channel, address, locale, time_zone))
+    return found
+
+
 async def queue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
-    """Queue the reminders due at ``now`` for every chat linked to each appointment's account.
+    """Queue the reminders due at ``now`` for every chat linked to each appointment's account,
+    and for each of its confirmed email addresses and mobile numbers that want them (with the
+    address's language, and its time zone or else the office's, in the payload).
 
     Booked appointments starting within 24 hours get the 24-hour reminder (while more than two
     hours remain), those within 2 hours the 2-hour one; each (appointment, reminder, chat) once
@@ -114,14 +145,28 @@ async def queue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
     )
     if not appointments:
         return 0
-    chats = await _chats(uow, sorted({a.account_id for a in appointments}))
+    account_ids = sorted({a.account_id for a in appointments})
+    chats = await _chats(uow, account_ids)
+    contacts = await _contacts(uow, account_ids)
     rows: list[dict[str, Any]] = []
     for appointment in appointments:
         hours = reminder_due(appointment.starts_at, now)
         if hours is None:
             continue
         payload = _payload(appointment, hours)
-        for channel, chat_id in chats.get(appointment.account_id, []):
+        recipients = [
+            (channel, chat_id, payload)
+            for channel, chat_id in chats.get(appointment.account_id, [])
+        ]
+        recipients += [
+            (
+                channel,
+                address,
+                {**payload, "locale": locale, "time_zone": zone or payload["timezone"]},
+            )
+            for channel, address, locale, zone in contacts.get(appointment.account_id, [])
+        ]
+        for channel, chat_id, payload in recipients:
             rows.append(
                 {
                     "kind": REMINDER,

@@ -67,7 +67,7 @@ async def server(
         "CASEBOT_SMS_ACCOUNT": ACCOUNT,
         "CASEBOT_SMS_TOKEN": TOKEN,
         "CASEBOT_SMS_FROM": FROM,
-        "CASEBOT_SMS_CALLBACK_URL": f"http://127.0.0.1:{port}",
+        "CASEBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     worker = Worker("sms", tmp_path, postgres_db.url, settings=settings, port=port)
     try:

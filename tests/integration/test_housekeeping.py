@@ -15,7 +15,13 @@ from bot.channels.background import HOUSEKEEPER_KEY, setup_notifications
 from bot.channels.web.api import HUB_KEY
 from bot.channels.web.chat import WebChatConfig
 from bot.channels.web.server import create_web_app
-from bot.ops.housekeeping import OUTBOX_KEPT, RATE_LIMITS_KEPT, Housekeeper, Purged
+from bot.ops.housekeeping import (
+    OUTBOX_KEPT,
+    RATE_LIMITS_KEPT,
+    UNCONFIRMED_KEPT,
+    Housekeeper,
+    Purged,
+)
 from bot.serve import build_server
 from bot.settings import Settings
 from core import ratelimit
@@ -23,12 +29,14 @@ from core.accounts.links import link_chat
 from core.accounts.models import Account, ChannelLink
 from core.cases.models import Subscription
 from core.cases.subscriptions import subscribe
+from core.contacts.models import ContactCode, ContactPoint
+from core.contacts.service import Choice, confirm_contact, request_contact
 from core.conversations import Conversation, open_conversation
 from core.demo import DEMO_EMAIL
 from core.housekeeping import purge_idle_web_sessions
 from core.locks import HOUSEKEEPING_LOCKS, AdvisoryLock
 from core.outbox.models import OutboxMessage, OutboxStatus, RateLimitWindow
-from core.outbox.service import add_notification
+from core.outbox.service import add_notification, pending_notifications
 from core.uow import UnitOfWorkFactory
 from core.web_sessions import (
     WEB_CHANNEL,
@@ -313,3 +321,28 @@ async def test_casebot_serve_itself_runs_it_on_its_database_with_the_web_chats_e
         assert keeper.uow_factory is app.uow_factory
     finally:
         await app.close()
+
+
+async def test_addresses_never_confirmed_go_after_a_day_and_confirmed_ones_stay(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    async with uow_factory() as uow:
+        await request_contact(uow, "email", "never@example.com", locale="en")
+        await request_contact(uow, "email", "kept@example.com", locale="en")
+        await uow.commit()
+        [code_row] = [
+            m for m in await pending_notifications(uow) if m.address == "kept@example.com"
+        ]
+        await confirm_contact(
+            uow, "email", "kept@example.com", code_row.payload["code"], Choice(locale="en")
+        )
+        await uow.commit()
+    keeper = Housekeeper(uow_factory, EXPIRY)
+    assert (await keeper.run_once()) == Purged(0, 0)  # not a day old yet
+    clock.advance(UNCONFIRMED_KEPT + timedelta(minutes=1))
+    assert (await keeper.run_once()) == Purged(0, 0, unconfirmed_contacts=1)
+    async with uow_factory() as uow:
+        left = list(await uow.session.scalars(select(ContactPoint.address)))
+        codes = await uow.session.scalar(select(func.count()).select_from(ContactCode))
+    assert left == ["kept@example.com"]
+    assert codes == 1  # the confirmed one's (used) code

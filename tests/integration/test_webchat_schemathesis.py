@@ -196,6 +196,7 @@ def test_the_api_keeps_to_its_openapi_document(
         tested.add(operation.label)
     # (schemathesis leaves out the document's own address)
     assert "POST /api/chat/sessions/{session_id}/messages" in tested
+    assert "POST /unsubscribe" in tested
     assert "POST /api/admin/cases/import" in tested
     assert "PUT /api/admin/offices/{code}/closures/{day}" in tested
     assert "POST /api/console/sessions" in tested

@@ -45,6 +45,7 @@ def test_log_format_and_level_are_read_in_any_case() -> None:
         ("CASEBOT_WEBHOOK_URL", "http://example.com/hook"),
         ("CASEBOT_TELEGRAM_API_URL", "localhost:8081"),
         ("CASEBOT_SMTP_URL", "mail.example.com"),
+        ("CASEBOT_PUBLIC_URL", "help.example.org"),
         ("CASEBOT_SECRET_KEY", "short"),
         ("CASEBOT_ADMIN_TOKEN", "abc"),
         ("CASEBOT_DB_POOL_SIZE", "0"),
@@ -55,12 +56,25 @@ def test_log_format_and_level_are_read_in_any_case() -> None:
         ("CASEBOT_TRUSTED_PROXIES", "10.0.0.0/33"),
         ("CASEBOT_AGENT_HOURS", "Mon-Fri 08:00-20:00"),
         ("CASEBOT_AGENT_HOURS", "America/New_York Mon-Fri 20:00-08:00"),
-        ("CASEBOT_PUBLIC_URL", "help.example.org"),
     ],
 )
 def test_a_bad_value_fails_at_start_up_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env({variable: value})
+
+
+def test_the_public_url_is_read_without_its_trailing_slash() -> None:
+    assert Settings.from_env({}).public_url is None
+    read = Settings.from_env({"CASEBOT_PUBLIC_URL": "https://help.example.org/"})
+    assert read.public_url == "https://help.example.org"
+
+
+def test_links_point_at_the_public_url_else_at_this_machine() -> None:
+    # One address for the emails' links, the console's set-up links and Twilio's callbacks.
+    unset = Settings.from_env({})
+    assert unset.link_base == "http://127.0.0.1:8080"
+    read = Settings.from_env({"CASEBOT_PUBLIC_URL": "https://help.example.org/"})
+    assert read.link_base == "https://help.example.org"
 
 
 def test_the_environment_wins_over_the_env_file(

@@ -21,7 +21,7 @@ def test_no_sms_settings_means_no_texts() -> None:
 
 
 def test_the_four_are_read_and_the_token_is_not_shown() -> None:
-    settings = Settings.from_env({**SMS, "CASEBOT_SMS_CALLBACK_URL": "https://bot.example.org/"})
+    settings = Settings.from_env({**SMS, "CASEBOT_PUBLIC_URL": "https://bot.example.org/"})
     assert settings.sms is not None
     assert (settings.sms.url, settings.sms.account, settings.sms.sender) == (
         "https://api.twilio.com",
@@ -43,7 +43,7 @@ def test_the_four_are_read_and_the_token_is_not_shown() -> None:
         ({"CASEBOT_SMS_URL": "ftp://twilio"}, "CASEBOT_SMS_URL must be an http(s):// URL"),
         ({"CASEBOT_SMS_ACCOUNT": "12345"}, "CASEBOT_SMS_ACCOUNT must be"),
         ({"CASEBOT_SMS_FROM": "202-555-0100"}, "CASEBOT_SMS_FROM must be"),
-        ({"CASEBOT_SMS_CALLBACK_URL": "bot.example.org"}, "CASEBOT_SMS_CALLBACK_URL must be"),
+        ({"CASEBOT_PUBLIC_URL": "bot.example.org"}, "CASEBOT_PUBLIC_URL must be"),
     ],
 )
 def test_a_bad_or_missing_one_fails_by_name(changes: dict[str, str], named: str) -> None:

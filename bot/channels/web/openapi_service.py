@@ -1,5 +1,6 @@
 """The OpenAPI paths of what the web server serves besides the chat API: this document, the
-liveness and readiness probes, the metrics, the demo page and the widget, for
+liveness and readiness probes, the metrics, the demo page, the widget and the unsubscribe page
+of emails, for
 ``bot.channels.web.openapi`` to add to its document."""
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ _READINESS: Final[dict[str, object]] = {
         },
     },
 }
+
+
+_TOKEN_PARAMETER: Final[dict[str, object]] = {
+    "name": "t",
+    "in": "query",
+    "required": False,
+    "description": "The unsubscribe token of the link in the email (``List-Unsubscribe``).",
+    "schema": {"type": "string"},
+}
+_PAGE: Final[dict[str, object]] = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _page(description: str) -> dict[str, object]:
+    return {"description": description, "content": _PAGE}
 
 
 def service_paths() -> dict[str, Any]:
@@ -123,6 +138,52 @@ def service_paths() -> dict[str, Any]:
                     "404": error_response("The widget is not installed."),
                 },
             }
+        },
+        "/unsubscribe": {
+            "get": {
+                "operationId": "unsubscribePage",
+                "summary": "The unsubscribe link of an email: a page with one button",
+                "description": "A small page in the person's language (no script, nothing "
+                "loaded from elsewhere, never cached, no referrer) asking to stop the updates, "
+                "with a button that posts the one-click form. Opening it changes nothing.",
+                "parameters": [_TOKEN_PARAMETER],
+                "responses": {
+                    "200": _page("The question and the button."),
+                    "404": _page("A forged or mistyped link; nothing was changed."),
+                    "410": _page("The updates are off already."),
+                },
+            },
+            "post": {
+                "operationId": "unsubscribe",
+                "summary": "One-click unsubscribe (RFC 8058)",
+                "description": "What a mail client sends for ``List-Unsubscribe-Post: "
+                "List-Unsubscribe=One-Click``, and the page's button: every update to that "
+                "email address (or number) stops. The token comes in the query (the link "
+                "itself) or in the form's ``t``. A forged or used token changes nothing.",
+                "parameters": [_TOKEN_PARAMETER],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["List-Unsubscribe"],
+                                "properties": {
+                                    "List-Unsubscribe": {"const": "One-Click"},
+                                    "t": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _page("Done: no more updates go to that address."),
+                    "400": _page("No token, or not the one-click form; nothing was changed."),
+                    "404": _page("A forged or mistyped token; nothing was changed."),
+                    "410": _page("The token was used already; the updates are off."),
+                    "413": _page("The form is too large; nothing was changed."),
+                },
+            },
         },
         "/widget.js": {
             "get": {

@@ -21,6 +21,7 @@ from bot.channels.web.chat import WebChatConfig, WebChatHub
 from bot.channels.web.console_api import CONSOLE_CSP, Console, ConsoleConfig, add_console_routes
 from bot.channels.web.openapi import openapi_document
 from bot.channels.web.sms import add_sms_routes
+from bot.channels.web.unsubscribe import add_unsubscribe_routes
 from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
 from bot.ops.health import READY_CHECKS
@@ -296,6 +297,7 @@ def add_web_routes(web_app: web.Application, app: App, hub: WebChatHub) -> None:
     web_app.router.add_get("/api/openapi.json", openapi, allow_head=False)
     if app.settings.sms is not None:
         add_sms_routes(web_app, app, app.settings.sms)
+    add_unsubscribe_routes(web_app, app)
 
 
 def create_web_app(

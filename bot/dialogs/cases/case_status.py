@@ -22,6 +22,7 @@ from bot.dialogs.base import Button, Dialog, Flow, Prompt, Stay, Step, Transitio
 from bot.dialogs.cases.case_view import (
     APPOINTMENTS,
     CASE_ACTIONS,
+    GET_UPDATES,
     CaseView,
     act_on_case,
     case_choices,
@@ -132,7 +133,7 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
             view = await shown(ctx)
             if view is None:
                 return Stay()
-            return await act_on_case(ctx, view, value, available)
+            return await act_on_case(ctx, view, value, available, offer_channels=True)
         # A receipt number. Forget the last case first: if this one is refused, the step
         # shows the question again rather than the old case under the new error.
         ctx.data.pop(VIEW, None)
@@ -154,7 +155,7 @@ def case_status_dialog(available: Collection[str] = ()) -> Dialog[CaseStatus]:
                 handle=handle,
                 enter=enter,
                 example=N_("IOE0912345678"),
-                starts=(APPOINTMENTS,) if APPOINTMENTS in available else (),
+                starts=tuple(name for name in (APPOINTMENTS, GET_UPDATES) if name in available),
                 help=N_(
                     "The receipt number is on the notice USCIS sends when it receives your "
                     "case (Form I-797C). It is not your A-Number (an A and 8 or 9 digits) and "

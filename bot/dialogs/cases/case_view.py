@@ -27,11 +27,13 @@ from core.cases.service import (
 )
 from core.cases.statuses import Status, get_status
 from core.errors import DomainError
+from core.web_sessions import WEB_CHANNEL
 
 __all__ = [
     "APPOINTMENTS",
     "BOOK",
     "CASE_ACTIONS",
+    "GET_UPDATES",
     "SUBSCRIBE",
     "UNSUBSCRIBE",
     "CaseView",
@@ -43,6 +45,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 APPOINTMENTS: Final = "appointments"  # the dialog that books a biometrics appointment
+GET_UPDATES: Final = "get_updates"  # email, text or sign in (bot.dialogs.cases.updates)
 SUBSCRIBE: Final = "sub"
 UNSUBSCRIBE: Final = "unsub"
 BOOK: Final = "book"
@@ -192,13 +195,30 @@ async def case_choices(ctx: Context, view: CaseView, available: Collection[str])
 
 
 async def act_on_case(
-    ctx: Context, view: CaseView, action: str, available: Collection[str]
+    ctx: Context,
+    view: CaseView,
+    action: str,
+    available: Collection[str],
+    *,
+    offer_channels: bool = False,
 ) -> Transition:
     """Do what a case button asks (:data:`CASE_ACTIONS`) and say what was done.
+
+    With ``offer_channels`` (and the flow registered), "Get updates" in the web chat from
+    someone not signed in opens :data:`GET_UPDATES`: email, text message, sign in, or this chat
+    while it stays open (a web session does not last).
 
     Raises:
         The errors of :func:`core.cases.service.subscribe` (a case deleted meanwhile).
     """
+    if (
+        action == SUBSCRIBE
+        and offer_channels
+        and GET_UPDATES in available
+        and ctx.channel == WEB_CHANNEL
+        and await ctx.account_id() is None
+    ):
+        return Start(GET_UPDATES, {"receipt": view.receipt})
     if action == SUBSCRIBE:
         await subscribe(ctx.uow, view.receipt, channel=ctx.channel, chat_id=ctx.chat_id)
         ctx.say(

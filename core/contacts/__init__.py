@@ -1,0 +1,1 @@
+"""Contact points: a person's verified email or US mobile number, with what they consented to."""
