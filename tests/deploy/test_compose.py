@@ -163,6 +163,19 @@ async def _conversation(stack: Stack) -> tuple[str, dict[str, Any]]:
             pressed = {"payload": follow[0]}
             async with http.post(f"{url}/messages", json=pressed, headers=auth) as response:
                 assert response.status == 200, await response.text()
+                offered = (await response.json())["replies"]
+            # Not signed in: updates by email, by text, or in this chat while it stays open.
+            here = [
+                b["payload"]
+                for r in offered
+                for b in r["buttons"]
+                if b["payload"].endswith(":here")
+            ]
+            assert len(here) == 1, offered
+            async with http.post(
+                f"{url}/messages", json={"payload": here[0]}, headers=auth
+            ) as response:
+                assert response.status == 200, await response.text()
             # The change goes through the outbox: whichever worker sends it stores it in the
             # transcript and tells the others (PostgreSQL NOTIFY); the one holding this socket
             # sends it on. The turn's own messages may come here too (when the same worker
