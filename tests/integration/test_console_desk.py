@@ -1,0 +1,246 @@
+"""The agents' desk through the real web app: a person asks for a person in the web chat, an
+agent signed in to the console sees them waiting (live, on the console's WebSocket), claims
+the chat (exactly one of many agents clicking at once wins), writes to them (the person's
+page shows it), reads what they answer, passes the chat on and closes it; every action in the
+audit log. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import App
+from bot.channels.background import setup_notifications
+from bot.channels.web.server import create_web_app
+from bot.dialogs.context import Services
+from bot.dialogs.registry import all_dialogs
+from bot.engine import Engine
+from bot.settings import Settings
+from core.admin.audit import list_audit
+from core.db import Database
+from core.handoff import send_secure_message
+from core.staff.desk import StaffDesk
+from core.uow import UnitOfWorkFactory
+from tests.fakes import FakeClock, FakeMailer
+from tests.integration.console_support import Agent, ready_agents, signed_in_agent
+from tests.integration.webchat_support import ChatSession
+
+Client = TestClient[Any, Any]
+
+
+@asynccontextmanager
+async def server(db: Database, clock: FakeClock) -> AsyncIterator[Client]:
+    """The web app whose desk is the staff's (as ``casebot serve`` composes it)."""
+    uow_factory = UnitOfWorkFactory(db, clock)
+    app = App(settings=Settings(), db=db, uow_factory=uow_factory, clock=clock)
+    desk = StaffDesk(uow_factory, Settings().agent_hours)
+    services = Services(uow_factory=uow_factory, mailer=FakeMailer(), clock=clock, agent_desk=desk)
+    web_app: web.Application = create_web_app(app, engine=Engine(services, all_dialogs()))
+    setup_notifications(web_app, app, dispatch=True, interval=0.05)
+    async with TestClient(TestServer(web_app)) as client:
+        yield client
+
+
+async def frame(ws: Any, **expected: Any) -> dict[str, Any]:
+    """The next frame on the socket that has the ``expected`` values (``text`` in it)."""
+    while True:
+        got: dict[str, Any] = await asyncio.wait_for(ws.receive_json(), 10)
+        if all(
+            (value in got.get(key, "")) if key == "text" else got.get(key) == value
+            for key, value in expected.items()
+        ):
+            return got
+
+
+async def available(client: Client, agent: Agent) -> None:
+    response = await client.post(
+        "/api/console/me/availability", json={"available": True}, headers=agent.auth
+    )
+    assert response.status == 200
+
+
+async def test_an_agent_takes_a_person_from_the_web_chat(db: Database, clock: FakeClock) -> None:
+    uow_factory = UnitOfWorkFactory(db, clock)
+    async with server(db, clock) as client:
+        person = await ChatSession.open(client, locale="en")
+        await person.send("I want to talk to a real person")
+        assert "You are number 1" not in person.text  # nobody signed in: no line to join
+
+        maria = await signed_in_agent(client, uow_factory, clock)
+        await available(client, maria)
+        console = await client.ws_connect(f"/api/console/ws?token={maria.token}")
+        assert (await console.receive_json())["type"] == "ready"
+
+        page = await client.ws_connect(f"/api/chat/sessions/{person.id}/ws?token={person.token}")
+        await person.send("I want to talk to a real person")
+        assert "You are number 1 in the line" in person.text
+        waiting = await frame(console, type="handoff", event="requested")
+
+        queue = await (await client.get("/api/console/queue", headers=maria.auth)).json()
+        assert queue["waiting"] == [
+            {
+                "conversation_id": waiting["id"],
+                "language": "en",
+                "channel": "webchat",
+                "waiting_seconds": 0,
+                "topic": queue["waiting"][0]["topic"],
+                "signed_in": False,
+            }
+        ]
+        conversation = f"/api/console/conversations/{waiting['id']}"
+        response = await client.post(conversation + "/claim", headers=maria.auth)
+        assert response.status == 200, await response.text()
+        [other] = await ready_agents(uow_factory, 1)
+        refused = await client.post(conversation + "/claim", headers=other.auth)
+        assert refused.status == 409
+        assert (await refused.json())["error"]["code"] == "already_claimed"
+        assert (await client.post(conversation + "/messages", json={"text": "x"},
+                                  headers=other.auth)).status == 403  # fmt: skip
+        await frame(page, text="You are now chatting with Maria.")
+
+        sent = await client.post(
+            conversation + "/messages", json={"text": "Hello, how can I help?"}, headers=maria.auth
+        )
+        assert sent.status == 201
+        said = await frame(page, text="Hello, how can I help?")
+        assert said["text"] == "Maria: Hello, how can I help?"
+
+        hostile = "<img src=x onerror=alert(document.domain)> where is my card?"
+        await person.send(hostile)
+        await frame(console, type="handoff", event="message", sender="person")
+        seen = await (await client.get(conversation, headers=maria.auth)).json()
+        assert seen["status"] == "claimed"
+        assert ("person", hostile) in [(m["sender"], m["text"]) for m in seen["messages"]]
+        assert "I want to talk to a real person" in [m["text"] for m in seen["bot_transcript"]]
+        assert seen["context"] == {"cases": [], "appointments": []}
+
+        canned = await (await client.get("/api/console/canned?language=es",
+                                         headers=maria.auth)).json()  # fmt: skip
+        assert canned["replies"][0]["text"].startswith("Hola")
+
+        moved = await client.post(conversation + "/transfer", json={"staff_id": 999999},
+                                  headers=maria.auth)  # fmt: skip
+        assert moved.status == 400
+        bad = await client.post(conversation + "/close", json={"outcome": "bored"},
+                                headers=maria.auth)  # fmt: skip
+        assert (await bad.json())["error"]["code"] == "bad_outcome"
+        closed = await client.post(
+            conversation + "/close", json={"outcome": "resolved"}, headers=maria.auth
+        )
+        assert closed.status == 200
+        await frame(page, text="Maria ended the chat.")
+        await frame(console, type="handoff", event="closed")
+        again = await client.post(
+            conversation + "/close", json={"outcome": "resolved"}, headers=maria.auth
+        )
+        assert again.status == 409
+
+        back = await person.send("menu")
+        assert back and "Maria" not in back[0]["text"]
+        async with uow_factory() as uow:
+            actions = [entry.action for entry in await list_audit(uow)]
+        for action in ("handoff.claim", "handoff.message", "handoff.view", "handoff.close"):
+            assert action in actions
+        await console.close()
+        await page.close()
+
+
+async def test_transfer_to_another_language_and_agent(db: Database, clock: FakeClock) -> None:
+    uow_factory = UnitOfWorkFactory(db, clock)
+    async with server(db, clock) as client:
+        english, spanish = await ready_agents(uow_factory, 2, ("en", "es"))
+        [only_english] = await ready_agents(uow_factory, 1, ("en",), prefix="english")
+        person = await ChatSession.open(client, locale="en")
+        await person.send("I want to talk to a real person")
+        [waiting] = (await (await client.get("/api/console/queue",
+                                             headers=english.auth)).json())["waiting"]  # fmt: skip
+        conversation = f"/api/console/conversations/{waiting['conversation_id']}"
+        assert (await client.post(conversation + "/claim", headers=english.auth)).status == 200
+        moved = await client.post(
+            conversation + "/transfer", json={"language": "es"}, headers=english.auth
+        )
+        assert moved.status == 200
+        queue = await (await client.get("/api/console/queue", headers=only_english.auth)).json()
+        assert queue["waiting"] == []  # Spanish now: not for an English-only agent
+        seen = await client.get(conversation, headers=only_english.auth)
+        assert seen.status == 403
+        assert (await client.post(conversation + "/claim", headers=spanish.auth)).status == 200
+        async with uow_factory() as uow:
+            staff_id = (await uow.session.execute(
+                __import__("sqlalchemy").text("SELECT id FROM staff WHERE email = :e"),
+                {"e": english.email},
+            )).scalar_one()  # fmt: skip
+        handed = await client.post(
+            conversation + "/transfer", json={"staff_id": staff_id}, headers=spanish.auth
+        )
+        assert handed.status == 200
+        closed = await client.post(
+            conversation + "/close", json={"outcome": "referred"}, headers=english.auth
+        )
+        assert closed.status == 200
+
+
+async def test_fifty_agents_claim_at_once_and_one_wins(db: Database, clock: FakeClock) -> None:
+    uow_factory = UnitOfWorkFactory(db, clock)
+    async with server(db, clock) as client:
+        agents = await ready_agents(uow_factory, 50)
+        person = await ChatSession.open(client, locale="en")
+        await person.send("I want to talk to a real person")
+        [waiting] = (await (await client.get("/api/console/queue",
+                                             headers=agents[0].auth)).json())["waiting"]  # fmt: skip
+        path = f"/api/console/conversations/{waiting['conversation_id']}/claim"
+
+        async def try_claim(agent: Agent) -> int:
+            response = await client.post(path, headers=agent.auth)
+            await response.read()
+            return response.status
+
+        statuses = await asyncio.gather(*(try_claim(agent) for agent in agents))
+        assert sorted(statuses) == [200] + [409] * 49
+
+
+async def test_secure_messages_of_the_agents_languages(db: Database, clock: FakeClock) -> None:
+    uow_factory = UnitOfWorkFactory(db, clock)
+    async with uow_factory() as uow:
+        for locale, text in (("es", "¿Dónde está mi tarjeta?"), ("ko", "카드는 어디에 있나요?")):
+            await send_secure_message(
+                uow, channel="webchat", chat_id="gone", locale=locale, text=text
+            )
+        await uow.commit()
+    async with server(db, clock) as client:
+        [agent] = await ready_agents(uow_factory, 1, ("en", "es"))
+        listed = await (await client.get("/api/console/messages", headers=agent.auth)).json()
+        assert [m["text"] for m in listed["messages"]] == ["¿Dónde está mi tarjeta?"]
+        reply = f"/api/console/messages/{listed['messages'][0]['id']}/reply"
+        answered = await client.post(reply, json={"text": "Fue enviada."}, headers=agent.auth)
+        assert answered.status == 200
+        assert (await answered.json())["reply_text"] == "Fue enviada."
+        twice = await client.post(reply, json={"text": "Otra vez."}, headers=agent.auth)
+        assert twice.status == 409
+        listed = await (await client.get("/api/console/messages", headers=agent.auth)).json()
+        assert listed["messages"] == []
+
+
+async def test_chat_tokens_are_refused_by_the_desk(db: Database, clock: FakeClock) -> None:
+    uow_factory = UnitOfWorkFactory(db, clock)
+    async with server(db, clock) as client:
+        [agent] = await ready_agents(uow_factory, 1)
+        person = await ChatSession.open(client, locale="en")
+        for method, path in (
+            ("GET", "/api/console/queue"),
+            ("POST", "/api/console/conversations/1/claim"),
+            ("GET", "/api/console/conversations/1"),
+            ("GET", "/api/console/messages"),
+            ("GET", "/api/console/canned"),
+        ):
+            response = await client.request(method, path, headers=person.auth)
+            assert response.status == 401, path
+        refused = await client.get(f"/api/console/ws?token={person.token}")
+        assert refused.status == 401
+        as_person = await client.get(f"/api/chat/sessions/{person.id}/messages", headers=agent.auth)
+        assert as_person.status == 401
