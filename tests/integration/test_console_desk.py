@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.background import setup_notifications
@@ -25,6 +26,7 @@ from core.admin.audit import list_audit
 from core.db import Database
 from core.handoff import send_secure_message
 from core.staff.desk import StaffDesk
+from core.staff.models import StaffMember
 from core.uow import UnitOfWorkFactory
 from tests.fakes import FakeClock, FakeMailer
 from tests.integration.console_support import Agent, ready_agents, signed_in_agent
@@ -55,6 +57,13 @@ async def frame(ws: Any, **expected: Any) -> dict[str, Any]:
             for key, value in expected.items()
         ):
             return got
+
+
+async def waiting_of(client: Client, agent: Agent) -> list[dict[str, Any]]:
+    response = await client.get("/api/console/queue", headers=agent.auth)
+    assert response.status == 200
+    waiting: list[dict[str, Any]] = (await response.json())["waiting"]
+    return waiting
 
 
 async def available(client: Client, agent: Agent) -> None:
@@ -99,8 +108,10 @@ async def test_an_agent_takes_a_person_from_the_web_chat(db: Database, clock: Fa
         refused = await client.post(conversation + "/claim", headers=other.auth)
         assert refused.status == 409
         assert (await refused.json())["error"]["code"] == "already_claimed"
-        assert (await client.post(conversation + "/messages", json={"text": "x"},
-                                  headers=other.auth)).status == 403  # fmt: skip
+        intruder = await client.post(
+            conversation + "/messages", json={"text": "x"}, headers=other.auth
+        )
+        assert intruder.status == 403
         await frame(page, text="You are now chatting with Maria.")
 
         sent = await client.post(
@@ -119,15 +130,17 @@ async def test_an_agent_takes_a_person_from_the_web_chat(db: Database, clock: Fa
         assert "I want to talk to a real person" in [m["text"] for m in seen["bot_transcript"]]
         assert seen["context"] == {"cases": [], "appointments": []}
 
-        canned = await (await client.get("/api/console/canned?language=es",
-                                         headers=maria.auth)).json()  # fmt: skip
+        response = await client.get("/api/console/canned?language=es", headers=maria.auth)
+        canned = await response.json()
         assert canned["replies"][0]["text"].startswith("Hola")
 
-        moved = await client.post(conversation + "/transfer", json={"staff_id": 999999},
-                                  headers=maria.auth)  # fmt: skip
+        moved = await client.post(
+            conversation + "/transfer", json={"staff_id": 999999}, headers=maria.auth
+        )
         assert moved.status == 400
-        bad = await client.post(conversation + "/close", json={"outcome": "bored"},
-                                headers=maria.auth)  # fmt: skip
+        bad = await client.post(
+            conversation + "/close", json={"outcome": "bored"}, headers=maria.auth
+        )
         assert (await bad.json())["error"]["code"] == "bad_outcome"
         closed = await client.post(
             conversation + "/close", json={"outcome": "resolved"}, headers=maria.auth
@@ -141,7 +154,8 @@ async def test_an_agent_takes_a_person_from_the_web_chat(db: Database, clock: Fa
         assert again.status == 409
 
         back = await person.send("menu")
-        assert back and "Maria" not in back[0]["text"]
+        assert back
+        assert "Maria" not in back[0]["text"]
         async with uow_factory() as uow:
             actions = [entry.action for entry in await list_audit(uow)]
         for action in ("handoff.claim", "handoff.message", "handoff.view", "handoff.close"):
@@ -157,24 +171,23 @@ async def test_transfer_to_another_language_and_agent(db: Database, clock: FakeC
         [only_english] = await ready_agents(uow_factory, 1, ("en",), prefix="english")
         person = await ChatSession.open(client, locale="en")
         await person.send("I want to talk to a real person")
-        [waiting] = (await (await client.get("/api/console/queue",
-                                             headers=english.auth)).json())["waiting"]  # fmt: skip
+        [waiting] = await waiting_of(client, english)
         conversation = f"/api/console/conversations/{waiting['conversation_id']}"
         assert (await client.post(conversation + "/claim", headers=english.auth)).status == 200
         moved = await client.post(
             conversation + "/transfer", json={"language": "es"}, headers=english.auth
         )
         assert moved.status == 200
-        queue = await (await client.get("/api/console/queue", headers=only_english.auth)).json()
-        assert queue["waiting"] == []  # Spanish now: not for an English-only agent
+        assert (
+            await waiting_of(client, only_english) == []
+        )  # Spanish now: not for an English-only agent
         seen = await client.get(conversation, headers=only_english.auth)
         assert seen.status == 403
         assert (await client.post(conversation + "/claim", headers=spanish.auth)).status == 200
         async with uow_factory() as uow:
-            staff_id = (await uow.session.execute(
-                __import__("sqlalchemy").text("SELECT id FROM staff WHERE email = :e"),
-                {"e": english.email},
-            )).scalar_one()  # fmt: skip
+            staff_id = await uow.session.scalar(
+                select(StaffMember.id).where(StaffMember.email == english.email)
+            )
         handed = await client.post(
             conversation + "/transfer", json={"staff_id": staff_id}, headers=spanish.auth
         )
@@ -191,8 +204,7 @@ async def test_fifty_agents_claim_at_once_and_one_wins(db: Database, clock: Fake
         agents = await ready_agents(uow_factory, 50)
         person = await ChatSession.open(client, locale="en")
         await person.send("I want to talk to a real person")
-        [waiting] = (await (await client.get("/api/console/queue",
-                                             headers=agents[0].auth)).json())["waiting"]  # fmt: skip
+        [waiting] = await waiting_of(client, agents[0])
         path = f"/api/console/conversations/{waiting['conversation_id']}/claim"
 
         async def try_claim(agent: Agent) -> int:
