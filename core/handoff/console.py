@@ -30,12 +30,16 @@ __all__ = [
     "FeedEvent",
     "LineMessage",
     "QueueEntry",
+    "SecureView",
     "Visit",
     "abandoned_since",
     "conversation",
     "feed_after",
     "feed_cursor",
+    "handoff_access",
     "queue_lengths",
+    "secure_message_language",
+    "secure_message_list",
     "waiting_queue",
 ]
 
@@ -289,3 +293,69 @@ async def abandoned_since(uow: UnitOfWork, since: datetime) -> int:
         )
     )
     return count or 0
+
+
+async def handoff_access(uow: UnitOfWork, handoff_id: int) -> tuple[str, int | None]:
+    """The language of a handoff and the staff member who holds it (None: nobody).
+
+    Raises:
+        HandoffNotFound: there is none with this id.
+    """
+    row = (
+        await uow.session.execute(
+            select(Handoff.language, Handoff.staff_id).where(Handoff.id == handoff_id)
+        )
+    ).first()
+    if row is None:
+        raise HandoffNotFound(handoff_id)
+    return row[0], row[1]
+
+
+@dataclass(frozen=True, slots=True)
+class SecureView:
+    """A secure message as the console shows it."""
+
+    id: int
+    language: str
+    channel: str
+    topic: str | None
+    signed_in: bool
+    text: str
+    created_at: datetime
+    replied_at: datetime | None
+    reply_text: str | None
+
+    @classmethod
+    def of(cls, m: SecureMessage) -> SecureView:
+        return cls(
+            m.id,
+            m.locale,
+            m.channel,
+            m.topic,
+            m.account_id is not None,
+            m.text,
+            m.created_at,
+            m.replied_at,
+            m.reply_text,
+        )
+
+
+async def secure_message_list(
+    uow: UnitOfWork, languages: Collection[str] | None, *, answered: bool = False, limit: int = 500
+) -> list[SecureView]:
+    """Secure messages of ``languages`` (None: all), oldest first; only the unanswered ones
+    unless ``answered``."""
+    query = select(SecureMessage).order_by(SecureMessage.id).limit(limit)
+    if not answered:
+        query = query.where(SecureMessage.replied_at.is_(None))
+    if languages is not None:
+        query = query.where(SecureMessage.locale.in_(list(languages)))
+    return [SecureView.of(m) for m in await uow.session.scalars(query)]
+
+
+async def secure_message_language(uow: UnitOfWork, message_id: int) -> str | None:
+    """The language of a secure message (None: there is none with this id)."""
+    language: str | None = await uow.session.scalar(
+        select(SecureMessage.locale).where(SecureMessage.id == message_id)
+    )
+    return language

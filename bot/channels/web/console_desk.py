@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import select
 
 from bot.channels.web.api import ApiError
 from bot.channels.web.console_api import (
@@ -58,14 +57,17 @@ from core.handoff.console import (
     Conversation,
     FeedEvent,
     LineMessage,
+    SecureView,
     abandoned_since,
     conversation,
     feed_after,
     feed_cursor,
+    handoff_access,
     queue_lengths,
+    secure_message_language,
+    secure_message_list,
     waiting_queue,
 )
-from core.handoff.models import Handoff, SecureMessage
 from core.handoff.service import CONSOLE_CHANNEL, MAX_MESSAGE
 from core.staff import StaffRole, StaffView, authenticate_staff, get_staff
 from core.staff.models import STAFF_LANGUAGES
@@ -169,16 +171,17 @@ def _message_id(request: web.Request) -> int:
     return int(raw)
 
 
-async def _visible(uow: UnitOfWork, staff: StaffView, handoff_id: int) -> Handoff:
-    """The handoff, when ``staff`` may see it: of their languages, or theirs."""
-    handoff = await uow.session.get(Handoff, handoff_id, populate_existing=True)
-    if handoff is None:
-        raise HandoffNotFound(handoff_id)
-    if not _sees(staff, handoff.language) and handoff.staff_id != staff.id:
+async def _visible(uow: UnitOfWork, staff: StaffView, handoff_id: int) -> None:
+    """Refuse a handoff that ``staff`` may not see: not of their languages, nor theirs.
+
+    Raises:
+        HandoffNotFound: there is none with this id.
+    """
+    language, holder = await handoff_access(uow, handoff_id)
+    if not _sees(staff, language) and holder != staff.id:
         raise ApiError(
             403, "not_your_language", "This conversation is in a language you do not take."
         )
-    return handoff
 
 
 def _line(line: LineMessage) -> dict[str, Any]:
@@ -481,13 +484,13 @@ async def post_close(request: web.Request) -> web.Response:
     return web.json_response({"conversation_id": handoff_id, "status": "closed"})
 
 
-def _secure_json(message: SecureMessage) -> dict[str, Any]:
+def _secure_json(message: SecureView) -> dict[str, Any]:
     return {
         "id": message.id,
-        "language": message.locale,
+        "language": message.language,
         "channel": message.channel,
         "topic": message.topic,
-        "signed_in": message.account_id is not None,
+        "signed_in": message.signed_in,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
         "replied_at": None if message.replied_at is None else message.replied_at.isoformat(),
@@ -501,13 +504,7 @@ async def get_secure_messages(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_request", "'answered' must be true or false.")
     async with _console(request).uow_factory() as uow:
         staff = await _signed_in(request, uow)
-        query = select(SecureMessage).order_by(SecureMessage.id).limit(500)
-        if answered == "false":
-            query = query.where(SecureMessage.replied_at.is_(None))
-        languages = _languages(staff)
-        if languages is not None:
-            query = query.where(SecureMessage.locale.in_(languages))
-        found = list(await uow.session.scalars(query))
+        found = await secure_message_list(uow, _languages(staff), answered=answered == "true")
         await _audit(uow, staff, "secure_message.list", "secure_messages", read=True)
         await uow.commit()
     return web.json_response(
@@ -522,15 +519,15 @@ async def post_secure_reply(request: web.Request) -> web.Response:
         staff = await _signed_in(request, uow)
         await uow.commit()
     async with _console(request).uow_factory() as uow:
-        found = await uow.session.get(SecureMessage, message_id)
-        if found is not None and not _sees(staff, found.locale):
+        language = await secure_message_language(uow, message_id)
+        if language is not None and not _sees(staff, language):
             raise ApiError(
                 403, "not_your_language", "This message is in a language you do not take."
             )
         with _desk_errors():
             replied = await reply_to_secure_message(uow, message_id, staff.id, text)
         await _audit(uow, staff, "secure_message.reply", f"secure_message:{message_id}")
-        answer = _secure_json(replied)
+        answer = _secure_json(SecureView.of(replied))
         await uow.commit()
     _hub(request).wake()
     return web.json_response(answer)
