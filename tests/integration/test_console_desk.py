@@ -33,13 +33,15 @@ from tests.integration.console_support import Agent, ready_agents, signed_in_age
 from tests.integration.webchat_support import ChatSession
 
 Client = TestClient[Any, Any]
+METRICS_TOKEN = "console-desk-metrics-token-0123456789"
 
 
 @asynccontextmanager
 async def server(db: Database, clock: FakeClock) -> AsyncIterator[Client]:
     """The web app whose desk is the staff's (as ``casebot serve`` composes it)."""
     uow_factory = UnitOfWorkFactory(db, clock)
-    app = App(settings=Settings(), db=db, uow_factory=uow_factory, clock=clock)
+    settings = Settings(metrics_token=METRICS_TOKEN)
+    app = App(settings=settings, db=db, uow_factory=uow_factory, clock=clock)
     desk = StaffDesk(uow_factory, Settings().agent_hours)
     services = Services(uow_factory=uow_factory, mailer=FakeMailer(), clock=clock, agent_desk=desk)
     web_app: web.Application = create_web_app(app, engine=Engine(services, all_dialogs()))
@@ -152,6 +154,12 @@ async def test_an_agent_takes_a_person_from_the_web_chat(db: Database, clock: Fa
             conversation + "/close", json={"outcome": "resolved"}, headers=maria.auth
         )
         assert again.status == 409
+
+        metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        figures = await metrics.text()
+        assert 'casebot_handoff_handled_total{outcome="resolved"} 1.0' in figures
+        assert 'casebot_handoff_wait_seconds_count{language="en"} 1.0' in figures
+        assert 'casebot_handoff_queue_length{language="en"} 0.0' in figures
 
         back = await person.send("menu")
         assert back
