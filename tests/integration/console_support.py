@@ -87,6 +87,7 @@ async def ready_agents(
     count: int,
     languages: tuple[str, ...] = ("en",),
     prefix: str = "agent",
+    role: StaffRole = StaffRole.AGENT,
 ) -> list[Agent]:
     """``count`` agents set up and signed in, written straight into the tables (no Argon2
     per agent: for tests of many agents at once, not of signing in)."""
@@ -103,7 +104,7 @@ async def ready_agents(
                 email=f"{prefix}{n}@agency.example",
                 display_name=f"Agent {n}",
                 languages=list(languages),
-                role=StaffRole.AGENT,
+                role=role,
                 password_hash="unused",
                 sealed_totp_secret="unused",
                 totp_confirmed=True,

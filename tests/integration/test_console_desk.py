@@ -22,9 +22,12 @@ from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
 from bot.engine import Engine
 from bot.settings import Settings
+from core.accounts.models import Account
 from core.admin.audit import list_audit
 from core.db import Database
-from core.handoff import send_secure_message
+from core.demo import DEMO_EMAIL
+from core.handoff import request_agent, send_secure_message
+from core.staff import StaffRole
 from core.staff.desk import StaffDesk
 from core.staff.models import StaffMember
 from core.uow import UnitOfWorkFactory
@@ -264,3 +267,35 @@ async def test_chat_tokens_are_refused_by_the_desk(db: Database, clock: FakeCloc
         assert refused.status == 401
         as_person = await client.get(f"/api/chat/sessions/{person.id}/messages", headers=agent.auth)
         assert as_person.status == 401
+
+
+async def test_a_supervisor_sees_every_line_and_a_signed_in_persons_cases(
+    db: Database, clock: FakeClock, demo: None
+) -> None:
+    uow_factory = UnitOfWorkFactory(db, clock)
+    async with uow_factory() as uow:
+        ana = await uow.session.scalar(select(Account.id).where(Account.email == DEMO_EMAIL))
+        await request_agent(
+            uow,
+            channel="telegram",
+            chat_id="42",
+            language="ko",
+            topic="case_status",
+            account_id=ana,
+        )
+        await uow.commit()
+    async with server(db, clock) as client:
+        [agent] = await ready_agents(uow_factory, 1, ("en",))
+        [boss] = await ready_agents(uow_factory, 1, ("en",), "boss", StaffRole.SUPERVISOR)
+        assert await waiting_of(client, agent) == []
+        [waiting] = await waiting_of(client, boss)
+        assert waiting["language"] == "ko"
+        assert waiting["channel"] == "telegram"
+        assert waiting["topic"] == "case_status"
+        assert waiting["signed_in"] is True
+        path = f"/api/console/conversations/{waiting['conversation_id']}"
+        assert (await client.get(path, headers=agent.auth)).status == 403
+        seen = await (await client.get(path, headers=boss.auth)).json()
+        assert seen["bot_transcript"] == []  # Telegram keeps none
+        assert seen["context"]["cases"]
+        assert all(len(case["receipt"]) == 13 for case in seen["context"]["cases"])
