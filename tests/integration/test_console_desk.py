@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.background import setup_notifications
+from bot.channels.web import console_desk
 from bot.channels.web.server import create_web_app
 from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
@@ -40,7 +42,7 @@ METRICS_TOKEN = "console-desk-metrics-token-0123456789"
 
 
 @asynccontextmanager
-async def server(db: Database, clock: FakeClock) -> AsyncIterator[Client]:
+async def server(db: Database, clock: FakeClock, *, dispatch: bool = True) -> AsyncIterator[Client]:
     """The web app whose desk is the staff's (as ``casebot serve`` composes it)."""
     uow_factory = UnitOfWorkFactory(db, clock)
     settings = Settings(metrics_token=METRICS_TOKEN)
@@ -48,7 +50,7 @@ async def server(db: Database, clock: FakeClock) -> AsyncIterator[Client]:
     desk = StaffDesk(uow_factory, Settings().agent_hours)
     services = Services(uow_factory=uow_factory, mailer=FakeMailer(), clock=clock, agent_desk=desk)
     web_app: web.Application = create_web_app(app, engine=Engine(services, all_dialogs()))
-    setup_notifications(web_app, app, dispatch=True, interval=0.05)
+    setup_notifications(web_app, app, dispatch=dispatch, interval=0.05)
     async with TestClient(TestServer(web_app)) as client:
         yield client
 
@@ -299,3 +301,34 @@ async def test_a_supervisor_sees_every_line_and_a_signed_in_persons_cases(
         assert seen["bot_transcript"] == []  # Telegram keeps none
         assert seen["context"]["cases"]
         assert all(len(case["receipt"]) == 13 for case in seen["context"]["cases"])
+
+
+@pytest.mark.postgres
+async def test_the_console_hears_a_person_on_another_worker(
+    postgres_db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent's console on one worker, the person on another: the person's message reaches
+    the console by LISTEN/NOTIFY (the hub's fallback read is pushed out of the test's reach)."""
+    monkeypatch.setattr(console_desk, "FALLBACK_TICK", 3600.0)
+    other_process = Database(postgres_db.url)
+    uow_factory = UnitOfWorkFactory(postgres_db, clock)
+    try:
+        async with (
+            server(postgres_db, clock) as agents_worker,
+            server(other_process, clock, dispatch=False) as persons_worker,
+        ):
+            [agent] = await ready_agents(uow_factory, 1)
+            console = await agents_worker.ws_connect(f"/api/console/ws?token={agent.token}")
+            assert (await console.receive_json())["type"] == "ready"
+            person = await ChatSession.open(persons_worker, locale="en")
+            await person.send("I want to talk to a real person")
+            waiting = await frame(console, type="handoff", event="requested")
+            claimed = await agents_worker.post(
+                f"/api/console/conversations/{waiting['id']}/claim", headers=agent.auth
+            )
+            assert claimed.status == 200
+            await person.send("Is anyone there?")
+            await frame(console, type="handoff", event="message", sender="person")
+            await console.close()
+    finally:
+        await other_process.dispose()
