@@ -557,7 +557,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "websocket_expected", "This address speaks WebSocket only.")
     await ws.prepare(request)
     watcher = _Watcher(ws, staff.id, _languages(staff))
-    await hub.connect(watcher)
+    try:
+        await hub.connect(watcher)
+    except Exception:  # the database away for a moment: the page reconnects later
+        logger.warning("console feed: could not start", exc_info=True)
+        await hub.disconnect(watcher)
+        await ws.close()
+        return ws
     try:
         await ws.send_json({"type": "ready"})
         async for message in ws:  # the socket only delivers; what the page sends is ignored
