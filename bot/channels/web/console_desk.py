@@ -255,6 +255,7 @@ class ConsoleHub:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _connection: Any = None  # asyncpg.Connection
+    _starting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def distributed(self) -> bool:
@@ -269,13 +270,17 @@ class ConsoleHub:
         return len(self._watchers) >= MAX_SOCKETS
 
     async def connect(self, watcher: _Watcher) -> None:
+        """Add a console; the first one starts the feed (listening before the cursor is
+        read, so nothing written in between is missed)."""
         self._watchers.add(watcher)
-        if self._task is None:
+        async with self._starting:
+            if self._task is not None:
+                return
+            if self.distributed:
+                with contextlib.suppress(Exception):  # else the fallback reads, then retries
+                    await self._listen()
             async with self.uow_factory() as uow:
                 cursor = await feed_cursor(uow)
-            if self.distributed:
-                with contextlib.suppress(Exception):
-                    await self._listen()
             self._task = asyncio.create_task(self._run(cursor), name="console-feed")
 
     async def disconnect(self, watcher: _Watcher) -> None:
