@@ -158,7 +158,7 @@ def test_a_bad_code_shows_an_error_and_a_hostile_name_stays_text(
 
 def sign_in_ready(page: Any, served: Served, folder: Path, email: str, name: str) -> None:
     """A staff member set up through the API, signed in on the page."""
-    code = add_staff(folder, email, name, "en")
+    code = add_staff(folder, email, name, "en,es")
     started = requests.post(
         f"{served.base}/api/console/setup", json={"code": code, "password": PASSWORD}, timeout=10
     ).json()
@@ -242,6 +242,15 @@ def test_an_agent_claims_replies_and_closes(
     expect(page.locator("#messages")).to_contain_text("Hello, I am here to help.")
     assert person.sees("Ana: Hello, I am here to help. What can I do for you?")
     page.screenshot(path=str(artifacts / "console-conversation.png"))
+
+    page.select_option("#transfer-language", "es")
+    page.click("#transfer")
+    expect(page.locator("#notice")).to_have_text("The conversation was transferred.")
+    expect(page.locator("#close")).to_be_disabled()  # waiting again, in the Spanish line
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("ES")
+    waiting.get_by_role("button", name="Claim").click()
+    expect(page.locator("#close")).to_be_enabled()
 
     page.select_option("#outcome", "resolved")
     page.click("#close")
