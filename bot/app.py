@@ -20,10 +20,10 @@ from core.cases.uscis.service import CaseSourceMode, Uscis
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.demo import holds_no_records, load_demo
-from core.handoff.desk import FixedDesk
 from core.outage import unusable_at_start
 from core.schema import upgrade
 from core.secret_box import SecretBox
+from core.staff.desk import StaffDesk
 from core.uow import UnitOfWorkFactory
 
 __all__ = ["App", "Prepared", "build_app"]
@@ -114,9 +114,14 @@ class App:
             case_source=CaseSourceMode(self.settings.case_source),
             uscis=self.uscis,
             password_checks_per_second=self.settings.password_checks_per_second,
-            # No staff signed in to take a chat yet: "Talk to a person" says when agents are
-            # available and offers a secure message (core/handoff/desk.py).
-            agent_desk=FixedDesk(languages=(), uow_factory=self.uow_factory),
+            # A chat is put through when an agent of its language is signed in and available
+            # within the agents' hours; otherwise "Talk to a person" says when agents are
+            # available and offers a secure message.
+            agent_desk=StaffDesk(
+                self.uow_factory,
+                self.settings.agent_hours,
+                queue_limit=self.settings.agent_queue_limit,
+            ),
         )
         return Engine(
             services, all_dialogs() if dialogs is None else dialogs, config, observer=observer

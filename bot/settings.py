@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 
 from core.accounts.password_budget import DEFAULT_CHECKS_PER_SECOND
 from core.db import DEFAULT_DATABASE_URL, normalize_url
+from core.staff.desk import DEFAULT_QUEUE_LIMIT
 from core.staff.hours import DEFAULT_AGENT_HOURS, AgentHours, parse_hours
 
 __all__ = ["ConfigError", "Settings", "default_database_url"]
@@ -106,6 +107,8 @@ class Settings:
             (``core.accounts.password_budget``); default 4 per CPU.
         agent_hours: ``CASEBOT_AGENT_HOURS``, when live agents answer (format in
             ``core.staff.hours``); default weekdays 08:00-20:00 in New York.
+        agent_queue_limit: ``CASEBOT_AGENT_QUEUE_LIMIT``, most people waiting for an agent
+            per language before new ones are offered a secure message (default 20).
         sms: the ``CASEBOT_SMS_*`` settings (``SmsSettings``); None: no text messages.
     """
 
@@ -134,6 +137,7 @@ class Settings:
     uscis_daily_quota: int = 1000
     password_checks_per_second: int = DEFAULT_CHECKS_PER_SECOND
     agent_hours: AgentHours = field(default_factory=lambda: parse_hours(DEFAULT_AGENT_HOURS))
+    agent_queue_limit: int = DEFAULT_QUEUE_LIMIT
     sms: SmsSettings | None = None
 
     @property
@@ -236,6 +240,13 @@ class Settings:
             high=10_000,
         )
         uscis = _uscis(get)
+        agent_queue_limit = _count(
+            get("CASEBOT_AGENT_QUEUE_LIMIT"),
+            "CASEBOT_AGENT_QUEUE_LIMIT",
+            DEFAULT_QUEUE_LIMIT,
+            low=1,
+            high=100_000,
+        )
         try:
             agent_hours = parse_hours(get("CASEBOT_AGENT_HOURS") or DEFAULT_AGENT_HOURS)
         except ValueError as exc:
@@ -274,6 +285,7 @@ class Settings:
             log_format=log_format,
             log_level=log_level,
             agent_hours=agent_hours,
+            agent_queue_limit=agent_queue_limit,
             sms=sms,
             **uscis,
         )

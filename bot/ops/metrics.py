@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bot.dialogs.base import Dialog
 
-__all__ = ["GIVE_UP", "OUTCOMES", "CasebotMetrics", "funnel_moves"]
+__all__ = ["GIVE_UP", "OUTCOMES", "CasebotMetrics", "HandoffMetrics", "funnel_moves"]
 
 logger = logging.getLogger(__name__)
 
@@ -189,3 +189,52 @@ class CasebotMetrics:
         """Count notifications: ``outcome`` is sent, failed, parked or deferred."""
         if count:
             self.notifications.labels(channel=channel, outcome=outcome).inc(count)
+
+
+# Waits for a live agent, in seconds: from a few seconds to an hour.
+WAIT_BUCKETS: Final = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
+
+
+class HandoffMetrics:
+    """The live agents' figures: people waiting per language and those who left the line in
+    the last day (read from the database, the same on every worker), the wait before a claim
+    (a histogram: p50/p95 with ``histogram_quantile``), and chats ended by outcome.
+
+    Languages are the 11 supported ones (anything else is ``other``); outcomes a fixed set.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.queue_length = Gauge(
+            "casebot_handoff_queue_length",
+            "People waiting for a live agent, by language",
+            ["language"],
+            registry=registry,
+        )
+        self.abandoned = Gauge(
+            "casebot_handoff_abandoned_last_day",
+            "People who left the line before an agent took them, in the last 24 hours",
+            registry=registry,
+        )
+        self.wait_seconds = Histogram(
+            "casebot_handoff_wait_seconds",
+            "How long a person waited before an agent claimed the chat, by language",
+            ["language"],
+            buckets=WAIT_BUCKETS,
+            registry=registry,
+        )
+        self.handled = Counter(
+            "casebot_handoff_handled",
+            "Live chats an agent closed, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+
+    def queue(self, lengths: Mapping[str, int], languages: tuple[str, ...]) -> None:
+        for language in languages:
+            self.queue_length.labels(language=language).set(lengths.get(language, 0))
+
+    def claimed(self, language: str, seconds: float) -> None:
+        self.wait_seconds.labels(language=language).observe(max(0.0, seconds))
+
+    def closed(self, outcome: str) -> None:
+        self.handled.labels(outcome=outcome).inc()

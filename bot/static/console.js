@@ -3,7 +3,13 @@
  * Every text a person or the server wrote is put into the page with textContent, never as
  * HTML: people's messages are hostile input here. The page's own words come from LABELS (the
  * console is in English; a language is one more table). The console token lives in this
- * tab's sessionStorage and goes in the Authorization header only.
+ * tab's sessionStorage and goes in the Authorization header only (and in the live feed's
+ * address: a browser cannot set a header on a WebSocket).
+ *
+ * The desk: the waiting line (live from /api/console/ws, and read again every 10 seconds
+ * should the socket be down), claiming, the conversation (the bot's transcript, the live
+ * chat, a signed-in person's cases and appointments), replies with canned ones, transfer,
+ * close with an outcome, and the secure messages with their replies.
  */
 (function () {
   "use strict";
@@ -39,6 +45,47 @@
       session_ended: "Your session ended. Sign in again.",
       signed_out: "You are signed out.",
       network: "The server cannot be reached. Try again.",
+      secure_title: "Secure messages",
+      secure_empty: "No messages to answer.",
+      conversation_title: "Conversation",
+      bot_transcript: "With the assistant",
+      live_messages: "Live chat",
+      canned: "Canned reply",
+      canned_none: "Choose a canned reply",
+      reply: "Reply",
+      send: "Send",
+      transfer_to: "Transfer to the line of",
+      transfer: "Transfer",
+      outcome: "Outcome",
+      outcome_resolved: "Resolved",
+      outcome_referred: "Referred",
+      outcome_no_response: "No response",
+      outcome_other: "Other",
+      close: "Close the chat",
+      claim: "Claim",
+      open: "Open",
+      answer: "Answer",
+      waiting_for: "waiting",
+      signed_in: "signed in",
+      not_signed_in: "not signed in",
+      topic: "topic",
+      claimed_by_other: "Someone else took this conversation.",
+      closed: "The conversation is closed.",
+      transferred: "The conversation was transferred.",
+      sender_person: "Person",
+      sender_bot: "Assistant",
+      sender_agent: "Agent",
+      masked: "(a password or code: hidden)",
+      event_requested: "asked for a person",
+      event_claimed: "an agent joined",
+      event_transferred: "transferred",
+      event_withheld: "a password or code was held back",
+      event_closed: "closed",
+      event_ended_by_person: "the person ended the chat",
+      cases: "Cases",
+      appointments: "Appointments",
+      none: "none",
+      answered: "Answered.",
       failed: "Something went wrong. Try again."
     }
   };
@@ -208,7 +255,7 @@
   }
 
   function refused(result) {
-    if (result.status === 401) { startSignIn(t("session_ended")); return true; }
+    if (result.status === 401) { stopDesk(); startSignIn(t("session_ended")); return true; }
     return false;
   }
 
@@ -218,8 +265,283 @@
       if (result.status !== 200 || !result.data) { say($("notice"), problem(result)); return; }
       showMe(result.data);
       view("console");
+      startDesk(result.data);
       $("availability").focus();
     });
+  }
+
+  /* --- the desk ------------------------------------------------------------------------ */
+
+  var LANGUAGES = ["en", "es", "zh", "vi", "tl", "ko", "ar", "fr", "ht", "pt", "ru"];
+  var desk = { me: null, socket: null, poll: null, current: null, retry: null };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+  function button(label, onClick) {
+    var node = el("button", "", label);
+    node.type = "button";
+    node.addEventListener("click", onClick);
+    return node;
+  }
+  function minutes(seconds) {
+    var value = Math.max(0, Number(seconds) || 0);
+    return value < 60 ? value + " s" : Math.floor(value / 60) + " min";
+  }
+
+  function startDesk(me) {
+    desk.me = me;
+    var select = $("transfer-language");
+    if (!select.options.length) {
+      LANGUAGES.forEach(function (code) {
+        var option = el("option", "", code.toUpperCase());
+        option.value = code;
+        select.appendChild(option);
+      });
+    }
+    refreshQueue();
+    refreshSecure();
+    connect();
+    if (!desk.poll) {
+      desk.poll = window.setInterval(function () {
+        if (!desk.socket) { refreshQueue(); refreshSecure(); }
+      }, 10000);
+    }
+  }
+
+  function stopDesk() {
+    if (desk.poll) { window.clearInterval(desk.poll); desk.poll = null; }
+    if (desk.retry) { window.clearTimeout(desk.retry); desk.retry = null; }
+    if (desk.socket) { var old = desk.socket; desk.socket = null; old.close(); }
+    desk.current = null;
+    show($("conversation"), false);
+  }
+
+  function connect() {
+    var current = token();
+    if (!current || desk.socket) { return; }
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new window.WebSocket(
+      scheme + window.location.host + "/api/console/ws?token=" + encodeURIComponent(current));
+    desk.socket = socket;
+    socket.addEventListener("message", function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (error) { return; }
+      onFrame(frame);
+    });
+    socket.addEventListener("close", function () {
+      if (desk.socket !== socket) { return; }
+      desk.socket = null;
+      if (token()) { desk.retry = window.setTimeout(connect, 3000); }
+    });
+  }
+
+  function onFrame(frame) {
+    if (!frame || typeof frame !== "object") { return; }
+    if (frame.type === "secure_message") { refreshSecure(); return; }
+    if (frame.type !== "handoff") { return; }
+    refreshQueue();
+    if (desk.current !== null && frame.id === desk.current) { openConversation(desk.current); }
+  }
+
+  function refreshQueue() {
+    api("GET", "/api/console/queue").then(function (result) {
+      if (refused(result)) { return; }
+      if (result.status !== 200 || !result.data) { return; }
+      renderQueue(result.data.waiting || []);
+    });
+  }
+
+  function renderQueue(waiting) {
+    var box = $("queue");
+    clear(box);
+    if (!waiting.length) { box.appendChild(el("p", "empty", t("queue_empty"))); return; }
+    var list = el("ul");
+    waiting.forEach(function (entry) {
+      var item = el("li", "item");
+      item.setAttribute("data-conversation", String(entry.conversation_id));
+      var what = String(entry.language || "").toUpperCase() + " · " + String(entry.channel || "") +
+        " · " + t("waiting_for") + " " + minutes(entry.waiting_seconds) + " · " +
+        t(entry.signed_in ? "signed_in" : "not_signed_in");
+      item.appendChild(el("span", "what", what));
+      if (entry.topic) { item.appendChild(el("span", "what", t("topic") + ": " + entry.topic)); }
+      item.appendChild(button(t("claim"), function () { claim(entry.conversation_id); }));
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+  }
+
+  function claim(id) {
+    api("POST", "/api/console/conversations/" + id + "/claim").then(function (result) {
+      if (refused(result)) { return; }
+      if (result.status === 409) { say($("notice"), t("claimed_by_other")); refreshQueue(); return; }
+      if (result.status !== 200) { say($("notice"), problem(result)); return; }
+      say($("notice"), "");
+      refreshQueue();
+      openConversation(id);
+    });
+  }
+
+  function lineOf(line) {
+    var sender = String(line.sender || "");
+    var item = el("li", sender);
+    if (sender === "system") {
+      item.textContent = line.masked ? t("masked") : t("event_" + String(line.event || ""));
+      return item;
+    }
+    item.appendChild(el("span", "who", t("sender_" + sender)));
+    item.appendChild(document.createTextNode(line.masked ? t("masked") : String(line.text || "")));
+    return item;
+  }
+
+  function renderLines(node, lines) {
+    clear(node);
+    (lines || []).forEach(function (line) { node.appendChild(lineOf(line)); });
+    node.scrollTop = node.scrollHeight;
+  }
+
+  function renderContext(context) {
+    var box = $("context");
+    clear(box);
+    var cases = (context && context.cases) || [];
+    var visits = (context && context.appointments) || [];
+    box.appendChild(el("p", "", t("cases") + ": " + (cases.length ? cases.map(function (c) {
+      return String(c.receipt) + " " + String(c.form_type) + " (" + String(c.status) + ")";
+    }).join("; ") : t("none"))));
+    box.appendChild(el("p", "", t("appointments") + ": " + (visits.length ? visits.map(function (v) {
+      return String(v.kind) + ", " + String(v.office) + ", " + new Date(String(v.starts_at)).toLocaleString();
+    }).join("; ") : t("none"))));
+  }
+
+  function openConversation(id) {
+    desk.current = id;
+    api("GET", "/api/console/conversations/" + id).then(function (result) {
+      if (refused(result)) { return; }
+      if (result.status !== 200 || !result.data) { say($("notice"), problem(result)); return; }
+      var found = result.data;
+      show($("conversation"), true);
+      $("conversation-meta").textContent = String(found.language || "").toUpperCase() + " · " +
+        String(found.channel || "") + " · " + String(found.status || "") +
+        (found.topic ? " · " + t("topic") + ": " + found.topic : "");
+      renderContext(found.context);
+      renderLines($("bot-transcript"), found.bot_transcript);
+      renderLines($("messages"), found.messages);
+      var mine = found.status === "claimed" && desk.me && found.staff_id === desk.me.id;
+      $("reply-send").disabled = !mine;
+      $("transfer").disabled = !mine;
+      $("close").disabled = !mine;
+      loadCanned(String(found.language || "en"));
+    });
+  }
+
+  var cannedFor = null;
+  function loadCanned(language) {
+    if (cannedFor === language) { return; }
+    cannedFor = language;
+    api("GET", "/api/console/canned?language=" + encodeURIComponent(language)).then(function (result) {
+      var select = $("canned");
+      while (select.options.length > 1) { select.remove(1); }
+      if (result.status !== 200 || !result.data) { return; }
+      (result.data.replies || []).forEach(function (reply) {
+        var option = el("option", "", reply.label);
+        option.value = String(reply.text || "");
+        select.appendChild(option);
+      });
+    });
+  }
+
+  function onCanned() {
+    var value = $("canned").value;
+    if (value) { $("reply-text").value = value; $("reply-text").focus(); }
+    $("canned").selectedIndex = 0;
+  }
+
+  function onReply(event) {
+    event.preventDefault();
+    var text = $("reply-text").value.trim();
+    if (!text || desk.current === null) { return; }
+    var id = desk.current;
+    api("POST", "/api/console/conversations/" + id + "/messages", { text: text })
+      .then(function (result) {
+        if (refused(result)) { return; }
+        if (result.status !== 201) { say($("reply-error"), problem(result)); return; }
+        say($("reply-error"), "");
+        $("reply-text").value = "";
+        openConversation(id);
+      });
+  }
+
+  function onTransfer() {
+    if (desk.current === null) { return; }
+    var id = desk.current;
+    api("POST", "/api/console/conversations/" + id + "/transfer",
+        { language: $("transfer-language").value })
+      .then(function (result) {
+        if (refused(result)) { return; }
+        if (result.status !== 200) { say($("notice"), problem(result)); return; }
+        say($("notice"), t("transferred"));
+        openConversation(id);
+        refreshQueue();
+      });
+  }
+
+  function onClose() {
+    if (desk.current === null) { return; }
+    var id = desk.current;
+    api("POST", "/api/console/conversations/" + id + "/close", { outcome: $("outcome").value })
+      .then(function (result) {
+        if (refused(result)) { return; }
+        if (result.status !== 200) { say($("notice"), problem(result)); return; }
+        say($("notice"), t("closed"));
+        openConversation(id);
+      });
+  }
+
+  function refreshSecure() {
+    api("GET", "/api/console/messages").then(function (result) {
+      if (refused(result)) { return; }
+      if (result.status !== 200 || !result.data) { return; }
+      renderSecure(result.data.messages || []);
+    });
+  }
+
+  function renderSecure(messages) {
+    var box = $("secure");
+    clear(box);
+    if (!messages.length) { box.appendChild(el("p", "empty", t("secure_empty"))); return; }
+    var list = el("ul");
+    messages.forEach(function (message) {
+      var item = el("li", "item");
+      item.setAttribute("data-secure", String(message.id));
+      item.appendChild(el("span", "what", String(message.language || "").toUpperCase() + " · " +
+        String(message.channel || "") + " · " + t(message.signed_in ? "signed_in" : "not_signed_in")));
+      item.appendChild(el("span", "said", message.text));
+      var field = el("textarea");
+      field.rows = 2;
+      field.maxLength = 2000;
+      field.setAttribute("aria-label", t("reply"));
+      item.appendChild(field);
+      var error = el("p", "error");
+      error.hidden = true;
+      item.appendChild(error);
+      item.appendChild(button(t("answer"), function () {
+        var text = field.value.trim();
+        if (!text) { return; }
+        api("POST", "/api/console/messages/" + message.id + "/reply", { text: text })
+          .then(function (result) {
+            if (refused(result)) { return; }
+            if (result.status !== 200) { say(error, problem(result)); return; }
+            say($("notice"), t("answered"));
+            refreshSecure();
+          });
+      }));
+      list.appendChild(item);
+    });
+    box.appendChild(list);
   }
 
   function onAvailability() {
@@ -239,6 +561,7 @@
   }
 
   function onSignOut() {
+    stopDesk();
     api("DELETE", "/api/console/sessions/current").then(function () {
       startSignIn(t("signed_out"));
     });
@@ -251,6 +574,10 @@
     $("enrol-form").addEventListener("submit", onEnrol);
     $("availability").addEventListener("change", onAvailability);
     $("sign-out").addEventListener("click", onSignOut);
+    $("reply-form").addEventListener("submit", onReply);
+    $("canned").addEventListener("change", onCanned);
+    $("transfer").addEventListener("click", onTransfer);
+    $("close").addEventListener("click", onClose);
     var hash = window.location.hash;
     if (hash.indexOf("#setup=") === 0) {
       startSetup(decodeURIComponent(hash.slice("#setup=".length)));

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core.accounts.models import Account
 from core.errors import AlreadyReplied, SecureMessageNotFound
 from core.handoff.models import SecureMessage
+from core.handoff.service import announce_change
 from core.outbox.service import add_notification
 from core.uow import UnitOfWork
 
@@ -50,6 +51,7 @@ async def send_secure_message(
     )
     uow.session.add(message)
     await uow.flush()
+    await announce_change(uow)
     return message
 
 

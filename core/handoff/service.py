@@ -20,10 +20,11 @@ from sqlalchemy import func, select, update
 from core.errors import AlreadyClaimed, HandoffNotFound, HandoffNotOpen, NotHandoffAgent
 from core.handoff.models import Handoff, HandoffMessage, HandoffStatus, Sender
 from core.outbox.service import add_notification
-from core.uow import UnitOfWork
+from core.uow import UnitOfWork, notify_listeners
 
 __all__ = [
     "AGENT_MESSAGE",
+    "CONSOLE_CHANNEL",
     "DEFAULT_WAIT",
     "HANDOFF_CLAIMED",
     "HANDOFF_CLOSED",
@@ -32,6 +33,7 @@ __all__ = [
     "OPEN",
     "HandoffView",
     "Place",
+    "announce_change",
     "claim",
     "close",
     "end_by_person",
@@ -62,6 +64,16 @@ RECENT_CLAIMS: Final = 20
 RECENT_WINDOW: Final = timedelta(hours=24)
 # What a person's or an agent's message may hold at most (longer is cut).
 MAX_MESSAGE: Final = 4000
+# The PostgreSQL channel every change of a handoff is announced on (the agents' consoles
+# listen, on every worker, and read what changed from the tables).
+CONSOLE_CHANNEL: Final = "casebot_console"
+
+
+async def announce_change(uow: UnitOfWork) -> None:
+    """Wake the consoles listening on every worker once ``uow`` commits (PostgreSQL; in one
+    SQLite process the consoles read the tables on their own)."""
+    if uow.dialect == "postgresql":
+        await notify_listeners(uow, CONSOLE_CHANNEL, "changed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +419,7 @@ async def _add(
     )
     uow.session.add(message)
     await uow.flush()
+    await announce_change(uow)
     return message
 
 

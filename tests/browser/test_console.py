@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,12 +28,14 @@ with contextlib.suppress(ImportError):
 
 PASSWORD = "console-lantern-harbor-7"
 HOSTILE = '<img src=x onerror="window.pwned=1">Li'
+ALWAYS_OPEN = "UTC Mon-Sun 00:00-23:59; holidays open"
 
 
 @pytest.fixture(scope="module")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
     folder = tmp_path_factory.mktemp("console-serve")
-    with serving(folder, None) as served:
+    # Agents' hours around the clock: the test does not depend on when it runs.
+    with serving(folder, {"CASEBOT_AGENT_HOURS": ALWAYS_OPEN}) as served:
         yield served, folder
 
 
@@ -150,4 +153,109 @@ def test_a_bad_code_shows_an_error_and_a_hostile_name_stays_text(
     expect(page.locator("#me-name")).to_have_text(HOSTILE)
     assert page.locator("#who img").count() == 0
     assert page.evaluate("window.pwned") is None
+    assert not [m for m in messages if "Content Security Policy" in m], messages
+
+
+def sign_in_ready(page: Any, served: Served, folder: Path, email: str, name: str) -> None:
+    """A staff member set up through the API, signed in on the page."""
+    code = add_staff(folder, email, name, "en,es")
+    started = requests.post(
+        f"{served.base}/api/console/setup", json={"code": code, "password": PASSWORD}, timeout=10
+    ).json()
+    now = datetime.now(UTC)
+    confirmed = requests.post(
+        f"{served.base}/api/console/setup/confirm",
+        json={"code": code, "totp": totp(started["secret"], now)},
+        timeout=10,
+    )
+    assert confirmed.status_code == 200
+    page.goto(f"{served.base}/console")
+    page.fill("#signin-email", email)
+    page.fill("#signin-password", PASSWORD)
+    page.fill("#signin-code", totp(started["secret"], now + timedelta(seconds=30)))
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#me-name")).to_have_text(name)
+
+
+class Person:
+    """A person in the web chat, through its API."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        data = requests.post(f"{base}/api/chat/sessions", json={"locale": "en"}, timeout=10).json()
+        self.id, self.auth = data["session_id"], {"Authorization": f"Bearer {data['token']}"}
+
+    def send(self, text: str) -> str:
+        response = requests.post(
+            f"{self.base}/api/chat/sessions/{self.id}/messages",
+            json={"text": text},
+            headers=self.auth,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return "\n".join(r["text"] for r in response.json()["replies"])
+
+    def sees(self, text: str) -> bool:
+        """Whether the person's transcript shows ``text`` (waiting for the outbox to deliver
+        it, up to a generous bound)."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            messages = requests.get(
+                f"{self.base}/api/chat/sessions/{self.id}/messages", headers=self.auth, timeout=10
+            ).json()["messages"]
+            if any(text in m["text"] for m in messages):
+                return True
+            time.sleep(0.2)
+        return False
+
+
+def test_an_agent_claims_replies_and_closes(
+    page: Any, console_server: tuple[Served, Path], artifacts: Path
+) -> None:
+    served, folder = console_server
+    requests_made, messages = watch(page)
+    sign_in_ready(page, served, folder, "ana@agency.example", "Ana")
+    page.locator("#availability").click()
+    expect(page.locator("#availability-label")).to_have_text("Available")
+
+    person = Person(served.base)
+    assert "You are number 1 in the line" in person.send("I want to talk to a real person")
+    waiting = page.locator("#queue [data-conversation]")
+    expect(waiting).to_have_count(1)  # live, by the console's WebSocket
+    waiting.get_by_role("button", name="Claim").click()
+    expect(page.locator("#conversation")).to_be_visible()
+    expect(page.locator("#bot-transcript")).to_contain_text("I want to talk to a real person")
+    expect(page.locator("#queue")).to_contain_text("No one is waiting.")
+    assert person.sees("You are now chatting with Ana.")
+
+    hostile = "<img src=x onerror=window.pwned=document.domain> is my card mailed?"
+    person.send(hostile)
+    expect(page.locator("#messages")).to_contain_text(hostile)  # as text, live
+    assert page.locator("#conversation img").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+    page.select_option("#canned", label="Greeting")
+    expect(page.locator("#reply-text")).to_have_value(
+        "Hello, I am here to help. What can I do for you?"
+    )
+    page.click("#reply-send")
+    expect(page.locator("#messages")).to_contain_text("Hello, I am here to help.")
+    assert person.sees("Ana: Hello, I am here to help. What can I do for you?")
+    page.screenshot(path=str(artifacts / "console-conversation.png"))
+
+    page.select_option("#transfer-language", "es")
+    page.click("#transfer")
+    expect(page.locator("#notice")).to_have_text("The conversation was transferred.")
+    expect(page.locator("#close")).to_be_disabled()  # waiting again, in the Spanish line
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("ES")
+    waiting.get_by_role("button", name="Claim").click()
+    expect(page.locator("#close")).to_be_enabled()
+
+    page.select_option("#outcome", "resolved")
+    page.click("#close")
+    expect(page.locator("#notice")).to_have_text("The conversation is closed.")
+    assert person.sees("Ana ended the chat.")
+    ours = (served.base, served.base.replace("http", "ws", 1))
+    assert all(url.startswith(ours) for url in requests_made), requests_made
     assert not [m for m in messages if "Content Security Policy" in m], messages

@@ -80,3 +80,45 @@ async def signed_in_agent(
 ) -> Agent:
     code = await add_agent(uow_factory, **kwargs)
     return await sign_in(client, clock, await set_up(client, clock, code))
+
+
+async def ready_agents(
+    uow_factory: UnitOfWorkFactory,
+    count: int,
+    languages: tuple[str, ...] = ("en",),
+    prefix: str = "agent",
+    role: StaffRole = StaffRole.AGENT,
+) -> list[Agent]:
+    """``count`` agents set up and signed in, written straight into the tables (no Argon2
+    per agent: for tests of many agents at once, not of signing in)."""
+    import secrets
+
+    from core.staff.models import StaffMember, StaffSession
+    from core.staff.sessions import _digest
+
+    agents = []
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        for n in range(count):
+            member = StaffMember(
+                email=f"{prefix}{n}@agency.example",
+                display_name=f"Agent {n}",
+                languages=list(languages),
+                role=role,
+                password_hash="unused",
+                sealed_totp_secret="unused",
+                totp_confirmed=True,
+                available=True,
+                created_at=now,
+            )
+            uow.session.add(member)
+            await uow.flush()
+            token = secrets.token_urlsafe(32)
+            uow.session.add(
+                StaffSession(
+                    staff_id=member.id, token_hash=_digest(token), created_at=now, last_seen_at=now
+                )
+            )
+            agents.append(Agent(member.email, "", token))
+        await uow.commit()
+    return agents

@@ -34,6 +34,7 @@ from bot.channels.web.server import create_web_app
 from bot.settings import Settings, SmsSettings
 from core.accounts.otp import totp
 from core.demo import load_demo
+from core.handoff import request_agent, send_secure_message
 from core.staff import add_staff
 from tests.fuzzing import examples
 
@@ -84,6 +85,12 @@ class LiveServer:
         await load_demo(app.uow_factory)
         async with app.uow_factory() as uow:
             added = await add_staff(uow, "agent@agency.example", "Maria", ["en", "es"])
+            # People waiting and a secure message, so the console's success paths run too.
+            for n in range(1, 4):
+                await request_agent(uow, channel="webchat", chat_id=f"chat-{n}", language="en")
+                await send_secure_message(
+                    uow, channel="webchat", chat_id=f"chat-{n}", locale="es", text="¿Hola?"
+                )
             await uow.commit()
         self.setup_code = added.setup_code
         web_app = create_web_app(app, chat_config=WebChatConfig(rate_limit=100_000))
@@ -187,7 +194,7 @@ def test_the_api_keeps_to_its_openapi_document(
             if "session_id" in (case.path_parameters or {}):
                 case.path_parameters["session_id"] = chat_session["session_id"]
             if case.query is not None and "token" in case.query:
-                case.query["token"] = chat_session["token"]
+                case.query["token"] = console_token if "console" in tags else chat_session["token"]
             case.call_and_validate(
                 base_url=live_server.url, headers=headers, checks=CHECKS, timeout=10
             )
@@ -201,5 +208,17 @@ def test_the_api_keeps_to_its_openapi_document(
     assert "PUT /api/admin/offices/{code}/closures/{day}" in tested
     assert "POST /api/console/sessions" in tested
     assert "POST /api/console/me/availability" in tested
+    assert {
+        "GET /api/console/queue",
+        "POST /api/console/conversations/{conversation_id}/claim",
+        "GET /api/console/conversations/{conversation_id}",
+        "POST /api/console/conversations/{conversation_id}/messages",
+        "POST /api/console/conversations/{conversation_id}/transfer",
+        "POST /api/console/conversations/{conversation_id}/close",
+        "GET /api/console/messages",
+        "POST /api/console/messages/{message_id}/reply",
+        "GET /api/console/canned",
+        "GET /api/console/ws",
+    } <= tested
     assert {"POST /api/sms/status", "POST /api/sms/inbound"} <= tested
     assert len(tested) >= 30

@@ -55,6 +55,8 @@ def test_log_format_and_level_are_read_in_any_case() -> None:
         ("CASEBOT_TRUSTED_PROXIES", "proxy.example.org"),
         ("CASEBOT_TRUSTED_PROXIES", "10.0.0.0/33"),
         ("CASEBOT_AGENT_HOURS", "Mon-Fri 08:00-20:00"),
+        ("CASEBOT_AGENT_QUEUE_LIMIT", "0"),
+        ("CASEBOT_AGENT_QUEUE_LIMIT", "many"),
         ("CASEBOT_AGENT_HOURS", "America/New_York Mon-Fri 20:00-08:00"),
     ],
 )
@@ -160,3 +162,8 @@ def test_agent_hours_and_the_public_url_are_read() -> None:
     assert len(settings.agent_hours.windows) == 6
     assert settings.public_url == "https://help.example.org"
     assert Settings.from_env({}).agent_hours.zone == "America/New_York"
+
+
+def test_the_agent_queue_limit_is_read() -> None:
+    assert Settings.from_env({}).agent_queue_limit == 20
+    assert Settings.from_env({"CASEBOT_AGENT_QUEUE_LIMIT": "5"}).agent_queue_limit == 5

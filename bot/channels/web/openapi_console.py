@@ -31,6 +31,17 @@ CONSOLE_ERROR_CODES: Final = [
     "http_error",
     "unavailable",
     "request_timeout",
+    "conversation_not_found",
+    "already_claimed",
+    "not_your_conversation",
+    "not_your_language",
+    "conversation_not_open",
+    "unknown_language",
+    "unknown_staff",
+    "bad_outcome",
+    "message_not_found",
+    "already_replied",
+    "websocket_expected",
 ]
 _CHALLENGE: Final = {
     "WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}},
@@ -280,6 +291,433 @@ def _paths() -> dict[str, Any]:
     }
 
 
+_CONVERSATION_ID: Final = {
+    "name": "conversation_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "The conversation's id, from the queue.",
+}
+_MESSAGE_ID: Final = {
+    "name": "message_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "The secure message's id.",
+}
+_NOT_FOUND: Final = _error("No such conversation (conversation_not_found).")
+_FORBIDDEN: Final = _error(
+    "Not this agent's: in a language they do not take (not_your_language), or held by "
+    "another agent (not_your_conversation); or the Origin may not use the API."
+)
+_NOT_OPEN: Final = _error("It is not open: waiting for a claim, or ended (conversation_not_open).")
+_LANGUAGE: Final = {"type": "string", "enum": list(STAFF_LANGUAGES)}
+_NULLABLE_STRING: Final = {"type": ["string", "null"]}
+
+
+def _line_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["sender", "text", "at", "event", "masked"],
+        "properties": {
+            "sender": {"type": "string", "enum": ["person", "bot", "agent", "system"]},
+            "text": {
+                "type": "string",
+                "description": "As written: plain text, never markup (show it as text). "
+                "Empty for an event and for a masked secret.",
+            },
+            "at": {"type": ["string", "null"], "format": "date-time"},
+            "event": {
+                **_NULLABLE_STRING,
+                "description": "A system line's event: requested, claimed, transferred, "
+                "withheld, closed, ended_by_person.",
+            },
+            "masked": {
+                "type": "boolean",
+                "description": "A password or code the person typed: withheld, no text.",
+            },
+        },
+    }
+
+
+def _desk_schemas() -> dict[str, Any]:
+    return {
+        "ConsoleLine": _line_schema(),
+        "ConsoleQueue": {
+            "type": "object",
+            "required": ["waiting"],
+            "properties": {
+                "waiting": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "conversation_id",
+                            "language",
+                            "channel",
+                            "waiting_seconds",
+                            "topic",
+                            "signed_in",
+                        ],
+                        "properties": {
+                            "conversation_id": {"type": "integer"},
+                            "language": _LANGUAGE,
+                            "channel": {"type": "string", "description": "webchat, telegram, ..."},
+                            "waiting_seconds": {"type": "integer", "minimum": 0},
+                            "topic": {
+                                **_NULLABLE_STRING,
+                                "description": "What the person last asked about.",
+                            },
+                            "signed_in": {"type": "boolean"},
+                        },
+                    },
+                }
+            },
+        },
+        "ConsoleConversation": {
+            "type": "object",
+            "required": [
+                "conversation_id",
+                "status",
+                "language",
+                "channel",
+                "topic",
+                "signed_in",
+                "staff_id",
+                "agent_name",
+                "created_at",
+                "outcome",
+                "bot_transcript",
+                "messages",
+                "context",
+            ],
+            "properties": {
+                "conversation_id": {"type": "integer"},
+                "status": {
+                    "type": "string",
+                    "enum": ["waiting", "claimed", "closed", "abandoned"],
+                },
+                "language": _LANGUAGE,
+                "channel": {"type": "string"},
+                "topic": _NULLABLE_STRING,
+                "signed_in": {"type": "boolean"},
+                "staff_id": {"type": ["integer", "null"]},
+                "agent_name": _NULLABLE_STRING,
+                "created_at": {"type": "string", "format": "date-time"},
+                "outcome": _NULLABLE_STRING,
+                "bot_transcript": {
+                    "type": "array",
+                    "items": _ref("ConsoleLine"),
+                    "description": "The web chat's transcript (its newest 200 lines; secrets "
+                    "masked). Other channels keep none: empty.",
+                },
+                "messages": {"type": "array", "items": _ref("ConsoleLine")},
+                "context": {
+                    "type": "object",
+                    "required": ["cases", "appointments"],
+                    "description": "A signed-in person's cases and appointments, read-only.",
+                    "properties": {
+                        "cases": {"type": "array", "items": {"type": "object"}},
+                        "appointments": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            },
+        },
+        "ConsoleDone": {
+            "type": "object",
+            "required": ["conversation_id", "status"],
+            "properties": {
+                "conversation_id": {"type": "integer"},
+                "status": {"type": "string", "enum": ["claimed", "transferred", "closed"]},
+            },
+        },
+        "SecureMessage": {
+            "type": "object",
+            "required": [
+                "id",
+                "language",
+                "channel",
+                "topic",
+                "signed_in",
+                "text",
+                "created_at",
+                "replied_at",
+                "reply_text",
+            ],
+            "properties": {
+                "id": {"type": "integer"},
+                "language": {"type": "string"},
+                "channel": {"type": "string"},
+                "topic": _NULLABLE_STRING,
+                "signed_in": {"type": "boolean"},
+                "text": {"type": "string", "description": "As written: plain text."},
+                "created_at": {"type": "string", "format": "date-time"},
+                "replied_at": {"type": ["string", "null"], "format": "date-time"},
+                "reply_text": _NULLABLE_STRING,
+            },
+        },
+    }
+
+
+def _desk_paths() -> dict[str, Any]:
+    conversation = "/api/console/conversations/{conversation_id}"
+    common = _errors("401", "429", "503")
+    return {
+        "/api/console/queue": {
+            "get": _operation(
+                "consoleQueue",
+                "The people waiting for an agent, oldest first: of the agent's languages "
+                "(a supervisor sees all)",
+                {
+                    "200": _json(_ref("ConsoleQueue"), "The waiting line."),
+                    **common,
+                    "403": _ERRORS["403"],
+                },
+            )
+        },
+        conversation + "/claim": {
+            "parameters": [_CONVERSATION_ID],
+            "post": _operation(
+                "consoleClaim",
+                "Take a waiting conversation: one agent wins, however many claim at once",
+                {
+                    "200": _json(_ref("ConsoleDone"), "It is this agent's now."),
+                    "403": _FORBIDDEN,
+                    "404": _NOT_FOUND,
+                    "409": _error("Someone else has it, or it ended (already_claimed)."),
+                    **common,
+                },
+            ),
+        },
+        conversation: {
+            "parameters": [_CONVERSATION_ID],
+            "get": _operation(
+                "consoleConversation",
+                "A conversation: the bot's transcript, its messages with the agent, and a "
+                "signed-in person's cases and appointments",
+                {
+                    "200": _json(_ref("ConsoleConversation"), "The conversation."),
+                    "403": _FORBIDDEN,
+                    "404": _NOT_FOUND,
+                    **common,
+                },
+            ),
+        },
+        conversation + "/messages": {
+            "parameters": [_CONVERSATION_ID],
+            "post": _operation(
+                "consoleWrite",
+                "Write to the person (the agent must hold the conversation); it reaches them "
+                "in their channel",
+                {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {"id": {"type": "integer"}},
+                        },
+                        "Sent.",
+                    ),
+                    "400": _ERRORS["400"],
+                    "403": _FORBIDDEN,
+                    "404": _NOT_FOUND,
+                    "409": _NOT_OPEN,
+                    "413": _ERRORS["413"],
+                    **common,
+                },
+                requestBody=_body(["text"], text=_text(4000, "Plain text.")),
+            ),
+        },
+        conversation + "/transfer": {
+            "parameters": [_CONVERSATION_ID],
+            "post": _operation(
+                "consoleTransfer",
+                "Pass the conversation on: to the line of another language (it waits again) "
+                "or to another agent (who has it at once)",
+                {
+                    "200": _json(_ref("ConsoleDone"), "Passed on."),
+                    "400": _error(
+                        "Bad input: neither or both fields (bad_request), an unknown language "
+                        "(unknown_language) or staff member (unknown_staff)."
+                    ),
+                    "403": _FORBIDDEN,
+                    "404": _NOT_FOUND,
+                    "409": _NOT_OPEN,
+                    "413": _ERRORS["413"],
+                    **common,
+                },
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    {
+                                        "type": "object",
+                                        "required": ["language"],
+                                        "properties": {"language": _LANGUAGE},
+                                        "additionalProperties": False,
+                                    },
+                                    {
+                                        "type": "object",
+                                        "required": ["staff_id"],
+                                        "properties": {
+                                            "staff_id": {"type": "integer", "minimum": 1}
+                                        },
+                                        "additionalProperties": False,
+                                    },
+                                ]
+                            }
+                        }
+                    },
+                },
+            ),
+        },
+        conversation + "/close": {
+            "parameters": [_CONVERSATION_ID],
+            "post": _operation(
+                "consoleClose",
+                "End the conversation with an outcome; the person is back with the assistant",
+                {
+                    "200": _json(_ref("ConsoleDone"), "Closed."),
+                    "400": _error("Bad input (bad_request, bad_json, bad_outcome)."),
+                    "403": _FORBIDDEN,
+                    "404": _NOT_FOUND,
+                    "409": _NOT_OPEN,
+                    "413": _ERRORS["413"],
+                    **common,
+                },
+                requestBody=_body(
+                    ["outcome"],
+                    outcome={
+                        "type": "string",
+                        "enum": ["resolved", "referred", "no_response", "other"],
+                    },
+                ),
+            ),
+        },
+        "/api/console/messages": {
+            "get": _operation(
+                "consoleSecureMessages",
+                "Secure messages of the agent's languages (a supervisor: all), oldest first",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["messages"],
+                            "properties": {
+                                "messages": {"type": "array", "items": _ref("SecureMessage")}
+                            },
+                        },
+                        "The messages (at most 500).",
+                    ),
+                    "400": _ERRORS["400"],
+                    "403": _ERRORS["403"],
+                    **common,
+                },
+                parameters=[
+                    {
+                        "name": "answered",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["true", "false"]},
+                        "description": "true: the answered ones too (default false).",
+                    }
+                ],
+            )
+        },
+        "/api/console/messages/{message_id}/reply": {
+            "parameters": [_MESSAGE_ID],
+            "post": _operation(
+                "consoleSecureReply",
+                "Answer a secure message: sent to the person's chat and, when signed in, "
+                "their email",
+                {
+                    "200": _json(_ref("SecureMessage"), "Answered."),
+                    "400": _ERRORS["400"],
+                    "403": _FORBIDDEN,
+                    "404": _error("No such message (message_not_found)."),
+                    "409": _error("It was answered already (already_replied)."),
+                    "413": _ERRORS["413"],
+                    **common,
+                },
+                requestBody=_body(["text"], text=_text(2000, "Plain text.")),
+            ),
+        },
+        "/api/console/canned": {
+            "get": _operation(
+                "consoleCanned",
+                "Canned replies for a language (bot/console_replies.toml)",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["language", "replies"],
+                            "properties": {
+                                "language": _LANGUAGE,
+                                "replies": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["label", "text"],
+                                        "properties": {
+                                            "label": {"type": "string"},
+                                            "text": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "The replies: an English label, the text in the language.",
+                    ),
+                    "400": _error("An unknown language (unknown_language)."),
+                    "403": _ERRORS["403"],
+                    **common,
+                },
+                parameters=[
+                    {
+                        "name": "language",
+                        "in": "query",
+                        "required": False,
+                        "schema": _LANGUAGE,
+                        "description": "Default en.",
+                    }
+                ],
+            )
+        },
+        "/api/console/ws": {
+            "get": _operation(
+                "consoleLive",
+                "A WebSocket of live events, for the agent's languages and conversations",
+                {
+                    "101": {"description": "Switching to the WebSocket protocol."},
+                    "400": _error("Not a WebSocket handshake (websocket_expected)."),
+                    "403": _ERRORS["403"],
+                    **_errors("401", "429", "503"),
+                },
+                signed_in=False,
+                parameters=[
+                    {
+                        "name": "token",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": "The console token (a browser cannot set a header on "
+                        "a WebSocket).",
+                    }
+                ],
+                description='JSON text frames: first {"type": "ready"}, then '
+                '{"type": "handoff", "id", "language", "event", "sender", '
+                '"staff_id"} for every change of a conversation (event: requested, claimed, '
+                "transferred, message, withheld, closed, ended_by_person) and "
+                '{"type": "secure_message", "id", "language", "event": "new"}. '
+                "Frames name what changed; read it with the API. Frames sent by the page are "
+                "ignored.",
+            )
+        },
+    }
+
+
 def add_console_document(document: dict[str, Any]) -> dict[str, Any]:
     """Add the console API's tag, security scheme, schemas and paths to ``document``."""
     components = document.setdefault("components", {})
@@ -288,13 +726,14 @@ def add_console_document(document: dict[str, Any]) -> dict[str, Any]:
         "scheme": "bearer",
         "description": "A console token from POST /api/console/sessions (not a chat token).",
     }
-    components.setdefault("schemas", {}).update(_schemas())
+    components.setdefault("schemas", {}).update({**_schemas(), **_desk_schemas()})
     document.setdefault("tags", []).append(
         {
             "name": "console",
-            "description": "The agent console: staff set-up, sign-in, availability. Staff "
+            "description": "The agent console: staff set-up, sign-in, availability, the "
+            "waiting line, conversations with people, secure messages, live events. Staff "
             "accounts are added by an operator (casebot admin staff add).",
         }
     )
-    document.setdefault("paths", {}).update(_paths())
+    document.setdefault("paths", {}).update({**_paths(), **_desk_paths()})
     return document

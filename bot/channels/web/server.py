@@ -19,6 +19,7 @@ from bot.app import App
 from bot.channels.web.api import add_chat_routes, error_middleware, json_error
 from bot.channels.web.chat import WebChatConfig, WebChatHub
 from bot.channels.web.console_api import CONSOLE_CSP, Console, ConsoleConfig, add_console_routes
+from bot.channels.web.console_desk import ConsoleHub, add_desk_routes
 from bot.channels.web.openapi import openapi_document
 from bot.channels.web.sms import add_sms_routes
 from bot.channels.web.unsubscribe import add_unsubscribe_routes
@@ -26,6 +27,7 @@ from bot.channels.web.widget_labels import widget_script
 from bot.engine import Engine
 from bot.ops.health import READY_CHECKS
 from bot.ops.log_escape import install_log_escaping, printable
+from bot.ops.metrics import HandoffMetrics
 from bot.settings import Settings
 from bot.wording.i18n import CatalogError, check_catalogs
 from core.schema import head_revision, stored_revision
@@ -278,6 +280,9 @@ def add_web_routes(web_app: web.Application, app: App, hub: WebChatHub) -> None:
         ),
     )
     add_console_routes(web_app, console)
+    add_desk_routes(
+        web_app, ConsoleHub(app.uow_factory, app.db, HandoffMetrics(hub.metrics.registry))
+    )
     # The agents' page: its own files only, under a policy that allows nothing else.
     page_headers = {
         "Content-Security-Policy": CONSOLE_CSP,
