@@ -197,8 +197,8 @@ def _code_prompt(ctx: Context) -> Prompt:
             choices = [Button(ctx._("Send a code to my phone"), RESEND_TEXT)]
         return Prompt(
             ctx._(
-                "Please type the 6-digit code from the text message, or your backup code. It "
-                "looks like {example}."
+                "Please type the 6-digit code from the text message, or your backup code (like "
+                "{example})."
             ).format(example=BACKUP_EXAMPLE),
             choices,
         )
