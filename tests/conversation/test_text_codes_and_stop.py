@@ -206,9 +206,7 @@ async def test_sign_in_codes_by_text_message(
     _, code_locale = await texted_code(uow_factory, number)
     assert code_locale == locale
     await other.press(t._("Send a new code"))  # too soon: wait, and no second text
-    wait = t._(
-        "We sent a code a moment ago. Please use that one, or ask for a new code in {time}."
-    )
+    wait = t._("We sent a code a moment ago. Please use that one, or ask for a new code in {time}.")
     assert wait.split("{time}")[0] in other.text, (locale, other.text)
     assert len(await pending_texts(uow_factory, "code_sms")) == 2  # the enrolment's, this one
     clock.advance(timedelta(seconds=61))
