@@ -103,6 +103,7 @@ __all__ = [
     "SecretUnreadable",
     "SecureMessageNotFound",
     "SlotTaken",
+    "TextsStopped",
     "TooManyAttempts",
     "UnknownResetQuestion",
     "UnknownState",
@@ -460,6 +461,14 @@ class RateLimited(DomainError):
     """Too many requests; try again after ``retry_after_seconds``."""
 
     retry_after_seconds: int
+
+
+@dataclass(eq=False)
+class TextsStopped(DomainError):
+    """The number replied STOP: no text, not even a sign-in code, goes to it until it replies
+    START. ``number`` is the number (E.164)."""
+
+    number: str
 
 
 class PasswordChecksBusy(RateLimited):

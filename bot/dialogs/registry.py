@@ -22,6 +22,7 @@ from bot.dialogs.accounts import (
     link_account,
     lost_device,
     notifications,
+    sms_sign_in,
 )
 from bot.dialogs.appointments import appointments
 from bot.dialogs.base import Dialog, DialogError, Flow
@@ -43,6 +44,7 @@ FLOWS: Final[tuple[Flow, ...]] = (
     lost_device.FLOW,
     notifications.FLOW,  # signed in only: after every other button
     updates.FLOW,  # not on the menu: a case's "Get updates" opens it
+    sms_sign_in.FLOW,  # not on the menu: Notifications opens it
 )
 
 

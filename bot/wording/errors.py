@@ -153,6 +153,11 @@ def describe_error(ctx: Context, error: Exception) -> str:
             return _("That does not look like an email address. It looks like name@example.com.")
         case e.InvalidPhoneNumber(reason=reason):
             return _(_PHONE.get(reason, _PHONE["not_a_number"])).format(example=PHONE_EXAMPLE)
+        case e.TextsStopped(number=number):
+            return _(
+                "Texts to {number} are stopped: STOP was sent from that phone. Reply START from "
+                "it to get texts again."
+            ).format(number=number)
         case e.InvalidResetAnswer() | e.UnknownResetQuestion():
             return _("Please type your answer to the question.")
         case e.UnknownState() | e.InvalidZipCode():

@@ -33,12 +33,14 @@ class OtpMethod(enum.StrEnum):
 
     AUTHENTICATOR = "authenticator"
     EMAIL = "email"
+    SMS = "sms"  # by text message to ``Account.sms_number``
 
 
 class CodePurpose(enum.StrEnum):
     SIGN_IN = "sign_in"
     RESET = "reset"
     VERIFY_EMAIL = "verify_email"
+    SMS_ENROL = "sms_enrol"  # confirming a mobile number for sign-in codes (holder: the number)
 
 
 class Account(Base):
@@ -57,6 +59,9 @@ class Account(Base):
     # The last TOTP time step accepted: a code of that step or an earlier one is refused.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     backup_code_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The verified US mobile number (E.164) that gets the sign-in codes of the ``sms`` method;
+    # None for the other methods.
+    sms_number: Mapped[str | None] = mapped_column(String(16), default=None)
     failed_logins: Mapped[int] = mapped_column(default=0)
     lockouts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

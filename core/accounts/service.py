@@ -223,7 +223,8 @@ async def change_otp_method(
     """Switch how the account receives its one-time code; the backup code is issued anew.
 
     For the authenticator method a new secret is made (or ``totp_secret`` used, for fixtures);
-    for the email method the authenticator secret is dropped.
+    for the email method the authenticator secret is dropped. (The text-message method is
+    enrolled with a proved number: ``core.accounts.sms_codes``.)
 
     Raises:
         AccountNotFound: no such account.
@@ -231,12 +232,15 @@ async def change_otp_method(
     """
     if totp_secret is not None and not is_valid_secret(totp_secret):
         raise ValueError("totp_secret must be Base32 of at least 80 bits")
+    if method is OtpMethod.SMS:
+        raise ValueError("the sms method is enrolled with a proved number (sms_codes)")
     secret = (totp_secret or generate_totp_secret()) if method is OtpMethod.AUTHENTICATOR else None
     backup = generate_backup_code()
     backup_hash = await hash_password_async(normalize_backup_code(backup))
     async with uow_factory() as uow:
         account = await get_account(uow, account_id)
         account.otp_method = method
+        account.sms_number = None  # the sms method is enrolled by ``core.accounts.sms_codes``
         store_totp_secret(uow, account, secret)
         account.totp_last_step = None
         account.backup_code_hash = backup_hash

@@ -1,8 +1,11 @@
 """Signing in, in two steps: the password, then a second factor.
 
 ``start_sign_in`` checks the password and opens a challenge; ``complete_sign_in`` takes the
-authenticator code, the email code (for accounts that receive codes by email) or the backup
-code, and on success signs the chat in as the account.
+authenticator code, the email code (for accounts that receive codes by email), the texted code
+(for accounts that receive codes by text message, ``core.accounts.sms_codes``) or the backup
+code, and on success signs the chat in as the account. ``send_sign_in_code`` sends the chat's
+code again (by text, with the 60-second cooldown of email codes) or, when texts to the number
+are stopped, by email instead.
 
 Each step reads in one short unit of work, runs Argon2 outside any unit of work, and records the
 outcome in a second short unit of work that locks the account row (``FOR UPDATE`` on PostgreSQL;
@@ -10,8 +13,8 @@ on SQLite the unit of work is the only writer) and re-reads it, so concurrent at
 lose a failure or use one backup code twice.
 
 The challenge is an ``email_codes`` row of purpose ``sign_in`` for the account's email, held
-by the chat that typed the password: for the email method it holds the code mailed for that
-chat, for the authenticator method it is an unusable row that only marks "the password was
+by the chat that typed the password: for the email and text methods it holds the code sent for
+that chat, for the authenticator method it is an unusable row that only marks "the password was
 right in this chat, less than 10 minutes ago". ``complete_sign_in`` refuses a chat with no open
 challenge of its own, so the second step can never stand in for both, nor finish a sign-in
 begun in another chat. Two chats signing in to one account at once each keep their own
@@ -23,6 +26,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
+from typing import Final
 
 from sqlalchemy import select
 
@@ -51,6 +55,7 @@ from core.accounts.passwords import (
     verify_password_async,
 )
 from core.accounts.policy import normalize_password, validate_email
+from core.accounts.sms_codes import queue_code_text, texts_stopped
 from core.accounts.totp_store import reseal_if_needed, totp_secret_of
 from core.errors import (
     AccountLocked,
@@ -60,10 +65,18 @@ from core.errors import (
     InvalidCode,
     InvalidCredentials,
     InvalidEmail,
+    TextsStopped,
 )
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["SecondFactor", "SignInChallenge", "SignInResult", "complete_sign_in", "start_sign_in"]
+__all__ = [
+    "SecondFactor",
+    "SignInChallenge",
+    "SignInResult",
+    "complete_sign_in",
+    "send_sign_in_code",
+    "start_sign_in",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +86,16 @@ class SecondFactor(enum.StrEnum):
 
     AUTHENTICATOR = "authenticator"
     EMAIL = "email"
+    SMS = "sms"
     BACKUP_CODE = "backup_code"
+
+
+_SHORT_CODE_FACTORS: Final = {
+    OtpMethod.AUTHENTICATOR: SecondFactor.AUTHENTICATOR,
+    OtpMethod.EMAIL: SecondFactor.EMAIL,
+    OtpMethod.SMS: SecondFactor.SMS,
+}
+_SENT_CODES: Final = frozenset({SecondFactor.EMAIL, SecondFactor.SMS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +109,16 @@ class SignInChallenge:
         method: how the account receives its one-time code.
         email_code: for the email method, the code to mail now; None for the authenticator
             method, and also when a code was mailed less than 60 seconds ago (it still works).
+        sms_number: for the text method, the number the code goes to (E.164).
+        texts_stopped: for the text method, the number replied STOP: no code was texted
+            (offer ``send_sign_in_code(by_email=True)`` or the backup code).
     """
 
     account_id: int
     method: OtpMethod
     email_code: IssuedCode | None = None
+    sms_number: str | None = None
+    texts_stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +132,22 @@ class SignInResult:
 
 
 async def start_sign_in(
-    uow_factory: UnitOfWorkFactory, email: str, password: str, channel: str, chat_id: str
+    uow_factory: UnitOfWorkFactory,
+    email: str,
+    password: str,
+    channel: str,
+    chat_id: str,
+    *,
+    locale: str = "en",
+    send_text: bool = True,
 ) -> SignInChallenge:
     """Check the email and password, and open a second-factor challenge for this chat.
 
     The chat's previous challenge for the account (if any) is replaced; other chats' are left
-    alone. A code mailed for this chat less than 60 seconds ago is not mailed again.
+    alone. A code mailed for this chat less than 60 seconds ago is not mailed again. For the
+    text method the code is queued in the outbox (a ``code_sms`` row in ``locale``) in the
+    same transaction, unless the number replied STOP or ``send_text`` is False (the lost-device
+    flow texts one only when asked: ``send_sign_in_code``).
 
     An unknown email costs the same Argon2 verification as a wrong password and raises the same
     error, so neither the answer nor its timing tells whether an account exists. Where a
@@ -159,10 +196,72 @@ async def start_sign_in(
             raise InvalidCredentials()
         if new_hash is not None:
             account.password_hash = new_hash
-        email_code = await _open_challenge(uow, account, _holder(channel, chat_id))
         method = account.otp_method
+        sms_number = account.sms_number if method is OtpMethod.SMS else None
+        stopped = sms_number is not None and await texts_stopped(uow, sms_number)
+        issued = await _open_challenge(
+            uow, account, _holder(channel, chat_id), send=not stopped and send_text
+        )
+        email_code = issued if method is OtpMethod.EMAIL else None
+        if sms_number is not None and issued is not None:
+            await queue_code_text(uow, sms_number, issued, locale)
         await uow.commit()
-    return SignInChallenge(account_id=account_id, method=method, email_code=email_code)
+    return SignInChallenge(
+        account_id=account_id,
+        method=method,
+        email_code=email_code,
+        sms_number=sms_number,
+        texts_stopped=stopped,
+    )
+
+
+async def send_sign_in_code(
+    uow_factory: UnitOfWorkFactory,
+    account_id: int,
+    channel: str,
+    chat_id: str,
+    *,
+    locale: str = "en",
+    by_email: bool = False,
+) -> IssuedCode:
+    """Send the chat's sign-in code again: a new code replaces the old one, texted to the
+    account's number (text method) or, with ``by_email``, mailed to its address (the caller
+    mails the returned code after this commits; a text is queued here).
+
+    Raises:
+        CodeExpired: no challenge is open for this chat (sign in again from the password).
+        RateLimited: the last code went less than 60 seconds ago.
+        TextsStopped: the number replied STOP (send it by email instead).
+        InvalidCode: the account does not get its codes by text message (nothing to resend).
+    """
+    holder = _holder(channel, chat_id)
+    async with uow_factory() as uow:
+        now = uow.clock.now()
+        account = await get_account(uow, account_id)
+        ensure_not_locked(account, now)
+        number = account.sms_number
+        if account.otp_method is not OtpMethod.SMS or number is None:
+            raise InvalidCode()
+        latest = await latest_email_code(
+            uow, account.email, CodePurpose.SIGN_IN, holder=holder, for_update=True
+        )
+        if latest is None or latest.used_at is not None or now >= latest.expires_at:
+            raise CodeExpired()
+        if not by_email and await texts_stopped(uow, number):
+            raise TextsStopped(number=number)
+        # No code was sent yet (the number had stopped texts): no wait for the first one.
+        issued = await issue_email_code(
+            uow,
+            account.email,
+            CodePurpose.SIGN_IN,
+            holder=holder,
+            respect_cooldown=is_mailed(latest),
+        )
+        if not by_email:
+            await queue_code_text(uow, number, issued, locale)
+        await uow.commit()
+    logger.info("sent a new sign-in code to account %s", account_id)
+    return issued
 
 
 async def complete_sign_in(
@@ -172,7 +271,8 @@ async def complete_sign_in(
     account.
 
     ``code`` may be the authenticator code (authenticator method), the mailed code (email
-    method) or the backup code (either method). On success the failure counters start again,
+    method), the texted code (text method; or the mailed one when texts were stopped) or the
+    backup code (any method). On success the failure counters start again,
     the chat is linked to the account (replacing any account it was signed in as) and, when the
     backup code was used, a new one is made and returned.
 
@@ -207,7 +307,7 @@ async def complete_sign_in(
     new_backup: str | None = None
     new_backup_hash: str | None = None
     if is_short_code:
-        factor = SecondFactor.EMAIL if method is OtpMethod.EMAIL else SecondFactor.AUTHENTICATOR
+        factor = _SHORT_CODE_FACTORS[method]
     elif (
         backup_hash is not None
         and looks_like_backup_code(code)
@@ -227,7 +327,7 @@ async def complete_sign_in(
         challenge = await latest_email_code(
             uow, account.email, CodePurpose.SIGN_IN, holder=holder, for_update=True
         )
-        if factor is not SecondFactor.EMAIL and not is_pending(challenge, now):
+        if factor not in _SENT_CODES and not is_pending(challenge, now):
             raise CodeExpired()
         try:
             if factor is SecondFactor.AUTHENTICATOR:
@@ -238,7 +338,7 @@ async def complete_sign_in(
                     raise InvalidCode()
                 account.totp_last_step = verify_totp(secret, compact, now, account.totp_last_step)
                 reseal_if_needed(uow, account, secret)
-            elif factor is SecondFactor.EMAIL:
+            elif factor in _SENT_CODES:
                 check_code(challenge, compact, now)
             elif factor is SecondFactor.BACKUP_CODE:
                 if account.backup_code_hash != backup_hash:
@@ -298,10 +398,13 @@ def _holder(channel: str, chat_id: str) -> str:
     return f"{channel}:{chat_id}"
 
 
-async def _open_challenge(uow: UnitOfWork, account: Account, holder: str) -> IssuedCode | None:
-    """Open the chat's second-factor challenge; return the code to mail, if one is to be
-    mailed."""
-    if account.otp_method is not OtpMethod.EMAIL:
+async def _open_challenge(
+    uow: UnitOfWork, account: Account, holder: str, *, send: bool
+) -> IssuedCode | None:
+    """Open the chat's second-factor challenge; return the code to mail or text, if one is to
+    be sent (none for the authenticator, nor by text when ``send`` is False)."""
+    no_code = account.otp_method is OtpMethod.SMS and not send
+    if account.otp_method is OtpMethod.AUTHENTICATOR or no_code:
         await issue_email_code(
             uow,
             account.email,
@@ -321,7 +424,7 @@ async def _open_challenge(uow: UnitOfWork, account: Account, holder: str) -> Iss
         and is_mailed(latest)
         and resend_wait_seconds(latest, now) > 0
     ):
-        return None  # mailed less than a minute ago and still good: no second mail
+        return None  # sent less than a minute ago and still good: no second mail or text
     return await issue_email_code(
         uow, account.email, CodePurpose.SIGN_IN, respect_cooldown=False, holder=holder
     )

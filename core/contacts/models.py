@@ -49,6 +49,9 @@ class ContactPoint(Base):
     wants_agent_replies: Mapped[bool] = mapped_column(default=True)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Stopped by a STOP texted from the number (not by the person's choice here): a START from
+    # the number turns it on again; any other stop or start clears it.
+    stopped_by_keyword: Mapped[bool] = mapped_column(default=False)
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True, default=None
     )

@@ -251,6 +251,7 @@ async def confirm_contact(
     if contact.verified_at is None:
         contact.verified_at = now
     contact.stopped_at = None
+    contact.stopped_by_keyword = False
     contact.wants_status = True
     contact.locale = choice.locale
     contact.time_zone = choice.time_zone or contact.time_zone
@@ -325,6 +326,7 @@ async def unsubscribe(uow: UnitOfWork, token: str) -> ContactView:
     if contact.stopped_at is not None:
         raise UnsubscribeLinkInvalid(reason="used")
     contact.stopped_at = uow.clock.now()
+    contact.stopped_by_keyword = False  # the person's own choice: a START does not undo it
     await uow.flush()
     logger.info("contact point %s unsubscribed by its link", contact.id)
     return ContactView.of(contact)
@@ -388,6 +390,7 @@ async def set_wants(
     setattr(contact, f"wants_{what}", on)
     if on:
         contact.stopped_at = None
+        contact.stopped_by_keyword = False
     await uow.flush()
     return contact
 
@@ -398,6 +401,7 @@ async def stop_contact(uow: UnitOfWork, account_id: int, contact_id: int) -> boo
     if contact is None or contact.account_id != account_id:
         return False
     contact.stopped_at = uow.clock.now()
+    contact.stopped_by_keyword = False  # the person's own choice: a START does not undo it
     await uow.flush()
     return True
 

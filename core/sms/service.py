@@ -9,6 +9,11 @@ Inbound keywords follow the US carriers' rules: STOP, STOPALL, UNSUBSCRIBE, CANC
 end every text to the number at once (``opt_out`` parks what is pending for it, and the sender
 checks the table before each text); START and UNSTOP turn texts on again; HELP and INFO ask for
 help. Only a message that is the keyword alone (any case, spaces around) counts.
+
+A STOP also reaches consent: the number's contact points (``core.contacts``) that were on are
+stopped, marked as stopped by the keyword, so no status change queues a text for it any more;
+a START turns on again only those (a contact point the person stopped in the chat or by its
+link stays off).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Final
 from sqlalchemy import delete, func, select, update
 
 from core.cases.repository import dialect_insert
+from core.contacts.models import ContactChannel, ContactPoint
 from core.outbox.dispatch import ClaimedMessage, Held
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.sms.models import SmsDelivery, SmsOptOut
@@ -77,11 +83,13 @@ def keyword_of(body: str) -> Keyword | None:
 @dataclass(frozen=True, slots=True)
 class OptOut:
     """What a STOP did: whether the number was opted in until now (then it is confirmed),
-    how many pending texts were parked, and the language of its last text, if known."""
+    how many pending texts were parked, the language of its last text, if known, and how many
+    of its contact points it stopped."""
 
     new: bool
     parked: int
     locale: str | None
+    stopped_contacts: int = 0
 
 
 async def is_opted_out(uow: UnitOfWork, number: str) -> bool:
@@ -139,14 +147,38 @@ async def opt_out(uow: UnitOfWork, number: str, *, keyword: str, now: datetime) 
         .execution_options(synchronize_session=False)
     )
     parked = len(result.all())
+    stopped = await uow.session.execute(
+        update(ContactPoint)
+        .where(
+            ContactPoint.channel == ContactChannel.SMS,
+            ContactPoint.address == number,
+            ContactPoint.stopped_at.is_(None),
+        )
+        .values(stopped_at=now, stopped_by_keyword=True)
+        .returning(ContactPoint.id)
+        .execution_options(synchronize_session=False)
+    )
+    stopped_contacts = len(stopped.all())
     await uow.flush()
-    return OptOut(new=new, parked=parked, locale=locale)
+    return OptOut(new=new, parked=parked, locale=locale, stopped_contacts=stopped_contacts)
 
 
 async def opt_in(uow: UnitOfWork, number: str) -> bool:
-    """The number replied START: texts may go to it again. Returns whether it was opted out."""
+    """The number replied START: texts may go to it again, and its contact points that a STOP
+    stopped are on again. Returns whether it was opted out."""
+    await uow.session.execute(
+        update(ContactPoint)
+        .where(
+            ContactPoint.channel == ContactChannel.SMS,
+            ContactPoint.address == number,
+            ContactPoint.stopped_by_keyword.is_(True),
+        )
+        .values(stopped_at=None, stopped_by_keyword=False)
+        .execution_options(synchronize_session=False)
+    )
     row = await uow.session.get(SmsOptOut, number)
     if row is None:
+        await uow.flush()
         return False
     await uow.session.delete(row)
     await uow.flush()

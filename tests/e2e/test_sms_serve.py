@@ -4,7 +4,9 @@ process, on PostgreSQL.
 A status change to a number that follows a case reaches the fake once and its delivery status
 comes back; a 429 and then success loses and doubles nothing; STOP sent from the fake parks the
 texts pending for the number and every later one, and is confirmed once; START turns texts on
-again; a request with a forged signature is refused and changes nothing.
+again; a request with a forged signature is refused and changes nothing. A person who asks for
+updates by text in the web chat gets the code at the fake, confirms it, gets a status change,
+and after STOP from the phone nothing more is even queued for the number.
 
 The person's time zone is one where it is midday now, so quiet hours never hold a text here
 (they have their own tests on a fake clock).
@@ -13,6 +15,7 @@ The person's time zone is one where it is midday now, so quiet hours never hold 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +26,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.cases.service import update_status
+from core.contacts.models import ContactPoint
 from core.db import Database
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.sms.models import SmsDelivery
@@ -263,3 +267,79 @@ async def test_a_sender_killed_mid_batch_loses_and_doubles_no_text_after_restart
     sent = [(m["to"], r) for m in state["messages"] for r in receipts if r in m["body"]]
     assert len(sent) == len(set(sent)) == 30  # every text, none twice
     assert set(sent) == {(n, r) for n in numbers for r in receipts}
+
+
+class WebChat:
+    """One person in the web chat, through the real server's HTTP API."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http, self.url = http, url
+        self.replies: list[dict[str, Any]] = []
+        self.path = ""
+        self.auth: dict[str, str] = {}
+
+    async def open(self) -> None:
+        async with self.http.post(f"{self.url}/api/chat/sessions", json={"locale": "en"}) as r:
+            assert r.status == 201, await r.text()
+            session = await r.json()
+        self.path = f"{self.url}/api/chat/sessions/{session['session_id']}/messages"
+        self.auth = {"Authorization": f"Bearer {session['token']}"}
+
+    async def post(self, body: dict[str, Any]) -> str:
+        async with self.http.post(self.path, json=body, headers=self.auth) as r:
+            assert r.status == 200, await r.text()
+            self.replies = (await r.json())["replies"]
+        return "\n".join(reply["text"] for reply in self.replies)
+
+    async def send(self, text: str) -> str:
+        return await self.post({"text": text})
+
+    async def press(self, label: str) -> str:
+        for reply in reversed(self.replies):
+            for button in reply["buttons"]:
+                if button["label"] == label:
+                    return await self.post({"payload": button["payload"]})
+        raise AssertionError(f"no button {label!r} in {self.replies}")
+
+
+async def test_updates_by_text_from_the_web_chat_end_with_stop_from_the_phone(
+    postgres_db: Database, fake: FakeTwilio, server: Worker, http: aiohttp.ClientSession
+) -> None:
+    uow_factory = await reset(postgres_db)
+    receipt = "WAC2212345678"  # a public demo case
+    chat = WebChat(http, server.url)
+    await chat.open()
+    await chat.send(receipt)
+    await chat.press("Get updates")
+    await chat.press("By text message")
+    await chat.send("(202) 555-0123")
+
+    def texts(count: int) -> Callable[[], Awaitable[bool]]:
+        async def arrived() -> bool:
+            return len(await texts_to(fake, NUMBER)) >= count
+
+        return arrived
+
+    await wait_until(texts(1), "the confirmation code at the provider")
+    [code_text] = await texts_to(fake, NUMBER)
+    [code] = re.findall(r"(?<!\d)\d{6}(?!\d)", code_text["body"])
+    assert NUMBER in await chat.send(code)
+
+    await change_status(uow_factory, receipt, "card_mailed")
+    await wait_until(texts(2), "the status change at the provider")
+    status_text = (await texts_to(fake, NUMBER))[-1]
+    assert receipt in status_text["body"]
+    assert status_text["body"].endswith("Reply STOP to stop.")
+
+    stop = await fake.inbound(f"{server.url}/api/sms/inbound", NUMBER, "STOP")
+    assert stop["status"] == 200
+    async with uow_factory() as uow:
+        contact = await uow.session.scalar(
+            select(ContactPoint).where(ContactPoint.address == NUMBER)
+        )
+        assert contact is not None
+        assert contact.stopped_at is not None  # the consent itself, not only the number
+    before = len(await outbox_rows(uow_factory))
+    await change_status(uow_factory, receipt, "rfe_sent")
+    assert len(await outbox_rows(uow_factory)) == before  # nothing queued for the number
+    assert len(await texts_to(fake, NUMBER)) == 2

@@ -2,10 +2,10 @@
 
 The password is checked by ``start_sign_in`` and never kept: between steps the dialog keeps
 only the email and, once the password was right, the challenge's account id and code method.
-The second factor is the authenticator code or the mailed code (by the account's method) or
-the backup code (the step is in ``second_factor``); ``complete_sign_in`` links this chat to the
-account. The dialog then shows the person's cases and ends with ``{"account_id": id}``, so a
-flow that asked for a sign-in continues where it was.
+The second factor is the authenticator code, the mailed or the texted code (by the account's
+method) or the backup code (the step is in ``second_factor``); ``complete_sign_in`` links this
+chat to the account. The dialog then shows the person's cases and ends with
+``{"account_id": id}``, so a flow that asked for a sign-in continues where it was.
 
 When the chat is signed in already, the first step says as whom and offers to sign out.
 """
@@ -172,7 +172,12 @@ def _password_step(available: Collection[str]) -> Step[Secret]:
         try:
             await ctx.spend_password_check()  # a refusal is said by the engine
             challenge = await start_sign_in(
-                ctx.services.uow_factory, email, value.text, ctx.channel, ctx.chat_id
+                ctx.services.uow_factory,
+                email,
+                value.text,
+                ctx.channel,
+                ctx.chat_id,
+                locale=ctx.locale,
             )
         except InvalidCredentials:
             # The same words for an unknown email: the answer must not tell who has an account.

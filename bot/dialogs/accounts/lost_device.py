@@ -7,6 +7,10 @@ backup code is replaced by a new one. After a lost phone the person may set up a
 (``change_otp_method``), which issues yet another backup code: only the last one is shown, so
 the question is asked before the sign-in. Data ``{"why": "resend"}`` is the missing-code case.
 It ends with ``{"account_id": id}``.
+
+An account that gets its codes by text message is offered "Send a code to my phone" (its number
+was proved when it was enrolled): after a lost authenticator the phone may still get texts. Its
+code is texted only when asked, or at once in the missing-code case.
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ from bot.dialogs.accounts.common import (
     enrolment_prompt,
     no_code_tips,
     say_backup_code,
+)
+from bot.dialogs.accounts.second_factor import (
+    BY_EMAIL,
+    RESEND_TEXT,
+    mask_number,
+    resend_code,
+    sms_choices,
+    texts_stopped_text,
 )
 from bot.dialogs.base import (
     Button,
@@ -119,7 +131,13 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
     try:
         await ctx.spend_password_check()  # a refusal is said by the engine
         challenge = await start_sign_in(
-            ctx.services.uow_factory, email, value.text, ctx.channel, ctx.chat_id
+            ctx.services.uow_factory,
+            email,
+            value.text,
+            ctx.channel,
+            ctx.chat_id,
+            locale=ctx.locale,
+            send_text=_resend(ctx),
         )
     except InvalidCredentials:
         # The same words for an unknown email: the answer must not tell who has an account.
@@ -129,7 +147,18 @@ async def _handle_password(ctx: Context, value: Secret | str) -> Transition:
         return _locked(ctx, error)
     ctx.data["account_id"] = challenge.account_id
     ctx.data["method"] = challenge.method.value
-    if challenge.email_code is not None:
+    if challenge.sms_number is not None:
+        ctx.data["number"] = mask_number(challenge.sms_number)
+        ctx.data["texts_stopped"] = challenge.texts_stopped
+        if challenge.texts_stopped:
+            ctx.say(texts_stopped_text(ctx, mask_number(challenge.sms_number)))
+        elif _resend(ctx):
+            ctx.say(
+                ctx._("We have sent a 6-digit code by text message to {number}.").format(
+                    number=ctx.data["number"]
+                )
+            )
+    elif challenge.email_code is not None:
         ctx.send_mail(code_mail(ctx, challenge.email_code), code=challenge.email_code)
         ctx.say(ctx._("We have sent a new 6-digit code to {email}.").format(email=email))
     elif challenge.method is OtpMethod.EMAIL:
@@ -162,6 +191,17 @@ async def _handle_new_app(ctx: Context, value: str) -> Transition:
 
 
 def _code_prompt(ctx: Context) -> Prompt:
+    if ctx.data.get("method") == OtpMethod.SMS.value:
+        choices = sms_choices(ctx)
+        if not ctx.data.get("texts_stopped"):
+            choices = [Button(ctx._("Send a code to my phone"), RESEND_TEXT)]
+        return Prompt(
+            ctx._(
+                "Please type the 6-digit code from the text message, or your backup code (like "
+                "{example})."
+            ).format(example=BACKUP_EXAMPLE),
+            choices,
+        )
     if not _resend(ctx):
         return Prompt(
             ctx._("Please type your backup code. It looks like {example}.").format(
@@ -187,7 +227,7 @@ def _parse_code(ctx: Context, text: str) -> Secret:
     digits = normalize_digits(text)
     if looks_like_backup_code(text) or (len(digits) == 6 and digits.isdigit()):
         return Secret(text)
-    if _resend(ctx):
+    if _resend(ctx) or ctx.data.get("method") == OtpMethod.SMS.value:
         raise ValueError(ctx._("Please type the 6-digit code, or your backup code."))
     raise ValueError(
         ctx._("A backup code has 12 letters and digits, like {example}.").format(
@@ -201,6 +241,12 @@ async def _handle_code(ctx: Context, value: Secret | str) -> Transition:
         return _forgot(ctx)
     if value == RESEND:
         ctx.say(ctx._("To send a new code, please type your password again."))
+        return Next(State.PASSWORD)
+    if value in (RESEND_TEXT, BY_EMAIL):
+        sent = await resend_code(ctx, value)
+        if sent is not None:
+            return sent
+        ctx.say(ctx._("That took too long. Please type your password again."))
         return Next(State.PASSWORD)
     account_id = ctx.data.get("account_id")
     if not isinstance(value, Secret) or not isinstance(account_id, int):

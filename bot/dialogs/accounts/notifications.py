@@ -1,6 +1,7 @@
 """Notifications, for a signed-in person: the email addresses and mobile numbers that get
 updates, what each gets (status changes, appointment confirmations and reminders, replies from
-agents), adding one (confirmed with a code, by ``bot.dialogs.cases.updates``) and stopping one.
+agents), adding one (confirmed with a code, by ``bot.dialogs.cases.updates``) and stopping one;
+and getting the sign-in codes by text message (``bot.dialogs.accounts.sms_sign_in``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ NAME: Final = "notifications"
 GET_UPDATES: Final = "get_updates"
 ADD_EMAIL: Final = "add_email"
 ADD_SMS: Final = "add_sms"
+SMS_SIGN_IN: Final = "sms_sign_in"
 BACK: Final = "back"
 STOP: Final = "stop"
 WHAT: Final = {
@@ -47,6 +49,7 @@ async def _contacts(ctx: Context) -> list[ContactView] | None:
 
 def notifications_dialog(available: Collection[str] = ()) -> Dialog[State]:
     can_add = GET_UPDATES in available
+    can_text_codes = SMS_SIGN_IN in available
 
     async def list_prompt(ctx: Context) -> Prompt:
         contacts = await _contacts(ctx)
@@ -63,6 +66,8 @@ def notifications_dialog(available: Collection[str] = ()) -> Dialog[State]:
         if can_add:
             choices.append(Button(ctx._("Add an email"), ADD_EMAIL))
             choices.append(Button(ctx._("Add a mobile number"), ADD_SMS))
+        if can_text_codes:
+            choices.append(Button(ctx._("Sign-in codes by text"), SMS_SIGN_IN))
         return Prompt("\n".join(lines), choices)
 
     async def on_list(ctx: Context, value: str) -> Transition:
@@ -72,6 +77,8 @@ def notifications_dialog(available: Collection[str] = ()) -> Dialog[State]:
             return Start(GET_UPDATES, {"channel": "email"})
         if value == ADD_SMS and can_add:
             return Start(GET_UPDATES, {"channel": "sms"})
+        if value == SMS_SIGN_IN and can_text_codes:
+            return Start(SMS_SIGN_IN)
         if value.startswith("c") and value[1:].isdigit():
             ctx.data["contact"] = int(value[1:])
             return Next(State.CONTACT)
@@ -125,7 +132,8 @@ def notifications_dialog(available: Collection[str] = ()) -> Dialog[State]:
                 prompt=list_prompt,
                 handle=on_list,
                 goes_to=(State.CONTACT,),
-                starts=(GET_UPDATES,) if can_add else (),
+                starts=((GET_UPDATES,) if can_add else ())
+                + ((SMS_SIGN_IN,) if can_text_codes else ()),
             ),
             State.CONTACT: Step(prompt=contact_prompt, handle=on_contact, goes_to=(State.LIST,)),
         },
