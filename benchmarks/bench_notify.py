@@ -334,7 +334,7 @@ mobile number; a status change on each queues {2 * cases:,} notifications throug
 (`update_status`). One dispatcher runs the two channels at once in passes of the `casebot
 serve` batch ({BATCH}); each channel is exclusive (one worker sends mail, one sends texts).
 Mail goes by `SmtpMailer` to aiosmtpd in its own process (`benchmarks/smtp_sink.py`), one SMTP
-connection per mail, {BATCH} in flight (each in a thread of the default pool); texts by
+connection per mail, each in a thread of the default pool (cores + 4 threads); texts by
 `TwilioSms` to the fake Twilio (`tests/sms_fake.py`, its own process). Received messages are
 counted by recipient: lost is an address or daytime number that got nothing, doubled any copy
 beyond the first. One number in {NIGHT_EVERY} is in a zone where it is night: its text is
