@@ -112,6 +112,7 @@ bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core, the web chat and `se
 	$(BIN)/python -m benchmarks.bench_proofs $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_uscis $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_sms
+	$(BIN)/python -m benchmarks.bench_notify $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_flood
 
 # The peers benchmark compares casebot's Telegram path with the same flow on python-telegram-bot

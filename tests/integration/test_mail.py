@@ -396,6 +396,49 @@ async def test_an_untrusted_certificate_raises_an_os_error(
     assert recorder.messages == []
 
 
+def _counting_contexts(monkeypatch: pytest.MonkeyPatch) -> list[ssl.SSLContext]:
+    """Every context ``ssl.create_default_context`` makes from now on (each reads the system's
+    trust store: a tenth of a second of CPU)."""
+    made: list[ssl.SSLContext] = []
+    create = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(create(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    return made
+
+
+async def test_plain_smtp_reads_no_trust_store(
+    smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder, port = smtp_server()
+    made = _counting_contexts(monkeypatch)
+    mailer = SmtpMailer(f"smtp://127.0.0.1:{port}")
+
+    for _ in range(3):
+        await mailer.send(MAIL)
+
+    assert len(recorder.messages) == 3
+    assert made == []  # the server offers no TLS: nothing to check a certificate against
+
+
+async def test_the_trust_store_is_read_once_per_mailer(
+    smtp_server: Any, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder, port = smtp_server(ssl_context=_server_context(certificate))
+    made = _counting_contexts(monkeypatch)
+    mailer = SmtpMailer(f"smtps://127.0.0.1:{port}")
+
+    for _ in range(3):  # each mail still checks the certificate, with the same context
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await mailer.send(MAIL)
+
+    assert len(made) == 1
+    assert recorder.messages == []
+
+
 async def test_a_refused_connection_raises_an_os_error_at_once() -> None:
     port = _free_port()  # nothing listens there any more
     started = time.monotonic()
