@@ -212,13 +212,12 @@ async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
             _no_agent(turn, desk)
             await prompt(turn)
             return
-        top = turn.stack[-1].dialog
         created = await request_agent(
             ctx.uow,
             channel=ctx.channel,
             chat_id=ctx.chat_id,
             language=ctx.locale,
-            topic=None if top == ROOT else top,
+            topic=_topic(turn),
             account_id=await ctx.account_id(),
         )
         turn.handoff = created.id
@@ -244,6 +243,15 @@ async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
         choices=[Button(ctx._("Leave the line"), G_END_CHAT)],
     )
     await prompt(turn)
+
+
+def _topic(turn: TurnState) -> str | None:
+    """What the person asked about last (a knowledge-base topic or an intent), else the
+    intent of the flow they are in; None when neither says."""
+    if turn.topic is not None:
+        return turn.topic
+    top = turn.dialogs.get(turn.stack[-1].dialog)
+    return top.intent if top is not None else None
 
 
 def _no_agent(turn: TurnState, desk: AgentDesk) -> None:
