@@ -37,6 +37,7 @@ from core.handoff.service import (
     queue_position,
     request_agent,
     transfer,
+    with_agent,
 )
 
 __all__ = [
@@ -76,4 +77,5 @@ __all__ = [
     "secure_messages",
     "send_secure_message",
     "transfer",
+    "with_agent",
 ]

@@ -51,6 +51,7 @@ __all__ = [
     "queue_position",
     "request_agent",
     "transfer",
+    "with_agent",
 ]
 
 HANDOFF_CLAIMED: Final = "handoff_claimed"
@@ -131,6 +132,20 @@ async def open_handoff(uow: UnitOfWork, channel: str, chat_id: str) -> Handoff |
         .execution_options(populate_existing=True)
     )
     return handoff
+
+
+async def with_agent(uow: UnitOfWork, channel: str, chat_id: str) -> bool:
+    """Whether an agent has the chat now (what the person types goes to them)."""
+    found = await uow.session.scalar(
+        select(Handoff.id)
+        .where(
+            Handoff.channel == channel,
+            Handoff.chat_id == chat_id,
+            Handoff.status == HandoffStatus.CLAIMED,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def request_agent(
