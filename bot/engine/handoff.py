@@ -43,6 +43,7 @@ from core.handoff.service import (
 __all__ = [
     "ask_for_agent",
     "end_chat_button",
+    "in_handoff",
     "in_live_chat",
     "live_turn",
     "looks_like_secret",
@@ -120,6 +121,11 @@ async def _open_handoff(turn: TurnState) -> HandoffView | None:
         turn.handoff = None
         return None
     return handoff
+
+
+async def in_handoff(turn: TurnState) -> bool:
+    """Whether the chat is in a handoff now: waiting in line, or with an agent."""
+    return turn.handoff is not None and await _open_handoff(turn) is not None
 
 
 async def in_live_chat(turn: TurnState) -> bool:
