@@ -35,6 +35,7 @@ __all__ = [
     "HANDOFF_PLACE",
     "HANDOFF_TRANSFERRED",
     "OPEN",
+    "PLACE_DELAY",
     "HandoffView",
     "Place",
     "claim",
@@ -67,6 +68,9 @@ DEFAULT_WAIT: Final = timedelta(minutes=3)
 # Recent claims the estimate is measured on: at most this many, from at most this long ago.
 RECENT_CLAIMS: Final = 20
 RECENT_WINDOW: Final = timedelta(hours=24)
+# How long a notice of a new place in line waits before it goes: the line's moves of those
+# seconds are told in it, and the agents' messages go first.
+PLACE_DELAY: Final = timedelta(seconds=2)
 # What a person's or an agent's message may hold at most (longer is cut).
 MAX_MESSAGE: Final = 4000
 
@@ -441,10 +445,12 @@ async def _system(
 
 async def _tell_line(uow: UnitOfWork, language: str, *, after: int, move: int) -> None:
     """The line of ``language`` moved behind handoff ``after`` (it left, or joined it): each
-    one waiting behind it is told the new place and wait, in one notice per person for this
-    ``move`` (the id of the event that moved it). Notices of earlier moves not sent yet (nor
-    being sent) are withdrawn, and so are those of ``after`` itself (it left, or its place is
-    told with its own news)."""
+    one waiting behind it is told the new place and wait, in one notice per person. A notice
+    of an earlier move not sent yet (nor being sent) is that notice, now with the new place
+    (it keeps its turn in the outbox); otherwise a new one is written for this ``move`` (the
+    id of the event that moved it), due after ``PLACE_DELAY``: the moves of the next seconds
+    join it, and the agents' messages written meanwhile go first. The notices of ``after``
+    itself are withdrawn (it left, or its place is told with its own news)."""
     waiting = (
         await uow.session.execute(
             select(Handoff.id, Handoff.channel, Handoff.chat_id)
@@ -454,39 +460,68 @@ async def _tell_line(uow: UnitOfWork, language: str, *, after: int, move: int) -
     ).all()
     behind = [(n, row) for n, row in enumerate(waiting, start=1) if row.id > after]
     left = await uow.session.scalar(select(Handoff).where(Handoff.id == after))
-    chats = [(row.channel, row.chat_id) for _, row in behind]
     if left is not None:
-        chats.append((left.channel, left.chat_id))
-    await uow.session.execute(
-        delete(OutboxMessage)
+        await uow.session.execute(
+            delete(OutboxMessage)
+            .where(
+                OutboxMessage.kind == HANDOFF_PLACE,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.claimed_until.is_(None),
+                OutboxMessage.channel == left.channel,
+                OutboxMessage.address == left.chat_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if not behind:
+        return
+    chats = [(row.channel, row.chat_id) for _, row in behind]
+    unsent = (
+        select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address)
         .where(
             OutboxMessage.kind == HANDOFF_PLACE,
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.claimed_until.is_(None),
             tuple_(OutboxMessage.channel, OutboxMessage.address).in_(chats),
         )
-        .execution_options(synchronize_session=False)
+        .order_by(OutboxMessage.id)
     )
-    if not behind:
-        return
+    if uow.dialect == "postgresql":  # a row a dispatcher is claiming now gets a new one
+        unsent = unsent.with_for_update(skip_locked=True)
+    pending = {
+        (channel, address): id_ for id_, channel, address in await uow.session.execute(unsent)
+    }
     each = await estimated_wait(uow, language, 1)
     now = uow.clock.now()
+
+    def payload(position: int, handoff_id: int) -> dict[str, object]:
+        return {
+            "handoff_id": handoff_id,
+            "language": language,
+            "position": position,
+            "wait_seconds": int((each * position).total_seconds()),
+        }
+
+    changed = [
+        {"id": pending[(row.channel, row.chat_id)], "payload": payload(position, row.id)}
+        for position, row in behind
+        if (row.channel, row.chat_id) in pending
+    ]
+    if changed:
+        await uow.session.execute(
+            update(OutboxMessage).execution_options(synchronize_session=False), changed
+        )
     uow.session.add_all(
         OutboxMessage(
             kind=HANDOFF_PLACE,
             channel=row.channel,
             address=row.chat_id,
-            payload={
-                "handoff_id": row.id,
-                "language": language,
-                "position": position,
-                "wait_seconds": int((each * position).total_seconds()),
-            },
+            payload=payload(position, row.id),
             dedupe_key=f"handoff-place:{row.id}:{move}",
-            next_attempt_at=now,
+            next_attempt_at=now + PLACE_DELAY,
             created_at=now,
         )
         for position, row in behind
+        if (row.channel, row.chat_id) not in pending
     )
     await uow.flush()
 
