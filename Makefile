@@ -101,7 +101,7 @@ test-latest: $(UV)  ## the whole suite on the newest allowed versions (may fail:
 wheel: $(UV)  ## the wheel and sdist users install (dist/), catalogs compiled in
 	$(UV) build --out-dir dist
 
-bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core, the web chat and `serve --workers 1/2` on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
+bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core, the web chat, live agents and `serve --workers 1/2` on SQLite and PostgreSQL, into benchmarks/RESULTS.md (BENCH_ARGS=--quick)
 	$(BIN)/python -m benchmarks.bench_core $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_telegram
 	$(BIN)/python -m benchmarks.bench_engine $(BENCH_ARGS)
@@ -114,6 +114,7 @@ bench: $(DEV_STAMP) $(CATALOGS)  ## benchmarks of the core, the web chat and `se
 	$(BIN)/python -m benchmarks.bench_sms
 	$(BIN)/python -m benchmarks.bench_notify $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_flood
+	$(BIN)/python -m benchmarks.bench_agents $(BENCH_ARGS)
 
 # The peers benchmark compares casebot's Telegram path with the same flow on python-telegram-bot
 # and on aiogram + aiogram-dialog. Those frameworks are no dependency of casebot's: they get an

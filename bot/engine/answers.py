@@ -107,6 +107,7 @@ async def _say_topic(turn: TurnState, topic_id: str, *, at_menu: bool, text: str
     ctx = turn.ctx
     base = knowledge_base()
     topic = base.topics[topic_id]
+    turn.topic = topic_id
     wording = base.wording(topic_id, ctx.locale)
     shown = wording.answer
     if topic_id == PROCESSING_TOPIC:

@@ -43,26 +43,56 @@ from core.handoff.service import (
 __all__ = [
     "ask_for_agent",
     "end_chat_button",
+    "in_handoff",
     "in_live_chat",
     "live_turn",
     "looks_like_secret",
     "write_secure",
 ]
 
-# A one-time code typed as a word: 6 to 8 digits, maybe split by a space or a dash.
-_CODE: Final = re.compile(r"\d{3,4}[\s-]?\d{3,4}")
+# A one-time code: 6 to 8 digits, maybe split by a space or a dash, not part of a longer
+# number or word (a receipt number, an A-Number, a full phone number).
+_CODE: Final = re.compile(r"(?<![\dA-Za-z-])\d{3,4}[\s.-]?\d{3,4}(?![\dA-Za-z-])")
+# The shape of a local phone number ("555-1234", "555 1234"): a code only when named one.
+_PHONE: Final = re.compile(r"\d{3}[\s.-]\d{4}")
+# Words that name a code, folded (``fold``), in every language the chat speaks; a number
+# within a few characters after one of them is a code whatever its shape ("my code is
+# 555-1234", "验证码是5551234"). Latin and Cyrillic words must stand alone; the others are
+# found inside words (Chinese and Korean write no spaces).
+_CODE_WORDS: Final = re.compile(
+    r"(?:(?<![a-z])(?:code|codes|codigo|kod|kodigo|koda|otp|pin|passcode"
+    r"|ma xac|ma so|ma otp|ma bao mat)(?![a-z])"
+    r"|(?<![а-я])код[а-я]{0,2}(?![а-я])"
+    r"|验证码|代码|动态码|校验码|认证码|코드|인증번호|인증 번호|رمز|كود)"
+)
+# At most this many characters, none a digit, between the word and the number ("code is ").
+_NEAR: Final = 15
 _EDGES: Final = ".,;:!?¿¡()\"'«»“”"
 
 
+def _named_code(folded: str, start: int) -> bool:
+    """Whether a word that names a code ends shortly before ``start`` in ``folded``."""
+    before = folded[max(0, start - _NEAR - 12) : start]
+    for word in _CODE_WORDS.finditer(before):
+        gap = before[word.end() :]
+        if len(gap) <= _NEAR and not any(c.isdigit() for c in gap):
+            return True
+    return False
+
+
 def looks_like_secret(text: str) -> bool:
-    """A message that holds something that looks like a password or a one-time code (a word
-    of it, or two words of a split code): never meant for a person to read."""
+    """A message that holds something that looks like a password (a word of it) or a
+    one-time code: 6 to 8 digits alone, or after a word that names a code ("the code is
+    493201"). A local phone number ("call me at 555-1234", or "555-1234" alone) is no code."""
     words = [word.strip(_EDGES) for word in text.split()]
     # With a digit: a word such as "A-Number" or "Follow-up" mixes kinds of character too.
     if any(likely_secret(word) and any(c.isdigit() for c in word) for word in words):
         return True
-    pairs = [" ".join(words[i : i + 2]) for i in range(len(words))]
-    return any(_CODE.fullmatch(piece) for piece in [*words, *pairs])
+    alone = text.strip().strip(_EDGES).strip()
+    if _CODE.fullmatch(alone) and not _PHONE.fullmatch(alone):
+        return True
+    folded = fold(text)
+    return any(_named_code(folded, found.start()) for found in _CODE.finditer(folded))
 
 
 def end_chat_button(ctx: Context) -> Button:
@@ -91,6 +121,11 @@ async def _open_handoff(turn: TurnState) -> HandoffView | None:
         turn.handoff = None
         return None
     return handoff
+
+
+async def in_handoff(turn: TurnState) -> bool:
+    """Whether the chat is in a handoff now: waiting in line, or with an agent."""
+    return turn.handoff is not None and await _open_handoff(turn) is not None
 
 
 async def in_live_chat(turn: TurnState) -> bool:
@@ -183,13 +218,12 @@ async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
             _no_agent(turn, desk)
             await prompt(turn)
             return
-        top = turn.stack[-1].dialog
         created = await request_agent(
             ctx.uow,
             channel=ctx.channel,
             chat_id=ctx.chat_id,
             language=ctx.locale,
-            topic=None if top == ROOT else top,
+            topic=_topic(turn),
             account_id=await ctx.account_id(),
         )
         turn.handoff = created.id
@@ -215,6 +249,15 @@ async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
         choices=[Button(ctx._("Leave the line"), G_END_CHAT)],
     )
     await prompt(turn)
+
+
+def _topic(turn: TurnState) -> str | None:
+    """What the person asked about last (a knowledge-base topic or an intent), else the
+    intent of the flow they are in; None when neither says."""
+    if turn.topic is not None:
+        return turn.topic
+    top = turn.dialogs.get(turn.stack[-1].dialog)
+    return top.intent if top is not None else None
 
 
 def _no_agent(turn: TurnState, desk: AgentDesk) -> None:

@@ -134,6 +134,7 @@ async def offer_switch(turn: TurnState, text: str) -> bool:
     target = turn.intents.get(understood.intent)
     if target is None or target == current.name:
         return False
+    turn.topic = understood.intent
     refine = turn.dialogs[target].refine
     refined = refine(text) if refine is not None else None
     if refined in turn.dialogs and refined != current.name:  # "I forgot my password": there

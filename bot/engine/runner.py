@@ -21,7 +21,7 @@ from bot.dialogs.base import Dialog, DialogError
 from bot.dialogs.context import Context, Services
 from bot.dialogs.model import Incoming, Outcome, Reply, Turn
 from bot.engine.config import AdmitHook, EngineConfig, TurnHook, TurnObserver
-from bot.engine.handoff import in_live_chat
+from bot.engine.handoff import in_handoff, in_live_chat
 from bot.engine.input import dispatch
 from bot.engine.keyed_lock import KeyedLock
 from bot.engine.matching import valid_unicode
@@ -330,7 +330,13 @@ class Engine:
         conversation, ctx = turn.conversation, turn.ctx
         idle = ctx.now() - conversation.updated_at
         link_timeout = self.config.link_timeout(ctx.channel)
-        if link_timeout is not None and idle > link_timeout and await ctx.account_id() is not None:
+        if (
+            link_timeout is not None
+            and idle > link_timeout
+            and await ctx.account_id() is not None
+            # Waiting in line or chatting with an agent, the person is not away.
+            and not await in_handoff(turn)
+        ):
             await unlink_chat(ctx.uow, ctx.channel, ctx.chat_id)
             ctx.forget_account()
             ctx.say(ctx._("You were signed out after a while without activity, to keep your "

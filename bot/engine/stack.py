@@ -98,6 +98,9 @@ class TurnState:
         self.only_reshown = False
         # The chat's handoff to a live agent (core/handoff), while one is open.
         self.handoff: int | None = raw.get("handoff")
+        # The last knowledge-base topic or intent the person asked about: the topic of a
+        # handoff, shown to the agents in the queue.
+        self.topic: str | None = raw.get("topic")
         self._loaded = copy.deepcopy((raw.get("stack", []), raw.get("offer")))
 
     def unchanged(self) -> bool:
@@ -113,6 +116,8 @@ class TurnState:
             raw["offer"] = self.offer
         if self.handoff is not None:
             raw["handoff"] = self.handoff
+        if self.topic is not None:
+            raw["topic"] = self.topic
         if self.shown:
             raw["shown"] = [
                 [choice.label, choice.payload, *([choice.means] if choice.means else [])]

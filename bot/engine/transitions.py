@@ -49,7 +49,10 @@ async def _apply_once(turn: TurnState, transition: Transition) -> Transition | N
     if isinstance(transition, Start | Replace):
         if transition.dialog not in step.starts:
             raise DialogError(f"{dialog.name}.{state.name} may not start {transition.dialog}")
-        child = Frame.new(turn.dialogs[transition.dialog], transition.args)
+        started = turn.dialogs[transition.dialog]
+        child = Frame.new(started, transition.args)
+        if started.intent is not None:  # what the person asked for (a handoff's topic)
+            turn.topic = started.intent
         if isinstance(transition, Replace):
             replaced = turn.stack.pop()
             child.detour = replaced.detour

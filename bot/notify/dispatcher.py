@@ -316,6 +316,7 @@ class OutboxDispatcher:
                 now=now,
                 lease=self.lease,
                 worker=self.worker,
+                address=sender.address,
             )
             report.claimed = len(claimed)
             held = await sender.screen(uow, claimed, now=now)

@@ -10,6 +10,7 @@ notification carries is a link (``bot.dialogs.links``), which the engine accepts
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -36,6 +37,7 @@ from core.handoff import (
     HANDOFF_CLAIMED,
     HANDOFF_CLOSED,
     HANDOFF_NEXT,
+    HANDOFF_PLACE,
     HANDOFF_TRANSFERRED,
 )
 from core.outbox.reminders import REMINDER
@@ -59,6 +61,7 @@ HANDOFF_KINDS: Final = (
     HANDOFF_TRANSFERRED,
     HANDOFF_CLOSED,
     HANDOFF_NEXT,
+    HANDOFF_PLACE,
     AGENT_REPLY,
 )
 OFF_CHAT_CHANNELS: Final = frozenset({"email", "sms"})  # core.contacts' channels
@@ -194,8 +197,15 @@ def _handoff(kind: str, t: Translator, payload: dict[str, Any]) -> Reply:
         text = t._("{name}: {text}").format(name=payload["agent_name"], text=payload["text"])
         # The way back stays at hand under the newest message (the widget's quick replies).
         return Reply(text=text, buttons=(Button(t._("End chat"), END_CHAT_PAYLOAD),))
-    if kind == HANDOFF_NEXT:
+    if kind == HANDOFF_NEXT or (kind == HANDOFF_PLACE and int(payload["position"]) <= 1):
         return Reply(text=t._("You are next in line. An agent will be with you soon."))
+    if kind == HANDOFF_PLACE:
+        minutes = max(1, math.ceil(int(payload["wait_seconds"]) / 60))
+        moved = t._(
+            "The line moved: you are now number {n} in the line. Estimated wait: about {time}."
+        )
+        wait = t.ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
+        return Reply(text=moved.format(n=int(payload["position"]), time=wait))
     if kind == HANDOFF_TRANSFERRED:
         return Reply(
             text=t._(

@@ -30,10 +30,13 @@ class ExternalSender(abc.ABC):
     Attributes:
         channel: the outbox channel it sends (``telegram``).
         exclusive: only one worker at a time may send this channel (a shared rate limit).
+        address: only the rows to this address are sent (a process that is one chat of its
+            channel, the terminal); None: every row of the channel.
     """
 
     channel: str
     exclusive: bool = True
+    address: str | None = None
 
     def address_problem(self, address: str) -> str | None:
         """Why a row's address cannot be sent to at all (parked with it), or None."""

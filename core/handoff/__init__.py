@@ -19,6 +19,7 @@ from core.handoff.service import (
     HANDOFF_CLAIMED,
     HANDOFF_CLOSED,
     HANDOFF_NEXT,
+    HANDOFF_PLACE,
     HANDOFF_TRANSFERRED,
     HandoffView,
     Place,
@@ -36,6 +37,7 @@ from core.handoff.service import (
     queue_position,
     request_agent,
     transfer,
+    with_agent,
 )
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "HANDOFF_CLAIMED",
     "HANDOFF_CLOSED",
     "HANDOFF_NEXT",
+    "HANDOFF_PLACE",
     "HANDOFF_TRANSFERRED",
     "AgentDesk",
     "FixedDesk",
@@ -74,4 +77,5 @@ __all__ = [
     "secure_messages",
     "send_secure_message",
     "transfer",
+    "with_agent",
 ]

@@ -5,8 +5,11 @@ and one of them ends it.
 Every change is written in the caller's unit of work, with the notification that tells the
 person (an outbox row to their chat: ``HANDOFF_CLAIMED``, ``AGENT_MESSAGE``,
 ``HANDOFF_TRANSFERRED``, ``HANDOFF_CLOSED``), worded in their language when it is sent.
-A person who moves up to the head of the line because the one ahead left it is told so
-(``HANDOFF_NEXT``): one notice per person, not one to everyone behind at every move.
+When someone leaves the line of a language (claimed, gone, passed on) or joins it ahead of
+others (passed from another language), each waiting person whose place changed is told the new
+place and wait (``HANDOFF_PLACE``; place 1: they are next). One notice per person and move,
+coalesced: a notice not sent yet is replaced by the newer one, so a person whose chat is slow
+to deliver (Telegram's per-chat limits) gets the newest place once, not every move since.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 
 from core.errors import AlreadyClaimed, HandoffNotFound, HandoffNotOpen, NotHandoffAgent
 from core.handoff.models import Handoff, HandoffMessage, HandoffStatus, Sender
+from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.service import add_notification
 from core.uow import UnitOfWork, notify_listeners
 
@@ -29,8 +33,10 @@ __all__ = [
     "HANDOFF_CLAIMED",
     "HANDOFF_CLOSED",
     "HANDOFF_NEXT",
+    "HANDOFF_PLACE",
     "HANDOFF_TRANSFERRED",
     "OPEN",
+    "PLACE_DELAY",
     "HandoffView",
     "Place",
     "announce_change",
@@ -48,13 +54,15 @@ __all__ = [
     "queue_position",
     "request_agent",
     "transfer",
+    "with_agent",
 ]
 
 HANDOFF_CLAIMED: Final = "handoff_claimed"
 AGENT_MESSAGE: Final = "agent_message"
 HANDOFF_TRANSFERRED: Final = "handoff_transferred"
 HANDOFF_CLOSED: Final = "handoff_closed"
-HANDOFF_NEXT: Final = "handoff_next"  # the person moved up to the head of the line
+HANDOFF_NEXT: Final = "handoff_next"  # the person moved up to the head of the line (older rows)
+HANDOFF_PLACE: Final = "handoff_place"  # the line moved: the person's new place and wait
 
 OPEN: Final = (HandoffStatus.WAITING, HandoffStatus.CLAIMED)
 # The wait for one person when there are no recent claims to measure it by.
@@ -62,6 +70,9 @@ DEFAULT_WAIT: Final = timedelta(minutes=3)
 # Recent claims the estimate is measured on: at most this many, from at most this long ago.
 RECENT_CLAIMS: Final = 20
 RECENT_WINDOW: Final = timedelta(hours=24)
+# How long a notice of a new place in line waits before it goes: the line's moves of those
+# seconds are told in it, and the agents' messages go first.
+PLACE_DELAY: Final = timedelta(seconds=2)
 # What a person's or an agent's message may hold at most (longer is cut).
 MAX_MESSAGE: Final = 4000
 # The PostgreSQL channel every change of a handoff is announced on (the agents' consoles
@@ -137,6 +148,20 @@ async def open_handoff(uow: UnitOfWork, channel: str, chat_id: str) -> Handoff |
         .execution_options(populate_existing=True)
     )
     return handoff
+
+
+async def with_agent(uow: UnitOfWork, channel: str, chat_id: str) -> bool:
+    """Whether an agent has the chat now (what the person types goes to them)."""
+    found = await uow.session.scalar(
+        select(Handoff.id)
+        .where(
+            Handoff.channel == channel,
+            Handoff.chat_id == chat_id,
+            Handoff.status == HandoffStatus.CLAIMED,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def request_agent(
@@ -239,8 +264,8 @@ async def claim(uow: UnitOfWork, handoff_id: int, staff_id: int, name: str) -> H
     handoff = await get_handoff(uow, handoff_id)
     if getattr(result, "rowcount", 0) != 1:
         raise AlreadyClaimed(handoff_id, handoff.staff_id, handoff.status.value)
-    await _tell_person(uow, handoff, HANDOFF_CLAIMED, "claimed", staff_id=staff_id)
-    await _tell_next(uow, handoff)
+    event = await _tell_person(uow, handoff, HANDOFF_CLAIMED, "claimed", staff_id=staff_id)
+    await _tell_line(uow, handoff.language, after=handoff.id, move=event.id)
     return handoff
 
 
@@ -315,7 +340,9 @@ async def transfer(
     handoff.status = HandoffStatus.WAITING
     handoff.staff_id = handoff.agent_name = handoff.claimed_at = None
     await uow.flush()
-    await _tell_person(uow, handoff, HANDOFF_TRANSFERRED, "transferred", staff_id=staff_id)
+    event = await _tell_person(uow, handoff, HANDOFF_TRANSFERRED, "transferred", staff_id=staff_id)
+    # Back in a line by its age: those of that language behind it are one place further.
+    await _tell_line(uow, to_language, after=handoff.id, move=event.id)
     return handoff
 
 
@@ -339,9 +366,9 @@ async def close(
     handoff.outcome = outcome[:40]
     handoff.closed_at = uow.clock.now()
     await uow.flush()
-    await _tell_person(uow, handoff, HANDOFF_CLOSED, "closed", staff_id=staff_id)
+    event = await _tell_person(uow, handoff, HANDOFF_CLOSED, "closed", staff_id=staff_id)
     if was_waiting:
-        await _tell_next(uow, handoff)
+        await _tell_line(uow, handoff.language, after=handoff.id, move=event.id)
     return handoff
 
 
@@ -363,9 +390,9 @@ async def end_by_person(uow: UnitOfWork, handoff_id: int) -> Handoff:
         handoff.outcome = "ended_by_person"
     handoff.closed_at = uow.clock.now()
     await uow.flush()
-    await _system(uow, handoff, "ended_by_person")
+    event = await _system(uow, handoff, "ended_by_person")
     if was_waiting:
-        await _tell_next(uow, handoff)
+        await _tell_line(uow, handoff.language, after=handoff.id, move=event.id)
     return handoff
 
 
@@ -429,31 +456,94 @@ async def _system(
     return await _add(uow, handoff, Sender.SYSTEM, event=event, staff_id=staff_id)
 
 
-async def _tell_next(uow: UnitOfWork, left: Handoff) -> None:
-    """``left`` has just left the line of its language: the one now at its head, if it was
-    behind ``left`` (so it just moved up from second place), is told that it is next."""
-    first = await uow.session.scalar(
-        select(Handoff)
-        .where(Handoff.status == HandoffStatus.WAITING, Handoff.language == left.language)
-        .order_by(Handoff.id)
-        .limit(1)
-    )
-    if first is None or first.id < left.id:
+async def _tell_line(uow: UnitOfWork, language: str, *, after: int, move: int) -> None:
+    """The line of ``language`` moved behind handoff ``after`` (it left, or joined it): each
+    one waiting behind it is told the new place and wait, in one notice per person. A notice
+    of an earlier move not sent yet (nor being sent) is that notice, now with the new place
+    (it keeps its turn in the outbox); otherwise a new one is written for this ``move`` (the
+    id of the event that moved it), due after ``PLACE_DELAY``: the moves of the next seconds
+    join it, and the agents' messages written meanwhile go first. The notices of ``after``
+    itself are withdrawn (it left, or its place is told with its own news)."""
+    waiting = (
+        await uow.session.execute(
+            select(Handoff.id, Handoff.channel, Handoff.chat_id)
+            .where(Handoff.status == HandoffStatus.WAITING, Handoff.language == language)
+            .order_by(Handoff.id)
+        )
+    ).all()
+    behind = [(n, row) for n, row in enumerate(waiting, start=1) if row.id > after]
+    left = await uow.session.scalar(select(Handoff).where(Handoff.id == after))
+    if left is not None:
+        await uow.session.execute(
+            delete(OutboxMessage)
+            .where(
+                OutboxMessage.kind == HANDOFF_PLACE,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.claimed_until.is_(None),
+                OutboxMessage.channel == left.channel,
+                OutboxMessage.address == left.chat_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if not behind:
         return
-    await add_notification(
-        uow,
-        kind=HANDOFF_NEXT,
-        channel=first.channel,
-        address=first.chat_id,
-        payload={"handoff_id": first.id, "language": first.language},
-        dedupe_key=f"handoff-next:{first.id}",
+    chats = [(row.channel, row.chat_id) for _, row in behind]
+    unsent = (
+        select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address)
+        .where(
+            OutboxMessage.kind == HANDOFF_PLACE,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.claimed_until.is_(None),
+            tuple_(OutboxMessage.channel, OutboxMessage.address).in_(chats),
+        )
+        .order_by(OutboxMessage.id)
     )
+    if uow.dialect == "postgresql":  # a row a dispatcher is claiming now gets a new one
+        unsent = unsent.with_for_update(skip_locked=True)
+    pending = {
+        (channel, address): id_ for id_, channel, address in await uow.session.execute(unsent)
+    }
+    each = await estimated_wait(uow, language, 1)
+    now = uow.clock.now()
+
+    def payload(position: int, handoff_id: int) -> dict[str, object]:
+        return {
+            "handoff_id": handoff_id,
+            "language": language,
+            "position": position,
+            "wait_seconds": int((each * position).total_seconds()),
+        }
+
+    changed = [
+        {"id": pending[(row.channel, row.chat_id)], "payload": payload(position, row.id)}
+        for position, row in behind
+        if (row.channel, row.chat_id) in pending
+    ]
+    if changed:
+        await uow.session.execute(
+            update(OutboxMessage).execution_options(synchronize_session=False), changed
+        )
+    uow.session.add_all(
+        OutboxMessage(
+            kind=HANDOFF_PLACE,
+            channel=row.channel,
+            address=row.chat_id,
+            payload=payload(position, row.id),
+            dedupe_key=f"handoff-place:{row.id}:{move}",
+            next_attempt_at=now + PLACE_DELAY,
+            created_at=now,
+        )
+        for position, row in behind
+        if (row.channel, row.chat_id) not in pending
+    )
+    await uow.flush()
 
 
 async def _tell_person(
     uow: UnitOfWork, handoff: Handoff, kind: str, event: str, *, staff_id: int | None
-) -> None:
-    """Record the event and queue the notification that tells the person of it."""
+) -> HandoffMessage:
+    """Record the event and queue the notification that tells the person of it; returns
+    the event."""
     message = await _system(uow, handoff, event, staff_id=staff_id)
     await add_notification(
         uow,
@@ -467,3 +557,4 @@ async def _tell_person(
         },
         dedupe_key=f"handoff-message:{message.id}",
     )
+    return message

@@ -137,9 +137,11 @@ async def claim_due(
     now: datetime,
     lease: timedelta | None = None,
     worker: str | None = None,
+    address: str | None = None,
 ) -> list[ClaimedMessage]:
     """Lock up to ``limit`` pending messages of a channel that are due at ``now``, oldest due
     first, for the rest of this unit of work; rows another worker has leased are left alone.
+    With ``address``, only the messages to that address (a process that sends one chat).
 
     With ``lease`` and ``worker`` the rows are also leased to ``worker`` until ``now + lease``
     (the caller commits the lease before sending). Rows of an expired lease, and rows leased
@@ -162,6 +164,7 @@ async def claim_due(
             OutboxMessage.channel == channel,
             OutboxMessage.next_attempt_at <= now,
             or_(*free),
+            *([OutboxMessage.address == address] if address is not None else []),
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)

@@ -23,7 +23,7 @@ from core.handoff import (
     DEFAULT_HOURS,
     HANDOFF_CLAIMED,
     HANDOFF_CLOSED,
-    HANDOFF_NEXT,
+    HANDOFF_PLACE,
     HANDOFF_TRANSFERRED,
     FixedDesk,
     HandoffStatus,
@@ -364,7 +364,7 @@ async def test_leaving_as_an_agent_claims_never_loses_the_claim(
                 assert handoff.status == HandoffStatus.ABANDONED
 
 
-async def test_the_person_who_moves_to_the_head_of_the_line_is_told_once(
+async def test_moves_of_the_line_leave_one_notice_with_the_newest_place(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     first = await ask(uow_factory, "first")
@@ -372,11 +372,15 @@ async def test_the_person_who_moves_to_the_head_of_the_line_is_told_once(
     third = await ask(uow_factory, "third")
     fourth = await ask(uow_factory, "fourth")
     async with uow_factory() as uow:
-        await end_by_person(uow, third)  # behind the head: nobody moves up to it
-        await claim(uow, first, 7, "Maria")  # "second" is next now
-        await claim(uow, fourth, 8, "Li")  # taken out of order: "second" stays at the head
+        await end_by_person(uow, third)  # "fourth" is number 3 now
+        await claim(uow, first, 7, "Maria")  # "second" is next, "fourth" number 2
+        await claim(uow, fourth, 8, "Li")  # taken out of order: its notices are withdrawn
         await uow.commit()
     async with uow_factory() as uow:
-        told = [(n.kind, n.address) for n in await pending_notifications(uow)]
+        told = [
+            (n.address, n.payload["position"])
+            for n in await pending_notifications(uow)
+            if n.kind == HANDOFF_PLACE
+        ]
         assert await queue_position(uow, second) == 1
-    assert [address for kind, address in told if kind == HANDOFF_NEXT] == ["second"]
+    assert told == [("second", 1)]

@@ -1,7 +1,8 @@
 """A live chat on Telegram, through the real Application and the fake Bot API: the agent's
 claim and messages go out through the outbox dispatcher within the per-chat limits, what the
 person types goes to the agent, a password typed to the agent is deleted from the chat and
-withheld, and the notice's "End chat" button ends the chat."""
+withheld, and the notice's "End chat" button ends the chat. While an agent has the chat, the
+bot shows no "typing" when the person writes (it is not the bot that answers)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ async def test_a_live_chat_on_telegram(
         person = bot.user()
         await person.send("I want to talk to a person")
         assert "You are number 1 in the line" in person.text
+        assert "sendChatAction" in person.methods()  # the assistant answers: "typing"
         handoff = await maria.handoff_of_chat("telegram", str(CHAT))
         await maria.claim_id(handoff)
         await dispatcher.run_once("telegram")
@@ -38,6 +40,7 @@ async def test_a_live_chat_on_telegram(
 
         await person.send("My card did not arrive")
         assert "sendMessage" not in person.methods()  # to Maria: nothing sent back
+        assert "sendChatAction" not in person.methods()  # no "typing": the bot is not writing
         await person.send("Sunflower-42!")
         assert "deleteMessage" in person.methods()
         assert "it was not sent" in person.text

@@ -45,6 +45,7 @@ from bot.notify.dispatcher import worker_name
 from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.ops.metrics import CasebotMetrics
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
+from core.handoff import with_agent
 from core.inbox import forget_text
 from core.locks import presence_lock
 from core.outage import is_database_unavailable
@@ -261,7 +262,10 @@ class TelegramChannel:
             await asyncio.gather(
                 self._quietly(query.answer()), self._quietly(self._show_choice(query))
             )
-        async with self._typing(chat_id):
+        # While an agent has the chat, what the person writes goes to the agent: the bot
+        # is not writing back, so it shows no "typing".
+        typing = incoming.payload is not None or not await self._with_agent(chat_id)
+        async with self._typing(chat_id, show=typing):
             turn, replies, kept = await self._turn(incoming, update)
         if turn.duplicate:
             logger.info("Telegram: update %s was handled before", update.update_id)
@@ -377,8 +381,22 @@ class TelegramChannel:
             else:
                 await bot.send_document(chat_id, file)
 
+    async def _with_agent(self, chat_id: int) -> bool:
+        """Whether an agent has the chat now (False when the database cannot say: the turn
+        tells the person so, and "typing" is shown meanwhile)."""
+        try:
+            async with self.engine.services.uow_factory() as uow:
+                return await with_agent(uow, CHANNEL, str(chat_id))
+        except Exception:
+            logger.warning("Telegram: could not tell whether an agent has the chat")
+            return False
+
     @contextlib.asynccontextmanager
-    async def _typing(self, chat_id: int) -> AsyncIterator[None]:
+    async def _typing(self, chat_id: int, *, show: bool = True) -> AsyncIterator[None]:
+        if not show:
+            yield
+            return
+
         async def renew() -> None:
             while True:
                 await asyncio.sleep(TYPING_EVERY)
