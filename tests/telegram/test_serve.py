@@ -138,6 +138,7 @@ async def test_stops_in_reverse_order_of_start_after_telling_the_sockets_to_reco
         "started notifications",
         "started uscis_poller",
         "shut down close_sockets",
+        "shut down stop_hub",  # the agent console's live events
         "stopped uscis_poller",
         "stopped notifications",
         "stopped telegram",
