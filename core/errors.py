@@ -137,8 +137,19 @@ class InvalidPhoneNumber(InvalidInput):
     reason: str
 
 
+@dataclass(eq=False)
 class InvalidEmail(InvalidInput):
-    """Not an email address."""
+    """Not an email address, or one no mail can reach.
+
+    Attributes:
+        reason: ``format`` (not an address), ``no_mail`` (a domain that never receives mail:
+            ``.invalid``, ``.test``, ``.localhost``, ``.local``, ``.onion``) or ``typo`` (a
+            well-known provider misspelled, ``gmial.com``).
+        suggestion: for ``typo``, the address as it was probably meant.
+    """
+
+    reason: str = "format"
+    suggestion: str | None = None
 
 
 @dataclass(eq=False)

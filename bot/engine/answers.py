@@ -56,6 +56,8 @@ async def answer_question(
             return False
     elif not (at_menu or refused or step.parse is None):
         return False  # the step's parser reads it first: "monday?" may be its answer
+    elif refused and _looks_like_data(text):
+        return False  # a mistyped answer ("sam@mail.invalid"), not a question: say why
     reading = read(text, turn.ctx.locale)
     if step.secret and reading.topic is None:
         return False
@@ -97,6 +99,16 @@ def _dialog_for(turn: TurnState, action: str | None) -> str | None:
     if action is None:
         return None
     return next((d.name for d in turn.dialogs.values() if d.topic_action == action), None)
+
+
+def _looks_like_data(text: str) -> bool:
+    """One token with an ``@`` or a digit: an address, a number or a code typed wrong."""
+    token = text.strip()
+    return (
+        bool(token)
+        and not any(c.isspace() for c in token)
+        and ("@" in token or any(c.isdigit() for c in token))
+    )
 
 
 def _clearly_a_question(text: str) -> bool:

@@ -149,6 +149,15 @@ def describe_error(ctx: Context, error: Exception) -> str:
                 else ("prefix" if reason == "prefix" else None)
             )
             return _(_RECEIPT[key]).format(example=RECEIPT_EXAMPLE)
+        case e.InvalidEmail(reason="typo", suggestion=str(suggestion)):
+            return _("Did you mean {address}? Please type the address again.").format(
+                address=suggestion
+            )
+        case e.InvalidEmail(reason="no_mail"):
+            return _(
+                "No email can reach that address. Please type an address you use, like "
+                "name@example.com."
+            )
         case e.InvalidEmail():
             return _("That does not look like an email address. It looks like name@example.com.")
         case e.InvalidPhoneNumber(reason=reason):

@@ -89,7 +89,42 @@ def validate_email(raw: str) -> str:
         or not _is_host_name(domain)
     ):
         raise InvalidEmail()
+    top = domain.rsplit(".", 1)[-1]
+    if top in NO_MAIL_TOP_LEVEL:
+        raise InvalidEmail(reason="no_mail")
+    meant = _meant_domain(domain)
+    if meant is not None:
+        raise InvalidEmail(reason="typo", suggestion=f"{local}@{meant}")
     return email
+
+
+# Special-use names (RFC 6761, RFC 7686): no mail is ever delivered there. ``.example`` and
+# example.com stay allowed: documentation and the demo use them.
+NO_MAIL_TOP_LEVEL: Final = frozenset({"invalid", "test", "localhost", "local", "onion"})
+# The big providers people type on a phone, and the misspellings seen most often; a typo here
+# would send every update into the void, so it is asked about rather than accepted.
+_PROVIDER_TYPOS: Final = {
+    "gmail.com": ("gmial.com", "gmai.com", "gamil.com", "gnail.com", "gmaill.com", "gmal.com",
+                  "gmail.co", "gmail.cm", "gmail.om", "gmil.com", "g-mail.com"),
+    "hotmail.com": ("hotmial.com", "hotmal.com", "hotmai.com", "hotmil.com", "hotmail.co",
+                    "hotamil.com"),
+    "yahoo.com": ("yaho.com", "yahooo.com", "yhoo.com", "yahoo.co", "yahho.com", "yaoo.com"),
+    "outlook.com": ("outlok.com", "outloo.com", "outlook.co", "otlook.com", "outlokk.com"),
+    "icloud.com": ("iclod.com", "icloud.co", "icoud.com", "iclould.com"),
+    "aol.com": ("aol.co", "aoll.com"),
+}  # fmt: skip
+_TYPO_TO_DOMAIN: Final = {typo: right for right, typos in _PROVIDER_TYPOS.items() for typo in typos}
+_TOP_LEVEL_TYPOS: Final = frozenset({"con", "cmo", "ocm", "vom", "xom", "comm", "coom"})
+
+
+def _meant_domain(domain: str) -> str | None:
+    """The domain a misspelled one was probably meant as, or None."""
+    if domain in _TYPO_TO_DOMAIN:
+        return _TYPO_TO_DOMAIN[domain]
+    name, _, top = domain.rpartition(".")
+    if top in _TOP_LEVEL_TYPOS:
+        return f"{name}.com"
+    return None
 
 
 def _is_local_part_char(char: str) -> bool:

@@ -46,6 +46,7 @@ KEY_MSGIDS = (
     "To stop these emails, open this link: {url}",
     "Stop all updates sent to {address}?",
     "Stop updates",
+    "Did you mean {address}? Please type the address again.",
 )
 
 
@@ -102,6 +103,14 @@ async def test_updates_by_email_without_signing_in_and_unsubscribe_by_link(
     await chat.press(t._("By email"))
     await chat.send("not an email")
     assert "@example.com" in chat.text  # a reason with an example
+    await chat.send(f"sam.{locale}@gmial.com")  # a provider misspelled: asked, not mailed
+    assert chat.text == t._("Did you mean {address}? Please type the address again.").format(
+        address=f"sam.{locale}@gmail.com"
+    )
+    await chat.send(f"sam.{locale}@mail.invalid")  # no mail ever reaches it
+    assert chat.text.startswith(t._("No email can reach that address. Please type an address "
+                                    "you use, like name@example.com."))  # fmt: skip
+    assert (await dispatcher.run_once("email")).sent == 0  # nothing went to either
     address = f"sam.{locale}@example.com"
     await chat.send(address)
     assert address in chat.text

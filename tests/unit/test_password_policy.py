@@ -219,3 +219,36 @@ async def test_no_more_hashes_run_at_once_than_the_limit(
     results = await asyncio.gather(*(hash_password_async(str(i)) for i in range(8)))
     assert results == [str(i) for i in range(8)]
     assert peak == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "meant"),
+    [
+        ("maria@gmial.com", "maria@gmail.com"),
+        ("Maria@Hotmial.com", "maria@hotmail.com"),
+        ("li@yahooo.com", "li@yahoo.com"),
+        ("li@outlok.com", "li@outlook.com"),
+        ("li@iclod.com", "li@icloud.com"),
+        ("li@company.con", "li@company.com"),
+    ],
+)
+def test_a_misspelled_provider_is_asked_about_with_the_address_it_probably_meant(
+    raw: str, meant: str
+) -> None:
+    with pytest.raises(InvalidEmail) as refused:
+        validate_email(raw)
+    assert (refused.value.reason, refused.value.suggestion) == ("typo", meant)
+
+
+@pytest.mark.parametrize("raw", ["a@mail.invalid", "a@host.test", "a@box.localhost", "a@nas.local"])
+def test_an_address_no_mail_can_reach_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidEmail) as refused:
+        validate_email(raw)
+    assert refused.value.reason == "no_mail"
+
+
+@pytest.mark.parametrize(
+    "raw", ["ana.demo@example.com", "maria@agency.example", "li@company.co", "li@gmail.com"]
+)
+def test_documentation_domains_and_real_ones_are_not_taken_for_typos(raw: str) -> None:
+    assert validate_email(raw) == raw
