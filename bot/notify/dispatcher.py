@@ -94,6 +94,9 @@ INTERVAL: Final = 1.0  # seconds between passes of a channel with nothing to sen
 RECONNECT_FIRST: Final = 0.5  # the wake-up listener's backoff when its connection drops
 RECONNECT_MAX: Final = 30.0
 BATCH: Final = 50
+# Rows of a transactional channel delivered in one transaction: the longest a message of the
+# live chat committed during a pass waits for its turn (it is claimed first by the next one).
+TRANSACTION_ROWS: Final = 10
 LEASE: Final = timedelta(minutes=2)  # longer than a batch takes at Telegram's 30 messages/s
 
 
@@ -229,7 +232,7 @@ class OutboxDispatcher:
             try:
                 connection = await asyncpg.connect(self.uow_factory.db.driver_dsn())
                 self._connection = connection
-                connection.add_termination_listener(lambda _conn: lost.set())
+                connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await connection.add_listener(WAKE_CHANNEL, self._on_notify)
             except Exception as exc:  # any failure: try again later, never give up
                 logger.warning("outbox: listening for wake-ups failed (%s)", type(exc).__name__)
@@ -329,10 +332,22 @@ class OutboxDispatcher:
         return None
 
     async def _transactional_pass(self, sender: TransactionalSender, report: PassReport) -> None:
+        """The batch in transactions of ``TRANSACTION_ROWS`` rows, each committed (and pushed)
+        before the next is claimed: a message of the live chat committed meanwhile is claimed
+        first by the next one (``claim_due``), instead of waiting for the whole batch."""
+        while report.claimed < self.batch:
+            limit = min(TRANSACTION_ROWS, self.batch - report.claimed)
+            if await self._transaction(sender, report, limit) < limit:
+                return
+
+    async def _transaction(
+        self, sender: TransactionalSender, report: PassReport, limit: int
+    ) -> int:
+        sent = report.sent
         async with self.uow_factory() as uow:
             now = self.clock.now()
-            claimed = await claim_due(uow, channel=sender.channel, limit=self.batch, now=now)
-            report.claimed = len(claimed)
+            claimed = await claim_due(uow, channel=sender.channel, limit=limit, now=now)
+            report.claimed += len(claimed)
             for message in claimed:
                 reply = await self._render(uow, message, report, None)
                 if reply is None:
@@ -361,8 +376,9 @@ class OutboxDispatcher:
                 await mark_sent(uow, message.id, now=now)
                 report.sent += 1
             await uow.commit()
-        if report.sent:
+        if report.sent > sent:
             await sender.after_commit()
+        return len(claimed)
 
     async def _external_pass(self, sender: ExternalSender, report: PassReport) -> None:
         ready: list[tuple[int, str, Reply]] = []

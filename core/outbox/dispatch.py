@@ -51,8 +51,8 @@ from core.outbox.service import OutboxItem
 from core.uow import UnitOfWork
 
 __all__ = [
-    "LIVE_CHAT_KINDS",
     "FIRST_BACKOFF",
+    "LIVE_CHAT_KINDS",
     "MAX_ATTEMPTS",
     "MAX_BACKOFF",
     "ClaimedMessage",
@@ -76,7 +76,12 @@ MAX_ATTEMPTS: Final = 8
 # The kinds of a live chat with an agent (``core.handoff.service``), claimed before every other
 # kind: a person in a chat waits for each of these, a notice of a place in line or of a case
 # can wait a second longer.
-LIVE_CHAT_KINDS: Final = ("handoff_claimed", "agent_message", "handoff_transferred", "handoff_closed")
+LIVE_CHAT_KINDS: Final = (
+    "handoff_claimed",
+    "agent_message",
+    "handoff_transferred",
+    "handoff_closed",
+)
 """Tries in all before a message is parked (with the backoff below: about an hour of trying)."""
 FIRST_BACKOFF: Final = timedelta(seconds=30)
 MAX_BACKOFF: Final = timedelta(minutes=30)

@@ -35,7 +35,7 @@ async def queue(uow_factory: UnitOfWorkFactory, kind: str, address: str, key: st
 async def sent_to(sender: RecordingSender, address: str) -> None:
     """Until the sender sent something to ``address`` (the test fails on its own timeout if
     nothing wakes the dispatcher, whose next pass is an hour away)."""
-    while address not in {a for a, _ in sender.sent}:
+    while address not in {a for a, _ in sender.sent}:  # noqa: ASYNC110 (the sender has no event)
         await asyncio.sleep(0.01)
 
 
@@ -80,7 +80,9 @@ async def test_a_row_committed_by_another_process_wakes_the_dispatcher_through_n
     postgres_db: Database, clock: FakeClock
 ) -> None:
     sender = RecordingSender(exclusive=False)
-    dispatcher = OutboxDispatcher(UnitOfWorkFactory(postgres_db, clock), clock, [sender], interval=NEVER)
+    dispatcher = OutboxDispatcher(
+        UnitOfWorkFactory(postgres_db, clock), clock, [sender], interval=NEVER
+    )
     other = Database(postgres_db.url)  # another worker's connections: no in-process wake-up
     dispatcher.start()
     try:
