@@ -305,8 +305,8 @@ async def main_async(args: argparse.Namespace) -> int:
             "- Each claim moves the line: everyone behind is told the new place, one notice per "
             "person, coalesced while not sent (`core/handoff/service.py`); those notices go "
             "through the same dispatcher as the agents' messages, which are claimed first "
-            "(`core/outbox/dispatch.py` `LIVE_CHAT_KINDS`) but still wait for a pass under "
-            "way (up to 50 rows) to end.",
+            "(`core/outbox/dispatch.py` `LIVE_CHAT_KINDS`) but still wait for the transaction "
+            "under way (up to 10 rows, `TRANSACTION_ROWS`) to end.",
             "- Memory: resident set of the server's processes with every session open, its "
             "WebSocket connected and its chat in the line, minus before the sessions, divided "
             "by the sessions.",
