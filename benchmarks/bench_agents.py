@@ -297,14 +297,16 @@ async def main_async(args: argparse.Namespace) -> int:
             "How to read it:",
             "- Relay latency: from the commit of the agent's message (core services, in the "
             "benchmark's process, as the console would) to the frame on the person's WebSocket. "
-            "It is bounded below by the outbox dispatcher's pass interval "
-            "(`bot/notify/dispatcher.py` `INTERVAL`, 1 s between passes of a channel with "
-            "nothing to send): a message committed just after a pass waits for the next one. "
-            "The goal needs the dispatcher woken when a row is written (LISTEN/NOTIFY on "
-            "PostgreSQL, in-process on SQLite), which it is not yet.",
+            "The commit wakes the outbox dispatcher (`core/outbox/wake.py`): in the writing "
+            "process through an event, in every worker through PostgreSQL's NOTIFY. On SQLite "
+            "the benchmark's process is not the server's, and nothing crosses processes there: "
+            "its messages wait for the dispatcher's next pass (`INTERVAL`, 1 s), as they do not "
+            "when the console of the same server posts them.",
             "- Each claim moves the line: everyone behind is told the new place, one notice per "
             "person, coalesced while not sent (`core/handoff/service.py`); those notices go "
-            "through the same dispatcher as the agents' messages.",
+            "through the same dispatcher as the agents' messages, which are claimed first "
+            "(`core/outbox/dispatch.py` `LIVE_CHAT_KINDS`) but still wait for the transaction "
+            "under way (up to 10 rows, `TRANSACTION_ROWS`) to end.",
             "- Memory: resident set of the server's processes with every session open, its "
             "WebSocket connected and its chat in the line, minus before the sessions, divided "
             "by the sessions.",

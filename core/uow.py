@@ -23,7 +23,7 @@ outermost commit.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
@@ -71,6 +71,7 @@ class UnitOfWork:
         self._savepoint: AsyncSessionTransaction | None = None
         self._released = False
         self._changes_at_start = 0  # SQLite: the connection's total_changes when it began
+        self._after_commit: list[Callable[[], None]] = []  # the outermost unit's
 
     @property
     def session(self) -> AsyncSession:
@@ -87,6 +88,16 @@ class UnitOfWork:
     @property
     def dialect(self) -> str:
         return self._db.dialect
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the outermost unit of work commits (never if it rolls back;
+        a savepoint rolled back inside a unit that commits still calls it: a harmless extra
+        call is the price of keeping this simple). It must not raise."""
+        self._require_root()._after_commit.append(callback)
 
     @property
     def nested(self) -> bool:
@@ -145,6 +156,7 @@ class UnitOfWork:
                 _open_unit.reset(self._token)  # type: ignore[arg-type]
                 self._token = None
             self._root = None
+            self._after_commit = []
             self._savepoint = None
             self._session = None
             self._connection = self._sqlite = None
@@ -173,6 +185,9 @@ class UnitOfWork:
         raw = self._sqlite
         if raw is None or raw.total_changes != self._changes_at_start:
             self._db.storage.succeeded()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def rollback(self) -> None:
         if self.nested:

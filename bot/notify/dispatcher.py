@@ -49,7 +49,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 from bot.dialogs.model import Reply
 from bot.notify.notifications import UnknownNotification, render_message
@@ -73,6 +73,8 @@ from core.outbox.dispatch import (
     worker_name,
 )
 from core.outbox.reminders import queue_reminders
+from core.outbox.wake import NOTIFY_CHANNEL as WAKE_CHANNEL
+from core.outbox.wake import wake_of
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -88,7 +90,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 INTERVAL: Final = 1.0  # seconds between passes of a channel with nothing to send
+# (a row committed meanwhile wakes the channel at once: ``core.outbox.wake``)
+RECONNECT_FIRST: Final = 0.5  # the wake-up listener's backoff when its connection drops
+RECONNECT_MAX: Final = 30.0
 BATCH: Final = 50
+# Rows of a transactional channel delivered in one transaction: the longest a message of the
+# live chat committed during a pass waits for its turn (it is claimed first by the next one).
+TRANSACTION_ROWS: Final = 10
 LEASE: Final = timedelta(minutes=2)  # longer than a batch takes at Telegram's 30 messages/s
 
 
@@ -155,6 +163,9 @@ class OutboxDispatcher:
         # Held from this dispatcher's first lease until it stops (see the module docstring).
         self._presence = presence_lock(uow_factory.db, self.worker)
         self._tasks: list[asyncio.Task[None]] = []
+        self._wake = wake_of(uow_factory.db)
+        self._listening = asyncio.Event()
+        self._connection: Any = None  # asyncpg.Connection (untyped): LISTEN for wake-ups
 
     # --- running ----------------------------------------------------------------------------
 
@@ -165,6 +176,14 @@ class OutboxDispatcher:
                 asyncio.create_task(self._loop(channel), name=f"outbox-{channel}")
                 for channel in self.senders
             ]
+            if self.uow_factory.db.dialect == "postgresql":
+                self._tasks.append(asyncio.create_task(self._listen(), name="outbox-wake"))
+            else:
+                self._listening.set()  # one process: the in-process wake-up is all there is
+
+    async def listening(self) -> None:
+        """Until the dispatcher hears other workers' wake-ups (PostgreSQL: its LISTEN is on)."""
+        await self._listening.wait()
 
     async def stop(self) -> None:
         """Stop the loops (a pass cut short leaves its rows pending) and give up the sender
@@ -175,6 +194,7 @@ class OutboxDispatcher:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._close_listener()
         for channel, lock in self._locks.items():
             await lock.release()
             self._gauge(channel, held=False)
@@ -182,7 +202,9 @@ class OutboxDispatcher:
 
     async def _loop(self, channel: str) -> None:
         outage = OutageWatch(logger, f"outbox {channel}")
+        woken = self._wake.event(channel)
         while True:
+            woken.clear()  # a row committed from here on wakes the next wait
             backlog = False
             try:
                 if await self.holds_sender_lock(channel):
@@ -194,7 +216,48 @@ class OutboxDispatcher:
                 if not outage.failed(error):
                     logger.exception("outbox %s: the pass failed", channel)
             if not backlog:
-                await asyncio.sleep(self.interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), self.interval)
+
+    # --- wake-ups from other workers (PostgreSQL) --------------------------------------------
+
+    async def _listen(self) -> None:
+        """LISTEN for the rows other workers commit, on a connection of its own; reconnect
+        with a backoff when it drops (meanwhile the periodic passes send everything, later)."""
+        import asyncpg  # type: ignore[import-untyped]
+
+        pause = RECONNECT_FIRST
+        while True:
+            lost = asyncio.Event()
+            try:
+                connection = await asyncpg.connect(self.uow_factory.db.driver_dsn())
+                self._connection = connection
+                connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
+                await connection.add_listener(WAKE_CHANNEL, self._on_notify)
+            except Exception as exc:  # any failure: try again later, never give up
+                logger.warning("outbox: listening for wake-ups failed (%s)", type(exc).__name__)
+                await self._close_listener()
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RECONNECT_MAX)
+                continue
+            pause = RECONNECT_FIRST
+            self._listening.set()
+            for channel in self.senders:  # what was committed while nobody listened
+                self._wake.wake(channel)
+            await lost.wait()
+            logger.warning("outbox: the wake-up connection dropped; reconnecting")
+            self._listening.clear()
+            await self._close_listener()
+            await asyncio.sleep(pause)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._wake.wake(payload)
+
+    async def _close_listener(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=2)
 
     async def holds_sender_lock(self, channel: str) -> bool:
         """Whether this worker may send the channel now: always for a channel any worker may
@@ -269,10 +332,22 @@ class OutboxDispatcher:
         return None
 
     async def _transactional_pass(self, sender: TransactionalSender, report: PassReport) -> None:
+        """The batch in transactions of ``TRANSACTION_ROWS`` rows, each committed (and pushed)
+        before the next is claimed: a message of the live chat committed meanwhile is claimed
+        first by the next one (``claim_due``), instead of waiting for the whole batch."""
+        while report.claimed < self.batch:
+            limit = min(TRANSACTION_ROWS, self.batch - report.claimed)
+            if await self._transaction(sender, report, limit) < limit:
+                return
+
+    async def _transaction(
+        self, sender: TransactionalSender, report: PassReport, limit: int
+    ) -> int:
+        sent = report.sent
         async with self.uow_factory() as uow:
             now = self.clock.now()
-            claimed = await claim_due(uow, channel=sender.channel, limit=self.batch, now=now)
-            report.claimed = len(claimed)
+            claimed = await claim_due(uow, channel=sender.channel, limit=limit, now=now)
+            report.claimed += len(claimed)
             for message in claimed:
                 reply = await self._render(uow, message, report, None)
                 if reply is None:
@@ -301,8 +376,9 @@ class OutboxDispatcher:
                 await mark_sent(uow, message.id, now=now)
                 report.sent += 1
             await uow.commit()
-        if report.sent:
+        if report.sent > sent:
             await sender.after_commit()
+        return len(claimed)
 
     async def _external_pass(self, sender: ExternalSender, report: PassReport) -> None:
         ready: list[tuple[int, str, Reply]] = []

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.reminders import REMINDER, reminder_stale_reason
@@ -52,6 +52,7 @@ from core.uow import UnitOfWork
 
 __all__ = [
     "FIRST_BACKOFF",
+    "LIVE_CHAT_KINDS",
     "MAX_ATTEMPTS",
     "MAX_BACKOFF",
     "ClaimedMessage",
@@ -72,6 +73,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS: Final = 8
+# The kinds of a live chat with an agent (``core.handoff.service``), claimed before every other
+# kind: a person in a chat waits for each of these, a notice of a place in line or of a case
+# can wait a second longer.
+LIVE_CHAT_KINDS: Final = (
+    "handoff_claimed",
+    "agent_message",
+    "handoff_transferred",
+    "handoff_closed",
+)
 """Tries in all before a message is parked (with the backoff below: about an hour of trying)."""
 FIRST_BACKOFF: Final = timedelta(seconds=30)
 MAX_BACKOFF: Final = timedelta(minutes=30)
@@ -139,8 +149,11 @@ async def claim_due(
     worker: str | None = None,
     address: str | None = None,
 ) -> list[ClaimedMessage]:
-    """Lock up to ``limit`` pending messages of a channel that are due at ``now``, oldest due
-    first, for the rest of this unit of work; rows another worker has leased are left alone.
+    """Lock up to ``limit`` pending messages of a channel that are due at ``now``, the live
+    chat's first (``LIVE_CHAT_KINDS``: an agent's message never waits behind the notices of a
+    moving line or of cases), then oldest due first, for the rest of this unit of work; rows
+    another worker has leased are left alone. The live chat's messages keep their order among
+    themselves, and the others theirs.
     With ``address``, only the messages to that address (a process that sends one chat).
 
     With ``lease`` and ``worker`` the rows are also leased to ``worker`` until ``now + lease``
@@ -166,7 +179,11 @@ async def claim_due(
             or_(*free),
             *([OutboxMessage.address == address] if address is not None else []),
         )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .order_by(
+            case((OutboxMessage.kind.in_(LIVE_CHAT_KINDS), 0), else_=1),
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.id,
+        )
         .limit(limit)
     )
     if uow.dialect == "postgresql":

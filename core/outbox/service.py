@@ -5,12 +5,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 
 from core.outbox.models import OutboxMessage, OutboxStatus
-from core.uow import UnitOfWork
+from core.outbox.wake import NOTIFY_CHANNEL as WAKE_CHANNEL
+from core.outbox.wake import wake_of
+from core.uow import UnitOfWork, notify_listeners
 
 __all__ = [
     "OutboxItem",
@@ -18,6 +21,7 @@ __all__ = [
     "lease_messages",
     "pending_notifications",
     "purge_sent",
+    "wake_dispatcher",
     "withdraw_leased",
 ]
 
@@ -68,7 +72,16 @@ async def add_notification(
         )
     )
     await uow.flush()
+    await wake_dispatcher(uow, channel)
     return True
+
+
+async def wake_dispatcher(uow: UnitOfWork, channel: str) -> None:
+    """Wake the channel's dispatcher once ``uow`` commits: this process's at once, every
+    worker's through PostgreSQL's NOTIFY (``core.outbox.wake``)."""
+    uow.after_commit(partial(wake_of(uow.db).wake, channel))
+    if uow.dialect == "postgresql":
+        await notify_listeners(uow, WAKE_CHANNEL, channel)
 
 
 async def lease_messages(
