@@ -16,7 +16,7 @@ from core import errors as e
 if TYPE_CHECKING:
     from bot.dialogs.context import Context
 
-__all__ = ["describe_error", "minutes_text", "minutes_until"]
+__all__ = ["PHONE_EXAMPLE", "describe_error", "minutes_text", "minutes_until"]
 
 RECEIPT_EXAMPLE: Final = "IOE0912345678"
 

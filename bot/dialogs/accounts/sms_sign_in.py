@@ -17,7 +17,7 @@ from bot.dialogs.accounts.common import (
 from bot.dialogs.accounts.second_factor import texts_stopped_text
 from bot.dialogs.base import Button, Dialog, End, Flow, Next, Prompt, Stay, Step, Transition
 from bot.dialogs.context import Context
-from bot.wording.errors import describe_error
+from bot.wording.errors import PHONE_EXAMPLE, describe_error
 from bot.wording.i18n import N_
 from core.accounts.email_codes import RESEND_COOLDOWN
 from core.accounts.sms_codes import confirm_sms_enrolment, request_sms_enrolment
@@ -36,7 +36,6 @@ __all__ = ["FLOW", "NAME", "State", "sms_sign_in_dialog"]
 NAME: Final = "sms_sign_in"
 RESEND: Final = "resend"
 OTHER: Final = "other"
-PHONE_EXAMPLE: Final = "(202) 555-0123"
 RESEND_COOLDOWN_SECONDS: Final = int(RESEND_COOLDOWN.total_seconds())
 
 

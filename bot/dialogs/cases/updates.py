@@ -33,7 +33,7 @@ from bot.dialogs.base import (
     Transition,
 )
 from bot.dialogs.context import Context
-from bot.wording.errors import describe_error
+from bot.wording.errors import PHONE_EXAMPLE, describe_error
 from bot.wording.i18n import N_
 from core.accounts.email_codes import RESEND_COOLDOWN
 from core.cases.service import subscribe
@@ -52,7 +52,6 @@ SIGN_IN: Final = "sign_in"
 HERE: Final = "here"
 RESEND: Final = "resend"
 OTHER: Final = "other"
-PHONE_EXAMPLE: Final = "(202) 555-0123"
 RESEND_COOLDOWN_SECONDS: Final = int(RESEND_COOLDOWN.total_seconds())
 
 
