@@ -5,6 +5,7 @@ the network gone), and the person must not book twice or be counted twice."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -111,6 +112,21 @@ async def test_a_malformed_key_is_refused_with_a_clear_answer(
     )
     assert response.status == 400
     assert (await response.json())["error"]["code"] == "bad_idempotency_key"
+
+
+async def test_the_openapi_document_describes_the_key_the_api_honours(
+    client: TestClient[Any, Any],
+) -> None:
+    document = await (await client.get("/api/openapi.json")).json()
+    send = document["paths"]["/api/chat/sessions/{session_id}/messages"]["post"]
+    (header,) = [p for p in send["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header"
+    assert not header["required"]  # a client without retries need not send one
+    assert "runs once" in send["description"]
+    pattern = re.compile(header["schema"]["pattern"])
+    assert pattern.fullmatch("3f1c9a7e-0b2d-4c55-9e61-7a8b9c0d1e2f")  # what the widget sends
+    for refused in ("", "has space", "x" * 65, "é"):  # the keys refused above
+        assert not pattern.fullmatch(refused)
 
 
 async def test_a_message_says_when_it_was_stored_and_which_field_comes_next(
