@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mailbox
 import os
+import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ from core.demo import DEMO_EMAIL, DEMO_PASSWORD
 from tests.browser.conftest import REPO
 from tests.browser.test_widget import PHONE, widget
 from tests.conftest import ON_CI
+from tests.serve_support import serving
 
 with contextlib.suppress(ImportError):  # the browser fixture skips (on CI: fails) and says why
     from playwright.sync_api import expect
@@ -194,6 +199,13 @@ def test_changing_the_language_in_the_header_adds_no_bubble(page: Any, server: s
     chat.settle()
     expect(chat.user_messages()).to_have_count(users)
     assert "language" not in " ".join(chat.user_messages().all_inner_texts())
+    # The server kept no message of the person either: a reload replays none.
+    bots = chat.bot_messages().count()
+    page.reload()
+    chat = widget(page)
+    expect(chat.panel).to_be_visible()
+    expect(chat.bot_messages()).to_have_count(bots)
+    expect(chat.user_messages()).to_have_count(users)
 
 
 def test_passwords_are_masked_with_a_toggle_and_codes_are_not(page: Any, server: str) -> None:
@@ -239,6 +251,56 @@ def test_an_emailed_code_takes_digits(page: Any, server: str) -> None:
     expect(chat.input).to_have_attribute("autocomplete", "one-time-code")
     chat.input.fill("123456")
     assert "123456" in chat.input.input_value()  # shown as typed, not as dots
+
+
+@pytest.fixture
+def mailing_server(browser: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A server of its own (a reset code spends the demo account's code budget) and the folder
+    its mail goes to: the Maildir under its data folder, as no SMTP server is set."""
+    with serving(tmp_path, None, "--demo") as served:
+        yield served.base, tmp_path / "var" / "mail"
+
+
+def mailed_code(folder: Path) -> str:
+    """The 6-digit code of the first mail to arrive in the Maildir FOLDER."""
+    deadline = time.monotonic() + 30  # the dispatcher sends it after the turn's commit
+    while time.monotonic() < deadline:
+        if (folder / "new").is_dir():
+            for message in mailbox.Maildir(folder, create=False):
+                for part in message.walk():
+                    body = part.get_payload(decode=True)
+                    if part.get_content_type() == "text/plain" and isinstance(body, bytes):
+                        found = re.search(r"\b\d{6}\b", body.decode())
+                        if found:
+                            return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no code was mailed to {folder}")
+
+
+def test_the_reset_questions_answer_is_shown_as_typed(
+    page: Any, mailing_server: tuple[str, Path]
+) -> None:
+    base, mail = mailing_server
+    page.goto(base + "/")
+    chat = widget(page)
+    chat.open()
+    chat.press("Password and sign-in help")
+    chat.press("I forgot my password")
+    chat.type(DEMO_EMAIL)
+    chat.type(mailed_code(mail))
+    chat.expect_last("security question")
+    # An answer to a question the person chose is not a password: shown as typed, no show
+    # toggle, and not a one-time code a phone would offer to fill in.
+    expect(chat.input).to_have_attribute("type", "text")
+    expect(page.locator("#casebot-widget .reveal")).to_be_hidden()
+    expect(chat.input).not_to_have_attribute("autocomplete", "one-time-code")
+    expect(chat.input).not_to_have_attribute("inputmode", "numeric")
+    expect(chat.input).to_have_attribute("placeholder", label("en", "type_answer"))
+    chat.input.fill("maple")
+    assert chat.input.input_value() == "maple"
+    chat.send_typed()
+    # What was typed is still never shown back: the bubble is masked.
+    expect(chat.user_messages().last).not_to_contain_text("maple")
 
 
 def test_a_phone_gets_large_targets_a_trapped_focus_times_and_a_placeholder(
