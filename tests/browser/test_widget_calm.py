@@ -357,6 +357,16 @@ def test_contact_center_numbers_are_links_to_call(page: Any, server: str) -> Non
     assert all(h.startswith(("tel:+1", "https:", server)) for h in hrefs), hrefs
 
 
+def test_asking_for_a_person_gives_numbers_to_call(page: Any, server: str) -> None:
+    page.goto(server + "/")
+    chat = widget(page)
+    chat.open()
+    chat.type("I want to talk to a real person")
+    said = chat.bot_messages().filter(has_text="Contact Center").last
+    expect(said.locator('a[href="tel:+18003755283"]')).to_have_text("1-800-375-5283")
+    expect(said.locator('a[href="tel:+18007671833"]')).to_be_visible()
+
+
 @pytest.mark.parametrize("locale", ["en", "es", "ar"])
 def test_screenshots_of_the_changed_states_at_360_px(
     page: Any, server: str, shots: Path, locale: str
