@@ -6,10 +6,7 @@ and nothing breaks the page's Content-Security-Policy."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,15 +17,14 @@ import pytest
 import requests
 
 from core.accounts.otp import totp
-from tests.serve_support import REPO, Served, serving
+from tests.browser.staff_support import ALWAYS_OPEN, PASSWORD, add_staff
+from tests.serve_support import Served, serving
 
 # Without playwright the browser fixture skips (on CI: fails) and says why.
 with contextlib.suppress(ImportError):
     from playwright.sync_api import expect
 
-PASSWORD = "console-lantern-harbor-7"
 HOSTILE = '<img src=x onerror="window.pwned=1">Li'
-ALWAYS_OPEN = "UTC Mon-Sun 00:00-23:59; holidays open"
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +33,6 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[S
     # Agents' hours around the clock: the test does not depend on when it runs.
     with serving(folder, {"CASEBOT_AGENT_HOURS": ALWAYS_OPEN}) as served:
         yield served, folder
-
-
-def add_staff(folder: Path, email: str, name: str, languages: str, role: str = "agent") -> str:
-    """``casebot admin staff add`` as an operator runs it; returns the set-up code."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
-    environment["PYTHONPATH"] = str(REPO)
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "admin", "staff", "add", email, "--name", name,
-         "--languages", languages, "--role", role],
-        cwd=folder, env=environment, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    found = re.search(r"set-up code: (\S+)", done.stdout)
-    assert found is not None, done.stdout
-    return found[1]
 
 
 def watch(page: Any) -> tuple[list[str], list[str]]:
