@@ -10,6 +10,9 @@
  * should the socket be down), claiming, the conversation (the bot's transcript, the live
  * chat, a signed-in person's cases and appointments), replies with canned ones, transfer,
  * close with an outcome, and the secure messages with their replies.
+ *
+ * A supervisor also sees the waiting-time figures of every line (/api/console/stats), read
+ * again on every change the live feed tells of and every 30 seconds (the longest wait grows).
  */
 (function () {
   "use strict";
@@ -86,7 +89,24 @@
       appointments: "Appointments",
       none: "none",
       answered: "Answered.",
-      failed: "Something went wrong. Try again."
+      failed: "Something went wrong. Try again.",
+      stats_title: "Waiting-time figures",
+      stats_line: "Line",
+      stats_waiting: "Waiting now",
+      stats_longest: "Longest wait now",
+      stats_with_agent: "With an agent",
+      stats_p50: "Wait p50",
+      stats_p95: "Wait p95",
+      stats_claims: "Claims",
+      stats_handled: "Handled today",
+      stats_abandoned: "Abandoned today",
+      stats_all: "All lines",
+      stats_day: "Today: since midnight, time zone",
+      stats_window: "Waits p50 and p95: from the request to an agent's first claim, " +
+        "over the last",
+      unit_s: "s",
+      unit_min: "min",
+      unit_h: "h"
     }
   };
   var lang = "en";
@@ -273,7 +293,10 @@
   /* --- the desk ------------------------------------------------------------------------ */
 
   var LANGUAGES = ["en", "es", "zh", "vi", "tl", "ko", "ar", "fr", "ht", "pt", "ru"];
-  var desk = { me: null, socket: null, poll: null, current: null, retry: null };
+  var desk = {
+    me: null, socket: null, poll: null, current: null, retry: null,
+    statsPoll: null, statsBusy: false, statsAgain: false
+  };
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -305,6 +328,12 @@
     }
     refreshQueue();
     refreshSecure();
+    var supervisor = me.role === "supervisor";
+    show($("stats"), supervisor);
+    if (supervisor) {
+      if (!desk.statsPoll) { desk.statsPoll = window.setInterval(refreshStats, 30000); }
+      refreshStats();
+    }
     connect();
     if (!desk.poll) {
       desk.poll = window.setInterval(function () {
@@ -316,6 +345,8 @@
   function stopDesk() {
     if (desk.poll) { window.clearInterval(desk.poll); desk.poll = null; }
     if (desk.retry) { window.clearTimeout(desk.retry); desk.retry = null; }
+    if (desk.statsPoll) { window.clearInterval(desk.statsPoll); desk.statsPoll = null; }
+    show($("stats"), false);
     if (desk.socket) { var old = desk.socket; desk.socket = null; old.close(); }
     desk.current = null;
     show($("conversation"), false);
@@ -345,7 +376,66 @@
     if (frame.type === "secure_message") { refreshSecure(); return; }
     if (frame.type !== "handoff") { return; }
     refreshQueue();
+    if (desk.statsPoll) { refreshStats(); }
     if (desk.current !== null && frame.id === desk.current) { openConversation(desk.current); }
+  }
+
+  /* --- the supervisors' figures -------------------------------------------------------- */
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) { return t("none"); }
+    var value = Math.max(0, Math.floor(Number(seconds) || 0));
+    if (value < 60) { return value + " " + t("unit_s"); }
+    if (value < 3600) {
+      var rest = value % 60;
+      return Math.floor(value / 60) + " " + t("unit_min") + (rest ? " " + rest + " " + t("unit_s") : "");
+    }
+    return Math.floor(value / 3600) + " " + t("unit_h") + " " +
+      Math.floor((value % 3600) / 60) + " " + t("unit_min");
+  }
+
+  function figuresRow(name, line) {
+    var row = el("tr");
+    var head = el("th", "", name);
+    head.scope = "row";
+    row.appendChild(head);
+    [
+      String(Number(line.waiting) || 0),
+      duration(line.longest_wait_seconds),
+      String(Number(line.with_agent) || 0),
+      duration(line.wait_p50_seconds),
+      duration(line.wait_p95_seconds),
+      String(Number(line.claims) || 0),
+      String(Number(line.handled_today) || 0),
+      String(Number(line.abandoned_today) || 0)
+    ].forEach(function (text) { row.appendChild(el("td", "", text)); });
+    return row;
+  }
+
+  function renderStats(stats) {
+    var hours = Math.round((Number(stats.window_seconds) || 0) / 3600);
+    $("stats-note").textContent = t("stats_day") + " " + String(stats.time_zone || "") + ". " +
+      t("stats_window") + " " + hours + " " + t("unit_h") + ".";
+    var body = $("stats-body");
+    clear(body);
+    (stats.languages || []).forEach(function (line) {
+      body.appendChild(figuresRow(String(line.language || "").toUpperCase(), line));
+    });
+    var all = $("stats-all");
+    clear(all);
+    if (stats.all) { all.appendChild(figuresRow(t("stats_all"), stats.all)); }
+  }
+
+  function refreshStats() {
+    // One request at a time: changes told meanwhile are read once, after it.
+    if (desk.statsBusy) { desk.statsAgain = true; return; }
+    desk.statsBusy = true;
+    api("GET", "/api/console/stats").then(function (result) {
+      desk.statsBusy = false;
+      if (refused(result)) { return; }
+      if (result.status === 200 && result.data && desk.statsPoll) { renderStats(result.data); }
+      if (desk.statsAgain && desk.statsPoll) { desk.statsAgain = false; refreshStats(); }
+    });
   }
 
   function refreshQueue() {

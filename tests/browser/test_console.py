@@ -6,10 +6,7 @@ and nothing breaks the page's Content-Security-Policy."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,15 +17,14 @@ import pytest
 import requests
 
 from core.accounts.otp import totp
-from tests.serve_support import REPO, Served, serving
+from tests.browser.staff_support import ALWAYS_OPEN, PASSWORD, add_staff
+from tests.serve_support import Served, serving
 
 # Without playwright the browser fixture skips (on CI: fails) and says why.
 with contextlib.suppress(ImportError):
     from playwright.sync_api import expect
 
-PASSWORD = "console-lantern-harbor-7"
 HOSTILE = '<img src=x onerror="window.pwned=1">Li'
-ALWAYS_OPEN = "UTC Mon-Sun 00:00-23:59; holidays open"
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +33,6 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[S
     # Agents' hours around the clock: the test does not depend on when it runs.
     with serving(folder, {"CASEBOT_AGENT_HOURS": ALWAYS_OPEN}) as served:
         yield served, folder
-
-
-def add_staff(folder: Path, email: str, name: str, languages: str) -> str:
-    """``casebot admin staff add`` as an operator runs it; returns the set-up code."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
-    environment["PYTHONPATH"] = str(REPO)
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "admin", "staff", "add", email, "--name", name,
-         "--languages", languages],
-        cwd=folder, env=environment, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    found = re.search(r"set-up code: (\S+)", done.stdout)
-    assert found is not None, done.stdout
-    return found[1]
 
 
 def watch(page: Any) -> tuple[list[str], list[str]]:
@@ -97,6 +79,7 @@ def test_set_up_sign_in_switch_and_sign_out(
     expect(page.locator("#availability-label")).to_have_text("Available")
     expect(switch).to_be_enabled()
     page.screenshot(path=str(artifacts / "console-available.png"))
+    expect(page.locator("#stats")).to_be_hidden()  # an agent's console has no figures
     page.reload()  # the tab keeps its session, the server the switch
     expect(page.locator("#me-name")).to_have_text("Maria")
     expect(page.locator("#availability")).to_be_checked()
@@ -156,9 +139,11 @@ def test_a_bad_code_shows_an_error_and_a_hostile_name_stays_text(
     assert not [m for m in messages if "Content Security Policy" in m], messages
 
 
-def sign_in_ready(page: Any, served: Served, folder: Path, email: str, name: str) -> None:
+def sign_in_ready(
+    page: Any, served: Served, folder: Path, email: str, name: str, role: str = "agent"
+) -> None:
     """A staff member set up through the API, signed in on the page."""
-    code = add_staff(folder, email, name, "en,es")
+    code = add_staff(folder, email, name, "en,es", role)
     started = requests.post(
         f"{served.base}/api/console/setup", json={"code": code, "password": PASSWORD}, timeout=10
     ).json()
@@ -259,3 +244,51 @@ def test_an_agent_claims_replies_and_closes(
     ours = (served.base, served.base.replace("http", "ws", 1))
     assert all(url.startswith(ours) for url in requests_made), requests_made
     assert not [m for m in messages if "Content Security Policy" in m], messages
+
+
+def figures_of(page: Any, line: str) -> dict[str, str]:
+    """The row of ``line`` (EN, ..., or All) of the figures table, by column header."""
+    table = page.get_by_role("table", name="Waiting-time figures")
+    headers = table.locator("thead th").all_inner_texts()
+    row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=line, exact=True))
+    cells = row.locator("th, td").all_inner_texts()
+    return dict(zip(headers, cells, strict=True))
+
+
+def test_a_supervisor_sees_the_waiting_time_figures_live(
+    page: Any, console_server: tuple[Served, Path], artifacts: Path
+) -> None:
+    served, folder = console_server
+    requests_made, messages = watch(page)
+    sign_in_ready(page, served, folder, "ada@agency.example", "Ada", role="supervisor")
+    stats = page.locator("#stats")
+    expect(stats).to_be_visible()
+    table = page.get_by_role("table", name="Waiting-time figures")
+    expect(table.get_by_role("rowheader", name="EN", exact=True)).to_be_visible()
+    expect(table.get_by_role("rowheader", name="All lines", exact=True)).to_be_visible()
+    expect(stats).to_contain_text("UTC")  # the day of "today" is the agents' time zone's
+    page.locator("#availability").click()
+    expect(page.locator("#availability-label")).to_have_text("Available")
+
+    person = Person(served.base)
+    assert "You are number 1 in the line" in person.send("I want to talk to a real person")
+    english = table.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="EN", exact=True)
+    )
+    expect(english.locator("td").first).to_have_text("1")  # live: waiting now
+    assert figures_of(page, "EN")["With an agent"] == "0"
+    page.screenshot(path=str(artifacts / "console-figures.png"))
+
+    waiting = page.locator("#queue [data-conversation]")
+    waiting.get_by_role("button", name="Claim").click()
+    expect(english.locator("td").first).to_have_text("0")
+    row = figures_of(page, "EN")
+    assert row["With an agent"] == "1"
+    assert row["Wait p50"] != "none"  # the claim just measured
+    assert figures_of(page, "All lines")["With an agent"] == "1"
+    page.select_option("#outcome", "resolved")
+    page.click("#close")
+    expect(page.locator("#notice")).to_have_text("The conversation is closed.")
+    assert not [m for m in messages if "Content Security Policy" in m], messages
+    ours = (served.base, served.base.replace("http", "ws", 1))
+    assert all(url.startswith(ours) for url in requests_made), requests_made

@@ -35,7 +35,7 @@ from bot.settings import Settings, SmsSettings
 from core.accounts.otp import totp
 from core.demo import load_demo
 from core.handoff import request_agent, send_secure_message
-from core.staff import add_staff
+from core.staff import StaffRole, add_staff
 from tests.fuzzing import examples
 
 ADMIN_TOKEN = "schemathesis-admin-token-0123456789"
@@ -64,6 +64,7 @@ class LiveServer:
         self.folder = folder
         self.url = ""
         self.setup_code = ""
+        self.supervisor_setup_code = ""
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -85,6 +86,9 @@ class LiveServer:
         await load_demo(app.uow_factory)
         async with app.uow_factory() as uow:
             added = await add_staff(uow, "agent@agency.example", "Maria", ["en", "es"])
+            supervisor = await add_staff(
+                uow, "boss@agency.example", "Ada", ["en"], StaffRole.SUPERVISOR
+            )
             # People waiting and a secure message, so the console's success paths run too.
             for n in range(1, 4):
                 await request_agent(uow, channel="webchat", chat_id=f"chat-{n}", language="en")
@@ -93,6 +97,7 @@ class LiveServer:
                 )
             await uow.commit()
         self.setup_code = added.setup_code
+        self.supervisor_setup_code = supervisor.setup_code
         web_app = create_web_app(app, chat_config=WebChatConfig(rate_limit=100_000))
         runner = web.AppRunner(web_app)
         await runner.setup()
@@ -134,10 +139,9 @@ def chat_session(live_server: LiveServer) -> dict[str, str]:
     return data
 
 
-@pytest.fixture(scope="module")
-def console_token(live_server: LiveServer) -> str:
-    """An agent's console token: set up with the server's set-up code, then signed in."""
-    url, code, password = live_server.url, live_server.setup_code, "fuzz-harbor-lantern-42"
+def staff_token(url: str, code: str, email: str) -> str:
+    """A staff member's console token: set up with their set-up code, then signed in."""
+    password = "fuzz-harbor-lantern-42"
     response = requests.post(
         f"{url}/api/console/setup", json={"code": code, "password": password}, timeout=10
     )
@@ -153,7 +157,7 @@ def console_token(live_server: LiveServer) -> str:
     response = requests.post(
         f"{url}/api/console/sessions",
         json={
-            "email": "agent@agency.example",
+            "email": email,
             "password": password,
             "code": totp(secret, now + timedelta(seconds=30)),
         },
@@ -164,12 +168,28 @@ def console_token(live_server: LiveServer) -> str:
     return token
 
 
+@pytest.fixture(scope="module")
+def console_token(live_server: LiveServer) -> str:
+    """An agent's console token."""
+    return staff_token(live_server.url, live_server.setup_code, "agent@agency.example")
+
+
+@pytest.fixture(scope="module")
+def supervisor_token(live_server: LiveServer) -> str:
+    """A supervisor's console token (the figures only supervisors read)."""
+    return staff_token(live_server.url, live_server.supervisor_setup_code, "boss@agency.example")
+
+
 def test_the_api_keeps_to_its_openapi_document(
-    live_server: LiveServer, chat_session: dict[str, str], console_token: str
+    live_server: LiveServer,
+    chat_session: dict[str, str],
+    console_token: str,
+    supervisor_token: str,
 ) -> None:
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json")
     chat_headers = {"Authorization": f"Bearer {chat_session['token']}"}
     console_headers = {"Authorization": f"Bearer {console_token}"}
+    supervisor_headers = {"Authorization": f"Bearer {supervisor_token}"}
     admin_headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     tested: set[str] = set()
     for result in schema.get_all_operations():
@@ -187,6 +207,8 @@ def test_the_api_keeps_to_its_openapi_document(
             headers = (
                 admin_headers
                 if "admin" in tags
+                else supervisor_headers
+                if case.operation.path == "/api/console/stats"
                 else console_headers
                 if "console" in tags
                 else chat_headers
@@ -218,6 +240,7 @@ def test_the_api_keeps_to_its_openapi_document(
         "GET /api/console/messages",
         "POST /api/console/messages/{message_id}/reply",
         "GET /api/console/canned",
+        "GET /api/console/stats",
         "GET /api/console/ws",
     } <= tested
     assert {"POST /api/sms/status", "POST /api/sms/inbound"} <= tested

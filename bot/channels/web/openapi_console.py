@@ -42,6 +42,7 @@ CONSOLE_ERROR_CODES: Final = [
     "message_not_found",
     "already_replied",
     "websocket_expected",
+    "supervisors_only",
 ]
 _CHALLENGE: Final = {
     "WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}},
@@ -340,6 +341,52 @@ def _line_schema() -> dict[str, Any]:
     }
 
 
+def _figures_schema() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    wait = {
+        "type": ["integer", "null"],
+        "minimum": 0,
+        "description": "Seconds (a nearest-rank percentile: a wait someone had); null when "
+        "no one was claimed in the window.",
+    }
+    return {
+        "type": "object",
+        "required": [
+            "waiting",
+            "longest_wait_seconds",
+            "with_agent",
+            "claims",
+            "wait_p50_seconds",
+            "wait_p95_seconds",
+            "handled_today",
+            "abandoned_today",
+        ],
+        "properties": {
+            "waiting": {**count, "description": "People in the line now."},
+            "longest_wait_seconds": {
+                **count,
+                "description": "How long the one who has waited longest has waited (0: nobody).",
+            },
+            "with_agent": {**count, "description": "People chatting with an agent now."},
+            "claims": {
+                **count,
+                "description": "First claims in the window: the waits p50 and p95 are of. "
+                "A wait runs from the request to the first claim.",
+            },
+            "wait_p50_seconds": wait,
+            "wait_p95_seconds": wait,
+            "handled_today": {
+                **count,
+                "description": "Chats an agent held, closed today (by the agent or the person).",
+            },
+            "abandoned_today": {
+                **count,
+                "description": "People who left the line before an agent took them, today.",
+            },
+        },
+    }
+
+
 def _desk_schemas() -> dict[str, Any]:
     return {
         "ConsoleLine": _line_schema(),
@@ -429,6 +476,41 @@ def _desk_schemas() -> dict[str, Any]:
             "properties": {
                 "conversation_id": {"type": "integer"},
                 "status": {"type": "string", "enum": ["claimed", "transferred", "closed"]},
+            },
+        },
+        "ConsoleLineFigures": _figures_schema(),
+        "ConsoleStats": {
+            "type": "object",
+            "required": ["time_zone", "day_start", "window_seconds", "languages", "all"],
+            "properties": {
+                "time_zone": {
+                    "type": "string",
+                    "description": "The agents' time zone (CASEBOT_AGENT_HOURS): its midnight "
+                    "begins the day of handled_today and abandoned_today.",
+                },
+                "day_start": {"type": "string", "format": "date-time"},
+                "window_seconds": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "The waits of p50 and p95 are those of first claims in "
+                    "this many seconds before now.",
+                },
+                "languages": {
+                    "type": "array",
+                    "description": "Every supported language's line, in a fixed order (then "
+                    "any other line that has people in it).",
+                    "items": {
+                        "allOf": [
+                            {
+                                "type": "object",
+                                "required": ["language"],
+                                "properties": {"language": {"type": "string"}},
+                            },
+                            _ref("ConsoleLineFigures"),
+                        ]
+                    },
+                },
+                "all": _ref("ConsoleLineFigures"),
             },
         },
         "SecureMessage": {
@@ -683,6 +765,19 @@ def _desk_paths() -> dict[str, Any]:
                         "description": "Default en.",
                     }
                 ],
+            )
+        },
+        "/api/console/stats": {
+            "get": _operation(
+                "consoleStats",
+                "Supervisors only: the waiting-time figures of every line and of all of them",
+                {
+                    "200": _json(_ref("ConsoleStats"), "The figures, as of now."),
+                    "403": _error(
+                        "Not a supervisor (supervisors_only); or the Origin may not use the API."
+                    ),
+                    **common,
+                },
             )
         },
         "/api/console/ws": {

@@ -20,6 +20,7 @@ from bot.channels.web.api import add_chat_routes, error_middleware, json_error
 from bot.channels.web.chat import WebChatConfig, WebChatHub
 from bot.channels.web.console_api import CONSOLE_CSP, Console, ConsoleConfig, add_console_routes
 from bot.channels.web.console_desk import ConsoleHub, add_desk_routes
+from bot.channels.web.console_stats import add_stats_routes
 from bot.channels.web.openapi import openapi_document
 from bot.channels.web.sms import add_sms_routes
 from bot.channels.web.unsubscribe import add_unsubscribe_routes
@@ -283,6 +284,7 @@ def add_web_routes(web_app: web.Application, app: App, hub: WebChatHub) -> None:
     add_desk_routes(
         web_app, ConsoleHub(app.uow_factory, app.db, HandoffMetrics(hub.metrics.registry))
     )
+    add_stats_routes(web_app)
     # The agents' page: its own files only, under a policy that allows nothing else.
     page_headers = {
         "Content-Security-Policy": CONSOLE_CSP,
