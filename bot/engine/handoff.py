@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from functools import lru_cache
 from typing import Final
 
@@ -21,7 +22,7 @@ from bot.dialogs.actions import G_END_CHAT, G_SECURE, ROOT, SECURE_MESSAGE
 from bot.dialogs.base import Button
 from bot.dialogs.context import Context
 from bot.dialogs.model import Incoming
-from bot.engine.matching import likely_secret
+from bot.engine.matching import likely_secret, match_choice
 from bot.engine.render import prompt
 from bot.engine.stack import TurnState
 from bot.engine.transitions import detour
@@ -45,6 +46,7 @@ __all__ = [
     "end_chat_button",
     "in_handoff",
     "in_live_chat",
+    "keep_way_out",
     "live_turn",
     "looks_like_secret",
     "write_secure",
@@ -99,6 +101,10 @@ def end_chat_button(ctx: Context) -> Button:
     return Button(ctx._("End chat"), G_END_CHAT)
 
 
+def _leave_line_button(ctx: Context) -> Button:
+    return Button(ctx._("Leave the line"), G_END_CHAT)
+
+
 @lru_cache(maxsize=16)
 def _end_words(t: Translator) -> frozenset[str]:
     # Translators: words that end a chat with an agent, separated by commas.
@@ -106,10 +112,17 @@ def _end_words(t: Translator) -> frozenset[str]:
     return frozenset(fold(word) for word in words.split(",") if word.strip())
 
 
-def _is_end(turn: TurnState, incoming: Incoming) -> bool:
+def _is_end(turn: TurnState, incoming: Incoming, handoff: HandoffView, *, secret: bool) -> bool:
+    """A press of "End chat" or "Leave the line" (any prompt's: the chat is left whatever was
+    shown since), an end word typed, or the label of the button on screen typed; its number
+    too while waiting in line (with an agent, a number is a message to them)."""
     if incoming.payload is not None:
         return incoming.payload.partition(":")[2] == G_END_CHAT
-    return fold(incoming.text or "") in _end_words(turn.ctx.translator)
+    text = incoming.text or ""
+    if fold(text) in _end_words(turn.ctx.translator):
+        return True
+    numbers = handoff.status != HandoffStatus.CLAIMED and not secret
+    return match_choice(text, turn.shown, numbers=numbers) == G_END_CHAT
 
 
 async def _open_handoff(turn: TurnState) -> HandoffView | None:
@@ -136,16 +149,17 @@ async def in_live_chat(turn: TurnState) -> bool:
     return handoff is not None and handoff.status == HandoffStatus.CLAIMED
 
 
-async def live_turn(turn: TurnState, incoming: Incoming) -> bool:
+async def live_turn(turn: TurnState, incoming: Incoming, *, secret: bool = False) -> bool:
     """Handle a message of a chat in a handoff: leaving it, and everything typed while an
-    agent has the chat. False when the assistant answers as usual (no handoff, or waiting)."""
+    agent has the chat. False when the assistant answers as usual (no handoff, or waiting).
+    ``secret``: the step at the top asks for a secret (no button is chosen by number)."""
     ctx = turn.ctx
     handoff = await _open_handoff(turn)
     if handoff is None:
         if turn.stack[-1].dialog == SECURE_MESSAGE and incoming.text is not None:
             return await _withheld_secret(turn, incoming.text, to_agent=False)
         return False
-    if _is_end(turn, incoming):
+    if _is_end(turn, incoming, handoff, secret=secret):
         # As it is now (locked): an agent may have claimed it since it was read.
         turn.handoff = None
         try:
@@ -178,6 +192,28 @@ async def live_turn(turn: TurnState, incoming: Incoming) -> bool:
         return True
     turn.only_reshown = True  # no answer: the buttons on screen stay good
     return True
+
+
+async def keep_way_out(turn: TurnState) -> None:
+    """While the chat is in a handoff, the newest message of an answer carries the way out of
+    it: "Leave the line" while waiting (under the menu or whatever step the assistant shows
+    meanwhile), "End chat" with an agent. A channel may show only the newest message's buttons
+    (the web widget's quick replies), and the person must be able to leave at any time. A turn
+    that answers nothing leaves the buttons on screen as they are."""
+    replies = turn.ctx.replies
+    if not replies or turn.handoff is None:
+        return
+    handoff = await _open_handoff(turn)
+    if handoff is None:
+        return
+    newest = replies[-1]
+    if any(button.payload == G_END_CHAT for button in newest.buttons):
+        return
+    ctx = turn.ctx
+    way_out = (
+        end_chat_button(ctx) if handoff.status == HandoffStatus.CLAIMED else _leave_line_button(ctx)
+    )
+    replies[-1] = replace(newest, buttons=(*newest.buttons, way_out))
 
 
 def _chatting_with(ctx: Context, handoff: HandoffView) -> str:
@@ -245,10 +281,9 @@ async def ask_for_agent(turn: TurnState, desk: AgentDesk) -> None:
                     "here when an agent joins."
                 ),
             ]
-        ),
-        choices=[Button(ctx._("Leave the line"), G_END_CHAT)],
+        )
     )
-    await prompt(turn)
+    await prompt(turn)  # under which the way out of the line is shown (``keep_way_out``)
 
 
 def _topic(turn: TurnState) -> str | None:

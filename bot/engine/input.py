@@ -13,7 +13,7 @@ from bot.dialogs.links import open_link
 from bot.dialogs.model import Incoming
 from bot.dialogs.numbers import whole_number
 from bot.engine.answers import KNOWLEDGE_PREFIX, answer_button, answer_question
-from bot.engine.handoff import live_turn
+from bot.engine.handoff import keep_way_out, live_turn
 from bot.engine.interrupts import global_action, offer_switch
 from bot.engine.matching import command, likely_secret, match_choice, yes_no_choice
 from bot.engine.render import prompt, reprompt
@@ -29,11 +29,18 @@ MAX_TEXT_LENGTH: Final = 2000
 
 
 async def dispatch(turn: TurnState, incoming: Incoming) -> None:
-    """Answer one message or button press at the step at the top of the stack."""
+    """Answer one message or button press at the step at the top of the stack; in a handoff,
+    the answer ends with the way out of it."""
+    await _answer(turn, incoming)
+    await keep_way_out(turn)
+
+
+async def _answer(turn: TurnState, incoming: Incoming) -> None:
     ctx = turn.ctx
     turn.ensure_menu()
     _dialog, _state, step = turn.activate_top()
-    if await live_turn(turn, incoming):  # chatting with an agent, or leaving the line
+    # Chatting with an agent, or leaving the line.
+    if await live_turn(turn, incoming, secret=step.secret):
         return
     if turn.expired_secret and incoming.payload is None:
         # A password or code typed into a flow that had timed out: keep it masked and

@@ -281,3 +281,44 @@ async def test_the_default_composition_offers_a_secure_message_and_the_phone(
     await chat.send("I want to talk to a real person")
     assert "Write a message" in chat.buttons
     assert "1-800-375-5283" in chat.text
+
+
+def newest_buttons(chat: FakeChat) -> list[str]:
+    """The buttons under the newest message of the last turn: all the web widget shows."""
+    return [button.label for button in chat.replies[-1].buttons]
+
+
+async def test_a_waiting_person_keeps_the_way_out_of_the_line_under_the_newest_message(
+    live: Engine, maria: Agent, uow_factory: UnitOfWorkFactory
+) -> None:
+    chat = FakeChat(live)
+    await chat.send("hi")
+    await chat.press("Talk to a person")
+    assert "Check a case status" in newest_buttons(chat)  # the menu, as before
+    assert newest_buttons(chat)[-1] == "Leave the line"
+    handoff = await maria.handoff_of(chat)
+    await chat.press("Check a case status")
+    assert newest_buttons(chat)[-1] == "Leave the line"
+    await chat.send("WAC2212345678")
+    assert "Case Was Approved" in chat.text
+    assert newest_buttons(chat)[-1] == "Leave the line"
+    assert (await maria.handoff_of(chat)).id == handoff.id  # still in the line
+    await chat.send("leave the line")  # the button's label, typed
+    assert "You left the line. You are back with the assistant." in chat.text
+    assert "Leave the line" not in newest_buttons(chat)
+    async with uow_factory() as uow:
+        assert (await get_handoff(uow, handoff.id)).status == HandoffStatus.ABANDONED
+
+
+async def test_with_an_agent_every_answer_keeps_the_end_chat_button(
+    live: Engine, maria: Agent
+) -> None:
+    chat = FakeChat(live)
+    await chat.send("talk to a person")
+    await maria.claim(chat)
+    await chat.send("Sunflower-42!")  # withheld, with the reminder
+    assert "it was not sent" in chat.text
+    assert newest_buttons(chat) == ["End chat"]
+    await chat.send("1")  # a number typed to the agent is a message, not a button's number
+    assert chat.replies == []
+    assert (await maria.handoff_of(chat)).status == HandoffStatus.CLAIMED

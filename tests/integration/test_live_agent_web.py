@@ -54,12 +54,17 @@ async def frame_saying(ws: Any, text: str) -> dict[str, Any]:
             return frame
 
 
+def labels(message: dict[str, Any]) -> list[str]:
+    return [button["label"] for button in message["buttons"]]
+
+
 async def live_chat(person: TestClient[Any, Any], uow_factory: UnitOfWorkFactory) -> None:
     """The whole live chat; ``person`` is the worker the page talks to."""
     session = await ChatSession.open(person, locale="en")
     ws = await person.ws_connect(f"/api/chat/sessions/{session.id}/ws?token={session.token}")
     await session.send("I want to talk to a real person")
     assert "You are number 1 in the line" in session.text
+    assert labels(session.replies[-1])[-1] == "Leave the line"  # under the menu that follows
     maria = Agent(uow_factory, 7, "Maria")
     async with uow_factory() as uow:
         handoff = await open_handoff(uow, "webchat", session.id)
@@ -67,8 +72,12 @@ async def live_chat(person: TestClient[Any, Any], uow_factory: UnitOfWorkFactory
     handoff_id = await maria.claim_id(handoff.id)
 
     joined = await frame_saying(ws, "You are now chatting with Maria.")
-    assert await session.send("Where is my card?") == []
-    assert await session.send("Sunflower-42!") != []  # withheld, with the reminder
+    assert await session.send("Where is my card?") == []  # no answer: the buttons stay
+    replayed = [m for m in await session.transcript() if m["from"] == "bot"]
+    assert labels(replayed[-1]) == ["End chat"]  # what a reloaded page shows
+    withheld = await session.send("Sunflower-42!")  # withheld, with the reminder
+    assert "it was not sent" in withheld[-1]["text"]
+    assert labels(withheld[-1]) == ["End chat"]
     await maria.write(handoff_id, "It was mailed on Monday.")
     said = await frame_saying(ws, "It was mailed")
     assert said["text"] == "Maria: It was mailed on Monday."

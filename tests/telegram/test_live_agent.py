@@ -1,8 +1,10 @@
 """A live chat on Telegram, through the real Application and the fake Bot API: the agent's
 claim and messages go out through the outbox dispatcher within the per-chat limits, what the
 person types goes to the agent, a password typed to the agent is deleted from the chat and
-withheld, and the notice's "End chat" button ends the chat. While an agent has the chat, the
-bot shows no "typing" when the person writes (it is not the bot that answers)."""
+withheld, and the notice's "End chat" button ends the chat. The newest message keeps the way
+out: "Leave the line" under the menu while waiting, "End chat" under the bot's own answers.
+While an agent has the chat, the bot shows no "typing" when the person writes (it is not the
+bot that answers)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ async def test_a_live_chat_on_telegram(
         await person.send("I want to talk to a person")
         assert "You are number 1 in the line" in person.text
         assert "sendChatAction" in person.methods()  # the assistant answers: "typing"
+        menu = api.calls_of("sendMessage", CHAT)[-1]
+        assert menu.button_labels[-1] == "Leave the line"  # under the menu that follows
         handoff = await maria.handoff_of_chat("telegram", str(CHAT))
         await maria.claim_id(handoff)
         await dispatcher.run_once("telegram")
@@ -44,6 +48,7 @@ async def test_a_live_chat_on_telegram(
         await person.send("Sunflower-42!")
         assert "deleteMessage" in person.methods()
         assert "it was not sent" in person.text
+        assert api.calls_of("sendMessage", CHAT)[-1].button_labels == ["End chat"]
 
         limiter.delays.clear()
         for n in range(AGENT_MESSAGES):
