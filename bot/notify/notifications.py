@@ -197,21 +197,27 @@ def _handoff(kind: str, t: Translator, payload: dict[str, Any]) -> Reply:
         text = t._("{name}: {text}").format(name=payload["agent_name"], text=payload["text"])
         # The way back stays at hand under the newest message (the widget's quick replies).
         return Reply(text=text, buttons=(Button(t._("End chat"), END_CHAT_PAYLOAD),))
+    # While waiting, the news of the line carries the way out of it (it becomes the newest
+    # message, whose buttons are the ones the widget shows).
+    leave = (Button(t._("Leave the line"), END_CHAT_PAYLOAD),)
     if kind == HANDOFF_NEXT or (kind == HANDOFF_PLACE and int(payload["position"]) <= 1):
-        return Reply(text=t._("You are next in line. An agent will be with you soon."))
+        return Reply(
+            text=t._("You are next in line. An agent will be with you soon."), buttons=leave
+        )
     if kind == HANDOFF_PLACE:
         minutes = max(1, math.ceil(int(payload["wait_seconds"]) / 60))
         moved = t._(
             "The line moved: you are now number {n} in the line. Estimated wait: about {time}."
         )
         wait = t.ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
-        return Reply(text=moved.format(n=int(payload["position"]), time=wait))
+        return Reply(text=moved.format(n=int(payload["position"]), time=wait), buttons=leave)
     if kind == HANDOFF_TRANSFERRED:
         return Reply(
             text=t._(
                 "Your chat was passed to another agent. Please wait: we will tell you "
                 "here when they join."
-            )
+            ),
+            buttons=leave,
         )
     if kind == HANDOFF_CLOSED:
         name = payload.get("agent_name")

@@ -125,3 +125,23 @@ async def test_no_topic_when_the_person_asked_nothing(live: Engine, maria: Agent
     await chat.send("hi")
     await chat.press("Talk to a person")
     assert (await maria.handoff_of(chat)).topic is None
+
+
+async def test_the_news_of_the_line_carries_the_way_out_of_it(
+    live: Engine, maria: Agent, uow_factory: UnitOfWorkFactory
+) -> None:
+    first, second, third = await _line(live, 3)
+    handoff_id = await maria.claim(first)
+    [next_in_line] = await received(uow_factory, second)
+    [moved] = await received(uow_factory, third)
+    for notice in (next_in_line, moved):
+        assert [b.label for b in notice.buttons] == ["Leave the line"]
+    await received(uow_factory, first)
+    async with uow_factory() as uow:
+        await transfer(uow, handoff_id, maria.staff_id, to_language="es")
+        await uow.commit()
+    [passed_on] = await received(uow_factory, first)
+    assert "passed to another agent" in passed_on.text
+    assert [b.label for b in passed_on.buttons] == ["Leave the line"]
+    await first.press_payload(passed_on.buttons[0].payload)
+    assert "You left the line." in first.text
