@@ -183,6 +183,7 @@
   var lastId = 0;
   var seen = {}; // message id -> true
   var pendingUser = []; // optimistic user bubbles waiting for their server id
+  var botShown = 0; // how many bot messages were rendered (has anything come since?)
   var inputKind = "text"; // what the field takes now: text, password, digits, code, answer
   var wasOpen = !!(stored && stored.open); // the panel was open before the reload
   var lastRead = (stored && stored.read) || 0; // the newest message id seen with the panel open
@@ -499,10 +500,12 @@
       var ub = bubble("user", m.text, m.at);
       if (m.id != null) ub.setAttribute("data-id", String(m.id));
       log.appendChild(ub);
-      showButtons([]);
+      // The buttons stay: the answer, if any, brings its own; a message with none (to an
+      // agent) leaves the ones shown good, "End chat" among them (after a reload too).
       scrollDown();
       return true;
     }
+    botShown += 1;
     var node = bubble("bot", m.text, m.at);
     if (m.id != null) node.setAttribute("data-id", String(m.id));
     renderAttachments(node, m.attachments);
@@ -645,6 +648,7 @@
   function post(body, key, ub) {
     if (ub) pendingUser.push(ub);
     var before = shownButtons;
+    var shownAtStart = botShown;
     showButtons([]);
     setBusy(true);
     status.textContent = "";
@@ -654,6 +658,9 @@
       })
       .then(function (data) {
         addMessages(data.replies, "bot");
+        // No answer and nothing pushed meanwhile (a message to an agent): the server keeps
+        // the buttons on screen good, so they come back.
+        if (botShown === shownAtStart) showButtons(before);
       })
       .catch(function (err) {
         if (ub && ub.hasAttribute("data-id")) {

@@ -110,3 +110,67 @@ def test_an_agents_markup_shows_as_text(
 
     chat.type("end chat")
     chat.expect_last("You are back with the assistant.")
+
+
+def quick_replies(page: Page) -> Any:
+    """The widget's quick-reply buttons (those of the newest message)."""
+    return page.locator("#casebot-widget .replies button")
+
+
+def test_a_waiting_person_can_leave_the_line_with_a_button_after_using_the_assistant(
+    page: Page, handoff_server: tuple[Served, Path], agent: ApiAgent
+) -> None:
+    served, _folder = handoff_server
+    page.goto(served.base + "/")
+    chat = Widget(page)
+    chat.open()
+    chat.press("Talk to a person")
+    chat.expect_last("You are number 1 in the line for a person.")
+    expect(quick_replies(page).last).to_have_text("Leave the line")
+    conversation = agent.newest_waiting()
+
+    chat.press("Check a case status")  # the assistant answers while the person waits
+    chat.type("WAC2212345678")
+    chat.expect_last("Case Was Approved")
+    expect(quick_replies(page).last).to_have_text("Leave the line")
+    assert agent.newest_waiting() == conversation  # the place in the line is kept
+
+    chat.press("Leave the line")
+    chat.expect_last("You left the line. You are back with the assistant.")
+    assert conversation not in [
+        w["conversation_id"] for w in agent.get("/api/console/queue")["waiting"]
+    ]
+    expect(quick_replies(page).filter(has_text="Leave the line")).to_have_count(0)
+
+
+def test_the_end_chat_button_stays_while_chatting_with_an_agent(
+    page: Page, handoff_server: tuple[Served, Path], agent: ApiAgent
+) -> None:
+    served, _folder = handoff_server
+    page.goto(served.base + "/")
+    chat = Widget(page)
+    chat.open()
+    chat.press("Talk to a person")
+    chat.expect_last("in the line for a person")
+    conversation = agent.newest_waiting()
+    path = f"/api/console/conversations/{conversation}"
+    agent.post(path + "/claim")
+    expect(said_by_bot(page, "You are now chatting with Ana.")).to_be_visible()
+    expect(quick_replies(page)).to_have_text(["End chat"])
+
+    write(chat, "My card never came")  # to the agent: no answer from the assistant
+    assert agent.receives(conversation, "My card never came")
+    expect(quick_replies(page)).to_have_text(["End chat"])
+
+    chat.type("Sunflower-42!")  # withheld, with a reminder
+    chat.expect_last("it was not sent")
+    expect(quick_replies(page)).to_have_text(["End chat"])
+
+    page.reload()  # the transcript replayed: the way out is still there
+    chat.open()
+    expect(said_by_bot(page, "You are now chatting with Ana.")).to_be_visible()
+    expect(quick_replies(page)).to_have_text(["End chat"])
+
+    chat.press("End chat")
+    chat.expect_last("The chat with Ana has ended. You are back with the assistant.")
+    assert agent.get(path)["status"] == "closed"
