@@ -282,7 +282,14 @@ def casebot_env(database_url: str) -> dict[str, str]:
     return env
 
 
-async def start_server(config: Config, work: Path, database_urls: dict[str, str]) -> Server:
+async def start_server(
+    config: Config,
+    work: Path,
+    database_urls: dict[str, str],
+    extra: dict[str, str] | None = None,
+) -> Server:
+    """Start the server of ``config`` (casebot with ``extra`` in its environment, or the echo
+    server) and wait until it serves."""
     port = free_port()
     log = work / f"{config.backend}-{config.workers}-{port}.log"
     if config.backend == "echo":
@@ -293,7 +300,7 @@ async def start_server(config: Config, work: Path, database_urls: dict[str, str]
         processes = [launch(command, ROOT, env, log) for _ in range(config.workers)]
     else:
         command = ["-m", "bot", "serve", "--port", str(port), "--workers", str(config.workers)]
-        env = casebot_env(database_urls[config.backend])
+        env = casebot_env(database_urls[config.backend]) | (extra or {})
         processes = [launch(command, work, env, log)]
     server = Server(config, f"http://127.0.0.1:{port}", processes, log)
     try:

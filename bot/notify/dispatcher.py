@@ -176,6 +176,11 @@ class OutboxDispatcher:
                 asyncio.create_task(self._loop(channel), name=f"outbox-{channel}")
                 for channel in self.senders
             ]
+            self._tasks += [  # the live chat's own lane: never behind a batch of notices
+                asyncio.create_task(self._loop(channel, live=True), name=f"outbox-{channel}-live")
+                for channel, sender in self.senders.items()
+                if isinstance(sender, TransactionalSender)
+            ]
             if self.uow_factory.db.dialect == "postgresql":
                 self._tasks.append(asyncio.create_task(self._listen(), name="outbox-wake"))
             else:
@@ -200,15 +205,23 @@ class OutboxDispatcher:
             self._gauge(channel, held=False)
         await self._presence.release()  # its leases may be released now: it sends no more
 
-    async def _loop(self, channel: str) -> None:
-        outage = OutageWatch(logger, f"outbox {channel}")
-        woken = self._wake.event(channel)
+    async def _loop(self, channel: str, *, live: bool = False) -> None:
+        """Pass after pass over a channel's due rows, woken by a commit or after ``interval``.
+        A channel delivered in transactions runs two of these: the live chat's lane
+        (``live``: an agent's message waits for no batch of other notices) and the rest."""
+        lane = "live" if live else ""
+        outage = OutageWatch(logger, f"outbox {channel} {lane}".strip())
+        woken = self._wake.event(channel, lane)
+        split = isinstance(self.senders[channel], TransactionalSender)
         while True:
             woken.clear()  # a row committed from here on wakes the next wait
             backlog = False
             try:
-                if await self.holds_sender_lock(channel):
-                    report = await self.run_once(channel)
+                if live:
+                    report = await self.run_live(channel)
+                    backlog = report.claimed >= self.batch
+                elif await self.holds_sender_lock(channel):
+                    report = await self.run_once(channel, live=False if split else None)
                     backlog = report.claimed >= self.batch
                 outage.passed()
             except Exception as error:
@@ -292,8 +305,9 @@ class OutboxDispatcher:
 
     # --- one pass ---------------------------------------------------------------------------
 
-    async def run_once(self, channel: str) -> PassReport:
-        """Queue due reminders, then deliver one batch of the channel's due rows.
+    async def run_once(self, channel: str, *, live: bool | None = None) -> PassReport:
+        """Queue due reminders, then deliver one batch of the channel's due rows (of one lane
+        with ``live``: see ``claim_due``).
 
         The caller makes sure this worker may send the channel (``holds_sender_lock``); tests
         call it directly.
@@ -304,9 +318,23 @@ class OutboxDispatcher:
             await uow.commit()
         sender = self.senders[channel]
         if isinstance(sender, TransactionalSender):
-            await self._transactional_pass(sender, report)
+            await self._transactional_pass(sender, report, live)
         else:
             await self._external_pass(sender, report)
+        self._count(channel, report)
+        return report
+
+    async def run_live(self, channel: str) -> PassReport:
+        """Deliver one batch of the live chat's due rows of a channel delivered in
+        transactions (its live lane; no reminders are queued here)."""
+        report = PassReport()
+        sender = self.senders[channel]
+        if isinstance(sender, TransactionalSender):
+            await self._transactional_pass(sender, report, True)
+            self._count(channel, report)
+        return report
+
+    def _count(self, channel: str, report: PassReport) -> None:
         if self.metrics is not None:
             self.metrics.notification(channel, "sent", report.sent)
             self.metrics.notification(channel, "failed", report.failed)
@@ -314,7 +342,6 @@ class OutboxDispatcher:
             self.metrics.notification(channel, "deferred", report.deferred)
         if report.claimed or report.queued:
             logger.info("outbox %s: %s", channel, report)
-        return report
 
     async def _render(
         self, uow: UnitOfWork, message: ClaimedMessage, report: PassReport, problem: str | None
@@ -331,22 +358,27 @@ class OutboxDispatcher:
         report.parked += 1
         return None
 
-    async def _transactional_pass(self, sender: TransactionalSender, report: PassReport) -> None:
+    async def _transactional_pass(
+        self, sender: TransactionalSender, report: PassReport, live: bool | None
+    ) -> None:
         """The batch in transactions of ``TRANSACTION_ROWS`` rows, each committed (and pushed)
         before the next is claimed: a message of the live chat committed meanwhile is claimed
-        first by the next one (``claim_due``), instead of waiting for the whole batch."""
+        first by the next one (``claim_due``), instead of waiting for the whole batch. The live
+        lane claims one message per chat at a time, so it goes on while a transaction found
+        any (a chat's next message is due once the one before it is sent)."""
         while report.claimed < self.batch:
             limit = min(TRANSACTION_ROWS, self.batch - report.claimed)
-            if await self._transaction(sender, report, limit) < limit:
+            found = await self._transaction(sender, report, limit, live)
+            if found == 0 or (found < limit and not live):
                 return
 
     async def _transaction(
-        self, sender: TransactionalSender, report: PassReport, limit: int
+        self, sender: TransactionalSender, report: PassReport, limit: int, live: bool | None
     ) -> int:
         sent = report.sent
         async with self.uow_factory() as uow:
             now = self.clock.now()
-            claimed = await claim_due(uow, channel=sender.channel, limit=limit, now=now)
+            claimed = await claim_due(uow, channel=sender.channel, limit=limit, now=now, live=live)
             report.claimed += len(claimed)
             for message in claimed:
                 reply = await self._render(uow, message, report, None)

@@ -30,7 +30,7 @@ from core.cases.statuses import UNLISTED, get_status
 from core.contacts.appointments import APPOINTMENT_MAIL
 from core.contacts.service import CODE_EMAIL
 from core.conversations import chat_locale
-from core.errors import UnknownStatus
+from core.errors import HandoffNotFound, UnknownStatus
 from core.handoff import (
     AGENT_MESSAGE,
     AGENT_REPLY,
@@ -39,6 +39,7 @@ from core.handoff import (
     HANDOFF_NEXT,
     HANDOFF_PLACE,
     HANDOFF_TRANSFERRED,
+    place_in_queue,
 )
 from core.outbox.reminders import REMINDER
 from core.outbox.service import OutboxItem
@@ -355,8 +356,12 @@ async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
     is plain text cut to at most three parts (``core.sms.segments``), ending with how to stop;
     it carries no buttons.
 
+    A notice of a place in line (``HANDOFF_PLACE``) tells the place as it is now, read from the
+    line (``core.handoff.place_in_queue``), not as it was when the notice was written.
+
     Raises:
-        UnknownNotification: see ``render_notification``.
+        UnknownNotification: see ``render_notification``; and a place notice of a person no
+            longer waiting (claimed or gone meanwhile): it has nothing left to tell.
     """
     named = normalize_locale(str(message.payload.get("locale") or ""))
     if named in LOCALES:
@@ -365,7 +370,25 @@ async def render_message(uow: UnitOfWork, message: OutboxItem) -> Reply:
         locale = await recipient_locale(uow, message.channel, message.address)
     t = translator(locale)
     in_chat = message.channel not in OFF_CHAT_CHANNELS
-    reply = render_notification(message.kind, message.payload, t, in_chat=in_chat)
+    payload = message.payload
+    if message.kind == HANDOFF_PLACE and "position" not in payload:
+        payload = {**payload, **await _place_now(uow, payload)}
+    reply = render_notification(message.kind, payload, t, in_chat=in_chat)
     if message.channel == SMS:
         return Reply(text=compose(reply.text, t._(SMS_FOOTER)))
     return reply
+
+
+async def _place_now(uow: UnitOfWork, payload: dict[str, Any]) -> dict[str, int]:
+    """The place and wait of the handoff a place notice names, as they are now.
+
+    Raises:
+        UnknownNotification: the handoff is gone, or not waiting any more.
+    """
+    try:
+        place = await place_in_queue(uow, int(payload["handoff_id"]))
+    except (HandoffNotFound, KeyError, TypeError, ValueError) as exc:
+        raise UnknownNotification(HANDOFF_PLACE, "no such handoff") from exc
+    if not place.position:
+        raise UnknownNotification(HANDOFF_PLACE, "no longer waiting")
+    return {"position": place.position, "wait_seconds": int(place.wait.total_seconds())}

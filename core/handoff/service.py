@@ -7,9 +7,10 @@ person (an outbox row to their chat: ``HANDOFF_CLAIMED``, ``AGENT_MESSAGE``,
 ``HANDOFF_TRANSFERRED``, ``HANDOFF_CLOSED``), worded in their language when it is sent.
 When someone leaves the line of a language (claimed, gone, passed on) or joins it ahead of
 others (passed from another language), each waiting person whose place changed is told the new
-place and wait (``HANDOFF_PLACE``; place 1: they are next). One notice per person and move,
-coalesced: a notice not sent yet is replaced by the newer one, so a person whose chat is slow
-to deliver (Telegram's per-chat limits) gets the newest place once, not every move since.
+place and wait (``HANDOFF_PLACE``; place 1: they are next): one pending notice per person,
+whose place is read when it is sent, so a person whose chat is slow to deliver (Telegram's
+per-chat limits) gets the newest place once, not every move since; near the head of the line
+within seconds, further back at most once a minute.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ __all__ = [
     "HANDOFF_NEXT",
     "HANDOFF_PLACE",
     "HANDOFF_TRANSFERRED",
+    "NEAR_HEAD",
     "OPEN",
     "PLACE_DELAY",
+    "PLACE_INTERVAL",
     "HandoffView",
     "Place",
     "announce_change",
@@ -70,9 +73,12 @@ DEFAULT_WAIT: Final = timedelta(minutes=3)
 # Recent claims the estimate is measured on: at most this many, from at most this long ago.
 RECENT_CLAIMS: Final = 20
 RECENT_WINDOW: Final = timedelta(hours=24)
-# How long a notice of a new place in line waits before it goes: the line's moves of those
-# seconds are told in it, and the agents' messages go first.
+# How long a notice of a new place in line waits before it goes, for a person near the head
+# (``NEAR_HEAD``): the line's moves of those seconds are told in it, and the agents' messages
+# go first. Further back, a person is told at most every ``PLACE_INTERVAL``.
 PLACE_DELAY: Final = timedelta(seconds=2)
+PLACE_INTERVAL: Final = timedelta(seconds=60)
+NEAR_HEAD: Final = 3
 # What a person's or an agent's message may hold at most (longer is cut).
 MAX_MESSAGE: Final = 4000
 # The PostgreSQL channel every change of a handoff is announced on (the agents' consoles
@@ -458,12 +464,14 @@ async def _system(
 
 async def _tell_line(uow: UnitOfWork, language: str, *, after: int, move: int) -> None:
     """The line of ``language`` moved behind handoff ``after`` (it left, or joined it): each
-    one waiting behind it is told the new place and wait, in one notice per person. A notice
-    of an earlier move not sent yet (nor being sent) is that notice, now with the new place
-    (it keeps its turn in the outbox); otherwise a new one is written for this ``move`` (the
-    id of the event that moved it), due after ``PLACE_DELAY``: the moves of the next seconds
-    join it, and the agents' messages written meanwhile go first. The notices of ``after``
-    itself are withdrawn (it left, or its place is told with its own news)."""
+    one waiting behind it will be told the new place and wait, by one pending notice per
+    person that names only the handoff: the place is read when the notice is sent
+    (``place_in_queue``), so a move changes no notice already pending, and the moves until it
+    goes are told in it at once. A person near the head (place ``NEAR_HEAD`` or better) is told
+    within ``PLACE_DELAY``; one further back at most every ``PLACE_INTERVAL``: a long line that
+    moves every few seconds does not fill their chat, nor keep the dispatcher from the agents'
+    messages. The notices of ``after`` itself are withdrawn (it left, or its place is told
+    with its own news)."""
     waiting = (
         await uow.session.execute(
             select(Handoff.id, Handoff.channel, Handoff.chat_id)
@@ -488,49 +496,39 @@ async def _tell_line(uow: UnitOfWork, language: str, *, after: int, move: int) -
     if not behind:
         return
     chats = [(row.channel, row.chat_id) for _, row in behind]
-    unsent = (
-        select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address)
-        .where(
-            OutboxMessage.kind == HANDOFF_PLACE,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.claimed_until.is_(None),
-            tuple_(OutboxMessage.channel, OutboxMessage.address).in_(chats),
-        )
-        .order_by(OutboxMessage.id)
+    unsent = select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address).where(
+        OutboxMessage.kind == HANDOFF_PLACE,
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.claimed_until.is_(None),
+        tuple_(OutboxMessage.channel, OutboxMessage.address).in_(chats),
     )
-    if uow.dialect == "postgresql":  # a row a dispatcher is claiming now gets a new one
+    if uow.dialect == "postgresql":  # a row a dispatcher is sending now: a new one follows
         unsent = unsent.with_for_update(skip_locked=True)
     pending = {
         (channel, address): id_ for id_, channel, address in await uow.session.execute(unsent)
     }
-    each = await estimated_wait(uow, language, 1)
     now = uow.clock.now()
-
-    def payload(position: int, handoff_id: int) -> dict[str, object]:
-        return {
-            "handoff_id": handoff_id,
-            "language": language,
-            "position": position,
-            "wait_seconds": int((each * position).total_seconds()),
-        }
-
-    changed = [
-        {"id": pending[(row.channel, row.chat_id)], "payload": payload(position, row.id)}
+    soon = now + PLACE_DELAY
+    near = [
+        pending[(row.channel, row.chat_id)]
         for position, row in behind
-        if (row.channel, row.chat_id) in pending
+        if position <= NEAR_HEAD and (row.channel, row.chat_id) in pending
     ]
-    if changed:
+    if near:  # now near the head: their notice goes soon, whenever it was due
         await uow.session.execute(
-            update(OutboxMessage).execution_options(synchronize_session=False), changed
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(near), OutboxMessage.next_attempt_at > soon)
+            .values(next_attempt_at=soon)
+            .execution_options(synchronize_session=False)
         )
     uow.session.add_all(
         OutboxMessage(
             kind=HANDOFF_PLACE,
             channel=row.channel,
             address=row.chat_id,
-            payload=payload(position, row.id),
+            payload={"handoff_id": row.id, "language": language},
             dedupe_key=f"handoff-place:{row.id}:{move}",
-            next_attempt_at=now + PLACE_DELAY,
+            next_attempt_at=soon if position <= NEAR_HEAD else now + PLACE_INTERVAL,
             created_at=now,
         )
         for position, row in behind

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.reminders import REMINDER, reminder_stale_reason
@@ -148,6 +149,7 @@ async def claim_due(
     lease: timedelta | None = None,
     worker: str | None = None,
     address: str | None = None,
+    live: bool | None = None,
 ) -> list[ClaimedMessage]:
     """Lock up to ``limit`` pending messages of a channel that are due at ``now``, the live
     chat's first (``LIVE_CHAT_KINDS``: an agent's message never waits behind the notices of a
@@ -155,6 +157,11 @@ async def claim_due(
     another worker has leased are left alone. The live chat's messages keep their order among
     themselves, and the others theirs.
     With ``address``, only the messages to that address (a process that sends one chat).
+    With ``live=True``, only the live chat's messages, and of each chat only the oldest one
+    still pending: a claimer running at the same time (another worker's live lane, whose rows
+    ``SKIP LOCKED`` passes over) can never deliver a chat's later message before its earlier
+    one. With ``live=False``, every kind but the live chat's (the dispatcher's two lanes of a
+    channel delivered in transactions, ``bot.notify.dispatcher``).
 
     With ``lease`` and ``worker`` the rows are also leased to ``worker`` until ``now + lease``
     (the caller commits the lease before sending). Rows of an expired lease, and rows leased
@@ -178,6 +185,7 @@ async def claim_due(
             OutboxMessage.next_attempt_at <= now,
             or_(*free),
             *([OutboxMessage.address == address] if address is not None else []),
+            *_lane(live),
         )
         .order_by(
             case((OutboxMessage.kind.in_(LIVE_CHAT_KINDS), 0), else_=1),
@@ -195,6 +203,25 @@ async def claim_due(
             message.claimed_by = worker
         await uow.flush()
     return [ClaimedMessage.of(message) for message in messages]
+
+
+def _lane(live: bool | None) -> list[Any]:
+    """The conditions of ``claim_due``'s ``live`` lanes (none without one)."""
+    if live is None:
+        return []
+    if not live:
+        return [OutboxMessage.kind.not_in(LIVE_CHAT_KINDS)]
+    earlier = aliased(OutboxMessage)
+    return [
+        OutboxMessage.kind.in_(LIVE_CHAT_KINDS),
+        ~exists().where(
+            earlier.channel == OutboxMessage.channel,
+            earlier.address == OutboxMessage.address,
+            earlier.status == OutboxStatus.PENDING,
+            earlier.kind.in_(LIVE_CHAT_KINDS),
+            earlier.id < OutboxMessage.id,
+        ),
+    ]
 
 
 async def load_claimed(uow: UnitOfWork, message_id: int, *, worker: str) -> ClaimedMessage | None:

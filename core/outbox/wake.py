@@ -24,18 +24,20 @@ NOTIFY_CHANNEL: Final = "casebot_outbox"
 
 
 class OutboxWake:
-    """One event per channel: set when a row of the channel was committed."""
+    """Events per channel and lane (a dispatcher loop each): all set when a row of the
+    channel was committed."""
 
     def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
+        self._events: dict[str, dict[str, asyncio.Event]] = {}
 
-    def event(self, channel: str) -> asyncio.Event:
-        """The channel's event (the dispatcher waits on it, and clears it before each pass)."""
-        return self._events.setdefault(channel, asyncio.Event())
+    def event(self, channel: str, lane: str = "") -> asyncio.Event:
+        """The event of a channel's loop (the dispatcher waits on it, and clears it before each
+        pass); each ``lane`` of the channel has its own, so that one loop clearing its event
+        never hides a wake-up from another."""
+        return self._events.setdefault(channel, {}).setdefault(lane, asyncio.Event())
 
     def wake(self, channel: str) -> None:
-        event = self._events.get(channel)
-        if event is not None:
+        for event in self._events.get(channel, {}).values():
             event.set()
 
 

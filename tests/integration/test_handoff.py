@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.notify.notifications import UnknownNotification, render_message
 from core.accounts.models import Account
 from core.errors import (
     AlreadyClaimed,
@@ -43,7 +44,8 @@ from core.handoff import (
     send_secure_message,
     transfer,
 )
-from core.handoff.service import DEFAULT_WAIT
+from core.handoff.service import DEFAULT_WAIT, NEAR_HEAD, PLACE_DELAY, PLACE_INTERVAL
+from core.outbox.models import OutboxMessage
 from core.outbox.service import pending_notifications
 from core.uow import UnitOfWorkFactory
 from tests.fakes import FakeClock
@@ -377,10 +379,63 @@ async def test_moves_of_the_line_leave_one_notice_with_the_newest_place(
         await claim(uow, fourth, 8, "Li")  # taken out of order: its notices are withdrawn
         await uow.commit()
     async with uow_factory() as uow:
-        told = [
-            (n.address, n.payload["position"])
-            for n in await pending_notifications(uow)
-            if n.kind == HANDOFF_PLACE
-        ]
+        notices = [n for n in await pending_notifications(uow) if n.kind == HANDOFF_PLACE]
+        told = [(n.address, await render_message(uow, n)) for n in notices]
         assert await queue_position(uow, second) == 1
-    assert told == [("second", 1)]
+    assert [(address, reply.text) for address, reply in told] == [
+        ("second", "You are next in line. An agent will be with you soon.")
+    ]
+
+
+async def place_notices(uow_factory: UnitOfWorkFactory) -> dict[str, OutboxMessage]:
+    async with uow_factory() as uow:
+        return {n.address: n for n in await pending_notifications(uow) if n.kind == HANDOFF_PLACE}
+
+
+async def test_far_back_a_place_is_told_at_most_every_interval_and_near_the_head_soon(
+    uow_factory: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    ids = [await ask(uow_factory, f"p{n}") for n in range(1, NEAR_HEAD + 4)]
+    async with uow_factory() as uow:
+        await claim(uow, ids[0], 7, "Maria")
+        await uow.commit()
+    now = clock.now()
+    notices = await place_notices(uow_factory)
+    # p2 .. p(NEAR_HEAD+1) are now at places 1 .. NEAR_HEAD; the rest further back.
+    soon = {f"p{n}" for n in range(2, NEAR_HEAD + 2)}
+    assert set(notices) == {f"p{n}" for n in range(2, NEAR_HEAD + 4)}
+    for address, notice in notices.items():
+        due = notice.next_attempt_at.replace(tzinfo=UTC)
+        assert due == now + (PLACE_DELAY if address in soon else PLACE_INTERVAL), address
+
+    async with uow_factory() as uow:  # the line moves again: the pending notices stay as
+        await claim(uow, ids[1], 7, "Maria")  # they are, and who is near the head now is
+        await uow.commit()  # told soon
+    again = await place_notices(uow_factory)
+    assert {a: n.id for a, n in again.items()} == {a: n.id for a, n in notices.items() if a != "p2"}
+    nearest = f"p{NEAR_HEAD + 2}"  # at place NEAR_HEAD now
+    assert again[nearest].next_attempt_at.replace(tzinfo=UTC) == now + PLACE_DELAY
+    last = f"p{NEAR_HEAD + 3}"
+    assert again[last].next_attempt_at.replace(tzinfo=UTC) == now + PLACE_INTERVAL
+
+
+async def test_a_place_notice_tells_the_place_when_it_is_sent(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ids = [await ask(uow_factory, f"p{n}") for n in range(1, 8)]
+    async with uow_factory() as uow:
+        await claim(uow, ids[0], 7, "Maria")  # p7 is number 6 ...
+        await uow.commit()
+    notice = (await place_notices(uow_factory))["p7"]
+    async with uow_factory() as uow:
+        await claim(uow, ids[1], 7, "Maria")  # ... and number 5 by the time it goes
+        await end_by_person(uow, ids[2])  # ... number 4
+        await uow.commit()
+    async with uow_factory() as uow:
+        reply = await render_message(uow, notice)
+        gone = (await place_notices(uow_factory))["p4"]
+        await claim(uow, ids[3], 8, "Li")
+        await uow.flush()
+        with pytest.raises(UnknownNotification, match="no longer waiting"):
+            await render_message(uow, gone)
+    assert "number 4 in the line" in reply.text, reply.text

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
 from bot.channels.background import PUSH_KEY, setup_notifications
+from bot.channels.web.push import PushBus
 from bot.channels.web.server import PathOnlyAccessLogger, create_web_app
 from bot.dialogs.context import Services
 from bot.dialogs.registry import all_dialogs
@@ -144,3 +145,35 @@ async def test_what_was_pushed_while_the_listener_reconnected_still_reaches_the_
             await ws.close()
     finally:
         await other_process.dispose()
+
+
+class RecordingHub:
+    """Stands in for the hub's sockets: records what it is asked to send."""
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[str, list[int]]] = []
+
+    async def deliver(self, session_id: str, message_ids: list[int]) -> int:
+        self.delivered.append((session_id, list(message_ids)))
+        return len(message_ids)
+
+
+async def test_on_sqlite_a_flush_sends_only_what_was_committed(
+    sqlite_db: Database, clock: FakeClock
+) -> None:
+    """Two transactions announce at once (the dispatcher's two lanes): the one that commits
+    first and flushes must not send the other's message before it is committed (the socket
+    would read nothing, and the message would never be pushed)."""
+    hub = RecordingHub()
+    bus = PushBus(hub, sqlite_db)  # type: ignore[arg-type]
+    uow_factory = UnitOfWorkFactory(sqlite_db, clock)
+    async with uow_factory() as uow:
+        await bus.announce(uow, "s1", 1)
+        await bus.flush()  # not committed yet: nothing to send
+        assert hub.delivered == []
+        await uow.commit()
+    await bus.flush()
+    async with uow_factory() as uow:
+        await bus.announce(uow, "s1", 2)  # rolled back: never sent
+    await bus.flush()
+    assert hub.delivered == [("s1", [1])]

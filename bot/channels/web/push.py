@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 from typing import Any, Final
 
 from bot.channels.web.chat import CHANNEL, WebChatHub, store_reply
@@ -74,11 +75,15 @@ class PushBus:
         """Announce a message stored in ``uow``: sent to the socket once ``uow`` commits."""
         if self.distributed:
             await notify_listeners(uow, NOTIFY_CHANNEL, f"{session_id}:{message_id}")
-        else:
-            self._local.append((session_id, message_id))
+        else:  # only once committed: another transaction's flush may come first
+            uow.after_commit(partial(self._committed, session_id, message_id))
+
+    def _committed(self, session_id: str, message_id: int) -> None:
+        self._local.append((session_id, message_id))
 
     async def flush(self) -> None:
-        """After a commit on SQLite: send the announced messages to the sockets here."""
+        """After a commit on SQLite: send the announced messages committed so far to the
+        sockets here."""
         announced, self._local = self._local, []
         by_session: dict[str, list[int]] = {}
         for session_id, message_id in announced:
