@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
+from functools import partial
 from typing import Any, Final
 
 from telegram import BotCommand, CallbackQuery, InputFile, Message, Update
@@ -46,7 +47,7 @@ from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.ops.metrics import CasebotMetrics
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
 from core.handoff import with_agent
-from core.inbox import forget_text
+from core.inbox import HANDLED, mark_handled
 from core.locks import presence_lock
 from core.outage import is_database_unavailable
 from core.uow import UnitOfWork
@@ -310,9 +311,13 @@ class TelegramChannel:
 
         async def keep(uow: UnitOfWork, turn: Turn) -> None:
             nonlocal kept, kept_texts
-            if self.inbox is not None and turn.input_was_secret:
-                # The webhook stored the update as received: its secret goes with this commit.
-                await forget_text(uow, self.inbox.channel, update.update_id)
+            inbox = self.inbox
+            # The webhook's stored update is handled with this commit (no transaction of its
+            # own), and what it said goes with it: a typed secret too.
+            if inbox is not None and await mark_handled(
+                uow, inbox.channel, update.update_id, outcome=HANDLED
+            ):
+                uow.after_commit(partial(inbox.marked_in_turn, update.update_id))
             replies = self._with_notice(turn, update)
             kept = await keep_replies(uow, CHANNEL, incoming.chat_id, replies, worker=self.worker)
             kept_texts = [reply.text for reply in replies]
