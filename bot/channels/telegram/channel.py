@@ -4,12 +4,13 @@ An ``Update`` becomes an ``Incoming``; a ``Turn`` becomes messages with inline k
 and documents, as few as fit (a reply without buttons shares a message with the next one).
 Every callback query is answered and the pressed message edited in place: its keyboard gives way
 to the choice made ("✔ Check a case status"), so old buttons do not pile up; a typing
-indicator runs while the turn works; a message that carried a secret is deleted (and its text
-dropped from the webhook's inbox in the turn's own transaction). Duplicates
-are dropped by the engine (``update_id``). Updates of different chats run concurrently, one
-chat's in the order they came (``ChatOrderedUpdates``). Sending limits are the rate limiter's.
-A turn's replies are kept in the outbox in the turn's own transaction and marked sent one by
-one, so a crash or a Bot API outage delays them instead of losing them
+indicator shows while a turn runs longer than ``TYPING_AFTER``; a message that carried a secret
+is deleted (and its text dropped from the webhook's inbox in the turn's own transaction, which
+marks the update handled). Duplicates are dropped by the engine (``update_id``). Updates of
+different chats run concurrently, one chat's in the order they came (``ChatOrderedUpdates``).
+Sending limits are the rate limiter's.
+A turn's replies are kept in the outbox in the turn's own transaction and marked sent together
+once sent, so a crash or a Bot API outage delays them instead of losing them
 (``bot/notify/reply_outbox.py``).
 """
 
@@ -66,6 +67,12 @@ logger = logging.getLogger(__name__)
 COMMANDS: Final = ("start", "menu", "help", "language")
 # Telegram shows "typing..." for about 5 seconds; renew it a little sooner.
 TYPING_EVERY: Final = 4.0
+TYPING_AFTER: Final = 0.4
+"""Seconds a turn runs before "typing..." is shown. Most turns answer well within it, and then
+the reply itself is the sign of life: one Bot API call (and, for typed text, one look at
+whether an agent has the chat) fewer per update. Past it, people start to wonder whether the
+bot heard them (response-time studies put the limit of "instant" at 0.1-0.5 s), so a slower
+turn, a USCIS lookup or a busy database, shows it as before."""
 ALLOWED_UPDATES: Final = ("message", "callback_query")
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -104,6 +111,7 @@ class TelegramChannel:
         rate_limiter: the outgoing limiter; None sends without limits.
         poll_timeout: seconds one ``getUpdates`` long poll waits.
         metrics: where the inbox counts webhook updates (webhook mode).
+        typing_after: seconds a turn runs before "typing..." is shown (0: at once).
 
     Raises:
         ValueError: no token, or webhook mode without a secret.
@@ -120,6 +128,7 @@ class TelegramChannel:
         rate_limiter: BaseRateLimiter[Any] | None = None,
         poll_timeout: float = 10.0,
         metrics: CasebotMetrics | None = None,
+        typing_after: float = TYPING_AFTER,
     ) -> None:
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is empty")
@@ -129,6 +138,7 @@ class TelegramChannel:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
+        self.typing_after = typing_after
         self.redaction = TokenRedaction(token)
         # The name on the outbox rows of this process's replies (see bot/notify/reply_outbox.py).
         self.worker = f"{worker_name()}:replies"
@@ -264,9 +274,8 @@ class TelegramChannel:
                 self._quietly(query.answer()), self._quietly(self._show_choice(query))
             )
         # While an agent has the chat, what the person writes goes to the agent: the bot
-        # is not writing back, so it shows no "typing".
-        typing = incoming.payload is not None or not await self._with_agent(chat_id)
-        async with self._typing(chat_id, show=typing):
+        # is not writing back, so it shows no "typing" (a button press is always the bot's).
+        async with self._typing(chat_id, ask_agent=incoming.payload is None):
             turn, replies, kept = await self._turn(incoming, update)
         if turn.duplicate:
             logger.info("Telegram: update %s was handled before", update.update_id)
@@ -397,20 +406,35 @@ class TelegramChannel:
             return False
 
     @contextlib.asynccontextmanager
-    async def _typing(self, chat_id: int, *, show: bool = True) -> AsyncIterator[None]:
-        if not show:
-            yield
-            return
+    async def _typing(self, chat_id: int, *, ask_agent: bool) -> AsyncIterator[None]:
+        """Show "typing..." while the block runs, once it has run ``typing_after`` seconds
+        (``TYPING_AFTER``), renewed every ``TYPING_EVERY``; with ``ask_agent``, not while an
+        agent has the chat (asked then, so a turn that answers sooner never asks)."""
+        bot = self.application.bot
+
+        async def typing() -> None:
+            await self._quietly(bot.send_chat_action(chat_id, ChatAction.TYPING))
 
         async def renew() -> None:
             while True:
                 await asyncio.sleep(TYPING_EVERY)
-                await self._quietly(
-                    self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
-                )
+                await typing()
 
-        await self._quietly(self.application.bot.send_chat_action(chat_id, ChatAction.TYPING))
-        task = asyncio.create_task(renew())
+        async def later() -> None:
+            await asyncio.sleep(self.typing_after)
+            if ask_agent and await self._with_agent(chat_id):
+                return
+            await typing()
+            await renew()
+
+        if self.typing_after > 0:
+            task = asyncio.create_task(later())
+        elif ask_agent and await self._with_agent(chat_id):
+            yield
+            return
+        else:  # at once, before the turn starts
+            await typing()
+            task = asyncio.create_task(renew())
         try:
             yield
         finally:
