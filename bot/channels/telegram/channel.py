@@ -364,15 +364,21 @@ class TelegramChannel:
             replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
         return fewer_messages(replies)
 
-    @staticmethod
-    async def _show_choice(query: CallbackQuery) -> None:
+    async def _show_choice(self, query: CallbackQuery) -> None:
         """Edit the pressed message: its text, then the label pressed, and no keyboard (the
         buttons of a message Telegram no longer shows whole just go)."""
         message = query.message
         if isinstance(message, Message) and message.text is not None:
             text = pressed_text(message.text, message.reply_markup, query.data)
             if text is not None:
-                await query.edit_message_text(text, entities=message.entities or None)
+                data: dict[str, Any] = {
+                    "chat_id": message.chat.id,
+                    "message_id": message.message_id,
+                    "text": text,
+                }
+                if message.entities:
+                    data["entities"] = list(message.entities)
+                await self._post("editMessageText", data)
                 return
         await query.edit_message_reply_markup(reply_markup=None)
 
@@ -385,15 +391,32 @@ class TelegramChannel:
         if not chunks and markup is not None:
             chunks = ["…"]  # a keyboard needs a message to hang on
         for n, chunk in enumerate(chunks, start=1):
-            await bot.send_message(
-                chat_id, chunk, reply_markup=markup if n == len(chunks) else None
-            )
+            data: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
+            if markup is not None and n == len(chunks):
+                data["reply_markup"] = markup
+            await self._post("sendMessage", data)
         for attachment in reply.attachments:
             file = InputFile(attachment.data, filename=attachment.name)
             if attachment.kind == "image":
                 await bot.send_photo(chat_id, file)
             else:
                 await bot.send_document(chat_id, file)
+
+    async def _post(self, endpoint: str, data: dict[str, Any]) -> None:
+        """A Bot API call whose answer is not needed (the message sent or edited).
+
+        ``Bot.send_message`` and ``edit_message_text`` parse Telegram's answer into a ``Message``
+        of objects, which cost as much CPU as the rest of sending it, for nothing here. The
+        request goes the way those methods send it, by the Bot's ``_post`` (python-telegram-
+        bot's one path to the API: its defaults, its parameter encoding, then ``ExtBot``'s
+        rate limiter with its retries, then the request object), only the answer is not
+        parsed. (``Bot.do_api_request``, the public raw call, warns for a method the Bot
+        has.)
+
+        Raises:
+            telegram.error.TelegramError: as the Bot's own method would.
+        """
+        await self.application.bot._post(endpoint, data)
 
     async def _with_agent(self, chat_id: int) -> bool:
         """Whether an agent has the chat now (False when the database cannot say: the turn
