@@ -185,11 +185,14 @@ async def chat_locale(uow: UnitOfWork, channel: str, chat_id: str) -> str | None
     return locale
 
 
+_LAST_UPDATE_ID: Final = Prepared(
+    select(Conversation.last_update_id).where(
+        Conversation.channel == bindparam("channel"), Conversation.chat_id == bindparam("chat_id")
+    )
+)
+
+
 async def last_update_id(uow: UnitOfWork, channel: str, chat_id: str) -> int | None:
     """The id of the newest channel update a chat's conversation handled, or None."""
-    last: int | None = await uow.session.scalar(
-        select(Conversation.last_update_id).where(
-            Conversation.channel == channel, Conversation.chat_id == chat_id
-        )
-    )
-    return last
+    row = await uow.fetch_one(_LAST_UPDATE_ID, {"channel": channel, "chat_id": chat_id})
+    return None if row is None or row[0] is None else int(row[0])

@@ -11,23 +11,39 @@ still pending and handles it.
 
 Rows stay after they are handled (Telegram redelivers for up to a day), until ``purge_handled``,
 but not what they said: a handled row keeps its ids, times and outcome, and its payload is
-emptied when it is marked handled. The text a person typed at a secret step (a password, a code)
-goes sooner, in the turn's own transaction (``forget_text``): once that turn is committed, the
-secret is nowhere in the inbox.
+emptied when it is marked handled. A turn marks its own update handled in its own transaction
+(``mark_handled`` in the caller's unit of work), so the text a person typed at a secret step (a
+password, a code) is nowhere in the inbox once that turn is committed.
+
+The statements a webhook update runs (``store_update``, ``next_pending``, ``has_pending``,
+``mark_handled``) are prepared ones (``core.statements``): no ORM unit of work per update.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint, delete, func, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    String,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -35,7 +51,7 @@ __all__ = [
     "HANDLED",
     "LATE",
     "InboxUpdate",
-    "forget_text",
+    "PendingUpdate",
     "has_pending",
     "mark_handled",
     "next_pending",
@@ -70,6 +86,61 @@ class InboxUpdate(Base):
     outcome: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
+_STORE_VALUES = {
+    "channel": bindparam("b_channel"),
+    "update_id": bindparam("b_update_id"),
+    "chat_id": bindparam("b_chat_id"),
+    "payload": bindparam("b_payload", type_=JSON),
+    "received_at": bindparam("b_received_at"),
+}
+# One per dialect: ON CONFLICT is written by each dialect's own insert construct.
+_STORE: Final = {
+    dialect: Prepared(
+        insert(InboxUpdate)
+        .values(_STORE_VALUES)
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        .returning(InboxUpdate.id)
+    )
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_PENDING = (
+    InboxUpdate.channel == bindparam("b_channel"),
+    InboxUpdate.chat_id == bindparam("b_chat_id"),
+    InboxUpdate.handled_at.is_(None),
+)
+_NEXT_PENDING: Final = Prepared(
+    select(InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.payload)
+    .where(*_PENDING)
+    .order_by(InboxUpdate.update_id)
+    .limit(1)
+)
+_HAS_PENDING: Final = Prepared(select(InboxUpdate.id).where(*_PENDING).limit(1))
+# The payload emptied as a bound value: the JSON type writes '{}' on either database.
+_MARK_HANDLED: Final = Prepared(
+    update(InboxUpdate)
+    .where(
+        InboxUpdate.channel == bindparam("b_channel"),
+        InboxUpdate.update_id == bindparam("b_update_id"),
+        InboxUpdate.handled_at.is_(None),
+    )
+    .values(
+        handled_at=bindparam("now"),
+        outcome=bindparam("b_outcome"),
+        payload=bindparam("empty", type_=JSON),
+    )
+    .returning(InboxUpdate.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingUpdate:
+    """A stored update not handled yet: its ids and the channel's JSON as received."""
+
+    id: int
+    update_id: int
+    payload: dict[str, Any]
+
+
 async def store_update(
     uow: UnitOfWork, *, channel: str, update_id: int, chat_id: str, payload: dict[str, Any]
 ) -> bool:
@@ -81,79 +152,55 @@ async def store_update(
     Returns:
         True when it was stored now, False when it had been received before (a duplicate).
     """
-    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    result = await uow.session.execute(
-        insert(InboxUpdate)
-        .values(
-            channel=channel,
-            update_id=update_id,
-            chat_id=chat_id,
-            payload=payload,
-            received_at=uow.clock.now(),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(InboxUpdate.id)
+    statement = _STORE["postgresql" if uow.dialect == "postgresql" else "sqlite"]
+    row = await uow.fetch_one(
+        statement,
+        {
+            "b_channel": channel,
+            "b_update_id": update_id,
+            "b_chat_id": chat_id,
+            "b_payload": payload,
+            "b_received_at": uow.clock.now(),
+        },
     )
-    return result.first() is not None
+    return row is not None
 
 
-def _pending(channel: str, chat_id: str) -> Any:
-    return (
-        InboxUpdate.channel == channel,
-        InboxUpdate.chat_id == chat_id,
-        InboxUpdate.handled_at.is_(None),
-    )
-
-
-async def next_pending(uow: UnitOfWork, channel: str, chat_id: str) -> InboxUpdate | None:
+async def next_pending(uow: UnitOfWork, channel: str, chat_id: str) -> PendingUpdate | None:
     """The chat's pending update with the lowest ``update_id``, or None."""
-    row: InboxUpdate | None = await uow.session.scalar(
-        select(InboxUpdate)
-        .where(*_pending(channel, chat_id))
-        .order_by(InboxUpdate.update_id)
-        .limit(1)
-    )
-    return row
+    row = await uow.fetch_one(_NEXT_PENDING, {"b_channel": channel, "b_chat_id": chat_id})
+    return None if row is None else PendingUpdate(int(row[0]), int(row[1]), row[2] or {})
 
 
 async def has_pending(uow: UnitOfWork, channel: str, chat_id: str) -> bool:
     """Whether the chat has an update not handled yet."""
-    found = await uow.session.scalar(select(InboxUpdate.id).where(*_pending(channel, chat_id)))
-    return found is not None
-
-
-async def mark_handled(uow: UnitOfWork, row_id: int, *, outcome: str) -> None:
-    """Record that a stored update was handled (``HANDLED``, ``DUPLICATE`` or ``LATE``) and
-    forget what it said: only its ids, times and outcome are needed to recognise it again."""
-    row = await uow.session.get(InboxUpdate, row_id)
-    if row is not None and row.handled_at is None:
-        row.handled_at = uow.clock.now()
-        row.outcome = outcome
-        row.payload = {}
-        await uow.flush()
-
-
-async def forget_text(uow: UnitOfWork, channel: str, update_id: int) -> bool:
-    """Drop the typed text from a stored update (its message was a secret), in the caller's
-    unit of work (the turn's). Returns whether a stored update had text to drop."""
-    row: InboxUpdate | None = await uow.session.scalar(
-        select(InboxUpdate).where(
-            InboxUpdate.channel == channel, InboxUpdate.update_id == update_id
-        )
+    return (
+        await uow.fetch_one(_HAS_PENDING, {"b_channel": channel, "b_chat_id": chat_id}) is not None
     )
-    if row is None:
-        return False
-    payload = dict(row.payload)
-    found = False
-    for key in ("message", "edited_message"):
-        message = payload.get(key)
-        if isinstance(message, dict) and "text" in message:
-            payload[key] = {k: v for k, v in message.items() if k not in ("text", "entities")}
-            found = True
-    if found:
-        row.payload = payload  # a new value: JSON columns do not see changes made in place
-        await uow.flush()
-    return found
+
+
+async def mark_handled(uow: UnitOfWork, channel: str, update_id: int, *, outcome: str) -> bool:
+    """Record that a stored update was handled (``HANDLED``, ``DUPLICATE`` or ``LATE``) and
+    forget what it said: only its ids, times and outcome are needed to recognise it again.
+
+    One ``UPDATE``, in the caller's unit of work: the webhook's turn marks its own update
+    handled in the turn's transaction, so the update and its turn are committed together.
+
+    Returns:
+        True when a pending update was marked now; False when none was (not stored, or
+        marked before).
+    """
+    row = await uow.fetch_one(
+        _MARK_HANDLED,
+        {
+            "b_channel": channel,
+            "b_update_id": update_id,
+            "now": uow.clock.now(),
+            "b_outcome": outcome,
+            "empty": {},
+        },
+    )
+    return row is not None
 
 
 async def stale_chats(

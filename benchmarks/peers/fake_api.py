@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -53,6 +54,7 @@ class BenchApi(FakeBotApi):
         self.webhook_busy: set[int | None] = set()  # chats with an update in flight
         self.webhook_ready = asyncio.Condition()
         self.session: aiohttp.ClientSession | None = None
+        self.methods: Counter[str] = Counter()  # Bot API calls answered, by method
 
     # --- the Bot API side -----------------------------------------------------------------
 
@@ -80,6 +82,7 @@ class BenchApi(FakeBotApi):
 
     def _answer(self, call: Call) -> Any:
         result = super()._answer(call)
+        self.methods[call.method] += 1
         if call.method in REPLIES:
             markup = call.json("reply_markup") or {}
             self.replies.append(
@@ -172,6 +175,7 @@ class BenchApi(FakeBotApi):
                 "pending": len(self.pending) + len(self.webhook_queue),
                 "webhook_failures": self.webhook_failures,
                 "webhook": self.webhook,
+                "methods": dict(self.methods),
             }
         )
 

@@ -5,8 +5,9 @@ Telegram's replies cannot be sent inside the turn's transaction (the rate limite
 message for seconds), and a reply sent after the commit is lost if the process dies first, or
 if the Bot API stays unreachable through the limiter's retries. So the channel writes each
 reply as an outbox row (kind ``reply``) in the turn's own transaction, leased to itself
-(``keep_replies``), and after the commit sends them in order, marking each row sent as soon
-as Telegram has it (``send_kept``). What it could not send stays in the outbox:
+(``keep_replies``), and after the commit sends them in order, then marks the rows Telegram
+took as sent, all of the turn's in one statement and one commit (``send_kept``; a commit per
+reply cost as much as the turn). What it could not send stays in the outbox:
 
 - the Bot API unreachable (a 5xx, a timeout, a refused connection, after the limiter's
   retries): that row is due again after the outbox backoff, the rows after it with it, and
@@ -27,8 +28,12 @@ process serves, and any owner but its own is a dead predecessor.)
 
 Exactly once, except in the one window every Bot API client has: a process that dies between
 Telegram accepting a message and the commit of its ``sent`` mark leaves a row that is sent
-again. The reply is stored as sent to the person, in the conversation's language (its text,
-buttons and files, base64); its buttons carry their turn's prompt number, so pressed after the
+again. With one mark per turn that window spans the sending of the turn's replies (one or
+two messages, after ``render.fewer_messages``), never more: the mark is not put off to be
+shared with later turns, which would widen it to every reply sent meanwhile.
+
+The reply is stored as sent to the person, in the conversation's language (its text, buttons
+and files, base64); its buttons carry their turn's prompt number, so pressed after the
 conversation has moved on they answer "this menu has expired", as any old button does.
 """
 
@@ -41,7 +46,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 from bot.dialogs.model import Attachment, Button, Reply
-from core.outbox.dispatch import load_claimed, mark_failed, mark_sent, park, queue_behind
+from core.outbox.dispatch import load_claimed, mark_failed, mark_sent_leased, park, queue_behind
 from core.outbox.service import lease_messages, withdraw_leased
 from core.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -137,35 +142,37 @@ async def send_kept(
     worker: str,
     is_permanent: Callable[[BaseException], bool],
 ) -> int:
-    """Send kept replies in order, each marked sent once delivered (see the module docstring
-    for what happens to the others).
+    """Send kept replies in order, then mark those delivered sent, all in one transaction (see
+    the module docstring for what happens to the others).
 
     Returns:
         How many were delivered now.
     """
-    delivered = 0
-    for n, (row_id, reply) in enumerate(kept):
-        try:
-            await send(reply)
-        except Exception as error:
-            if is_permanent(error):
-                await _settle(uow_factory, row_id, worker, error, permanent=True)
-                continue
-            logger.warning(
-                "%d repl(ies) left to the outbox: %s", len(kept) - n, type(error).__name__
-            )
-            await _settle(uow_factory, row_id, worker, error, permanent=False)
-            await _queue_behind(
-                uow_factory, [i for i, _ in kept[n + 1 :]], worker, failed_id=row_id
-            )
-            return delivered
-        async with uow_factory() as uow:
-            # None: the lease ran out and the dispatcher has it
-            if await load_claimed(uow, row_id, worker=worker) is not None:
-                await mark_sent(uow, row_id, now=uow.clock.now())
+    delivered: list[int] = []
+    try:
+        for n, (row_id, reply) in enumerate(kept):
+            try:
+                await send(reply)
+            except Exception as error:
+                if is_permanent(error):
+                    await _settle(uow_factory, row_id, worker, error, permanent=True)
+                    continue
+                logger.warning(
+                    "%d repl(ies) left to the outbox: %s", len(kept) - n, type(error).__name__
+                )
+                await _settle(uow_factory, row_id, worker, error, permanent=False)
+                await _queue_behind(
+                    uow_factory, [i for i, _ in kept[n + 1 :]], worker, failed_id=row_id
+                )
+                return len(delivered)
+            delivered.append(row_id)
+    finally:
+        # Also when sending was interrupted (the process stopping): what went is recorded.
+        if delivered:
+            async with uow_factory() as uow:
+                await mark_sent_leased(uow, delivered, worker=worker, now=uow.clock.now())
                 await uow.commit()
-        delivered += 1
-    return delivered
+    return len(delivered)
 
 
 async def _settle(

@@ -43,12 +43,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import case, exists, or_, select, update
+from sqlalchemy import JSON, bindparam, case, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.reminders import REMINDER, reminder_stale_reason
 from core.outbox.service import OutboxItem
+from core.statements import Prepared
 from core.uow import UnitOfWork
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "load_claimed",
     "mark_failed",
     "mark_sent",
+    "mark_sent_leased",
     "park",
     "queue_behind",
     "release_leases",
@@ -341,6 +343,52 @@ async def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime) -> None:
     message.payload = {}
     _end_lease(message)
     await uow.flush()
+
+
+_MARK_SENT_AT_ONCE: Final = 16
+"""Rows one prepared mark-sent statement names at most (a turn's replies are far fewer)."""
+_MARK_SENT: dict[int, Prepared] = {}
+
+
+def _mark_sent_statement(count: int) -> Prepared:
+    """``UPDATE ... WHERE id IN (:id0, ... :idN) AND claimed_by = :worker``, built and compiled
+    once per count of rows (a prepared statement takes no expanding ``IN`` parameter)."""
+    found = _MARK_SENT.get(count)
+    if found is None:
+        found = _MARK_SENT[count] = Prepared(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([bindparam(f"id{n}") for n in range(count)]),
+                OutboxMessage.claimed_by == bindparam("worker"),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(
+                status=OutboxStatus.SENT,
+                attempts=OutboxMessage.attempts + 1,
+                sent_at=bindparam("now"),
+                last_error=None,
+                payload=bindparam("empty", type_=JSON),
+                claimed_until=None,
+                claimed_by=None,
+            )
+        )
+    return found
+
+
+async def mark_sent_leased(
+    uow: UnitOfWork, message_ids: Sequence[int], *, worker: str, now: datetime
+) -> None:
+    """Record that messages leased to ``worker`` were delivered, and forget what they said, in
+    one statement with no read first (``mark_sent`` is the dispatcher's, for rows it loaded).
+
+    A row no longer leased to ``worker`` (its lease ran out and another worker claimed it) or
+    no longer pending is left alone: whoever holds it now records its outcome.
+    """
+    for start in range(0, len(message_ids), _MARK_SENT_AT_ONCE):
+        chunk = message_ids[start : start + _MARK_SENT_AT_ONCE]
+        params: dict[str, Any] = {f"id{n}": row_id for n, row_id in enumerate(chunk)}
+        params |= {"worker": worker, "now": now, "empty": {}}
+        await uow.execute(_mark_sent_statement(len(chunk)), params)
 
 
 async def park(uow: UnitOfWork, message_id: int, *, reason: str, now: datetime) -> None:

@@ -6,13 +6,14 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import JSON, bindparam, delete, insert, select
 
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.wake import NOTIFY_CHANNEL as WAKE_CHANNEL
 from core.outbox.wake import wake_of
+from core.statements import Prepared
 from core.uow import UnitOfWork, notify_listeners
 
 __all__ = [
@@ -84,6 +85,27 @@ async def wake_dispatcher(uow: UnitOfWork, channel: str) -> None:
         await notify_listeners(uow, WAKE_CHANNEL, channel)
 
 
+# One row a statement: the order of RETURNING rows of a multi-row INSERT is not promised, and a
+# turn has one reply or two.
+_LEASE: Final = Prepared(
+    insert(OutboxMessage)
+    .values(
+        kind=bindparam("b_kind"),
+        channel=bindparam("b_channel"),
+        address=bindparam("b_address"),
+        payload=bindparam("b_payload", type_=JSON),
+        dedupe_key=bindparam("b_dedupe_key"),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=bindparam("now"),
+        created_at=bindparam("now"),
+        claimed_until=bindparam("until"),
+        claimed_by=bindparam("worker"),
+    )
+    .returning(OutboxMessage.id)
+)
+
+
 async def lease_messages(
     uow: UnitOfWork,
     *,
@@ -96,29 +118,32 @@ async def lease_messages(
 ) -> list[int]:
     """Write messages due now in the caller's unit of work, already leased to ``worker`` for
     ``lease`` (the caller sends them itself; the dispatcher only once the lease runs out).
+    Prepared statements (``core.statements``): every Telegram turn runs this.
 
     Returns:
         The row ids, in the order of ``payloads``.
     """
     now = uow.clock.now()
     batch = secrets.token_hex(8)
-    rows = [
-        OutboxMessage(
-            kind=kind,
-            channel=channel,
-            address=address,
-            payload=payload,
-            dedupe_key=f"{kind}:{channel}:{batch}:{n}",
-            next_attempt_at=now,
-            created_at=now,
-            claimed_until=now + lease,
-            claimed_by=worker,
+    until = now + lease
+    ids = []
+    for n, payload in enumerate(payloads):
+        row = await uow.fetch_one(
+            _LEASE,
+            {
+                "b_kind": kind,
+                "b_channel": channel,
+                "b_address": address,
+                "b_payload": payload,
+                "b_dedupe_key": f"{kind}:{channel}:{batch}:{n}",
+                "now": now,
+                "until": until,
+                "worker": worker,
+            },
         )
-        for n, payload in enumerate(payloads)
-    ]
-    uow.session.add_all(rows)
-    await uow.flush()
-    return [row.id for row in rows]
+        assert row is not None  # RETURNING id of the row just inserted
+        ids.append(int(row[0]))
+    return ids
 
 
 async def withdraw_leased(uow: UnitOfWork, row_ids: Sequence[int], *, worker: str) -> None:

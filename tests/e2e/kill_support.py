@@ -433,7 +433,9 @@ class TelegramClient:
 
     async def _answer(self, update_id: int, seen: int, expect: str) -> str | None:
         """The texts sent to the chat for this update, once one holds ``expect``; None when
-        the update was handled (its row marked) and no such answer came."""
+        the update was handled (its row marked, with its turn) and no such answer came while
+        nothing of the chat waited in the outbox (a reply still there is late, not lost: the
+        dispatcher sends what a killed worker kept)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ANSWER_WITHIN
         handled_at: float | None = None
@@ -447,10 +449,23 @@ class TelegramClient:
                 return "\n".join(sent)
             if handled_at is None and await self._handled(update_id):
                 handled_at = loop.time()
+            if handled_at is not None and await self._replies_waiting():
+                handled_at = loop.time()
             if handled_at is not None and loop.time() - handled_at > 3:
                 return None
             await asyncio.sleep(0.1)
         raise AssertionError(f"{self.name}: no answer {expect!r} and update {update_id} pending")
+
+    async def _replies_waiting(self) -> bool:
+        async with self.peek.connect() as conn:
+            found = await conn.scalar(
+                text(
+                    "SELECT id FROM outbox WHERE channel = 'telegram' AND address = :chat"
+                    " AND status = 'pending' LIMIT 1"
+                ),
+                {"chat": str(self.chat_id)},
+            )
+        return found is not None
 
     async def _handled(self, update_id: int) -> bool:
         async with self.peek.connect() as conn:

@@ -165,7 +165,7 @@ async def served(
     web_app = web_app_for(outage.db, uow_factory, engine, clock)
     telegram = TelegramChannel(
         engine, TOKEN, api_url=api.url, webhook_url="https://x.test" + WEBHOOK,
-        webhook_secret=SECRET,
+        webhook_secret=SECRET, typing_after=0,  # a test holds the turn on its "typing..."
     )  # fmt: skip
     web_app[TELEGRAM_KEY] = telegram
     assert telegram.inbox is not None

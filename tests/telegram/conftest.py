@@ -145,12 +145,22 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 @asynccontextmanager
 async def running(
-    api: FakeBotApi, engine: Engine, mode: str, rate_limiter: BaseRateLimiter[Any] | None = None
+    api: FakeBotApi,
+    engine: Engine,
+    mode: str,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    typing_after: float = 0,
 ) -> AsyncIterator[Harness]:
-    """The bot polling the fake server, or on our aiohttp server's webhook route."""
+    """The bot polling the fake server, or on our aiohttp server's webhook route. "Typing..."
+    is shown at once unless ``typing_after`` says otherwise (tests read the calls in order)."""
     if mode == "polling":
         channel = TelegramChannel(
-            engine, TOKEN, api_url=api.url, poll_timeout=1, rate_limiter=rate_limiter
+            engine,
+            TOKEN,
+            api_url=api.url,
+            poll_timeout=1,
+            rate_limiter=rate_limiter,
+            typing_after=typing_after,
         )
         harness = Harness(api, channel, None)
         await channel.start()
@@ -166,6 +176,7 @@ async def running(
         webhook_url=WEBHOOK_URL,
         webhook_secret=WEBHOOK_SECRET,
         rate_limiter=rate_limiter,
+        typing_after=typing_after,
     )
     web_app = web.Application()
     web_app[TELEGRAM_KEY] = channel

@@ -113,6 +113,45 @@ async def test_shows_typing_before_the_reply(polling: Harness) -> None:
     assert "sendMessage" in ana.methods()
 
 
+async def test_a_turn_that_answers_before_the_typing_delay_shows_no_typing(
+    api: FakeBotApi, engine: Engine, demo: None
+) -> None:
+    """One Bot API call fewer per quick answer: the reply is the sign of life."""
+    async with running(api, engine, "polling", typing_after=3600) as bot:
+        ana = bot.user()
+        await ana.send("hi")
+        await ana.press("Check a case status")
+        await ana.send("WAC2212345678")
+        assert "Case Was Approved" in ana.text
+    assert api.calls_of("sendChatAction") == []
+
+
+async def test_a_turn_still_running_after_the_typing_delay_shows_typing(
+    api: FakeBotApi, engine: Engine, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle, answer = engine.handle, api._answer
+    typing_shown = asyncio.Event()
+
+    def answer_and_note(call: Any) -> Any:
+        if call.method == "sendChatAction":
+            typing_shown.set()
+        return answer(call)
+
+    async def slow_turn(*args: Any, **kwargs: Any) -> Any:
+        await typing_shown.wait()  # the turn goes on until "typing..." is shown (a slow lookup)
+        return await handle(*args, **kwargs)
+
+    monkeypatch.setattr(api, "_answer", answer_and_note)
+    monkeypatch.setattr(engine, "handle", slow_turn)
+    async with running(api, engine, "polling", typing_after=0.05) as bot:
+        ana = bot.user()
+        await ana.send("hi")
+    methods = ana.methods()
+    assert methods.index("sendChatAction") < methods.index("sendMessage")
+    [typing] = api.calls_of("sendChatAction", CHAT)
+    assert typing.params["action"] == "typing"
+
+
 async def test_a_password_message_is_deleted_and_the_reply_says_so(polling: Harness) -> None:
     ana = polling.user()
     await ana.send("sign in")

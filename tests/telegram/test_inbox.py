@@ -3,13 +3,19 @@ stored, none lost when the worker that stored them dies, none handled twice."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from telegram import Update
 
+import bot.channels.telegram.channel as channel_module
 from bot.channels.telegram.inbox import TelegramInbox
+from bot.channels.telegram.sender import TelegramSender
+from bot.notify.dispatcher import OutboxDispatcher
+from bot.notify.reply_outbox import LEASE
 from core.inbox import DUPLICATE, HANDLED, LATE, InboxUpdate, pending_count, store_update
 from core.uow import UnitOfWorkFactory
 from tests.fakes import FakeClock
@@ -84,7 +90,7 @@ async def test_a_turn_that_committed_before_its_worker_died_is_not_handled_again
 ) -> None:
     update = webhook.api.message(CHAT, "WAC2212345678")
     await store(uow_factory, update)
-    # The worker ran the turn (committed, replies sent) and died before marking the update.
+    # The worker ran the turn (committed, replies sent) and died before its drain went on.
     await webhook.channel.application.process_update(
         Update.de_json(update, webhook.channel.application.bot)
     )
@@ -93,7 +99,55 @@ async def test_a_turn_that_committed_before_its_worker_died_is_not_handled_again
     await inbox_of(webhook).drain(str(CHAT))
 
     assert len(texts(webhook)) == 1
+    assert await outcomes(uow_factory) == {update["update_id"]: HANDLED}  # with its turn
+
+
+async def test_an_update_left_pending_after_its_turn_committed_is_recognised_as_handled(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    """The engine's own guard: the conversation's last update id, in the turn's transaction."""
+    update = webhook.api.message(CHAT, "WAC2212345678")
+    await webhook.channel.application.process_update(  # a turn outside the inbox
+        Update.de_json(update, webhook.channel.application.bot)
+    )
+    await store(uow_factory, update)
+
+    await inbox_of(webhook).drain(str(CHAT))
+
+    assert len(texts(webhook)) == 1
     assert await outcomes(uow_factory) == {update["update_id"]: DUPLICATE}
+
+
+async def test_a_worker_killed_right_after_its_turn_committed_loses_and_repeats_nothing(
+    webhook: Harness, uow_factory: UnitOfWorkFactory, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The update is marked handled in the turn's own transaction, with the turn's replies
+    kept in the outbox: killed before sending anything, the worker leaves no update to run
+    again, and the replies go out once, by the dispatcher, when their lease runs out."""
+    update = webhook.api.message(CHAT, "WAC2212345678")
+
+    async def killed(*_args: object, **_kwargs: object) -> int:
+        raise asyncio.CancelledError  # the process dies: nothing after the commit runs
+
+    monkeypatch.setattr(channel_module, "send_kept", killed)
+    await webhook.deliver(update, wait=False)
+    inbox = inbox_of(webhook)
+    await inbox.settled()
+    monkeypatch.undo()
+    assert texts(webhook) == []
+    assert await outcomes(uow_factory) == {update["update_id"]: HANDLED}
+
+    clock.advance(max(inbox.stale_after, LEASE) + timedelta(seconds=1))
+    assert await inbox.sweep() == 0  # nothing pending: the turn does not run again
+    dispatcher = OutboxDispatcher(uow_factory, clock, [TelegramSender(webhook.channel)])
+    await dispatcher.run_once("telegram")
+    await dispatcher.run_once("telegram")
+
+    [reply] = texts(webhook)
+    assert "Case Was Approved" in reply
+    async with uow_factory() as uow:
+        assert await pending_count(uow, "telegram") == 0
 
 
 async def test_an_update_older_than_the_chats_last_is_recognised_not_handled(

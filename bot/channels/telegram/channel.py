@@ -4,12 +4,13 @@ An ``Update`` becomes an ``Incoming``; a ``Turn`` becomes messages with inline k
 and documents, as few as fit (a reply without buttons shares a message with the next one).
 Every callback query is answered and the pressed message edited in place: its keyboard gives way
 to the choice made ("✔ Check a case status"), so old buttons do not pile up; a typing
-indicator runs while the turn works; a message that carried a secret is deleted (and its text
-dropped from the webhook's inbox in the turn's own transaction). Duplicates
-are dropped by the engine (``update_id``). Updates of different chats run concurrently, one
-chat's in the order they came (``ChatOrderedUpdates``). Sending limits are the rate limiter's.
-A turn's replies are kept in the outbox in the turn's own transaction and marked sent one by
-one, so a crash or a Bot API outage delays them instead of losing them
+indicator shows while a turn runs longer than ``TYPING_AFTER``; a message that carried a secret
+is deleted (and its text dropped from the webhook's inbox in the turn's own transaction, which
+marks the update handled). Duplicates are dropped by the engine (``update_id``). Updates of
+different chats run concurrently, one chat's in the order they came (``ChatOrderedUpdates``).
+Sending limits are the rate limiter's.
+A turn's replies are kept in the outbox in the turn's own transaction and marked sent together
+once sent, so a crash or a Bot API outage delays them instead of losing them
 (``bot/notify/reply_outbox.py``).
 """
 
@@ -20,6 +21,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
+from functools import partial
 from typing import Any, Final
 
 from telegram import BotCommand, CallbackQuery, InputFile, Message, Update
@@ -46,7 +48,7 @@ from bot.notify.reply_outbox import keep_replies, send_kept, withdraw_kept
 from bot.ops.metrics import CasebotMetrics
 from bot.wording.i18n import DEFAULT_LOCALE, LOCALES, translator
 from core.handoff import with_agent
-from core.inbox import forget_text
+from core.inbox import HANDLED, mark_handled
 from core.locks import presence_lock
 from core.outage import is_database_unavailable
 from core.uow import UnitOfWork
@@ -65,6 +67,12 @@ logger = logging.getLogger(__name__)
 COMMANDS: Final = ("start", "menu", "help", "language")
 # Telegram shows "typing..." for about 5 seconds; renew it a little sooner.
 TYPING_EVERY: Final = 4.0
+TYPING_AFTER: Final = 0.4
+"""Seconds a turn runs before "typing..." is shown. Most turns answer well within it, and then
+the reply itself is the sign of life: one Bot API call (and, for typed text, one look at
+whether an agent has the chat) fewer per update. Past it, people start to wonder whether the
+bot heard them (response-time studies put the limit of "instant" at 0.1-0.5 s), so a slower
+turn, a USCIS lookup or a busy database, shows it as before."""
 ALLOWED_UPDATES: Final = ("message", "callback_query")
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -103,6 +111,7 @@ class TelegramChannel:
         rate_limiter: the outgoing limiter; None sends without limits.
         poll_timeout: seconds one ``getUpdates`` long poll waits.
         metrics: where the inbox counts webhook updates (webhook mode).
+        typing_after: seconds a turn runs before "typing..." is shown (0: at once).
 
     Raises:
         ValueError: no token, or webhook mode without a secret.
@@ -119,6 +128,7 @@ class TelegramChannel:
         rate_limiter: BaseRateLimiter[Any] | None = None,
         poll_timeout: float = 10.0,
         metrics: CasebotMetrics | None = None,
+        typing_after: float = TYPING_AFTER,
     ) -> None:
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is empty")
@@ -128,6 +138,7 @@ class TelegramChannel:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
+        self.typing_after = typing_after
         self.redaction = TokenRedaction(token)
         # The name on the outbox rows of this process's replies (see bot/notify/reply_outbox.py).
         self.worker = f"{worker_name()}:replies"
@@ -263,9 +274,8 @@ class TelegramChannel:
                 self._quietly(query.answer()), self._quietly(self._show_choice(query))
             )
         # While an agent has the chat, what the person writes goes to the agent: the bot
-        # is not writing back, so it shows no "typing".
-        typing = incoming.payload is not None or not await self._with_agent(chat_id)
-        async with self._typing(chat_id, show=typing):
+        # is not writing back, so it shows no "typing" (a button press is always the bot's).
+        async with self._typing(chat_id, ask_agent=incoming.payload is None):
             turn, replies, kept = await self._turn(incoming, update)
         if turn.duplicate:
             logger.info("Telegram: update %s was handled before", update.update_id)
@@ -310,9 +320,13 @@ class TelegramChannel:
 
         async def keep(uow: UnitOfWork, turn: Turn) -> None:
             nonlocal kept, kept_texts
-            if self.inbox is not None and turn.input_was_secret:
-                # The webhook stored the update as received: its secret goes with this commit.
-                await forget_text(uow, self.inbox.channel, update.update_id)
+            inbox = self.inbox
+            # The webhook's stored update is handled with this commit (no transaction of its
+            # own), and what it said goes with it: a typed secret too.
+            if inbox is not None and await mark_handled(
+                uow, inbox.channel, update.update_id, outcome=HANDLED
+            ):
+                uow.after_commit(partial(inbox.marked_in_turn, update.update_id))
             replies = self._with_notice(turn, update)
             kept = await keep_replies(uow, CHANNEL, incoming.chat_id, replies, worker=self.worker)
             kept_texts = [reply.text for reply in replies]
@@ -350,15 +364,21 @@ class TelegramChannel:
             replies.insert(0, Reply(_("I deleted your message to keep your password safe.")))
         return fewer_messages(replies)
 
-    @staticmethod
-    async def _show_choice(query: CallbackQuery) -> None:
+    async def _show_choice(self, query: CallbackQuery) -> None:
         """Edit the pressed message: its text, then the label pressed, and no keyboard (the
         buttons of a message Telegram no longer shows whole just go)."""
         message = query.message
         if isinstance(message, Message) and message.text is not None:
             text = pressed_text(message.text, message.reply_markup, query.data)
             if text is not None:
-                await query.edit_message_text(text, entities=message.entities or None)
+                data: dict[str, Any] = {
+                    "chat_id": message.chat.id,
+                    "message_id": message.message_id,
+                    "text": text,
+                }
+                if message.entities:
+                    data["entities"] = list(message.entities)
+                await self._post("editMessageText", data)
                 return
         await query.edit_message_reply_markup(reply_markup=None)
 
@@ -371,15 +391,32 @@ class TelegramChannel:
         if not chunks and markup is not None:
             chunks = ["…"]  # a keyboard needs a message to hang on
         for n, chunk in enumerate(chunks, start=1):
-            await bot.send_message(
-                chat_id, chunk, reply_markup=markup if n == len(chunks) else None
-            )
+            data: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
+            if markup is not None and n == len(chunks):
+                data["reply_markup"] = markup
+            await self._post("sendMessage", data)
         for attachment in reply.attachments:
             file = InputFile(attachment.data, filename=attachment.name)
             if attachment.kind == "image":
                 await bot.send_photo(chat_id, file)
             else:
                 await bot.send_document(chat_id, file)
+
+    async def _post(self, endpoint: str, data: dict[str, Any]) -> None:
+        """A Bot API call whose answer is not needed (the message sent or edited).
+
+        ``Bot.send_message`` and ``edit_message_text`` parse Telegram's answer into a ``Message``
+        of objects, which cost as much CPU as the rest of sending it, for nothing here. The
+        request goes the way those methods send it, by the Bot's ``_post`` (python-telegram-
+        bot's one path to the API: its defaults, its parameter encoding, then ``ExtBot``'s
+        rate limiter with its retries, then the request object), only the answer is not
+        parsed. (``Bot.do_api_request``, the public raw call, warns for a method the Bot
+        has.)
+
+        Raises:
+            telegram.error.TelegramError: as the Bot's own method would.
+        """
+        await self.application.bot._post(endpoint, data)
 
     async def _with_agent(self, chat_id: int) -> bool:
         """Whether an agent has the chat now (False when the database cannot say: the turn
@@ -392,20 +429,35 @@ class TelegramChannel:
             return False
 
     @contextlib.asynccontextmanager
-    async def _typing(self, chat_id: int, *, show: bool = True) -> AsyncIterator[None]:
-        if not show:
-            yield
-            return
+    async def _typing(self, chat_id: int, *, ask_agent: bool) -> AsyncIterator[None]:
+        """Show "typing..." while the block runs, once it has run ``typing_after`` seconds
+        (``TYPING_AFTER``), renewed every ``TYPING_EVERY``; with ``ask_agent``, not while an
+        agent has the chat (asked then, so a turn that answers sooner never asks)."""
+        bot = self.application.bot
+
+        async def typing() -> None:
+            await self._quietly(bot.send_chat_action(chat_id, ChatAction.TYPING))
 
         async def renew() -> None:
             while True:
                 await asyncio.sleep(TYPING_EVERY)
-                await self._quietly(
-                    self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
-                )
+                await typing()
 
-        await self._quietly(self.application.bot.send_chat_action(chat_id, ChatAction.TYPING))
-        task = asyncio.create_task(renew())
+        async def later() -> None:
+            await asyncio.sleep(self.typing_after)
+            if ask_agent and await self._with_agent(chat_id):
+                return
+            await typing()
+            await renew()
+
+        if self.typing_after > 0:
+            task = asyncio.create_task(later())
+        elif ask_agent and await self._with_agent(chat_id):
+            yield
+            return
+        else:  # at once, before the turn starts
+            await typing()
+            task = asyncio.create_task(renew())
         try:
             yield
         finally:

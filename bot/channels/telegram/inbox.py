@@ -9,7 +9,9 @@ sends a chat's next update, the previous one is on record. Then the update is ha
 1. ``drain(chat)`` takes the chat's advisory lock (``core.locks``, one worker per chat; it
    never waits: when another worker holds it, that worker handles our update too);
 2. while the lock is held it handles the chat's pending updates lowest ``update_id`` first,
-   each through the Application (the turn, then its replies sent), then marks it handled;
+   each through the Application (the turn, then its replies sent); the turn marks its update
+   handled in its own transaction (the update, the turn and its kept replies are committed
+   together), and an update that ran no turn (a duplicate, a failed turn) is marked after;
 3. it releases the lock and looks once more: an update stored while it held the lock, whose
    worker could not take the lock, is handled now.
 
@@ -17,9 +19,12 @@ So a chat's turns run in ``update_id`` order and their replies go out in that or
 worker got each update. An update delivered twice finds its row and is answered 200 without
 being handled again. A worker that dies with updates stored but not handled leaves them to the
 others' sweeper (every few seconds: chats with an update pending for a while). A worker that
-dies after a turn committed but before its update was marked handled is covered by the engine:
-the conversation records the last ``update_id`` in the turn's transaction, so the update is
-recognised as handled (``duplicate``). An update older than one already handled in its chat
+dies after a turn committed has marked its update handled in that commit, and the turn's
+replies are in the outbox with it (``bot/notify/reply_outbox.py``): nothing runs again, nothing
+is lost. An update left pending after its turn committed all the same (one stored by hand, or
+handled outside the inbox) is covered by the engine: the conversation records the last
+``update_id`` in the turn's transaction, so the update is recognised as handled
+(``duplicate``). An update older than one already handled in its chat
 (which Telegram's per-chat order rules out, but a hand-made request may do) is recognised the
 same way and counted as ``late``.
 """
@@ -103,6 +108,8 @@ class TelegramInbox:
         # sweeper; and those whose chat was told so already (told once, not at every retry).
         self._deferred: set[int] = set()
         self._told: set[int] = set()
+        # Updates marked handled in their turn's own transaction, once it committed.
+        self._marked: set[int] = set()
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -161,6 +168,11 @@ class TelegramInbox:
         self._told.add(update_id)
         return first
 
+    def marked_in_turn(self, update_id: int) -> None:
+        """Note that an update's turn marked it handled in its own transaction, now committed
+        (the channel calls this): no transaction of its own is needed to mark it."""
+        self._marked.add(update_id)
+
     # --- handling ---------------------------------------------------------------------------
 
     async def drain(self, chat_id: str) -> None:
@@ -204,14 +216,19 @@ class TelegramInbox:
             log("Telegram: update %s is %s (chat's last is %s)", row.update_id, outcome, last)
         # Through the Application all the same: the engine recognises a handled update by the
         # conversation's last update id, in the turn's own transaction.
-        await self.application.process_update(Update.de_json(row.payload, self.application.bot))
+        try:
+            await self.application.process_update(Update.de_json(row.payload, self.application.bot))
+        finally:
+            marked = row.update_id in self._marked
+            self._marked.discard(row.update_id)
         if row.update_id in self._deferred:
             self._deferred.discard(row.update_id)
             raise DatabaseUnavailable(f"update {row.update_id} left pending")
         self._told.discard(row.update_id)
-        async with self.uow_factory() as uow:
-            await mark_handled(uow, row.id, outcome=outcome)
-            await uow.commit()
+        if not marked:  # no turn marked it: a duplicate, a late update, a failed turn...
+            async with self.uow_factory() as uow:
+                await mark_handled(uow, self.channel, row.update_id, outcome=outcome)
+                await uow.commit()
         self._count(outcome)
         return True
 
