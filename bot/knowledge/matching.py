@@ -20,9 +20,11 @@ asks for. Everything is built on first use, with no I/O per message.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Final
 
 from bot.knowledge.base import KnowledgeBase, knowledge_base
@@ -37,6 +39,10 @@ __all__ = ["FLOW_INTENTS", "HELPING", "Reading", "TopicMatcher", "is_question", 
 # Intents that start a flow asking for personal data: a question never goes there.
 FLOW_INTENTS: Final = frozenset({"case_status", "link_account", "appointment", "password_reset"})
 MIN_SCORE: Final = 0.34  # a topic below this is no answer, only a "did you mean"
+QUESTION_SCORE: Final = 0.25  # a question below MIN_SCORE, far ahead of the next topic
+QUESTION_RATIO: Final = 1.25
+LONG_QUESTION_WORDS: Final = 5  # a question this long about a flow's subject...
+LONG_QUESTION_FLOW: Final = 0.35  # ...and this little like its requests is answered
 STATEMENT_SCORE: Final = 0.8  # a one-word statement must be nearly an ask
 # A scam warning needs a word only warnings use, this score, and this share of the best
 # topic's; then it comes before any flow and any other topic.
@@ -49,6 +55,17 @@ STATEMENT_LEAD: Final = 0.1
 HELPING_LEAD: Final = -0.15
 # Requests that are no question either: cancel, a language, a person ("agent").
 _OTHER_REQUESTS: Final = frozenset({"cancel", "language", "agent"})
+# What the chat does itself ("bom dia", "arrête", "what can you do"): a message of a word or
+# two with one of these intents names no topic, unless it is nearly one of its asks.
+_CHAT_ACTS: Final = frozenset({"greeting", "cancel", "help"})
+CHAT_ACT_WORDS: Final = 2
+# A request for a person ("representative") that says more, and fits another topic much
+# better than the Contact Center, asks that topic's question: "should i pick applicant or
+# representative" is about account types.
+AGENT_TOPIC_WORDS: Final = 3
+AGENT_TOPIC_SCORE: Final = 0.45
+AGENT_TOPIC_LEAD: Final = 0.2
+CONTACT_TOPIC: Final = "contact_center"
 # The topics' actions that lead to the flow an intent asks for.
 HELPING: Final = {
     "case_status": ("case_status",),
@@ -67,6 +84,10 @@ LANGUAGE_REQUEST_WORDS: Final = 2  # "can you speak french", "¿puedes hablar en
 ASK_SHARE: Final = 0.7  # a topic's score: this share from its best ask, the rest from all
 FLOW_MARK: Final = "@"  # the scores of flows' requests are keyed "@intent"
 NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
+ARABIC_STEM: Final = 3  # the core of an Arabic word is matched from this length
+ARABIC_SHARE: Final = 0.8
+KNOWN_CACHE: Final = 20_000  # typed words not in the asks, remembered with what they stand for
+_AR_CONJUNCTIONS: Final = ("و", "ف")
 
 # Words that make a question near the start of a message (folded), per language.
 _OPENERS: Final = {
@@ -92,17 +113,38 @@ _PARTICLE_WORDS: Final = (
     "ou comment pourquoi combien quand quel quelle onde quanto quantos quando qual "
     "kisa kote kijan kouman poukisa konbyen eske ano saan paano pano bakit kailan magkano ilang ba "
     "ли где как почему сколько когда что какой "
+    "kiles kiyes quoi nasan nasaan asan "
     "gi dau sao nao bao may "
-    "هل كيف اين ماذا لماذا متي كم"
+    "هل كيف اين ماذا لماذا متي كم ايش شو وين ليش ازاي ايه امتي فين وش"
 )
-_PARTICLES: Final = frozenset(_PARTICLE_WORDS.split())
+# Folded as the message is ("какой" is "какои" then).
+_PARTICLES: Final = frozenset(fold(w) for w in _PARTICLE_WORDS.split())
+# Words that ask when the next word is one of these: anywhere, an English auxiliary before
+# "i" or "we" ("... because of work can i move it") and Spanish and Portuguese "como" before a
+# verb or a pronoun ("... por correo como me registro", "como faco"); at the start of a clause
+# only (after a comma, "and", "but"), "is" before "that", "there" ("..., is that normal", not
+# "it is there").
+_ASKING_PAIRS: Final = {
+    **{
+        aux: frozenset({"i", "we"})
+        for aux in ("can", "could", "should", "do", "does", "did", "am", "will", "would", "have")
+    },
+    "como": frozenset(
+        {"me", "se", "puedo", "hago", "faco", "posso", "fazer", "hacer", "eu", "yo", "consigo"}
+    ),
+}
+_CLAUSE_PAIRS: Final = {
+    aux: frozenset({"there", "that", "it", "this"}) for aux in ("is", "are", "was", "does")
+}
+_CLAUSES: Final = re.compile(r"[,;:.!()\n]+|\b(?:and|but|so|or|then|y|pero|e|mas)\b")
 # Vietnamese "không", "chưa" ask only at the end ("... được không"); elsewhere they say "not".
 _LAST_PARTICLES: Final = frozenset({"khong", "chua"})
 # Chinese and Korean question marks in words, found inside the text.
 _COMPACT_MARKS: Final = (
     "什么", "哪", "怎么", "怎样", "为什么", "多久", "多长", "吗", "呢", "如何", "是否", "几",
     "多少", "谁", "뭐", "무엇", "어디", "어떻게", "왜", "언제", "얼마", "무슨", "나요", "까요",
-    "가요", "는지", "인지", "뭔가",
+    "가요", "는지", "인지", "뭔가", "啥", "咋", "干嘛", "有没有", "是不是", "能不能", "可不可以",
+    "要不要", "需不需要", "用不用",
 )  # fmt: skip
 # Function words the understanding's lexicons leave out.
 _FUNCTION_WORDS: Final = (
@@ -129,12 +171,6 @@ class Reading:
     topic: str | None
     question: bool
     closest: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Ask:
-    topic: str
-    norm: float
 
 
 class TopicMatcher:
@@ -176,7 +212,10 @@ class TopicMatcher:
             for token in tokens:
                 topics_of[token].add(topic_id)
         count = len(base.topics) + len(FLOW_INTENTS)
-        common = _common_words()
+        # A common word behind "and" ("ووين": "و" + "وين") is as common as the word itself.
+        common = _common_words() | {
+            t for t in topics_of if t[:1] in _AR_CONJUNCTIONS and t[1:] in _common_words()
+        }
         self._common = common
         self._idf = {
             token: math.log((count + 1) / (len(topics) + 0.5))
@@ -189,13 +228,14 @@ class TopicMatcher:
             token for token, topics in topics_of.items() if topics <= self.safety
         )
         self._unknown_idf = UNKNOWN_WEIGHT * math.log((count + 1) / 1.5)
-        self._asks: list[_Ask] = []
+        self._ask_topics: list[str] = []
+        self._ask_norms: list[float] = []
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for topic_id, tokens in asks:
             weights = {t: self._idf[t] for t in tokens}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            index = len(self._asks)
-            self._asks.append(_Ask(topic_id, norm))
+            index = len(self._ask_topics)
+            self._ask_topics.append(topic_id)
+            self._ask_norms.append(math.sqrt(sum(w * w for w in weights.values())) or 1.0)
             for token, weight in weights.items():
                 self._postings[token].append((index, weight))
         # Words of some language's lexicon are that word, not a misspelling ("clave" is no
@@ -211,36 +251,74 @@ class TopicMatcher:
                 for token in set(tokens):
                     counts[key][token] += 1
         self._bag_norms: dict[str, float] = {}
-        self._bag_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for topic_id, by_token in counts.items():
-            weights = {t: self._idf[t] * n / totals[topic_id] for t, n in by_token.items()}
-            self._bag_norms[topic_id] = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for token, weight in weights.items():
-                self._bag_postings[token].append((topic_id, weight))
+        # Per language, each word's weight in the bags a message of that language is compared
+        # with: every language's together ("topic") and its own ("language|topic").
+        self._bag_postings_for: dict[str, dict[str, list[tuple[str, float]]]] = {
+            lang: defaultdict(list) for lang in ("", *set(langs))
+        }
+        for key, by_token in counts.items():
+            weights = {t: self._idf[t] * n / totals[key] for t, n in by_token.items()}
+            self._bag_norms[key] = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            lang, _, _ = key.rpartition("|")
+            for target in self._bag_postings_for if not lang else (lang,):
+                for token, weight in weights.items():
+                    self._bag_postings_for[target][token].append((key, weight))
         plain = [t for t in topics_of if not any(is_compact_script(c) for c in t)]
+        # An Arabic word of the asks under its cores (without its clitics, a verb's person
+        # and a plural's ending), so a typed word finds it by a core they share: "احتياطي"
+        # finds "الاحتياطي", "تلفوني" "تلفون", "استعجل" "يستعجلون".
+        self._arabic: dict[str, set[str]] = defaultdict(set)
+        for token in plain:
+            if _is_arabic(token):
+                for core in _arabic_cores(token):
+                    self._arabic[core].add(token)
+        # The words each language's asks use: a misspelling is looked for among the words of
+        # the message's language and English (mixed in everywhere), not every language's
+        # ("thing" is no misspelled Vietnamese "thang").
+        self._vocabulary: dict[str, frozenset[str]] = {}
+        by_language: dict[str, set[str]] = defaultdict(set)
+        for (_, tokens), lang in zip(asks, langs, strict=True):
+            by_language[lang].update(tokens)
+        for lang, words in by_language.items():
+            self._vocabulary[lang] = frozenset(words | by_language.get("en", set()))
         self._fuzzy = FuzzyIndex(plain)
+        # The words people type come back: a word not in the asks is looked up once.
+        self._known_cache: dict[tuple[str, bool, str | None], dict[str, float]] = {}
         self._stems: dict[str, set[str]] = defaultdict(set)
         for token in plain:
             if len(token) >= STEM + 1:
                 self._stems[token[:STEM]].add(token)
 
-    def _known(self, token: str, *, fuzzy: bool) -> dict[str, float]:
+    def _known(self, token: str, *, fuzzy: bool, language: str | None = None) -> dict[str, float]:
         """The vocabulary's tokens a typed token stands for, each with how sure that is."""
         if token in self._idf:
             return {token: 1.0}
+        key = (token, fuzzy, language)
+        found = self._known_cache.get(key)
+        if found is None:
+            if len(self._known_cache) >= KNOWN_CACHE:
+                self._known_cache.clear()
+            found = self._known_cache[key] = self._lookup(token, fuzzy=fuzzy, language=language)
+        return found
+
+    def _lookup(self, token: str, *, fuzzy: bool, language: str | None) -> dict[str, float]:
         found: dict[str, float] = {}
-        variants = arabic_variants(token) if "\u0600" <= token[0] <= "\u06ff" else {token}
-        for variant in variants:
-            if variant in self._idf:
-                found[variant] = 1.0
+        if _is_arabic(token):
+            found = {v: 1.0 for v in arabic_variants(token) if v in self._idf}
+            if not found:
+                for core in _arabic_cores(token):
+                    for known in self._arabic.get(core, ()):
+                        found[known] = ARABIC_SHARE
         if found:
             return found
         if len(token) >= STEM + 1:
             for known in self._stems.get(token[:STEM], ()):
                 found[known] = STEM_SHARE
         if fuzzy and token not in self._lexicon and not any(is_compact_script(c) for c in token):
+            vocabulary = self._vocabulary.get(language or "")
             for known in self._fuzzy.lookup(token):
-                found[known] = max(found.get(known, 0.0), FUZZY_SHARE)
+                if vocabulary is None or known in vocabulary:
+                    found[known] = max(found.get(known, 0.0), FUZZY_SHARE)
         return found
 
     def scores(self, text: str, language: str | None = None) -> dict[str, float]:
@@ -252,10 +330,11 @@ class TopicMatcher:
         many of its words are known words that are not common ones."""
         fuzzy = language not in NO_FUZZY_LANGUAGES
         vector: dict[str, float] = {}
+        warned = False
         unknown = 0.0
         content = 0  # the message's words that are known and not common
         for token in dict.fromkeys(_tokens(text)):
-            known = self._known(token, fuzzy=fuzzy)
+            known = self._known(token, fuzzy=fuzzy, language=language)
             if not known:
                 unknown += self._unknown_idf**2
                 continue
@@ -265,34 +344,62 @@ class TopicMatcher:
             for candidate, share in known.items():
                 weight = share * self._idf[candidate] / (1 if candidate == best else 2)
                 vector[candidate] = max(vector.get(candidate, 0.0), weight)
+                # A scam warning's own word must be typed, not only share a stem with the
+                # typed one: "دخول" (sign-in) is not the warnings' "دخولي" (my sign-in).
+                warned = warned or (candidate in self.safety_words and share != ARABIC_SHARE)
         norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
         if norm == 0.0 or not content:
             return {}, False, 0  # only common words ("ok", "what is it"): no topic is named
+        named = [(t, w) for t, w in vector.items() if t not in self._common]
         dots: dict[int, float] = defaultdict(float)
-        for token, weight in vector.items():
-            if token in self._common:
-                continue  # in hundreds of asks, and weighs next to nothing in any
-            for index, ask_weight in self._postings.get(token, ()):
+        postings = self._postings
+        for token, weight in named:  # a common word is in hundreds of asks, and weighs nothing
+            for index, ask_weight in postings.get(token, ()):
                 dots[index] += weight * ask_weight
         best_scores: dict[str, float] = {}
+        topics, norms = self._ask_topics, self._ask_norms
         for index, dot in dots.items():
-            ask = self._asks[index]
-            score = dot / (norm * ask.norm)
-            if score > best_scores.get(ask.topic, 0.0):
-                best_scores[ask.topic] = score
+            topic_id = topics[index]
+            score = dot / (norm * norms[index])
+            if score > best_scores.get(topic_id, 0.0):
+                best_scores[topic_id] = score
         bags: dict[str, float] = defaultdict(float)
-        for token, weight in vector.items():
-            if token in self._common:
-                continue
-            for topic_id, bag_weight in self._bag_postings.get(token, ()):
-                bags[topic_id] += weight * bag_weight
+        bag_postings = self._bag_postings_for.get(language or "", self._bag_postings_for[""])
+        for token, weight in named:
+            for key, bag_weight in bag_postings.get(token, ()):
+                bags[key] += weight * bag_weight
         for topic_id, by_ask in best_scores.items():
             key = f"{language}|{topic_id}"
             if key not in self._bag_norms:
                 key = topic_id
             bag = bags[key] / (norm * self._bag_norms[key])
             best_scores[topic_id] = ASK_SHARE * by_ask + (1 - ASK_SHARE) * bag
-        return best_scores, not self.safety_words.isdisjoint(vector), content
+        return best_scores, warned, content
+
+
+def _is_arabic(token: str) -> bool:
+    return "\u0600" <= token[0] <= "\u06ff"
+
+
+# A verb's person ("يستعجلون", "بيسالني") and a plural's ending, beyond the clitics that
+# ``arabic_variants`` takes off.
+_AR_PERSON: Final = ("بي", "بت", "بن", "ي", "ت", "ن", "ا")
+_AR_ENDINGS: Final = ("ون", "ين", "وا", "ان", "ني")
+
+
+@lru_cache(maxsize=4096)
+def _arabic_cores(token: str) -> frozenset[str]:
+    """What remains of an Arabic word without its clitics, its verb's person or its plural's
+    ending: each way of taking them off that leaves three letters or more."""
+    cores = set(arabic_variants(token))
+    for form in list(cores):
+        for prefix in ("", *_AR_PERSON):
+            if not form.startswith(prefix):
+                continue
+            stem = form[len(prefix) :]
+            cores.add(stem)
+            cores.update(stem[: -len(e)] for e in _AR_ENDINGS if stem.endswith(e))
+    return frozenset(c for c in cores if len(c) >= ARABIC_STEM)
 
 
 @cache
@@ -384,9 +491,20 @@ def is_question(text: str) -> bool:
     message = _prepared(text)
     if any(w in _openers() for w in message.words[:_OPENING_WORDS]):
         return True
-    if any(w in _PARTICLES for w in message.words):
+    words = message.words
+    # Spoken Arabic joins "and" to the word after it: "ووين" is "و" + "وين".
+    if any(w in _PARTICLES or (w[:1] == "و" and w[1:] in _PARTICLES) for w in words):
         return True
-    if message.words and message.words[-1] in _LAST_PARTICLES:
+    if any(n in _ASKING_PAIRS.get(w, ()) for w, n in pairwise(words)):
+        return True
+    for clause in _CLAUSES.split(fold(text)):
+        first = clause.split(maxsplit=2)
+        if len(first) >= 2 and first[1] in _CLAUSE_PAIRS.get(first[0], ()):
+            return True
+    if words and words[-1] in _LAST_PARTICLES:
+        return True
+    # Vietnamese "có ... không" ("có cần ... không, hay dùng chung"): "không" after "có".
+    if "co" in words and "khong" in words[words.index("co") + 1 :]:
         return True
     return any(mark in message.compact for mark in _COMPACT_MARKS)
 
@@ -410,6 +528,19 @@ def read(text: str, locale: str | None = None) -> Reading:
     closest = tuple(ranked[:CLOSEST])
     best = ranked[0] if ranked else None
     score = scores[best] if best is not None else 0.0
+    question = is_question(text)
+    # A long question dilutes its topic's words among its own ("i filed in march and it still
+    # says the same thing, is that normal"): a question that asks for nothing the chat does
+    # needs less when no other topic is near.
+    second = scores[ranked[1]] if len(ranked) > 1 else 0.0
+    enough = score >= MIN_SCORE or (
+        question
+        and understood.intent == "unknown"
+        and score >= QUESTION_SCORE
+        and score >= QUESTION_RATIO * second
+    )
+    if understood.intent in _CHAT_ACTS and content <= CHAT_ACT_WORDS and score < STATEMENT_SCORE:
+        return Reading(understood, None, False, closest)
     safety = [
         t
         for t in ranked
@@ -417,6 +548,14 @@ def read(text: str, locale: str | None = None) -> Reading:
     ]
     if safety and warned:
         return Reading(understood, safety[0], True, closest)
+    if (
+        understood.intent == "agent"
+        and best is not None
+        and best != CONTACT_TOPIC
+        and content >= AGENT_TOPIC_WORDS
+        and score >= max(AGENT_TOPIC_SCORE, scores.get(CONTACT_TOPIC, 0.0) + AGENT_TOPIC_LEAD)
+    ):
+        return Reading(understood, best, True, closest)
     speak = understood.requested_language is not None and content <= LANGUAGE_REQUEST_WORDS
     if understood.intent == "agent" or speak:
         # Asking for a person, or to speak a language ("can you speak french"), is a request
@@ -424,7 +563,6 @@ def read(text: str, locale: str | None = None) -> Reading:
         # longer message that only seems to name a language, "me mandaron un texto", where
         # "mandaron" is one letter from "mandarin", is read for its topic.)
         return Reading(understood, None, False, closest)
-    question = is_question(text)
     if understood.receipt_number is not None and understood.intent == "case_status":
         return Reading(understood, None, False, closest)
     if understood.intent in FLOW_INTENTS or understood.intent in _OTHER_REQUESTS:
@@ -433,14 +571,23 @@ def read(text: str, locale: str | None = None) -> Reading:
         # up" gets the answer, and the flow is one tap away).
         action = found.base.topics[best].action if best is not None else None
         helps = action in HELPING.get(understood.intent, ())
-        if helps and not question and _wants(text):
+        # (Chinese and Korean words count as their character pairs: about two per word.)
+        long = LONG_QUESTION_WORDS * (2 if _prepared(text).compact else 1)
+        if helps and not question and _wants(text) and content < long:
             # "I want to..." asks for the very flow the topic's button starts ("quero criar uma
             # conta", "m vle kreye kont mwen"): it starts, with no answer to tap through first.
+            # A longer story ("i mailed my forms, i want to see them online") gets the answer,
+            # whose button starts the flow.
             return Reading(understood, None, False, closest)
         lead = (HELPING_LEAD if helps else QUESTION_LEAD) if question else STATEMENT_LEAD
-        # One word that names a flow ("password", "biometrics") asks for the flow.
         named = question or content >= 2
-        if best is not None and named and score >= MIN_SCORE and score >= flow + lead:
+        # A long question that is not much like any request for the flow asks about the
+        # flow's subject ("i filed in march and it still says the same, is that normal"): it
+        # is answered by a topic that fits it a little, rather than taken into the flow.
+        asks_about = (
+            question and content >= long and flow < LONG_QUESTION_FLOW and score >= QUESTION_SCORE
+        )
+        if best is not None and named and (enough or asks_about) and score >= flow + lead:
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)
     # A statement names its topic with two words or more ("get updates" is no question about
@@ -448,7 +595,7 @@ def read(text: str, locale: str | None = None) -> Reading:
     named = question or content >= 2 or score >= STATEMENT_SCORE
     if understood.intent != "unknown" and content < 2:
         named = False  # "help?" is the help, not legal help; "hi?" a greeting
-    if best is not None and score >= MIN_SCORE and score >= flow and named:
+    if best is not None and enough and score >= flow and named:
         return Reading(understood, best, True, closest)
     # "help?", "hi?" are the help and the greeting, not questions without an answer.
     return Reading(understood, None, question and understood.intent == "unknown", closest)
