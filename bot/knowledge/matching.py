@@ -43,6 +43,7 @@ QUESTION_SCORE: Final = 0.25  # a question below MIN_SCORE, far ahead of the nex
 QUESTION_RATIO: Final = 1.25
 LONG_QUESTION_WORDS: Final = 5  # a question this long about a flow's subject...
 LONG_QUESTION_FLOW: Final = 0.35  # ...and this little like its requests is answered
+LONG_STORY_WORDS: Final = 8  # "I want..." this long tells a story: it gets the answer
 STATEMENT_SCORE: Final = 0.8  # a one-word statement must be nearly an ask
 # A scam warning needs a word only warnings use, this score, and this share of the best
 # topic's; then it comes before any flow and any other topic.
@@ -84,6 +85,7 @@ LANGUAGE_REQUEST_WORDS: Final = 2  # "can you speak french", "¿puedes hablar en
 ASK_SHARE: Final = 0.7  # a topic's score: this share from its best ask, the rest from all
 FLOW_MARK: Final = "@"  # the scores of flows' requests are keyed "@intent"
 NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
+PAIRED_LANGUAGES: Final = frozenset({"vi"})  # syllables, also matched two by two
 ARABIC_STEM: Final = 3  # the core of an Arabic word is matched from this length
 ARABIC_SHARE: Final = 0.8
 KNOWN_CACHE: Final = 20_000  # typed words not in the asks, remembered with what they stand for
@@ -130,7 +132,22 @@ _ASKING_PAIRS: Final = {
         for aux in ("can", "could", "should", "do", "does", "did", "am", "will", "would", "have")
     },
     "como": frozenset(
-        {"me", "se", "puedo", "hago", "faco", "posso", "fazer", "hacer", "eu", "yo", "consigo"}
+        {
+            "me",
+            "se",
+            "lo",
+            "la",
+            "le",
+            "puedo",
+            "hago",
+            "faco",
+            "posso",
+            "fazer",
+            "hacer",
+            "eu",
+            "yo",
+            "consigo",
+        }
     ),
 }
 _CLAUSE_PAIRS: Final = {
@@ -186,8 +203,8 @@ class TopicMatcher:
             for ask in wording.asks
         ]
         asks: list[tuple[str, list[str]]] = [
-            (topic_id, _tokens(ask))
-            for wordings in base.wordings.values()
+            (topic_id, _tokens(ask, lang))
+            for lang, wordings in base.wordings.items()
             for topic_id, wording in wordings.items()
             for ask in wording.asks
         ]
@@ -201,8 +218,8 @@ class TopicMatcher:
             for phrase in phrases
         ]
         asks += [
-            (FLOW_MARK + intent, _tokens(phrase))
-            for module in MODULES.values()
+            (FLOW_MARK + intent, _tokens(phrase, lang))
+            for lang, module in MODULES.items()
             for intent, phrases in module.PHRASES.items()
             if intent in FLOW_INTENTS
             for phrase in phrases
@@ -263,7 +280,7 @@ class TopicMatcher:
             for target in self._bag_postings_for if not lang else (lang,):
                 for token, weight in weights.items():
                     self._bag_postings_for[target][token].append((key, weight))
-        plain = [t for t in topics_of if not any(is_compact_script(c) for c in t)]
+        plain = [t for t in topics_of if " " not in t and not any(map(is_compact_script, t))]
         # An Arabic word of the asks under its cores (without its clitics, a verb's person
         # and a plural's ending), so a typed word finds it by a core they share: "احتياطي"
         # finds "الاحتياطي", "تلفوني" "تلفون", "استعجل" "يستعجلون".
@@ -288,6 +305,13 @@ class TopicMatcher:
         for token in plain:
             if len(token) >= STEM + 1:
                 self._stems[token[:STEM]].add(token)
+
+    def _warning_core(self, token: str) -> bool:
+        """Whether an Arabic word has a core that only the scam warnings' words have."""
+        return any(
+            self._arabic.get(core) and self._arabic[core] <= self.safety_words
+            for core in _arabic_cores(token)
+        )
 
     def _known(self, token: str, *, fuzzy: bool, language: str | None = None) -> dict[str, float]:
         """The vocabulary's tokens a typed token stands for, each with how sure that is."""
@@ -333,7 +357,11 @@ class TopicMatcher:
         warned = False
         unknown = 0.0
         content = 0  # the message's words that are known and not common
-        for token in dict.fromkeys(_tokens(text)):
+        for token in dict.fromkeys(_tokens(text, language)):
+            if " " in token:  # a pair of words: a known pair adds to its words, no other does
+                if token in self._idf:
+                    vector[token] = self._idf[token]
+                continue
             known = self._known(token, fuzzy=fuzzy, language=language)
             if not known:
                 unknown += self._unknown_idf**2
@@ -344,9 +372,12 @@ class TopicMatcher:
             for candidate, share in known.items():
                 weight = share * self._idf[candidate] / (1 if candidate == best else 2)
                 vector[candidate] = max(vector.get(candidate, 0.0), weight)
-                # A scam warning's own word must be typed, not only share a stem with the
-                # typed one: "دخول" (sign-in) is not the warnings' "دخولي" (my sign-in).
-                warned = warned or (candidate in self.safety_words and share != ARABIC_SHARE)
+                # A word found by its core is a warning's only when every word of that core is
+                # ("يرحلني" as "يرحلوني"): "دخول" (sign-in) is not the warnings' "دخولي".
+                warned = warned or (
+                    candidate in self.safety_words
+                    and (share != ARABIC_SHARE or self._warning_core(token))
+                )
         norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
         if norm == 0.0 or not content:
             return {}, False, 0  # only common words ("ok", "what is it"): no topic is named
@@ -413,16 +444,33 @@ def matcher() -> TopicMatcher:
 _prepared: Final = lru_cache(maxsize=64)(prepare)
 
 
-def _tokens(text: str) -> list[str]:
-    """The words of a text, folded; Chinese and Korean runs as their character pairs."""
+# The A-Number, however it is written ("A-Number", "a#", "my a number", "número A", "номер А",
+# "رقم A", "A号"), is one word: "a" alone is a common word and "number" names every number.
+_LETTER_A: Final = r"(?<![^\W\d_])[aа](?![^\W\d_])"
+_A_NUMBER: Final = re.compile(
+    rf"{_LETTER_A}\s?[-#№]|(?<![^\W\d_])[aа]\s?(?:号|번호)"
+    rf"|(?<![^\W\d_])(?:numero|número|numéro|номер|رقم)\s(?:de\s)?{_LETTER_A}"
+    rf"|(?<![^\W\d_])(?:my|the|an|your|his|her|their|our|as|vs|versus|or|and)\s{_LETTER_A}\s?(?=num)",
+    re.IGNORECASE,
+)
+A_NUMBER_WORD: Final = " anumber "
+
+
+def _tokens(text: str, language: str | None = None) -> list[str]:
+    """The words of a text, folded; Chinese and Korean runs as their character pairs; and
+    in Vietnamese, whose words are syllables, each two syllables in a row as well ("van
+    phong", an office; "cho o", where one lives)."""
     tokens: list[str] = []
-    for word in _prepared(text).words:
+    words = _prepared(_A_NUMBER.sub(A_NUMBER_WORD, text)).words
+    for word in words:
         if any(is_compact_script(c) for c in word):
             tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
             if len(word) == 1:
                 tokens.append(word)
         else:
             tokens.append(word)
+    if language in PAIRED_LANGUAGES:
+        tokens.extend(f"{a} {b}" for a, b in pairwise(words))
     return tokens
 
 
@@ -573,7 +621,8 @@ def read(text: str, locale: str | None = None) -> Reading:
         helps = action in HELPING.get(understood.intent, ())
         # (Chinese and Korean words count as their character pairs: about two per word.)
         long = LONG_QUESTION_WORDS * (2 if _prepared(text).compact else 1)
-        if helps and not question and _wants(text) and content < long:
+        story = LONG_STORY_WORDS * (2 if _prepared(text).compact else 1)
+        if helps and not question and _wants(text) and content < story:
             # "I want to..." asks for the very flow the topic's button starts ("quero criar uma
             # conta", "m vle kreye kont mwen"): it starts, with no answer to tap through first.
             # A longer story ("i mailed my forms, i want to see them online") gets the answer,
@@ -581,12 +630,11 @@ def read(text: str, locale: str | None = None) -> Reading:
             return Reading(understood, None, False, closest)
         lead = (HELPING_LEAD if helps else QUESTION_LEAD) if question else STATEMENT_LEAD
         named = question or content >= 2
-        # A long question that is not much like any request for the flow asks about the
-        # flow's subject ("i filed in march and it still says the same, is that normal"): it
-        # is answered by a topic that fits it a little, rather than taken into the flow.
-        asks_about = (
-            question and content >= long and flow < LONG_QUESTION_FLOW and score >= QUESTION_SCORE
-        )
+        # A long message that is not much like any request for the flow tells about the
+        # flow's subject ("i filed in march and it still says the same, is that normal", "they
+        # said the card was mailed but it never came"): it is answered by a topic that fits it
+        # a little, rather than taken into the flow.
+        asks_about = content >= long and flow < LONG_QUESTION_FLOW and score >= QUESTION_SCORE
         if best is not None and named and (enough or asks_about) and score >= flow + lead:
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)

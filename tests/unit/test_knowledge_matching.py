@@ -229,3 +229,31 @@ def test_a_long_story_that_wants_a_flow_gets_the_answer_whose_button_starts_it()
     assert reading.topic == "add_paper_case"
     # A short one starts the flow.
     assert read("m vle kreye kont mwen", "ht").topic is None
+
+
+def test_vietnamese_syllables_are_matched_two_by_two() -> None:
+    # "chỗ ở" (where one lives) is no "lịch hẹn" (appointment), though "đổi" (change) is both.
+    assert read("toi doi cho o roi co phai bao cho uscis khong", "vi").topic == "change_address"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the receipt number vs the A-number which is which",
+        "mi numero A y el numero de recibo son lo mismo?",
+        "номер А и номер квитанции это одно и то же?",
+    ],
+)
+def test_the_a_number_however_it_is_written_is_one_word(text: str) -> None:
+    assert read(text).topic == "uscis_number_vs"
+
+
+def test_an_arabic_scam_word_in_another_form_still_warns() -> None:
+    # "يرحلني" (deports me) is the warnings' "يرحلوني" (deport me) for another person.
+    assert read("واحد على التلفون يقول بيرحلني اذا ما دفعت", "ar").topic == "deportation_threat"
+
+
+def test_a_long_story_about_a_flows_subject_is_answered_not_taken_into_it() -> None:
+    text = "قالوا ان الكرت انرسل بالبريد من اسبوعين بس لسه ما وصلني"
+    reading = read(text, "ar")
+    assert reading.topic == "card_mailed"
