@@ -367,7 +367,7 @@ class TopicMatcher:
                 unknown += self._unknown_idf**2
                 continue
             # A misspelled word that may be two known words counts once, as its best.
-            best = max(known, key=lambda k: known[k] * self._idf[k])
+            best = max(known, key=lambda k: (known[k] * self._idf[k], k))
             content += best not in self._common
             for candidate, share in known.items():
                 weight = share * self._idf[candidate] / (1 if candidate == best else 2)
@@ -456,12 +456,18 @@ _A_NUMBER: Final = re.compile(
 A_NUMBER_WORD: Final = " anumber "
 
 
+# English contractions are one word, as most people type them: "what's" is "whats", "i'm"
+# "im" (a lone "s" or "m" would be a rare word, and weigh as one). French elisions ("l'adresse",
+# "j'ai") keep their words apart.
+_CONTRACTION: Final = re.compile(r"(?<=[a-z])['’ʼ](?=(?:s|m|ve|d|ll|re|t)\b)", re.IGNORECASE)
+
+
 def _tokens(text: str, language: str | None = None) -> list[str]:
     """The words of a text, folded; Chinese and Korean runs as their character pairs; and
     in Vietnamese, whose words are syllables, each two syllables in a row as well ("van
     phong", an office; "cho o", where one lives)."""
     tokens: list[str] = []
-    words = _prepared(_A_NUMBER.sub(A_NUMBER_WORD, text)).words
+    words = _prepared(_CONTRACTION.sub("", _A_NUMBER.sub(A_NUMBER_WORD, text))).words
     for word in words:
         if any(is_compact_script(c) for c in word):
             tokens.extend(word[i : i + 2] for i in range(len(word) - 1))

@@ -257,3 +257,20 @@ def test_a_long_story_about_a_flows_subject_is_answered_not_taken_into_it() -> N
     text = "قالوا ان الكرت انرسل بالبريد من اسبوعين بس لسه ما وصلني"
     reading = read(text, "ar")
     assert reading.topic == "card_mailed"
+
+
+def test_an_english_contraction_weighs_as_the_word_people_type_without_its_apostrophe() -> None:
+    found = matcher()
+    for typed, plain in (
+        ("what's the online access code", "whats the online access code"),
+        ("where’s my receipt number", "wheres my receipt number"),
+        ("i've been waiting, what's going on", "ive been waiting, whats going on"),
+    ):
+        assert found.scores(typed, "en") == found.scores(plain, "en"), typed
+
+
+def test_arabic_hamza_diacritics_and_tatweel_are_folded_away() -> None:
+    found = matcher()
+    plain = found.scores("اين رقم الايصال", "ar")
+    for typed in ("أين رقم الإيصال", "أَيْنَ رَقْمُ الإِيصَالِ", "ايـــن رقـم الايصال"):
+        assert found.scores(typed, "ar") == plain, typed
