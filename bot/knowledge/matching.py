@@ -39,10 +39,15 @@ __all__ = ["FLOW_INTENTS", "HELPING", "Reading", "TopicMatcher", "is_question", 
 # Intents that start a flow asking for personal data: a question never goes there.
 FLOW_INTENTS: Final = frozenset({"case_status", "link_account", "appointment", "password_reset"})
 MIN_SCORE: Final = 0.34  # a topic below this is no answer, only a "did you mean"
-QUESTION_SCORE: Final = 0.25  # a question below MIN_SCORE, far ahead of the next topic
+# The same for a question that asks for nothing the chat does: a question names what it asks
+# about, so fewer of its words need to be an ask's.
+MIN_QUESTION_SCORE: Final = 0.26
+QUESTION_SCORE: Final = 0.25  # a question below that, far ahead of the next topic
 QUESTION_RATIO: Final = 1.25
 LONG_QUESTION_WORDS: Final = 5  # a question this long about a flow's subject...
 LONG_QUESTION_FLOW: Final = 0.35  # ...and this little like its requests is answered
+FLOW_QUESTION_WORDS: Final = 3  # a question this long that a topic fits this much better
+FLOW_QUESTION_LEAD: Final = 0.1  # than a flow's requests (and than other topics) asks it
 LONG_STORY_WORDS: Final = 8  # "I want..." this long tells a story: it gets the answer
 STATEMENT_SCORE: Final = 0.8  # a one-word statement must be nearly an ask
 # A scam warning needs a word only warnings use, this score, and this share of the best
@@ -587,11 +592,9 @@ def read(text: str, locale: str | None = None) -> Reading:
     # says the same thing, is that normal"): a question that asks for nothing the chat does
     # needs less when no other topic is near.
     second = scores[ranked[1]] if len(ranked) > 1 else 0.0
-    enough = score >= MIN_SCORE or (
-        question
-        and understood.intent == "unknown"
-        and score >= QUESTION_SCORE
-        and score >= QUESTION_RATIO * second
+    asks_nothing = question and understood.intent == "unknown"
+    enough = score >= (MIN_QUESTION_SCORE if asks_nothing else MIN_SCORE) or (
+        asks_nothing and score >= QUESTION_SCORE and score >= QUESTION_RATIO * second
     )
     if understood.intent in _CHAT_ACTS and content <= CHAT_ACT_WORDS and score < STATEMENT_SCORE:
         return Reading(understood, None, False, closest)
@@ -641,7 +644,17 @@ def read(text: str, locale: str | None = None) -> Reading:
         # said the card was mailed but it never came"): it is answered by a topic that fits it
         # a little, rather than taken into the flow.
         asks_about = content >= long and flow < LONG_QUESTION_FLOW and score >= QUESTION_SCORE
-        if best is not None and named and (enough or asks_about) and score >= flow + lead:
+        # A question of a few words that a topic fits clearly better than the flow's requests
+        # and than any other topic asks about that topic ("how long until my card comes").
+        clear = (
+            question
+            and content >= FLOW_QUESTION_WORDS * (2 if _prepared(text).compact else 1)
+            and score >= QUESTION_SCORE
+            and score >= flow + FLOW_QUESTION_LEAD
+            and score >= QUESTION_RATIO * second
+        )
+        strong = score >= MIN_SCORE
+        if best is not None and named and (strong or asks_about or clear) and score >= flow + lead:
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)
     # A statement names its topic with two words or more ("get updates" is no question about
