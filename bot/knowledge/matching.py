@@ -1,38 +1,41 @@
-"""Which topic a question asks about, and whether a message is a question at all.
+"""Which topic a question asks about, and whether a message is a question to answer or a
+request to carry out.
 
-The asks of every topic, in every language, are the examples. A message is folded and cut
-into words the way ``bot.understanding`` does it (Chinese and Korean runs into character
-pairs), each word found in the asks' vocabulary even misspelled (one edit in a word of 4-8
-letters, two from 9), by its first five letters (an inflection: "deported", "deportation"), or
-without its Arabic clitics. Each word weighs by how few topics use it (inverse document
-frequency: "my", "what" weigh nothing), and the message is compared with every ask sharing a
-word with it (cosine similarity; an inverted index keeps that to a few dozen asks). A topic
-scores its best ask.
+The asks of every topic, in every language, are the examples. A message is cut into words as
+``bot.knowledge.words`` does it, each word found in the asks' vocabulary even misspelled (one
+edit in a word of 4-8 letters, two from 9; among the words of the message's language and
+English), by its first five letters (an inflection: "deported", "deportation"), or by its
+Arabic core ("احتياطي", "الاحتياطي"). Each word weighs by how few topics use it (inverse
+document frequency: "my", "what" weigh nothing), and the message is compared with every ask
+sharing a word with it (cosine similarity; an inverted index keeps that to a few dozen asks). A
+topic scores its best ask, with a share from all its asks together.
 
-A question is told from a command by its words: an interrogative word near the start ("where",
-"dónde", "怎么"), a question particle anywhere ("ba", "ли", "吗"), or a question mark; and by
-the weights: a clear flow request ("check my case", "I forgot my password") starts the flow,
-even when asked as a question ("can you check my case?"), unless a topic fits it much better.
-Scam warnings come first: a message that matches one is answered with it, whatever else it
-asks for. Everything is built on first use, with no I/O per message.
+Whether it is worded as a question (``bot.knowledge.questions``) and the weights decide the
+rest: a clear flow request ("check my case", "I forgot my password") starts the flow, even
+when asked as a question ("can you check my case?"), unless a topic fits it better; a long
+message barely like any request for the flow tells about the flow's subject and is answered.
+A question that asks for nothing the chat does needs a lower score than a statement. Scam
+warnings come first: a message that matches one is answered with it, whatever else it asks
+for. Everything is built on first use, with no I/O per message.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from itertools import pairwise
+from functools import cache
 from typing import Final
 
 from bot.knowledge.base import KnowledgeBase, knowledge_base
+from bot.knowledge.questions import is_question, openers, prepared, wants
+from bot.knowledge.words import arabic_cores, is_arabic
+from bot.knowledge.words import tokens as _tokens
 from bot.understanding import Understanding, understand
 from bot.understanding.cues import arabic_variants
 from bot.understanding.data import MODULES
 from bot.understanding.fuzzy import FuzzyIndex
-from bot.understanding.text import fold, is_compact_script, prepare
+from bot.understanding.text import is_compact_script, prepare
 
 __all__ = ["FLOW_INTENTS", "HELPING", "Reading", "TopicMatcher", "is_question", "matcher", "read"]
 
@@ -90,92 +93,17 @@ LANGUAGE_REQUEST_WORDS: Final = 2  # "can you speak french", "¿puedes hablar en
 ASK_SHARE: Final = 0.7  # a topic's score: this share from its best ask, the rest from all
 FLOW_MARK: Final = "@"  # the scores of flows' requests are keyed "@intent"
 NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
-PAIRED_LANGUAGES: Final = frozenset({"vi"})  # syllables, also matched two by two
-ARABIC_STEM: Final = 3  # the core of an Arabic word is matched from this length
 ARABIC_SHARE: Final = 0.8
 KNOWN_CACHE: Final = 20_000  # typed words not in the asks, remembered with what they stand for
 _AR_CONJUNCTIONS: Final = ("و", "ف")
 
-# Words that make a question near the start of a message (folded), per language.
-_OPENERS: Final = {
-    "en": "what whats wat where wheres how hows why when which who whose is are do does did "
-    "can could should will would am was were has have any",
-    "es": "que qué donde como cual cuales cuando cuanto cuanta cuantos cuantas quien por "
-    "porque puedo puede se es esta hay tengo debo necesito",
-    "fr": "que quoi ou comment pourquoi quand quel quelle quels quelles combien qui est "
-    "puis peut dois faut estce",
-    "pt": "que onde como qual quais quando quanto quanta quantos quantas quem por porque "
-    "posso pode e esta tem devo preciso",
-    "ht": "kisa ki kote kijan kouman poukisa kile konbyen kiyes eske ske esk",
-    "tl": "ano saan paano pano bakit kailan sino alin ilan magkano pwede puwede",
-    "vi": "gi dau sao nao bao lam the",
-    "ru": "что где как почему когда какой какая какое какие сколько кто можно зачем чем "
-    "куда откуда нужно",
-    "ar": "ما ماذا اين كيف لماذا متي هل كم اي من ايش شو وين ليش فين",
-}
-# Question words and particles that make a question anywhere in the message (folded words):
-# "my case got approved, what now", "ok ba ito", "можно ли".
-_PARTICLE_WORDS: Final = (
-    "what whats where how why which donde cuanto cuantos cuantas cuando cual porque "
-    "ou comment pourquoi combien quand quel quelle onde quanto quantos quando qual "
-    "kisa kote kijan kouman poukisa konbyen eske ano saan paano pano bakit kailan magkano ilang ba "
-    "ли где как почему сколько когда что какой "
-    "kiles kiyes quoi nasan nasaan asan "
-    "gi dau sao nao bao may "
-    "هل كيف اين ماذا لماذا متي كم ايش شو وين ليش ازاي ايه امتي فين وش"
-)
-# Folded as the message is ("какой" is "какои" then).
-_PARTICLES: Final = frozenset(fold(w) for w in _PARTICLE_WORDS.split())
-# Words that ask when the next word is one of these: anywhere, an English auxiliary before
-# "i" or "we" ("... because of work can i move it") and Spanish and Portuguese "como" before a
-# verb or a pronoun ("... por correo como me registro", "como faco"); at the start of a clause
-# only (after a comma, "and", "but"), "is" before "that", "there" ("..., is that normal", not
-# "it is there").
-_ASKING_PAIRS: Final = {
-    **{
-        aux: frozenset({"i", "we"})
-        for aux in ("can", "could", "should", "do", "does", "did", "am", "will", "would", "have")
-    },
-    "como": frozenset(
-        {
-            "me",
-            "se",
-            "lo",
-            "la",
-            "le",
-            "puedo",
-            "hago",
-            "faco",
-            "posso",
-            "fazer",
-            "hacer",
-            "eu",
-            "yo",
-            "consigo",
-        }
-    ),
-}
-_CLAUSE_PAIRS: Final = {
-    aux: frozenset({"there", "that", "it", "this"}) for aux in ("is", "are", "was", "does")
-}
-_CLAUSES: Final = re.compile(r"[,;:.!()\n]+|\b(?:and|but|so|or|then|y|pero|e|mas)\b")
-# Vietnamese "không", "chưa" ask only at the end ("... được không"); elsewhere they say "not".
-_LAST_PARTICLES: Final = frozenset({"khong", "chua"})
-# Chinese and Korean question marks in words, found inside the text.
-_COMPACT_MARKS: Final = (
-    "什么", "哪", "怎么", "怎样", "为什么", "多久", "多长", "吗", "呢", "如何", "是否", "几",
-    "多少", "谁", "뭐", "무엇", "어디", "어떻게", "왜", "언제", "얼마", "무슨", "나요", "까요",
-    "가요", "는지", "인지", "뭔가", "啥", "咋", "干嘛", "有没有", "是不是", "能不能", "可不可以",
-    "要不要", "需不需要", "用不用",
-)  # fmt: skip
+
 # Function words the understanding's lexicons leave out.
 _FUNCTION_WORDS: Final = (
     "yet still already now then also too very so if after before again ever even only "
     "todavia aun ya ahora luego tambien muy si despues antes otra vez solo "
     "ok okay oki hi hello hey thanks thx lol"
 )
-_QUESTION_MARKS: Final = ("?", "？", "؟", "¿")
-_OPENING_WORDS: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +219,8 @@ class TopicMatcher:
         # finds "الاحتياطي", "تلفوني" "تلفون", "استعجل" "يستعجلون".
         self._arabic: dict[str, set[str]] = defaultdict(set)
         for token in plain:
-            if _is_arabic(token):
-                for core in _arabic_cores(token):
+            if is_arabic(token):
+                for core in arabic_cores(token):
                     self._arabic[core].add(token)
         # The words each language's asks use: a misspelling is looked for among the words of
         # the message's language and English (mixed in everywhere), not every language's
@@ -315,7 +243,7 @@ class TopicMatcher:
         """Whether an Arabic word has a core that only the scam warnings' words have."""
         return any(
             self._arabic.get(core) and self._arabic[core] <= self.safety_words
-            for core in _arabic_cores(token)
+            for core in arabic_cores(token)
         )
 
     def _known(self, token: str, *, fuzzy: bool, language: str | None = None) -> dict[str, float]:
@@ -332,10 +260,10 @@ class TopicMatcher:
 
     def _lookup(self, token: str, *, fuzzy: bool, language: str | None) -> dict[str, float]:
         found: dict[str, float] = {}
-        if _is_arabic(token):
+        if is_arabic(token):
             found = {v: 1.0 for v in arabic_variants(token) if v in self._idf}
             if not found:
-                for core in _arabic_cores(token):
+                for core in arabic_cores(token):
                     for known in self._arabic.get(core, ()):
                         found[known] = ARABIC_SHARE
         if found:
@@ -413,76 +341,10 @@ class TopicMatcher:
         return best_scores, warned, content
 
 
-def _is_arabic(token: str) -> bool:
-    return "\u0600" <= token[0] <= "\u06ff"
-
-
-# A verb's person ("يستعجلون", "بيسالني") and a plural's ending, beyond the clitics that
-# ``arabic_variants`` takes off.
-_AR_PERSON: Final = ("بي", "بت", "بن", "ي", "ت", "ن", "ا")
-_AR_ENDINGS: Final = ("ون", "ين", "وا", "ان", "ني")
-
-
-@lru_cache(maxsize=4096)
-def _arabic_cores(token: str) -> frozenset[str]:
-    """What remains of an Arabic word without its clitics, its verb's person or its plural's
-    ending: each way of taking them off that leaves three letters or more."""
-    cores = set(arabic_variants(token))
-    for form in list(cores):
-        for prefix in ("", *_AR_PERSON):
-            if not form.startswith(prefix):
-                continue
-            stem = form[len(prefix) :]
-            cores.add(stem)
-            cores.update(stem[: -len(e)] for e in _AR_ENDINGS if stem.endswith(e))
-    return frozenset(c for c in cores if len(c) >= ARABIC_STEM)
-
-
 @cache
 def matcher() -> TopicMatcher:
     """The matcher of the shipped knowledge base (built once, on first use)."""
     return TopicMatcher(knowledge_base())
-
-
-# One message is prepared for the tokens and for the question words (a short-lived cache: the
-# same text, asked twice in a row).
-_prepared: Final = lru_cache(maxsize=64)(prepare)
-
-
-# The A-Number, however it is written ("A-Number", "a#", "my a number", "número A", "номер А",
-# "رقم A", "A号"), is one word: "a" alone is a common word and "number" names every number.
-_LETTER_A: Final = r"(?<![^\W\d_])[aа](?![^\W\d_])"
-_A_NUMBER: Final = re.compile(
-    rf"{_LETTER_A}\s?[-#№]|(?<![^\W\d_])[aа]\s?(?:号|번호)"
-    rf"|(?<![^\W\d_])(?:numero|número|numéro|номер|رقم)\s(?:de\s)?{_LETTER_A}"
-    rf"|(?<![^\W\d_])(?:my|the|an|your|his|her|their|our|as|vs|versus|or|and)\s{_LETTER_A}\s?(?=num)",
-    re.IGNORECASE,
-)
-A_NUMBER_WORD: Final = " anumber "
-
-
-# English contractions are one word, as most people type them: "what's" is "whats", "i'm"
-# "im" (a lone "s" or "m" would be a rare word, and weigh as one). French elisions ("l'adresse",
-# "j'ai") keep their words apart.
-_CONTRACTION: Final = re.compile(r"(?<=[a-z])['’ʼ](?=(?:s|m|ve|d|ll|re|t)\b)", re.IGNORECASE)
-
-
-def _tokens(text: str, language: str | None = None) -> list[str]:
-    """The words of a text, folded; Chinese and Korean runs as their character pairs; and
-    in Vietnamese, whose words are syllables, each two syllables in a row as well ("van
-    phong", an office; "cho o", where one lives)."""
-    tokens: list[str] = []
-    words = _prepared(_CONTRACTION.sub("", _A_NUMBER.sub(A_NUMBER_WORD, text))).words
-    for word in words:
-        if any(is_compact_script(c) for c in word):
-            tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
-            if len(word) == 1:
-                tokens.append(word)
-        else:
-            tokens.append(word)
-    if language in PAIRED_LANGUAGES:
-        tokens.extend(f"{a} {b}" for a, b in pairwise(words))
-    return tokens
 
 
 def _lexicon() -> frozenset[str]:
@@ -500,72 +362,7 @@ def _lexicon() -> frozenset[str]:
 def _common_words() -> frozenset[str]:
     """The common words of every language (``bot.understanding.data``) and the question words."""
     words = {w for module in MODULES.values() for w in prepare(module.WORDS).words}
-    return frozenset(words | _openers() | set(_FUNCTION_WORDS.split()))
-
-
-@cache
-def _openers() -> frozenset[str]:
-    return frozenset(fold(w) for words in _OPENERS.values() for w in words.split())
-
-
-# Words that say what the person wants to do (folded), and their Chinese and Korean forms.
-_WANT_WORDS: Final = frozenset(
-    [
-        "want",
-        "wanna",
-        "need",
-        "quiero",
-        "necesito",
-        "quero",
-        "preciso",
-        "veux",
-        "voudrais",
-        "bezwen",
-        "gusto",
-        "kailangan",
-        "хочу",
-        "нужно",
-        "надо",
-        "اريد",
-        "ابغي",
-        "عايز",
-        "بدي",
-        "muon",
-    ]
-)
-_WANT_MARKS: Final = ("我要", "我想", "想要", "싶어", "싶습니다", "원해")
-
-
-def _wants(text: str) -> bool:
-    message = _prepared(text)
-    if any(w in _WANT_WORDS for w in message.words):
-        return True
-    return any(mark in message.compact for mark in _WANT_MARKS)
-
-
-def is_question(text: str) -> bool:
-    """Whether a message is worded as a question (its words or a question mark)."""
-    if any(mark in text for mark in _QUESTION_MARKS):
-        return True
-    message = _prepared(text)
-    if any(w in _openers() for w in message.words[:_OPENING_WORDS]):
-        return True
-    words = message.words
-    # Spoken Arabic joins "and" to the word after it: "ووين" is "و" + "وين".
-    if any(w in _PARTICLES or (w[:1] == "و" and w[1:] in _PARTICLES) for w in words):
-        return True
-    if any(n in _ASKING_PAIRS.get(w, ()) for w, n in pairwise(words)):
-        return True
-    for clause in _CLAUSES.split(fold(text)):
-        first = clause.split(maxsplit=2)
-        if len(first) >= 2 and first[1] in _CLAUSE_PAIRS.get(first[0], ()):
-            return True
-    if words and words[-1] in _LAST_PARTICLES:
-        return True
-    # Vietnamese "có ... không" ("có cần ... không, hay dùng chung"): "không" after "có".
-    if "co" in words and "khong" in words[words.index("co") + 1 :]:
-        return True
-    return any(mark in message.compact for mark in _COMPACT_MARKS)
+    return frozenset(words | openers() | set(_FUNCTION_WORDS.split()))
 
 
 def read(text: str, locale: str | None = None) -> Reading:
@@ -629,9 +426,9 @@ def read(text: str, locale: str | None = None) -> Reading:
         action = found.base.topics[best].action if best is not None else None
         helps = action in HELPING.get(understood.intent, ())
         # (Chinese and Korean words count as their character pairs: about two per word.)
-        long = LONG_QUESTION_WORDS * (2 if _prepared(text).compact else 1)
-        story = LONG_STORY_WORDS * (2 if _prepared(text).compact else 1)
-        if helps and not question and _wants(text) and content < story:
+        long = LONG_QUESTION_WORDS * (2 if prepared(text).compact else 1)
+        story = LONG_STORY_WORDS * (2 if prepared(text).compact else 1)
+        if helps and not question and wants(text) and content < story:
             # "I want to..." asks for the very flow the topic's button starts ("quero criar uma
             # conta", "m vle kreye kont mwen"): it starts, with no answer to tap through first.
             # A longer story ("i mailed my forms, i want to see them online") gets the answer,
@@ -648,7 +445,7 @@ def read(text: str, locale: str | None = None) -> Reading:
         # and than any other topic asks about that topic ("how long until my card comes").
         clear = (
             question
-            and content >= FLOW_QUESTION_WORDS * (2 if _prepared(text).compact else 1)
+            and content >= FLOW_QUESTION_WORDS * (2 if prepared(text).compact else 1)
             and score >= QUESTION_SCORE
             and score >= flow + FLOW_QUESTION_LEAD
             and score >= QUESTION_RATIO * second
