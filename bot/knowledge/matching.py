@@ -87,6 +87,7 @@ STEM: Final = 5
 FUZZY_SHARE: Final = 0.7
 STEM_SHARE: Final = 0.6
 UNKNOWN_WEIGHT: Final = 0.6  # a word no ask uses still makes the message less like any ask
+FAINT_WEIGHT: Final = 0.3  # a word this light is left out of the comparison with asks
 COMMON_SHARE: Final = 0.15  # a common word ("my", "que", "est") tells little about a topic
 CLOSEST: Final = 2
 LANGUAGE_REQUEST_WORDS: Final = 2  # "can you speak french", "¿puedes hablar en inglés?"
@@ -172,6 +173,10 @@ class TopicMatcher:
             * (COMMON_SHARE if token in common else 1.0)
             for token, topics in topics_of.items()
         }
+        # Words compared with no ask: the common ones, and those nearly every topic uses
+        # ("uscis", in hundreds of asks, weighs next to nothing in any); they count in the
+        # message's length only.
+        self._faint = common | {t for t, w in self._idf.items() if w < FAINT_WEIGHT}
         # Words only the scam warnings use ("called", "gift", "deported"): a warning needs one,
         # so "I forgot my password" is not taken for "someone asked for my password".
         self.safety_words = frozenset(
@@ -314,7 +319,7 @@ class TopicMatcher:
         norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
         if norm == 0.0 or not content:
             return {}, False, 0  # only common words ("ok", "what is it"): no topic is named
-        named = [(t, w) for t, w in vector.items() if t not in self._common]
+        named = [(t, w) for t, w in vector.items() if t not in self._faint]
         dots: dict[int, float] = defaultdict(float)
         postings = self._postings
         for token, weight in named:  # a common word is in hundreds of asks, and weighs nothing
