@@ -59,7 +59,8 @@ SAFETY_SCORE: Final = 0.30
 SAFETY_SHARE: Final = 0.75
 # How much better than any flow's request a topic must fit a message that asks for a flow
 # (a question, then a statement) for the message to be answered rather than start the flow.
-QUESTION_LEAD: Final = 0.0
+# A question whose topic nearly ties a request is answered: asked, it is about the subject.
+QUESTION_LEAD: Final = -0.05
 STATEMENT_LEAD: Final = 0.1
 HELPING_LEAD: Final = -0.15
 # Requests that are no question either: cancel, a language, a person ("agent").
