@@ -77,9 +77,11 @@ def tokens(text: str, language: str | None = None) -> list[str]:
     """The words of a text, folded; Chinese and Korean runs as their character pairs; and
     in Vietnamese, whose words are syllables, each two syllables in a row as well ("van
     phong", an office; "cho o", where one lives)."""
-    tokens: list[str] = []
-    words = prepared(_CONTRACTION.sub("", _A_NUMBER.sub(A_NUMBER_WORD, text))).words
-    for word in words:
+    message = prepared(_CONTRACTION.sub("", _A_NUMBER.sub(A_NUMBER_WORD, text)))
+    words = message.words
+    # Most messages hold no Chinese or Korean: then every word is a token as it is.
+    tokens: list[str] = [] if message.compact else list(words)
+    for word in words if message.compact else ():
         if any(is_compact_script(c) for c in word):
             tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
             if len(word) == 1:
