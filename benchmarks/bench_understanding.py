@@ -6,8 +6,10 @@ Run ``.venv/bin/python -m benchmarks.bench_understanding [--repeats N]`` (or ``m
 It runs the whole evaluation set of ``tests/eval/`` through ``bot.understanding.understand``
 on one core, prints a Markdown report and writes it to the section "Understanding (issue 6)"
 of ``benchmarks/RESULTS.md``. Goals: 95% intent accuracy in every language, every receipt
-number found, under 2 ms per message (p99), with and without the knowledge base. It exits
-with status 1 when a goal is missed (and still records the figures).
+number found, under 2 ms per message (p99), with and without the knowledge base; 90% of the
+knowledge base's questions matched to their topic in every language (the tuned set, and with
+``--unseen DIRECTORY`` a set nobody tuned on). It exits with status 1 when a goal is missed
+(and still records the figures).
 """
 
 from __future__ import annotations
@@ -116,7 +118,8 @@ def knowledge_texts() -> list[str]:
 
 def topic_accuracy(directory_name: str) -> dict[str, tuple[int, int, int]]:
     """Per language: (questions, topics right, questions taken into a flow) of the knowledge
-    base's questions in ``tests/eval/<directory_name>/`` (commands left out)."""
+    base's questions in ``tests/eval/<directory_name>/`` or an absolute ``directory_name``
+    (commands left out)."""
     from bot.knowledge.matching import FLOW_INTENTS, read
     from tests.eval.topic_questions import COMMAND, QUESTIONS_DIR, answered_topic, load_questions
 
@@ -133,19 +136,36 @@ def topic_accuracy(directory_name: str) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-def topic_table() -> tuple[list[str], float | None]:
-    """The topic accuracy of the tuned questions and of the held-out ones, side by side; and
-    the lowest held-out accuracy of any language (None without held-out files)."""
-    tuned, held = topic_accuracy("questions"), topic_accuracy("heldout")
+def topic_table(unseen: str | None = None) -> tuple[list[str], list[tuple[str, float]]]:
+    """The topic accuracy of the tuned questions, of the first held-out set (now seen and part
+    of the tuned set) and, when named, of a set nobody tuned on, side by side; and the lowest
+    accuracy of any language in each set that the goal applies to (the tuned set, the unseen
+    one)."""
+    # (name, directory, whether the goal applies to it)
+    sets = [
+        ("tuned set", "questions", True),
+        ("of which the first held-out set, now seen", "heldout", False),
+    ]
+    if unseen is not None:
+        sets.append((f"unseen set ({unseen})", unseen, True))
+    found = [topic_accuracy(directory) for _, directory, _ in sets]
     rows = [
-        "| language | tuned set: right (n) | into a flow | held-out set: right (n) | into a flow |",
-        "|---|---|---|---|---|",
+        "| language | "
+        + " | ".join(f"{name}: right (n) | into a flow" for name, *_ in sets)
+        + " |",
+        "|---|" + "---|---|" * len(sets),
     ]
     for language in LOCALES:
-        t, h = tuned.get(language), held.get(language)
-        cells = [f"{_percent(x[1], x[0])} ({x[0]}) | {x[2]}" if x else "- | -" for x in (t, h)]
-        rows.append(f"| {language} | {cells[0]} | {cells[1]} |")
-    lowest = min((r / n for n, r, _ in held.values()), default=None)
+        cells = [
+            f"{_percent(x[1], x[0])} ({x[0]}) | {x[2]}" if x else "- | -"
+            for x in (by_language.get(language) for by_language in found)
+        ]
+        rows.append(f"| {language} | " + " | ".join(cells) + " |")
+    lowest = [
+        (name, min(r / n for n, r, _ in by_language.values()))
+        for (name, _, goal), by_language in zip(sets, found, strict=True)
+        if goal and by_language
+    ]
     return rows, lowest
 
 
@@ -219,11 +239,11 @@ def report(
         ("CPU time per message with the knowledge base, p99", f"< {TIME_GOAL_MS:g} ms",
          f"{read_cpu_p99 * 1000:.0f} µs", read_cpu_p99 < TIME_GOAL_MS),
     ]  # fmt: skip
-    topic_rows, held_lowest = topic_table()
-    if held_lowest is not None:
+    topic_rows, lowest = topic_table(args.unseen)
+    for name, rate in lowest:
         goals.append(
-            ("topic accuracy on held-out questions, every language", f"≥ {TOPIC_GOAL:.0%}",
-             f"lowest: {held_lowest:.0%}", held_lowest >= TOPIC_GOAL)
+            (f"topic accuracy, {name}, every language", f"≥ {TOPIC_GOAL:.0%}",
+             f"lowest: {rate:.0%}", rate >= TOPIC_GOAL)
         )  # fmt: skip
     met = all(ok for *_, ok in goals)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -231,7 +251,9 @@ def report(
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {cores()} cores (nproc), {cpu_model()}; Python {platform.python_version()};"
         f" one process, one core; load average {load:.2f} at the start",
-        f"- command: `python -m benchmarks.bench_understanding --repeats {args.repeats}`",
+        f"- command: `python -m benchmarks.bench_understanding --repeats {args.repeats}"
+        + (f" --unseen {args.unseen}" if args.unseen else "")
+        + "`",
         "",
         "| language | messages | intent accuracy | of which not a lexicon entry (n) "
         "| language right | language None | language wrong | receipt numbers | invented |",
@@ -265,11 +287,13 @@ def report(
         " process.",
         "",
         "Knowledge base topics: the tuned set (`tests/eval/questions/`) is the one the asks"
-        " of `bot/knowledge/<language>.toml` were tuned against (`tests/eval/test_topics.py`"
-        " holds it at 90%); the held-out set (`tests/eval/heldout/`) was written without the"
-        " asks in view and is measured here, never tuned on: it is the figure to trust for"
-        " questions people have not typed before. \"into a flow\": questions the matcher"
-        " took for a flow's request.",
+        " and the matcher of `bot/knowledge/` were tuned against (`tests/eval/test_topics.py`"
+        " holds it at 90%). It includes the first held-out set (`tests/eval/heldout/`, 20"
+        " questions per language written without the asks in view), which has been seen and"
+        " tuned on since and is shown apart only to follow how those questions fare. A set"
+        " nobody tuned on is measured with `--unseen DIRECTORY` (a directory of"
+        " `tests/eval/`, same format). \"into a flow\": questions the matcher took for a"
+        " flow's request.",
         "",
         *topic_rows,
         "",
@@ -293,6 +317,12 @@ def report(
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=20, help="timed passes over the set")
+    parser.add_argument(
+        "--unseen",
+        metavar="DIRECTORY",
+        help="questions nobody tuned on (<language>.txt files), measured apart: a directory"
+        " of tests/eval/ or a path",
+    )
     args = parser.parse_args()
     examples = load_examples()
     first, calls, cpu = time_calls(examples, max(1, args.repeats))

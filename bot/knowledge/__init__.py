@@ -4,7 +4,9 @@ that helps.
 
 ``base`` reads the data files beside this module (``topics.toml`` and one ``<language>.toml``
 per language); ``matching`` tells which topic a question asks about, and whether a message is
-a question at all. Like ``bot.understanding``, it knows nothing of dialogs or channels.
+a question at all (with ``questions``, how a question is worded, and ``words``, how a text is
+cut into the words it compares). Like ``bot.understanding``, it knows nothing of dialogs or
+channels.
 """
 
 from __future__ import annotations

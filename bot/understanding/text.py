@@ -40,6 +40,8 @@ _FORM_RE: Final = re.compile(r"(?<![a-z0-9])[ikn]\s?-?\s?\d{3}[a-z]?(?![0-9])")
 # "can't" -> "cant" (English writes it both ways); other apostrophes split ("j'ai" -> "j ai").
 _NT_RE: Final = re.compile(r"n['’]t\b")
 _WORD_RE: Final = re.compile(r"[^\W\d_]+")
+# Arabic vowel marks and the dagger alef are no letters: left in, they would cut words apart.
+_ARABIC_MARKS: Final = re.compile("[\u064b-\u065f\u0670]")
 
 _ARABIC_LETTERS: Final = str.maketrans({"ى": "ي", "ة": "ه", "ک": "ك", "ی": "ي", "ـ": None})
 _EXTRA_LATIN: Final = str.maketrans({"đ": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae"})
@@ -118,7 +120,7 @@ class Message:
 
 def prepare(text: str) -> Message:
     """Mask receipt and form numbers, fold, and cut a message into words."""
-    lowered = unicodedata.normalize("NFKC", text).casefold()
+    lowered = _ARABIC_MARKS.sub("", unicodedata.normalize("NFKC", text).casefold())
     lowered = _RECEIPT_RE.sub(" ", lowered)
     lowered = _FORM_RE.sub(f" {FORM_WORD} ", lowered)
     lowered = _NT_RE.sub("nt", lowered)

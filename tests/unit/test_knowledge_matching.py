@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge.base import build_knowledge, knowledge_base
-from bot.knowledge.matching import TopicMatcher, is_question, matcher, read
+from bot.knowledge.matching import FLOW_INTENTS, TopicMatcher, is_question, matcher, read
 
 
 @pytest.mark.parametrize(
@@ -126,3 +126,151 @@ def test_a_question_that_only_seems_to_name_a_language_keeps_its_topic() -> None
     # "mandaron" is one letter from "mandarin": the question is about a text message.
     text = "me mandaron un texto pidiendo mi codigo de verificacion es uscis?"
     assert read(text, "es").topic == "scam_call"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "запуталась, какой номер мне нужен",  # "какой" folds to "какои" as the message does
+        "my appointment is on friday but i work, can i move it",  # a subject after its verb
+        "i sent everything in may and nothing moved, is that normal",
+        "mande mis papeles por correo como me registro en linea",  # "como" before a pronoun
+        "الموافقة وصلت طيب وبعدين ايش اسوي",  # a spoken Arabic question word, not at the start
+        "عندي رقم ووين القاه",  # "و" + "وين"
+        "le m ap kreye kont lan kiles pou m chwazi",
+        "这个码是干嘛用的",
+        "con toi co can tai khoan rieng khong hay dung chung",  # "có ... không"
+    ],
+)
+def test_question_words_anywhere_in_a_message_make_it_a_question(text: str) -> None:
+    assert is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she said my daughter can do it for me",
+        "nosotros lo hacemos como siempre",
+        "check my case",
+        "ok thanks it is there now",
+    ],
+)
+def test_statements_with_those_words_elsewhere_are_no_questions(text: str) -> None:
+    assert not is_question(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("when signing up do i choose applicant or representative for myself", "en"),
+        ("al registrarme elijo solicitante o representante legal", "es"),
+        ("при регистрации кем выбрать себя заявителем или представителем", "ru"),
+    ],
+)
+def test_a_question_that_names_a_representative_among_account_types_is_answered(
+    text: str, language: str
+) -> None:
+    assert read(text, language).topic == "account_types"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("i need to speak to a representative", "en"), ("ban m yon reprezantan tanpri", "ht")],
+)
+def test_asking_for_a_representative_is_still_asking_for_a_person(text: str, language: str) -> None:
+    reading = read(text, language)
+    assert reading.understanding.intent == "agent"
+    assert reading.topic is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("bom dia", "pt"), ("arrête", "fr"), ("annule ça", "fr")]
+)
+def test_a_greeting_or_a_cancel_is_no_question_about_a_topic(text: str, language: str) -> None:
+    # "arrête" (stop) is also "arrested": a cancel is no scam warning.
+    assert read(text, language).topic is None
+
+
+def test_an_arabic_word_finds_the_asks_words_it_shares_a_core_with() -> None:
+    # "احتياطي" without the article, "استعجل" as a verb of another person than the asks'.
+    assert read("اعطوني كود احتياطي هل احتفظ فيه؟", "ar").topic == "backup_code"
+    assert read("كيف استعجل ملفي عندي ظرف صحي؟", "ar").topic == "expedite"
+
+
+def test_a_word_sharing_a_core_with_a_warnings_word_is_no_scam() -> None:
+    # "دخول" (sign in) shares a core with the warnings' "دخولي" (my sign-in), nothing more.
+    reading = read("تسجيل دخول", "ar")
+    assert reading.topic is None
+    assert reading.understanding.intent == "link_account"
+
+
+def test_a_misspelling_is_looked_for_in_the_messages_language_and_english() -> None:
+    # "thing" is one letter from Vietnamese "tháng" (month), which is no English word.
+    assert read("how does this thing work", "en").topic is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i sent my i-130 in january and the site still shows the same words, is that normal",
+        "my husband has his own case, can i make another login for it or share mine",
+    ],
+)
+def test_a_long_question_about_a_flows_subject_is_answered_not_taken_into_it(text: str) -> None:
+    reading = read(text, "en")
+    assert reading.understanding.intent in FLOW_INTENTS
+    assert reading.topic is not None
+
+
+def test_a_long_story_that_wants_a_flow_gets_the_answer_whose_button_starts_it() -> None:
+    text = "toi gui ho so giay qua buu dien roi, muon them ho so do vao tai khoan online cua toi"
+    reading = read(text, "vi")
+    assert reading.understanding.intent == "link_account"
+    assert reading.topic == "add_paper_case"
+    # A short one starts the flow.
+    assert read("m vle kreye kont mwen", "ht").topic is None
+
+
+def test_vietnamese_syllables_are_matched_two_by_two() -> None:
+    # "chỗ ở" (where one lives) is no "lịch hẹn" (appointment), though "đổi" (change) is both.
+    assert read("toi doi cho o roi co phai bao cho uscis khong", "vi").topic == "change_address"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the receipt number vs the A-number which is which",
+        "mi numero A y el numero de recibo son lo mismo?",
+        "номер А и номер квитанции это одно и то же?",
+    ],
+)
+def test_the_a_number_however_it_is_written_is_one_word(text: str) -> None:
+    assert read(text).topic == "uscis_number_vs"
+
+
+def test_an_arabic_scam_word_in_another_form_still_warns() -> None:
+    # "يرحلني" (deports me) is the warnings' "يرحلوني" (deport me) for another person.
+    assert read("واحد على التلفون يقول بيرحلني اذا ما دفعت", "ar").topic == "deportation_threat"
+
+
+def test_a_long_story_about_a_flows_subject_is_answered_not_taken_into_it() -> None:
+    text = "قالوا ان الكرت انرسل بالبريد من اسبوعين بس لسه ما وصلني"
+    reading = read(text, "ar")
+    assert reading.topic == "card_mailed"
+
+
+def test_an_english_contraction_weighs_as_the_word_people_type_without_its_apostrophe() -> None:
+    found = matcher()
+    for typed, plain in (
+        ("what's the online access code", "whats the online access code"),
+        ("where’s my receipt number", "wheres my receipt number"),
+        ("i've been waiting, what's going on", "ive been waiting, whats going on"),
+    ):
+        assert found.scores(typed, "en") == found.scores(plain, "en"), typed
+
+
+def test_arabic_hamza_diacritics_and_tatweel_are_folded_away() -> None:
+    found = matcher()
+    plain = found.scores("اين رقم الايصال", "ar")
+    for typed in ("أين رقم الإيصال", "أَيْنَ رَقْمُ الإِيصَالِ", "ايـــن رقـم الايصال"):
+        assert found.scores(typed, "ar") == plain, typed

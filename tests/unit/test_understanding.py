@@ -246,6 +246,11 @@ def test_folding_makes_spellings_interchangeable() -> None:
     )  # fmt: skip
 
 
+def test_arabic_vowel_marks_do_not_cut_words_apart() -> None:
+    # The marks are no letters: split on them, "أَيْنَ" was three one-letter words.
+    assert prepare("أَيْنَ رَقْمُ الإِيصَالِ").words == prepare("اين رقم الايصال").words
+
+
 def test_optimal_string_alignment_counts_a_swap_as_one_edit() -> None:
     assert osa_distance("appointment", "appointmnet", 2) == 1
     assert osa_distance("password", "pasword", 2) == 1
