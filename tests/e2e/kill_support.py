@@ -188,8 +188,17 @@ class Killer:
         self.plan = list(plan)
         self.lose = list(lose)
         self.busy = False
+        self._settled = asyncio.Event()
+        self._settled.set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.lost_answers: list[str] = []
+
+    async def settled(self) -> None:
+        """Until a kill under way has its server answering again. Clients wait here between
+        steps (a step cut by the kill is sent again at once, inside the step), so that the
+        scripts do not run to their end while a slow restart keeps the killer busy, and every
+        kill of the plan finds a step to cut."""
+        await self._settled.wait()
 
     def before_send(self, who: str, step: Step, *, web: bool = False) -> bool:
         """Called by a client about to send ``step``; True: stop listening for this answer
@@ -209,6 +218,7 @@ class Killer:
             return False
         self.plan.remove(aim)
         self.busy = True
+        self._settled.clear()
         delay = self.rng.uniform(0.0, 0.04)
         task = asyncio.create_task(self._kill(delay, f"{aim}: {who} at {step.expect!r}"))
         self.tasks.add(task)
@@ -221,6 +231,7 @@ class Killer:
             await self.server.kill_and_restart(f"{why} +{delay * 1000:.0f} ms")
         finally:
             self.busy = False
+            self._settled.set()
 
 
 @dataclass
@@ -264,6 +275,7 @@ class WebClient:
     async def run(self) -> None:
         await self._open()
         for step in self.steps:
+            await self.killer.settled()
             lose = self.killer.before_send(self.name, step, web=True)
             answer = await self._exchange(step, lose=lose)
             said = _joined(answer)
@@ -401,6 +413,7 @@ class TelegramClient:
 
     async def run(self) -> None:
         for step in self.steps:
+            await self.killer.settled()
             self.killer.before_send(self.name, step)
             seen = len(self.api.calls_of("sendMessage", self.chat_id))
             update = self.api.message(self.chat_id, step.text())
