@@ -51,6 +51,9 @@ LONG_QUESTION_WORDS: Final = 5  # a question this long about a flow's subject...
 LONG_QUESTION_FLOW: Final = 0.35  # ...and this little like its requests is answered
 FLOW_QUESTION_WORDS: Final = 3  # a question this long that a topic fits this much better
 FLOW_QUESTION_LEAD: Final = 0.1  # than a flow's requests (and than other topics) asks it
+UNLIKE_FLOW: Final = 0.3  # a question this little like a flow's requests...
+UNLIKE_SCORE: Final = 0.15  # ...that a topic fits this much...
+UNLIKE_LEAD: Final = 0.03  # ...and this much better asks about the topic
 LONG_STORY_WORDS: Final = 8  # "I want..." this long tells a story: it gets the answer
 STATEMENT_SCORE: Final = 0.8  # a one-word statement must be nearly an ask
 # A scam warning needs a word only warnings use, this score, and this share of the best
@@ -88,6 +91,7 @@ STEM: Final = 5
 FUZZY_SHARE: Final = 0.7
 STEM_SHARE: Final = 0.6
 UNKNOWN_WEIGHT: Final = 0.6  # a word no ask uses still makes the message less like any ask
+COMPACT_UNKNOWN_SHARE: Final = 0.5  # of that, for a Chinese or Korean character pair
 FAINT_WEIGHT: Final = 0.3  # a word this light is left out of the comparison with asks
 COMMON_SHARE: Final = 0.15  # a common word ("my", "que", "est") tells little about a topic
 CLOSEST: Final = 2
@@ -303,7 +307,10 @@ class TopicMatcher:
                 continue
             known = self._known(token, fuzzy=fuzzy, language=language)
             if not known:
-                unknown += self._unknown_idf**2
+                # A Chinese or Korean pair no ask holds is mostly where two words meet ("卡有",
+                # "뷰도"): it says less about the message than an unknown word does.
+                share = COMPACT_UNKNOWN_SHARE if is_compact_script(token[0]) else 1.0
+                unknown += (share * self._unknown_idf) ** 2
                 continue
             # A misspelled word that may be two known words counts once, as its best.
             best = max(known, key=lambda k: (known[k] * self._idf[k], k))
@@ -456,8 +463,22 @@ def read(text: str, locale: str | None = None) -> Reading:
             and score >= flow + FLOW_QUESTION_LEAD
             and score >= QUESTION_RATIO * second
         )
+        # A question that is little like any request for the flow, and that a topic fits
+        # better than those requests, asks about that topic ("打指纹那次会面试吗", "승인됐다고
+        # 떴는데 카드는 따로 오는거에요?"): the intent was read from a word or two.
+        unlike = (
+            question
+            and flow < UNLIKE_FLOW
+            and score >= UNLIKE_SCORE
+            and score >= flow + UNLIKE_LEAD
+        )
         strong = score >= MIN_SCORE
-        if best is not None and named and (strong or asks_about or clear) and score >= flow + lead:
+        if (
+            best is not None
+            and named
+            and (strong or asks_about or clear or unlike)
+            and score >= flow + lead
+        ):
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)
     # A statement names its topic with two words or more ("get updates" is no question about

@@ -45,7 +45,8 @@ _PARTICLE_WORDS: Final = (
     "what whats where how why which donde cuanto cuantos cuantas cuando cual porque "
     "ou comment pourquoi combien quand quel quelle onde quanto quantos quando qual "
     "kisa kote kijan kouman poukisa konbyen eske ano saan paano pano bakit kailan magkano ilang ba "
-    "ли где как почему сколько когда что какой "
+    "ли где как почему сколько когда что какой какая какое какие каким какую каких каком "
+    "куда зачем "
     "kiles kiyes quoi nasan nasaan asan "
     "gi dau sao nao bao may "
     "هل كيف اين ماذا لماذا متي كم ايش شو وين ليش ازاي ايه امتي فين وش"
@@ -78,15 +79,36 @@ _ASKING_PAIRS: Final = {
             "eu",
             "yo",
             "consigo",
+            "entro",
+            "saco",
+            "cambio",
+            "pongo",
+            "pido",
+            "recupero",
+            "agendo",
+            "pago",
+            "sei",
+            "vejo",
+            "pego",
         }
     ),
 }
+# Interrogative words that ask at the start of a clause ("..., q tengo q hacer con la
+# direccion", "..., kijan pou m antre"), beyond the first words of the message.
+_CLAUSE_OPENERS: Final = frozenset(
+    {
+        *("q", "que", "como", "donde", "cual", "cuando", "onde", "qual", "quando"),
+        *("comment", "quand", "kijan", "kouman", "kote", "kisa", "paano", "saan", "ano"),
+    }
+)
 _CLAUSE_PAIRS: Final = {
     aux: frozenset({"there", "that", "it", "this"}) for aux in ("is", "are", "was", "does")
 }
 _CLAUSES: Final = re.compile(r"[,;:.!()\n]+|\b(?:and|but|so|or|then|y|pero|e|mas)\b")
 # Vietnamese "không", "chưa" ask only at the end ("... được không"); elsewhere they say "not".
 _LAST_PARTICLES: Final = frozenset({"khong", "chua"})
+_CAN_WORDS: Final = frozenset({"duoc", "dc", "dk"})
+_NOT_WORDS: Final = frozenset({"khong", "ko", "k", "hong", "hok", "kg", "khg"})
 # Chinese and Korean question marks in words, found inside the text.
 _COMPACT_MARKS: Final = (
     "什么", "哪", "怎么", "怎样", "为什么", "多久", "多长", "吗", "呢", "如何", "是否", "几",
@@ -155,9 +177,14 @@ def is_question(text: str) -> bool:
         first = clause.split(maxsplit=2)
         if len(first) >= 2 and first[1] in _CLAUSE_PAIRS.get(first[0], ()):
             return True
+        if len(first) >= 2 and first[0] in _CLAUSE_OPENERS:
+            return True
     if words and words[-1] in _LAST_PARTICLES:
         return True
     # Vietnamese "có ... không" ("có cần ... không, hay dùng chung"): "không" after "có".
     if "co" in words and "khong" in words[words.index("co") + 1 :]:
+        return True
+    # And "không" as people type it after "được" ("... di duoc ko", "dc k").
+    if any(w in _CAN_WORDS and n in _NOT_WORDS for w, n in pairwise(words)):
         return True
     return any(mark in message.compact for mark in _COMPACT_MARKS)

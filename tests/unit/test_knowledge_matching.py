@@ -274,3 +274,40 @@ def test_arabic_hamza_diacritics_and_tatweel_are_folded_away() -> None:
     plain = found.scores("اين رقم الايصال", "ar")
     for typed in ("أين رقم الإيصال", "أَيْنَ رَقْمُ الإِيصَالِ", "ايـــن رقـم الايصال"):
         assert found.scores(typed, "ar") == plain, typed
+
+
+def test_a_word_that_mixes_chinese_and_latin_letters_is_cut_into_its_runs() -> None:
+    from bot.knowledge.words import tokens
+
+    found = tokens("信里有个access code是干嘛的", "zh")
+    assert "access" in found
+    assert "code" in found
+    assert "个a" not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("入籍申请在纽约大概几个月能批", "zh"),
+        ("绿卡快过期了能不能申请加快", "zh"),
+    ],
+)
+def test_a_question_little_like_any_request_for_the_flow_is_no_request(
+    text: str, language: str
+) -> None:
+    reading = read(text, language)
+    assert reading.understanding.intent in FLOW_INTENTS
+    assert reading.topic is not None
+    assert reading.question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me mudo el mes que viene, q hago con la direccion",
+        "nhan ma hoai, tat di duoc ko",
+        "три номера, каким проверять статус",
+    ],
+)
+def test_question_words_people_type_mid_message_make_it_a_question(text: str) -> None:
+    assert is_question(text)
