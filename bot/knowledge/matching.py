@@ -102,6 +102,10 @@ NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
 ARABIC_SHARE: Final = 0.8
 KNOWN_CACHE: Final = 20_000  # typed words not in the asks, remembered with what they stand for
 _AR_CONJUNCTIONS: Final = ("و", "ف")
+_ZH_FUNCTION: Final = frozenset(
+    "我你他她的了吗呢吧啊嘛呀是不没在有要想怎么什哪里儿能可以会找到查看请帮一下个这那啥咋干去"
+    "还就都也该得用做办弄"
+)
 
 
 # Function words the understanding's lexicons leave out.
@@ -172,6 +176,9 @@ class TopicMatcher:
         common = _common_words() | {
             t for t in topics_of if t[:1] in _AR_CONJUNCTIONS and t[1:] in _common_words()
         }
+        # A Chinese pair of function characters ("在哪", "怎么", "能找") says how something is
+        # asked, not what about.
+        common |= {t for t in topics_of if len(t) == 2 and all(c in _ZH_FUNCTION for c in t)}
         self._common = common
         self._idf = {
             token: math.log((count + 1) / (len(topics) + 0.5))

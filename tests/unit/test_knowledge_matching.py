@@ -311,3 +311,8 @@ def test_a_question_little_like_any_request_for_the_flow_is_no_request(
 )
 def test_question_words_people_type_mid_message_make_it_a_question(text: str) -> None:
     assert is_question(text)
+
+
+def test_chinese_pairs_of_function_characters_name_no_topic() -> None:
+    # "在哪里能找到" (where can I find it) is how it is asked; "access code" what about.
+    assert read("online access code在哪里能找到呢", "zh").topic == "online_access_code"
