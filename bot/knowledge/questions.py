@@ -157,6 +157,9 @@ def wants(text: str) -> bool:
     message = prepared(text)
     if any(w in _WANT_WORDS for w in message.words):
         return True
+    # Haitian "vle" is "want", but "vle di" is "mean" ("sa sa vle di").
+    if any(w == "vle" and n != "di" for w, n in pairwise((*message.words, ""))):
+        return True
     return any(mark in message.compact for mark in _WANT_MARKS)
 
 

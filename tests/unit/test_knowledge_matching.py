@@ -316,3 +316,10 @@ def test_question_words_people_type_mid_message_make_it_a_question(text: str) ->
 def test_chinese_pairs_of_function_characters_name_no_topic() -> None:
     # "在哪里能找到" (where can I find it) is how it is asked; "access code" what about.
     assert read("online access code在哪里能找到呢", "zh").topic == "online_access_code"
+
+
+def test_haitian_vle_is_wanting_but_vle_di_is_meaning() -> None:
+    from bot.knowledge.questions import wants
+
+    assert wants("m vle chanje adres mwen")
+    assert not wants("sa sa vle di")
