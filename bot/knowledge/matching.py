@@ -455,6 +455,10 @@ def read(text: str, locale: str | None = None) -> Reading:
             # whose button starts the flow.
             return Reading(understood, None, False, closest)
         lead = (HELPING_LEAD if helps else QUESTION_LEAD) if question else STATEMENT_LEAD
+        # A question of one known word ("como esta meu pedido") is a request asked politely
+        # unless a topic clearly fits it.
+        if question and content < 2:
+            lead = max(lead, STATEMENT_LEAD)
         named = question or content >= 2
         # A long message that is not much like any request for the flow tells about the
         # flow's subject ("i filed in march and it still says the same, is that normal", "they

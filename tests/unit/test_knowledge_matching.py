@@ -323,3 +323,10 @@ def test_haitian_vle_is_wanting_but_vle_di_is_meaning() -> None:
 
     assert wants("m vle chanje adres mwen")
     assert not wants("sa sa vle di")
+
+
+def test_a_question_of_one_known_word_that_asks_for_a_flow_starts_it() -> None:
+    # "how is my request": a request asked politely, not a question about refusals.
+    reading = read("como esta meu pedido", "pt")
+    assert reading.understanding.intent == "case_status"
+    assert reading.topic is None
