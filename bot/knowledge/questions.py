@@ -113,10 +113,12 @@ _NOT_WORDS: Final = frozenset({"khong", "ko", "k", "hong", "hok", "kg", "khg"})
 _COMPACT_MARKS: Final = (
     "什么", "哪", "怎么", "怎样", "为什么", "多久", "多长", "吗", "呢", "如何", "是否", "几",
     "多少", "谁", "뭐", "무엇", "어디", "어떻게", "왜", "언제", "얼마", "무슨", "나요", "까요",
-    "가요", "는지", "인지", "뭔가", "啥", "咋", "干嘛", "有没有", "是不是", "能不能", "可不可以",
-    "要不要", "需不需要", "用不用",
+    "가요", "는지", "인지", "뭔가", "할까", "될까", "을까", "어떡", "어쩌", "인가", "건가",
+    "는가", "되나", "되냐", "하냐", "있냐", "없냐", "뭔지", "啥", "咋", "干嘛", "有没有",
+    "是不是", "能不能", "可不可以", "要不要", "需不需要", "用不用",
 )  # fmt: skip
 _QUESTION_MARKS: Final = ("?", "？", "؟", "¿")
+_RIEUL_FINAL: Final = 8  # a Hangul syllable's final ㄹ, as its code counts finals
 _OPENING_WORDS: Final = 3
 
 
@@ -190,4 +192,15 @@ def is_question(text: str) -> bool:
     # And "không" as people type it after "được" ("... di duoc ko", "dc k").
     if any(w in _CAN_WORDS and n in _NOT_WORDS for w, n in pairwise(words)):
         return True
-    return any(mark in message.compact for mark in _COMPACT_MARKS)
+    if any(mark in message.compact for mark in _COMPACT_MARKS):
+        return True
+    # Korean "-ㄹ까" ("만들까", "갈까"): "까" after a syllable that ends in ㄹ.
+    compact = message.compact
+    return any(
+        c == "까" and i > 0 and _ends_in_rieul(compact[i - 1]) for i, c in enumerate(compact)
+    )
+
+
+def _ends_in_rieul(syllable: str) -> bool:
+    code = ord(syllable) - 0xAC00
+    return 0 <= code < 11172 and code % 28 == _RIEUL_FINAL

@@ -330,3 +330,8 @@ def test_a_question_of_one_known_word_that_asks_for_a_flow_starts_it() -> None:
     reading = read("como esta meu pedido", "pt")
     assert reading.understanding.intent == "case_status"
     assert reading.topic is None
+
+
+@pytest.mark.parametrize("text", ["예약 날짜를 놓쳤는데 어떡해", "계정 하나 더 만들까", "사기인가"])
+def test_korean_endings_that_ask_make_a_question(text: str) -> None:
+    assert is_question(text)
