@@ -46,7 +46,7 @@ SOURCE_PREFIXES: Final = (
     "https://my.uscis.gov/",
 )
 MIN_ASKS: Final = 6
-MAX_ASKS: Final = 20
+MAX_ASKS: Final = 40
 MAX_TITLE: Final = 40
 
 

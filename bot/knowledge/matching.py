@@ -51,6 +51,9 @@ LONG_QUESTION_WORDS: Final = 5  # a question this long about a flow's subject...
 LONG_QUESTION_FLOW: Final = 0.35  # ...and this little like its requests is answered
 FLOW_QUESTION_WORDS: Final = 3  # a question this long that a topic fits this much better
 FLOW_QUESTION_LEAD: Final = 0.1  # than a flow's requests (and than other topics) asks it
+UNLIKE_FLOW: Final = 0.3  # a question this little like a flow's requests...
+UNLIKE_SCORE: Final = 0.15  # ...that a topic fits this much...
+UNLIKE_LEAD: Final = 0.03  # ...and this much better asks about the topic
 LONG_STORY_WORDS: Final = 8  # "I want..." this long tells a story: it gets the answer
 STATEMENT_SCORE: Final = 0.8  # a one-word statement must be nearly an ask
 # A scam warning needs a word only warnings use, this score, and this share of the best
@@ -88,6 +91,7 @@ STEM: Final = 5
 FUZZY_SHARE: Final = 0.7
 STEM_SHARE: Final = 0.6
 UNKNOWN_WEIGHT: Final = 0.6  # a word no ask uses still makes the message less like any ask
+COMPACT_UNKNOWN_SHARE: Final = 0.5  # of that, for a Chinese or Korean character pair
 FAINT_WEIGHT: Final = 0.3  # a word this light is left out of the comparison with asks
 COMMON_SHARE: Final = 0.15  # a common word ("my", "que", "est") tells little about a topic
 CLOSEST: Final = 2
@@ -98,6 +102,10 @@ NO_FUZZY_LANGUAGES: Final = frozenset({"vi"})
 ARABIC_SHARE: Final = 0.8
 KNOWN_CACHE: Final = 20_000  # typed words not in the asks, remembered with what they stand for
 _AR_CONJUNCTIONS: Final = ("و", "ف")
+_ZH_FUNCTION: Final = frozenset(
+    "我你他她的了吗呢吧啊嘛呀是不没在有要想怎么什哪里儿能可以会找到查看请帮一下个这那啥咋干去"
+    "还就都也该得用做办弄"
+)
 
 
 # Function words the understanding's lexicons leave out.
@@ -168,6 +176,9 @@ class TopicMatcher:
         common = _common_words() | {
             t for t in topics_of if t[:1] in _AR_CONJUNCTIONS and t[1:] in _common_words()
         }
+        # A Chinese pair of function characters ("在哪", "怎么", "能找") says how something is
+        # asked, not what about.
+        common |= {t for t in topics_of if len(t) == 2 and all(c in _ZH_FUNCTION for c in t)}
         self._common = common
         self._idf = {
             token: math.log((count + 1) / (len(topics) + 0.5))
@@ -303,7 +314,10 @@ class TopicMatcher:
                 continue
             known = self._known(token, fuzzy=fuzzy, language=language)
             if not known:
-                unknown += self._unknown_idf**2
+                # A Chinese or Korean pair no ask holds is mostly where two words meet ("卡有",
+                # "뷰도"): it says less about the message than an unknown word does.
+                share = COMPACT_UNKNOWN_SHARE if is_compact_script(token[0]) else 1.0
+                unknown += (share * self._unknown_idf) ** 2
                 continue
             # A misspelled word that may be two known words counts once, as its best.
             best = max(known, key=lambda k: (known[k] * self._idf[k], k))
@@ -441,6 +455,10 @@ def read(text: str, locale: str | None = None) -> Reading:
             # whose button starts the flow.
             return Reading(understood, None, False, closest)
         lead = (HELPING_LEAD if helps else QUESTION_LEAD) if question else STATEMENT_LEAD
+        # A question of one known word ("como esta meu pedido") is a request asked politely
+        # unless a topic clearly fits it.
+        if question and content < 2:
+            lead = max(lead, STATEMENT_LEAD)
         named = question or content >= 2
         # A long message that is not much like any request for the flow tells about the
         # flow's subject ("i filed in march and it still says the same, is that normal", "they
@@ -456,8 +474,22 @@ def read(text: str, locale: str | None = None) -> Reading:
             and score >= flow + FLOW_QUESTION_LEAD
             and score >= QUESTION_RATIO * second
         )
+        # A question that is little like any request for the flow, and that a topic fits
+        # better than those requests, asks about that topic ("打指纹那次会面试吗", "승인됐다고
+        # 떴는데 카드는 따로 오는거에요?"): the intent was read from a word or two.
+        unlike = (
+            question
+            and flow < UNLIKE_FLOW
+            and score >= UNLIKE_SCORE
+            and score >= flow + UNLIKE_LEAD
+        )
         strong = score >= MIN_SCORE
-        if best is not None and named and (strong or asks_about or clear) and score >= flow + lead:
+        if (
+            best is not None
+            and named
+            and (strong or asks_about or clear or unlike)
+            and score >= flow + lead
+        ):
             return Reading(understood, best, True, closest)
         return Reading(understood, None, False, closest)
     # A statement names its topic with two words or more ("get updates" is no question about

@@ -45,7 +45,8 @@ _PARTICLE_WORDS: Final = (
     "what whats where how why which donde cuanto cuantos cuantas cuando cual porque "
     "ou comment pourquoi combien quand quel quelle onde quanto quantos quando qual "
     "kisa kote kijan kouman poukisa konbyen eske ano saan paano pano bakit kailan magkano ilang ba "
-    "ли где как почему сколько когда что какой "
+    "ли где как почему сколько когда что какой какая какое какие каким какую каких каком "
+    "куда зачем "
     "kiles kiyes quoi nasan nasaan asan "
     "gi dau sao nao bao may "
     "هل كيف اين ماذا لماذا متي كم ايش شو وين ليش ازاي ايه امتي فين وش"
@@ -78,23 +79,46 @@ _ASKING_PAIRS: Final = {
             "eu",
             "yo",
             "consigo",
+            "entro",
+            "saco",
+            "cambio",
+            "pongo",
+            "pido",
+            "recupero",
+            "agendo",
+            "pago",
+            "sei",
+            "vejo",
+            "pego",
         }
     ),
 }
+# Interrogative words that ask at the start of a clause ("..., q tengo q hacer con la
+# direccion", "..., kijan pou m antre"), beyond the first words of the message.
+_CLAUSE_OPENERS: Final = frozenset(
+    {
+        *("q", "que", "como", "donde", "cual", "cuando", "onde", "qual", "quando"),
+        *("comment", "quand", "kijan", "kouman", "kote", "kisa", "paano", "saan", "ano"),
+    }
+)
 _CLAUSE_PAIRS: Final = {
     aux: frozenset({"there", "that", "it", "this"}) for aux in ("is", "are", "was", "does")
 }
 _CLAUSES: Final = re.compile(r"[,;:.!()\n]+|\b(?:and|but|so|or|then|y|pero|e|mas)\b")
 # Vietnamese "không", "chưa" ask only at the end ("... được không"); elsewhere they say "not".
 _LAST_PARTICLES: Final = frozenset({"khong", "chua"})
+_CAN_WORDS: Final = frozenset({"duoc", "dc", "dk"})
+_NOT_WORDS: Final = frozenset({"khong", "ko", "k", "hong", "hok", "kg", "khg"})
 # Chinese and Korean question marks in words, found inside the text.
 _COMPACT_MARKS: Final = (
     "什么", "哪", "怎么", "怎样", "为什么", "多久", "多长", "吗", "呢", "如何", "是否", "几",
     "多少", "谁", "뭐", "무엇", "어디", "어떻게", "왜", "언제", "얼마", "무슨", "나요", "까요",
-    "가요", "는지", "인지", "뭔가", "啥", "咋", "干嘛", "有没有", "是不是", "能不能", "可不可以",
-    "要不要", "需不需要", "用不用",
+    "가요", "는지", "인지", "뭔가", "할까", "될까", "을까", "어떡", "어쩌", "인가", "건가",
+    "는가", "되나", "되냐", "하냐", "있냐", "없냐", "뭔지", "啥", "咋", "干嘛", "有没有",
+    "是不是", "能不能", "可不可以", "要不要", "需不需要", "用不用",
 )  # fmt: skip
 _QUESTION_MARKS: Final = ("?", "？", "؟", "¿")
+_RIEUL_FINAL: Final = 8  # a Hangul syllable's final ㄹ, as its code counts finals
 _OPENING_WORDS: Final = 3
 
 
@@ -135,6 +159,9 @@ def wants(text: str) -> bool:
     message = prepared(text)
     if any(w in _WANT_WORDS for w in message.words):
         return True
+    # Haitian "vle" is "want", but "vle di" is "mean" ("sa sa vle di").
+    if any(w == "vle" and n != "di" for w, n in pairwise((*message.words, ""))):
+        return True
     return any(mark in message.compact for mark in _WANT_MARKS)
 
 
@@ -155,9 +182,25 @@ def is_question(text: str) -> bool:
         first = clause.split(maxsplit=2)
         if len(first) >= 2 and first[1] in _CLAUSE_PAIRS.get(first[0], ()):
             return True
+        if len(first) >= 2 and first[0] in _CLAUSE_OPENERS:
+            return True
     if words and words[-1] in _LAST_PARTICLES:
         return True
     # Vietnamese "có ... không" ("có cần ... không, hay dùng chung"): "không" after "có".
     if "co" in words and "khong" in words[words.index("co") + 1 :]:
         return True
-    return any(mark in message.compact for mark in _COMPACT_MARKS)
+    # And "không" as people type it after "được" ("... di duoc ko", "dc k").
+    if any(w in _CAN_WORDS and n in _NOT_WORDS for w, n in pairwise(words)):
+        return True
+    if any(mark in message.compact for mark in _COMPACT_MARKS):
+        return True
+    # Korean "-ㄹ까" ("만들까", "갈까"): "까" after a syllable that ends in ㄹ.
+    compact = message.compact
+    return any(
+        c == "까" and i > 0 and _ends_in_rieul(compact[i - 1]) for i, c in enumerate(compact)
+    )
+
+
+def _ends_in_rieul(syllable: str) -> bool:
+    code = ord(syllable) - 0xAC00
+    return 0 <= code < 11172 and code % 28 == _RIEUL_FINAL

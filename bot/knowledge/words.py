@@ -73,6 +73,17 @@ A_NUMBER_WORD: Final = " anumber "
 _CONTRACTION: Final = re.compile(r"(?<=[a-z])['’ʼ](?=(?:s|m|ve|d|ll|re|t)\b)", re.IGNORECASE)
 
 
+def _runs(word: str) -> list[str]:
+    """A word cut where it passes from Chinese or Korean to another script and back."""
+    runs: list[str] = []
+    for char in word:
+        if runs and is_compact_script(char) == is_compact_script(runs[-1][-1]):
+            runs[-1] += char
+        else:
+            runs.append(char)
+    return runs
+
+
 def tokens(text: str, language: str | None = None) -> list[str]:
     """The words of a text, folded; Chinese and Korean runs as their character pairs; and
     in Vietnamese, whose words are syllables, each two syllables in a row as well ("van
@@ -82,12 +93,19 @@ def tokens(text: str, language: str | None = None) -> list[str]:
     # Most messages hold no Chinese or Korean: then every word is a token as it is.
     tokens: list[str] = [] if message.compact else list(words)
     for word in words if message.compact else ():
-        if any(is_compact_script(c) for c in word):
-            tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
-            if len(word) == 1:
-                tokens.append(word)
-        else:
+        if not any(is_compact_script(c) for c in word):
             tokens.append(word)
+            continue
+        # A word that mixes scripts ("个access", "code是") is its runs: the Latin one a word,
+        # the Chinese or Korean one its character pairs.
+        for run in _runs(word):
+            if not is_compact_script(run[0]):
+                tokens.append(run)
+                continue
+            if len(run) == 1:
+                tokens.append(run)
+            else:
+                tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
     if language in PAIRED_LANGUAGES:
         tokens.extend(f"{a} {b}" for a, b in pairwise(words))
     return tokens

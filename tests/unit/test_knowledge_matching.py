@@ -274,3 +274,64 @@ def test_arabic_hamza_diacritics_and_tatweel_are_folded_away() -> None:
     plain = found.scores("اين رقم الايصال", "ar")
     for typed in ("أين رقم الإيصال", "أَيْنَ رَقْمُ الإِيصَالِ", "ايـــن رقـم الايصال"):
         assert found.scores(typed, "ar") == plain, typed
+
+
+def test_a_word_that_mixes_chinese_and_latin_letters_is_cut_into_its_runs() -> None:
+    from bot.knowledge.words import tokens
+
+    found = tokens("信里有个access code是干嘛的", "zh")
+    assert "access" in found
+    assert "code" in found
+    assert "个a" not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("入籍申请在纽约大概几个月能批", "zh"),
+        ("绿卡快过期了能不能申请加快", "zh"),
+    ],
+)
+def test_a_question_little_like_any_request_for_the_flow_is_no_request(
+    text: str, language: str
+) -> None:
+    reading = read(text, language)
+    assert reading.understanding.intent in FLOW_INTENTS
+    assert reading.topic is not None
+    assert reading.question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me mudo el mes que viene, q hago con la direccion",
+        "nhan ma hoai, tat di duoc ko",
+        "три номера, каким проверять статус",
+    ],
+)
+def test_question_words_people_type_mid_message_make_it_a_question(text: str) -> None:
+    assert is_question(text)
+
+
+def test_chinese_pairs_of_function_characters_name_no_topic() -> None:
+    # "在哪里能找到" (where can I find it) is how it is asked; "access code" what about.
+    assert read("online access code在哪里能找到呢", "zh").topic == "online_access_code"
+
+
+def test_haitian_vle_is_wanting_but_vle_di_is_meaning() -> None:
+    from bot.knowledge.questions import wants
+
+    assert wants("m vle chanje adres mwen")
+    assert not wants("sa sa vle di")
+
+
+def test_a_question_of_one_known_word_that_asks_for_a_flow_starts_it() -> None:
+    # "how is my request": a request asked politely, not a question about refusals.
+    reading = read("como esta meu pedido", "pt")
+    assert reading.understanding.intent == "case_status"
+    assert reading.topic is None
+
+
+@pytest.mark.parametrize("text", ["예약 날짜를 놓쳤는데 어떡해", "계정 하나 더 만들까", "사기인가"])
+def test_korean_endings_that_ask_make_a_question(text: str) -> None:
+    assert is_question(text)
