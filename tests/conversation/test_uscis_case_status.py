@@ -46,6 +46,8 @@ BUSY = "Many people are checking their cases right now. Please try again in a mi
 USED_UP = "We have used up today's case lookups at USCIS. Please try again tomorrow"
 CONTACT = "1-800-375-5283"
 
+MAX_TRIES = 4  # requests of one lookup, at most (the client retries the rest)
+
 
 @pytest.fixture(scope="module")
 def fake_server() -> Iterator[FakeUscis]:
@@ -80,7 +82,9 @@ async def fake(fake_server: FakeUscis) -> FakeUscis:
 def make_uscis(
     db: Database, clock: FakeClock, url: str, *, rate: float = 40, daily: int = 1000
 ) -> Uscis:
-    client = UscisClient(url, CLIENT_ID, CLIENT_SECRET, backoff=0.01, max_backoff=0.05)
+    client = UscisClient(
+        url, CLIENT_ID, CLIENT_SECRET, max_tries=MAX_TRIES, backoff=0.01, max_backoff=0.05
+    )
     return Uscis(
         source=client,
         db=db,
@@ -248,8 +252,13 @@ async def test_a_429_storm_gets_a_quick_clear_answer(
     assert NOT_ANSWERING in chat.text
     assert CONTACT in chat.text
     # A Retry-After beyond the turn's patience is not waited for: one request; without one,
-    # the few retries of the backoff.
-    assert await requests(fake) == (1 if retry_after else 4)
+    # the few retries of the backoff, as many as the turn's time allows (on a busy machine
+    # its clock may run out before the last), never more than the client's tries.
+    sent = await requests(fake)
+    if retry_after:
+        assert sent == 1
+    else:
+        assert 2 <= sent <= MAX_TRIES, sent
 
 
 async def test_an_outage_opens_the_circuit_so_later_lookups_answer_at_once(
