@@ -204,20 +204,18 @@ async def mark_handled(uow: UnitOfWork, channel: str, update_id: int, *, outcome
 
 
 async def stale_chats(
-    uow: UnitOfWork, channel: str, *, received_before: datetime, limit: int = 100
+    uow: UnitOfWork, channel: str, *, received_before: datetime | None, limit: int | None = 100
 ) -> list[str]:
     """Chats with an update pending since before ``received_before`` (its worker died, or it
-    lost a race with the end of another worker's turn), oldest first."""
+    lost a race with the end of another worker's turn), oldest first; every chat with an
+    update pending when ``received_before`` is None; at most ``limit`` (None: all)."""
+    query = select(InboxUpdate.chat_id, func.min(InboxUpdate.received_at).label("first")).where(
+        InboxUpdate.channel == channel, InboxUpdate.handled_at.is_(None)
+    )
+    if received_before is not None:
+        query = query.where(InboxUpdate.received_at < received_before)
     rows = await uow.session.execute(
-        select(InboxUpdate.chat_id, func.min(InboxUpdate.received_at).label("first"))
-        .where(
-            InboxUpdate.channel == channel,
-            InboxUpdate.handled_at.is_(None),
-            InboxUpdate.received_at < received_before,
-        )
-        .group_by(InboxUpdate.chat_id)
-        .order_by("first")
-        .limit(limit)
+        query.group_by(InboxUpdate.chat_id).order_by("first").limit(limit)
     )
     return [chat_id for chat_id, _first in rows]
 

@@ -17,8 +17,11 @@ sends a chat's next update, the previous one is on record. Then the update is ha
 
 So a chat's turns run in ``update_id`` order and their replies go out in that order, whichever
 worker got each update. An update delivered twice finds its row and is answered 200 without
-being handled again. A worker that dies with updates stored but not handled leaves them to the
-others' sweeper (every few seconds: chats with an update pending for a while). A worker that
+being handled again; one still pending (its worker died before answering 200) is handled by the
+worker it reached now. A worker that dies with updates stored but not handled leaves them to the
+others' sweeper (every few seconds: chats with an update pending for a while), and to whichever
+worker starts next: a starting worker handles every update pending at once (a single server
+restarted after a kill has no one else, and Telegram does not send an update answered 200 again). A worker that
 dies after a turn committed has marked its update handled in that commit, and the turn's
 replies are in the outbox with it (``bot/notify/reply_outbox.py``): nothing runs again, nothing
 is lost. An update left pending after its turn committed all the same (one stored by hand, or
@@ -135,9 +138,10 @@ class TelegramInbox:
             )
             await uow.commit()
         if not stored:
+            # Handled already, or still pending: its first worker may have died before it
+            # answered (that is why Telegram sent it again). The chat's drain finds out.
             logger.info("Telegram: update %s was received before", update.update_id)
             self._count(DUPLICATE)
-            return True
         self._spawn(chat_id)
         return True
 
@@ -244,9 +248,22 @@ class TelegramInbox:
     # --- the sweeper ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Look for updates left behind (by a worker that died) every ``sweep_every`` s."""
+        """Handle every update pending now, then look for updates left behind (by a worker
+        that died) every ``sweep_every`` s.
+
+        The first look takes every pending update, stale or not: one stored just before this
+        server's predecessor was killed was answered 200, so Telegram will not send it again,
+        and nobody else may be left to handle it (a single worker restarted). A live worker at
+        one of those chats holds its lock, and ``drain`` leaves that chat to it.
+        """
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="telegram-inbox")
+            task = asyncio.get_running_loop().create_task(self._catch_up())
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
+    async def _catch_up(self) -> None:
+        await self.sweep(everything=True)
 
     async def stop(self) -> None:
         """Stop sweeping; let the turns in hand finish for a while, then cancel the rest
@@ -261,12 +278,16 @@ class TelegramInbox:
             for task in pending:
                 task.cancel()
 
-    async def sweep(self) -> int:
-        """Handle the chats whose updates have waited longer than ``stale_after``; returns how
-        many chats were looked at."""
+    async def sweep(self, *, everything: bool = False) -> int:
+        """Handle the chats whose updates have waited longer than ``stale_after`` (with
+        ``everything``: every chat with an update pending, all of them); returns how many
+        chats were looked at."""
         async with self.uow_factory() as uow:
-            now = uow.clock.now()
-            chats = await stale_chats(uow, self.channel, received_before=now - self.stale_after)
+            if everything:
+                chats = await stale_chats(uow, self.channel, received_before=None, limit=None)
+            else:
+                before = uow.clock.now() - self.stale_after
+                chats = await stale_chats(uow, self.channel, received_before=before)
         for chat_id in chats:
             await self.drain(chat_id)
         return len(chats)
