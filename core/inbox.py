@@ -52,6 +52,7 @@ __all__ = [
     "LATE",
     "InboxUpdate",
     "PendingUpdate",
+    "first_pending_id",
     "has_pending",
     "mark_handled",
     "next_pending",
@@ -115,6 +116,9 @@ _NEXT_PENDING: Final = Prepared(
     .limit(1)
 )
 _HAS_PENDING: Final = Prepared(select(InboxUpdate.id).where(*_PENDING).limit(1))
+_FIRST_PENDING: Final = Prepared(
+    select(InboxUpdate.update_id).where(*_PENDING).order_by(InboxUpdate.update_id).limit(1)
+)
 # The payload emptied as a bound value: the JSON type writes '{}' on either database.
 _MARK_HANDLED: Final = Prepared(
     update(InboxUpdate)
@@ -170,6 +174,13 @@ async def next_pending(uow: UnitOfWork, channel: str, chat_id: str) -> PendingUp
     """The chat's pending update with the lowest ``update_id``, or None."""
     row = await uow.fetch_one(_NEXT_PENDING, {"b_channel": channel, "b_chat_id": chat_id})
     return None if row is None else PendingUpdate(int(row[0]), int(row[1]), row[2] or {})
+
+
+async def first_pending_id(uow: UnitOfWork, channel: str, chat_id: str) -> int | None:
+    """The lowest ``update_id`` of the chat's pending updates, or None (their payloads are not
+    read)."""
+    row = await uow.fetch_one(_FIRST_PENDING, {"b_channel": channel, "b_chat_id": chat_id})
+    return None if row is None else int(row[0])
 
 
 async def has_pending(uow: UnitOfWork, channel: str, chat_id: str) -> bool:

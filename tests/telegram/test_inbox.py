@@ -117,6 +117,26 @@ async def test_an_update_sent_again_after_its_worker_died_before_answering_is_ha
     assert await outcomes(uow_factory) == {update["update_id"]: HANDLED}
 
 
+async def test_an_update_handled_by_another_worker_after_it_was_stored_here_runs_no_turn(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    # This worker stored it as the chat's next and parsed it; before it took the chat's lock,
+    # another worker took the lock and handled it (and the chat's next one).
+    first = webhook.api.message(CHAT, "WAC2212345678")
+    second = webhook.api.message(CHAT, "hi")
+    await store(uow_factory, first, second)
+    await inbox_of(webhook).drain(str(CHAT))  # "the other worker"
+    sent = len(texts(webhook))
+
+    await inbox_of(webhook).drain(str(CHAT), Update.de_json(first, webhook.channel.application.bot))
+
+    assert len(texts(webhook)) == sent
+    assert await outcomes(uow_factory) == {
+        first["update_id"]: HANDLED,
+        second["update_id"]: HANDLED,
+    }
+
+
 async def test_a_turn_that_committed_before_its_worker_died_is_not_handled_again(
     webhook: Harness, uow_factory: UnitOfWorkFactory
 ) -> None:
