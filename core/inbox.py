@@ -52,7 +52,7 @@ __all__ = [
     "LATE",
     "InboxUpdate",
     "PendingUpdate",
-    "first_pending_id",
+    "first_pending_ids",
     "has_pending",
     "mark_handled",
     "next_pending",
@@ -117,7 +117,7 @@ _NEXT_PENDING: Final = Prepared(
 )
 _HAS_PENDING: Final = Prepared(select(InboxUpdate.id).where(*_PENDING).limit(1))
 _FIRST_PENDING: Final = Prepared(
-    select(InboxUpdate.update_id).where(*_PENDING).order_by(InboxUpdate.update_id).limit(1)
+    select(InboxUpdate.update_id).where(*_PENDING).order_by(InboxUpdate.update_id).limit(2)
 )
 # The payload emptied as a bound value: the JSON type writes '{}' on either database.
 _MARK_HANDLED: Final = Prepared(
@@ -176,11 +176,11 @@ async def next_pending(uow: UnitOfWork, channel: str, chat_id: str) -> PendingUp
     return None if row is None else PendingUpdate(int(row[0]), int(row[1]), row[2] or {})
 
 
-async def first_pending_id(uow: UnitOfWork, channel: str, chat_id: str) -> int | None:
-    """The lowest ``update_id`` of the chat's pending updates, or None (their payloads are not
-    read)."""
-    row = await uow.fetch_one(_FIRST_PENDING, {"b_channel": channel, "b_chat_id": chat_id})
-    return None if row is None else int(row[0])
+async def first_pending_ids(uow: UnitOfWork, channel: str, chat_id: str) -> list[int]:
+    """The two lowest ``update_id``s of the chat's pending updates (fewer when fewer wait; their
+    payloads are not read): whether an update is the chat's next, and whether it is alone."""
+    rows = await uow.fetch_all(_FIRST_PENDING, {"b_channel": channel, "b_chat_id": chat_id})
+    return [int(row[0]) for row in rows]
 
 
 async def has_pending(uow: UnitOfWork, channel: str, chat_id: str) -> bool:

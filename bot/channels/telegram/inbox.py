@@ -54,7 +54,7 @@ from core.inbox import (
     DUPLICATE,
     HANDLED,
     LATE,
-    first_pending_id,
+    first_pending_ids,
     has_pending,
     mark_handled,
     next_pending,
@@ -133,7 +133,7 @@ class TelegramInbox:
         update = parse_update(data, self.application.bot)
         chat = update.effective_chat
         chat_id = str(chat.id) if chat is not None else NO_CHAT
-        first: int | None = None
+        pending: list[int] = []
         async with self.uow_factory() as uow:
             stored = await store_update(
                 uow,
@@ -142,8 +142,8 @@ class TelegramInbox:
                 chat_id=chat_id,
                 payload=data,
             )
-            if stored:  # read in the same transaction: is it the chat's next?
-                first = await first_pending_id(uow, self.channel, chat_id)
+            if stored:  # read in the same transaction: is it the chat's next, and alone?
+                pending = await first_pending_ids(uow, self.channel, chat_id)
             await uow.commit()
         if not stored:
             # Handled already, or still pending: its first worker may have died before it
@@ -151,11 +151,12 @@ class TelegramInbox:
             logger.info("Telegram: update %s was received before", update.update_id)
             self._count(DUPLICATE)
         # The chat's next update, as parsed here: its drain need not read it back.
-        self._spawn(chat_id, update if first == update.update_id else None)
+        first = update if pending[:1] == [update.update_id] else None
+        self._spawn(chat_id, first, alone=len(pending) == 1)
         return True
 
-    def _spawn(self, chat_id: str, update: Update | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(self.drain(chat_id, update))
+    def _spawn(self, chat_id: str, first: Update | None = None, *, alone: bool = False) -> None:
+        task = asyncio.get_running_loop().create_task(self.drain(chat_id, first, alone=alone))
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
@@ -188,7 +189,9 @@ class TelegramInbox:
 
     # --- handling ---------------------------------------------------------------------------
 
-    async def drain(self, chat_id: str, first: Update | None = None) -> None:
+    async def drain(
+        self, chat_id: str, first: Update | None = None, *, alone: bool = False
+    ) -> None:
         """Handle the chat's pending updates in order, unless another worker is at it (then
         that worker handles them).
 
@@ -198,6 +201,7 @@ class TelegramInbox:
                 webhook's common case: handled without reading it back). Should another worker
                 have handled it meanwhile, its turn is recognised as handled (the
                 conversation's last update id) and nothing is counted or sent.
+            alone: ``first`` was the chat's only pending update when it was stored.
         """
         if chat_id in self._draining:
             self._again.add(chat_id)  # the running drain looks again before it stops
@@ -211,9 +215,11 @@ class TelegramInbox:
                 )
                 if not await lock.try_acquire():
                     return
+                drained = True  # everything pending when the lock was taken is handled
                 try:
                     if first is not None:
                         update, first = first, None
+                        drained = alone
                         await self._handle(chat_id, update)
                     else:
                         while await self._handle_next(chat_id):
@@ -222,6 +228,10 @@ class TelegramInbox:
                     await lock.release()
                 if chat_id in self._again:
                     continue
+                if drained and lock.in_process:
+                    # One process (SQLite): any update of the chat stored meanwhile was stored
+                    # here, and its receipt asked this drain to look again (``_again``).
+                    return
                 # One look after the lock is released serves both: anything stored meanwhile
                 # by a worker that could not take the lock, and what waits behind ``first``.
                 async with self.uow_factory() as uow:
