@@ -52,6 +52,7 @@ __all__ = [
     "LATE",
     "InboxUpdate",
     "PendingUpdate",
+    "first_pending_ids",
     "has_pending",
     "mark_handled",
     "next_pending",
@@ -115,6 +116,9 @@ _NEXT_PENDING: Final = Prepared(
     .limit(1)
 )
 _HAS_PENDING: Final = Prepared(select(InboxUpdate.id).where(*_PENDING).limit(1))
+_FIRST_PENDING: Final = Prepared(
+    select(InboxUpdate.update_id).where(*_PENDING).order_by(InboxUpdate.update_id).limit(2)
+)
 # The payload emptied as a bound value: the JSON type writes '{}' on either database.
 _MARK_HANDLED: Final = Prepared(
     update(InboxUpdate)
@@ -172,6 +176,13 @@ async def next_pending(uow: UnitOfWork, channel: str, chat_id: str) -> PendingUp
     return None if row is None else PendingUpdate(int(row[0]), int(row[1]), row[2] or {})
 
 
+async def first_pending_ids(uow: UnitOfWork, channel: str, chat_id: str) -> list[int]:
+    """The two lowest ``update_id``s of the chat's pending updates (fewer when fewer wait; their
+    payloads are not read): whether an update is the chat's next, and whether it is alone."""
+    rows = await uow.fetch_all(_FIRST_PENDING, {"b_channel": channel, "b_chat_id": chat_id})
+    return [int(row[0]) for row in rows]
+
+
 async def has_pending(uow: UnitOfWork, channel: str, chat_id: str) -> bool:
     """Whether the chat has an update not handled yet."""
     return (
@@ -204,20 +215,18 @@ async def mark_handled(uow: UnitOfWork, channel: str, update_id: int, *, outcome
 
 
 async def stale_chats(
-    uow: UnitOfWork, channel: str, *, received_before: datetime, limit: int = 100
+    uow: UnitOfWork, channel: str, *, received_before: datetime | None, limit: int | None = 100
 ) -> list[str]:
     """Chats with an update pending since before ``received_before`` (its worker died, or it
-    lost a race with the end of another worker's turn), oldest first."""
+    lost a race with the end of another worker's turn), oldest first; every chat with an
+    update pending when ``received_before`` is None; at most ``limit`` (None: all)."""
+    query = select(InboxUpdate.chat_id, func.min(InboxUpdate.received_at).label("first")).where(
+        InboxUpdate.channel == channel, InboxUpdate.handled_at.is_(None)
+    )
+    if received_before is not None:
+        query = query.where(InboxUpdate.received_at < received_before)
     rows = await uow.session.execute(
-        select(InboxUpdate.chat_id, func.min(InboxUpdate.received_at).label("first"))
-        .where(
-            InboxUpdate.channel == channel,
-            InboxUpdate.handled_at.is_(None),
-            InboxUpdate.received_at < received_before,
-        )
-        .group_by(InboxUpdate.chat_id)
-        .order_by("first")
-        .limit(limit)
+        query.group_by(InboxUpdate.chat_id).order_by("first").limit(limit)
     )
     return [chat_id for chat_id, _first in rows]
 

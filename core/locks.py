@@ -167,6 +167,12 @@ class AdvisoryLock:
         self._held_locally = False
 
     @property
+    def in_process(self) -> bool:
+        """Whether the lock only excludes this process's other holders (SQLite, where casebot
+        runs as one process): then nothing outside this process can be racing for its work."""
+        return self.db.dialect != "postgresql"
+
+    @property
     def held(self) -> bool:
         """Whether this object believes it holds the lock (see ``still_held``)."""
         return self._generation is not None or self._held_locally

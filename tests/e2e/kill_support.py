@@ -40,7 +40,7 @@ from tests.e2e.workers import SECRET_KEY, WEBHOOK_PATH, Worker
 from tests.telegram.fake_bot_api import FakeBotApi
 
 EXPIRED: Final = "This menu has expired."
-ANSWER_WITHIN: Final = 60.0  # seconds: a restart plus the inbox sweeper's wait, with room
+ANSWER_WITHIN: Final = 60.0  # seconds: a restart (which takes up pending updates), with room
 
 
 @dataclass(frozen=True)

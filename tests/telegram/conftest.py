@@ -184,6 +184,8 @@ async def running(
     client: TestClient[Any, Any] = TestClient(TestServer(web_app))
     await client.start_server()
     await channel.start()
+    assert channel.inbox is not None
+    await channel.inbox.settled()  # its first look at what was pending: tests store after it
     try:
         yield Harness(api, channel, client)
     finally:

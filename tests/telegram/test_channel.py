@@ -280,10 +280,10 @@ def test_translates_commands_with_a_bot_name_to_the_plain_command() -> None:
 def test_short_labels_go_two_to_a_row_and_long_ones_alone() -> None:
     short = keyboard([Button(x, f"1:{x}") for x in ("Yes", "No", "Back", "Menu")])
     assert short is not None
-    assert [len(row) for row in short.inline_keyboard] == [2, 2]
+    assert [len(row) for row in short["inline_keyboard"]] == [2, 2]
     long = keyboard([Button("Check a case status", "1:a"), Button("My cases", "1:b")])
     assert long is not None
-    assert [len(row) for row in long.inline_keyboard] == [1, 1]
+    assert [len(row) for row in long["inline_keyboard"]] == [1, 1]
     with pytest.raises(ValueError, match="64 bytes"):
         keyboard([Button("x", "x" * 65)])
 

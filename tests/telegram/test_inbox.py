@@ -14,12 +14,14 @@ from telegram import Update
 import bot.channels.telegram.channel as channel_module
 from bot.channels.telegram.inbox import TelegramInbox
 from bot.channels.telegram.sender import TelegramSender
+from bot.engine import Engine
 from bot.notify.dispatcher import OutboxDispatcher
 from bot.notify.reply_outbox import LEASE
 from core.inbox import DUPLICATE, HANDLED, LATE, InboxUpdate, pending_count, store_update
 from core.uow import UnitOfWorkFactory
 from tests.fakes import FakeClock
-from tests.telegram.conftest import CHAT, Harness
+from tests.telegram.conftest import CHAT, Harness, running
+from tests.telegram.fake_bot_api import FakeBotApi
 
 
 def inbox_of(harness: Harness) -> TelegramInbox:
@@ -83,6 +85,56 @@ async def test_updates_a_dead_worker_stored_are_handled_by_the_sweeper(
     assert "Case Was Approved" in "\n".join(texts(webhook))
     async with uow_factory() as uow:
         assert await pending_count(uow, "telegram") == 0
+
+
+async def test_a_restarted_worker_handles_what_its_dead_predecessor_stored_at_once(
+    api: FakeBotApi, engine: Engine, demo: None, uow_factory: UnitOfWorkFactory
+) -> None:
+    # Stored and answered 200 just before its worker died: Telegram will not send it again.
+    # The server started in its place takes it up as it starts, not a sweep's wait later
+    # (the clock does not move: the update is not stale yet).
+    await store(uow_factory, api.message(CHAT, "WAC2212345678"))
+
+    async with running(api, engine, "webhook") as harness:
+        await inbox_of(harness).settled()
+
+        assert "Case Was Approved" in "\n".join(texts(harness))
+    async with uow_factory() as uow:
+        assert await pending_count(uow, "telegram") == 0
+
+
+async def test_an_update_sent_again_after_its_worker_died_before_answering_is_handled_now(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    # Stored by a worker that died before its 200: Telegram sends it again, to a live worker,
+    # which finds it stored and pending, and handles it (not only the sweeper, seconds later).
+    update = webhook.api.message(CHAT, "WAC2212345678")
+    await store(uow_factory, update)
+
+    await webhook.deliver(update)
+
+    assert "Case Was Approved" in "\n".join(texts(webhook))
+    assert await outcomes(uow_factory) == {update["update_id"]: HANDLED}
+
+
+async def test_an_update_handled_by_another_worker_after_it_was_stored_here_runs_no_turn(
+    webhook: Harness, uow_factory: UnitOfWorkFactory
+) -> None:
+    # This worker stored it as the chat's next and parsed it; before it took the chat's lock,
+    # another worker took the lock and handled it (and the chat's next one).
+    first = webhook.api.message(CHAT, "WAC2212345678")
+    second = webhook.api.message(CHAT, "hi")
+    await store(uow_factory, first, second)
+    await inbox_of(webhook).drain(str(CHAT))  # "the other worker"
+    sent = len(texts(webhook))
+
+    await inbox_of(webhook).drain(str(CHAT), Update.de_json(first, webhook.channel.application.bot))
+
+    assert len(texts(webhook)) == sent
+    assert await outcomes(uow_factory) == {
+        first["update_id"]: HANDLED,
+        second["update_id"]: HANDLED,
+    }
 
 
 async def test_a_turn_that_committed_before_its_worker_died_is_not_handled_again(

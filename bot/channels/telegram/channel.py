@@ -380,6 +380,12 @@ class TelegramChannel:
                     data["entities"] = list(message.entities)
                 await self._post("editMessageText", data)
                 return
+        if message is not None:  # its keyboard goes (an inaccessible message has the ids too)
+            await self._post(
+                "editMessageReplyMarkup",
+                {"chat_id": message.chat.id, "message_id": message.message_id},
+            )
+            return
         await query.edit_message_reply_markup(reply_markup=None)
 
     async def send_reply(self, chat_id: int, reply: Reply) -> None:
@@ -444,15 +450,28 @@ class TelegramChannel:
                 await typing()
 
         async def later() -> None:
-            await asyncio.sleep(self.typing_after)
             if ask_agent and await self._with_agent(chat_id):
                 return
             await typing()
             await renew()
 
         if self.typing_after > 0:
-            task = asyncio.create_task(later())
-        elif ask_agent and await self._with_agent(chat_id):
+            # A timer, not a task that sleeps: most turns end first, and a timer cancelled
+            # costs a fraction of a task started and cancelled.
+            started: list[asyncio.Task[None]] = []
+            timer = asyncio.get_running_loop().call_later(
+                self.typing_after, lambda: started.append(asyncio.create_task(later()))
+            )
+            try:
+                yield
+            finally:
+                timer.cancel()
+                for task in started:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            return
+        if ask_agent and await self._with_agent(chat_id):
             yield
             return
         else:  # at once, before the turn starts

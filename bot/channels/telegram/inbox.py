@@ -11,22 +11,29 @@ sends a chat's next update, the previous one is on record. Then the update is ha
 2. while the lock is held it handles the chat's pending updates lowest ``update_id`` first,
    each through the Application (the turn, then its replies sent); the turn marks its update
    handled in its own transaction (the update, the turn and its kept replies are committed
-   together), and an update that ran no turn (a duplicate, a failed turn) is marked after;
+   together), and an update that ran no turn (a duplicate, a failed turn) is marked after.
+   In the common case the update just stored is the chat's only pending one (the store's
+   transaction reads the chat's lowest pending ``update_id``): then it is handled as parsed
+   at receipt, not read back from the inbox;
 3. it releases the lock and looks once more: an update stored while it held the lock, whose
    worker could not take the lock, is handled now.
 
 So a chat's turns run in ``update_id`` order and their replies go out in that order, whichever
 worker got each update. An update delivered twice finds its row and is answered 200 without
-being handled again. A worker that dies with updates stored but not handled leaves them to the
-others' sweeper (every few seconds: chats with an update pending for a while). A worker that
-dies after a turn committed has marked its update handled in that commit, and the turn's
-replies are in the outbox with it (``bot/notify/reply_outbox.py``): nothing runs again, nothing
-is lost. An update left pending after its turn committed all the same (one stored by hand, or
-handled outside the inbox) is covered by the engine: the conversation records the last
+being handled again; one still pending (its worker died before answering 200) is handled by the
+worker it reached now. A worker that dies with updates stored but not handled leaves them to
+the others' sweeper (every few seconds: chats with an update pending for a while), and to
+whichever worker starts next: a starting worker handles every update pending at once (a single
+server restarted after a kill has no one else, and Telegram does not send again an update it
+had answered 200). A worker that dies after a turn committed has marked its update handled in
+that commit, and the turn's replies are in the outbox with it (``bot/notify/reply_outbox.py``):
+nothing runs again, nothing is lost. An update left pending after its turn committed all the
+same (one stored by hand, or handled outside the inbox, or by another worker between its store
+and this worker's lock) is covered by the engine: the conversation records the last
 ``update_id`` in the turn's transaction, so the update is recognised as handled
-(``duplicate``). An update older than one already handled in its chat
-(which Telegram's per-chat order rules out, but a hand-made request may do) is recognised the
-same way and counted as ``late``.
+(``duplicate``). An update older than one already handled in its chat (which Telegram's
+per-chat order rules out, but a hand-made request may do) is recognised the same way and
+counted as ``late``.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from core.inbox import (
     DUPLICATE,
     HANDLED,
     LATE,
+    first_pending_ids,
     has_pending,
     mark_handled,
     next_pending,
@@ -125,6 +133,7 @@ class TelegramInbox:
         update = parse_update(data, self.application.bot)
         chat = update.effective_chat
         chat_id = str(chat.id) if chat is not None else NO_CHAT
+        pending: list[int] = []
         async with self.uow_factory() as uow:
             stored = await store_update(
                 uow,
@@ -133,16 +142,21 @@ class TelegramInbox:
                 chat_id=chat_id,
                 payload=data,
             )
+            if stored:  # read in the same transaction: is it the chat's next, and alone?
+                pending = await first_pending_ids(uow, self.channel, chat_id)
             await uow.commit()
         if not stored:
+            # Handled already, or still pending: its first worker may have died before it
+            # answered (that is why Telegram sent it again). The chat's drain finds out.
             logger.info("Telegram: update %s was received before", update.update_id)
             self._count(DUPLICATE)
-            return True
-        self._spawn(chat_id)
+        # The chat's next update, as parsed here: its drain need not read it back.
+        first = update if pending[:1] == [update.update_id] else None
+        self._spawn(chat_id, first, alone=len(pending) == 1)
         return True
 
-    def _spawn(self, chat_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self.drain(chat_id))
+    def _spawn(self, chat_id: str, first: Update | None = None, *, alone: bool = False) -> None:
+        task = asyncio.get_running_loop().create_task(self.drain(chat_id, first, alone=alone))
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
@@ -175,9 +189,20 @@ class TelegramInbox:
 
     # --- handling ---------------------------------------------------------------------------
 
-    async def drain(self, chat_id: str) -> None:
+    async def drain(
+        self, chat_id: str, first: Update | None = None, *, alone: bool = False
+    ) -> None:
         """Handle the chat's pending updates in order, unless another worker is at it (then
-        that worker handles them)."""
+        that worker handles them).
+
+        Args:
+            chat_id: the chat (its inbox key).
+            first: the chat's lowest pending update when it was stored, as received (the
+                webhook's common case: handled without reading it back). Should another worker
+                have handled it meanwhile, its turn is recognised as handled (the
+                conversation's last update id) and nothing is counted or sent.
+            alone: ``first`` was the chat's only pending update when it was stored.
+        """
         if chat_id in self._draining:
             self._again.add(chat_id)  # the running drain looks again before it stops
             return
@@ -190,13 +215,25 @@ class TelegramInbox:
                 )
                 if not await lock.try_acquire():
                     return
+                drained = True  # everything pending when the lock was taken is handled
                 try:
-                    while await self._handle_next(chat_id):
-                        pass
+                    if first is not None:
+                        update, first = first, None
+                        drained = alone
+                        await self._handle(chat_id, update)
+                    else:
+                        while await self._handle_next(chat_id):
+                            pass
                 finally:
                     await lock.release()
                 if chat_id in self._again:
                     continue
+                if drained and lock.in_process:
+                    # One process (SQLite): any update of the chat stored meanwhile was stored
+                    # here, and its receipt asked this drain to look again (``_again``).
+                    return
+                # One look after the lock is released serves both: anything stored meanwhile
+                # by a worker that could not take the lock, and what waits behind ``first``.
                 async with self.uow_factory() as uow:
                     if not await has_pending(uow, self.channel, chat_id):
                         return
@@ -206,31 +243,42 @@ class TelegramInbox:
     async def _handle_next(self, chat_id: str) -> bool:
         async with self.uow_factory() as uow:
             row = await next_pending(uow, self.channel, chat_id)
-            if row is None:
-                return False
-            last = await last_update_id(uow, self.channel, chat_id)
-        outcome = HANDLED
-        if last is not None and row.update_id <= last:
-            outcome = DUPLICATE if row.update_id == last else LATE
-            log = logger.warning if outcome == LATE else logger.info
-            log("Telegram: update %s is %s (chat's last is %s)", row.update_id, outcome, last)
-        # Through the Application all the same: the engine recognises a handled update by the
-        # conversation's last update id, in the turn's own transaction.
-        try:
-            await self.application.process_update(Update.de_json(row.payload, self.application.bot))
-        finally:
-            marked = row.update_id in self._marked
-            self._marked.discard(row.update_id)
-        if row.update_id in self._deferred:
-            self._deferred.discard(row.update_id)
-            raise DatabaseUnavailable(f"update {row.update_id} left pending")
-        self._told.discard(row.update_id)
-        if not marked:  # no turn marked it: a duplicate, a late update, a failed turn...
-            async with self.uow_factory() as uow:
-                await mark_handled(uow, self.channel, row.update_id, outcome=outcome)
-                await uow.commit()
-        self._count(outcome)
+        if row is None:
+            return False
+        await self._handle(chat_id, Update.de_json(row.payload, self.application.bot))
         return True
+
+    async def _handle(self, chat_id: str, update: Update) -> None:
+        """One stored update through the Application (the engine recognises one handled
+        before by the conversation's last update id, in the turn's own transaction); then,
+        unless its turn marked it handled, marked here with its outcome."""
+        update_id = update.update_id
+        try:
+            await self.application.process_update(update)
+        finally:
+            marked = update_id in self._marked
+            self._marked.discard(update_id)
+        if update_id in self._deferred:
+            self._deferred.discard(update_id)
+            raise DatabaseUnavailable(f"update {update_id} left pending")
+        self._told.discard(update_id)
+        if marked:
+            self._count(HANDLED)
+            return
+        # No turn marked it: a duplicate, a late update, a failed turn... The chat's last
+        # update id tells which (a failed turn left it below this one).
+        async with self.uow_factory() as uow:
+            last = await last_update_id(uow, self.channel, chat_id)
+            outcome = HANDLED
+            if last is not None and update_id <= last:
+                outcome = DUPLICATE if update_id == last else LATE
+            if not await mark_handled(uow, self.channel, update_id, outcome=outcome):
+                return  # handled by another worker meanwhile (or never stored): not ours
+            await uow.commit()
+        if outcome != HANDLED:
+            log = logger.warning if outcome == LATE else logger.info
+            log("Telegram: update %s is %s (chat's last is %s)", update_id, outcome, last)
+        self._count(outcome)
 
     def _count(self, outcome: str) -> None:
         if self.metrics is not None:
@@ -244,9 +292,22 @@ class TelegramInbox:
     # --- the sweeper ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Look for updates left behind (by a worker that died) every ``sweep_every`` s."""
+        """Handle every update pending now, then look for updates left behind (by a worker
+        that died) every ``sweep_every`` s.
+
+        The first look takes every pending update, stale or not: one stored just before this
+        server's predecessor was killed was answered 200, so Telegram will not send it again,
+        and nobody else may be left to handle it (a single worker restarted). A live worker at
+        one of those chats holds its lock, and ``drain`` leaves that chat to it.
+        """
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="telegram-inbox")
+            task = asyncio.get_running_loop().create_task(self._catch_up())
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
+    async def _catch_up(self) -> None:
+        await self.sweep(everything=True)
 
     async def stop(self) -> None:
         """Stop sweeping; let the turns in hand finish for a while, then cancel the rest
@@ -261,12 +322,16 @@ class TelegramInbox:
             for task in pending:
                 task.cancel()
 
-    async def sweep(self) -> int:
-        """Handle the chats whose updates have waited longer than ``stale_after``; returns how
-        many chats were looked at."""
+    async def sweep(self, *, everything: bool = False) -> int:
+        """Handle the chats whose updates have waited longer than ``stale_after`` (with
+        ``everything``: every chat with an update pending, all of them); returns how many
+        chats were looked at."""
         async with self.uow_factory() as uow:
-            now = uow.clock.now()
-            chats = await stale_chats(uow, self.channel, received_before=now - self.stale_after)
+            if everything:
+                chats = await stale_chats(uow, self.channel, received_before=None, limit=None)
+            else:
+                before = uow.clock.now() - self.stale_after
+                chats = await stale_chats(uow, self.channel, received_before=before)
         for chat_id in chats:
             await self.drain(chat_id)
         return len(chats)
