@@ -502,8 +502,9 @@ async def _tell_line(uow: UnitOfWork, language: str, *, after: int, move: int) -
         OutboxMessage.claimed_until.is_(None),
         tuple_(OutboxMessage.channel, OutboxMessage.address).in_(chats),
     )
-    if uow.dialect == "postgresql":  # a row a dispatcher is sending now: a new one follows
-        unsent = unsent.with_for_update(skip_locked=True)
+    # Not locked: another claim moving the line at the same moment sees these notices pending
+    # too (skipping them as locked, it wrote a second one for everyone). A notice being sent
+    # right now reads the place before this move; the next move tells the newer one.
     pending = {
         (channel, address): id_ for id_, channel, address in await uow.session.execute(unsent)
     }

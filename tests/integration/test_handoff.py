@@ -7,10 +7,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.notify.notifications import UnknownNotification, render_message
 from core.accounts.models import Account
+from core.db import Database
 from core.errors import (
     AlreadyClaimed,
     AlreadyReplied,
@@ -439,3 +440,60 @@ async def test_a_place_notice_tells_the_place_when_it_is_sent(
         with pytest.raises(UnknownNotification, match="no longer waiting"):
             await render_message(uow, gone)
     assert "number 4 in the line" in reply.text, reply.text
+
+
+async def waiting_for_a_lock(db: Database) -> None:
+    """Until a transaction on ``db``'s database waits for a row another one holds."""
+    other = Database(db.url)
+    try:
+        while True:
+            async with other.engine.connect() as connection:
+                waiting = await connection.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                        " current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            if waiting:
+                return
+            await asyncio.sleep(0.02)
+    finally:
+        await other.dispose()
+
+
+@pytest.mark.postgres
+async def test_claims_at_the_same_moment_leave_one_place_notice_per_person(
+    postgres_db: Database, clock: FakeClock
+) -> None:
+    """Two agents claim at once: the second claim's transaction must see the notices the first
+    one left pending (not pass over them as locked and write a second one for everyone: with
+    twenty agents and a long line, the outbox filled with thousands of notices)."""
+    uow_factory = UnitOfWorkFactory(postgres_db, clock)
+    ids = [await ask(uow_factory, f"p{n}") for n in range(1, 9)]
+    async with uow_factory() as uow:  # everyone behind has a pending notice now
+        await claim(uow, ids[0], 7, "Maria")
+        await uow.commit()
+    first_done, second_done = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:  # holds its transaction open until the second one waits
+        async with uow_factory() as uow:
+            await claim(uow, ids[2], 7, "Maria")  # p3: the notices of p4.. are its to write
+            first_done.set()
+            waits = asyncio.ensure_future(waiting_for_a_lock(postgres_db))
+            ends = asyncio.ensure_future(second_done.wait())
+            await asyncio.wait([waits, ends], timeout=20, return_when=asyncio.FIRST_COMPLETED)
+            waits.cancel()
+            ends.cancel()
+            await uow.commit()
+
+    async def second() -> None:
+        await first_done.wait()
+        async with uow_factory() as uow:
+            await claim(uow, ids[1], 8, "Li")  # p2, ahead of p3: the same notices again
+            await uow.commit()
+        second_done.set()
+
+    await asyncio.wait_for(asyncio.gather(first(), second()), 30)
+    async with uow_factory() as uow:
+        notices = [n.address for n in await pending_notifications(uow) if n.kind == HANDOFF_PLACE]
+    assert sorted(notices) == [f"p{n}" for n in range(4, 9)]
