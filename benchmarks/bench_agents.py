@@ -77,6 +77,7 @@ class Run:
     label: str
     waiting: int
     agents: int
+    pause: float  # seconds between an agent's messages to one person
     rss_before: int = 0
     rss_waiting: int = 0
     posted: dict[str, float] = field(default_factory=dict)  # tag -> when it was committed
@@ -223,7 +224,7 @@ async def agent(
                 raise RuntimeError(f"console message: HTTP {status} {body}")
             run.requests.append(time.perf_counter() - sent)
             run.posted[tag] = sent
-            await asyncio.sleep(0.05)  # an agent types: not every message at once
+            await asyncio.sleep(run.pause)  # an agent types: not every message at once
         status, body = await console(
             client, url, f"/conversations/{head}/close", {"outcome": "resolved"}, auth=me.auth
         )
@@ -245,7 +246,7 @@ async def ask_for_a_person(client: aiohttp.ClientSession, url: str, person: Pers
 
 
 async def measure(config: Config, work: Path, database_url: str, args: argparse.Namespace) -> Run:
-    run = Run(config.label, args.waiting, args.agents)
+    run = Run(config.label, args.waiting, args.agents, args.pause)
     server: Server = await start_server(
         config,
         work,
@@ -373,9 +374,10 @@ async def main_async(args: argparse.Namespace) -> int:
             f"- machine: {cores()} cores (nproc), {cpu_model()}; Python "
             f"{sys.version.split()[0]}; load average {load:.2f} at the start (shared machine: "
             "compare with the reference of the same run)",
-            f"- command: `python -m benchmarks.bench_agents{' --quick' if args.quick else ''}` "
+            f"- command: `python -m benchmarks.bench_agents{' --quick' if args.quick else ''}"
+            f" --pause {args.pause:g}` "
             f"(whole run {time.perf_counter() - began:.0f} s); each agent claims {args.chats} "
-            f"chats and writes {args.messages} messages to each, 50 ms apart",
+            f"chats and writes {args.messages} messages to each, {args.pause:g} s apart",
             "",
             table,
             "",
@@ -416,6 +418,13 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--chats", type=int, default=3, help="chats each agent takes")
     parser.add_argument("--messages", type=int, default=5, help="messages to each chat")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=2.0,
+        help="seconds between an agent's messages (2: a fast typist's short lines; 0.05 "
+        "measures what the relay sustains when the agents outpace it)",
+    )
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     if args.quick:
