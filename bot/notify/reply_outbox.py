@@ -5,9 +5,9 @@ Telegram's replies cannot be sent inside the turn's transaction (the rate limite
 message for seconds), and a reply sent after the commit is lost if the process dies first, or
 if the Bot API stays unreachable through the limiter's retries. So the channel writes each
 reply as an outbox row (kind ``reply``) in the turn's own transaction, leased to itself
-(``keep_replies``), and after the commit sends them in order, then marks the rows Telegram
-took as sent, all of the turn's in one statement and one commit (``send_kept``; a commit per
-reply cost as much as the turn). What it could not send stays in the outbox:
+(``keep_replies``), and after the commit sends them in order, marking each row Telegram took
+as sent at once, with one prepared statement and one commit (``send_kept``). What it could
+not send stays in the outbox:
 
 - the Bot API unreachable (a 5xx, a timeout, a refused connection, after the limiter's
   retries): that row is due again after the outbox backoff, the rows after it with it, and
@@ -28,9 +28,10 @@ process serves, and any owner but its own is a dead predecessor.)
 
 Exactly once, except in the one window every Bot API client has: a process that dies between
 Telegram accepting a message and the commit of its ``sent`` mark leaves a row that is sent
-again. With one mark per turn that window spans the sending of the turn's replies (one or
-two messages, after ``render.fewer_messages``), never more: the mark is not put off to be
-shared with later turns, which would widen it to every reply sent meanwhile.
+again. Each reply is marked as soon as it went, before the next one waits for the chat's
+pace, so that window is one database round trip per message; a mark shared by a turn's
+replies, or put off to be shared with later turns, would widen it to every reply sent
+meanwhile (a kill test saw "You are signed in" twice with one mark per turn).
 
 The reply is stored as sent to the person, in the conversation's language (its text, buttons
 and files, base64); its buttons carry their turn's prompt number, so pressed after the
@@ -39,6 +40,7 @@ conversation has moved on they answer "this menu has expired", as any old button
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -142,37 +144,40 @@ async def send_kept(
     worker: str,
     is_permanent: Callable[[BaseException], bool],
 ) -> int:
-    """Send kept replies in order, then mark those delivered sent, all in one transaction (see
-    the module docstring for what happens to the others).
+    """Send kept replies in order, each marked sent as soon as it went (see the module
+    docstring for what happens to the others).
 
     Returns:
         How many were delivered now.
     """
-    delivered: list[int] = []
-    try:
-        for n, (row_id, reply) in enumerate(kept):
-            try:
-                await send(reply)
-            except Exception as error:
-                if is_permanent(error):
-                    await _settle(uow_factory, row_id, worker, error, permanent=True)
-                    continue
-                logger.warning(
-                    "%d repl(ies) left to the outbox: %s", len(kept) - n, type(error).__name__
-                )
-                await _settle(uow_factory, row_id, worker, error, permanent=False)
-                await _queue_behind(
-                    uow_factory, [i for i, _ in kept[n + 1 :]], worker, failed_id=row_id
-                )
-                return len(delivered)
-            delivered.append(row_id)
-    finally:
-        # Also when sending was interrupted (the process stopping): what went is recorded.
-        if delivered:
-            async with uow_factory() as uow:
-                await mark_sent_leased(uow, delivered, worker=worker, now=uow.clock.now())
-                await uow.commit()
-    return len(delivered)
+    delivered = 0
+    for n, (row_id, reply) in enumerate(kept):
+        try:
+            await send(reply)
+        except Exception as error:
+            if is_permanent(error):
+                await _settle(uow_factory, row_id, worker, error, permanent=True)
+                continue
+            logger.warning(
+                "%d repl(ies) left to the outbox: %s", len(kept) - n, type(error).__name__
+            )
+            await _settle(uow_factory, row_id, worker, error, permanent=False)
+            await _queue_behind(
+                uow_factory, [i for i, _ in kept[n + 1 :]], worker, failed_id=row_id
+            )
+            return delivered
+        # At once, before the next reply waits for the chat's pace: a worker killed meanwhile
+        # must not leave this one to be sent again. Shielded: a stopping process still
+        # records what went.
+        await asyncio.shield(_mark_sent(uow_factory, row_id, worker))
+        delivered += 1
+    return delivered
+
+
+async def _mark_sent(uow_factory: UnitOfWorkFactory, row_id: int, worker: str) -> None:
+    async with uow_factory() as uow:
+        await mark_sent_leased(uow, [row_id], worker=worker, now=uow.clock.now())
+        await uow.commit()
 
 
 async def _settle(

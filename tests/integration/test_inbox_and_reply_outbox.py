@@ -1,6 +1,7 @@
 """The webhook inbox's and the reply outbox's statements on SQLite and PostgreSQL: an update
 stored once and handled once, a chat's pending updates lowest id first; a turn's replies kept
-leased, then marked sent together, and only those still leased to the worker that sent them."""
+leased, then each marked sent as it went, and only those still leased to the worker that sent
+them."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ async def test_a_mark_handled_in_a_turn_that_is_undone_is_undone_with_it(
         assert pending.update_id == 5
 
 
-async def test_a_turns_replies_are_kept_leased_then_marked_sent_together(
+async def test_a_turns_replies_are_kept_leased_then_marked_sent(
     uow_factory: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     replies = [Reply("one"), Reply("two"), Reply("three")]
@@ -147,3 +148,30 @@ async def test_a_reply_whose_lease_was_taken_over_is_left_to_its_new_owner(
             "dispatcher",
             "late",
         )
+
+
+async def test_a_reply_that_went_is_marked_sent_before_the_next_one_goes(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A worker killed while the turn's second reply waits for Telegram's per-chat pace must
+    not leave the first unmarked: the dispatcher would send it again (a kill test saw "You
+    are signed in" twice). Each reply is marked once it went, as it goes."""
+    replies = [Reply("signed in"), Reply("menu")]
+    async with uow_factory() as uow:
+        kept = await keep_replies(uow, "telegram", "7", replies, worker=WORKER)
+        await uow.commit()
+    marked_before_second: list[OutboxStatus] = []
+
+    async def send(reply: Reply) -> None:
+        if reply.text == "menu":  # the first went: what does the database say now?
+            async with uow_factory() as uow:
+                first = await uow.session.get(OutboxMessage, kept[0])
+                assert first is not None
+                marked_before_second.append(first.status)
+
+    await send_kept(
+        uow_factory, list(zip(kept, replies, strict=True)), send, worker=WORKER,
+        is_permanent=lambda _error: False,
+    )  # fmt: skip
+
+    assert marked_before_second == [OutboxStatus.SENT]
