@@ -78,6 +78,8 @@ async def test_a_sent_reply_keeps_no_text_and_the_new_backup_code_is_nowhere(
     await user.send(DEMO_BACKUP_CODE)
     new_codes = [c for c in BACKUP_CODE_RE.findall(user.text) if c != DEMO_BACKUP_CODE]
     assert len(new_codes) == 1  # shown in the chat, once
+    assert webhook.channel.inbox is not None
+    await webhook.channel.inbox.settled()  # each reply is marked sent just after it went
     rows = await outbox_rows(uow_factory)
     assert rows
     assert {row.status for row in rows} == {OutboxStatus.SENT}
